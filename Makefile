@@ -1,0 +1,114 @@
+# GNU make. `make` builds build/sfu; `make run` and `make test` first install
+# whatever Debian packages are missing (scripts/install-deps.sh).
+
+CC      ?= cc
+PKGS    := nice libsrtp2 openssl libmicrohttpd jansson glib-2.0
+BUILD   ?= build
+OPT     ?= -O2
+SANITIZE ?=
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -I. $(OPT) -g $(WARN) $(SANITIZE)
+# The core sees no third-party header: it is compiled without pkg-config flags.
+CORE_CFLAGS := $(BASE_CFLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS)
+LDLIBS  = $(PKG_LIBS) -lpthread -lm
+
+CORE_SRC   := $(wildcard sfu/core/*.c)
+CRYPTO_SRC := $(wildcard sfu/crypto/*.c)
+NET_SRC    := $(wildcard sfu/net/*.c)
+SIG_SRC    := $(filter-out signaling/main.c,$(wildcard signaling/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ   := $(call obj,$(CORE_SRC))
+CRYPTO_OBJ := $(call obj,$(CRYPTO_SRC))
+NET_OBJ    := $(call obj,$(NET_SRC))
+SIG_OBJ    := $(call obj,$(SIG_SRC))
+ALL_OBJ    := $(SIG_OBJ) $(NET_OBJ) $(CRYPTO_OBJ) $(CORE_OBJ)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+
+.PHONY: all run test clean deps asan fuzz check-layers unit-tests
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/sfu
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/obj/sfu/core/%.o: sfu/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libsfu.a: $(ALL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sfu: $(BUILD)/obj/signaling/main.o $(BUILD)/libsfu.a
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test_main.c tests/test.h $(BUILD)/libsfu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBS_CFLAGS) -o $@ $< tests/unit/test_main.c $(BUILD)/libsfu.a $(LDLIBS)
+
+# Each fuzz target is also linked with a plain driver that replays its corpus,
+# so `make test` needs no libFuzzer and a crash found once stays fixed.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libsfu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBS_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libsfu.a $(LDLIBS)
+
+unit-tests: $(UNIT_BIN) $(FUZZ_REPLAY)
+
+# The sanitizer build lives in its own tree.
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build/asan/sfu unit-tests
+
+# libFuzzer builds (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+fuzz: deps
+	$(MAKE) CC=clang BUILD=build/fuzz-lib OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" build/fuzz-lib/libsfu.a
+	@mkdir -p build/fuzz
+	@for src in $(FUZZ_SRC); do \
+	  name=$$(basename $$src .c); \
+	  clang -std=c17 -D_GNU_SOURCE -I. -O1 -g -fsanitize=address,undefined,fuzzer $(PKG_CFLAGS) \
+	    -o build/fuzz/$$name $$src build/fuzz-lib/libsfu.a $(LDLIBS) || exit 1; \
+	  mkdir -p tests/fuzz/corpus/$$name; \
+	  echo "== $$name for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+# The core must not include third-party or OS-service headers (DESIGN.md).
+check-layers:
+	@! grep -nE '#include *<(glib|gio|nice|agent|openssl|srtp2|microhttpd|jansson|pthread|sys/socket|time)' \
+	  sfu/core/*.c sfu/core/*.h || { echo "check-layers: sfu/core includes a forbidden header"; exit 1; }
+	@! grep -nE '#include *"(signaling|sfu/net)/' sfu/crypto/*.c sfu/crypto/*.h sfu/core/*.c sfu/core/*.h 2>/dev/null \
+	  || { echo "check-layers: a lower layer includes an upper one"; exit 1; }
+	@echo "check-layers: ok"
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/sfu --config configs/sfu.conf
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-tests check-layers
+	@$(MAKE) --no-print-directory asan
+	@./tests/run-all.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian 12 packages that building and testing need, only when
+# something is missing, so `make run` and `make test` work on a fresh machine.
+set -eu
+
+PACKAGES="build-essential pkg-config clang libclang-rt-14-dev llvm
+libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
+libglib2.0-dev libopus-dev libvpx-dev
+python3 python3-aiortc python3-numpy
+iproute2 nftables curl procps"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "install-deps: missing packages:$missing (run as root to install)" >&2
+        exit 1
+    fi
+    echo "install-deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,59 @@
+/* What signaling negotiated for one PeerConnection, in the terms the
+ * forwarding core needs: per m-line, the codec, payload types, SSRCs,
+ * header-extension ids and feedback. Signaling fills it from the SDP offer
+ * and answer; the core never sees SDP text. */
+#ifndef SFU_CORE_MEDIA_H
+#define SFU_CORE_MEDIA_H
+
+#include "sfu/core/common.h"
+
+#define SFU_MAX_TRACKS 16       /* m-lines per leg the core tracks */
+#define SFU_MID_MAX 16          /* bytes of a mid, with its NUL */
+
+typedef enum sfu_kind { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
+
+typedef enum sfu_codec {
+    SFU_CODEC_NONE = 0,
+    SFU_CODEC_OPUS,
+    SFU_CODEC_VP8,
+    SFU_CODEC_H264,
+} sfu_codec;
+
+/* Header-extension ids as negotiated on this m-line; 0 means not negotiated.
+ * Ids are per m-line because some clients (aiortc) reuse one id for different
+ * extensions in different m-lines of one BUNDLE group. */
+typedef struct sfu_ext_ids {
+    uint8_t mid;
+    uint8_t rid;
+    uint8_t repaired_rid;
+    uint8_t audio_level;
+    uint8_t abs_send_time;
+    uint8_t twcc;               /* transport-wide sequence number */
+} sfu_ext_ids;
+
+typedef struct sfu_track_desc {
+    char mid[SFU_MID_MAX];
+    sfu_kind kind;
+    bool recv;                  /* the client sends, the SFU receives */
+    bool send;                  /* the SFU sends to the client */
+    sfu_codec codec;
+    uint8_t pt;                 /* payload type in this leg's SDP */
+    uint8_t rtx_pt;             /* 0: no RTX negotiated */
+    uint32_t clock_rate;
+    uint32_t remote_ssrc;       /* what the client sends with; 0 if unsignaled */
+    uint32_t remote_rtx_ssrc;
+    uint32_t local_ssrc;        /* what the SFU sends with (send == true) */
+    uint32_t local_rtx_ssrc;
+    bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
+    sfu_ext_ids ext;
+} sfu_track_desc;
+
+typedef struct sfu_leg_desc {
+    unsigned ntracks;
+    sfu_track_desc tracks[SFU_MAX_TRACKS];
+    bool rtcp_rsize;
+    uint32_t rtcp_ssrc;         /* the SFU's own SSRC for feedback to this leg */
+    char cname[32];             /* the SFU's CNAME toward this leg */
+} sfu_leg_desc;
+
+#endif

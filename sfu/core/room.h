@@ -1,0 +1,90 @@
+/* The forwarding core of one room: sans-IO.
+ *
+ * Legs are PeerConnections (a WHIP publisher, a WHEP viewer, a room
+ * participant); each belongs to a participant, named by a number the caller
+ * chooses. A leg's tracks that the client sends are sources; a leg's tracks
+ * the SFU sends are sinks, each bound to (participant, kind): the first source
+ * of that kind the participant publishes. A binding outlives the publisher's
+ * leg, so when the same participant publishes again the sink resumes on the
+ * same SSRC with continuous sequence numbers and timestamps.
+ *
+ * Inputs are decrypted packets and timeouts at `now`; outputs go into the
+ * caller's sfu_out. The room takes references to buffers it keeps (the
+ * retransmission cache) and never modifies a buffer it is given. */
+#ifndef SFU_CORE_ROOM_H
+#define SFU_CORE_ROOM_H
+
+#include "sfu/core/buf.h"
+#include "sfu/core/common.h"
+#include "sfu/core/media.h"
+#include "sfu/core/out.h"
+
+typedef struct sfu_room sfu_room;
+
+typedef struct sfu_room_config {
+    uint32_t max_legs;              /* per room */
+    sfu_time liveness_timeout;      /* no authenticated packet for this long: expired */
+    uint32_t rtx_cache_packets;     /* per video source stream */
+    sfu_time keyframe_min_interval; /* at most one PLI/FIR per stream per this */
+    uint32_t max_publish_bps;       /* 0: unlimited */
+} sfu_room_config;
+
+/* Why an input packet was dropped; counted per room. */
+typedef enum sfu_drop_reason {
+    SFU_DROP_MALFORMED = 0,
+    SFU_DROP_UNKNOWN_SSRC,
+    SFU_DROP_NOT_PUBLISHING,
+    SFU_DROP_PADDING,
+    SFU_DROP_DUPLICATE,
+    SFU_DROP_TOO_OLD,
+    SFU_DROP_POOL_EMPTY,
+    SFU_DROP_OUT_FULL,
+    SFU_DROP_BITRATE,
+    SFU_DROP_REASON_COUNT
+} sfu_drop_reason;
+
+typedef struct sfu_room_stats {
+    uint64_t rtp_in, rtcp_in, rtp_out, rtcp_out;
+    uint64_t forwarded;             /* RTP packets sent to viewers, retransmissions excluded */
+    uint64_t retransmitted;         /* answered NACKs */
+    uint64_t nacks_sent, plis_sent, firs_sent;
+    uint64_t nacks_received, plis_received;
+    uint64_t drops[SFU_DROP_REASON_COUNT];
+} sfu_room_stats;
+
+sfu_room *sfu_room_new(const sfu_room_config *cfg);
+/* Releases every buffer reference the room holds. */
+void sfu_room_free(sfu_room *room);
+
+/* Adds a leg with what was negotiated. Its sinks start bound to nothing. */
+int sfu_room_add_leg(sfu_room *room, sfu_leg_id leg, uint32_t participant,
+                     const sfu_leg_desc *desc, sfu_time now);
+/* Replaces a leg's negotiated description after a renegotiation; tracks are
+ * matched by mid, so bindings and rewriting state of kept m-lines survive. */
+int sfu_room_update_leg(sfu_room *room, sfu_leg_id leg, const sfu_leg_desc *desc, sfu_time now);
+/* Removes a leg: its sources stop (their sinks go silent), its sinks go away,
+ * everything it held is released. */
+void sfu_room_remove_leg(sfu_room *room, sfu_leg_id leg, sfu_time now, sfu_out *out);
+
+/* Binds the sink of `leg` on m-line `mid` to the first source of the sink's
+ * kind that `participant` publishes, now or later. Asks for a keyframe for
+ * video. */
+int sfu_room_bind(sfu_room *room, sfu_leg_id leg, const char *mid, uint32_t participant,
+                  sfu_time now, sfu_out *out);
+
+/* `pkt` holds one decrypted RTP packet; the room references it as needed and
+ * the caller keeps and releases its own reference. */
+int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *pkt, sfu_time now, sfu_out *out);
+/* One decrypted compound RTCP packet. */
+int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n,
+                         sfu_time now, sfu_out *out);
+/* The transport saw an authenticated packet (e.g. a STUN consent check):
+ * the leg is alive. */
+void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time now);
+int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
+sfu_time sfu_room_poll_timeout(const sfu_room *room);
+
+const sfu_room_stats *sfu_room_stats_get(const sfu_room *room);
+uint32_t sfu_room_leg_count(const sfu_room *room);
+
+#endif

@@ -1,0 +1,75 @@
+/* A small test runner in the style of libuv's test/task.h.
+ *
+ * A test file defines its cases with TEST(name) and lists them once:
+ *
+ *   TEST(parses_header) { ...; ASSERT_EQ(x, 3); return 0; }
+ *   TEST_LIST(TEST_ENTRY(parses_header), ...)
+ *
+ * Each test returns 0 on success; a failing ASSERT prints both values with the
+ * file and line and returns 1. The binary prints one line per case and ends with
+ * "<suite>: N passed, N failed". */
+#ifndef SFU_TEST_H
+#define SFU_TEST_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef int (*test_fn)(void);
+struct test_case {
+    const char *name;
+    test_fn fn;
+};
+
+#define TEST(name) static int test_##name(void)
+#define TEST_ENTRY(name) { #name, test_##name }
+#define TEST_LIST(...)                                                        \
+    const struct test_case test_cases[] = { __VA_ARGS__ };                    \
+    const size_t test_case_count = sizeof(test_cases) / sizeof(test_cases[0]);
+
+extern const struct test_case test_cases[];
+extern const size_t test_case_count;
+
+#define TEST_FAIL_(fmt, ...)                                                  \
+    do {                                                                      \
+        fprintf(stderr, "  %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__); \
+        return 1;                                                             \
+    } while (0)
+
+#define ASSERT(expr)                                                          \
+    do {                                                                      \
+        if (!(expr)) TEST_FAIL_("ASSERT(%s) failed", #expr);                  \
+    } while (0)
+
+#define ASSERT_CMP_(a, op, b)                                                 \
+    do {                                                                      \
+        long long a_ = (long long)(a), b_ = (long long)(b);                   \
+        if (!(a_ op b_))                                                      \
+            TEST_FAIL_("%s %s %s failed: %lld vs %lld", #a, #op, #b, a_, b_); \
+    } while (0)
+
+#define ASSERT_EQ(a, b) ASSERT_CMP_(a, ==, b)
+#define ASSERT_NE(a, b) ASSERT_CMP_(a, !=, b)
+#define ASSERT_LT(a, b) ASSERT_CMP_(a, <, b)
+#define ASSERT_LE(a, b) ASSERT_CMP_(a, <=, b)
+#define ASSERT_GT(a, b) ASSERT_CMP_(a, >, b)
+#define ASSERT_GE(a, b) ASSERT_CMP_(a, >=, b)
+
+#define ASSERT_STR_EQ(a, b)                                                   \
+    do {                                                                      \
+        const char *a_ = (a), *b_ = (b);                                      \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0)                                \
+            TEST_FAIL_("%s == %s failed: \"%s\" vs \"%s\"", #a, #b,           \
+                       a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
+    } while (0)
+
+#define ASSERT_MEM_EQ(a, b, n)                                                \
+    do {                                                                      \
+        if (memcmp((a), (b), (n)) != 0)                                       \
+            TEST_FAIL_("memcmp(%s, %s, %s) != 0", #a, #b, #n);                \
+    } while (0)
+
+#endif
