@@ -1,0 +1,67 @@
+/* ICE for one PeerConnection: a libnice agent in lite mode (RFC 8445 2.5),
+ * one stream, one component (BUNDLE and rtcp-mux), on a worker's
+ * GMainContext. Created, used and freed on that worker's thread only.
+ * libnice answers connectivity and consent checks itself; every other
+ * datagram reaches on_data. */
+#ifndef SFU_NET_ICE_H
+#define SFU_NET_ICE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sfu_ice sfu_ice;
+
+typedef enum sfu_ice_state {
+    SFU_ICE_CHECKING = 0,
+    SFU_ICE_CONNECTED,
+    SFU_ICE_FAILED,         /* checks failed or consent lost (RFC 7675) */
+} sfu_ice_state;
+
+typedef struct sfu_ice_config {
+    const char *const *gather_addrs;    /* local addresses to bind */
+    const char *const *announce_addrs;  /* same order; NULL entry or list: announce as bound */
+    unsigned naddrs;
+    unsigned nannounce;
+    uint16_t port_min, port_max;
+    bool tcp;                           /* passive ICE-TCP candidates too */
+} sfu_ice_config;
+
+typedef struct sfu_ice_callbacks {
+    void (*on_data)(void *user, uint8_t *data, size_t len);
+    void (*on_state)(void *user, sfu_ice_state state);
+} sfu_ice_callbacks;
+
+#define SFU_ICE_MAX_CANDIDATES 16
+
+typedef struct sfu_ice_candidate {
+    char foundation[33];
+    uint32_t priority;
+    char addr[64];
+    uint16_t port;
+    bool tcp;                           /* tcptype passive */
+} sfu_ice_candidate;
+
+/* NULL with a reason in err when the agent cannot gather (e.g. no free
+ * port in the range). */
+sfu_ice *sfu_ice_new(GMainContext *ctx, const sfu_ice_config *cfg,
+                     const sfu_ice_callbacks *cb, void *user, char *err, size_t errlen);
+void sfu_ice_free(sfu_ice *ice);
+
+/* The local ufrag/pwd; valid until the next restart. */
+void sfu_ice_local_credentials(sfu_ice *ice, const char **ufrag, const char **pwd);
+/* Host candidates as announced; returns how many were written. */
+unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned max);
+
+int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd);
+/* One "candidate:..." attribute value (without "a="). */
+int sfu_ice_add_remote_candidate(sfu_ice *ice, const char *attr_value);
+/* ICE restart: new local credentials, then the client's new ones. */
+int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_pwd);
+
+/* Sends one datagram on the selected pair; negative when not connected. */
+int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);
+sfu_ice_state sfu_ice_state_get(const sfu_ice *ice);
+
+#endif

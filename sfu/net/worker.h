@@ -1,0 +1,31 @@
+/* A media worker: one thread running its own GMainContext. Rooms are pinned
+ * to one worker, so a room's packets never cross threads and the media path
+ * takes no lock. Other threads hand work over with sfu_worker_invoke. */
+#ifndef SFU_NET_WORKER_H
+#define SFU_NET_WORKER_H
+
+#include <glib.h>
+
+#include "sfu/core/buf.h"
+#include "sfu/core/out.h"
+
+typedef struct sfu_worker sfu_worker;
+
+sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets);
+/* Stops the thread if running, then frees. */
+void sfu_worker_free(sfu_worker *w);
+int sfu_worker_start(sfu_worker *w);
+/* Quits the loop after the work already queued and joins the thread. */
+void sfu_worker_stop(sfu_worker *w);
+
+/* Runs fn(arg) on the worker's thread, in order, soon. Thread-safe. */
+void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg);
+
+/* For code running on the worker's thread. */
+GMainContext *sfu_worker_context(sfu_worker *w);
+sfu_buf_pool *sfu_worker_pool(sfu_worker *w);
+sfu_out *sfu_worker_out(sfu_worker *w);
+unsigned sfu_worker_index(const sfu_worker *w);
+bool sfu_worker_is_current(const sfu_worker *w);
+
+#endif

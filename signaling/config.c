@@ -1,0 +1,425 @@
+/* The configuration table and its loader (see config.h). GKeyFile parses the
+ * INI syntax; since it keeps no line numbers, the file text is scanned once
+ * more here to point each problem at its line. */
+#include "signaling/config.h"
+
+#include <assert.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "signaling/config_value.h"
+
+#define FIELD(f) offsetof(sig_config, f), sizeof(((sig_config *)0)->f)
+
+/* The one table. Defaults are text and go through the same parser as the
+ * file, so a default can never be out of its own bounds (the unit test checks). */
+static const struct cfg_key keys[] = {
+    { "http", "listen", CFG_ADDR, FIELD(http.listen), "127.0.0.1:8080", 0, 65535,
+      "address and port of the HTTP API; port 0 picks a free one" },
+    { "http", "cors_origin", CFG_STRING, FIELD(http.cors_origin), "*", 0, 0,
+      "Access-Control-Allow-Origin sent on every answer" },
+    { "http", "static_dir", CFG_STRING, FIELD(http.static_dir), "web", 0, 0,
+      "directory holding the call page served at / and /static/" },
+    { "http", "max_body_bytes", CFG_UINT, FIELD(http.max_body_bytes), "65536", 1024, 16777216,
+      "largest request body; a larger one is answered 413" },
+    { "http", "max_connections", CFG_UINT, FIELD(http.max_connections), "256", 1, 65536,
+      "open HTTP connections at most, SSE streams included" },
+    { "http", "requests_per_second_per_client", CFG_UINT,
+      FIELD(http.requests_per_second_per_client), "20", 0, 100000,
+      "sustained request rate per client address, then 429; 0 turns the limit off" },
+    { "http", "request_burst_per_client", CFG_UINT, FIELD(http.request_burst), "40", 1, 100000,
+      "requests a client may make at once before the rate applies" },
+
+    { "media", "port_min", CFG_UINT, FIELD(media.port_min), "20000", 1, 65535,
+      "lowest UDP/TCP port for ICE" },
+    { "media", "port_max", CFG_UINT, FIELD(media.port_max), "20999", 1, 65535,
+      "highest UDP/TCP port for ICE (inclusive)" },
+    { "media", "gather_addresses", CFG_IP_LIST, FIELD(media.gather_addresses), "127.0.0.1", 1,
+      SIG_CONFIG_LIST_MAX, "local IP addresses to gather ICE candidates on" },
+    { "media", "announce_addresses", CFG_IP_LIST, FIELD(media.announce_addresses), "", 0,
+      SIG_CONFIG_LIST_MAX,
+      "public addresses of a 1:1 NAT, one per gather address in the same order; empty: none" },
+    { "media", "ice_tcp", CFG_BOOL, FIELD(media.ice_tcp), "false", 0, 0,
+      "also offer passive ICE-TCP candidates" },
+    { "media", "workers", CFG_UINT, FIELD(media.workers), "0", 0, 64,
+      "media worker threads; 0: one per core" },
+    { "media", "liveness_timeout_ms", CFG_MS, FIELD(media.liveness_timeout), "15000", 1000,
+      3600000, "a session with no authenticated STUN or SRTP for this long is closed" },
+    { "media", "buffer_pool_packets", CFG_UINT, FIELD(media.buffer_pool_packets), "8192", 256,
+      1048576, "packet buffers per worker; an empty pool drops packets" },
+    { "media", "rtx_cache_packets", CFG_UINT, FIELD(media.rtx_cache_packets), "512", 16, 32768,
+      "packets kept per source stream for retransmission" },
+    { "media", "keyframe_min_interval_ms", CFG_MS, FIELD(media.keyframe_min_interval), "1000",
+      100, 60000, "at most one PLI/FIR per stream in this interval" },
+    { "media", "max_publish_bitrate_bps", CFG_UINT, FIELD(media.max_publish_bitrate_bps), "0",
+      0, 1000000000, "bitrate asked of each publisher at most; 0: unlimited" },
+
+    { "limits", "max_sessions", CFG_UINT, FIELD(limits.max_sessions), "1000", 1, 1000000,
+      "PeerConnections at once; more are answered 503" },
+    { "limits", "max_rooms", CFG_UINT, FIELD(limits.max_rooms), "1000", 1, 1000000,
+      "rooms at once" },
+    { "limits", "max_participants_per_room", CFG_UINT, FIELD(limits.max_participants_per_room),
+      "50", 1, 10000, "participants in one room" },
+    { "limits", "max_tracks_per_session", CFG_UINT, FIELD(limits.max_tracks_per_session), "16",
+      1, 64, "tracks one session may publish" },
+    { "limits", "max_sdp_mlines", CFG_UINT, FIELD(limits.max_sdp_mlines), "32", 1, 1024,
+      "m-lines in one SDP; more are answered 400" },
+    { "limits", "max_sdp_bytes", CFG_UINT, FIELD(limits.max_sdp_bytes), "65536", 1024, 16777216,
+      "bytes of one SDP; more are answered 400" },
+
+    { "dtls", "cert_file", CFG_STRING, FIELD(dtls.cert_file), "", 0, 0,
+      "PEM certificate for DTLS; empty: a fresh one is generated at start" },
+    { "dtls", "key_file", CFG_STRING, FIELD(dtls.key_file), "", 0, 0,
+      "PEM private key of cert_file" },
+
+    { "log", "level", CFG_LEVEL, FIELD(log.level), "info", 0, 0,
+      "error, warn, info or debug" },
+    { "log", "lines_per_second_per_cause", CFG_UINT, FIELD(log.lines_per_second_per_cause),
+      "20", 0, 100000, "log lines per second for one cause, then counted; 0: no limit" },
+
+    { "privacy", "log_addresses", CFG_BOOL, FIELD(privacy.log_addresses), "false", 0, 0,
+      "write client IP addresses into the log" },
+    { "privacy", "api_addresses", CFG_BOOL, FIELD(privacy.api_addresses), "false", 0, 0,
+      "show client IP addresses in GET /rooms" },
+
+    { "auth", "secret", CFG_SECRET, FIELD(auth.secret), "", 0, 0,
+      "HS256 key for bearer tokens, at least 32 bytes; empty: auth off" },
+    { "auth", "clock_skew_s", CFG_UINT, FIELD(auth.clock_skew_s), "30", 0, 3600,
+      "seconds of clock difference allowed around exp and nbf" },
+
+    { "ice", "stun_urls", CFG_STUN_URLS, FIELD(ice.stun_urls), "", 0, SIG_CONFIG_LIST_MAX,
+      "stun: or stuns: URIs given to clients in Link headers" },
+
+    { "turn", "urls", CFG_TURN_URLS, FIELD(turn.urls), "", 0, SIG_CONFIG_LIST_MAX,
+      "turn: or turns: URIs given to clients in Link headers" },
+    { "turn", "secret", CFG_SECRET, FIELD(turn.secret), "", 0, 0,
+      "shared secret for time-limited TURN credentials (TURN REST API)" },
+    { "turn", "ttl_s", CFG_UINT, FIELD(turn.ttl_s), "86400", 60, 604800,
+      "lifetime of time-limited TURN credentials" },
+    { "turn", "username", CFG_STRING, FIELD(turn.username), "", 0, 0,
+      "fixed TURN username, when no secret is set" },
+    { "turn", "credential", CFG_SECRET, FIELD(turn.credential), "", 0, 0,
+      "fixed TURN password, when no secret is set" },
+};
+
+/* Where each group and key of the file is, from the scan of its text. */
+struct place {
+    char *group;
+    char *key;          /* NULL for a group header */
+    int line;
+};
+
+struct run {
+    const char *path;
+    GArray *places;     /* struct place */
+    FILE *report;
+    char *err;
+    size_t errlen, used;
+    int problems;
+};
+
+static void problem(struct run *r, int line, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem(struct run *r, int line, const char *what, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->problems++;
+    if (r->report)
+        fprintf(r->report, "%s:%d: %s: %s\n", r->path, line, what, msg);
+    if (r->err && r->used < r->errlen) {
+        int k = snprintf(r->err + r->used, r->errlen - r->used, "%s%s:%d: %s: %s",
+                         r->used ? "\n" : "", r->path, line, what, msg);
+        r->used = k < 0 ? r->errlen : r->used + (size_t)k;
+    }
+}
+
+static int line_of(const struct run *r, const char *group, const char *key)
+{
+    int line = 0;
+    for (guint i = 0; i < r->places->len; i++) {
+        const struct place *p = &g_array_index(r->places, struct place, i);
+        if (strcmp(p->group, group) == 0 && (key ? p->key && strcmp(p->key, key) == 0 : !p->key))
+            line = p->line;     /* the last one: the one GKeyFile keeps */
+    }
+    return line;
+}
+
+static void add_place(struct run *r, const char *group, const char *key, int line)
+{
+    struct place p = { g_strdup(group), key ? g_strdup(key) : NULL, line };
+    if (key) {
+        int first = line_of(r, group, key);
+        char what[300];
+        snprintf(what, sizeof what, "%s.%s", group, key);
+        if (first)
+            problem(r, line, what, "duplicate key (first at line %d)", first);
+    }
+    g_array_append_val(r->places, p);
+}
+
+/* Mirrors GKeyFile's line rules (leading blanks skipped, '#' comments,
+ * "[group]", "key = value") so that what it rejects gets a line number. */
+static void scan_lines(struct run *r, const char *text, size_t len)
+{
+    char group[128] = "";
+    int line = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        bool nul = memchr(text + pos, '\0', n) != NULL;
+        char *s = g_strndup(text + pos, n), *t = g_strstrip(s);
+        line++;
+        pos += n + 1;
+        if (nul) {
+            problem(r, line, "syntax", "NUL byte in line");
+        } else if (t[0] == '\0' || t[0] == '#') {
+            /* blank or comment */
+        } else if (t[0] == '[') {
+            char *end = strchr(t, ']');
+            if (!end || end[1] != '\0' || end == t + 1 || (size_t)(end - t) >= sizeof group) {
+                problem(r, line, "syntax", "bad group header, expected [name]");
+            } else {
+                *end = '\0';
+                snprintf(group, sizeof group, "%s", t + 1);
+                add_place(r, group, NULL, line);
+            }
+        } else if (strchr(t, '=') && t[0] != '=') {
+            *strchr(t, '=') = '\0';
+            g_strchomp(t);
+            if (group[0] == '\0')
+                problem(r, line, t, "key outside any [group]");
+            else
+                add_place(r, group, t, line);
+        } else {
+            problem(r, line, "syntax", "expected [group], key = value or # comment");
+        }
+        g_free(s);
+    }
+}
+
+static const struct cfg_key *find_key(const char *group, const char *name)
+{
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++)
+        if (strcmp(keys[i].group, group) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool known_group(const char *group)
+{
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++)
+        if (strcmp(keys[i].group, group) == 0)
+            return true;
+    return false;
+}
+
+/* Edit distance up to a small bound, for "did you mean". */
+static unsigned distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned row[64];
+    if (la >= SFU_ARRAY_LEN(row) || lb >= SFU_ARRAY_LEN(row))
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = MIN(best, up + 1);
+            best = MIN(best, row[j - 1] + 1);
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static void unknown_key(struct run *r, const char *group, const char *name, int line)
+{
+    char what[160];
+    snprintf(what, sizeof what, "%s.%s", group, name);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++) {
+        if (strcmp(keys[i].name, name) == 0) {
+            problem(r, line, what, "unknown key (it belongs in [%s])", keys[i].group);
+            return;
+        }
+    }
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++) {
+        if (strcmp(keys[i].group, group) == 0 && distance(keys[i].name, name) <= 2) {
+            problem(r, line, what, "unknown key (did you mean %s?)", keys[i].name);
+            return;
+        }
+    }
+    problem(r, line, what, "unknown key");
+}
+
+static void check_group(struct run *r, GKeyFile *kf, const char *group, sig_config *cfg)
+{
+    gsize n = 0;
+    gchar **names = g_key_file_get_keys(kf, group, &n, NULL);
+    for (gsize i = 0; names && i < n; i++) {
+        int line = line_of(r, group, names[i]);
+        const struct cfg_key *k = find_key(group, names[i]);
+        if (!k) {
+            unknown_key(r, group, names[i], line);
+            continue;
+        }
+        char what[160], why[256];
+        snprintf(what, sizeof what, "%s.%s", group, names[i]);
+        GError *gerr = NULL;
+        gchar *value = g_key_file_get_string(kf, group, names[i], &gerr);
+        if (!value) {
+            problem(r, line, what, "%s", gerr->message);
+            g_error_free(gerr);
+            continue;
+        }
+        if (sig_config_value_parse(k, value, cfg, why, sizeof why) != 0)
+            problem(r, line, what, "%s", why);
+        g_free(value);
+    }
+    g_strfreev(names);
+}
+
+/* The line of the first of two keys that the file sets, for a problem
+ * between them. */
+static int line_of_either(const struct run *r, const char *group, const char *a, const char *b)
+{
+    int line = line_of(r, group, a);
+    return line ? line : line_of(r, group, b);
+}
+
+static void check_together(struct run *r, const sig_config *cfg)
+{
+    if (cfg->media.port_min > cfg->media.port_max)
+        problem(r, line_of_either(r, "media", "port_min", "port_max"), "media.port_min",
+                "%u is above port_max %u", cfg->media.port_min, cfg->media.port_max);
+    unsigned na = cfg->media.announce_addresses.count, ng = cfg->media.gather_addresses.count;
+    if (na && na != ng)
+        problem(r, line_of_either(r, "media", "announce_addresses", "gather_addresses"),
+                "media.announce_addresses",
+                "%u addresses for %u gather_addresses: give one per gather address, "
+                "in the same order", na, ng);
+    if (!cfg->dtls.cert_file[0] != !cfg->dtls.key_file[0])
+        problem(r, line_of_either(r, "dtls", "cert_file", "key_file"),
+                cfg->dtls.cert_file[0] ? "dtls.key_file" : "dtls.cert_file",
+                "cert_file and key_file are set together or not at all");
+    size_t slen = strlen(cfg->auth.secret);
+    if (slen && slen < 32)  /* RFC 7518 section 3.2: an HS256 key of 256 bits or more */
+        problem(r, line_of(r, "auth", "secret"), "auth.secret",
+                "%zu bytes; HS256 needs at least 32", slen);
+    bool user = cfg->turn.username[0] || cfg->turn.credential[0];
+    if (cfg->turn.secret[0] && user)
+        problem(r, line_of_either(r, "turn", "username", "credential"), "turn.username",
+                "set either secret or username and credential, not both");
+    else if (user && !(cfg->turn.username[0] && cfg->turn.credential[0]))
+        problem(r, line_of_either(r, "turn", "username", "credential"),
+                cfg->turn.username[0] ? "turn.credential" : "turn.username",
+                "username and credential are set together or not at all");
+    if (cfg->turn.urls.count && !cfg->turn.secret[0] && !user)
+        problem(r, line_of(r, "turn", "urls"), "turn.urls",
+                "TURN servers need a secret, or a username and credential");
+}
+
+static void load_into(struct run *r, const char *text, size_t len, sig_config *cfg)
+{
+    scan_lines(r, text, len);
+    if (r->problems)
+        return;     /* GKeyFile would refuse the file, with no line number */
+    GKeyFile *kf = g_key_file_new();
+    GError *gerr = NULL;
+    if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &gerr)) {
+        problem(r, 0, "syntax", "%s", gerr->message);
+        g_error_free(gerr);
+        g_key_file_free(kf);
+        return;
+    }
+    gchar **groups = g_key_file_get_groups(kf, NULL);
+    for (gchar **g = groups; *g; g++) {
+        if (known_group(*g))
+            check_group(r, kf, *g, cfg);
+        else
+            problem(r, line_of(r, *g, NULL), *g, "unknown group [%s]", *g);
+    }
+    g_strfreev(groups);
+    g_key_file_free(kf);
+    check_together(r, cfg);
+}
+
+static int run_file(struct run *r, sig_config *cfg)
+{
+    gchar *text = NULL;
+    gsize len = 0;
+    GError *gerr = NULL;
+    r->places = g_array_new(FALSE, FALSE, sizeof(struct place));
+    sig_config_defaults(cfg);
+    if (!g_file_get_contents(r->path, &text, &len, &gerr)) {
+        problem(r, 0, "file", "%s", gerr->message);
+        g_error_free(gerr);
+    } else {
+        load_into(r, text, len, cfg);
+    }
+    for (guint i = 0; i < r->places->len; i++) {
+        struct place *p = &g_array_index(r->places, struct place, i);
+        g_free(p->group);
+        g_free(p->key);
+    }
+    g_array_free(r->places, TRUE);
+    g_free(text);
+    return r->problems;
+}
+
+void sig_config_defaults(sig_config *cfg)
+{
+    char why[256];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++) {
+        int rc = sig_config_value_parse(&keys[i], keys[i].def, cfg, why, sizeof why);
+        assert(rc == 0 && "a default out of its own bounds");
+        (void)rc;
+    }
+}
+
+int sig_config_load(const char *path, sig_config *out, char *err, size_t errlen)
+{
+    struct run r = { .path = path, .err = err, .errlen = errlen };
+    sig_config *cfg = g_new0(sig_config, 1);
+    if (err && errlen)
+        err[0] = '\0';
+    int n = run_file(&r, cfg);
+    if (n == 0)
+        *out = *cfg;
+    g_free(cfg);
+    return n == 0 ? 0 : -SFU_EINVAL;
+}
+
+int sig_config_check(const char *path, FILE *report)
+{
+    struct run r = { .path = path, .report = report };
+    sig_config *cfg = g_new0(sig_config, 1);
+    int n = run_file(&r, cfg);
+    g_free(cfg);
+    return n;
+}
+
+void sig_config_dump(const sig_config *cfg, FILE *out)
+{
+    const char *group = "";
+    char value[SIG_CONFIG_LIST_MAX * (SIG_CONFIG_STR_MAX + 2) + 64];
+    for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++) {
+        const struct cfg_key *k = &keys[i];
+        if (strcmp(k->group, group) != 0) {
+            fprintf(out, "%s[%s]\n", i ? "\n" : "", k->group);
+            group = k->group;
+        }
+        sig_config_value_format(k, cfg, value, sizeof value);
+        fprintf(out, "%s = %s\n", k->name, value);
+    }
+}

@@ -1,0 +1,243 @@
+#include "signaling/http.h"
+
+#include <arpa/inet.h>
+#include <glib.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+struct sig_http {
+    struct MHD_Daemon *daemon;
+    sig_http_handler handler;
+    void *user;
+    size_t max_body_bytes;
+    char *cors_origin;
+    uint16_t port;
+};
+
+typedef enum req_state { REQ_READING, REQ_IN_HANDLER, REQ_SUSPENDED, REQ_ANSWERED } req_state;
+
+struct sig_request {
+    sig_http *http;
+    struct MHD_Connection *conn;
+    char *method, *path;
+    GByteArray *body;
+    bool too_large;
+    char client[INET6_ADDRSTRLEN];
+    GMutex lock;
+    req_state state;
+    struct MHD_Response *response;  /* built by sig_http_respond */
+    unsigned status;
+};
+
+const char *sig_request_method(const sig_request *req) { return req->method; }
+const char *sig_request_path(const sig_request *req) { return req->path; }
+const char *sig_request_client(const sig_request *req) { return req->client; }
+
+const char *sig_request_header(const sig_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *sig_request_query(const sig_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const uint8_t *sig_request_body(const sig_request *req, size_t *len)
+{
+    *len = req->body->len;
+    return req->body->data;
+}
+
+static void client_address(sig_request *req)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    req->client[0] = '\0';
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client,
+                  sizeof req->client);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client,
+                  sizeof req->client);
+}
+
+static struct MHD_Response *build_response(sig_http *http, const sig_response *resp)
+{
+    const char *body = resp->body ? resp->body : "";
+    size_t len = resp->body && resp->body_len == 0 ? strlen(body) : resp->body_len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return NULL;
+    if (len > 0 || resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type ? resp->content_type
+                                                   : "text/plain; charset=utf-8");
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", http->cors_origin);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "Location, ETag, Link, X-Participant-Id");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (unsigned i = 0; i < resp->nheaders && i < SIG_HTTP_MAX_HEADERS; i++)
+        MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
+    if (resp->retry_after_s) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", resp->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    return r;
+}
+
+void sig_http_respond(sig_request *req, const sig_response *resp)
+{
+    struct MHD_Response *r = build_response(req->http, resp);
+    g_mutex_lock(&req->lock);
+    req->response = r;
+    req->status = r ? resp->status : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    bool resume = req->state == REQ_SUSPENDED;
+    req->state = REQ_ANSWERED;
+    if (resume)
+        MHD_resume_connection(req->conn);
+    g_mutex_unlock(&req->lock);
+}
+
+void sig_http_respond_text(sig_request *req, unsigned status, const char *reason)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s\n", reason);
+    sig_response resp = { .status = status, .body = line };
+    if (status == 429 || status == 503)
+        resp.retry_after_s = 1;
+    sig_http_respond(req, &resp);
+}
+
+static enum MHD_Result queue_answer(sig_request *req)
+{
+    if (!req->response)
+        return MHD_NO;  /* could not build one: close the connection */
+    enum MHD_Result rc = MHD_queue_response(req->conn, req->status, req->response);
+    MHD_destroy_response(req->response);
+    req->response = NULL;
+    return rc;
+}
+
+static sig_request *request_new(sig_http *http, struct MHD_Connection *conn, const char *method,
+                                const char *url)
+{
+    sig_request *req = g_new0(sig_request, 1);
+    req->http = http;
+    req->conn = conn;
+    req->method = g_strdup(method);
+    req->path = g_strdup(url);
+    req->body = g_byte_array_new();
+    g_mutex_init(&req->lock);
+    client_address(req);
+    return req;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    sig_http *http = cls;
+    sig_request *req = *con_cls;
+    if (!req) {
+        *con_cls = request_new(http, conn, method, url);
+        return MHD_YES;
+    }
+    if (req->state == REQ_READING && *upload_size > 0) {
+        if (req->body->len + *upload_size > http->max_body_bytes)
+            req->too_large = true;  /* keep reading, answer 413 at the end */
+        else
+            g_byte_array_append(req->body, (const guint8 *)upload, (guint)*upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (req->state == REQ_READING) {
+        if (req->too_large) {
+            sig_http_respond_text(req, 413, "request body too large");
+            return queue_answer(req);
+        }
+        req->state = REQ_IN_HANDLER;
+        http->handler(http->user, req);
+        g_mutex_lock(&req->lock);
+        if (req->state != REQ_ANSWERED) {
+            req->state = REQ_SUSPENDED;
+            MHD_suspend_connection(conn);
+            g_mutex_unlock(&req->lock);
+            return MHD_YES;
+        }
+        g_mutex_unlock(&req->lock);
+    }
+    if (req->state == REQ_ANSWERED)
+        return queue_answer(req);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)conn, (void)code;
+    sig_request *req = *con_cls;
+    if (!req)
+        return;
+    if (req->response)
+        MHD_destroy_response(req->response);
+    g_byte_array_free(req->body, TRUE);
+    g_free(req->method);
+    g_free(req->path);
+    g_mutex_clear(&req->lock);
+    g_free(req);
+    *con_cls = NULL;
+}
+
+sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
+                       char *err, size_t errlen)
+{
+    sig_http *http = g_new0(sig_http, 1);
+    http->handler = handler;
+    http->user = user;
+    http->max_body_bytes = cfg->max_body_bytes;
+    http->cors_origin = g_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
+
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
+    if (inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
+        snprintf(err, errlen, "http listen address %s is not an IPv4 address", cfg->listen_addr);
+        goto err;
+    }
+    http->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, &sin,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
+    if (!http->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);
+        goto err;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    http->port = info ? info->port : cfg->port;
+    return http;
+err:
+    sig_http_free(http);
+    return NULL;
+}
+
+void sig_http_free(sig_http *http)
+{
+    if (!http)
+        return;
+    if (http->daemon)
+        MHD_stop_daemon(http->daemon);
+    g_free(http->cors_origin);
+    g_free(http);
+}
+
+uint16_t sig_http_port(const sig_http *http) { return http->port; }

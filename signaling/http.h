@@ -1,0 +1,64 @@
+/* The HTTP server: libmicrohttpd on its own epoll thread, with
+ * suspend/resume so that a request needing a media worker never blocks the
+ * HTTP thread. The server collects a request's body (answering 413 past the
+ * limit), then hands the whole request to one handler. The handler answers
+ * at once with sig_http_respond, or keeps the request and answers later from
+ * any thread; either way exactly one response per request. */
+#ifndef SIG_HTTP_H
+#define SIG_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sig_http sig_http;
+typedef struct sig_request sig_request;
+
+#define SIG_HTTP_MAX_HEADERS 8
+
+typedef struct sig_response {
+    unsigned status;
+    const char *content_type;       /* NULL: text/plain for a body */
+    const char *body;               /* copied */
+    size_t body_len;                /* 0 with a body: strlen */
+    const char *header_names[SIG_HTTP_MAX_HEADERS];
+    const char *header_values[SIG_HTTP_MAX_HEADERS];   /* copied */
+    unsigned nheaders;
+    unsigned retry_after_s;         /* 429, 503 */
+} sig_response;
+
+typedef void (*sig_http_handler)(void *user, sig_request *req);
+
+typedef struct sig_http_config {
+    const char *listen_addr;        /* "127.0.0.1" */
+    uint16_t port;
+    size_t max_body_bytes;
+    unsigned max_connections;
+    unsigned connection_timeout_s;
+    const char *cors_origin;
+} sig_http_config;
+
+sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
+                       char *err, size_t errlen);
+/* Stops accepting, then frees. Requests still held by a handler must have
+ * been answered. */
+void sig_http_free(sig_http *http);
+uint16_t sig_http_port(const sig_http *http);
+
+/* Accessors are for the handler call itself (the HTTP thread); copy what
+ * later work needs before handing the request to another thread. */
+const char *sig_request_method(const sig_request *req);
+const char *sig_request_path(const sig_request *req);
+const char *sig_request_header(const sig_request *req, const char *name);
+const char *sig_request_query(const sig_request *req, const char *name);
+const uint8_t *sig_request_body(const sig_request *req, size_t *len);
+/* The client's address, for rate limiting only; never logged by default. */
+const char *sig_request_client(const sig_request *req);
+
+/* Answers a request: from the handler itself or later, from any thread.
+ * The request must not be touched afterwards. */
+void sig_http_respond(sig_request *req, const sig_response *resp);
+/* Shorthand for a one-line text/plain answer. */
+void sig_http_respond_text(sig_request *req, unsigned status, const char *reason);
+
+#endif

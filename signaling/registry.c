@@ -1,0 +1,333 @@
+#include "signaling/registry.h"
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+typedef struct reg_room {
+    char name[SIG_ROOM_NAME_MAX + 1];
+    unsigned worker;
+    unsigned nsessions;             /* any kind; the room lives while > 0 */
+    GPtrArray *participants;        /* sig_session* that publish (WHIP, room) */
+} reg_room;
+
+struct sig_registry {
+    GMutex lock;
+    sig_limits limits;
+    unsigned nworkers;
+    unsigned *rooms_per_worker;
+    GHashTable *rooms;              /* name -> reg_room */
+    GHashTable *sessions;           /* id -> sig_session */
+};
+
+static void random_bytes(void *buf, size_t len)
+{
+    /* getrandom never fails for small requests once the pool is ready. */
+    while (getrandom(buf, len, 0) != (ssize_t)len)
+        ;
+}
+
+void sig_participant_format(uint32_t participant, char out[SIG_PARTICIPANT_ID_LEN + 1])
+{
+    snprintf(out, SIG_PARTICIPANT_ID_LEN + 1, "%08x", participant);
+}
+
+uint32_t sig_participant_parse(const char *text)
+{
+    if (!text || strlen(text) != SIG_PARTICIPANT_ID_LEN)
+        return 0;
+    uint32_t v = 0;
+    for (const char *p = text; *p; p++) {
+        int d = g_ascii_xdigit_value(*p);
+        if (d < 0 || g_ascii_isupper(*p))
+            return 0;
+        v = v << 4 | (uint32_t)d;
+    }
+    return v;
+}
+
+static void room_free(gpointer data)
+{
+    reg_room *room = data;
+    g_ptr_array_free(room->participants, TRUE);
+    g_free(room);
+}
+
+sig_registry *sig_registry_new(const sig_limits *limits, unsigned nworkers)
+{
+    sig_registry *reg = g_new0(sig_registry, 1);
+    g_mutex_init(&reg->lock);
+    reg->limits = *limits;
+    reg->nworkers = nworkers;
+    reg->rooms_per_worker = g_new0(unsigned, nworkers);
+    reg->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, room_free);
+    reg->sessions = g_hash_table_new(g_str_hash, g_str_equal);
+    return reg;
+}
+
+void sig_registry_free(sig_registry *reg)
+{
+    if (!reg)
+        return;
+    GList *left = g_hash_table_get_values(reg->sessions);
+    for (GList *l = left; l; l = l->next)
+        g_free(l->data);
+    g_list_free(left);
+    g_hash_table_destroy(reg->sessions);
+    g_hash_table_destroy(reg->rooms);
+    g_free(reg->rooms_per_worker);
+    g_mutex_clear(&reg->lock);
+    g_free(reg);
+}
+
+static unsigned least_loaded_worker(const sig_registry *reg)
+{
+    unsigned best = 0;
+    for (unsigned i = 1; i < reg->nworkers; i++)
+        if (reg->rooms_per_worker[i] < reg->rooms_per_worker[best])
+            best = i;
+    return best;
+}
+
+static sig_session *find_participant(const reg_room *room, uint32_t participant)
+{
+    for (guint i = 0; i < room->participants->len; i++) {
+        sig_session *s = g_ptr_array_index(room->participants, i);
+        if (s->participant == participant)
+            return s;
+    }
+    return NULL;
+}
+
+static uint32_t new_participant_number(const reg_room *room)
+{
+    uint32_t n;
+    do
+        random_bytes(&n, sizeof n);
+    while (n == 0 || find_participant(room, n));
+    return n;
+}
+
+static reg_room *room_for_new_session(sig_registry *reg, const char *name, sig_session_kind kind,
+                                      unsigned *status, const char **reason)
+{
+    reg_room *room = g_hash_table_lookup(reg->rooms, name);
+    if (room) {
+        if (kind != SIG_SESSION_WHEP &&
+            room->participants->len >= reg->limits.max_participants_per_room) {
+            *status = 503, *reason = "room is full";
+            return NULL;
+        }
+        return room;
+    }
+    if (kind == SIG_SESSION_WHEP) {
+        *status = 404, *reason = "no such room";
+        return NULL;
+    }
+    if (g_hash_table_size(reg->rooms) >= reg->limits.max_rooms) {
+        *status = 503, *reason = "too many rooms";
+        return NULL;
+    }
+    room = g_new0(reg_room, 1);
+    g_strlcpy(room->name, name, sizeof room->name);
+    room->participants = g_ptr_array_new();
+    room->worker = least_loaded_worker(reg);
+    reg->rooms_per_worker[room->worker]++;
+    g_hash_table_insert(reg->rooms, room->name, room);
+    return room;
+}
+
+sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room_name,
+                                 uint32_t watched, const char *name, unsigned *status,
+                                 const char **reason)
+{
+    sig_session *s = NULL;
+    g_mutex_lock(&reg->lock);
+    if (g_hash_table_size(reg->sessions) >= reg->limits.max_sessions) {
+        *status = 503, *reason = "too many sessions";
+        goto out;
+    }
+    reg_room *room = room_for_new_session(reg, room_name, kind, status, reason);
+    if (!room)
+        goto out;
+    if (kind == SIG_SESSION_WHEP && !find_participant(room, watched)) {
+        *status = 404, *reason = "no such participant in this room";
+        goto out;
+    }
+    s = g_new0(sig_session, 1);
+    uint8_t raw[SIG_SESSION_ID_LEN / 2];
+    random_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
+    s->kind = kind;
+    g_strlcpy(s->room, room_name, sizeof s->room);
+    g_strlcpy(s->name, name ? name : "", sizeof s->name);
+    s->worker = room->worker;
+    s->watched = watched;
+    s->refs = 2;    /* the registry's and the caller's */
+    s->etag = 1;
+    if (kind != SIG_SESSION_WHEP) {
+        s->participant = new_participant_number(room);
+        g_ptr_array_add(room->participants, s);
+    }
+    room->nsessions++;
+    g_hash_table_insert(reg->sessions, s->id, s);
+out:
+    g_mutex_unlock(&reg->lock);
+    return s;
+}
+
+void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_info *tracks,
+                            unsigned ntracks)
+{
+    g_mutex_lock(&reg->lock);
+    s->ntracks = ntracks < SIG_TRACKS_MAX ? ntracks : SIG_TRACKS_MAX;
+    memcpy(s->tracks, tracks, s->ntracks * sizeof *tracks);
+    s->ready = true;
+    g_mutex_unlock(&reg->lock);
+}
+
+sig_session *sig_registry_get(sig_registry *reg, const char *id, bool close)
+{
+    g_mutex_lock(&reg->lock);
+    sig_session *s = id ? g_hash_table_lookup(reg->sessions, id) : NULL;
+    if (s && (s->closing || !s->ready))
+        s = NULL;
+    if (s) {
+        s->refs++;
+        if (close)
+            s->closing = true;
+    }
+    g_mutex_unlock(&reg->lock);
+    return s;
+}
+
+static void unref_locked(sig_session *s)
+{
+    if (--s->refs == 0)
+        g_free(s);
+}
+
+void sig_registry_remove(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    if (g_hash_table_lookup(reg->sessions, s->id) == s) {
+        g_hash_table_remove(reg->sessions, s->id);
+        s->closing = true;
+        reg_room *room = g_hash_table_lookup(reg->rooms, s->room);
+        if (room) {
+            g_ptr_array_remove(room->participants, s);
+            if (--room->nsessions == 0) {
+                reg->rooms_per_worker[room->worker]--;
+                g_hash_table_remove(reg->rooms, s->room);
+            }
+        }
+        unref_locked(s);
+    }
+    g_mutex_unlock(&reg->lock);
+}
+
+void sig_session_unref(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    unref_locked(s);
+    g_mutex_unlock(&reg->lock);
+}
+
+unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    unsigned v = ++s->etag;
+    g_mutex_unlock(&reg->lock);
+    return v;
+}
+
+int sig_registry_participant_tracks(sig_registry *reg, const char *room_name,
+                                    uint32_t participant, sig_track_info *out, unsigned max)
+{
+    int n = -1;
+    g_mutex_lock(&reg->lock);
+    reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
+    sig_session *s = room ? find_participant(room, participant) : NULL;
+    if (s) {
+        n = (int)(s->ntracks < max ? s->ntracks : max);
+        memcpy(out, s->tracks, (size_t)n * sizeof *out);
+    }
+    g_mutex_unlock(&reg->lock);
+    return n;
+}
+
+static json_t *participant_json(const sig_session *s)
+{
+    char pid[SIG_PARTICIPANT_ID_LEN + 1];
+    sig_participant_format(s->participant, pid);
+    json_t *tracks = json_array();
+    for (unsigned i = 0; i < s->ntracks; i++)
+        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s}", "kind",
+                                                s->tracks[i].kind == SFU_KIND_AUDIO ? "audio"
+                                                                                    : "video",
+                                                "mid", s->tracks[i].mid, "codec",
+                                                s->tracks[i].codec));
+    return json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
+}
+
+/* A room is public while it has participants (API.md): viewers alone keep
+ * its media state, not its listing. */
+static json_t *room_json(const reg_room *room)
+{
+    json_t *people = json_array();
+    for (guint i = 0; i < room->participants->len; i++) {
+        const sig_session *s = g_ptr_array_index(room->participants, i);
+        if (s->ready && !s->closing)
+            json_array_append_new(people, participant_json(s));
+    }
+    if (json_array_size(people) == 0) {
+        json_decref(people);
+        return NULL;
+    }
+    return json_pack("{s:s, s:o}", "room", room->name, "participants", people);
+}
+
+char *sig_registry_rooms_json(sig_registry *reg, const char *room_name)
+{
+    json_t *doc = NULL;
+    g_mutex_lock(&reg->lock);
+    if (room_name) {
+        reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
+        doc = room ? room_json(room) : NULL;
+    } else {
+        json_t *rooms = json_array();
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, reg->rooms);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+            json_t *r = room_json(value);
+            if (r)
+                json_array_append_new(rooms, r);
+        }
+        doc = json_pack("{s:o}", "rooms", rooms);
+    }
+    g_mutex_unlock(&reg->lock);
+    if (!doc)
+        return NULL;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out)
+{
+    g_mutex_lock(&reg->lock);
+    out->rooms = g_hash_table_size(reg->rooms);
+    out->sessions = g_hash_table_size(reg->sessions);
+    out->participants = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, reg->rooms);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        out->participants += ((reg_room *)value)->participants->len;
+    g_mutex_unlock(&reg->lock);
+}

@@ -1,0 +1,101 @@
+/* Who is where: rooms, participants and sessions, shared by the HTTP thread
+ * and the workers under one lock (control plane only; no packet ever takes
+ * it). Sessions are reference counted: the registry holds one reference
+ * while the session is listed, and whoever works on it holds another. */
+#ifndef SIG_REGISTRY_H
+#define SIG_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sfu/core/media.h"
+
+#define SIG_SESSION_ID_LEN 32       /* hex digits: 128 random bits */
+#define SIG_PARTICIPANT_ID_LEN 8    /* hex digits of the participant number */
+#define SIG_ROOM_NAME_MAX 64
+#define SIG_NAME_MAX 64
+#define SIG_TRACKS_MAX 16
+
+typedef enum sig_session_kind {
+    SIG_SESSION_WHIP = 0,
+    SIG_SESSION_WHEP,
+    SIG_SESSION_ROOM,
+} sig_session_kind;
+
+typedef struct sig_track_info {
+    char mid[SFU_MID_MAX];
+    sfu_kind kind;
+    char codec[16];                 /* "opus", "VP8", "H264" */
+    uint32_t profile_level_id;      /* H.264 */
+} sig_track_info;
+
+typedef struct sig_limits {
+    uint32_t max_sessions;
+    uint32_t max_rooms;
+    uint32_t max_participants_per_room;
+} sig_limits;
+
+struct sfu_peer;
+
+typedef struct sig_session {
+    char id[SIG_SESSION_ID_LEN + 1];
+    sig_session_kind kind;
+    char room[SIG_ROOM_NAME_MAX + 1];
+    unsigned worker;
+    uint32_t participant;           /* own (WHIP, room); 0 for WHEP */
+    uint32_t watched;               /* WHEP: whose media */
+    char name[SIG_NAME_MAX + 1];
+    /* Only on the session's worker thread: */
+    struct sfu_peer *peer;
+    /* Under the registry lock: */
+    int refs;
+    bool ready;                     /* negotiated; listed in GET /rooms */
+    bool closing;                   /* DELETE or failure under way */
+    unsigned etag;
+    unsigned ntracks;
+    sig_track_info tracks[SIG_TRACKS_MAX];
+} sig_session;
+
+typedef struct sig_registry sig_registry;
+
+sig_registry *sig_registry_new(const sig_limits *limits, unsigned nworkers);
+void sig_registry_free(sig_registry *reg);
+
+/* Reserves a new session in `room` (creating the room on a worker when it
+ * does not exist yet). For WHEP, `watched` must be a participant of that
+ * room. Returns a reference, or NULL with an HTTP status and reason:
+ * 404 (room or participant unknown), 503 (a limit). */
+sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room,
+                                 uint32_t watched, const char *name, unsigned *status,
+                                 const char **reason);
+/* The session's media is negotiated: list it with these tracks. */
+void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_info *tracks,
+                            unsigned ntracks);
+/* A reference to the session `id`, or NULL if unknown or closing. With
+ * `close` set, marks it closing so that only one caller ends it. */
+sig_session *sig_registry_get(sig_registry *reg, const char *id, bool close);
+/* Unlists the session (idempotent) and drops the registry's reference. */
+void sig_registry_remove(sig_registry *reg, sig_session *s);
+void sig_session_unref(sig_registry *reg, sig_session *s);
+/* Bumps the session's ETag version and returns the new one. */
+unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s);
+
+/* Tracks a participant published, for a WHEP viewer's negotiation. Fills at
+ * most `max`; returns how many, or -1 if the participant is unknown. */
+int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_t participant,
+                                    sig_track_info *out, unsigned max);
+
+/* JSON text for GET /rooms (room == NULL) or GET /rooms/{room}; NULL when
+ * that room does not exist. The caller frees it with free(). */
+char *sig_registry_rooms_json(sig_registry *reg, const char *room);
+
+typedef struct sig_registry_counts {
+    unsigned rooms, sessions, participants;
+} sig_registry_counts;
+void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out);
+
+/* "0a1b2c3d" <-> 0x0a1b2c3d; parse returns 0 for anything not of that form. */
+void sig_participant_format(uint32_t participant, char out[SIG_PARTICIPANT_ID_LEN + 1]);
+uint32_t sig_participant_parse(const char *text);
+
+#endif

@@ -1,0 +1,156 @@
+#include "sfu/core/nack_gen.h"
+#include "tests/test.h"
+
+/* 'p': packet seq at now expects result; 't': timeout at now expects the
+ * listed seqs; 'w': poll_timeout expects `now`. */
+struct step {
+    char op;
+    sfu_time now;
+    uint64_t seq;
+    int result;
+    size_t n;
+    uint64_t seqs[4];
+};
+
+static const sfu_nack_config cfg = {
+    .first_delay = SFU_MS(10), .retry_interval = SFU_MS(100), .max_retries = 3, .max_age = SFU_MS(250),
+};
+
+static int run(const struct step *t, size_t count)
+{
+    sfu_nack_gen g;
+    sfu_nack_gen_init(&g, &cfg);
+    for (size_t i = 0; i < count; i++) {
+        if (t[i].op == 'p') {
+            int r = (int)sfu_nack_gen_handle_packet(&g, t[i].seq, t[i].now);
+            if (r != t[i].result)
+                TEST_FAIL_("step %zu: result %d vs %d", i, r, t[i].result);
+        } else if (t[i].op == 't') {
+            uint64_t seqs[8];
+            size_t n = sfu_nack_gen_handle_timeout(&g, t[i].now, seqs, 8);
+            if (n != t[i].n)
+                TEST_FAIL_("step %zu: %zu seqs vs %zu", i, n, t[i].n);
+            for (size_t k = 0; k < n; k++)
+                if (seqs[k] != t[i].seqs[k])
+                    TEST_FAIL_("step %zu: seq[%zu] %llu vs %llu", i, k,
+                               (unsigned long long)seqs[k], (unsigned long long)t[i].seqs[k]);
+        } else {
+            sfu_time w = sfu_nack_gen_poll_timeout(&g);
+            if (w != t[i].now)
+                TEST_FAIL_("step %zu: poll %lld vs %lld", i, (long long)w, (long long)t[i].now);
+        }
+    }
+    return 0;
+}
+
+TEST(gap_nacked_then_recovered)
+{
+    static const struct step t[] = {
+        { 'p', 0, 100, SFU_NACK_NEW, 0, { 0 } },
+        { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
+        { 'p', SFU_MS(1), 103, SFU_NACK_NEW, 0, { 0 } },       /* 101, 102 missing */
+        { 'w', SFU_MS(11), 0, 0, 0, { 0 } },
+        { 't', SFU_MS(5), 0, 0, 0, { 0 } },                   /* not yet: reordering grace */
+        { 'p', SFU_MS(6), 102, SFU_NACK_RECOVERED, 0, { 0 } }, /* plain reordering */
+        { 't', SFU_MS(11), 0, 0, 1, { 101 } },
+        { 'w', SFU_MS(111), 0, 0, 0, { 0 } },
+        { 'p', SFU_MS(50), 101, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 'p', SFU_MS(51), 101, SFU_NACK_DUPLICATE, 0, { 0 } },
+        { 'p', SFU_MS(52), 103, SFU_NACK_DUPLICATE, 0, { 0 } },
+        { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
+        { 't', SFU_MS(500), 0, 0, 0, { 0 } },
+    };
+    return run(t, SFU_ARRAY_LEN(t));
+}
+
+TEST(retries_until_limit)
+{
+    static const struct step t[] = {
+        { 'p', 0, 10, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', 0, 13, SFU_NACK_NEW, 0, { 0 } },
+        { 't', SFU_MS(10), 0, 0, 2, { 11, 12 } },
+        { 't', SFU_MS(50), 0, 0, 0, { 0 } },
+        { 't', SFU_MS(110), 0, 0, 2, { 11, 12 } },
+        { 'p', SFU_MS(150), 12, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 't', SFU_MS(210), 0, 0, 1, { 11 } },               /* third and last try */
+        { 't', SFU_MS(310), 0, 0, 0, { 0 } },                /* given up */
+        { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
+        { 'p', SFU_MS(320), 11, SFU_NACK_RECOVERED, 0, { 0 } }, /* too late, still new */
+    };
+    return run(t, SFU_ARRAY_LEN(t));
+}
+
+TEST(max_age_gives_up)
+{
+    static const struct step t[] = {
+        { 'p', 0, 1, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', 0, 3, SFU_NACK_NEW, 0, { 0 } },
+        { 't', SFU_MS(10), 0, 0, 1, { 2 } },
+        { 't', SFU_MS(260), 0, 0, 0, { 0 } },                 /* 260 ms old > 250 */
+        { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
+    };
+    return run(t, SFU_ARRAY_LEN(t));
+}
+
+TEST(window_edges)
+{
+    static const struct step t[] = {
+        { 'p', 0, 5000, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', 0, 5000 + SFU_NACK_WINDOW, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', 0, 5000, SFU_NACK_TOO_OLD, 0, { 0 } },
+        { 'p', 0, 5001, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 'p', 0, 4000, SFU_NACK_TOO_OLD, 0, { 0 } },
+    };
+    return run(t, SFU_ARRAY_LEN(t));
+}
+
+TEST(huge_gap_asks_for_keyframe)
+{
+    sfu_nack_gen g;
+    sfu_nack_gen_init(&g, &cfg);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 1, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 2, 0), SFU_NACK_NEW);
+    ASSERT(!sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 2 + SFU_NACK_WINDOW + 1, 0), SFU_NACK_NEW);
+    ASSERT(sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT(!sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT_EQ(g.nmissing, 0);
+    ASSERT_EQ(sfu_nack_gen_poll_timeout(&g), SFU_TIME_NEVER);
+    /* More gaps than the list holds: the oldest go, and a keyframe is due. */
+    uint64_t s = 10000;
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, s, 0), SFU_NACK_NEW);
+    (void)sfu_nack_gen_take_keyframe_request(&g);
+    for (int i = 0; i < SFU_NACK_MAX_MISSING + 10; i++) {
+        s += 2;
+        ASSERT_EQ(sfu_nack_gen_handle_packet(&g, s, 0), SFU_NACK_NEW);
+    }
+    ASSERT_EQ(g.nmissing, SFU_NACK_MAX_MISSING);
+    ASSERT(sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT_EQ(g.missing[0].seq, 10001 + 2 * 10);
+    return 0;
+}
+
+TEST(rtt_stretches_retries)
+{
+    sfu_nack_gen g;
+    sfu_nack_gen_init(&g, &cfg);
+    sfu_nack_gen_set_rtt(&g, SFU_MS(300));
+    uint64_t seqs[4];
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 1, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 3, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_timeout(&g, SFU_MS(10), seqs, 4), 1);
+    ASSERT_EQ(sfu_nack_gen_poll_timeout(&g), SFU_MS(310));
+    /* Output capacity: what does not fit stays due. */
+    sfu_nack_gen_init(&g, &cfg);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 1, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 8, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_timeout(&g, SFU_MS(10), seqs, 4), 4);
+    ASSERT_EQ(sfu_nack_gen_poll_timeout(&g), SFU_MS(10));
+    ASSERT_EQ(sfu_nack_gen_handle_timeout(&g, SFU_MS(10), seqs, 4), 2);
+    ASSERT_EQ(seqs[0], 6);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(retries_until_limit),
+          TEST_ENTRY(max_age_gives_up), TEST_ENTRY(window_edges),
+          TEST_ENTRY(huge_gap_asks_for_keyframe), TEST_ENTRY(rtt_stretches_retries))
