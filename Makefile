@@ -28,7 +28,7 @@ NET_OBJ    := $(call obj,$(NET_SRC))
 SIG_OBJ    := $(call obj,$(SIG_SRC))
 ALL_OBJ    := $(SIG_OBJ) $(NET_OBJ) $(CRYPTO_OBJ) $(CORE_OBJ)
 
-UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_SRC   := $(filter-out tests/unit/test_main.c,$(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))

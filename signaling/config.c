@@ -4,6 +4,7 @@
 #include "signaling/config.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <glib.h>
 #include <stdarg.h>
 #include <string.h>
@@ -150,8 +151,10 @@ static int line_of(const struct run *r, const char *group, const char *key)
     return line;
 }
 
-static void add_place(struct run *r, const char *group, const char *key, int line)
+/* Returns 1 when the key was already there (a problem, but not a syntax error). */
+static int add_place(struct run *r, const char *group, const char *key, int line)
 {
+    int dup = 0;
     struct place p = { g_strdup(group), key ? g_strdup(key) : NULL, line };
     if (key) {
         int first = line_of(r, group, key);
@@ -159,14 +162,17 @@ static void add_place(struct run *r, const char *group, const char *key, int lin
         snprintf(what, sizeof what, "%s.%s", group, key);
         if (first)
             problem(r, line, what, "duplicate key (first at line %d)", first);
+        dup = first != 0;
     }
     g_array_append_val(r->places, p);
+    return dup;
 }
 
 /* Mirrors GKeyFile's line rules (leading blanks skipped, '#' comments,
  * "[group]", "key = value") so that what it rejects gets a line number. */
-static void scan_lines(struct run *r, const char *text, size_t len)
+static int scan_lines(struct run *r, const char *text, size_t len)
 {
+    int before = r->problems, duplicates = 0;
     char group[128] = "";
     int line = 0;
     for (size_t pos = 0; pos < len;) {
@@ -195,12 +201,13 @@ static void scan_lines(struct run *r, const char *text, size_t len)
             if (group[0] == '\0')
                 problem(r, line, t, "key outside any [group]");
             else
-                add_place(r, group, t, line);
+                duplicates += add_place(r, group, t, line);
         } else {
             problem(r, line, "syntax", "expected [group], key = value or # comment");
         }
         g_free(s);
     }
+    return r->problems - before - duplicates;
 }
 
 static const struct cfg_key *find_key(const char *group, const char *name)
@@ -261,31 +268,30 @@ static void unknown_key(struct run *r, const char *group, const char *name, int 
     problem(r, line, what, "unknown key");
 }
 
-static void check_group(struct run *r, GKeyFile *kf, const char *group, sig_config *cfg)
+/* Checks one "key = value" line of the file, in file order. GKeyFile hides
+ * localized keys (name[de]) from g_key_file_get_keys, so the keys come from
+ * the scan and only the values from GKeyFile. */
+static void check_key(struct run *r, GKeyFile *kf, const struct place *p, sig_config *cfg)
 {
-    gsize n = 0;
-    gchar **names = g_key_file_get_keys(kf, group, &n, NULL);
-    for (gsize i = 0; names && i < n; i++) {
-        int line = line_of(r, group, names[i]);
-        const struct cfg_key *k = find_key(group, names[i]);
-        if (!k) {
-            unknown_key(r, group, names[i], line);
-            continue;
-        }
-        char what[160], why[256];
-        snprintf(what, sizeof what, "%s.%s", group, names[i]);
-        GError *gerr = NULL;
-        gchar *value = g_key_file_get_string(kf, group, names[i], &gerr);
-        if (!value) {
-            problem(r, line, what, "%s", gerr->message);
-            g_error_free(gerr);
-            continue;
-        }
-        if (sig_config_value_parse(k, value, cfg, why, sizeof why) != 0)
-            problem(r, line, what, "%s", why);
-        g_free(value);
+    const struct cfg_key *k = find_key(p->group, p->key);
+    if (!known_group(p->group) || line_of(r, p->group, p->key) != p->line)
+        return;     /* reported with its group, or a duplicate reported by the scan */
+    if (!k) {
+        unknown_key(r, p->group, p->key, p->line);
+        return;
     }
-    g_strfreev(names);
+    char what[160], why[256];
+    snprintf(what, sizeof what, "%s.%s", p->group, p->key);
+    GError *gerr = NULL;
+    gchar *value = g_key_file_get_string(kf, p->group, p->key, &gerr);
+    if (!value) {
+        problem(r, p->line, what, "%s", gerr->message);
+        g_error_free(gerr);
+        return;
+    }
+    if (sig_config_value_parse(k, value, cfg, why, sizeof why) != 0)
+        problem(r, p->line, what, "%s", why);
+    g_free(value);
 }
 
 /* The line of the first of two keys that the file sets, for a problem
@@ -330,8 +336,7 @@ static void check_together(struct run *r, const sig_config *cfg)
 
 static void load_into(struct run *r, const char *text, size_t len, sig_config *cfg)
 {
-    scan_lines(r, text, len);
-    if (r->problems)
+    if (scan_lines(r, text, len) > 0)
         return;     /* GKeyFile would refuse the file, with no line number */
     GKeyFile *kf = g_key_file_new();
     GError *gerr = NULL;
@@ -341,31 +346,49 @@ static void load_into(struct run *r, const char *text, size_t len, sig_config *c
         g_key_file_free(kf);
         return;
     }
-    gchar **groups = g_key_file_get_groups(kf, NULL);
-    for (gchar **g = groups; *g; g++) {
-        if (known_group(*g))
-            check_group(r, kf, *g, cfg);
-        else
-            problem(r, line_of(r, *g, NULL), *g, "unknown group [%s]", *g);
+    for (guint i = 0; i < r->places->len; i++) {
+        const struct place *p = &g_array_index(r->places, struct place, i);
+        if (p->key)
+            check_key(r, kf, p, cfg);
+        else if (!known_group(p->group))
+            problem(r, p->line, p->group, "unknown group [%s]", p->group);
     }
-    g_strfreev(groups);
     g_key_file_free(kf);
     check_together(r, cfg);
 }
 
+#define FILE_MAX_BYTES (1 << 20)
+
+static char *read_file(struct run *r, size_t *len)
+{
+    FILE *f = fopen(r->path, "rb");
+    char *text = f ? g_malloc(FILE_MAX_BYTES + 1) : NULL;
+    if (!f) {
+        problem(r, 0, "file", "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    *len = fread(text, 1, FILE_MAX_BYTES + 1, f);
+    if (ferror(f))
+        problem(r, 0, "file", "cannot read: %s", strerror(errno));
+    else if (*len > FILE_MAX_BYTES)
+        problem(r, 0, "file", "larger than %d bytes", FILE_MAX_BYTES);
+    fclose(f);
+    if (r->problems) {
+        g_free(text);
+        return NULL;
+    }
+    text[*len] = '\0';
+    return text;
+}
+
 static int run_file(struct run *r, sig_config *cfg)
 {
-    gchar *text = NULL;
-    gsize len = 0;
-    GError *gerr = NULL;
+    size_t len = 0;
     r->places = g_array_new(FALSE, FALSE, sizeof(struct place));
     sig_config_defaults(cfg);
-    if (!g_file_get_contents(r->path, &text, &len, &gerr)) {
-        problem(r, 0, "file", "%s", gerr->message);
-        g_error_free(gerr);
-    } else {
+    char *text = read_file(r, &len);
+    if (text)
         load_into(r, text, len, cfg);
-    }
     for (guint i = 0; i < r->places->len; i++) {
         struct place *p = &g_array_index(r->places, struct place, i);
         g_free(p->group);

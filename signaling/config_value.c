@@ -12,7 +12,7 @@ static int parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *ou
 {
     uint64_t v = 0;
     size_t len = strlen(text);
-    if (len == 0 || len > 10 || strspn(text, "0123456789") != len) {
+    if (len == 0 || len > 19 || strspn(text, "0123456789") != len) {
         snprintf(why, n, "expected a whole number, got \"%.40s\"", text);
         return -SFU_EINVAL;
     }
@@ -28,7 +28,8 @@ static int parse_uint(const char *text, uint32_t min, uint32_t max, uint32_t *ou
 
 static int parse_bool(const char *text, bool *out, char *why, size_t n)
 {
-    static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+    static const char *const yes[] = { "true", "yes", "on", "1" };
+    static const char *const no[] = { "false", "no", "off", "0" };
     for (size_t i = 0; i < SFU_ARRAY_LEN(yes); i++) {
         if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
             *out = strcmp(text, yes[i]) == 0;

@@ -49,6 +49,8 @@ typedef struct sfu_room_stats {
     uint64_t retransmitted;         /* answered NACKs */
     uint64_t nacks_sent, plis_sent, firs_sent;
     uint64_t nacks_received, plis_received;
+    uint64_t firs_received;         /* new requests (a repeated FIR seq nr is not counted) */
+    uint64_t rtx_missed;            /* NACKed packets the cache no longer (or never) had */
     uint64_t drops[SFU_DROP_REASON_COUNT];
 } sfu_room_stats;
 

@@ -16,9 +16,15 @@
 
 /* RFC 5764 4.1.2 and RFC 7714 14.2 names, our preference first. */
 #define SRTP_PROFILES "SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
-/* Forward-secret suites only; ECDSA for our certificate, RSA kept for
- * certificates loaded from PEM. */
-#define CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:!aNULL"
+/* ECDHE with AES-GCM only: RFC 8827 section 6.5 makes
+ * ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 mandatory, so every browser has it;
+ * RSA kept for certificates loaded from PEM. Knowing every protected record
+ * is AES-GCM lets check_datagram know their minimum length. */
+#define CIPHERS "ECDHE+AESGCM:!aNULL"
+/* RFC 6347 4.1 record header; RFC 5288 3: GCM records carry an 8-byte
+ * explicit nonce and a 16-byte tag. */
+#define RECORD_HEADER 13
+#define MIN_GCM_RECORD 24
 /* RFC 5764 4.2 */
 #define EXPORTER_LABEL "EXTRACTOR-dtls_srtp"
 /* Queued datagrams beyond this are dropped: DTLS retransmits, and a caller
@@ -52,6 +58,7 @@ struct sfu_dtls {
     struct datagram *head, *tail, *popped;
     bool tail_open;
     unsigned queued;
+    const char *alert_sent; /* static string from OpenSSL */
     char failure[128];
 };
 
@@ -65,12 +72,16 @@ static void set_failure(sfu_dtls *d, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The first cause wins: a fingerprint mismatch or an alert from the peer,
+ * then OpenSSL's reason, then the alert we sent. */
 static void fail(sfu_dtls *d, const char *why)
 {
     unsigned long e = ERR_peek_error();
     const char *reason = e ? ERR_reason_error_string(e) : NULL;
     if (reason)
         set_failure(d, "%s: %s", why, reason);
+    else if (d->alert_sent)
+        set_failure(d, "%s: alert sent: %s", why, d->alert_sent);
     else
         set_failure(d, "%s", why);
     d->state = SFU_DTLS_FAILED;
@@ -189,8 +200,10 @@ static void on_info(const SSL *ssl, int where, int ret)
     sfu_dtls *d = SSL_get_app_data(ssl);
     if (!d || !(where & SSL_CB_ALERT) || (ret & 0xff) == SSL_AD_CLOSE_NOTIFY)
         return;
-    set_failure(d, "alert %s: %s", (where & SSL_CB_READ) ? "received" : "sent",
-                SSL_alert_desc_string_long(ret));
+    if (where & SSL_CB_READ)
+        set_failure(d, "alert received: %s", SSL_alert_desc_string_long(ret));
+    else
+        d->alert_sent = SSL_alert_desc_string_long(ret);
 }
 
 static unsigned int on_timer(SSL *ssl, unsigned int previous_us)
@@ -412,12 +425,33 @@ int sfu_dtls_start(sfu_dtls *d)
     return d->state == SFU_DTLS_FAILED ? -SFU_ESTATE : 0;
 }
 
+/* OpenSSL 3.0 answers a protected record shorter than GCM's nonce and tag
+ * with a fatal internal_error alert instead of discarding it as RFC 6347
+ * 4.1.2.7 asks: one spoofed 16-byte datagram would end the session. Such a
+ * datagram is dropped here; everything else is OpenSSL's to judge. */
+static bool check_datagram(const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= RECORD_HEADER) {
+        uint16_t epoch = sfu_rd16(p + off + 3);
+        size_t n = sfu_rd16(p + off + 11);
+        if (epoch != 0 && n < MIN_GCM_RECORD)
+            return false;
+        if (n > len - off - RECORD_HEADER)
+            break;
+        off += RECORD_HEADER + n;
+    }
+    return true;
+}
+
 int sfu_dtls_handle_input(sfu_dtls *d, const uint8_t *data, size_t len)
 {
     if (d->state == SFU_DTLS_FAILED || d->state == SFU_DTLS_CLOSED)
         return -SFU_ESTATE;
     if (len == 0 || len > MAX_DATAGRAM)
         return -SFU_EINVAL;
+    if (!check_datagram(data, len))
+        return 0;
     if (BIO_write(d->rbio, data, (int)len) != (int)len) {
         ERR_clear_error();
         return -SFU_ENOMEM;

@@ -1,5 +1,6 @@
 #include "sfu/net/host.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sfu/core/demux.h"
@@ -290,7 +291,8 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
     sfu_host *host = peer->host;
     host->stats.packets_in++;
     host->stats.bytes_in += len;
-    switch (sfu_demux_classify(data, len)) {
+    sfu_demux_kind kind = sfu_demux_classify(data, len);
+    switch (kind) {
     case SFU_DEMUX_DTLS:
         if (!peer->dtls)
             return;
@@ -300,18 +302,19 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
         dtls_rearm(peer);
         return;
     case SFU_DEMUX_RTP:
-    case SFU_DEMUX_RTCP:
+    case SFU_DEMUX_RTCP: {
         if (!peer->srtp || !peer->in_room) {
             host->stats.drops[SFU_HOST_DROP_NO_KEYS]++;
             return;
         }
         sfu_time now = g_get_monotonic_time();
-        if (sfu_demux_is_rtcp(data, len))
+        if (kind == SFU_DEMUX_RTCP)
             handle_rtcp(peer, data, len, now);
         else
             handle_rtp(peer, data, len, now);
         drain(host);
         return;
+    }
     default:
         host->stats.drops[SFU_HOST_DROP_NOT_RTP]++;
         return;

@@ -227,9 +227,17 @@ async function measure(o, pub, view, checks) {
     `packetsReceived ${v1.audioPackets} -> ${v2.audioPackets}`);
   checks.check('viewer shows a picture', v2.videoWidth > 0, `<video> videoWidth ${v2.videoWidth}`);
   for (const [name, s] of [['publisher', p2], ['viewer', v2]]) {
+    const ciphers = s.ciphers.join(',') || 'none';
+    if (o['check-local']) {
+      // Chromium lists GCM after AES-CM and a DTLS server keeps its own
+      // order, so two Chromiums settle on AES-CM; the SFU, as DTLS server
+      // (it answers setup:passive), must pick GCM.
+      console.log(`INFO ${name} srtpCipher ${ciphers} (not checked peer-to-peer)`);
+      continue;
+    }
     checks.check(`${name} SRTP cipher AES-GCM`,
       s.ciphers.length > 0 && s.ciphers.every((c) => GCM_CIPHERS.includes(c)),
-      `srtpCipher ${s.ciphers.join(',') || 'none'}`);
+      `srtpCipher ${ciphers}`);
   }
 }
 

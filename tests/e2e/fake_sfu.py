@@ -87,6 +87,10 @@ class FakeSfu:
     async def route(self, method: str, path: str, headers: Dict[str, str],
                     body: str) -> Tuple[int, Dict[str, str], str]:
         parts = [p for p in path.split("?")[0].split("/") if p]
+        if method == "OPTIONS":  # CORS preflight, as API.md asks
+            return 204, {"Access-Control-Allow-Methods": "POST, DELETE, GET",
+                         "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match",
+                         "Accept-Post": "application/sdp"}, ""
         if parts == ["health"]:
             return (200, {}, "ok (fake sfu)\n") if method == "GET" else (405, {}, "GET only\n")
         if len(parts) == 2 and parts[0] == "sessions":
@@ -119,6 +123,8 @@ class FakeSfu:
             status, rh, body = 400, {}, "bad request\n"
         out = body.encode()
         rh.setdefault("Content-Type", "text/plain")
+        rh["Access-Control-Allow-Origin"] = "*"
+        rh["Access-Control-Expose-Headers"] = "Location, ETag, Link, X-Participant-Id"
         hdr = f"HTTP/1.1 {status} X\r\nContent-Length: {len(out)}\r\nConnection: close\r\n"
         hdr += "".join(f"{k}: {v}\r\n" for k, v in rh.items()) + "\r\n"
         writer.write(hdr.encode() + out)
@@ -140,12 +146,16 @@ async def main() -> int:
     p = argparse.ArgumentParser(description="aiortc stand-in for the SFU (tests only)")
     p.add_argument("--config", help="INI file; reads [http] listen")
     p.add_argument("--listen", default="127.0.0.1:8080")
+    p.add_argument("--mirror-extmap", action="store_true",
+                   help="answer aiortc's colliding extmap ids as offered (an SFU bug: "
+                        "for checking that whip_whep.py catches it)")
     args = p.parse_args()
     peers.patch_loopback()
     # Answer a consistent subset of aiortc's offer (see module doc).
     from aiortc.codecs import HEADER_EXTENSIONS
-    HEADER_EXTENSIONS["video"][:] = [e for e in HEADER_EXTENSIONS["video"]
-                                     if not e.uri.endswith("abs-send-time")]
+    if not args.mirror_extmap:
+        HEADER_EXTENSIONS["video"][:] = [e for e in HEADER_EXTENSIONS["video"]
+                                         if not e.uri.endswith("abs-send-time")]
     sfu = FakeSfu()
     host, port = listen_addr(args)
     server = await asyncio.start_server(sfu.handle, host, port)

@@ -140,7 +140,8 @@ class SfuFixture:
                 last = str(e)
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"GET /health not 200 within {self.start_timeout:g}s ({last})")
+        raise RuntimeError(f"GET /health not 200 within {self.start_timeout:g}s ({last}); "
+                           f"sfu stopped with {self.describe_exit()}\n{self.log_tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -221,12 +222,14 @@ def main() -> int:
     p.add_argument("--stop-timeout", type=float, default=5.0)
     p.add_argument("--timeout", type=float, default=300.0, help="command time limit")
     p.add_argument("--keep-tmp", action="store_true", help="keep config and log")
+    p.add_argument("--sfu-arg", action="append", default=[], metavar="ARG",
+                   help="extra argument for the sfu after --config FILE (repeatable)")
     p.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
     fx = SfuFixture(args.sfu, args.set, args.start_timeout, args.stop_timeout,
-                    keep_tmp=args.keep_tmp)
+                    extra_args=args.sfu_arg, keep_tmp=args.keep_tmp)
     try:
         fx.start()
     except (RuntimeError, OSError, ValueError) as e:

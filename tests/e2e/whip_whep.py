@@ -138,10 +138,10 @@ def report_viewers(args: argparse.Namespace, last_sent: int, audio_sent: int, ru
           f"{args.fps:g} fps over {run_s:.1f} s), {audio_sent} audio", flush=True)
     for rx in receivers:
         r = rx.video_report(last_sent)
-        checks.check(
-            f"{rx.name} video >= {args.min_ratio:.0%}", r["ratio"] >= args.min_ratio,
-            f"received {r['received']}/{r['expected']} ({r['ratio']:.1%}) "
-            f"from frame #{r['first']}, unreadable {r['unreadable']}")
+        detail = (f"received {r['received']}/{r['expected']} ({r['ratio']:.1%}) "
+                  f"from frame #{r['first']}" if rx.numbers else "no readable frame")
+        checks.check(f"{rx.name} video >= {args.min_ratio:.0%}", r["ratio"] >= args.min_ratio,
+                     f"{detail}, unreadable {r['unreadable']}")
         checks.check(f"{rx.name} video in order", bool(rx.numbers) and r["in_order"],
                      f"{len(rx.numbers)} numbers, strictly increasing"
                      if r["in_order"] else "out of order or duplicated numbers")

@@ -1,6 +1,7 @@
 /* Fuzzes the RTP header parser, then checks what it reports: every offset
  * lies inside the input, and writing the parsed extensions back parses to
  * the same elements. */
+#include "sfu/core/audio_level.h"
 #include "sfu/core/rtp.h"
 
 #include <stdlib.h>
@@ -29,6 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint8_t j = 0; j < e->len; j++)
             sum += data[e->off + j];
         out_ext[i] = (sfu_rtp_ext_out){ e->id, e->len, data + e->off };
+    }
+    /* Any element may be offered as an audio level (RFC 6464). */
+    for (uint8_t i = 0; i < h.ext_count; i++) {
+        sfu_audio_level al;
+        if (sfu_audio_level_parse(data + h.ext[i].off, h.ext[i].len, &al) == 0)
+            check(al.level <= SFU_AUDIO_LEVEL_SILENT && h.ext[i].len == 1);
     }
     uint16_t osn;
     if (sfu_rtx_unwrap_osn(&h, data, &osn) == 0)

@@ -1,4 +1,5 @@
 /* RTP header parse/write (RFC 3550 5.1, RFC 8285 4.2/4.3, RFC 4588 4). */
+#include "sfu/core/audio_level.h"
 #include "sfu/core/rtp.h"
 #include "tests/test.h"
 
@@ -344,6 +345,47 @@ TEST(seq16_newer_wraps)
     return 0;
 }
 
+/* RFC 6464 3, found in a packet the way the forwarding engine finds it. */
+TEST(audio_level_from_packet)
+{
+    static const struct { uint8_t byte; bool voice; uint8_t level; } cases[] = {
+        { 0x00, false, 0 }, { 0x7f, false, 127 }, { 0x80, true, 0 },
+        { 0xff, true, 127 }, { 0xaa, true, 42 }, { 0x2a, false, 42 },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(cases); i++) {
+        uint8_t pkt[32];
+        size_t n = unhex("90 6f 0001 00000000 00000001 bede0001 30000000 fc", pkt);
+        pkt[17] = cases[i].byte;
+        sfu_rtp_hdr h;
+        ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
+        uint8_t len = 0;
+        const uint8_t *d = sfu_rtp_ext_find(&h, pkt, 3, &len);
+        sfu_audio_level al = { .voice = !cases[i].voice, .level = 200 };
+        ASSERT_EQ(sfu_audio_level_parse(d, len, &al), 0);
+        ASSERT_EQ(al.voice, cases[i].voice);
+        ASSERT_EQ(al.level, cases[i].level);
+        uint8_t out = 0;
+        ASSERT_EQ(sfu_audio_level_write(&out, 1, &al), 1);
+        ASSERT_EQ(out, cases[i].byte);
+    }
+    return 0;
+}
+
+TEST(audio_level_malformed)
+{
+    static const uint8_t two[2] = { 0x80, 0x01 };
+    sfu_audio_level al;
+    ASSERT_EQ(sfu_audio_level_parse(two, 0, &al), -SFU_EMALFORMED);
+    ASSERT_EQ(sfu_audio_level_parse(two, 2, &al), -SFU_EMALFORMED);
+    ASSERT_EQ(sfu_audio_level_parse(NULL, 1, &al), -SFU_EMALFORMED);
+    uint8_t out;
+    al = (sfu_audio_level){ .voice = true, .level = 128 };
+    ASSERT_EQ(sfu_audio_level_write(&out, 1, &al), -SFU_EINVAL);
+    al.level = 1;
+    ASSERT_EQ(sfu_audio_level_write(&out, 0, &al), -SFU_ENOSPC);
+    return 0;
+}
+
 TEST_LIST(
     TEST_ENTRY(parse_table),
     TEST_ENTRY(parse_fields),
@@ -355,5 +397,7 @@ TEST_LIST(
     TEST_ENTRY(write_exact_bytes),
     TEST_ENTRY(write_rejects_bad_input),
     TEST_ENTRY(rtx_osn),
-    TEST_ENTRY(seq16_newer_wraps)
+    TEST_ENTRY(seq16_newer_wraps),
+    TEST_ENTRY(audio_level_from_packet),
+    TEST_ENTRY(audio_level_malformed),
 )

@@ -1,0 +1,156 @@
+/* The forwarding engine's own state, shared by room.c (legs, bindings,
+ * timers, liveness), room_rtp.c (the packet path) and room_rtcp.c (feedback
+ * in and reports out). Not part of the public API. */
+#ifndef SFU_CORE_ROOM_INTERNAL_H
+#define SFU_CORE_ROOM_INTERNAL_H
+
+#include "sfu/core/keyframe_req.h"
+#include "sfu/core/nack_gen.h"
+#include "sfu/core/room.h"
+#include "sfu/core/rtcp_twcc.h"
+#include "sfu/core/rtp.h"
+#include "sfu/core/rtx_cache.h"
+#include "sfu/core/seq.h"
+#include "sfu/core/sr_translate.h"
+#include "sfu/core/vp8.h"
+
+#define ROOM_REPORT_INTERVAL SFU_SEC(1)
+#define ROOM_TWCC_INTERVAL SFU_MS(100)
+#define ROOM_TWCC_MAX 256               /* arrivals held per leg between feedbacks */
+#define ROOM_RTX_MAX_AGE SFU_SEC(2)     /* older cached packets are too late to help */
+
+/* A sink's reference to a source, and a fan-out entry: leg slot and track. */
+typedef struct room_ref {
+    uint16_t slot;
+    uint8_t track;
+} room_ref;
+
+/* RFC 3550 A.3 and A.8: what a receiver report says about one source. */
+typedef struct room_rx_stats {
+    bool started;
+    uint64_t base_seq;
+    uint64_t received;
+    uint64_t expected_prior, received_prior;
+    bool have_transit;
+    int64_t transit;
+    uint32_t jitter_q4;         /* jitter * 16 */
+    uint32_t lsr;               /* middle 32 bits of the last SR's NTP time */
+    sfu_time lsr_at;
+} room_rx_stats;
+
+/* What the SFU receives on an m-line (recv == true). */
+typedef struct room_source {
+    uint32_t ssrc;              /* signaled or learned; 0 until known */
+    uint32_t rtx_ssrc;
+    uint32_t epoch;             /* room-unique; changes when the stream does */
+    bool kf_deferred;           /* a keyframe request waits for handle_timeout */
+    sfu_seq_unwrapper unwrap;
+    sfu_nack_gen nack;
+    sfu_rtx_cache *cache;       /* video only */
+    sfu_keyframe_req kf;
+    sfu_sr_translate sr;
+    room_rx_stats rx;
+    uint32_t fanout_start, fanout_count;
+} room_source;
+
+/* What the SFU sends on an m-line (send == true). */
+typedef struct room_sink {
+    bool bound;
+    uint32_t participant;       /* bound to this participant's first source of the kind */
+    bool has_src;
+    room_ref src;
+    uint32_t src_epoch;         /* the epoch being forwarded; 0 none yet */
+    bool waiting_keyframe;
+    bool vp8_restart;
+    bool have_fir_seq;
+    uint8_t last_fir_seq;
+    uint16_t rtx_seq16;
+    uint32_t packets, octets;   /* for sender reports */
+    sfu_seq seq;
+    sfu_vp8_rewriter vp8;
+} room_sink;
+
+typedef struct room_track {
+    room_source src;
+    room_sink sink;
+} room_track;
+
+typedef struct room_leg {
+    sfu_leg_id id;
+    uint16_t slot;              /* index in room->legs */
+    uint32_t participant;
+    sfu_leg_desc desc;
+    sfu_time last_alive;
+    bool expired;
+    sfu_time next_report_at;
+    sfu_time next_twcc_at;
+    uint8_t twcc_fb_count;
+    uint32_t twcc_media_ssrc;
+    uint32_t ntwcc;
+    sfu_twcc_arrival twcc[ROOM_TWCC_MAX];
+    sfu_time rate_window_at;    /* max_publish_bps accounting */
+    uint64_t rate_window_bytes;
+    room_track tracks[SFU_MAX_TRACKS];
+} room_leg;
+
+struct sfu_room {
+    sfu_room_config cfg;
+    uint32_t max_legs;
+    uint32_t nlegs;
+    uint32_t next_epoch;
+    room_leg **legs;            /* max_legs slots, NULL when free */
+    room_ref *fanout;           /* sinks grouped by source, see room_rebind */
+    sfu_room_stats stats;
+};
+
+/* A received media packet after RTX unwrapping: what fan-out and
+ * retransmission need to write a viewer's copy. */
+typedef struct room_pkt {
+    sfu_buf *buf;
+    const sfu_rtp_hdr *hdr;
+    uint64_t seq;               /* extended, in the source's numbering */
+    uint16_t seq16;
+    uint32_t ts;
+    bool marker;
+    uint16_t payload_off;
+    uint16_t payload_len;
+    bool keyframe;
+    bool has_vp8;
+    sfu_vp8_desc vp8;
+} room_pkt;
+
+/* room.c */
+room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id);
+static inline room_source *room_src_at(const sfu_room *room, room_ref r)
+{
+    return &room->legs[r.slot]->tracks[r.track].src;
+}
+static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref r)
+{
+    return &room->legs[r.slot]->desc.tracks[r.track];
+}
+/* Asks the source's publisher for a keyframe, throttled; with out == NULL
+ * the request waits for the next handle_timeout. */
+void room_request_keyframe(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
+/* Resolves every sink's source and rebuilds the fan-out lists. */
+void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
+void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc);
+
+/* room_rtp.c */
+/* Writes one viewer's copy of `p` (a fresh forward, or a retransmission with
+ * `out_seq16`/`ts_off` from the sink's history) into a new output item. */
+int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const room_pkt *p,
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out);
+/* Answers a viewer's NACK for `seq16` on a sink from its source's cache. */
+int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out);
+
+/* room_rtcp.c */
+void room_send_keyframe_request(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
+void room_send_nacks(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
+void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out);
+void room_record_twcc(room_leg *leg, uint16_t seq16, uint32_t media_ssrc, sfu_time now);
+void room_rx_update(room_rx_stats *rx, uint64_t seq, uint32_t ts, uint32_t clock_rate,
+                    bool retransmission, sfu_time now);
+
+#endif

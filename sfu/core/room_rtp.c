@@ -1,0 +1,342 @@
+/* The packet path: demultiplex a leg's RTP to a source (RFC 8843 9.2),
+ * unwrap RTX (RFC 4588 4), and write each bound viewer's copy: a rewritten
+ * header (and VP8 descriptor) in the output item, the payload referenced in
+ * the shared buffer. Answers viewers' NACKs from the source's cache. */
+#include "sfu/core/h264.h"
+#include "sfu/core/room_internal.h"
+
+#include <string.h>
+
+static void drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
+
+/* The recv track whose mid (with that m-line's own extension id) matches. */
+static int find_by_mid(const room_leg *leg, const sfu_rtp_hdr *h, const uint8_t *pkt, bool *found_mid)
+{
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_track_desc *d = &leg->desc.tracks[t];
+        uint8_t len = 0;
+        const uint8_t *mid = d->recv && d->ext.mid ? sfu_rtp_ext_find(h, pkt, d->ext.mid, &len) : NULL;
+        if (!mid || len == 0)
+            continue;
+        *found_mid = true;
+        for (unsigned u = 0; u < leg->desc.ntracks; u++) {
+            const sfu_track_desc *e = &leg->desc.tracks[u];
+            if (e->recv && e->ext.mid == d->ext.mid && strnlen(e->mid, SFU_MID_MAX) == len &&
+                memcmp(e->mid, mid, len) == 0)
+                return (int)u;
+        }
+    }
+    return -1;
+}
+
+/* Without a mid extension: the one recv track this payload type belongs to. */
+static int find_by_pt(const room_leg *leg, uint8_t pt)
+{
+    int found = -1;
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_track_desc *d = &leg->desc.tracks[t];
+        if (!d->recv)
+            continue;
+        if (d->ext.mid)
+            return -1;
+        if (d->pt == pt || (d->rtx_pt && d->rtx_pt == pt)) {
+            if (found >= 0)
+                return -1;
+            found = (int)t;
+        }
+    }
+    return found;
+}
+
+/* Learns a new SSRC for track t. A different media SSRC on a track that
+ * had one is a new stream: its viewers restart on a keyframe. */
+static void learn(sfu_room *room, room_leg *leg, unsigned t, uint32_t ssrc, bool is_rtx,
+                  sfu_time now, sfu_out *out)
+{
+    room_source *src = &leg->tracks[t].src;
+    if (is_rtx) {
+        src->rtx_ssrc = ssrc;
+    } else if (!src->ssrc) {
+        src->ssrc = ssrc;
+    } else if (src->ssrc != ssrc) {
+        room_source_set_ssrc(room, src, ssrc);
+        room_rebind(room, now, out);
+    }
+}
+
+/* Returns the track index or -1; RTX by payload type or repaired-rid. */
+static int classify(sfu_room *room, room_leg *leg, const sfu_rtp_hdr *h, const uint8_t *pkt,
+                    bool *is_rtx, sfu_time now, sfu_out *out)
+{
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const room_source *src = &leg->tracks[t].src;
+        if (!leg->desc.tracks[t].recv)
+            continue;
+        if (src->ssrc && src->ssrc == h->ssrc) {
+            *is_rtx = false;
+            return (int)t;
+        }
+        if (src->rtx_ssrc && src->rtx_ssrc == h->ssrc) {
+            *is_rtx = true;
+            return (int)t;
+        }
+    }
+    bool found_mid = false;
+    int t = find_by_mid(leg, h, pkt, &found_mid);
+    if (t < 0 && !found_mid)
+        t = find_by_pt(leg, h->pt);
+    if (t < 0)
+        return -1;
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    uint8_t len;
+    *is_rtx = (d->rtx_pt && h->pt == d->rtx_pt && d->rtx_pt != d->pt) ||
+              (d->ext.repaired_rid && sfu_rtp_ext_find(h, pkt, d->ext.repaired_rid, &len));
+    learn(room, leg, (unsigned)t, h->ssrc, *is_rtx, now, out);
+    return t;
+}
+
+static bool over_rate(sfu_room *room, room_leg *leg, size_t bytes, sfu_time now)
+{
+    if (room->cfg.max_publish_bps == 0)
+        return false;
+    if (now - leg->rate_window_at >= SFU_SEC(1)) {
+        leg->rate_window_at = now;
+        leg->rate_window_bytes = 0;
+    }
+    leg->rate_window_bytes += bytes;
+    return leg->rate_window_bytes * 8 > room->cfg.max_publish_bps;
+}
+
+static void inspect_payload(const sfu_track_desc *d, room_pkt *p)
+{
+    const uint8_t *payload = p->buf->data + p->payload_off;
+    p->keyframe = true; /* audio, and codecs we cannot look into: no gating */
+    if (d->codec == SFU_CODEC_VP8) {
+        p->has_vp8 = sfu_vp8_parse(payload, p->payload_len, &p->vp8) == 0;
+        p->keyframe = p->has_vp8 && p->vp8.keyframe;
+    } else if (d->codec == SFU_CODEC_H264) {
+        sfu_h264_info info;
+        p->keyframe = sfu_h264_parse(payload, p->payload_len, &info) == 0 && sfu_h264_is_keyframe(&info);
+    }
+}
+
+int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const room_pkt *p,
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out)
+{
+    room_leg *vleg = room->legs[sink_ref.slot];
+    const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
+    const sfu_track_desc *sd = room_desc_at(room, src_ref);
+    room_sink *sink = &vleg->tracks[sink_ref.track].sink;
+    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
+    if (!item) {
+        drop(room, SFU_DROP_OUT_FULL);
+        return -SFU_ENOSPC;
+    }
+    /* Extensions in the viewer's numbering; transport-wide-cc and
+     * abs-send-time describe the publisher's link and are not forwarded. */
+    sfu_rtp_ext_out ext[2];
+    uint8_t n = 0, len = 0;
+    size_t mid_len = strnlen(vd->mid, SFU_MID_MAX - 1);
+    if (vd->ext.mid && mid_len)
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.mid, (uint8_t)mid_len, (const uint8_t *)vd->mid };
+    const uint8_t *level = vd->ext.audio_level && sd->ext.audio_level
+                               ? sfu_rtp_ext_find(p->hdr, p->buf->data, sd->ext.audio_level, &len) : NULL;
+    if (level && len)
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.audio_level, len, level };
+    bool as_rtx = retransmission && vd->rtx_pt && vd->local_rtx_ssrc;
+    sfu_rtp_header_out h = {
+        .marker = p->marker,
+        .pt = as_rtx ? vd->rtx_pt : vd->pt,
+        .seq16 = as_rtx ? sink->rtx_seq16++ : out_seq16,
+        .ts = out_ts,
+        .ssrc = as_rtx ? vd->local_rtx_ssrc : vd->local_ssrc,
+        .ext_count = n,
+        .ext = ext,
+    };
+    int hl = sfu_rtp_write_header(item->head, SFU_OUT_HEAD_MAX - 2 - SFU_VP8_MAX_DESC, &h);
+    if (hl < 0) {
+        out->count--; /* the item just pushed, holding nothing */
+        drop(room, SFU_DROP_OUT_FULL);
+        return hl;
+    }
+    size_t off = (size_t)hl;
+    if (as_rtx) {
+        sfu_wr16(item->head + off, out_seq16); /* RFC 4588 4: the OSN */
+        off += 2;
+    }
+    uint16_t body_off = p->payload_off, body_len = p->payload_len;
+    if (p->has_vp8 && vd->codec == SFU_CODEC_VP8) {
+        uint16_t pid = p->vp8.picture_id;
+        uint8_t tl0 = p->vp8.tl0picidx;
+        sfu_vp8_rewriter_map(&sink->vp8, &p->vp8, sink->vp8_restart, &pid, &tl0);
+        sink->vp8_restart = false;
+        int dl = sfu_vp8_write_desc(item->head + off, SFU_OUT_HEAD_MAX - off, &p->vp8, pid, tl0);
+        if (dl >= 0) {
+            off += (size_t)dl;
+            body_off += p->vp8.desc_len;
+            body_len -= p->vp8.desc_len;
+        }
+    }
+    item->head_len = (uint16_t)off;
+    item->buf = sfu_buf_ref(p->buf);
+    item->body_off = body_off;
+    item->body_len = body_len;
+    if (!retransmission) {
+        sink->packets++;
+        sink->octets += p->payload_len;
+    }
+    room->stats.rtp_out++;
+    return 0;
+}
+
+static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_time now, sfu_out *out)
+{
+    room_source *src = room_src_at(room, src_ref);
+    for (uint32_t i = 0; i < src->fanout_count; i++) {
+        room_ref r = room->fanout[src->fanout_start + i];
+        room_sink *sink = &room->legs[r.slot]->tracks[r.track].sink;
+        if (sink->waiting_keyframe) {
+            if (!p->keyframe)
+                continue;
+            sink->waiting_keyframe = false;
+        }
+        uint16_t o;
+        uint32_t ts;
+        if (sfu_seq_map(&sink->seq, src->epoch, p->seq, p->ts, now, &o, &ts) < 0) {
+            drop(room, SFU_DROP_TOO_OLD);
+            continue;
+        }
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
+            room->stats.forwarded++;
+    }
+}
+
+/* Padding on the media SSRC uses up a sequence number: viewers' numbering
+ * closes over it and it is never NACKed. */
+static void media_padding(sfu_room *room, room_ref ref, const sfu_rtp_hdr *h, sfu_time now)
+{
+    room_source *src = room_src_at(room, ref);
+    uint64_t seq = sfu_seq_unwrap(&src->unwrap, h->seq16);
+    if (sfu_nack_gen_handle_packet(&src->nack, seq, now) >= SFU_NACK_DUPLICATE)
+        return;
+    room_rx_update(&src->rx, seq, h->ts, room_desc_at(room, ref)->clock_rate, true, now);
+    for (uint32_t i = 0; i < src->fanout_count; i++) {
+        room_ref r = room->fanout[src->fanout_start + i];
+        sfu_seq_drop(&room->legs[r.slot]->tracks[r.track].sink.seq, src->epoch, seq);
+    }
+}
+
+static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent, sfu_time now,
+                         sfu_out *out)
+{
+    room_source *src = room_src_at(room, ref);
+    const sfu_track_desc *d = room_desc_at(room, ref);
+    p->seq = sfu_seq_unwrap(&src->unwrap, p->seq16);
+    sfu_nack_result r = sfu_nack_gen_handle_packet(&src->nack, p->seq, now);
+    if (r == SFU_NACK_DUPLICATE || r == SFU_NACK_TOO_OLD) {
+        drop(room, r == SFU_NACK_DUPLICATE ? SFU_DROP_DUPLICATE : SFU_DROP_TOO_OLD);
+        return 0;
+    }
+    if (sfu_nack_gen_take_keyframe_request(&src->nack))
+        room_request_keyframe(room, ref, now, out);
+    room_rx_update(&src->rx, p->seq, p->ts, d->clock_rate, resent || r == SFU_NACK_RECOVERED, now);
+    if (src->cache)
+        (void)sfu_rtx_cache_put(src->cache, p->seq, p->buf, now);
+    inspect_payload(d, p);
+    if (p->keyframe && d->kind == SFU_KIND_VIDEO)
+        sfu_keyframe_req_keyframe_received(&src->kf);
+    fan_out(room, ref, p, now, out);
+    return 0;
+}
+
+int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time now, sfu_out *out)
+{
+    room_leg *leg = room_find_leg(room, from);
+    if (!leg)
+        return -SFU_ENOTFOUND;
+    room->stats.rtp_in++;
+    if (now > leg->last_alive)
+        leg->last_alive = now;
+    sfu_rtp_hdr h;
+    if (sfu_rtp_parse(buf->data, buf->len, &h) < 0) {
+        drop(room, SFU_DROP_MALFORMED);
+        return -SFU_EMALFORMED;
+    }
+    bool is_rtx = false;
+    int t = classify(room, leg, &h, buf->data, &is_rtx, now, out);
+    if (t < 0) {
+        drop(room, SFU_DROP_UNKNOWN_SSRC);
+        return 0;
+    }
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    uint8_t len;
+    const uint8_t *tw = d->ext.twcc ? sfu_rtp_ext_find(&h, buf->data, d->ext.twcc, &len) : NULL;
+    if (tw && len >= 2 && d->fb_twcc)
+        room_record_twcc(leg, sfu_rd16(tw), h.ssrc, now);
+    if (over_rate(room, leg, buf->len, now)) {
+        drop(room, SFU_DROP_BITRATE);
+        return 0;
+    }
+    room_ref ref = { leg->slot, (uint8_t)t };
+    room_pkt p = { .buf = buf, .hdr = &h, .seq16 = h.seq16, .ts = h.ts, .marker = h.marker,
+                   .payload_off = h.payload_off, .payload_len = h.payload_len };
+    if (is_rtx) {
+        uint16_t osn;
+        if (sfu_rtx_unwrap_osn(&h, buf->data, &osn) < 0 || h.payload_len == 2) {
+            drop(room, SFU_DROP_PADDING); /* RTX probes carry no original packet */
+            return 0;
+        }
+        p.seq16 = osn;
+        p.payload_off += 2;
+        p.payload_len -= 2;
+    } else if (h.payload_len == 0) {
+        media_padding(room, ref, &h, now);
+        drop(room, SFU_DROP_PADDING);
+        return 0;
+    }
+    return process_media(room, ref, &p, is_rtx, now, out);
+}
+
+/* Re-reads a cached packet (RTX unwrapped again when it came as one). */
+static int pkt_from_cache(const room_source *src, const sfu_track_desc *d, sfu_buf *buf,
+                          sfu_rtp_hdr *h, room_pkt *p)
+{
+    if (sfu_rtp_parse(buf->data, buf->len, h) < 0)
+        return -SFU_EMALFORMED;
+    *p = (room_pkt){ .buf = buf, .hdr = h, .seq16 = h->seq16, .ts = h->ts, .marker = h->marker,
+                     .payload_off = h->payload_off, .payload_len = h->payload_len };
+    bool rtx = (src->rtx_ssrc && h->ssrc == src->rtx_ssrc) ||
+               (d->rtx_pt && h->pt == d->rtx_pt && d->rtx_pt != d->pt);
+    if (rtx) {
+        if (sfu_rtx_unwrap_osn(h, buf->data, &p->seq16) < 0)
+            return -SFU_EMALFORMED;
+        p->payload_off += 2;
+        p->payload_len -= 2;
+    }
+    inspect_payload(d, p);
+    return 0;
+}
+
+int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
+    if (!sink->has_src)
+        return -SFU_ENOTFOUND;
+    room_source *src = room_src_at(room, sink->src);
+    uint32_t epoch, ts_off;
+    uint64_t src_seq;
+    sfu_buf *buf = NULL;
+    if (src->cache && sfu_seq_unmap(&sink->seq, seq16, &epoch, &src_seq, &ts_off) == 0 &&
+        epoch == src->epoch)
+        buf = sfu_rtx_cache_get(src->cache, src_seq, now);
+    sfu_rtp_hdr h;
+    room_pkt p;
+    if (!buf || pkt_from_cache(src, room_desc_at(room, sink->src), buf, &h, &p) < 0) {
+        room->stats.rtx_missed++;
+        return -SFU_ENOTFOUND;
+    }
+    int rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16, p.ts + ts_off, true, out);
+    if (rc == 0)
+        room->stats.retransmitted++;
+    return rc;
+}

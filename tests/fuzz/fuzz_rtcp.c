@@ -1,0 +1,142 @@
+/* Feeds bytes through RTCP compound iteration and every parser, each packet
+ * also re-labelled as every type so each parser sees arbitrary bodies. With
+ * the first byte 0xff, the rest drives the TWCC builder instead, and what it
+ * builds must parse back to the same arrivals. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sfu/core/rtcp.h"
+#include "sfu/core/rtcp_fb.h"
+#include "sfu/core/rtcp_sdes_bye.h"
+#include "sfu/core/rtcp_sr_rr.h"
+#include "sfu/core/rtcp_twcc.h"
+
+static sfu_twcc_packet twcc_pkts[1024];
+
+static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
+{
+    sfu_rtcp_common c = *orig;
+    c.pt = pt;
+    c.count = fmt;
+    union {
+        sfu_rtcp_sr sr;
+        sfu_rtcp_rr rr;
+        sfu_rtcp_sdes sdes;
+        sfu_rtcp_bye bye;
+        sfu_rtcp_nack nack;
+        sfu_rtcp_fir fir;
+        sfu_rtcp_remb remb;
+        sfu_twcc_feedback twcc;
+    } u;
+    uint32_t a, b;
+    volatile uint32_t sink = 0;
+    if (sfu_rtcp_sr_parse(&c, &u.sr) == 0)
+        sink += u.sr.reports[u.sr.report_count ? u.sr.report_count - 1 : 0].ssrc;
+    if (sfu_rtcp_rr_parse(&c, &u.rr) == 0)
+        sink += u.rr.ssrc;
+    if (sfu_rtcp_sdes_parse(&c, &u.sdes) == 0)
+        for (unsigned i = 0; i < u.sdes.chunk_count; i++)
+            if (u.sdes.chunks[i].cname_len)
+                sink += u.sdes.chunks[i].cname[u.sdes.chunks[i].cname_len - 1];
+    if (sfu_rtcp_bye_parse(&c, &u.bye) == 0 && u.bye.reason_len)
+        sink += u.bye.reason[u.bye.reason_len - 1];
+    if (sfu_rtcp_nack_parse(&c, &u.nack) == 0 && u.nack.count)
+        sink += u.nack.seq16[u.nack.count - 1];
+    if (sfu_rtcp_pli_parse(&c, &a, &b) == 0)
+        sink += a + b;
+    if (sfu_rtcp_fir_parse(&c, &u.fir) == 0 && u.fir.count)
+        sink += u.fir.entries[u.fir.count - 1].ssrc;
+    if (sfu_rtcp_remb_parse(&c, &u.remb) == 0)
+        sink += (uint32_t)u.remb.bitrate_bps;
+    if (sfu_twcc_parse(&c, &u.twcc, twcc_pkts, SFU_ARRAY_LEN(twcc_pkts)) == 0) {
+        if (u.twcc.packet_count == 0 || u.twcc.packet_count > u.twcc.status_count)
+            abort();
+        sink += (uint32_t)twcc_pkts[u.twcc.packet_count - 1].arrival_us;
+    }
+    (void)sink;
+}
+
+static void fuzz_parsers(const uint8_t *data, size_t size)
+{
+    static const uint8_t types[][2] = {
+        { SFU_RTCP_SR, 0 }, { SFU_RTCP_RR, 0 }, { SFU_RTCP_SDES, 0 }, { SFU_RTCP_BYE, 0 },
+        { SFU_RTCP_RTPFB, SFU_RTCP_FMT_NACK }, { SFU_RTCP_RTPFB, SFU_RTCP_FMT_TWCC },
+        { SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI }, { SFU_RTCP_PSFB, SFU_RTCP_FMT_FIR },
+        { SFU_RTCP_PSFB, SFU_RTCP_FMT_AFB },
+    };
+    sfu_rtcp_validate_compound(data, size, false);
+    sfu_rtcp_validate_compound(data, size, true);
+    size_t off = 0;
+    sfu_rtcp_common c;
+    while (sfu_rtcp_next(data, size, &off, &c) == 1) {
+        if (off > size || c.body + c.body_len > data + size)
+            abort();
+        parse_as(&c, c.pt, c.count);
+        for (size_t i = 0; i < SFU_ARRAY_LEN(types); i++)
+            parse_as(&c, types[i][0], c.pt == SFU_RTCP_SR || c.pt == SFU_RTCP_RR ||
+                     c.pt == SFU_RTCP_SDES || c.pt == SFU_RTCP_BYE ? c.count : types[i][1]);
+    }
+}
+
+/* Arrivals from 3-byte records (sequence step 1..256, signed time step in
+ * 100 us units); a TWCC round trip must reproduce them. */
+static void fuzz_twcc_build(const uint8_t *data, size_t size)
+{
+    static sfu_twcc_arrival arr[2048];
+    static uint8_t out[1 << 20];
+    static sfu_twcc_packet pk[65536];
+    if (size < 3)
+        return;
+    size_t budget = 24 + (size_t)data[0] * 8;
+    uint16_t lead = data[1] & 7;
+    data += 2;
+    size -= 2;
+    size_t n = 0;
+    uint16_t seq = 1000;
+    sfu_time t = SFU_SEC(3600);
+    uint32_t span = 0;
+    for (size_t i = 0; i + 3 <= size && n < SFU_ARRAY_LEN(arr); i += 3) {
+        uint16_t step = n == 0 ? 0 : (uint16_t)(data[i] + 1);
+        if (span + step > 60000)
+            break;
+        span += step;
+        seq = (uint16_t)(seq + step);
+        t += (sfu_time)(int16_t)sfu_rd16(data + i + 1) * 100;
+        arr[n++] = (sfu_twcc_arrival){ .seq16 = seq, .arrival = t };
+    }
+    if (n == 0)
+        return;
+    sfu_twcc_build_args args = { .sender_ssrc = 1, .media_ssrc = 2,
+                                 .base_seq16 = (uint16_t)(arr[0].seq16 - lead) };
+    int total = sfu_twcc_build_all(out, sizeof out, budget, &args, arr, n);
+    if (total < 0)
+        abort();                /* budget >= 24 always fits one arrival */
+    size_t off = 0, j = 0;
+    sfu_rtcp_common c;
+    while (sfu_rtcp_next(out, (size_t)total, &off, &c) == 1) {
+        sfu_twcc_feedback fb;
+        if (c.len > budget || sfu_twcc_parse(&c, &fb, pk, SFU_ARRAY_LEN(pk)) != 0)
+            abort();
+        for (size_t i = 0; i < fb.packet_count; i++) {
+            if (!pk[i].received)
+                continue;
+            int64_t d = arr[j].arrival - pk[i].arrival_us;
+            int64_t wrap = (int64_t)SFU_TWCC_REF_US << 24;
+            d = ((d % wrap) + wrap) % wrap;
+            if (j >= n || pk[i].seq16 != arr[j].seq16 || (d > 125 && d < wrap - 125))
+                abort();
+            j++;
+        }
+    }
+    if (off != (size_t)total || j != n)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 0 && data[0] == 0xff)
+        fuzz_twcc_build(data + 1, size - 1);
+    else
+        fuzz_parsers(data, size);
+    return 0;
+}
