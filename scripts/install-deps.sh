@@ -7,7 +7,8 @@ PACKAGES="build-essential pkg-config clang libclang-rt-14-dev llvm
 libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
 libglib2.0-dev libopus-dev libvpx-dev
 python3 python3-aiortc python3-numpy
-iproute2 nftables curl procps"
+iproute2 nftables curl procps
+chromium nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
@@ -26,4 +27,10 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# playwright-core drives Debian's Chromium; it must never fetch a browser.
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    echo "install-deps: npm ci in tests/e2e"
+    (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi

@@ -45,6 +45,30 @@ const char *sig_request_query(const sig_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct query_walk {
+    int (*fn)(void *user, const char *key, const char *value);
+    void *user;
+    int rc;
+} query_walk;
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    query_walk *walk = cls;
+    walk->rc = walk->fn(walk->user, key, value ? value : "");
+    return walk->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+int sig_request_foreach_query(const sig_request *req,
+                              int (*fn)(void *user, const char *key, const char *value),
+                              void *user)
+{
+    query_walk walk = { .fn = fn, .user = user, .rc = 0 };
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_query_arg, &walk);
+    return walk.rc;
+}
+
 const uint8_t *sig_request_body(const sig_request *req, size_t *len)
 {
     *len = req->body->len;
@@ -102,9 +126,11 @@ void sig_http_respond(sig_request *req, const sig_response *resp)
     req->status = r ? resp->status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     bool resume = req->state == REQ_SUSPENDED;
     req->state = REQ_ANSWERED;
+    g_mutex_unlock(&req->lock);
+    /* Once resumed, the HTTP thread may finish and free the request at
+     * once: nothing touches it after this. */
     if (resume)
         MHD_resume_connection(req->conn);
-    g_mutex_unlock(&req->lock);
 }
 
 void sig_http_respond_text(sig_request *req, unsigned status, const char *reason)

@@ -51,6 +51,11 @@ const char *sig_request_method(const sig_request *req);
 const char *sig_request_path(const sig_request *req);
 const char *sig_request_header(const sig_request *req, const char *name);
 const char *sig_request_query(const sig_request *req, const char *name);
+/* Calls fn for each query argument, decoded, in order; stops when fn
+ * returns non-zero and returns that value. */
+int sig_request_foreach_query(const sig_request *req,
+                              int (*fn)(void *user, const char *key, const char *value),
+                              void *user);
 const uint8_t *sig_request_body(const sig_request *req, size_t *len);
 /* The client's address, for rate limiting only; never logged by default. */
 const char *sig_request_client(const sig_request *req);

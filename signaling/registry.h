@@ -9,11 +9,10 @@
 #include <stdint.h>
 
 #include "sfu/core/media.h"
+#include "signaling/route.h"
 
-#define SIG_SESSION_ID_LEN 32       /* hex digits: 128 random bits */
 #define SIG_PARTICIPANT_ID_LEN 8    /* hex digits of the participant number */
 #define SIG_ROOM_NAME_MAX 64
-#define SIG_NAME_MAX 64
 #define SIG_TRACKS_MAX 16
 
 typedef enum sig_session_kind {
@@ -47,6 +46,7 @@ typedef struct sig_session {
     char name[SIG_NAME_MAX + 1];
     /* Only on the session's worker thread: */
     struct sfu_peer *peer;
+    char remote_ufrag[257];         /* the client's current ICE ufrag */
     /* Under the registry lock: */
     int refs;
     bool ready;                     /* negotiated; listed in GET /rooms */

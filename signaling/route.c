@@ -74,8 +74,10 @@ size_t sig_route_allow_header(unsigned allowed, char *buf, size_t n)
         if (!(allowed & methods[i].method))
             continue;
         int k = snprintf(buf + o, n - o, "%s%s", o ? ", " : "", methods[i].name);
-        if (k < 0 || (size_t)k >= n - o)
-            return strlen(buf);
+        if (k < 0 || (size_t)k >= n - o) {
+            buf[o] = '\0';     /* whole names only */
+            return o;
+        }
         o += (size_t)k;
     }
     return o;
@@ -158,7 +160,12 @@ static bool valid_static_path(const char *s, size_t len)
 
 static int fail(sig_route *r, int status, const char *reason)
 {
+    /* nothing half-captured survives a failure */
     r->id = SIG_ROUTE_NONE;
+    r->room[0] = r->participant[0] = r->session[0] = r->static_path[0] = '\0';
+    r->name[0] = r->access_token[0] = '\0';
+    r->has_name = r->has_revision = r->has_access_token = false;
+    r->revision = 0;
     r->status = status;
     r->reason = reason;
     return status == 404 ? -SFU_ENOTFOUND : status == 405 ? -SFU_EUNSUPPORTED : -SFU_EMALFORMED;
@@ -174,7 +181,7 @@ static bool match_pattern(const struct pattern *pt, const char *path, size_t len
     for (size_t i = 0; i < SFU_ARRAY_LEN(pt->seg); i++) {
         const struct seg *sg = &pt->seg[i];
         if (sg->kind == SEG_END)
-            return pos == len && (first ? len == 0 : true);
+            return pos == len;
         if (!first) {
             if (pos >= len || path[pos] != '/')
                 return false;
@@ -287,16 +294,26 @@ static bool valid_token(const char *s, size_t len)
     return i == len;
 }
 
+/* The query parameters each route takes; the rest are ignored unread. */
+static bool route_takes(const sig_route *r, const char *key)
+{
+    return (r->id == SIG_ROUTE_ROOM_JOIN && strcmp(key, "name") == 0) ||
+           (r->id == SIG_ROUTE_SESSION_ANSWER && strcmp(key, "revision") == 0) ||
+           (r->id == SIG_ROUTE_SESSION_EVENTS && strcmp(key, "access_token") == 0);
+}
+
 static int query_value(sig_route *r, const char *key, const char *value, size_t len)
 {
-    if (strcmp(key, "name") == 0 && r->id == SIG_ROUTE_ROOM_JOIN) {
+    if (!route_takes(r, key))
+        return 0;   /* cache busters and the like */
+    if (strcmp(key, "name") == 0) {
         if (r->has_name)
             return fail(r, 400, "duplicate query parameter name");
         if (!sig_route_valid_display_name(value, len))
             return fail(r, 400, "name must be 1-64 bytes of UTF-8 text");
         copy(r->name, value, len);
         r->has_name = true;
-    } else if (strcmp(key, "revision") == 0 && r->id == SIG_ROUTE_SESSION_ANSWER) {
+    } else if (strcmp(key, "revision") == 0) {
         if (r->has_revision)
             return fail(r, 400, "duplicate query parameter revision");
         if (len == 0 || len > 19 || strspn(value, "0123456789") != len)
@@ -305,7 +322,7 @@ static int query_value(sig_route *r, const char *key, const char *value, size_t 
         for (size_t i = 0; i < len; i++)
             r->revision = r->revision * 10 + (uint64_t)(value[i] - '0');
         r->has_revision = true;
-    } else if (strcmp(key, "access_token") == 0 && r->id == SIG_ROUTE_SESSION_EVENTS) {
+    } else {
         /* RFC 6750 section 2.3: only where a header cannot be sent (EventSource) */
         if (r->has_access_token)
             return fail(r, 400, "duplicate query parameter access_token");
@@ -314,7 +331,7 @@ static int query_value(sig_route *r, const char *key, const char *value, size_t 
         copy(r->access_token, value, len);
         r->has_access_token = true;
     }
-    return 0;   /* anything else is ignored: cache busters and the like */
+    return 0;
 }
 
 int sig_route_query_arg(sig_route *r, const char *key, const char *value)
@@ -324,12 +341,6 @@ int sig_route_query_arg(sig_route *r, const char *key, const char *value)
     return query_value(r, key, value ? value : "", value ? strlen(value) : 0);
 }
 
-static bool our_key(const char *key)
-{
-    return strcmp(key, "name") == 0 || strcmp(key, "revision") == 0 ||
-           strcmp(key, "access_token") == 0;
-}
-
 static int parse_query(sig_route *r, const char *q)
 {
     char key[32], value[SIG_TOKEN_MAX + 1];
@@ -337,7 +348,7 @@ static int parse_query(sig_route *r, const char *q)
         size_t plen = strcspn(q, "&"), klen = strcspn(q, "=&");
         long kn = decode(q, klen, key, sizeof key);
         /* a key too long or malformed to be one of ours is ignored */
-        if (kn > 0 && strlen(key) == (size_t)kn && our_key(key)) {
+        if (kn > 0 && strlen(key) == (size_t)kn && route_takes(r, key)) {
             const char *v = klen < plen ? q + klen + 1 : q + plen;
             long vn = decode(v, (size_t)(q + plen - v), value, sizeof value);
             if (vn < 0)

@@ -76,7 +76,10 @@ static int source_init(sfu_room *room, room_source *src, const sfu_track_desc *d
     src->ssrc = d->remote_ssrc;
     src->rtx_ssrc = d->remote_rtx_ssrc;
     src->epoch = ++room->next_epoch;
-    sfu_nack_gen_init(&src->nack, NULL);
+    sfu_nack_config nc = sfu_nack_config_default;
+    if (!d->fb_nack)
+        nc.max_retries = 0; /* gaps only give up, nothing is asked for */
+    sfu_nack_gen_init(&src->nack, &nc);
     sfu_keyframe_req_init(&src->kf, room->cfg.keyframe_min_interval);
     sfu_sr_translate_init(&src->sr, d->clock_rate);
     if (d->kind == SFU_KIND_VIDEO) {

@@ -85,6 +85,8 @@ typedef struct room_leg {
     sfu_time next_report_at;
     sfu_time next_twcc_at;
     uint8_t twcc_fb_count;
+    bool twcc_have_base;
+    uint16_t twcc_base_seq16;   /* the next feedback starts here */
     uint32_t twcc_media_ssrc;
     uint32_t ntwcc;
     sfu_twcc_arrival twcc[ROOM_TWCC_MAX];

@@ -70,7 +70,9 @@ int sfu_twcc_build(uint8_t *dst, size_t cap, const sfu_twcc_build_args *args,
 
 /* Builds as many packets as needed for all of arr, each at most `budget`
  * bytes, one after another into dst (a compound: sfu_rtcp_next finds the
- * boundaries). On success args->fb_count has advanced by the number of
+ * boundaries). A budget of 48 bytes always fits one arrival after fewer
+ * than 8192 unreported losses (each further 8191 take 2 bytes more); an
+ * MTU-sized budget never fails. On success args->fb_count has advanced by the number of
  * packets and args->base_seq16 is one past the last arrival, ready for the
  * next call; on failure args is unchanged. Returns the total bytes, or
  * -SFU_ENOSPC when dst is too small for all of them. */

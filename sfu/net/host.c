@@ -207,16 +207,15 @@ static void dtls_check_state(sfu_peer *peer)
         sfu_srtp_keys keys;
         if (sfu_dtls_get_srtp_keys(peer->dtls, &keys) == 0)
             peer->srtp = sfu_srtp_session_new(&keys);
-        memset(&keys, 0, sizeof keys);
+        g_strlcpy(peer->profile, sfu_srtp_profile_name(keys.profile), sizeof peer->profile);
+        memset(&keys, 0, sizeof keys);  /* no key material left on the stack */
         if (!peer->srtp) {
             peer->host->stats.dtls_failed++;
             peer_fail(peer, "srtp setup failed");
             return;
         }
-        g_strlcpy(peer->profile, sfu_srtp_profile_name(keys.profile), sizeof peer->profile);
         peer->host->stats.dtls_ok++;
-        sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg,
-                sfu_srtp_profile_name(keys.profile));
+        sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg, peer->profile);
     } else if (st == SFU_DTLS_FAILED || (st == SFU_DTLS_CLOSED && !peer->srtp)) {
         peer->host->stats.dtls_failed++;
         sfu_log(SFU_LOG_INFO, "dtls.failed", "leg=%u reason=\"%s\"", peer->leg,

@@ -58,8 +58,9 @@ static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
 
 static void fuzz_parsers(const uint8_t *data, size_t size)
 {
+    /* FMT 0xff: keep the packet's own count field. */
     static const uint8_t types[][2] = {
-        { SFU_RTCP_SR, 0 }, { SFU_RTCP_RR, 0 }, { SFU_RTCP_SDES, 0 }, { SFU_RTCP_BYE, 0 },
+        { SFU_RTCP_SR, 0xff }, { SFU_RTCP_RR, 0xff }, { SFU_RTCP_SDES, 0xff }, { SFU_RTCP_BYE, 0xff },
         { SFU_RTCP_RTPFB, SFU_RTCP_FMT_NACK }, { SFU_RTCP_RTPFB, SFU_RTCP_FMT_TWCC },
         { SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI }, { SFU_RTCP_PSFB, SFU_RTCP_FMT_FIR },
         { SFU_RTCP_PSFB, SFU_RTCP_FMT_AFB },
@@ -73,8 +74,7 @@ static void fuzz_parsers(const uint8_t *data, size_t size)
             abort();
         parse_as(&c, c.pt, c.count);
         for (size_t i = 0; i < SFU_ARRAY_LEN(types); i++)
-            parse_as(&c, types[i][0], c.pt == SFU_RTCP_SR || c.pt == SFU_RTCP_RR ||
-                     c.pt == SFU_RTCP_SDES || c.pt == SFU_RTCP_BYE ? c.count : types[i][1]);
+            parse_as(&c, types[i][0], types[i][1] == 0xff ? c.count : types[i][1]);
     }
 }
 
@@ -87,7 +87,7 @@ static void fuzz_twcc_build(const uint8_t *data, size_t size)
     static sfu_twcc_packet pk[65536];
     if (size < 3)
         return;
-    size_t budget = 24 + (size_t)data[0] * 8;
+    size_t budget = 48 + (size_t)data[0] * 8;
     uint16_t lead = data[1] & 7;
     data += 2;
     size -= 2;
@@ -110,7 +110,7 @@ static void fuzz_twcc_build(const uint8_t *data, size_t size)
                                  .base_seq16 = (uint16_t)(arr[0].seq16 - lead) };
     int total = sfu_twcc_build_all(out, sizeof out, budget, &args, arr, n);
     if (total < 0)
-        abort();                /* budget >= 24 always fits one arrival */
+        abort();                /* 48 bytes fit one arrival after < 8192 losses */
     size_t off = 0, j = 0;
     sfu_rtcp_common c;
     while (sfu_rtcp_next(out, (size_t)total, &off, &c) == 1) {
@@ -120,10 +120,12 @@ static void fuzz_twcc_build(const uint8_t *data, size_t size)
         for (size_t i = 0; i < fb.packet_count; i++) {
             if (!pk[i].received)
                 continue;
+            if (j >= n)
+                abort();
             int64_t d = arr[j].arrival - pk[i].arrival_us;
             int64_t wrap = (int64_t)SFU_TWCC_REF_US << 24;
             d = ((d % wrap) + wrap) % wrap;
-            if (j >= n || pk[i].seq16 != arr[j].seq16 || (d > 125 && d < wrap - 125))
+            if (pk[i].seq16 != arr[j].seq16 || (d > 125 && d < wrap - 125))
                 abort();
             j++;
         }

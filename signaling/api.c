@@ -1,0 +1,139 @@
+/* The HTTP API (shared/API.md, restated in docs/API.md): routes a request
+ * and answers the simple endpoints here; session work goes to session.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "signaling/metrics.h"
+#include "signaling/route.h"
+#include "signaling/server.h"
+#include "signaling/session.h"
+
+static int add_query_arg(void *user, const char *key, const char *value)
+{
+    return sig_route_query_arg(user, key, value);
+}
+
+static void answer_options(sig_request *req, const sig_route *route)
+{
+    char methods[128];
+    sig_route_allow_header(route->allowed, methods, sizeof methods);
+    sig_response resp = { .status = 204 };
+    unsigned n = 0;
+    resp.header_names[n] = "Access-Control-Allow-Methods", resp.header_values[n++] = methods;
+    resp.header_names[n] = "Access-Control-Allow-Headers";
+    resp.header_values[n++] = "Authorization, Content-Type, If-Match";
+    resp.header_names[n] = "Access-Control-Max-Age", resp.header_values[n++] = "600";
+    resp.header_names[n] = "Allow", resp.header_values[n++] = methods;
+    if (route->id == SIG_ROUTE_WHIP || route->id == SIG_ROUTE_WHEP)
+        resp.header_names[n] = "Accept-Post", resp.header_values[n++] = "application/sdp";
+    resp.nheaders = n;
+    sig_http_respond(req, &resp);
+}
+
+static void answer_route_error(sig_request *req, const sig_route *route)
+{
+    if (route->status != 405) {
+        sig_http_respond_text(req, (unsigned)route->status, route->reason);
+        return;
+    }
+    char methods[128], line[160];
+    sig_route_allow_header(route->allowed, methods, sizeof methods);
+    snprintf(line, sizeof line, "%s\n", route->reason);
+    sig_response resp = { .status = 405, .body = line, .nheaders = 1,
+                          .header_names = { "Allow" }, .header_values = { methods } };
+    sig_http_respond(req, &resp);
+}
+
+static void answer_health(sig_server *srv, sig_request *req)
+{
+    char body[256];
+    snprintf(body, sizeof body, "ok\n%s",
+             srv->cfg.auth.secret[0] ? "" : "warning: auth is off ([auth] secret not set)\n");
+    sig_response resp = { .status = 200, .body = body };
+    sig_http_respond(req, &resp);
+}
+
+static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
+{
+    char *json = sig_registry_rooms_json(srv->reg, room);
+    if (!json) {
+        sig_http_respond_text(req, 404, "no such room");
+        return;
+    }
+    sig_response resp = { .status = 200, .content_type = "application/json", .body = json };
+    sig_http_respond(req, &resp);
+    free(json);
+}
+
+static bool content_type_is(sig_request *req, const char *want)
+{
+    const char *ct = sig_request_header(req, "Content-Type");
+    size_t n = strlen(want);
+    return ct && g_ascii_strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
+{
+    switch (route->id) {
+    case SIG_ROUTE_WHIP:
+    case SIG_ROUTE_WHEP:
+        if (!content_type_is(req, "application/sdp")) {
+            sig_http_respond_text(req, 415, "the offer must be application/sdp");
+            return;
+        }
+        if (route->id == SIG_ROUTE_WHIP) {
+            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0);
+            return;
+        }
+        uint32_t watched = sig_participant_parse(route->participant);
+        if (!watched) {
+            sig_http_respond_text(req, 404, "no such participant in this room");
+            return;
+        }
+        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched);
+        return;
+    case SIG_ROUTE_SESSION:
+        if (route->method == SIG_METHOD_DELETE)
+            sig_session_delete(srv, req, route->session);
+        else
+            sig_session_patch(srv, req, route->session);
+        return;
+    case SIG_ROUTE_ROOMS:
+        answer_rooms(srv, req, NULL);
+        return;
+    case SIG_ROUTE_ROOM:
+        answer_rooms(srv, req, route->room);
+        return;
+    case SIG_ROUTE_HEALTH:
+        answer_health(srv, req);
+        return;
+    case SIG_ROUTE_METRICS:
+        sig_metrics_answer(srv, req);
+        return;
+    case SIG_ROUTE_ROOM_JOIN:
+    case SIG_ROUTE_SESSION_EVENTS:
+    case SIG_ROUTE_SESSION_ANSWER:
+        sig_http_respond_text(req, 501, "room sessions are not available in this version");
+        return;
+    default:
+        sig_http_respond_text(req, 404, "not found");
+        return;
+    }
+}
+
+void sig_api_handle(void *user, sig_request *req)
+{
+    sig_server *srv = user;
+    sig_route route;
+    if (sig_route_match(sig_request_method(req), sig_request_path(req), &route) == 0)
+        sig_request_foreach_query(req, add_query_arg, &route);
+    if (route.status == 0 && route.method == SIG_METHOD_OPTIONS) {
+        answer_options(req, &route);
+        return;
+    }
+    if (route.status != 0) {
+        answer_route_error(req, &route);
+        return;
+    }
+    dispatch(srv, req, &route);
+}

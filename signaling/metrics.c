@@ -1,0 +1,154 @@
+#include "signaling/metrics.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+typedef struct metrics_job {
+    sig_server *srv;
+    sig_request *req;
+    gint pending;
+    sfu_host_stats *per_worker;
+} metrics_job;
+
+static const char *const host_drop_names[SFU_HOST_DROP_COUNT] = {
+    [SFU_HOST_DROP_NOT_RTP] = "not_rtp",         [SFU_HOST_DROP_NO_KEYS] = "no_keys",
+    [SFU_HOST_DROP_SRTP_AUTH] = "srtp_auth",     [SFU_HOST_DROP_SRTP_REPLAY] = "srtp_replay",
+    [SFU_HOST_DROP_SRTP_OTHER] = "srtp_other",   [SFU_HOST_DROP_POOL_EMPTY] = "pool_empty",
+    [SFU_HOST_DROP_SEND_FAILED] = "send_failed",
+};
+
+static const char *const room_drop_names[SFU_DROP_REASON_COUNT] = {
+    [SFU_DROP_MALFORMED] = "malformed",     [SFU_DROP_UNKNOWN_SSRC] = "unknown_ssrc",
+    [SFU_DROP_NOT_PUBLISHING] = "not_publishing", [SFU_DROP_PADDING] = "padding",
+    [SFU_DROP_DUPLICATE] = "duplicate",     [SFU_DROP_TOO_OLD] = "too_old",
+    [SFU_DROP_POOL_EMPTY] = "core_pool_empty", [SFU_DROP_OUT_FULL] = "out_full",
+    [SFU_DROP_BITRATE] = "bitrate",
+};
+
+static void metric(GString *s, const char *name, const char *type, const char *help, double v)
+{
+    g_string_append_printf(s, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type,
+                           name, v);
+}
+
+static void sum_stats(const metrics_job *job, sfu_host_stats *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (unsigned w = 0; w < job->srv->nworkers; w++) {
+        const sfu_host_stats *s = &job->per_worker[w];
+        sum->peers_live += s->peers_live;
+        sum->rooms_live += s->rooms_live;
+        sum->dtls_ok += s->dtls_ok;
+        sum->dtls_failed += s->dtls_failed;
+        sum->packets_in += s->packets_in;
+        sum->packets_out += s->packets_out;
+        sum->bytes_in += s->bytes_in;
+        sum->bytes_out += s->bytes_out;
+        sum->buffers_in_use += s->buffers_in_use;
+        for (int i = 0; i < SFU_HOST_DROP_COUNT; i++)
+            sum->drops[i] += s->drops[i];
+        const uint64_t *b = (const uint64_t *)&s->rooms;
+        uint64_t *a = (uint64_t *)&sum->rooms;
+        for (size_t i = 0; i < sizeof s->rooms / sizeof(uint64_t); i++)
+            a[i] += b[i];
+    }
+}
+
+static void process_metrics(GString *s)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    metric(s, "process_cpu_seconds_total", "counter", "User and system CPU time.", cpu);
+    long rss_pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%*d %ld", &rss_pages) != 1)
+            rss_pages = 0;
+        fclose(f);
+    }
+    metric(s, "process_resident_memory_bytes", "gauge", "Resident memory.",
+           (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
+}
+
+static void answer(metrics_job *job)
+{
+    sfu_host_stats t;
+    sum_stats(job, &t);
+    sig_registry_counts c;
+    sig_registry_counts_get(job->srv->reg, &c);
+    GString *s = g_string_new(NULL);
+    metric(s, "sfu_rooms", "gauge", "Rooms with at least one session.", c.rooms);
+    metric(s, "sfu_sessions", "gauge", "Sessions (PeerConnections).", c.sessions);
+    metric(s, "sfu_participants", "gauge", "Publishing participants.", c.participants);
+    metric(s, "sfu_peers", "gauge", "Media transports (ICE agents) alive.", (double)t.peers_live);
+    metric(s, "sfu_media_rooms", "gauge", "Forwarding cores alive.", (double)t.rooms_live);
+    metric(s, "sfu_buffers_in_use", "gauge", "Packet buffers held.", t.buffers_in_use);
+    metric(s, "sfu_dtls_handshakes_ok_total", "counter", "DTLS handshakes completed.",
+           (double)t.dtls_ok);
+    metric(s, "sfu_dtls_handshakes_failed_total", "counter", "DTLS handshakes failed.",
+           (double)t.dtls_failed);
+    metric(s, "sfu_packets_in_total", "counter", "Datagrams received.", (double)t.packets_in);
+    metric(s, "sfu_packets_out_total", "counter", "Datagrams sent.", (double)t.packets_out);
+    metric(s, "sfu_bytes_in_total", "counter", "Bytes received.", (double)t.bytes_in);
+    metric(s, "sfu_bytes_out_total", "counter", "Bytes sent.", (double)t.bytes_out);
+    metric(s, "sfu_rtp_forwarded_total", "counter", "RTP packets forwarded to viewers.",
+           (double)t.rooms.forwarded);
+    metric(s, "sfu_rtp_retransmitted_total", "counter", "Retransmissions sent for NACKs.",
+           (double)t.rooms.retransmitted);
+    metric(s, "sfu_nacks_sent_total", "counter", "NACKs sent to publishers.",
+           (double)t.rooms.nacks_sent);
+    metric(s, "sfu_nacks_received_total", "counter", "NACKs received from viewers.",
+           (double)t.rooms.nacks_received);
+    metric(s, "sfu_keyframe_requests_sent_total", "counter", "PLI and FIR sent to publishers.",
+           (double)(t.rooms.plis_sent + t.rooms.firs_sent));
+    g_string_append(s, "# HELP sfu_dropped_packets_total Packets dropped, by reason.\n"
+                       "# TYPE sfu_dropped_packets_total counter\n");
+    for (int i = 0; i < SFU_HOST_DROP_COUNT; i++)
+        g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                               host_drop_names[i], t.drops[i]);
+    for (int i = 0; i < SFU_DROP_REASON_COUNT; i++)
+        g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                               room_drop_names[i], t.rooms.drops[i]);
+    process_metrics(s);
+    sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",
+                          .body = s->str, .body_len = s->len };
+    sig_http_respond(job->req, &resp);
+    g_string_free(s, TRUE);
+    g_free(job->per_worker);
+    g_free(job);
+}
+
+typedef struct worker_part {
+    metrics_job *job;
+    unsigned index;
+} worker_part;
+
+static void collect_on_worker(void *arg)
+{
+    worker_part *part = arg;
+    metrics_job *job = part->job;
+    sfu_host_stats_get(job->srv->hosts[part->index], &job->per_worker[part->index]);
+    g_free(part);
+    if (g_atomic_int_dec_and_test(&job->pending))
+        answer(job);
+}
+
+void sig_metrics_answer(sig_server *srv, sig_request *req)
+{
+    metrics_job *job = g_new0(metrics_job, 1);
+    job->srv = srv;
+    job->req = req;
+    job->per_worker = g_new0(sfu_host_stats, srv->nworkers);
+    job->pending = (gint)srv->nworkers;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        worker_part *part = g_new(worker_part, 1);
+        part->job = job;
+        part->index = i;
+        sfu_worker_invoke(srv->workers[i], collect_on_worker, part);
+    }
+}

@@ -1,0 +1,286 @@
+#include "signaling/session.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "sfu/net/log.h"
+#include "signaling/sdp.h"
+#include "signaling/sdp_answer.h"
+
+typedef struct session_job {
+    sig_server *srv;
+    sig_request *req;
+    sig_session *s;
+    sig_sdp *offer;
+    sfu_codec video_codec;          /* WHEP: the publisher's */
+    uint32_t h264_profile_level_id;
+} session_job;
+
+static void job_free(session_job *job)
+{
+    sig_sdp_free(job->offer);
+    g_free(job);
+}
+
+static uint32_t random_ssrc(void *ctx)
+{
+    (void)ctx;
+    uint32_t v = 0;
+    while (v == 0)
+        if (getrandom(&v, sizeof v, 0) != sizeof v)
+            v = g_random_int();
+    return v;
+}
+
+static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_candidate *out)
+{
+    for (unsigned i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        g_strlcpy(out[i].foundation, in[i].foundation, sizeof out[i].foundation);
+        out[i].component = 1;
+        out[i].transport = in[i].tcp ? SIG_ICE_TCP : SIG_ICE_UDP;
+        out[i].priority = in[i].priority;
+        g_strlcpy(out[i].address, in[i].addr, sizeof out[i].address);
+        out[i].port = in[i].port;
+        out[i].type = SIG_ICE_HOST;
+        out[i].tcptype = in[i].tcp ? SIG_ICE_TCP_PASSIVE : SIG_ICE_TCP_NONE;
+    }
+}
+
+static const char *codec_name(sfu_codec codec)
+{
+    switch (codec) {
+    case SFU_CODEC_OPUS: return "opus";
+    case SFU_CODEC_VP8: return "VP8";
+    case SFU_CODEC_H264: return "H264";
+    default: return "none";
+    }
+}
+
+static unsigned tracks_of(const sfu_leg_desc *leg, bool received, sig_track_info *out)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < leg->ntracks && n < SIG_TRACKS_MAX; i++) {
+        const sfu_track_desc *t = &leg->tracks[i];
+        if (received ? !t->recv : !t->send)
+            continue;
+        g_strlcpy(out[n].mid, t->mid, sizeof out[n].mid);
+        out[n].kind = t->kind;
+        g_strlcpy(out[n].codec, codec_name(t->codec), sizeof out[n].codec);
+        out[n].profile_level_id = 0;
+        n++;
+    }
+    return n;
+}
+
+/* 201 with the answer and the headers RFC 9725 4.2 and API.md ask for. */
+static void answer_created(session_job *job, const sig_sdp_result *res)
+{
+    sig_session *s = job->s;
+    char location[64], etag[32], pid[SIG_PARTICIPANT_ID_LEN + 1];
+    snprintf(location, sizeof location, "/sessions/%s", s->id);
+    snprintf(etag, sizeof etag, "\"%u\"", s->etag);
+    sig_participant_format(s->kind == SIG_SESSION_WHEP ? s->watched : s->participant, pid);
+    sig_response resp = { .status = 201, .content_type = "application/sdp", .body = res->sdp,
+                          .body_len = res->sdp_len };
+    unsigned n = 0;
+    resp.header_names[n] = "Location", resp.header_values[n++] = location;
+    resp.header_names[n] = "ETag", resp.header_values[n++] = etag;
+    resp.header_names[n] = "X-Participant-Id", resp.header_values[n++] = pid;
+    char links[4][300];
+    const sig_config *cfg = &job->srv->cfg;
+    for (unsigned i = 0; i < cfg->ice.stun_urls.count && i < 4 && n < SIG_HTTP_MAX_HEADERS; i++) {
+        snprintf(links[i], sizeof links[i], "<%s>; rel=\"ice-server\"", cfg->ice.stun_urls.item[i]);
+        resp.header_names[n] = "Link", resp.header_values[n++] = links[i];
+    }
+    resp.nheaders = n;
+    sig_http_respond(job->req, &resp);
+}
+
+static void fail_create(session_job *job, unsigned status, const char *reason)
+{
+    sig_session *s = job->s;
+    if (s->peer) {
+        sfu_peer_free(s->peer);
+        s->peer = NULL;
+    }
+    sig_registry_remove(job->srv->reg, s);
+    sig_session_unref(job->srv->reg, s);
+    sig_http_respond_text(job->req, status, reason);
+    job_free(job);
+}
+
+static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t errlen)
+{
+    sig_session *s = job->s;
+    sfu_ice *ice = sfu_peer_ice(s->peer);
+    sfu_ice_candidate host_cands[SFU_ICE_MAX_CANDIDATES];
+    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
+    unsigned ncands = sfu_ice_local_candidates(ice, host_cands, SFU_ICE_MAX_CANDIDATES);
+    to_sdp_candidates(host_cands, ncands, cands);
+    char stream_id[SIG_PARTICIPANT_ID_LEN + 1];
+    sig_participant_format(s->kind == SIG_SESSION_WHEP ? s->watched : s->participant, stream_id);
+    sig_sdp_local local = {
+        .fingerprint = sfu_cert_fingerprint_text(job->srv->cert),
+        .cands = cands, .ncands = ncands, .cname = "sfu", .stream_id = stream_id,
+        .sess_id = random_ssrc(NULL), .sess_version = 1,
+        .pick_ssrc = random_ssrc, .video_codec = job->video_codec,
+        .h264_profile_level_id = job->h264_profile_level_id,
+    };
+    sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
+    sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP ? SIG_SDP_VIEW : SIG_SDP_PUBLISH;
+    return sig_sdp_answer(job->offer, mode, &local, res, err, errlen);
+}
+
+static int start_media(session_job *job, const sig_sdp_result *res, char *err, size_t errlen)
+{
+    sig_session *s = job->s;
+    char cand_text[SIG_SDP_MAX_CANDS][256];
+    const char *cand_ptrs[SIG_SDP_MAX_CANDS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < res->nremote_cands; i++)
+        if (sig_sdp_format_candidate(&res->remote_cands[i], cand_text[n], sizeof cand_text[n]) > 0 ||
+            cand_text[n][0])
+            cand_ptrs[n] = cand_text[n], n++;
+    sfu_peer_remote remote = {
+        .ice_ufrag = res->remote_ice.ufrag, .ice_pwd = res->remote_ice.pwd,
+        .candidates = cand_ptrs, .ncandidates = n,
+        .dtls_role = res->role == SIG_DTLS_SERVER ? SFU_DTLS_SERVER : SFU_DTLS_CLIENT,
+        .fp_algo = res->remote_fingerprint.alg, .fp = res->remote_fingerprint.bytes,
+        .fp_len = res->remote_fingerprint.len,
+    };
+    g_strlcpy(s->remote_ufrag, res->remote_ice.ufrag, sizeof s->remote_ufrag);
+    int rc = sfu_peer_start(s->peer, &remote, &res->leg, err, errlen);
+    if (rc != 0 || s->kind != SIG_SESSION_WHEP)
+        return rc;
+    for (unsigned i = 0; i < res->leg.ntracks; i++)
+        if (res->leg.tracks[i].send)
+            sfu_peer_bind(s->peer, res->leg.tracks[i].mid, s->watched);
+    return 0;
+}
+
+static void create_on_worker(void *arg)
+{
+    session_job *job = arg;
+    sig_server *srv = job->srv;
+    sig_session *s = job->s;
+    char err[256];
+    s->peer = sfu_peer_new(srv->hosts[s->worker], s->room, s->participant, s, err, sizeof err);
+    if (!s->peer) {
+        fail_create(job, 503, err);
+        return;
+    }
+    sig_sdp_result res;
+    int rc = negotiate(job, &res, err, sizeof err);
+    if (rc != 0) {
+        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
+        return;
+    }
+    rc = start_media(job, &res, err, sizeof err);
+    if (rc != 0) {
+        sig_sdp_result_deinit(&res);
+        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : 500, err);
+        return;
+    }
+    sig_track_info tracks[SIG_TRACKS_MAX];
+    unsigned ntracks = tracks_of(&res.leg, s->kind != SIG_SESSION_WHEP, tracks);
+    sig_registry_set_ready(srv->reg, s, tracks, ntracks);
+    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u",
+            s->kind == SIG_SESSION_WHIP ? "whip" : "whep", sfu_peer_leg(s->peer), ntracks);
+    answer_created(job, &res);
+    sig_sdp_result_deinit(&res);
+    sig_session_unref(srv->reg, s);
+    job_free(job);
+}
+
+/* WHEP: answer with the codec the publisher sends. */
+static void watched_codec(sig_server *srv, session_job *job, const char *room, uint32_t watched)
+{
+    sig_track_info tracks[SIG_TRACKS_MAX];
+    int n = sig_registry_participant_tracks(srv->reg, room, watched, tracks, SIG_TRACKS_MAX);
+    for (int i = 0; i < n; i++) {
+        if (tracks[i].kind != SFU_KIND_VIDEO)
+            continue;
+        job->video_codec = strcmp(tracks[i].codec, "H264") == 0 ? SFU_CODEC_H264
+                           : strcmp(tracks[i].codec, "VP8") == 0 ? SFU_CODEC_VP8
+                                                                 : SFU_CODEC_NONE;
+        job->h264_profile_level_id = tracks[i].profile_level_id;
+        return;
+    }
+}
+
+void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
+                        const char *room, uint32_t watched)
+{
+    size_t len;
+    const char *body = (const char *)sig_request_body(req, &len);
+    sig_sdp_limits limits = { .max_bytes = srv->cfg.limits.max_sdp_bytes,
+                              .max_media = srv->cfg.limits.max_sdp_mlines };
+    char err[256];
+    session_job *job = g_new0(session_job, 1);
+    job->srv = srv;
+    job->req = req;
+    if (sig_sdp_parse(body, len, &limits, &job->offer, err, sizeof err) != 0) {
+        job_free(job);
+        sig_http_respond_text(req, 400, err);
+        return;
+    }
+    if (kind == SIG_SESSION_WHEP)
+        watched_codec(srv, job, room, watched);
+    unsigned status = 500;
+    const char *reason = "internal error";
+    job->s = sig_registry_create(srv->reg, kind, room, watched, NULL, &status, &reason);
+    if (!job->s) {
+        job_free(job);
+        sig_http_respond_text(req, status, reason);
+        return;
+    }
+    sfu_worker_invoke(srv->workers[job->s->worker], create_on_worker, job);
+}
+
+static void delete_on_worker(void *arg)
+{
+    session_job *job = arg;
+    sig_session *s = job->s;
+    if (s->peer) {
+        sfu_peer_free(s->peer);
+        s->peer = NULL;
+    }
+    sig_registry_remove(job->srv->reg, s);
+    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", s->kind == SIG_SESSION_WHIP ? "whip" : "whep");
+    sig_session_unref(job->srv->reg, s);
+    sig_http_respond_text(job->req, 200, "session ended");
+    job_free(job);
+}
+
+void sig_session_delete(sig_server *srv, sig_request *req, const char *id)
+{
+    sig_session *s = sig_registry_get(srv->reg, id, true);
+    if (!s) {
+        sig_http_respond_text(req, 404, "no such session");
+        return;
+    }
+    session_job *job = g_new0(session_job, 1);
+    job->srv = srv;
+    job->req = req;
+    job->s = s;
+    sfu_worker_invoke(srv->workers[s->worker], delete_on_worker, job);
+}
+
+void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason)
+{
+    sig_server *srv = owner;
+    sig_session *s = sfu_peer_user(peer);
+    sfu_log(SFU_LOG_INFO, "session.ended", "leg=%u reason=\"%s\"", sfu_peer_leg(peer), reason);
+    sfu_peer_free(peer);
+    s->peer = NULL;
+    sig_registry_remove(srv->reg, s);
+}
+
+void sig_session_patch(sig_server *srv, sig_request *req, const char *id)
+{
+    (void)srv;
+    (void)id;
+    sig_http_respond_text(req, 501, "trickle is being written");
+}
