@@ -41,36 +41,44 @@ all: $(BUILD)/sfu
 deps:
 	@./scripts/install-deps.sh
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/sfu/core/%.o: sfu/core/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC    $<")
+	$(Q)$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBS_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC    $<")
+	$(Q)$(CC) $(LIBS_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libsfu.a: $(ALL_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/sfu: $(BUILD)/obj/signaling/main.o $(BUILD)/libsfu.a
-	$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/test_main.c tests/test.h $(BUILD)/libsfu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBS_CFLAGS) -o $@ $< tests/unit/test_main.c $(BUILD)/libsfu.a $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LIBS_CFLAGS) -o $@ $< tests/unit/test_main.c $(BUILD)/libsfu.a $(LDLIBS)
 
 # Each fuzz target is also linked with a plain driver that replays its corpus,
 # so `make test` needs no libFuzzer and a crash found once stays fixed.
 $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libsfu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBS_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libsfu.a $(LDLIBS)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LIBS_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(BUILD)/libsfu.a $(LDLIBS)
 
 unit-tests: $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # The sanitizer build lives in its own tree.
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 \
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  build/asan/sfu unit-tests
 

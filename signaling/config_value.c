@@ -140,8 +140,9 @@ static int parse_list(const struct cfg_key *k, const char *text, sig_config_list
             snprintf(why, n, "more than %u items", k->max);
             goto out;
         }
+        bool turn = k->type == CFG_TURN_URLS;
         bool ok = strlen(item) < SIG_CONFIG_STR_MAX &&
-                  (k->type == CFG_IP_LIST ? is_ip(item) : valid_ice_url(item, k->type == CFG_TURN_URLS));
+                  (k->type == CFG_IP_LIST ? is_ip(item) : valid_ice_url(item, turn));
         if (!ok) {
             snprintf(why, n, "\"%.60s\" is not %s", item,
                      k->type == CFG_IP_LIST ? "an IP address"

@@ -281,7 +281,8 @@ static long decode(const char *s, size_t len, char *out, size_t cap)
 
 static bool valid_token(const char *s, size_t len)
 {
-    /* RFC 6750 section 2.1 b64token: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+    /* RFC 6750 section 2.1 b64token:
+     * 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
     size_t i = 0;
     if (len == 0 || len > SIG_TOKEN_MAX)
         return false;

@@ -350,14 +350,19 @@ static int at_pwd(sig_sdp_parser *p, sig_sdp_media *m, char *v)
     return 0;
 }
 
-static int at_ice_options(sig_sdp_parser *p, sig_sdp_media *m, char *v)
+/* RFC 8839 5.6: space-separated; OBS (libdatachannel) separates with commas. */
+void sig_sdp_ice_options(sig_sdp_ice *ice, char *v)
 {
-    sig_sdp_ice *ice = ice_of(p, m);
-    char *t;
-    while ((t = sig_sdp_tok(&v))) {
+    char *save, *t;
+    for (t = strtok_r(v, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
         ice->trickle |= strcmp(t, "trickle") == 0;
         ice->ice2 |= strcmp(t, "ice2") == 0;
     }
+}
+
+static int at_ice_options(sig_sdp_parser *p, sig_sdp_media *m, char *v)
+{
+    sig_sdp_ice_options(ice_of(p, m), v);
     return 0;
 }
 

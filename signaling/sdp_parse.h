@@ -31,5 +31,7 @@ bool sig_sdp_u64(const char *s, uint64_t max, uint64_t *out);
 /* RFC 8866 token characters, length 1..maxlen. */
 bool sig_sdp_token_ok(const char *s, size_t maxlen);
 bool sig_sdp_parse_dir(const char *s, sig_sdp_dir *dir);
+/* Sets the flags of an a=ice-options value (modified in place). */
+void sig_sdp_ice_options(sig_sdp_ice *ice, char *v);
 
 #endif

@@ -51,11 +51,7 @@ static int frag_attr(sig_sdp_parser *p, sig_sdpfrag *f, char *v)
     if (strcmp(v, "ice-pwd") == 0)
         return set_cred(p, f->ice.pwd, val, sig_sdp_ice_pwd_ok(val), v);
     if (strcmp(v, "ice-options") == 0) {
-        char *t;
-        while ((t = sig_sdp_tok(&val))) {
-            f->ice.trickle |= strcmp(t, "trickle") == 0;
-            f->ice.ice2 |= strcmp(t, "ice2") == 0;
-        }
+        sig_sdp_ice_options(&f->ice, val);
     } else if (strcmp(v, "mid") == 0 && !f->mid[0]) {
         if (!sig_sdp_token_ok(val, SIG_SDP_MID_LEN))
             return sig_sdp_fail(p, "a=mid: bad mid");

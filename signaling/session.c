@@ -7,6 +7,7 @@
 #include "sfu/net/log.h"
 #include "signaling/sdp.h"
 #include "signaling/sdp_answer.h"
+#include "signaling/sdpfrag.h"
 
 typedef struct session_job {
     sig_server *srv;
@@ -278,9 +279,105 @@ void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *
     sig_registry_remove(srv->reg, s);
 }
 
+typedef struct patch_job {
+    sig_server *srv;
+    sig_request *req;
+    sig_session *s;
+    sig_sdpfrag frag;
+    char if_match[64];              /* "" when absent */
+} patch_job;
+
+static void add_candidates(sfu_ice *ice, const sig_sdpfrag *frag)
+{
+    for (unsigned i = 0; i < frag->ncands; i++) {
+        char text[256];
+        if (sig_sdp_format_candidate(&frag->cands[i], text, sizeof text) >= 0)
+            sfu_ice_add_remote_candidate(ice, text);    /* unusable ones are ignored */
+    }
+}
+
+/* RFC 9725 4.3.2: new credentials mean an ICE restart; answer with ours. */
+static void restart_ice(patch_job *job, sfu_ice *ice)
+{
+    sig_session *s = job->s;
+    if (sfu_ice_restart(ice, job->frag.ice.ufrag, job->frag.ice.pwd) != 0) {
+        sig_http_respond_text(job->req, 400, "ICE restart refused: bad credentials");
+        return;
+    }
+    g_strlcpy(s->remote_ufrag, job->frag.ice.ufrag, sizeof s->remote_ufrag);
+    add_candidates(ice, &job->frag);
+    const char *ufrag, *pwd;
+    sfu_ice_local_credentials(ice, &ufrag, &pwd);
+    sfu_ice_candidate host[SFU_ICE_MAX_CANDIDATES];
+    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
+    unsigned n = sfu_ice_local_candidates(ice, host, SFU_ICE_MAX_CANDIDATES);
+    to_sdp_candidates(host, n, cands);
+    char *text = NULL;
+    size_t len = 0;
+    if (sig_sdpfrag_write_answer(&job->frag, job->frag.mid, ufrag, pwd, cands, n, &text, &len) != 0) {
+        sig_http_respond_text(job->req, 500, "cannot write the sdpfrag answer");
+        return;
+    }
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
+    sig_response resp = { .status = 200, .content_type = "application/trickle-ice-sdpfrag",
+                          .body = text, .body_len = len, .nheaders = 1,
+                          .header_names = { "ETag" }, .header_values = { etag } };
+    sig_http_respond(job->req, &resp);
+    free(text);
+}
+
+static void patch_on_worker(void *arg)
+{
+    patch_job *job = arg;
+    sig_session *s = job->s;
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%u\"", s->etag);
+    bool restart = job->frag.ice.ufrag[0] && strcmp(job->frag.ice.ufrag, s->remote_ufrag) != 0;
+    if (!s->peer) {
+        sig_http_respond_text(job->req, 404, "no such session");
+    } else if (restart && !job->if_match[0]) {
+        sig_http_respond_text(job->req, 428, "an ICE restart needs If-Match: \"*\"");
+    } else if (restart && strcmp(job->if_match, "*") != 0 && strcmp(job->if_match, etag) != 0) {
+        sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
+    } else if (restart) {
+        restart_ice(job, sfu_peer_ice(s->peer));
+    } else if (job->if_match[0] && strcmp(job->if_match, "*") != 0 &&
+               strcmp(job->if_match, etag) != 0) {
+        sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
+    } else {
+        add_candidates(sfu_peer_ice(s->peer), &job->frag);
+        sig_http_respond(job->req, &(sig_response){ .status = 204 });
+    }
+    sig_session_unref(job->srv->reg, s);
+    g_free(job);
+}
+
 void sig_session_patch(sig_server *srv, sig_request *req, const char *id)
 {
-    (void)srv;
-    (void)id;
-    sig_http_respond_text(req, 501, "trickle is being written");
+    const char *ct = sig_request_header(req, "Content-Type");
+    if (!ct || g_ascii_strncasecmp(ct, "application/trickle-ice-sdpfrag", 31) != 0) {
+        sig_http_respond_text(req, 415, "PATCH takes application/trickle-ice-sdpfrag");
+        return;
+    }
+    patch_job *job = g_new0(patch_job, 1);
+    size_t len;
+    const char *body = (const char *)sig_request_body(req, &len);
+    char err[256];
+    if (sig_sdpfrag_parse(body, len, srv->cfg.http.max_body_bytes, &job->frag, err, sizeof err) != 0) {
+        g_free(job);
+        sig_http_respond_text(req, 400, err);
+        return;
+    }
+    job->s = sig_registry_get(srv->reg, id, false);
+    if (!job->s) {
+        g_free(job);
+        sig_http_respond_text(req, 404, "no such session");
+        return;
+    }
+    const char *if_match = sig_request_header(req, "If-Match");
+    g_strlcpy(job->if_match, if_match ? if_match : "", sizeof job->if_match);
+    job->srv = srv;
+    job->req = req;
+    sfu_worker_invoke(srv->workers[job->s->worker], patch_on_worker, job);
 }

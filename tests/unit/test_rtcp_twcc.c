@@ -288,6 +288,24 @@ TEST(chunk_kinds)
     return 0;
 }
 
+TEST(chunks_are_compact)
+{
+    /* 20 received, 1 lost, 20 received, all small deltas: a run-length
+     * chunk (20), a one-bit vector (the loss and 13), a run-length chunk
+     * (the last 7): 20 + 3 * 2 + 40 deltas = 66, padded to 68. */
+    sfu_twcc_arrival a[40];
+    for (int i = 0; i < 40; i++)
+        a[i] = (sfu_twcc_arrival){ .seq16 = (uint16_t)(i < 20 ? i : i + 1), .arrival = 5000 * i };
+    sfu_twcc_build_args args = { .base_seq16 = 0 };
+    uint8_t buf[256];
+    size_t used;
+    ASSERT_EQ(sfu_twcc_build(buf, sizeof buf, &args, a, 40, &used), 68);
+    ASSERT_EQ(sfu_rd16(buf + 20), 0x2014);
+    ASSERT_EQ(sfu_rd16(buf + 22), 0x9fff);   /* vector: lost, 13 received */
+    ASSERT_EQ(sfu_rd16(buf + 24), 0x2007);
+    return check_round_trip(a, 40, 0, 1200, 1);
+}
+
 TEST(build_errors)
 {
     sfu_twcc_arrival a[3] = { { 5, 1000 }, { 7, 200000 }, { 6, 300000 } };
@@ -336,5 +354,5 @@ TEST(status_count_limit_splits)
 }
 
 TEST_LIST(TEST_ENTRY(parse_browser_feedback), TEST_ENTRY(parse_malformed_table),
-          TEST_ENTRY(build_exact_bytes), TEST_ENTRY(round_trip_table), TEST_ENTRY(chunk_kinds),
+          TEST_ENTRY(build_exact_bytes), TEST_ENTRY(round_trip_table), TEST_ENTRY(chunk_kinds), TEST_ENTRY(chunks_are_compact),
           TEST_ENTRY(build_errors), TEST_ENTRY(status_count_limit_splits))

@@ -276,15 +276,19 @@ TEST(bench_protect_1200_bytes)
         sfu_srtp_session *a, *b;
         ASSERT_EQ(make_pair(profiles[i].profile, &a, &b), 0);
         uint8_t pkt[1200 + SFU_SRTP_MAX_TRAILER_LEN];
+        build_rtp(pkt, 0, 1200 - 12);
         double start = now_ns();
         for (long k = 0; k < count; k++) {
-            size_t len = build_rtp(pkt, (uint16_t)k, 1200 - 12);
+            /* new sequence number, payload left as the last ciphertext */
+            pkt[2] = (uint8_t)(k >> 8);
+            pkt[3] = (uint8_t)k;
+            size_t len = 1200;
             int err = sfu_srtp_session_protect_rtp(a, pkt, &len);
             if (err != 0)
                 TEST_FAIL_("protect #%ld: %d", k, err);
         }
         double ns = (now_ns() - start) / (double)(count > 0 ? count : 1);
-        printf("  protect 1200 B %-24s %8.0f ns/packet (%ld packets, incl. building it)\n",
+        printf("  protect 1200 B %-24s %8.0f ns/packet (%ld packets)\n",
                sfu_srtp_profile_name(profiles[i].profile), ns, count);
         sfu_srtp_session_free(a);
         sfu_srtp_session_free(b);

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Runs every test suite `make test` promises and ends with one line the CI
+# log can read: "N passed, N failed". Each suite's output goes to
+# build/test-logs/<suite>.log; a failing suite's tail is printed.
+#
+# Unit tests and corpus replays run on the sanitizer build (build/asan);
+# functional end-to-end tests run the sanitizer build of the sfu too, and
+# the timing-sensitive browser test runs the release build.
+set -u
+cd "$(dirname "$0")/.."
+
+LOGS=build/test-logs
+mkdir -p "$LOGS"
+PY=/usr/bin/python3     # Debian's, the one with aiortc
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=23"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+
+total_pass=0
+total_fail=0
+failed_suites=()
+
+# run_suite NAME COMMAND...: counts the suite's own "N passed, M failed"
+# lines when it prints them, else the exit status as one test.
+run_suite() {
+    local name=$1; shift
+    local log="$LOGS/$name.log"
+    local start end rc pass fail
+    start=$(date +%s.%N)
+    "$@" >"$log" 2>&1
+    rc=$?
+    end=$(date +%s.%N)
+    read -r pass fail < <(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log" |
+        sed -E 's/.*(^|: )([0-9]+) passed, ([0-9]+) failed.*/\2 \3/' |
+        awk '{p+=$1; f+=$2} END {print p+0, f+0}')
+    if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
+        if [ $rc -eq 0 ]; then pass=1; else fail=1; fi
+    elif [ $rc -ne 0 ] && [ "$fail" -eq 0 ]; then
+        fail=1    # it counted no failure but did not exit cleanly (a sanitizer, a crash)
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+    printf '%-40s %4d passed %3d failed  %6.1f s\n' "$name" "$pass" "$fail" \
+        "$(awk "BEGIN { print $end - $start }")"
+    if [ "$fail" -ne 0 ]; then
+        failed_suites+=("$name")
+        echo "---- $log (last 30 lines) ----"
+        tail -n 30 "$log"
+        echo "----"
+    fi
+}
+
+echo "== unit tests (ASan+UBSan)"
+for t in build/asan/tests/test_*; do
+    run_suite "unit/$(basename "$t")" "$t"
+done
+
+echo "== fuzz corpus replays (ASan+UBSan)"
+for t in build/asan/fuzz-replay/fuzz_*; do
+    name=$(basename "$t")
+    run_suite "fuzz-replay/$name" "$t" "tests/fuzz/corpus/$name"
+done
+
+echo "== command line"
+run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
+
+echo "== end to end: real peers against the sfu"
+run_suite "e2e/peers-selftest" $PY -m unittest discover -s tests/e2e -p 'test_*.py'
+run_suite "e2e/api" $PY tests/e2e/sfu_fixture.py --sfu build/asan/sfu -- \
+    $PY tests/e2e/api_conformance.py --url {url}
+run_suite "e2e/aiortc-whip-whep" $PY tests/e2e/sfu_fixture.py --sfu build/asan/sfu -- \
+    $PY tests/e2e/whip_whep.py --url {url} --viewers 3 --seconds 10
+run_suite "e2e/chromium-whip-whep" $PY tests/e2e/sfu_fixture.py --sfu build/sfu -- \
+    node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
+
+echo
+if [ ${#failed_suites[@]} -ne 0 ]; then
+    echo "failed suites: ${failed_suites[*]}"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,457 @@
+#include "sfu/core/rtcp_sr_rr.h"
+#include "tests/test.h"
+#include "tests/unit/room_fixture.h"
+
+enum { PUB = 1, VIEW = 2, PUB2 = 3, ALICE = 100, BOB = 200, PUB_SSRC = 0x1111, PUB_RTX = 0x2222,
+       VIEW_SSRC = 0x5000 };
+
+typedef struct rig {
+    sfu_buf_pool *pool;
+    sfu_room *room;
+    sfu_out out;
+    uint16_t first_out;         /* the viewer's first output seq */
+    uint32_t first_ts;
+} rig;
+
+static const sfu_room_config cfg = {
+    .max_legs = 8, .liveness_timeout = SFU_SEC(5), .rtx_cache_packets = 64,
+    .keyframe_min_interval = SFU_SEC(1),
+};
+
+static int rig_open(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    r->pool = sfu_buf_pool_new(256);
+    r->room = sfu_room_new(&cfg);
+    if (!r->pool || !r->room || sfu_out_init(&r->out, 64) < 0)
+        return -1;
+    sfu_track_desc pv = fx_pub_video("0"), vv = fx_view_video("v", VIEW_SSRC);
+    sfu_leg_desc pub = fx_leg(0xA1, &pv, 1), view = fx_leg(0xA2, &vv, 1);
+    if (sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0) < 0 || sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0)
+        return -1;
+    return sfu_room_bind(r->room, VIEW, "v", ALICE, 0, &r->out);
+}
+
+static void rig_close(rig *r)
+{
+    sfu_out_deinit(&r->out);
+    sfu_room_free(r->room);
+    if (r->pool && sfu_buf_pool_in_use(r->pool) != 0)
+        fprintf(stderr, "  leaked %u buffers\n", sfu_buf_pool_in_use(r->pool));
+    sfu_buf_pool_free(r->pool);
+}
+
+/* Sends one VP8 packet from `leg`; the room's outputs land in r->out. */
+static int send_vp8(rig *r, sfu_leg_id leg, uint32_t ssrc, uint16_t seq, bool key, sfu_time now)
+{
+    uint8_t pl[16];
+    size_t n = fx_vp8(pl, key, key, (uint16_t)(seq + 7), 3, seq);
+    fx_rtp s = { ssrc, PUB_PT, seq, (uint32_t)seq * 3000u, false, "0", seq, -1, pl, n };
+    sfu_buf *b = fx_build(r->pool, &s);
+    if (!b)
+        return -SFU_ENOMEM;
+    int rc = sfu_room_handle_rtp(r->room, leg, b, now, &r->out);
+    sfu_buf_unref(b);
+    return rc;
+}
+
+static int count(const sfu_out *o, sfu_out_type type, sfu_leg_id leg)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < o->count; i++)
+        n += o->items[i].type == type && o->items[i].leg == leg;
+    return n;
+}
+
+static const sfu_out_item *first(const sfu_out *o, sfu_out_type type, sfu_leg_id leg)
+{
+    for (uint32_t i = 0; i < o->count; i++)
+        if (o->items[i].type == type && o->items[i].leg == leg)
+            return &o->items[i];
+    return NULL;
+}
+
+/* Counts the RTCP packets of one type/fmt in the items for `leg`. */
+static int count_rtcp(const sfu_out *o, sfu_leg_id leg, uint8_t pt, int fmt)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < o->count; i++) {
+        const sfu_out_item *it = &o->items[i];
+        if (it->type != SFU_OUT_RTCP || it->leg != leg)
+            continue;
+        size_t off = 0;
+        sfu_rtcp_common c;
+        while (sfu_rtcp_next(it->head, it->head_len, &off, &c) == 1)
+            n += c.pt == pt && (fmt < 0 || c.count == fmt);
+    }
+    return n;
+}
+
+/* Keyframe gating, learning the SSRC from the mid, and the viewer's header. */
+TEST(gates_until_keyframe_and_rewrites)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(r.out.count, 0); /* no PLI yet: the publisher's SSRC is unknown */
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1000, false, SFU_MS(10)), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 0);
+    ASSERT_EQ(sfu_room_poll_timeout(r.room), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(10), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    const sfu_out_item *pli = first(&r.out, SFU_OUT_RTCP, PUB);
+    sfu_rtcp_common c;
+    size_t off = 0;
+    uint32_t snd, media;
+    ASSERT_EQ(sfu_rtcp_next(pli->head, pli->head_len, &off, &c), 1);
+    ASSERT_EQ(sfu_rtcp_pli_parse(&c, &snd, &media), 0);
+    ASSERT_EQ(media, PUB_SSRC);
+    ASSERT_EQ(snd, 0xA1);
+    sfu_out_reset(&r.out);
+
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1001, true, SFU_MS(20)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1002, false, SFU_MS(21)), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 2);
+    fx_seen a, b;
+    ASSERT_EQ(fx_read_rtp(&r.out.items[0], &a), 0);
+    ASSERT_EQ(fx_read_rtp(&r.out.items[1], &b), 0);
+    ASSERT_EQ(a.h.ssrc, VIEW_SSRC);
+    ASSERT_EQ(a.h.pt, VIEW_PT);
+    ASSERT_LT(a.h.seq16, 0x8000);
+    ASSERT_EQ((uint16_t)(b.h.seq16 - a.h.seq16), 1);
+    ASSERT_EQ(b.h.ts - a.h.ts, 3000);
+    uint8_t len;
+    const uint8_t *mid = sfu_rtp_ext_find(&a.h, a.bytes, VIEW_EXT_MID, &len);
+    ASSERT(mid && len == 1 && mid[0] == 'v');
+    ASSERT(!sfu_rtp_ext_find(&a.h, a.bytes, EXT_TWCC, &len));  /* never forwarded */
+    ASSERT(!sfu_rtp_ext_find(&a.h, a.bytes, EXT_MID, &len));
+    ASSERT_EQ(a.h.ext_count, 1);
+    uint32_t tag;
+    sfu_vp8_desc d;
+    ASSERT_EQ(fx_vp8_tag(&a, &tag, &d), 0);
+    ASSERT_EQ(tag, 1001);
+    ASSERT(d.keyframe && d.picture_id_15);
+    ASSERT_EQ(fx_vp8_tag(&b, &tag, &d), 0);
+    ASSERT_EQ(tag, 1002);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->forwarded, 2);
+    rig_close(&r);
+    return 0;
+}
+
+static int send_raw(rig *r, const fx_rtp *s, bool pad_only, sfu_time now)
+{
+    sfu_buf *b = fx_build(r->pool, s);
+    if (!b)
+        return -SFU_ENOMEM;
+    if (pad_only) { /* RFC 3550 5.1: P bit, last byte counts the padding */
+        b->data[0] |= 0x20;
+        memset(b->data + b->len, 0, 4);
+        b->data[b->len + 3] = 4;
+        b->len += 4;
+    }
+    int rc = sfu_room_handle_rtp(r->room, PUB, b, now, &r->out);
+    sfu_buf_unref(b);
+    return rc;
+}
+
+/* RTX unwrapping, padding, late packets: the viewer's numbering has no
+ * hole except where a packet is really missing. */
+TEST(rtx_padding_and_reorder)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 10, true, SFU_MS(1)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 12, false, SFU_MS(2)), 0); /* 11 missing */
+    uint8_t pl[16];
+    pl[0] = 0;
+    pl[1] = 11; /* OSN */
+    size_t n = 2 + fx_vp8(pl + 2, false, false, 18, 3, 11);
+    fx_rtp rtx = { PUB_RTX, PUB_RTX_PT, 500, 33000, false, "0", -1, -1, pl, n };
+    ASSERT_EQ(send_raw(&r, &rtx, false, SFU_MS(3)), 0);
+    fx_rtp pad = { PUB_SSRC, PUB_PT, 13, 39000, false, "0", -1, -1, pl, 0 };
+    ASSERT_EQ(send_raw(&r, &pad, true, SFU_MS(4)), 0);
+    fx_rtp rtx_probe = { PUB_RTX, PUB_RTX_PT, 501, 0, false, NULL, -1, -1, pl, 2 };
+    ASSERT_EQ(send_raw(&r, &rtx_probe, false, SFU_MS(5)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 14, false, SFU_MS(6)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 12, false, SFU_MS(7)), 0); /* duplicate */
+    static const struct { uint32_t tag; int rel; } want[] = { { 10, 0 }, { 12, 2 }, { 11, 1 }, { 14, 3 } };
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 4);
+    fx_seen s0;
+    ASSERT_EQ(fx_read_rtp(&r.out.items[0], &s0), 0);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(want); i++) {
+        fx_seen s;
+        uint32_t tag;
+        sfu_vp8_desc d;
+        ASSERT_EQ(fx_read_rtp(&r.out.items[i], &s), 0);
+        ASSERT_EQ(fx_vp8_tag(&s, &tag, &d), 0);
+        ASSERT_EQ(tag, want[i].tag);
+        ASSERT_EQ((uint16_t)(s.h.seq16 - s0.h.seq16), want[i].rel);
+        ASSERT_EQ(s.h.ts - s0.h.ts, (tag - 10) * 3000);
+        ASSERT_EQ(s.h.ssrc, VIEW_SSRC);
+    }
+    const sfu_room_stats *st = sfu_room_stats_get(r.room);
+    ASSERT_EQ(st->drops[SFU_DROP_PADDING], 2);
+    ASSERT_EQ(st->drops[SFU_DROP_DUPLICATE], 1);
+    rig_close(&r);
+    return 0;
+}
+
+/* A viewer's NACK is answered from the cache over the viewer's RTX. */
+TEST(nack_answered_over_rtx)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    for (uint16_t s = 1; s <= 5; s++)
+        ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, s, s == 1, SFU_MS(s)), 0);
+    fx_seen third;
+    ASSERT_EQ(fx_read_rtp(&r.out.items[2], &third), 0);
+    sfu_out_reset(&r.out);
+    uint16_t seqs[] = { third.h.seq16, (uint16_t)(third.h.seq16 + 100) };
+    uint8_t nack[64];
+    int n = sfu_rtcp_nack_build(nack, sizeof nack, 0x77, VIEW_SSRC, seqs, 2);
+    ASSERT_GT(n, 0);
+    ASSERT_EQ(sfu_room_handle_rtcp(r.room, VIEW, nack, (size_t)n, SFU_MS(50), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 1);
+    fx_seen s;
+    ASSERT_EQ(fx_read_rtp(&r.out.items[0], &s), 0);
+    ASSERT_EQ(s.h.ssrc, VIEW_SSRC + 1);
+    ASSERT_EQ(s.h.pt, VIEW_RTX_PT);
+    ASSERT_EQ(sfu_rd16(s.bytes + s.h.payload_off), third.h.seq16);
+    ASSERT_EQ(s.h.ts, third.h.ts);
+    /* The rest is the same payload as the original. */
+    ASSERT_EQ(s.h.payload_len, third.h.payload_len + 2);
+    ASSERT_MEM_EQ(s.bytes + s.h.payload_off + 2, third.bytes + third.h.payload_off, third.h.payload_len);
+    const sfu_room_stats *st = sfu_room_stats_get(r.room);
+    ASSERT_EQ(st->retransmitted, 1);
+    ASSERT_EQ(st->rtx_missed, 1);
+    ASSERT_EQ(st->nacks_received, 1);
+    rig_close(&r);
+    return 0;
+}
+
+/* Viewers' PLIs coalesce into one request per second to the publisher. */
+TEST(pli_throttled)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0); /* the bind's request */
+    sfu_out_reset(&r.out);
+    uint8_t pli[16];
+    int n = sfu_rtcp_pli_build(pli, sizeof pli, 0x77, VIEW_SSRC);
+    static const struct { sfu_time at; int plis; } t[] = {
+        { SFU_MS(100), 0 }, { SFU_MS(500), 0 }, { SFU_MS(900), 0 },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        ASSERT_EQ(sfu_room_handle_rtcp(r.room, VIEW, pli, (size_t)n, t[i].at, &r.out), 0);
+        ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), t[i].plis);
+    }
+    ASSERT_LE(sfu_room_poll_timeout(r.room), SFU_MS(1001));
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(999), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1001), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->plis_received, 3);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->plis_sent, 2);
+    rig_close(&r);
+    return 0;
+}
+
+TEST(liveness_expires_once)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_room_handle_alive(r.room, PUB, SFU_SEC(3));
+    ASSERT_LE(sfu_room_poll_timeout(r.room), SFU_SEC(5));
+    static const struct { sfu_time at; int pub, view; } t[] = {
+        { SFU_SEC(4), 0, 0 }, { SFU_SEC(5), 0, 1 }, { SFU_SEC(6), 0, 0 }, { SFU_SEC(8), 1, 0 },
+        { SFU_SEC(9), 0, 0 },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        sfu_out_reset(&r.out);
+        ASSERT_EQ(sfu_room_handle_timeout(r.room, t[i].at, &r.out), 0);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), t[i].pub);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW), t[i].view);
+    }
+    rig_close(&r);
+    return 0;
+}
+
+/* RR toward the publisher every second; SR toward the viewer only after
+ * the publisher's SR, with its RTP time translated. */
+TEST(reports)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    for (uint16_t s = 1; s <= 10; s++)
+        if (s != 4)
+            ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, s, s == 1, SFU_MS(s * 10)), 0);
+    fx_seen v0;
+    ASSERT_EQ(fx_read_rtp(first(&r.out, SFU_OUT_RTP, VIEW), &v0), 0);
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(1), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_RR, -1), 1);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_SDES, -1), 1);
+    ASSERT_EQ(count_rtcp(&r.out, VIEW, SFU_RTCP_SR, -1), 0);
+    const sfu_out_item *it = NULL;
+    for (uint32_t i = 0; i < r.out.count; i++)
+        if (r.out.items[i].leg == PUB && r.out.items[i].head[1] == SFU_RTCP_RR)
+            it = &r.out.items[i];
+    ASSERT(it);
+    sfu_rtcp_common c;
+    size_t off = 0;
+    sfu_rtcp_rr rr;
+    ASSERT_EQ(sfu_rtcp_next(it->head, it->head_len, &off, &c), 1);
+    ASSERT_EQ(sfu_rtcp_rr_parse(&c, &rr), 0);
+    ASSERT_EQ(rr.report_count, 1);
+    ASSERT_EQ(rr.reports[0].ssrc, PUB_SSRC);
+    ASSERT_EQ(rr.reports[0].cumulative_lost, 1);
+    ASSERT_EQ(rr.reports[0].ext_highest_seq, 10);
+    ASSERT_EQ(rr.reports[0].fraction_lost, 256 / 10);
+
+    /* Publisher SR: NTP x, RTP 30000 (seq 10's timestamp) at 1.5 s. */
+    sfu_rtcp_sr sr = { .ssrc = PUB_SSRC, .ntp = (uint64_t)1000 << 32, .rtp_ts = 30000 };
+    uint8_t buf[64];
+    int n = sfu_rtcp_sr_build(buf, sizeof buf, &sr);
+    ASSERT_GT(n, 0);
+    ASSERT_EQ(sfu_room_handle_rtcp(r.room, PUB, buf, (size_t)n, SFU_MS(1500), &r.out), 0);
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(2), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, VIEW, SFU_RTCP_SR, -1), 1);
+    it = first(&r.out, SFU_OUT_RTCP, VIEW);
+    off = 0;
+    sfu_rtcp_sr vsr;
+    ASSERT_EQ(sfu_rtcp_next(it->head, it->head_len, &off, &c), 1);
+    ASSERT_EQ(sfu_rtcp_sr_parse(&c, &vsr), 0);
+    ASSERT_EQ(vsr.ssrc, VIEW_SSRC);
+    ASSERT_EQ(vsr.packet_count, 9);
+    ASSERT_EQ(vsr.ntp, ((uint64_t)1000 << 32) + ((uint64_t)1 << 31));
+    /* seq 1 had ts 3000 and went out as v0.ts: the offset is v0.ts - 3000. */
+    ASSERT_EQ(vsr.rtp_ts, 30000u + 45000u + (v0.h.ts - 3000u));
+    /* The RR now carries LSR. */
+    for (uint32_t i = 0; i < r.out.count; i++)
+        if (r.out.items[i].leg == PUB && r.out.items[i].head[1] == SFU_RTCP_RR)
+            it = &r.out.items[i];
+    off = 0;
+    ASSERT_EQ(sfu_rtcp_next(it->head, it->head_len, &off, &c), 1);
+    ASSERT_EQ(sfu_rtcp_rr_parse(&c, &rr), 0);
+    ASSERT_EQ(rr.reports[0].lsr, sfu_ntp_mid32((uint64_t)1000 << 32));
+    ASSERT_EQ(rr.reports[0].dlsr, 65536 / 2);
+    rig_close(&r);
+    return 0;
+}
+
+/* The publisher leaves and comes back: the viewer's stream continues. */
+TEST(restart_continues_numbering)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 100, true, SFU_MS(1)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 101, false, SFU_MS(2)), 0);
+    fx_seen last;
+    ASSERT_EQ(fx_read_rtp(&r.out.items[r.out.count - 1], &last), 0);
+    sfu_vp8_desc d0;
+    uint32_t tag;
+    ASSERT_EQ(fx_vp8_tag(&last, &tag, &d0), 0);
+    sfu_out_reset(&r.out);
+    sfu_room_remove_leg(r.room, PUB, SFU_MS(3), &r.out);
+    ASSERT_EQ(sfu_room_leg_count(r.room), 1);
+    sfu_track_desc pv = fx_pub_video("0");
+    sfu_leg_desc pub = fx_leg(0xA3, &pv, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, PUB2, ALICE, &pub, SFU_MS(100)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB2, 0x9999, 7, false, SFU_MS(110)), 0);  /* gated */
+    ASSERT_EQ(send_vp8(&r, PUB2, 0x9999, 8, true, SFU_MS(111)), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 1);
+    fx_seen s;
+    sfu_vp8_desc d;
+    ASSERT_EQ(fx_read_rtp(first(&r.out, SFU_OUT_RTP, VIEW), &s), 0);
+    ASSERT_EQ((uint16_t)(s.h.seq16 - last.h.seq16), 1);
+    ASSERT_EQ(s.h.ssrc, VIEW_SSRC);
+    ASSERT_GT(s.h.ts - last.h.ts, 0);
+    ASSERT_LT(s.h.ts - last.h.ts, 90000);
+    ASSERT_EQ(fx_vp8_tag(&s, &tag, &d), 0);
+    ASSERT_EQ(d.picture_id, (d0.picture_id + 1) & 0x7fff);
+    rig_close(&r);
+    return 0;
+}
+
+/* Demultiplexing table: which packets reach the viewer. */
+TEST(demux_table)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    uint8_t pl[16];
+    size_t n = fx_vp8(pl, true, true, 1, 1, 1);
+    static const struct { uint32_t ssrc; uint8_t pt; const char *mid; int rc; int drop; } t[] = {
+        { 0x1, PUB_PT, "x", 0, SFU_DROP_UNKNOWN_SSRC },  /* unknown mid */
+        { 0x1, PUB_PT, NULL, 0, SFU_DROP_UNKNOWN_SSRC }, /* no mid, mid negotiated */
+        { 0x1, PUB_PT, "0", 0, -1 },                     /* learned */
+        { 0x1, PUB_PT, NULL, 0, -1 },                    /* known now */
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        fx_rtp s = { t[i].ssrc, t[i].pt, (uint16_t)(i + 1), 0, false, t[i].mid, -1, -1, pl, n };
+        uint64_t before = t[i].drop >= 0 ? sfu_room_stats_get(r.room)->drops[t[i].drop] : 0;
+        ASSERT_EQ(send_raw(&r, &s, false, SFU_MS(i)), t[i].rc);
+        if (t[i].drop >= 0)
+            ASSERT_EQ(sfu_room_stats_get(r.room)->drops[t[i].drop], before + 1);
+    }
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 2);
+    uint8_t junk[5] = { 0x80, 96, 0, 1, 0 };
+    sfu_buf *b = sfu_buf_alloc(r.pool);
+    memcpy(b->data, junk, sizeof junk);
+    b->len = sizeof junk;
+    ASSERT_EQ(sfu_room_handle_rtp(r.room, PUB, b, 0, &r.out), -SFU_EMALFORMED);
+    ASSERT_EQ(sfu_room_handle_rtp(r.room, 99, b, 0, &r.out), -SFU_ENOTFOUND);
+    sfu_buf_unref(b);
+    ASSERT_EQ(sfu_room_handle_rtcp(r.room, PUB, junk, sizeof junk, 0, &r.out), -SFU_EMALFORMED);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->drops[SFU_DROP_MALFORMED], 2);
+    rig_close(&r);
+    return 0;
+}
+
+/* Audio without a mid extension: matched by payload type; the audio level
+ * extension is renumbered into the viewer's id. */
+TEST(audio_by_pt_with_level)
+{
+    sfu_buf_pool *pool = sfu_buf_pool_new(16);
+    sfu_room *room = sfu_room_new(&cfg);
+    sfu_out out;
+    ASSERT(pool && room && sfu_out_init(&out, 16) == 0);
+    sfu_track_desc a = { .kind = SFU_KIND_AUDIO, .recv = true, .codec = SFU_CODEC_OPUS, .pt = OPUS_PT,
+                         .clock_rate = 48000, .mid = "a" };
+    a.ext.audio_level = EXT_LEVEL;
+    sfu_track_desc v = { .kind = SFU_KIND_AUDIO, .send = true, .codec = SFU_CODEC_OPUS, .pt = 109,
+                         .clock_rate = 48000, .local_ssrc = 0x4242, .mid = "m" };
+    v.ext.audio_level = VIEW_EXT_LEVEL;
+    sfu_leg_desc pub = fx_leg(1, &a, 1), view = fx_leg(2, &v, 1);
+    ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(room, VIEW, BOB, &view, 0), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW, "m", ALICE, 0, &out), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW, "nope", ALICE, 0, &out), -SFU_ENOTFOUND);
+    ASSERT_EQ(out.count, 0); /* audio: no keyframe request */
+    uint8_t opus[3] = { 0xfc, 1, 2 };
+    fx_rtp s = { 0x3333, OPUS_PT, 7, 960, true, NULL, -1, 0x85, opus, 3 };
+    sfu_buf *b = fx_build(pool, &s);
+    ASSERT_EQ(sfu_room_handle_rtp(room, PUB, b, 0, &out), 0);
+    sfu_buf_unref(b);
+    ASSERT_EQ(out.count, 1);
+    fx_seen seen;
+    ASSERT_EQ(fx_read_rtp(&out.items[0], &seen), 0);
+    uint8_t len;
+    const uint8_t *lv = sfu_rtp_ext_find(&seen.h, seen.bytes, VIEW_EXT_LEVEL, &len);
+    ASSERT(lv && len == 1);
+    ASSERT_EQ(lv[0], 0x85);
+    ASSERT(seen.h.marker);
+    ASSERT_EQ(seen.h.pt, 109);
+    ASSERT_EQ(seen.h.payload_len, 3);
+    ASSERT_MEM_EQ(seen.bytes + seen.h.payload_off, opus, 3);
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
+          TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
+          TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
+          TEST_ENTRY(audio_by_pt_with_level))
