@@ -7,6 +7,7 @@
 #include "signaling/route.h"
 #include "signaling/server.h"
 #include "signaling/session.h"
+#include "signaling/static_files.h"
 
 static int add_query_arg(void *user, const char *key, const char *value)
 {
@@ -114,6 +115,14 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
     case SIG_ROUTE_SESSION_EVENTS:
     case SIG_ROUTE_SESSION_ANSWER:
         sig_http_respond_text(req, 501, "room sessions are not available in this version");
+        return;
+    case SIG_ROUTE_INDEX:
+        sig_static_answer(req, srv->cfg.http.static_dir, "index.html",
+                          route->method == SIG_METHOD_HEAD);
+        return;
+    case SIG_ROUTE_STATIC:
+        sig_static_answer(req, srv->cfg.http.static_dir, route->static_path,
+                          route->method == SIG_METHOD_HEAD);
         return;
     default:
         sig_http_respond_text(req, 404, "not found");

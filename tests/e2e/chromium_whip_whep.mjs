@@ -32,7 +32,8 @@ const CHROMIUM_ARGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,DialMediaRouteProvider',
   '--autoplay-policy=no-user-gesture-required',
 ];
-const GCM_CIPHERS = ['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM'];
+// Chromium reports the IANA profile name (RFC 7714 14.2).
+const GCM_CIPHERS = ['SRTP_AEAD_AES_256_GCM', 'SRTP_AEAD_AES_128_GCM'];
 
 // The test page: every WebRTC and fetch call runs in the browser, so CORS,
 // getUserMedia and the browser's own ICE/DTLS/SRTP are what get tested.

@@ -308,6 +308,8 @@ class Session:
     participant_id: Optional[str] = None
     etag: Optional[str] = None
     answer_sdp: str = ""
+    headers: Dict[str, str] = field(default_factory=dict)  # of the 201
+    offer_sdp: str = ""
 
 
 class HttpError(Exception):
@@ -390,7 +392,8 @@ async def _offer_answer(pc: RTCPeerConnection, url: str, token: Optional[str]) -
     await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
     return Session(pc=pc, url=urllib.parse.urljoin(url, location),
                    participant_id=_header(headers, "X-Participant-Id"),
-                   etag=_header(headers, "ETag"), answer_sdp=body)
+                   etag=_header(headers, "ETag"), answer_sdp=body, headers=headers,
+                   offer_sdp=pc.localDescription.sdp)
 
 
 async def whip_publish(base_url: str, room: str, tracks: List[MediaStreamTrack],
@@ -432,6 +435,35 @@ async def whep_view(base_url: str, room: str, participant: str,
     except BaseException:
         await pc.close()
         raise
+
+
+async def create_offer(audio: Optional[str] = "audio/opus", video: Optional[str] = "video/VP8",
+                       direction: str = "sendonly", datachannel: bool = False) -> str:
+    """An aiortc offer (after gathering) that is never sent: for tests that
+    mutate real offers. `audio`/`video` name the one codec offered for that
+    kind (None: no m-line of that kind); sendonly transceivers get silent
+    tracks, recvonly ones none. The PeerConnection is closed again."""
+    pc = RTCPeerConnection()
+    try:
+        for kind, codec in (("audio", audio), ("video", video)):
+            if codec is None:
+                continue
+            if direction == "recvonly":
+                pc.addTransceiver(kind, direction="recvonly")
+            else:
+                track = SineTrack() if kind == "audio" else FrameNumberTrack(64, 48)
+                pc.addTransceiver(track, direction=direction)
+        for tr in pc.getTransceivers():
+            want = audio if tr.kind == "audio" else video
+            caps = RTCRtpSender.getCapabilities(tr.kind).codecs
+            tr.setCodecPreferences([c for c in caps if c.mimeType.lower() == want.lower()])
+        if datachannel:
+            pc.createDataChannel("data")
+        await pc.setLocalDescription(await pc.createOffer())
+        await wait_gathering(pc)
+        return pc.localDescription.sdp
+    finally:
+        await pc.close()
 
 
 async def delete(session: Session, token: Optional[str] = None) -> int:

@@ -2,7 +2,8 @@
 """Start an sfu binary on a free loopback port for a test, then stop it.
 
 As a command: runs COMMAND with `{url}` in its arguments (and $SFU_URL)
-replaced by the SFU's base URL, then stops the SFU:
+replaced by the SFU's base URL and `{pid}` (and $SFU_PID) by the SFU
+process id, then stops the SFU:
 
   tests/e2e/sfu_fixture.py --sfu build/sfu -- \\
       /usr/bin/python3 tests/e2e/whip_whep.py --url {url}
@@ -202,8 +203,9 @@ class SfuFixture:
 
 
 def run_command(fx: SfuFixture, command: List[str], timeout: float) -> int:
-    env = dict(os.environ, SFU_URL=fx.url)
-    cmd = [a.replace("{url}", fx.url) for a in command]
+    pid = str(fx.proc.pid)
+    env = dict(os.environ, SFU_URL=fx.url, SFU_PID=pid)
+    cmd = [a.replace("{url}", fx.url).replace("{pid}", pid) for a in command]
     print(f"sfu_fixture: sfu at {fx.url}; running {' '.join(cmd)}", file=sys.stderr, flush=True)
     try:
         return subprocess.run(cmd, env=env, timeout=timeout).returncode
