@@ -66,7 +66,7 @@ typedef struct sig_sdp_local {
     const char *ice_ufrag;              /* RFC 8839 ice-chars, 4..256 */
     const char *ice_pwd;                /* 22..256 */
     const char *fingerprint;            /* sha-256 as "AB:CD:..." */
-    const sig_ice_candidate *cands;     /* host candidates: udp, or tcp passive */
+    const sig_ice_candidate *cands;     /* host candidates: udp, or tcp passive; first 16 used */
     unsigned ncands;
     const char *cname;                  /* the SFU's CNAME toward this leg, < 32 bytes */
     const char *stream_id;              /* msid stream id of sent tracks (participant id); NULL: "-" */

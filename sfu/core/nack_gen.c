@@ -80,6 +80,7 @@ static void advance(sfu_nack_gen *g, uint64_t seq, sfu_time now)
         sfu_nack_gen_reset(g);
         g->keyframe_needed = true;
         g->started = true;
+        g->lowest = seq;
     } else {
         /* Only the newest gaps fit in the list; the older ones of a long
          * burst are given up at once (and a keyframe asked for). */
@@ -104,13 +105,31 @@ static void advance(sfu_nack_gen *g, uint64_t seq, sfu_time now)
     log_put(g, seq, true);
 }
 
+/* A packet older than the first one seen: the stream started with
+ * reordering, and the numbers between it and the first are gaps too
+ * (otherwise nothing would ever ask for them). They go in front. */
+static void extend_below(sfu_nack_gen *g, uint64_t seq, sfu_time now)
+{
+    uint64_t gap = g->lowest - seq - 1;
+    if (gap == 0 || gap > SFU_NACK_MAX_BELOW || g->nmissing + gap > SFU_NACK_MAX_MISSING)
+        return;
+    memmove(&g->missing[gap], &g->missing[0], g->nmissing * sizeof g->missing[0]);
+    for (uint64_t k = 0; k < gap; k++)
+        g->missing[k] = (sfu_nack_missing){ seq + 1 + k, now, now + g->cfg.first_delay, 0 };
+    g->nmissing += (uint32_t)gap;
+}
+
 sfu_nack_result sfu_nack_gen_handle_packet(sfu_nack_gen *g, uint64_t seq, sfu_time now)
 {
     if (!g->started) {
         g->started = true;
-        g->highest = seq;
+        g->highest = g->lowest = seq;
         log_put(g, seq, true);
         return SFU_NACK_NEW;
+    }
+    if (seq < g->lowest && g->highest - seq < SFU_NACK_WINDOW) {
+        extend_below(g, seq, now);
+        g->lowest = seq;
     }
     if (seq > g->highest) {
         advance(g, seq, now);

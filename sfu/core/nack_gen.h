@@ -4,7 +4,9 @@
  * numbers) tells new packets from duplicates; each gap becomes a missing
  * entry that is NACKed after `first_delay` (room for plain reordering), then
  * every `retry_interval` (or the RTT, if longer), until it arrives, has been
- * asked for `max_retries` times, or is older than `max_age`. Sans-IO:
+ * asked for `max_retries` times, or is older than `max_age`. A packet older
+ * than the first one seen (reordering at the start) opens gaps below it as
+ * well, so a stream's first packets are not silently lost. Sans-IO:
  * handle_timeout collects what is due; poll_timeout tells when. A gap too
  * large to track asks the caller for a keyframe instead. */
 #ifndef SFU_CORE_NACK_GEN_H
@@ -14,6 +16,7 @@
 
 #define SFU_NACK_WINDOW 1024        /* bits in the receive log */
 #define SFU_NACK_MAX_MISSING 256    /* gaps tracked at once */
+#define SFU_NACK_MAX_BELOW 32       /* gaps found below the first packet */
 
 typedef struct sfu_nack_config {
     sfu_time first_delay;
@@ -42,6 +45,7 @@ typedef struct sfu_nack_gen {
     bool started;
     bool keyframe_needed;
     uint64_t highest;
+    uint64_t lowest;            /* the oldest packet seen: gaps below it count too */
     uint64_t log[SFU_NACK_WINDOW / 64];
     uint32_t nmissing;          /* sorted by seq */
     sfu_nack_missing missing[SFU_NACK_MAX_MISSING];

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#define REPLAY_MAX 64
+
 static void drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
 
 /* The recv track whose mid (with that m-line's own extension id) matches. */
@@ -189,16 +191,66 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
     return 0;
 }
 
+/* Re-reads a cached packet (RTX unwrapped again when it came as one). */
+static int pkt_from_cache(const room_source *src, const sfu_track_desc *d, sfu_buf *buf,
+                          sfu_rtp_hdr *h, room_pkt *p)
+{
+    if (sfu_rtp_parse(buf->data, buf->len, h) < 0)
+        return -SFU_EMALFORMED;
+    *p = (room_pkt){ .buf = buf, .hdr = h, .seq16 = h->seq16, .ts = h->ts, .marker = h->marker,
+                     .payload_off = h->payload_off, .payload_len = h->payload_len };
+    bool rtx = (src->rtx_ssrc && h->ssrc == src->rtx_ssrc) ||
+               (d->rtx_pt && h->pt == d->rtx_pt && d->rtx_pt != d->pt);
+    if (rtx) {
+        if (sfu_rtx_unwrap_osn(h, buf->data, &p->seq16) < 0)
+            return -SFU_EMALFORMED;
+        p->payload_off += 2;
+        p->payload_len -= 2;
+    }
+    inspect_payload(d, p);
+    return 0;
+}
+
+/* Packets newer than the keyframe that reached the SFU before it (reordering)
+ * were skipped while the sink waited: send them now, from the cache, so the
+ * viewer's first frame is whole without a NACK round trip. */
+static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref src_ref, uint64_t key_seq,
+                                  sfu_time now, sfu_out *out)
+{
+    room_source *src = room_src_at(room, src_ref);
+    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
+    uint64_t last = src->unwrap.highest;
+    if (!src->cache || last <= key_seq)
+        return;
+    if (last - key_seq > REPLAY_MAX)
+        last = key_seq + REPLAY_MAX;
+    for (uint64_t q = key_seq + 1; q <= last; q++) {
+        sfu_buf *buf = sfu_rtx_cache_get(src->cache, q, now);
+        sfu_rtp_hdr h;
+        room_pkt p;
+        uint16_t o;
+        uint32_t ts;
+        if (!buf || pkt_from_cache(src, room_desc_at(room, src_ref), buf, &h, &p) < 0)
+            continue;
+        p.seq = q;
+        if (sfu_seq_map(&sink->seq, src->epoch, q, p.ts, now, &o, &ts) == 0 &&
+            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
+            room->stats.forwarded++;
+    }
+}
+
 static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_time now, sfu_out *out)
 {
     room_source *src = room_src_at(room, src_ref);
     for (uint32_t i = 0; i < src->fanout_count; i++) {
         room_ref r = room->fanout[src->fanout_start + i];
         room_sink *sink = &room->legs[r.slot]->tracks[r.track].sink;
+        bool unblocked = false;
         if (sink->waiting_keyframe) {
             if (!p->keyframe)
                 continue;
             sink->waiting_keyframe = false;
+            unblocked = true;
         }
         uint16_t o;
         uint32_t ts;
@@ -208,6 +260,8 @@ static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_tim
         }
         if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
             room->stats.forwarded++;
+        if (unblocked)
+            replay_after_keyframe(room, r, src_ref, p->seq, now, out);
     }
 }
 
@@ -295,26 +349,6 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
         return 0;
     }
     return process_media(room, ref, &p, is_rtx, now, out);
-}
-
-/* Re-reads a cached packet (RTX unwrapped again when it came as one). */
-static int pkt_from_cache(const room_source *src, const sfu_track_desc *d, sfu_buf *buf,
-                          sfu_rtp_hdr *h, room_pkt *p)
-{
-    if (sfu_rtp_parse(buf->data, buf->len, h) < 0)
-        return -SFU_EMALFORMED;
-    *p = (room_pkt){ .buf = buf, .hdr = h, .seq16 = h->seq16, .ts = h->ts, .marker = h->marker,
-                     .payload_off = h->payload_off, .payload_len = h->payload_len };
-    bool rtx = (src->rtx_ssrc && h->ssrc == src->rtx_ssrc) ||
-               (d->rtx_pt && h->pt == d->rtx_pt && d->rtx_pt != d->pt);
-    if (rtx) {
-        if (sfu_rtx_unwrap_osn(h, buf->data, &p->seq16) < 0)
-            return -SFU_EMALFORMED;
-        p->payload_off += 2;
-        p->payload_len -= 2;
-    }
-    inspect_payload(d, p);
-    return 0;
 }
 
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out)

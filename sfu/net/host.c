@@ -36,6 +36,13 @@ struct sfu_peer {
     char profile[32];
     GSource *dtls_timer;
     GSource *fail_idle;         /* pending on_peer_failed */
+    /* Sinks wait for the keys: a keyframe sent before the viewer can
+     * decrypt it would open the gate for a picture it never gets. */
+    unsigned npending_binds;
+    struct pending_bind {
+        char mid[SFU_MID_MAX];
+        uint32_t participant;
+    } pending_binds[SFU_MAX_TRACKS];
     const char *fail_reason;
     bool in_room;
 };
@@ -200,6 +207,16 @@ static void dtls_rearm(sfu_peer *peer)
     g_source_set_ready_time(peer->dtls_timer, deadline == SFU_TIME_NEVER ? -1 : deadline);
 }
 
+static void apply_pending_binds(sfu_peer *peer)
+{
+    sfu_time now = g_get_monotonic_time();
+    for (unsigned i = 0; i < peer->npending_binds; i++)
+        sfu_room_bind(peer->room->core, peer->leg, peer->pending_binds[i].mid,
+                      peer->pending_binds[i].participant, now, sfu_worker_out(peer->host->worker));
+    peer->npending_binds = 0;
+    drain(peer->host);
+}
+
 static void dtls_check_state(sfu_peer *peer)
 {
     sfu_dtls_state st = sfu_dtls_get_state(peer->dtls);
@@ -214,6 +231,7 @@ static void dtls_check_state(sfu_peer *peer)
             peer_fail(peer, "srtp setup failed");
             return;
         }
+        apply_pending_binds(peer);
         peer->host->stats.dtls_ok++;
         sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg, peer->profile);
     } else if (st == SFU_DTLS_FAILED || (st == SFU_DTLS_CLOSED && !peer->srtp)) {
@@ -402,6 +420,14 @@ int sfu_peer_update(sfu_peer *peer, const sfu_leg_desc *desc)
 
 int sfu_peer_bind(sfu_peer *peer, const char *mid, uint32_t participant)
 {
+    if (!peer->srtp) {
+        if (peer->npending_binds == SFU_MAX_TRACKS)
+            return -SFU_ELIMIT;
+        struct pending_bind *b = &peer->pending_binds[peer->npending_binds++];
+        g_strlcpy(b->mid, mid, sizeof b->mid);
+        b->participant = participant;
+        return 0;
+    }
     int rc = sfu_room_bind(peer->room->core, peer->leg, mid, participant, g_get_monotonic_time(),
                            sfu_worker_out(peer->host->worker));
     drain(peer->host);

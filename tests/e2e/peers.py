@@ -12,7 +12,9 @@ What is here:
   - FrameNumberTrack, SineTrack: paced synthetic video and audio sources;
   - Receiver: consumes received tracks and counts what arrived;
   - whip_publish(), whep_view(), delete(): the WHIP/WHEP client side of
-    docs/API.md (non-trickle: the offer is sent after ICE gathering ends).
+    docs/API.md (non-trickle: the offer is sent after ICE gathering ends);
+    vanish(): close a session's pc silently (no DELETE, no close_notify);
+  - create_offer(): a real aiortc offer to mutate in negative tests.
 """
 
 import asyncio
@@ -475,6 +477,21 @@ async def delete(session: Session, token: Optional[str] = None) -> int:
     finally:
         await session.pc.close()
     return status
+
+
+async def vanish(session: Session) -> None:
+    """Close the pc without a word to the server, like a client whose network
+    went away: no DELETE, no DTLS close_notify, no RTCP BYE (everything it
+    would still send is dropped), so only the server's liveness timeout can
+    end the session."""
+    async def silent(data: bytes) -> None:
+        return None
+
+    for tr in session.pc.getTransceivers():
+        for dtls in (tr.sender.transport, tr.receiver.transport):
+            if dtls is not None:
+                dtls.transport._send = silent
+    await session.pc.close()
 
 
 async def local_pair(tracks: List[MediaStreamTrack],

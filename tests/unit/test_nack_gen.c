@@ -63,6 +63,22 @@ TEST(gap_nacked_then_recovered)
     return run(t, SFU_ARRAY_LEN(t));
 }
 
+TEST(reordered_start_opens_gaps_below)
+{
+    static const struct step t[] = {
+        { 'p', 0, 12, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', SFU_MS(1), 10, SFU_NACK_RECOVERED, 0, { 0 } }, /* older than the first */
+        { 'p', SFU_MS(2), 14, SFU_NACK_NEW, 0, { 0 } },
+        { 't', SFU_MS(12), 0, 0, 2, { 11, 13 } },
+        { 'p', SFU_MS(3), 10, SFU_NACK_DUPLICATE, 0, { 0 } },
+        { 'p', SFU_MS(20), 11, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 't', SFU_MS(112), 0, 0, 1, { 13 } },
+        { 'p', SFU_MS(120), 5, SFU_NACK_RECOVERED, 0, { 0 } }, /* 6..9 open too */
+        { 't', SFU_MS(130), 0, 0, 4, { 6, 7, 8, 9 } },
+    };
+    return run(t, SFU_ARRAY_LEN(t));
+}
+
 TEST(retries_until_limit)
 {
     static const struct step t[] = {
@@ -151,6 +167,6 @@ TEST(rtt_stretches_retries)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(retries_until_limit),
+TEST_LIST(TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(reordered_start_opens_gaps_below), TEST_ENTRY(retries_until_limit),
           TEST_ENTRY(max_age_gives_up), TEST_ENTRY(window_edges),
           TEST_ENTRY(huge_gap_asks_for_keyframe), TEST_ENTRY(rtt_stretches_retries))

@@ -1,0 +1,114 @@
+// The SFU's HTTP API as the page uses it (see docs/API.md): WHIP, WHEP,
+// session DELETE and GET /rooms/{room}. Every failure becomes an ApiError
+// carrying the HTTP status and the server's one-line text/plain reason.
+
+// Same origin by default. `?api=http://127.0.0.1:8080` points a page served
+// elsewhere (a development server) at an SFU; only http(s) URLs are taken.
+function apiBase() {
+  const given = new URLSearchParams(location.search).get('api');
+  if (given) {
+    try {
+      const u = new URL(given);
+      if (u.protocol === 'http:' || u.protocol === 'https:') return u.href.replace(/\/+$/, '') + '/';
+    } catch { /* fall through to same origin */ }
+  }
+  return new URL('/', location.href).href;
+}
+
+const BASE = apiBase();
+let token = '';
+
+/** Bearer token for servers with [auth] on; empty sends no header. */
+export function setToken(t) { token = (t || '').trim(); }
+
+/** Absolute URL of an API path ("whip/room") or of a Location header value. */
+export function apiUrl(path) { return new URL(path.replace(/^\/+/, ''), BASE).href; }
+
+export class ApiError extends Error {
+  constructor(status, reason, what) {
+    super(describe(status, reason, what));
+    this.status = status;     // 0: the request never got an answer
+    this.reason = reason;
+  }
+}
+
+// Plain words first, then the status and the server's own reason.
+const HINTS = {
+  400: 'the server could not read the request',
+  401: 'an access token is needed (see Settings)',
+  403: 'the access token does not allow this',
+  404: 'not found',
+  409: 'the session is busy renegotiating',
+  413: 'the request was too large',
+  415: 'the request had the wrong content type',
+  422: 'your browser and the server have no codec in common',
+  429: 'too many requests; wait a moment and try again',
+  503: 'the server is full right now; try again later',
+};
+
+function describe(status, reason, what) {
+  if (status === 0) return `${what}: could not reach the server (${reason}).`;
+  const hint = HINTS[status] || (status >= 500 ? 'the server had a problem' : 'the request failed');
+  return `${what}: ${hint}. The server answered ${status}${reason ? ': ' + reason : ''}.`;
+}
+
+// fetch() with the token, turning network failures into ApiError(0).
+async function call(method, url, what, { body, type, keepalive } = {}) {
+  const headers = {};
+  if (type) headers['Content-Type'] = type;
+  if (token) headers.Authorization = 'Bearer ' + token;
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body, keepalive, cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, e.message || 'network error', what);
+  }
+  return res;
+}
+
+// The reason is one line of text/plain; keep it short whatever comes back.
+async function reasonOf(res) {
+  const text = await res.text().catch(() => '');
+  return text.split('\n')[0].trim().slice(0, 200);
+}
+
+/**
+ * POST an SDP offer to a WHIP or WHEP endpoint. Resolves to
+ * { answer, location, participant } on 201; throws ApiError otherwise.
+ */
+export async function postOffer(path, sdp, what) {
+  const res = await call('POST', apiUrl(path), what, { body: sdp, type: 'application/sdp' });
+  if (res.status !== 201) throw new ApiError(res.status, await reasonOf(res), what);
+  const location = res.headers.get('Location');
+  if (!location) throw new ApiError(res.status, 'the answer had no Location header', what);
+  return {
+    answer: await res.text(),
+    location: apiUrl(location),
+    participant: res.headers.get('X-Participant-Id') || '',
+  };
+}
+
+/** DELETE a session URL. `keepalive` lets it outlive the page (pagehide). */
+export async function deleteSession(url, what, keepalive = false) {
+  const res = await call('DELETE', url, what, { keepalive });
+  if (res.status !== 200 && res.status !== 204) {
+    throw new ApiError(res.status, await reasonOf(res), what);
+  }
+  return res.status;
+}
+
+/** GET /rooms/{room}: its participants, or [] when the room does not exist (404). */
+export async function roomParticipants(room) {
+  const what = 'Could not list the room';
+  const res = await call('GET', apiUrl('rooms/' + encodeURIComponent(room)), what);
+  if (res.status === 404) return [];
+  if (res.status !== 200) throw new ApiError(res.status, await reasonOf(res), what);
+  let doc;
+  try { doc = await res.json(); } catch { throw new ApiError(200, 'the answer was not JSON', what); }
+  return Array.isArray(doc.participants) ? doc.participants : [];
+}
+
+export const whipPath = (room, name) =>
+  'whip/' + encodeURIComponent(room) + (name ? '?name=' + encodeURIComponent(name) : '');
+export const whepPath = (room, participant) =>
+  'whep/' + encodeURIComponent(room) + '/' + encodeURIComponent(participant);
