@@ -8,7 +8,7 @@ libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
 libglib2.0-dev libopus-dev libvpx-dev
 python3 python3-aiortc python3-numpy
 iproute2 nftables curl procps
-chromium nodejs npm"
+chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -16,6 +16,11 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+
+# Node.js may come from elsewhere (nodesource bundles npm and conflicts with
+# Debian's npm package): only the commands matter.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -n "$missing" ]; then
     if [ "$(id -u)" != 0 ]; then

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sfu/core/common.h"
 #include "signaling/route.h"
 
 #define SIG_AUTH_TOKEN_MAX SIG_TOKEN_MAX    /* bytes of a token */

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sfu/core/common.h"
+
 /* Characters needed for `n` bytes, without the NUL. */
 size_t sig_base64url_encoded_len(size_t n);
 

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sfu/core/common.h"
+
 #define SIG_TOKEN_EXIT_OK 0
 #define SIG_TOKEN_EXIT_ERROR 1      /* config unreadable, no secret, minting failed */
 #define SIG_TOKEN_EXIT_USAGE 2      /* bad or missing arguments */

@@ -25,6 +25,7 @@ failed_suites=()
 run_suite() {
     local name=$1; shift
     local log="$LOGS/$name.log"
+    mkdir -p "$(dirname "$log")"
     local start end rc pass fail
     start=$(date +%s.%N)
     "$@" >"$log" 2>&1

@@ -90,12 +90,14 @@ function peopleOptions() {
 function setPublishUi(on) {
   $('publish').disabled = on || state.busy;
   $('publish').hidden = on;
+  // While idle the bar holds only "Publish"; while publishing, the rest.
+  for (const id of ['stop', 'mute-mic', 'mute-cam']) $(id).hidden = !on;
   $('stop').disabled = !on;
   $('mute-mic').disabled = !on || !state.publisher?.session.stream.getAudioTracks().length;
   $('mute-cam').disabled = !on || !state.publisher?.session.stream.getVideoTracks().length;
   if (!on) {
-    setPressed($('mute-mic'), false, 'Mute mic', 'Unmute mic');
-    setPressed($('mute-cam'), false, 'Turn camera off', 'Turn camera on');
+    $('mute-mic').setAttribute('aria-pressed', 'false');
+    $('mute-cam').setAttribute('aria-pressed', 'false');
   }
   updateEmpty();
 }
@@ -150,18 +152,15 @@ async function stopPublishing() {
   state.poller?.refresh();
 }
 
-function setPressed(btn, pressed, label, pressedLabel) {
-  btn.setAttribute('aria-pressed', String(pressed));
-  btn.textContent = pressed ? pressedLabel : label;
-}
-
-function toggle(kind, btn, label, pressedLabel) {
+// Toggle buttons keep their label ("Mute mic", "Camera off"); aria-pressed
+// says whether it is in effect, as WAI-ARIA's toggle button pattern asks.
+function toggle(kind, btn) {
   const p = state.publisher;
   if (!p) return;
-  const muted = btn.getAttribute('aria-pressed') !== 'true';
-  p.session.setEnabled(kind, !muted);
-  setPressed(btn, muted, label, pressedLabel);
-  p.tile.root.classList.toggle(kind === 'audio' ? 'mic-off' : 'cam-off', muted);
+  const off = btn.getAttribute('aria-pressed') !== 'true';
+  p.session.setEnabled(kind, !off);
+  btn.setAttribute('aria-pressed', String(off));
+  p.tile.root.classList.toggle(kind === 'audio' ? 'mic-off' : 'cam-off', off);
 }
 
 /* ---------- watching (WHEP) ---------- */
@@ -229,10 +228,8 @@ function init() {
   $('leave').addEventListener('click', leaveRoom);
   $('publish').addEventListener('click', publish);
   $('stop').addEventListener('click', stopPublishing);
-  $('mute-mic').addEventListener('click',
-    () => toggle('audio', $('mute-mic'), 'Mute mic', 'Unmute mic'));
-  $('mute-cam').addEventListener('click',
-    () => toggle('video', $('mute-cam'), 'Turn camera off', 'Turn camera on'));
+  $('mute-mic').addEventListener('click', () => toggle('audio', $('mute-mic')));
+  $('mute-cam').addEventListener('click', () => toggle('video', $('mute-cam')));
   $('token').addEventListener('change', () => {
     setToken($('token').value);
     try { sessionStorage.setItem('sfu.token', $('token').value); } catch { /* ignore */ }

@@ -132,7 +132,7 @@ async function checkErrorShown(page, checks) {
     status: 503, contentType: 'text/plain', body: reason + '\n',
     headers: { 'Access-Control-Allow-Origin': '*', 'Retry-After': '1' } }));
   await page.click('#publish');
-  const alert = await page.waitForSelector('.alert', { timeout: 10000 }).catch(() => null);
+  const alert = await page.waitForSelector('.alert .alert-text', { timeout: 10000 }).catch(() => null);
   const text = alert ? (await alert.textContent()) : '';
   checks.check('server error shown with status and reason', text.includes('503') && text.includes(reason),
     JSON.stringify(text.slice(0, 160)));
@@ -156,12 +156,21 @@ async function publish(pub, o, checks) {
   checks.check('publisher tile connected', !!tile);
   const id = await pub.evaluate(() => window.sfuPage.snapshot().publisher?.participant);
   checks.check('publisher has a participant id', !!id, `id ${id}`);
-  // Mute and unmute the microphone: the button says so and the tile shows it.
-  await pub.click('#mute-mic');
-  const muted = await pub.evaluate(() => document.querySelector('#mute-mic').getAttribute('aria-pressed') === 'true'
-    && document.querySelector('.tile[data-kind="self"]').classList.contains('mic-off'));
-  await pub.click('#mute-mic');
-  checks.check('mute mic toggles', muted);
+  // Mute and unmute microphone and camera: the button is pressed, the tile
+  // says so, and the track is disabled (it then sends silence / black).
+  for (const [btn, cls, kind] of [['#mute-mic', 'mic-off', 'audio'], ['#mute-cam', 'cam-off', 'video']]) {
+    const look = () => pub.evaluate(([b, c, k]) => [
+      document.querySelector(b).getAttribute('aria-pressed'),
+      document.querySelector('.tile[data-kind="self"]').classList.contains(c),
+      document.querySelector('.tile[data-kind="self"] video').srcObject.getTracks()
+        .filter((t) => t.kind === k).every((t) => !t.enabled)].join(','), [btn, cls, kind]);
+    await pub.click(btn);
+    const on = await look();
+    await pub.click(btn);
+    const off = await look();
+    checks.check(`${btn.slice(1)} toggles`, on === 'true,true,true' && off === 'false,false,false',
+      `pressed,tile,disabled: ${on} then ${off}`);
+  }
   return id;
 }
 
