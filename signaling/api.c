@@ -83,7 +83,8 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
             return;
         }
         if (route->id == SIG_ROUTE_WHIP) {
-            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0);
+            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0,
+                               route->has_name ? route->name : NULL);
             return;
         }
         uint32_t watched = sig_participant_parse(route->participant);
@@ -91,7 +92,7 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
             sig_http_respond_text(req, 404, "no such participant in this room");
             return;
         }
-        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched);
+        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched, NULL);
         return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)

@@ -298,7 +298,7 @@ static bool valid_token(const char *s, size_t len)
 /* The query parameters each route takes; the rest are ignored unread. */
 static bool route_takes(const sig_route *r, const char *key)
 {
-    return (r->id == SIG_ROUTE_ROOM_JOIN && strcmp(key, "name") == 0) ||
+    return ((r->id == SIG_ROUTE_ROOM_JOIN || r->id == SIG_ROUTE_WHIP) && strcmp(key, "name") == 0) ||
            (r->id == SIG_ROUTE_SESSION_ANSWER && strcmp(key, "revision") == 0) ||
            (r->id == SIG_ROUTE_SESSION_EVENTS && strcmp(key, "access_token") == 0);
 }

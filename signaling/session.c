@@ -212,7 +212,7 @@ static void watched_codec(sig_server *srv, session_job *job, const char *room, u
 }
 
 void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
-                        const char *room, uint32_t watched)
+                        const char *room, uint32_t watched, const char *name)
 {
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
@@ -231,7 +231,7 @@ void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind
         watched_codec(srv, job, room, watched);
     unsigned status = 500;
     const char *reason = "internal error";
-    job->s = sig_registry_create(srv->reg, kind, room, watched, NULL, &status, &reason);
+    job->s = sig_registry_create(srv->reg, kind, room, watched, name, &status, &reason);
     if (!job->s) {
         job_free(job);
         sig_http_respond_text(req, status, reason);

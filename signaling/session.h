@@ -8,9 +8,9 @@
 #include "signaling/server.h"
 
 /* POST /whip/{room} and POST /whep/{room}/{participant}: `req` carries the
- * offer; `watched` is 0 for WHIP. */
+ * offer; `watched` is 0 for WHIP; `name` is the display name or NULL. */
 void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
-                        const char *room, uint32_t watched);
+                        const char *room, uint32_t watched, const char *name);
 /* DELETE /sessions/{id} */
 void sig_session_delete(sig_server *srv, sig_request *req, const char *id);
 /* PATCH /sessions/{id} with an sdpfrag: trickle or ICE restart. */

@@ -188,8 +188,9 @@ static const struct {
     { "GET", "/sessions/" SID "/events?access_token=abc%3D%3D", 0, "", "abc==", 0, 0 },
     { "GET", "/sessions/" SID "/events?access_token=a%20b", 400, "", "", 0, 0 },
     { "GET", "/sessions/" SID "/events?access_token==abc", 400, "", "", 0, 0 },
-    /* parameters of other routes are ignored, never captured */
-    { "POST", "/whip/demo?access_token=abc&name=x&revision=z", 0, "", "", 0, 0 },
+    /* a WHIP publisher may name itself; other routes' parameters are ignored */
+    { "POST", "/whip/demo?access_token=abc&name=x&revision=z", 0, "x", "", 0, 0 },
+    { "POST", "/whip/demo?name=", 400, "", "", 0, 0 },
     { "POST", "/rooms/demo/join?access_token=abc", 0, "", "", 0, 0 },
     { "GET", "/rooms?name=%zz", 0, "", "", 0, 0 },
 };
