@@ -119,6 +119,9 @@ def expect(c: Checks, name: str, r: Resp, status: int, reason: bool = True,
     problems = []
     if r.status != status:
         problems.append(f"status {r.status}, expected {status}")
+        if r.status == 429:
+            problems.append("rate limited: run the SFU with "
+                            "--set http.requests_per_second_per_client=0")
     if reason:
         problems += reason_problems(r)
     if line is not None and not re.search(rf"\bline {line}\b", r.text):

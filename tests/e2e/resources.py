@@ -210,11 +210,12 @@ async def cycle(url: str, n: int, args, tally: Tally) -> None:
         await asyncio.sleep(args.media_seconds)
         for _, rx in viewers:
             tally.audio_frames.append(rx.audio_frames)
-            await rx.stop()
     except (TimeoutError, ConnectionError) as e:
         tally.errors.append(f"cycle {n} ({mode}, room {room}): {who}: {e}; "
                             f"{pc_states(pub, viewers)}")
     finally:
+        for _, rx in viewers:
+            await rx.stop()
         for v, _ in viewers:
             await end(v, ending(mode, False), tally)
         if pub is not None:
