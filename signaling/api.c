@@ -56,7 +56,7 @@ static void answer_health(sig_server *srv, sig_request *req)
 
 static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
 {
-    char *json = sig_registry_rooms_json(srv->reg, room);
+    char *json = sig_registry_rooms_json(srv->reg, room, srv->cfg.privacy.api_addresses);
     if (!json) {
         sig_http_respond_text(req, 404, "no such room");
         return;

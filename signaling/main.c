@@ -32,6 +32,13 @@ static gboolean on_stop_signal(gpointer loop)
     return G_SOURCE_CONTINUE;
 }
 
+static gboolean flush_logs(gpointer data)
+{
+    (void)data;
+    sfu_log_flush(g_get_monotonic_time());
+    return G_SOURCE_CONTINUE;
+}
+
 static int run(const char *path)
 {
     static sig_config cfg;  /* large: keep it off the stack */
@@ -52,6 +59,7 @@ static int run(const char *path)
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGINT, on_stop_signal, loop);
     g_unix_signal_add(SIGTERM, on_stop_signal, loop);
+    g_timeout_add_seconds(1, flush_logs, NULL);  /* report suppressed log lines */
     g_main_loop_run(loop);
     g_main_loop_unref(loop);
     sig_server_free(srv);

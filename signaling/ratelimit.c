@@ -11,9 +11,6 @@
 /* Buckets hold micro-requests so that integer arithmetic refills exactly:
  * `rate` requests per second is `rate` micro-requests per microsecond. */
 #define UNIT 1000000ull
-/* Past this much idle time every bucket is full (burst <= 1e5 * UNIT at
- * rate >= 1), and elapsed * rate cannot overflow below it. */
-#define ELAPSED_CAP SFU_SEC(1000000)
 
 typedef struct entry {
     char key[SIG_RATELIMIT_KEY_MAX];
@@ -106,10 +103,11 @@ static void drop(sig_ratelimit *rl, entry *e)
  * (it should not: it is monotonic) refills nothing. */
 static uint64_t level_at(const sig_ratelimit *rl, const entry *e, sfu_time now)
 {
-    sfu_time elapsed = now > e->last ? now - e->last : 0;
-    if (elapsed >= ELAPSED_CAP)
+    uint64_t elapsed = now > e->last ? (uint64_t)(now - e->last) : 0;
+    uint64_t missing = rl->full - e->tokens;
+    if (elapsed >= missing / rl->rate + 1)     /* also keeps elapsed * rate from overflowing */
         return rl->full;
-    uint64_t t = e->tokens + (uint64_t)elapsed * rl->rate;
+    uint64_t t = e->tokens + elapsed * rl->rate;
     return t < rl->full ? t : rl->full;
 }
 

@@ -260,7 +260,7 @@ int sig_registry_participant_tracks(sig_registry *reg, const char *room_name,
     return n;
 }
 
-static json_t *participant_json(const sig_session *s)
+static json_t *participant_json(const sig_session *s, bool with_address)
 {
     char pid[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(s->participant, pid);
@@ -271,18 +271,21 @@ static json_t *participant_json(const sig_session *s)
                                                                                     : "video",
                                                 "mid", s->tracks[i].mid, "codec",
                                                 s->tracks[i].codec));
-    return json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
+    json_t *p = json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
+    if (with_address && s->remote_addr[0])
+        json_object_set_new(p, "address", json_string(s->remote_addr));
+    return p;
 }
 
 /* A room is public while it has participants (API.md): viewers alone keep
  * its media state, not its listing. */
-static json_t *room_json(const reg_room *room)
+static json_t *room_json(const reg_room *room, bool with_addresses)
 {
     json_t *people = json_array();
     for (guint i = 0; i < room->participants->len; i++) {
         const sig_session *s = g_ptr_array_index(room->participants, i);
         if (s->ready && !s->closing)
-            json_array_append_new(people, participant_json(s));
+            json_array_append_new(people, participant_json(s, with_addresses));
     }
     if (json_array_size(people) == 0) {
         json_decref(people);
@@ -291,20 +294,27 @@ static json_t *room_json(const reg_room *room)
     return json_pack("{s:s, s:o}", "room", room->name, "participants", people);
 }
 
-char *sig_registry_rooms_json(sig_registry *reg, const char *room_name)
+void sig_registry_set_address(sig_registry *reg, sig_session *s, const char *addr)
+{
+    g_mutex_lock(&reg->lock);
+    g_strlcpy(s->remote_addr, addr, sizeof s->remote_addr);
+    g_mutex_unlock(&reg->lock);
+}
+
+char *sig_registry_rooms_json(sig_registry *reg, const char *room_name, bool with_addresses)
 {
     json_t *doc = NULL;
     g_mutex_lock(&reg->lock);
     if (room_name) {
         reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
-        doc = room ? room_json(room) : NULL;
+        doc = room ? room_json(room, with_addresses) : NULL;
     } else {
         json_t *rooms = json_array();
         GHashTableIter it;
         gpointer value;
         g_hash_table_iter_init(&it, reg->rooms);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
-            json_t *r = room_json(value);
+            json_t *r = room_json(value, with_addresses);
             if (r)
                 json_array_append_new(rooms, r);
         }

@@ -47,6 +47,7 @@ typedef struct sig_session {
     /* Only on the session's worker thread: */
     struct sfu_peer *peer;
     char remote_ufrag[257];         /* the client's current ICE ufrag */
+    char remote_addr[80];           /* under the lock; shown only if the operator allows */
     /* Under the registry lock: */
     int refs;
     bool ready;                     /* negotiated; listed in GET /rooms */
@@ -87,7 +88,8 @@ int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_
 
 /* JSON text for GET /rooms (room == NULL) or GET /rooms/{room}; NULL when
  * that room does not exist. The caller frees it with free(). */
-char *sig_registry_rooms_json(sig_registry *reg, const char *room);
+char *sig_registry_rooms_json(sig_registry *reg, const char *room, bool with_addresses);
+void sig_registry_set_address(sig_registry *reg, sig_session *s, const char *addr);
 
 typedef struct sig_registry_counts {
     unsigned rooms, sessions, participants;

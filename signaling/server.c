@@ -67,6 +67,7 @@ static void fill_host_config(sig_server *srv)
                   .max_publish_bps = cfg->media.max_publish_bitrate_bps },
         .dtls = srv->dtls,
         .on_peer_failed = sig_session_on_peer_failed,
+        .on_peer_connected = sig_session_on_peer_connected,
         .owner = srv,
     };
 }

@@ -178,6 +178,16 @@ static void create_on_worker(void *arg)
         fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
         return;
     }
+    unsigned published = 0;
+    for (unsigned i = 0; i < res.leg.ntracks; i++)
+        published += res.leg.tracks[i].recv;
+    if (published > srv->cfg.limits.max_tracks_per_session) {
+        snprintf(err, sizeof err, "the offer publishes %u tracks; the limit is %u", published,
+                 srv->cfg.limits.max_tracks_per_session);
+        sig_sdp_result_deinit(&res);
+        fail_create(job, 400, err);
+        return;
+    }
     rc = start_media(job, &res, err, sizeof err);
     if (rc != 0) {
         sig_sdp_result_deinit(&res);
@@ -267,6 +277,20 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id)
     job->req = req;
     job->s = s;
     sfu_worker_invoke(srv->workers[s->worker], delete_on_worker, job);
+}
+
+void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote)
+{
+    sig_server *srv = owner;
+    sig_session *s = sfu_peer_user(peer);
+    /* Privacy by default: the address is kept only where the operator
+     * asked to see it. */
+    if (srv->cfg.privacy.api_addresses)
+        sig_registry_set_address(srv->reg, s, remote);
+    if (srv->cfg.privacy.log_addresses)
+        sfu_log(SFU_LOG_INFO, "ice.connected", "leg=%u remote=%s", sfu_peer_leg(peer), remote);
+    else
+        sfu_log(SFU_LOG_DEBUG, "ice.connected", "leg=%u", sfu_peer_leg(peer));
 }
 
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason)

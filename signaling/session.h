@@ -18,5 +18,7 @@ void sig_session_patch(sig_server *srv, sig_request *req, const char *id);
 
 /* sfu_host_config.on_peer_failed */
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);
+/* sfu_host_config.on_peer_connected */
+void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote);
 
 #endif

@@ -343,8 +343,11 @@ static void on_ice_state(void *user, sfu_ice_state state)
     sfu_peer *peer = user;
     if (state == SFU_ICE_FAILED)
         peer_fail(peer, "ice failed or consent lost");
-    else if (state == SFU_ICE_CONNECTED)
-        sfu_log(SFU_LOG_DEBUG, "ice.connected", "leg=%u", peer->leg);
+    else if (state == SFU_ICE_CONNECTED && peer->host->cfg->on_peer_connected) {
+        char remote[80];
+        sfu_ice_remote_address(peer->ice, remote, sizeof remote);
+        peer->host->cfg->on_peer_connected(peer->host->cfg->owner, peer, remote);
+    }
 }
 
 /* ---- peers ---- */

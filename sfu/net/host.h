@@ -43,6 +43,9 @@ typedef struct sfu_host_config {
      * liveness timeout). Called from the worker's loop, never from inside a
      * library callback, so the owner may free the peer in it. */
     void (*on_peer_failed)(void *owner, sfu_peer *peer, const char *reason);
+    /* ICE selected a pair: `remote` is the client's address, for the owner
+     * to show or hide as its privacy settings say. Called on the worker. */
+    void (*on_peer_connected)(void *owner, sfu_peer *peer, const char *remote);
     void *owner;
 } sfu_host_config;
 

@@ -190,3 +190,15 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
 }
 
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice) { return ice->state; }
+
+void sfu_ice_remote_address(sfu_ice *ice, char *buf, size_t n)
+{
+    NiceCandidate *local = NULL, *remote = NULL;
+    buf[0] = '\0';
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream, 1, &local, &remote) || !remote)
+        return;
+    char addr[NICE_ADDRESS_STRING_LEN];
+    nice_address_to_string(&remote->addr, addr);
+    bool v6 = strchr(addr, ':') != NULL;
+    snprintf(buf, n, v6 ? "[%s]:%u" : "%s:%u", addr, nice_address_get_port(&remote->addr));
+}

@@ -63,5 +63,8 @@ int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_p
 /* Sends one datagram on the selected pair; negative when not connected. */
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice);
+/* The client's address on the selected pair ("192.0.2.1:5000",
+ * "[2001:db8::1]:5000"), or "" when none is selected yet. */
+void sfu_ice_remote_address(sfu_ice *ice, char *buf, size_t n);
 
 #endif

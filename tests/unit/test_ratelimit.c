@@ -1,6 +1,7 @@
 /* The per-client token bucket on a virtual clock. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "signaling/ratelimit.h"
@@ -160,5 +161,35 @@ TEST(key_from_address)
     return 0;
 }
 
+/* Four threads on one frozen clock share the keys' bursts exactly. */
+static sig_ratelimit *shared;
+static void *hammer(void *arg)
+{
+    unsigned *allowed = arg;
+    char key[8];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "k%d", i % 50);
+        *allowed += sig_ratelimit_allow(shared, key, T0, NULL);
+    }
+    return NULL;
+}
+
+TEST(threads)
+{
+    shared = sig_ratelimit_new(1, 7, 64);
+    ASSERT(shared);
+    pthread_t th[4];
+    unsigned allowed[4] = { 0 };
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, hammer, &allowed[i]), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ASSERT_EQ(allowed[0] + allowed[1] + allowed[2] + allowed[3], 50 * 7);
+    ASSERT_EQ(sig_ratelimit_tracked(shared), 50);
+    sig_ratelimit_free(shared);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(bucket_script), TEST_ENTRY(retry_after_rounds_up),
-          TEST_ENTRY(off_and_burst_zero), TEST_ENTRY(memory_bounded), TEST_ENTRY(key_from_address))
+          TEST_ENTRY(off_and_burst_zero), TEST_ENTRY(memory_bounded), TEST_ENTRY(key_from_address),
+          TEST_ENTRY(threads))
