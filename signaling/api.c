@@ -1,9 +1,13 @@
 /* The HTTP API (shared/API.md, restated in docs/API.md): routes a request
  * and answers the simple endpoints here; session work goes to session.c. */
+#include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "signaling/auth.h"
 #include "signaling/metrics.h"
+#include "signaling/ratelimit.h"
 #include "signaling/route.h"
 #include "signaling/server.h"
 #include "signaling/session.h"
@@ -73,7 +77,73 @@ static bool content_type_is(sig_request *req, const char *want)
     return ct && g_ascii_strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
 }
 
-static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
+/* What an authenticated caller may do; `sub` is NULL with auth off. */
+typedef struct caller {
+    const char *sub;
+    const char *name;           /* display name for a new participant */
+    sig_auth_claims claims;
+} caller;
+
+static bool is_public(sig_route_id id)
+{
+    return id == SIG_ROUTE_HEALTH || id == SIG_ROUTE_METRICS || id == SIG_ROUTE_INDEX ||
+           id == SIG_ROUTE_STATIC;
+}
+
+static unsigned needed_actions(sig_route_id id)
+{
+    switch (id) {
+    case SIG_ROUTE_WHIP: return SIG_AUTH_PUBLISH;
+    case SIG_ROUTE_WHEP: return SIG_AUTH_SUBSCRIBE;
+    case SIG_ROUTE_ROOM_JOIN: return SIG_AUTH_PUBLISH | SIG_AUTH_SUBSCRIBE;
+    default: return SIG_AUTH_READ;
+    }
+}
+
+/* API.md "Auth": 401 for a missing or bad token, 403 for a good one that
+ * does not allow this. Answers the request and returns false when refused. */
+static bool authorize(sig_server *srv, sig_request *req, const sig_route *route, caller *who)
+{
+    who->sub = NULL;
+    who->name = route->has_name ? route->name : NULL;
+    if (!srv->cfg.auth.secret[0] || is_public(route->id))
+        return true;
+    sig_auth_config acfg = { .secret = srv->cfg.auth.secret,
+                             .clock_skew_s = srv->cfg.auth.clock_skew_s };
+    int64_t now = g_get_real_time() / 1000000;
+    int rc;
+    /* Browsers' EventSource cannot send headers: RFC 6750 2.3, events only. */
+    if (route->id == SIG_ROUTE_SESSION_EVENTS && route->has_access_token)
+        rc = sig_auth_verify(&acfg, route->access_token, now, &who->claims);
+    else
+        rc = sig_auth_verify_header(&acfg, sig_request_header(req, "Authorization"), now,
+                                    &who->claims);
+    if (rc != 0) {
+        const char *reason;
+        unsigned status = (unsigned)sig_auth_status(rc, &reason);
+        char line[160];
+        snprintf(line, sizeof line, "%s\n", reason);
+        sig_response resp = { .status = status, .body = line, .nheaders = 1,
+                              .header_names = { "WWW-Authenticate" },
+                              .header_values = { "Bearer realm=\"sfu\"" } };
+        sig_http_respond(req, &resp);
+        return false;
+    }
+    bool room_scoped = route->id != SIG_ROUTE_ROOMS && route->id != SIG_ROUTE_SESSION &&
+                       route->id != SIG_ROUTE_SESSION_EVENTS &&
+                       route->id != SIG_ROUTE_SESSION_ANSWER;
+    if ((room_scoped || route->id == SIG_ROUTE_ROOMS) &&
+        !sig_auth_allows(&who->claims, room_scoped ? route->room : NULL,
+                         needed_actions(route->id))) {
+        sig_http_respond_text(req, 403, "this token does not allow that in this room");
+        return false;
+    }
+    who->sub = who->claims.sub;
+    who->name = who->claims.sub;  /* with auth on, the name is the token's */
+    return true;
+}
+
+static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, const caller *who)
 {
     switch (route->id) {
     case SIG_ROUTE_WHIP:
@@ -83,8 +153,7 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
             return;
         }
         if (route->id == SIG_ROUTE_WHIP) {
-            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0,
-                               route->has_name ? route->name : NULL);
+            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0, who->name, who->sub);
             return;
         }
         uint32_t watched = sig_participant_parse(route->participant);
@@ -92,13 +161,13 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
             sig_http_respond_text(req, 404, "no such participant in this room");
             return;
         }
-        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched, NULL);
+        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched, NULL, who->sub);
         return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)
-            sig_session_delete(srv, req, route->session);
+            sig_session_delete(srv, req, route->session, who->sub);
         else
-            sig_session_patch(srv, req, route->session);
+            sig_session_patch(srv, req, route->session, who->sub);
         return;
     case SIG_ROUTE_ROOMS:
         answer_rooms(srv, req, NULL);
@@ -131,6 +200,22 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route)
     }
 }
 
+/* 429 with Retry-After past the configured rate; the address is only a
+ * key in memory, never logged. */
+static bool within_rate(sig_server *srv, sig_request *req)
+{
+    char key[64];
+    const struct sockaddr *sa = sig_request_sockaddr(req);
+    uint32_t retry_after = 1;
+    if (!srv->ratelimit || !sa || sig_ratelimit_key(sa, key, sizeof key) != 0 ||
+        sig_ratelimit_allow(srv->ratelimit, key, g_get_monotonic_time(), &retry_after))
+        return true;
+    sig_response resp = { .status = 429, .body = "too many requests from this client\n",
+                          .retry_after_s = retry_after ? retry_after : 1 };
+    sig_http_respond(req, &resp);
+    return false;
+}
+
 void sig_api_handle(void *user, sig_request *req)
 {
     sig_server *srv = user;
@@ -141,9 +226,14 @@ void sig_api_handle(void *user, sig_request *req)
         answer_options(req, &route);
         return;
     }
+    if (route.id != SIG_ROUTE_HEALTH && route.id != SIG_ROUTE_METRICS && !within_rate(srv, req))
+        return;
     if (route.status != 0) {
         answer_route_error(req, &route);
         return;
     }
-    dispatch(srv, req, &route);
+    caller who;
+    if (!authorize(srv, req, &route, &who))
+        return;
+    dispatch(srv, req, &route, &who);
 }

@@ -35,6 +35,13 @@ const char *sig_request_method(const sig_request *req) { return req->method; }
 const char *sig_request_path(const sig_request *req) { return req->path; }
 const char *sig_request_client(const sig_request *req) { return req->client; }
 
+const struct sockaddr *sig_request_sockaddr(const sig_request *req)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
 const char *sig_request_header(const sig_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

@@ -14,7 +14,7 @@
 typedef struct sig_http sig_http;
 typedef struct sig_request sig_request;
 
-#define SIG_HTTP_MAX_HEADERS 8
+#define SIG_HTTP_MAX_HEADERS 24
 
 typedef struct sig_response {
     unsigned status;
@@ -59,6 +59,8 @@ int sig_request_foreach_query(const sig_request *req,
 const uint8_t *sig_request_body(const sig_request *req, size_t *len);
 /* The client's address, for rate limiting only; never logged by default. */
 const char *sig_request_client(const sig_request *req);
+struct sockaddr;
+const struct sockaddr *sig_request_sockaddr(const sig_request *req);
 
 /* Answers a request: from the handler itself or later, from any thread.
  * The request must not be touched afterwards. */

@@ -12,16 +12,20 @@
 #include "sfu/net/log.h"
 #include "signaling/config.h"
 #include "signaling/server.h"
+#include "signaling/token_cli.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sfu --config FILE\n"
             "       sfu --check-config FILE\n"
+            "       sfu token --config FILE --room R --name N [--ttl 1h] [--publish] [--subscribe]\n"
             "\n"
             "  --config FILE        start the SFU with this configuration (INI)\n"
             "  --check-config FILE  print each problem as file:line: key: problem;\n"
             "                       exit 0 when the file is good, 1 otherwise\n"
+            "  token                print an access token (JWT, HS256) signed with the\n"
+            "                       config's [auth] secret\n"
             "  --help               this text\n");
 }
 
@@ -69,6 +73,8 @@ static int run(const char *path)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "token") == 0)
+        return sig_token_main(argc - 1, argv + 1);
     if (argc == 3 && strcmp(argv[1], "--config") == 0)
         return run(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--check-config") == 0)

@@ -141,8 +141,8 @@ static reg_room *room_for_new_session(sig_registry *reg, const char *name, sig_s
 }
 
 sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room_name,
-                                 uint32_t watched, const char *name, unsigned *status,
-                                 const char **reason)
+                                 uint32_t watched, const char *name, const char *owner_sub,
+                                 unsigned *status, const char **reason)
 {
     sig_session *s = NULL;
     g_mutex_lock(&reg->lock);
@@ -165,6 +165,7 @@ sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const
     s->kind = kind;
     g_strlcpy(s->room, room_name, sizeof s->room);
     g_strlcpy(s->name, name ? name : "", sizeof s->name);
+    g_strlcpy(s->owner_sub, owner_sub ? owner_sub : "", sizeof s->owner_sub);
     s->worker = room->worker;
     s->watched = watched;
     s->refs = 2;    /* the registry's and the caller's */
@@ -190,12 +191,18 @@ void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_i
     g_mutex_unlock(&reg->lock);
 }
 
-sig_session *sig_registry_get(sig_registry *reg, const char *id, bool close)
+sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub, bool close,
+                              unsigned *status)
 {
     g_mutex_lock(&reg->lock);
     sig_session *s = id ? g_hash_table_lookup(reg->sessions, id) : NULL;
+    *status = 404;
     if (s && (s->closing || !s->ready))
         s = NULL;
+    if (s && sub && strcmp(sub, s->owner_sub) != 0) {
+        *status = 403;
+        s = NULL;
+    }
     if (s) {
         s->refs++;
         if (close)

@@ -44,6 +44,7 @@ typedef struct sig_session {
     uint32_t participant;           /* own (WHIP, room); 0 for WHEP */
     uint32_t watched;               /* WHEP: whose media */
     char name[SIG_NAME_MAX + 1];
+    char owner_sub[SIG_NAME_MAX + 1];   /* the token's sub that created it; "" with auth off */
     /* Only on the session's worker thread: */
     struct sfu_peer *peer;
     char remote_ufrag[257];         /* the client's current ICE ufrag */
@@ -67,14 +68,16 @@ void sig_registry_free(sig_registry *reg);
  * room. Returns a reference, or NULL with an HTTP status and reason:
  * 404 (room or participant unknown), 503 (a limit). */
 sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room,
-                                 uint32_t watched, const char *name, unsigned *status,
-                                 const char **reason);
+                                 uint32_t watched, const char *name, const char *owner_sub,
+                                 unsigned *status, const char **reason);
 /* The session's media is negotiated: list it with these tracks. */
 void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_info *tracks,
                             unsigned ntracks);
-/* A reference to the session `id`, or NULL if unknown or closing. With
- * `close` set, marks it closing so that only one caller ends it. */
-sig_session *sig_registry_get(sig_registry *reg, const char *id, bool close);
+/* A reference to the session `id`, or NULL with *status 404 (unknown or
+ * closing) or 403 (`sub` is not its owner; NULL skips that check, auth off).
+ * With `close` set, marks it closing so that only one caller ends it. */
+sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub, bool close,
+                              unsigned *status);
 /* Unlists the session (idempotent) and drops the registry's reference. */
 void sig_registry_remove(sig_registry *reg, sig_session *s);
 void sig_session_unref(sig_registry *reg, sig_session *s);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sfu/net/log.h"
+#include "signaling/ratelimit.h"
 #include "signaling/session.h"
 
 /* Every agent holds a UDP socket per gather address (and a TCP one with
@@ -108,6 +109,9 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                           .max_rooms = cfg->limits.max_rooms,
                           .max_participants_per_room = cfg->limits.max_participants_per_room };
     srv->reg = sig_registry_new(&limits, srv->nworkers);
+    if (cfg->http.requests_per_second_per_client)
+        srv->ratelimit = sig_ratelimit_new(cfg->http.requests_per_second_per_client,
+                                           cfg->http.request_burst, 0);
     sig_http_config http = { .listen_addr = cfg->http.listen.host,
                              .port = cfg->http.listen.port,
                              .max_body_bytes = cfg->http.max_body_bytes,
@@ -150,6 +154,7 @@ void sig_server_free(sig_server *srv)
     g_free(srv->workers);
     g_free(srv->hosts);
     sig_registry_free(srv->reg);
+    sig_ratelimit_free(srv->ratelimit);
     sfu_dtls_ctx_free(srv->dtls);
     sfu_cert_free(srv->cert);
     g_free(srv);

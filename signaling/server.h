@@ -24,6 +24,7 @@ typedef struct sig_server {
     const char *announce[SIG_CONFIG_LIST_MAX];
     sig_registry *reg;
     sig_http *http;
+    struct sig_ratelimit *ratelimit;    /* NULL: no limit */
     uint32_t max_sessions;          /* the config's, capped by ports and fds */
 } sig_server;
 

@@ -7,6 +7,7 @@
 #include "sfu/net/log.h"
 #include "signaling/sdp.h"
 #include "signaling/sdp_answer.h"
+#include "signaling/ice_servers.h"
 #include "signaling/sdpfrag.h"
 
 typedef struct session_job {
@@ -89,14 +90,15 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     resp.header_names[n] = "Location", resp.header_values[n++] = location;
     resp.header_names[n] = "ETag", resp.header_values[n++] = etag;
     resp.header_names[n] = "X-Participant-Id", resp.header_values[n++] = pid;
-    char links[4][300];
-    const sig_config *cfg = &job->srv->cfg;
-    for (unsigned i = 0; i < cfg->ice.stun_urls.count && i < 4 && n < SIG_HTTP_MAX_HEADERS; i++) {
-        snprintf(links[i], sizeof links[i], "<%s>; rel=\"ice-server\"", cfg->ice.stun_urls.item[i]);
-        resp.header_names[n] = "Link", resp.header_values[n++] = links[i];
-    }
+    /* RFC 9725 4.6: STUN and TURN servers, TURN with credentials of its own. */
+    sig_ice_links *links = g_new0(sig_ice_links, 1);
+    if (sig_ice_servers_links(&job->srv->cfg, g_get_real_time() / 1000000, pid, links) != 0)
+        sfu_log(SFU_LOG_WARN, "config.ice_servers", "msg2=\"ICE server URLs unusable; none sent\"");
+    for (unsigned i = 0; i < links->count && n < SIG_HTTP_MAX_HEADERS; i++)
+        resp.header_names[n] = "Link", resp.header_values[n++] = links->value[i];
     resp.nheaders = n;
     sig_http_respond(job->req, &resp);
+    g_free(links);
 }
 
 static void fail_create(session_job *job, unsigned status, const char *reason)
@@ -222,7 +224,7 @@ static void watched_codec(sig_server *srv, session_job *job, const char *room, u
 }
 
 void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
-                        const char *room, uint32_t watched, const char *name)
+                        const char *room, uint32_t watched, const char *name, const char *sub)
 {
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
@@ -241,7 +243,7 @@ void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind
         watched_codec(srv, job, room, watched);
     unsigned status = 500;
     const char *reason = "internal error";
-    job->s = sig_registry_create(srv->reg, kind, room, watched, name, &status, &reason);
+    job->s = sig_registry_create(srv->reg, kind, room, watched, name, sub, &status, &reason);
     if (!job->s) {
         job_free(job);
         sig_http_respond_text(req, status, reason);
@@ -265,11 +267,18 @@ static void delete_on_worker(void *arg)
     job_free(job);
 }
 
-void sig_session_delete(sig_server *srv, sig_request *req, const char *id)
+static void answer_lookup_failure(sig_request *req, unsigned status)
 {
-    sig_session *s = sig_registry_get(srv->reg, id, true);
+    sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
+                                                     : "no such session");
+}
+
+void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const char *sub)
+{
+    unsigned status;
+    sig_session *s = sig_registry_get(srv->reg, id, sub, true, &status);
     if (!s) {
-        sig_http_respond_text(req, 404, "no such session");
+        answer_lookup_failure(req, status);
         return;
     }
     session_job *job = g_new0(session_job, 1);
@@ -377,7 +386,7 @@ static void patch_on_worker(void *arg)
     g_free(job);
 }
 
-void sig_session_patch(sig_server *srv, sig_request *req, const char *id)
+void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const char *sub)
 {
     const char *ct = sig_request_header(req, "Content-Type");
     if (!ct || g_ascii_strncasecmp(ct, "application/trickle-ice-sdpfrag", 31) != 0) {
@@ -393,10 +402,11 @@ void sig_session_patch(sig_server *srv, sig_request *req, const char *id)
         sig_http_respond_text(req, 400, err);
         return;
     }
-    job->s = sig_registry_get(srv->reg, id, false);
+    unsigned status;
+    job->s = sig_registry_get(srv->reg, id, sub, false, &status);
     if (!job->s) {
         g_free(job);
-        sig_http_respond_text(req, 404, "no such session");
+        answer_lookup_failure(req, status);
         return;
     }
     const char *if_match = sig_request_header(req, "If-Match");

@@ -45,6 +45,7 @@ struct sfu_peer {
     } pending_binds[SFU_MAX_TRACKS];
     const char *fail_reason;
     bool in_room;
+    bool dtls_start_pending;    /* DTLS client: ClientHello once ICE connects */
 };
 
 static sfu_leg_id next_leg_id(void)
@@ -244,6 +245,14 @@ static void dtls_check_state(sfu_peer *peer)
     }
 }
 
+static void dtls_start(sfu_peer *peer)
+{
+    peer->dtls_start_pending = false;
+    sfu_dtls_start(peer->dtls);
+    dtls_flush(peer);
+    dtls_rearm(peer);
+}
+
 static gboolean dtls_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
     (void)src, (void)cb;
@@ -341,6 +350,8 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
 static void on_ice_state(void *user, sfu_ice_state state)
 {
     sfu_peer *peer = user;
+    if (state == SFU_ICE_CONNECTED && peer->dtls_start_pending)
+        dtls_start(peer);
     if (state == SFU_ICE_FAILED)
         peer_fail(peer, "ice failed or consent lost");
     else if (state == SFU_ICE_CONNECTED && peer->host->cfg->on_peer_connected) {
@@ -398,10 +409,11 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
     peer->dtls_timer = g_source_new(&dtls_timer_funcs, sizeof(GSource));
     g_source_set_callback(peer->dtls_timer, NULL, peer, NULL);
     g_source_attach(peer->dtls_timer, sfu_worker_context(host->worker));
-    if (remote->dtls_role == SFU_DTLS_CLIENT) {
-        sfu_dtls_start(peer->dtls);   /* sent once ICE connects; retransmitted until then */
-        dtls_flush(peer);
-    }
+    /* As DTLS client, the first flight waits for a selected pair: sent
+     * earlier it would be lost and wait out the retransmission backoff. */
+    peer->dtls_start_pending = remote->dtls_role == SFU_DTLS_CLIENT;
+    if (peer->dtls_start_pending && sfu_ice_state_get(peer->ice) == SFU_ICE_CONNECTED)
+        dtls_start(peer);
     dtls_rearm(peer);
     int rc = sfu_room_add_leg(peer->room->core, peer->leg, peer->participant, desc,
                               g_get_monotonic_time());
