@@ -139,16 +139,8 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
 static int start_media(session_job *job, const sig_sdp_result *res, char *err, size_t errlen)
 {
     sig_session *s = job->s;
-    char cand_text[SIG_SDP_MAX_CANDS][256];
-    const char *cand_ptrs[SIG_SDP_MAX_CANDS];
-    unsigned n = 0;
-    for (unsigned i = 0; i < res->nremote_cands; i++)
-        if (sig_sdp_format_candidate(&res->remote_cands[i], cand_text[n], sizeof cand_text[n]) > 0 ||
-            cand_text[n][0])
-            cand_ptrs[n] = cand_text[n], n++;
     sfu_peer_remote remote = {
         .ice_ufrag = res->remote_ice.ufrag, .ice_pwd = res->remote_ice.pwd,
-        .candidates = cand_ptrs, .ncandidates = n,
         .dtls_role = res->role == SIG_DTLS_SERVER ? SFU_DTLS_SERVER : SFU_DTLS_CLIENT,
         .fp_algo = res->remote_fingerprint.alg, .fp = res->remote_fingerprint.bytes,
         .fp_len = res->remote_fingerprint.len,
@@ -320,15 +312,6 @@ typedef struct patch_job {
     char if_match[64];              /* "" when absent */
 } patch_job;
 
-static void add_candidates(sfu_ice *ice, const sig_sdpfrag *frag)
-{
-    for (unsigned i = 0; i < frag->ncands; i++) {
-        char text[256];
-        if (sig_sdp_format_candidate(&frag->cands[i], text, sizeof text) >= 0)
-            sfu_ice_add_remote_candidate(ice, text);    /* unusable ones are ignored */
-    }
-}
-
 /* RFC 9725 4.3.2: new credentials mean an ICE restart; answer with ours. */
 static void restart_ice(patch_job *job, sfu_ice *ice)
 {
@@ -338,7 +321,6 @@ static void restart_ice(patch_job *job, sfu_ice *ice)
         return;
     }
     g_strlcpy(s->remote_ufrag, job->frag.ice.ufrag, sizeof s->remote_ufrag);
-    add_candidates(ice, &job->frag);
     const char *ufrag, *pwd;
     sfu_ice_local_credentials(ice, &ufrag, &pwd);
     sfu_ice_candidate host[SFU_ICE_MAX_CANDIDATES];
@@ -379,7 +361,8 @@ static void patch_on_worker(void *arg)
                strcmp(job->if_match, etag) != 0) {
         sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
     } else {
-        add_candidates(sfu_peer_ice(s->peer), &job->frag);
+        /* Trickled candidates are valid and accepted, and an ICE-lite server
+         * needs none of them (see sfu/net/ice.h). */
         sig_http_respond(job->req, &(sig_response){ .status = 204 });
     }
     sig_session_unref(job->srv->reg, s);

@@ -398,8 +398,6 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
         snprintf(err, errlen, "bad ICE credentials");
         return -SFU_EINVAL;
     }
-    for (unsigned i = 0; i < remote->ncandidates; i++)
-        sfu_ice_add_remote_candidate(peer->ice, remote->candidates[i]); /* ignore unusable */
     peer->dtls = sfu_dtls_new(host->cfg->dtls, remote->dtls_role, remote->fp_algo, remote->fp,
                               remote->fp_len);
     if (!peer->dtls) {

@@ -58,9 +58,7 @@ void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out);
 
 /* What the client's SDP said about its transport. */
 typedef struct sfu_peer_remote {
-    const char *ice_ufrag, *ice_pwd;
-    const char *const *candidates;  /* "candidate:..." values */
-    unsigned ncandidates;
+    const char *ice_ufrag, *ice_pwd;    /* candidates: none needed, see ice.h */
     sfu_dtls_role dtls_role;        /* the SFU's role */
     const char *fp_algo;
     const uint8_t *fp;

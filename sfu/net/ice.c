@@ -158,20 +158,6 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
     return nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd) ? 0 : -1;
 }
 
-int sfu_ice_add_remote_candidate(sfu_ice *ice, const char *attr_value)
-{
-    /* libnice's parser wants the "a=" prefix. */
-    gchar *line = g_strconcat("a=", attr_value, NULL);
-    NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream, line);
-    g_free(line);
-    if (!c)
-        return -1;
-    GSList one = { .data = c, .next = NULL };
-    int added = nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, &one);
-    nice_candidate_free(c);
-    return added >= 0 ? 0 : -1;
-}
-
 int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_pwd)
 {
     if (!nice_agent_restart_stream(ice->agent, ice->stream))

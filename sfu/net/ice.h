@@ -54,9 +54,11 @@ void sfu_ice_local_credentials(sfu_ice *ice, const char **ufrag, const char **pw
 /* Host candidates as announced; returns how many were written. */
 unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned max);
 
+/* A lite agent takes no remote candidates (RFC 8445 2.5): it learns the
+ * client's address from the client's own checks. Given candidates, libnice
+ * would send checks of its own, which races the client's nomination (aioice
+ * then fails about one connection in twenty). */
 int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd);
-/* One "candidate:..." attribute value (without "a="). */
-int sfu_ice_add_remote_candidate(sfu_ice *ice, const char *attr_value);
 /* ICE restart: new local credentials, then the client's new ones. */
 int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_pwd);
 

@@ -175,7 +175,7 @@ def many_mlines(offer: str, count: int) -> Tuple[str, int]:
     for i in range(count):
         if i == count - 1:
             over = len(lines) + 1
-        lines += [f"m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", f"a=mid:{i}",
+        lines += ["m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", f"a=mid:{i}",
                   "a=sendonly", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "a=setup:actpass"]
         lines += ice
     return "\r\n".join(lines) + "\r\n", over
