@@ -82,7 +82,9 @@ asan:
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  build/asan/sfu unit-tests
 
-# libFuzzer builds (clang); FUZZ_SECONDS per target.
+# libFuzzer builds (clang); FUZZ_SECONDS per target. New inputs go to
+# build/fuzz/corpus/NAME; the seeds in tests/fuzz/corpus/NAME are only read
+# (add a finding there by hand, minimized, so that `make test` replays it).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 fuzz: deps
@@ -93,10 +95,10 @@ fuzz: deps
 	  name=$$(basename $$src .c); \
 	  clang -std=c17 -D_GNU_SOURCE -I. -O1 -g -fsanitize=address,undefined,fuzzer $(PKG_CFLAGS) \
 	    -o build/fuzz/$$name $$src build/fuzz-lib/libsfu.a $(LDLIBS) || exit 1; \
-	  mkdir -p tests/fuzz/corpus/$$name; \
+	  mkdir -p build/fuzz/corpus/$$name; \
 	  echo "== $$name for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    tests/fuzz/corpus/$$name || exit 1; \
+	    build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
 
 # The core must not include third-party or OS-service headers (DESIGN.md).
