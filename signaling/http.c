@@ -98,6 +98,15 @@ static void client_address(sig_request *req)
                   sizeof req->client);
 }
 
+static void add_common_headers(sig_http *http, struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", http->cors_origin);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "Location, ETag, Link, X-Participant-Id");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
 static struct MHD_Response *build_response(sig_http *http, const sig_response *resp)
 {
     const char *body = resp->body ? resp->body : "";
@@ -110,11 +119,7 @@ static struct MHD_Response *build_response(sig_http *http, const sig_response *r
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 resp->content_type ? resp->content_type
                                                    : "text/plain; charset=utf-8");
-    MHD_add_response_header(r, "Access-Control-Allow-Origin", http->cors_origin);
-    MHD_add_response_header(r, "Access-Control-Expose-Headers",
-                            "Location, ETag, Link, X-Participant-Id");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    add_common_headers(http, r);
     for (unsigned i = 0; i < resp->nheaders && i < SIG_HTTP_MAX_HEADERS; i++)
         MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
     if (resp->retry_after_s) {
@@ -125,12 +130,11 @@ static struct MHD_Response *build_response(sig_http *http, const sig_response *r
     return r;
 }
 
-void sig_http_respond(sig_request *req, const sig_response *resp)
+static void answer_with(sig_request *req, struct MHD_Response *r, unsigned status)
 {
-    struct MHD_Response *r = build_response(req->http, resp);
     g_mutex_lock(&req->lock);
     req->response = r;
-    req->status = r ? resp->status : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    req->status = r ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     bool resume = req->state == REQ_SUSPENDED;
     req->state = REQ_ANSWERED;
     g_mutex_unlock(&req->lock);
@@ -138,6 +142,103 @@ void sig_http_respond(sig_request *req, const sig_response *resp)
      * once: nothing touches it after this. */
     if (resume)
         MHD_resume_connection(req->conn);
+}
+
+void sig_http_respond(sig_request *req, const sig_response *resp)
+{
+    answer_with(req, build_response(req->http, resp), resp->status);
+}
+
+/* ---- streams ---- */
+
+struct sig_stream {
+    GMutex lock;
+    gint refs;
+    struct MHD_Connection *conn;    /* NULL once closed */
+    bool suspended;
+    bool woken;                     /* data came while the reader was not waiting */
+    sig_stream_read_fn read;
+    void *cls;
+    void (*on_close)(void *cls);
+};
+
+void sig_stream_unref(sig_stream *s)
+{
+    if (s && g_atomic_int_dec_and_test(&s->refs)) {
+        g_mutex_clear(&s->lock);
+        g_free(s);
+    }
+}
+
+void sig_stream_wake(sig_stream *s)
+{
+    g_mutex_lock(&s->lock);
+    if (s->conn && s->suspended) {
+        s->suspended = false;
+        MHD_resume_connection(s->conn);
+    } else {
+        s->woken = true;
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+/* libmicrohttpd calls again at once after a 0, so with nothing to send the
+ * connection is suspended until sig_stream_wake: no busy loop. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sig_stream *s = cls;
+    long n = s->read(s->cls, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n > 0)
+        return n;
+    g_mutex_lock(&s->lock);
+    if (s->woken)
+        s->woken = false;   /* try again right away */
+    else if (s->conn) {
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
+    }
+    g_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static void stream_closed(void *cls)
+{
+    sig_stream *s = cls;
+    g_mutex_lock(&s->lock);
+    s->conn = NULL;
+    g_mutex_unlock(&s->lock);
+    s->on_close(s->cls);
+    sig_stream_unref(s);
+}
+
+sig_stream *sig_http_respond_stream(sig_request *req, const char *content_type,
+                                    sig_stream_read_fn read, void *cls,
+                                    void (*on_close)(void *cls))
+{
+    sig_stream *s = g_new0(sig_stream, 1);
+    g_mutex_init(&s->lock);
+    s->refs = 2;    /* the response's and the caller's */
+    s->conn = req->conn;
+    s->read = read;
+    s->cls = cls;
+    s->on_close = on_close;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+                                                               stream_reader, s, stream_closed);
+    if (!r) {
+        on_close(cls);
+        sig_stream_unref(s);
+        sig_stream_unref(s);
+        sig_http_respond_text(req, 500, "cannot open the event stream");
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    add_common_headers(req->http, r);
+    answer_with(req, r, 200);
+    return s;
 }
 
 void sig_http_respond_text(sig_request *req, unsigned status, const char *reason)

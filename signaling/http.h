@@ -65,6 +65,21 @@ const struct sockaddr *sig_request_sockaddr(const sig_request *req);
 /* Answers a request: from the handler itself or later, from any thread.
  * The request must not be touched afterwards. */
 void sig_http_respond(sig_request *req, const sig_response *resp);
+/* A streamed answer (Server-Sent Events): the server calls `read` on the
+ * HTTP thread whenever it can send. `read` returns the bytes it wrote (at
+ * most `max`), 0 when it has nothing now (the connection then waits, without
+ * polling, until sig_stream_wake), or -1 to end the stream. `on_close` runs
+ * once when the connection is gone; after it `cls` is not used again. */
+typedef struct sig_stream sig_stream;
+typedef long (*sig_stream_read_fn)(void *cls, char *buf, size_t max);
+/* Returns a reference the caller releases with sig_stream_unref. */
+sig_stream *sig_http_respond_stream(sig_request *req, const char *content_type,
+                                    sig_stream_read_fn read, void *cls,
+                                    void (*on_close)(void *cls));
+/* New data for `read`: thread-safe, cheap, harmless after the close. */
+void sig_stream_wake(sig_stream *s);
+void sig_stream_unref(sig_stream *s);
+
 /* Shorthand for a one-line text/plain answer. */
 void sig_http_respond_text(sig_request *req, unsigned status, const char *reason);
 

@@ -1,0 +1,279 @@
+// Shared parts of the focused Chromium tests (chromium_h264.mjs,
+// chromium_simulcast.mjs, chromium_ice_tcp.mjs): launching Debian's Chromium
+// with the flags from TESTING.md, a test page whose WebRTC and fetch calls
+// run in the browser, WHIP publish + WHEP view, getStats() digests, the
+// frame-rate comparison and the PASS/FAIL bookkeeping.
+//
+// chromium_whip_whep.mjs and chromium_page.mjs predate this module and keep
+// their own copies.
+
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,DialMediaRouteProvider',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+// Runs in the page. `publish(opts)` and `viewerOffer()` make the offers; every
+// WHIP/WHEP request is the page's own fetch, so CORS is exercised too.
+const PAGE = `<!doctype html><meta charset="utf-8"><title>e2e</title>
+<style>body{margin:0;background:#222;color:#eee;font:14px sans-serif}
+video{width:640px;height:480px;background:#000;display:block}</style>
+<div id="role">idle</div><video id="v" autoplay muted playsinline></video>
+<script>
+let pc = null;
+const log = (s) => { document.getElementById('role').textContent = s; };
+async function gathered(timeoutMs) {
+  // Non-trickle: the whole candidate list goes in the one POST.
+  if (pc.iceGatheringState === 'complete') return;
+  await new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); }
+    });
+  });
+}
+function videoCodecs() {
+  return RTCRtpSender.getCapabilities('video').codecs.map((c) => c.mimeType + ' ' + (c.sdpFmtpLine || ''));
+}
+// opts.codec: { mime, fmtp: [substrings the fmtp line must contain] } keeps
+// only those codecs (plus rtx) through setCodecPreferences; returns
+// { error } when the browser offers no such codec.
+// opts.sendEncodings: passed to addTransceiver as is (simulcast).
+async function publish(opts) {
+  log('publisher');
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  document.getElementById('v').srcObject = stream;
+  pc = new RTCPeerConnection();
+  pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });
+  const init = { direction: 'sendonly', streams: [stream] };
+  if (opts.sendEncodings) init.sendEncodings = opts.sendEncodings;
+  const vt = pc.addTransceiver(stream.getVideoTracks()[0], init);
+  if (opts.codec) {
+    const all = RTCRtpSender.getCapabilities('video').codecs;
+    const chosen = all.filter((c) => c.mimeType.toLowerCase() === opts.codec.mime.toLowerCase()
+      && opts.codec.fmtp.every((f) => (c.sdpFmtpLine || '').split(';').includes(f)));
+    if (chosen.length === 0) return { error: 'no matching codec', codecs: videoCodecs() };
+    vt.setCodecPreferences(chosen.concat(all.filter((c) => c.mimeType === 'video/rtx')));
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(5000);
+  return { sdp: pc.localDescription.sdp };
+}
+async function viewerOffer() {
+  log('viewer');
+  pc = new RTCPeerConnection();
+  pc.ontrack = (e) => {
+    const v = document.getElementById('v');
+    if (!v.srcObject) v.srcObject = new MediaStream();
+    v.srcObject.addTrack(e.track);
+  };
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(5000);
+  return { sdp: pc.localDescription.sdp };
+}
+async function applyAnswer(sdp) { await pc.setRemoteDescription({ type: 'answer', sdp }); }
+async function post(url, sdp) {
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: sdp });
+  const loc = r.headers.get('Location');
+  return { status: r.status, body: await r.text(),
+           location: loc ? new URL(loc, url).href : null,
+           participant: r.headers.get('X-Participant-Id') };
+}
+async function del(url) { return (await fetch(url, { method: 'DELETE' })).status; }
+async function connected(timeoutMs) {
+  const t0 = Date.now();
+  while (pc.connectionState !== 'connected') {
+    if (pc.connectionState === 'failed' || Date.now() - t0 > timeoutMs) return pc.connectionState;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return 'connected';
+}
+function senderEncodings() {
+  const s = pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+  return s ? s.getParameters().encodings.map((e) => ({ rid: e.rid || null, active: e.active,
+                                                      scale: e.scaleResolutionDownBy })) : [];
+}
+async function stats() {
+  const all = await pc.getStats();
+  const byId = new Map();
+  all.forEach((s) => byId.set(s.id, s));
+  const codecOf = (s) => (s.codecId && byId.get(s.codecId)) || {};
+  const out = { outbound: [], inbound: null, audioPackets: 0, ciphers: [], pair: null,
+                videoWidth: document.getElementById('v').videoWidth, t: performance.now() };
+  all.forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'video') {
+      out.outbound.push({ ssrc: s.ssrc, rid: s.rid || null, active: s.active,
+        framesEncoded: s.framesEncoded || 0, width: s.frameWidth || 0, height: s.frameHeight || 0,
+        encoder: s.encoderImplementation || '', mime: codecOf(s).mimeType || '',
+        fmtp: codecOf(s).sdpFmtpLine || '' });
+    }
+    if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out.inbound = { framesDecoded: s.framesDecoded || 0, packets: s.packetsReceived || 0,
+        lost: s.packetsLost || 0, nacks: s.nackCount || 0, freezes: s.freezeCount || 0,
+        width: s.frameWidth || 0, height: s.frameHeight || 0,
+        decoder: s.decoderImplementation || '', mime: codecOf(s).mimeType || '',
+        fmtp: codecOf(s).sdpFmtpLine || '' };
+    }
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets += s.packetsReceived || 0;
+    if (s.type === 'transport') {
+      if (s.srtpCipher) out.ciphers.push(s.srtpCipher);
+      const p = s.selectedCandidatePairId && byId.get(s.selectedCandidatePairId);
+      if (p) {
+        const l = byId.get(p.localCandidateId) || {}, r = byId.get(p.remoteCandidateId) || {};
+        out.pair = {
+          local: { protocol: l.protocol, address: l.address, port: l.port, type: l.candidateType, tcpType: l.tcpType },
+          remote: { protocol: r.protocol, address: r.address, port: r.port, type: r.candidateType, tcpType: r.tcpType },
+          bytesReceived: p.bytesReceived || 0, bytesSent: p.bytesSent || 0 };
+      }
+    }
+  });
+  return out;
+}
+function close() { if (pc) pc.close(); }
+</script>`;
+
+export class Checks {
+  passed = 0;
+  failed = 0;
+  check(name, ok, detail = '') {
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
+    if (ok) this.passed++; else this.failed++;
+    return ok;
+  }
+  summary() {
+    console.log(`${this.passed} passed, ${this.failed} failed`);
+    return this.failed === 0 && this.passed > 0 ? 0 : 1;
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const randomRoom = (prefix) => prefix + '-' + Math.random().toString(16).slice(2, 10);
+
+// The pages' origin is loopback, so getUserMedia sees a secure context.
+function servePage() {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(PAGE);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// Launches Chromium with a fresh profile, opens a publisher and a viewer
+// page, runs body({ pub, view }) and always tears everything down. Any
+// exception becomes one FAIL line.
+export async function withBrowser(o, checks, body) {
+  const server = await servePage();
+  const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+  const userDataDir = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
+  let context = null;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: o.chromium || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+      permissions: ['camera', 'microphone'], viewport: { width: 660, height: 520 },
+    });
+    const pub = await context.newPage();
+    const view = await context.newPage();
+    for (const p of [pub, view]) p.on('pageerror', (e) => console.log(`INFO page error: ${e.message}`));
+    await Promise.all([pub.goto(pageUrl), view.goto(pageUrl)]);
+    try {
+      await body({ pub, view });
+    } finally {
+      await Promise.all([pub.evaluate(() => close()), view.evaluate(() => close())]).catch(() => {});
+    }
+  } catch (e) {
+    checks.check('run without exceptions', false, e.stack || String(e));
+  } finally {
+    if (context) await context.close().catch(() => {});
+    server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+// WHIP POST of the publisher's offer, WHEP POST of the viewer's. Returns
+// { sessions, whip, whep } (the answers' SDP in whip.body / whep.body), or
+// null after a FAIL line. publishOpts go to the page's publish().
+export async function whipWhep(o, pub, view, checks, publishOpts = {}) {
+  const offer = await pub.evaluate((opts) => publish(opts), publishOpts);
+  if (offer.error) return { error: offer.error, codecs: offer.codecs, sessions: [] };
+  const whip = await pub.evaluate(([u, s]) => post(u, s),
+    [`${o.url}/whip/${encodeURIComponent(o.room)}`, offer.sdp]);
+  const sessions = [];
+  if (!checks.check('WHIP POST 201', whip.status === 201 && !!whip.location && !!whip.participant,
+    `status ${whip.status}` + (whip.status === 201 ? '' : `, body: ${whip.body.trim().slice(0, 200)}`))) {
+    return { sessions, offer: offer.sdp, whip };
+  }
+  sessions.push({ page: pub, url: whip.location, who: 'publisher' });
+  await pub.evaluate((s) => applyAnswer(s), whip.body);
+  const voffer = await view.evaluate(() => viewerOffer());
+  const whepUrl = `${o.url}/whep/${encodeURIComponent(o.room)}/${encodeURIComponent(whip.participant)}`;
+  const whep = await view.evaluate(([u, s]) => post(u, s), [whepUrl, voffer.sdp]);
+  if (checks.check('WHEP POST 201', whep.status === 201 && !!whep.location,
+    `status ${whep.status}` + (whep.status === 201 ? '' : `, body: ${whep.body.trim().slice(0, 200)}`))) {
+    sessions.push({ page: view, url: whep.location, who: 'viewer' });
+    await view.evaluate((s) => applyAnswer(s), whep.body);
+  }
+  return { sessions, offer: offer.sdp, whip, whep };
+}
+
+export async function bothConnected(o, pub, view, checks) {
+  const timeout = Number(o['connect-timeout'] || 15) * 1000;
+  const [ps, vs] = await Promise.all([pub.evaluate((t) => connected(t), timeout),
+                                      view.evaluate((t) => connected(t), timeout)]);
+  const a = checks.check('publisher connected', ps === 'connected', `connectionState ${ps}`);
+  const b = checks.check('viewer connected', vs === 'connected', `connectionState ${vs}`);
+  return a && b;
+}
+
+// Samples both pages after `warmup` s and again at `seconds` s; checks the
+// viewer's framesDecoded rate against the publisher's framesEncoded rate
+// (all its video encodings together). Returns the samples for more checks.
+export async function measureRates(o, pub, view, checks) {
+  const warmup = Number(o.warmup), total = Number(o.seconds), minRatio = Number(o['min-ratio']);
+  const sample = () => Promise.all([pub.evaluate(() => stats()), view.evaluate(() => stats())]);
+  await sleep(warmup * 1000);
+  const [p1, v1] = await sample();
+  await sleep(Math.max(1, total - warmup) * 1000);
+  const [p2, v2] = await sample();
+  const enc = (s) => s.outbound.reduce((n, e) => n + e.framesEncoded, 0);
+  const dec = (s) => (s.inbound ? s.inbound.framesDecoded : 0);
+  const encRate = (enc(p2) - enc(p1)) / ((p2.t - p1.t) / 1000);
+  const decRate = (dec(v2) - dec(v1)) / ((v2.t - v1.t) / 1000);
+  const ratio = encRate > 0 ? decRate / encRate : 0;
+  const vi = v2.inbound || {};
+  console.log(`INFO publisher framesEncoded ${enc(p2)} (${encRate.toFixed(1)}/s); viewer framesDecoded `
+    + `${dec(v2)} (${decRate.toFixed(1)}/s), ${vi.width}x${vi.height}, packets ${vi.packets}, `
+    + `lost ${vi.lost}, NACKs ${vi.nacks}, freezes ${vi.freezes}`);
+  checks.check(`video decoded >= ${(minRatio * 100).toFixed(0)}% of encoded rate`,
+    encRate > 0 && dec(v1) > 0 && ratio >= minRatio,
+    `${decRate.toFixed(1)}/${encRate.toFixed(1)} frames/s (${(ratio * 100).toFixed(1)}%)`);
+  return { p1, v1, p2, v2 };
+}
+
+export async function deleteSessions(sessions, checks) {
+  for (const s of [...sessions].reverse()) {
+    const status = await s.page.evaluate((u) => del(u), s.url).catch((e) => e.message);
+    checks.check(`${s.who} DELETE 200`, status === 200, `status ${status}`);
+  }
+}
+
+// The common options of these scripts, for node:util parseArgs.
+export const COMMON_OPTIONS = {
+  url: { type: 'string' },
+  room: { type: 'string' },
+  seconds: { type: 'string', default: '12' },
+  warmup: { type: 'string', default: '4' },
+  'min-ratio': { type: 'string', default: '0.9' },
+  chromium: { type: 'string', default: '/usr/bin/chromium' },
+  'connect-timeout': { type: 'string', default: '15' },
+};
