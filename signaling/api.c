@@ -70,12 +70,6 @@ static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
     free(json);
 }
 
-static bool content_type_is(sig_request *req, const char *want)
-{
-    const char *ct = sig_request_header(req, "Content-Type");
-    size_t n = strlen(want);
-    return ct && g_ascii_strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
-}
 
 /* What an authenticated caller may do; `sub` is NULL with auth off. */
 typedef struct caller {
@@ -148,7 +142,7 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
     switch (route->id) {
     case SIG_ROUTE_WHIP:
     case SIG_ROUTE_WHEP:
-        if (!content_type_is(req, "application/sdp")) {
+        if (!sig_request_content_type_is(req, "application/sdp")) {
             sig_http_respond_text(req, 415, "the offer must be application/sdp");
             return;
         }

@@ -46,7 +46,7 @@ static const struct cfg_key keys[] = {
     { "media", "workers", CFG_UINT, FIELD(media.workers), "0", 0, 64,
       "media worker threads; 0: one per core" },
     { "media", "liveness_timeout_ms", CFG_MS, FIELD(media.liveness_timeout), "15000", 1000,
-      3600000, "a session with no authenticated STUN or SRTP for this long is closed" },
+      3600000, "a session with no authenticated SRTP or SRTCP packet for this long is closed" },
     { "media", "buffer_pool_packets", CFG_UINT, FIELD(media.buffer_pool_packets), "8192", 256,
       1048576, "packet buffers per worker; an empty pool drops packets" },
     { "media", "rtx_cache_packets", CFG_UINT, FIELD(media.rtx_cache_packets), "512", 16, 32768,

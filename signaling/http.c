@@ -52,6 +52,18 @@ const char *sig_request_query(const sig_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool sig_request_content_type_is(const sig_request *req, const char *want)
+{
+    const char *ct = sig_request_header(req, "Content-Type");
+    size_t n = strlen(want);
+    if (!ct || g_ascii_strncasecmp(ct, want, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
 typedef struct query_walk {
     int (*fn)(void *user, const char *key, const char *value);
     void *user;
@@ -342,13 +354,18 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
     http->cors_origin = g_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
 
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
-    if (inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
-        snprintf(err, errlen, "http listen address %s is not an IPv4 address", cfg->listen_addr);
+    struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(cfg->port) };
+    const struct sockaddr *sa = (const struct sockaddr *)&sin;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (inet_pton(AF_INET6, cfg->listen_addr, &sin6.sin6_addr) == 1) {
+        sa = (const struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else if (inet_pton(AF_INET, cfg->listen_addr, &sin.sin_addr) != 1) {
+        snprintf(err, errlen, "http listen address %s is not an IP address", cfg->listen_addr);
         goto err;
     }
     http->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, &sin,
+        flags, cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);

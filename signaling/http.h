@@ -51,6 +51,8 @@ const char *sig_request_method(const sig_request *req);
 const char *sig_request_path(const sig_request *req);
 const char *sig_request_header(const sig_request *req, const char *name);
 const char *sig_request_query(const sig_request *req, const char *name);
+/* The media type (parameters after ';' ignored, case-insensitive) is `want`. */
+bool sig_request_content_type_is(const sig_request *req, const char *want);
 /* Calls fn for each query argument, decoded, in order; stops when fn
  * returns non-zero and returns that value. */
 int sig_request_foreach_query(const sig_request *req,

@@ -36,6 +36,15 @@ static gboolean on_stop_signal(gpointer loop)
     return G_SOURCE_CONTINUE;
 }
 
+/* Reloading is not built yet: say so instead of dying on the default action. */
+static gboolean on_hangup(gpointer data)
+{
+    (void)data;
+    sfu_log(SFU_LOG_WARN, "config.reload",
+            "msg2=\"SIGHUP: live reload is not supported; restart to apply changes\"");
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean flush_logs(gpointer data)
 {
     (void)data;
@@ -63,6 +72,7 @@ static int run(const char *path)
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGINT, on_stop_signal, loop);
     g_unix_signal_add(SIGTERM, on_stop_signal, loop);
+    g_unix_signal_add(SIGHUP, on_hangup, NULL);
     g_timeout_add_seconds(1, flush_logs, NULL);  /* report suppressed log lines */
     g_main_loop_run(loop);
     g_main_loop_unref(loop);

@@ -185,7 +185,7 @@ static void create_on_worker(void *arg)
     rc = start_media(job, &res, err, sizeof err);
     if (rc != 0) {
         sig_sdp_result_deinit(&res);
-        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : 500, err);
+        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
         return;
     }
     sig_track_info tracks[SIG_TRACKS_MAX];
@@ -342,6 +342,12 @@ static void restart_ice(patch_job *job, sfu_ice *ice)
     free(text);
 }
 
+/* RFC 9110 13.1.1 spells it `If-Match: *`; API.md and some clients quote it. */
+static bool if_match_any(const char *v)
+{
+    return strcmp(v, "*") == 0 || strcmp(v, "\"*\"") == 0;
+}
+
 static void patch_on_worker(void *arg)
 {
     patch_job *job = arg;
@@ -353,11 +359,11 @@ static void patch_on_worker(void *arg)
         sig_http_respond_text(job->req, 404, "no such session");
     } else if (restart && !job->if_match[0]) {
         sig_http_respond_text(job->req, 428, "an ICE restart needs If-Match: \"*\"");
-    } else if (restart && strcmp(job->if_match, "*") != 0 && strcmp(job->if_match, etag) != 0) {
+    } else if (restart && !if_match_any(job->if_match) && strcmp(job->if_match, etag) != 0) {
         sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
     } else if (restart) {
         restart_ice(job, sfu_peer_ice(s->peer));
-    } else if (job->if_match[0] && strcmp(job->if_match, "*") != 0 &&
+    } else if (job->if_match[0] && !if_match_any(job->if_match) &&
                strcmp(job->if_match, etag) != 0) {
         sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
     } else {
@@ -371,8 +377,7 @@ static void patch_on_worker(void *arg)
 
 void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const char *sub)
 {
-    const char *ct = sig_request_header(req, "Content-Type");
-    if (!ct || g_ascii_strncasecmp(ct, "application/trickle-ice-sdpfrag", 31) != 0) {
+    if (!sig_request_content_type_is(req, "application/trickle-ice-sdpfrag")) {
         sig_http_respond_text(req, 415, "PATCH takes application/trickle-ice-sdpfrag");
         return;
     }
