@@ -146,16 +146,23 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
             sig_http_respond_text(req, 415, "the offer must be application/sdp");
             return;
         }
+        sig_session_spec spec = { .room = route->room, .owner_sub = who->sub };
         if (route->id == SIG_ROUTE_WHIP) {
-            sig_session_create(srv, req, SIG_SESSION_WHIP, route->room, 0, who->name, who->sub);
-            return;
+            spec.kind = SIG_SESSION_WHIP;
+            spec.name = who->name;
+            if (route->has_participant_query &&
+                !(spec.reuse_participant = sig_participant_parse(route->participant_query))) {
+                sig_http_respond_text(req, 400, "participant must be an id the server gave");
+                return;
+            }
+        } else {
+            spec.kind = SIG_SESSION_WHEP;
+            if (!(spec.watched = sig_participant_parse(route->participant))) {
+                sig_http_respond_text(req, 404, "no such participant in this room");
+                return;
+            }
         }
-        uint32_t watched = sig_participant_parse(route->participant);
-        if (!watched) {
-            sig_http_respond_text(req, 404, "no such participant in this room");
-            return;
-        }
-        sig_session_create(srv, req, SIG_SESSION_WHEP, route->room, watched, NULL, who->sub);
+        sig_session_create(srv, req, &spec);
         return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)

@@ -12,7 +12,10 @@ typedef struct reg_room {
     unsigned worker;
     unsigned nsessions;             /* any kind; the room lives while > 0 */
     GPtrArray *participants;        /* sig_session* that publish (WHIP, room) */
+    GHashTable *departed;           /* participant number -> owner sub, for reuse */
 } reg_room;
+
+#define REG_DEPARTED_MAX 1024       /* remembered ids per room */
 
 struct sig_registry {
     GMutex lock;
@@ -53,6 +56,7 @@ static void room_free(gpointer data)
 {
     reg_room *room = data;
     g_ptr_array_free(room->participants, TRUE);
+    g_hash_table_destroy(room->departed);
     g_free(room);
 }
 
@@ -134,16 +138,35 @@ static reg_room *room_for_new_session(sig_registry *reg, const char *name, sig_s
     room = g_new0(reg_room, 1);
     g_strlcpy(room->name, name, sizeof room->name);
     room->participants = g_ptr_array_new();
+    room->departed = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     room->worker = least_loaded_worker(reg);
     reg->rooms_per_worker[room->worker]++;
     g_hash_table_insert(reg->rooms, room->name, room);
     return room;
 }
 
-sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room_name,
-                                 uint32_t watched, const char *name, const char *owner_sub,
+static bool may_reuse(const reg_room *room, const sig_session_spec *spec, unsigned *status,
+                      const char **reason)
+{
+    if (find_participant(room, spec->reuse_participant)) {
+        *status = 409, *reason = "that participant id is in use";
+        return false;
+    }
+    const char *owner = g_hash_table_lookup(room->departed,
+                                            GUINT_TO_POINTER(spec->reuse_participant));
+    if (owner && strcmp(owner, spec->owner_sub ? spec->owner_sub : "") != 0) {
+        *status = 403, *reason = "that participant id belongs to someone else";
+        return false;
+    }
+    return true;
+}
+
+sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec,
                                  unsigned *status, const char **reason)
 {
+    sig_session_kind kind = spec->kind;
+    const char *room_name = spec->room;
+    uint32_t watched = spec->watched;
     sig_session *s = NULL;
     g_mutex_lock(&reg->lock);
     if (g_hash_table_size(reg->sessions) >= reg->limits.max_sessions) {
@@ -157,6 +180,13 @@ sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const
         *status = 404, *reason = "no such participant in this room";
         goto out;
     }
+    if (spec->reuse_participant && !may_reuse(room, spec, status, reason)) {
+        if (room->nsessions == 0) {     /* made for this request: undo */
+            reg->rooms_per_worker[room->worker]--;
+            g_hash_table_remove(reg->rooms, room_name);
+        }
+        goto out;
+    }
     s = g_new0(sig_session, 1);
     uint8_t raw[SIG_SESSION_ID_LEN / 2];
     random_bytes(raw, sizeof raw);
@@ -164,14 +194,16 @@ sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->kind = kind;
     g_strlcpy(s->room, room_name, sizeof s->room);
-    g_strlcpy(s->name, name ? name : "", sizeof s->name);
-    g_strlcpy(s->owner_sub, owner_sub ? owner_sub : "", sizeof s->owner_sub);
+    g_strlcpy(s->name, spec->name ? spec->name : "", sizeof s->name);
+    g_strlcpy(s->owner_sub, spec->owner_sub ? spec->owner_sub : "", sizeof s->owner_sub);
     s->worker = room->worker;
     s->watched = watched;
     s->refs = 2;    /* the registry's and the caller's */
     s->etag = 1;
     if (kind != SIG_SESSION_WHEP) {
-        s->participant = new_participant_number(room);
+        s->participant = spec->reuse_participant ? spec->reuse_participant
+                                                 : new_participant_number(room);
+        g_hash_table_remove(room->departed, GUINT_TO_POINTER(s->participant));
         g_ptr_array_add(room->participants, s);
     }
     room->nsessions++;
@@ -226,7 +258,12 @@ void sig_registry_remove(sig_registry *reg, sig_session *s)
         s->closing = true;
         reg_room *room = g_hash_table_lookup(reg->rooms, s->room);
         if (room) {
-            g_ptr_array_remove(room->participants, s);
+            if (g_ptr_array_remove(room->participants, s)) {
+                if (g_hash_table_size(room->departed) >= REG_DEPARTED_MAX)
+                    g_hash_table_remove_all(room->departed);
+                g_hash_table_insert(room->departed, GUINT_TO_POINTER(s->participant),
+                                    g_strdup(s->owner_sub));
+            }
             if (--room->nsessions == 0) {
                 reg->rooms_per_worker[room->worker]--;
                 g_hash_table_remove(reg->rooms, s->room);

@@ -63,12 +63,22 @@ typedef struct sig_registry sig_registry;
 sig_registry *sig_registry_new(const sig_limits *limits, unsigned nworkers);
 void sig_registry_free(sig_registry *reg);
 
-/* Reserves a new session in `room` (creating the room on a worker when it
- * does not exist yet). For WHEP, `watched` must be a participant of that
- * room. Returns a reference, or NULL with an HTTP status and reason:
- * 404 (room or participant unknown), 503 (a limit). */
-sig_session *sig_registry_create(sig_registry *reg, sig_session_kind kind, const char *room,
-                                 uint32_t watched, const char *name, const char *owner_sub,
+typedef struct sig_session_spec {
+    sig_session_kind kind;
+    const char *room;
+    uint32_t watched;               /* WHEP: whose media */
+    const char *name;               /* display name, or NULL */
+    const char *owner_sub;          /* the token's sub, or NULL with auth off */
+    uint32_t reuse_participant;     /* WHIP: publish again under this id; 0: a new one */
+} sig_session_spec;
+
+/* Reserves a new session (creating the room on a worker when it does not
+ * exist yet). For WHEP, `watched` must be a participant of that room. A
+ * participant id may be reused once free, by the same owner only, so its
+ * viewers resume on the same tracks. Returns a reference, or NULL with an
+ * HTTP status and reason: 404 (room or participant unknown), 409 (id in
+ * use), 403 (id of another owner), 503 (a limit). */
+sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec,
                                  unsigned *status, const char **reason);
 /* The session's media is negotiated: list it with these tracks. */
 void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_info *tracks,

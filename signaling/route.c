@@ -299,6 +299,7 @@ static bool valid_token(const char *s, size_t len)
 static bool route_takes(const sig_route *r, const char *key)
 {
     return ((r->id == SIG_ROUTE_ROOM_JOIN || r->id == SIG_ROUTE_WHIP) && strcmp(key, "name") == 0) ||
+           (r->id == SIG_ROUTE_WHIP && strcmp(key, "participant") == 0) ||
            (r->id == SIG_ROUTE_SESSION_ANSWER && strcmp(key, "revision") == 0) ||
            (r->id == SIG_ROUTE_SESSION_EVENTS && strcmp(key, "access_token") == 0);
 }
@@ -314,6 +315,13 @@ static int query_value(sig_route *r, const char *key, const char *value, size_t 
             return fail(r, 400, "name must be 1-64 bytes of UTF-8 text");
         copy(r->name, value, len);
         r->has_name = true;
+    } else if (strcmp(key, "participant") == 0) {
+        if (r->has_participant_query)
+            return fail(r, 400, "duplicate query parameter participant");
+        if (!sig_route_valid_name(value, len))
+            return fail(r, 400, "participant must be a participant id");
+        copy(r->participant_query, value, len);
+        r->has_participant_query = true;
     } else if (strcmp(key, "revision") == 0) {
         if (r->has_revision)
             return fail(r, 400, "duplicate query parameter revision");

@@ -72,8 +72,9 @@ typedef struct sig_route {
     char session[SIG_SESSION_ID_LEN + 1];
     char static_path[SIG_STATIC_PATH_MAX + 1];  /* relative: "js/app.js" */
     /* From the query, on the routes that take them; others are ignored. */
-    bool has_name, has_revision, has_access_token;
-    char name[SIG_DISPLAY_NAME_MAX + 1];        /* ROOM_JOIN: display name */
+    bool has_name, has_revision, has_access_token, has_participant_query;
+    char name[SIG_DISPLAY_NAME_MAX + 1];        /* ROOM_JOIN, WHIP: display name */
+    char participant_query[SIG_NAME_MAX + 1];   /* WHIP: publish again as this participant */
     uint64_t revision;                          /* SESSION_ANSWER */
     char access_token[SIG_TOKEN_MAX + 1];       /* SESSION_EVENTS only (RFC 6750 2.3) */
 } sig_route;

@@ -215,8 +215,7 @@ static void watched_codec(sig_server *srv, session_job *job, const char *room, u
     }
 }
 
-void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
-                        const char *room, uint32_t watched, const char *name, const char *sub)
+void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spec *spec)
 {
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
@@ -231,11 +230,11 @@ void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind
         sig_http_respond_text(req, 400, err);
         return;
     }
-    if (kind == SIG_SESSION_WHEP)
-        watched_codec(srv, job, room, watched);
+    if (spec->kind == SIG_SESSION_WHEP)
+        watched_codec(srv, job, spec->room, spec->watched);
     unsigned status = 500;
     const char *reason = "internal error";
-    job->s = sig_registry_create(srv->reg, kind, room, watched, name, sub, &status, &reason);
+    job->s = sig_registry_create(srv->reg, spec, &status, &reason);
     if (!job->s) {
         job_free(job);
         sig_http_respond_text(req, status, reason);

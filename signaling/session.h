@@ -8,11 +8,9 @@
 #include "signaling/server.h"
 
 /* POST /whip/{room} and POST /whep/{room}/{participant}: `req` carries the
- * offer; `watched` is 0 for WHIP; `name` is the display name or NULL;
- * `sub` the token's subject, NULL with auth off. Only the same `sub` may
- * later change or end the session. */
-void sig_session_create(sig_server *srv, sig_request *req, sig_session_kind kind,
-                        const char *room, uint32_t watched, const char *name, const char *sub);
+ * offer. Only the spec's owner_sub (NULL with auth off) may later change or
+ * end the session. */
+void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spec *spec);
 /* DELETE /sessions/{id} */
 void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const char *sub);
 /* PATCH /sessions/{id} with an sdpfrag: trickle or ICE restart. */

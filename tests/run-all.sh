@@ -74,6 +74,8 @@ run_suite "e2e/api" $FIX --sfu build/asan/sfu $NOLIMIT -- \
 run_suite "e2e/auth-limits" $PY tests/e2e/auth_limits.py --sfu build/asan/sfu
 run_suite "e2e/aiortc-whip-whep" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/whip_whep.py --url {url} --viewers 3 --seconds 10
+run_suite "e2e/republish" $FIX --sfu build/asan/sfu -- \
+    $PY tests/e2e/republish.py --url {url}
 run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.liveness_timeout_ms=2000 -- \
     $PY tests/e2e/resources.py --url {url} --pid {pid}
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \

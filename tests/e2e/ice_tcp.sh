@@ -62,6 +62,7 @@ VH=itcp$$h
 VN=itcp$$n
 TMP=$(mktemp -d /tmp/sfu-icetcp-XXXXXX)
 SFU_PID=
+CLIENT_PID=
 for _ in $(seq 20); do
     NET=10.$((201 + RANDOM % 50)).$((RANDOM % 256))
     ip -o addr show | grep -q " inet $NET\." || break
@@ -70,6 +71,12 @@ HOST_IP=$NET.1
 NS_IP=$NET.2
 
 cleanup() {
+    if [ -n "$CLIENT_PID" ]; then
+        kill -TERM "$CLIENT_PID" 2>/dev/null    # playwright closes its Chromium on SIGTERM
+        for _ in $(seq 50); do kill -0 "$CLIENT_PID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    # Whatever is left in our namespace was started by this script.
+    for pid in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
     if [ -n "$SFU_PID" ] && kill -0 "$SFU_PID" 2>/dev/null; then
         kill -TERM "$SFU_PID" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$SFU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -138,14 +145,21 @@ fi
 URL="http://$HOST_IP:$PORT"
 echo "INFO sfu at $URL, media ports $LO-$((LO + 99)), ice_tcp=$ICE_TCP"
 
-# Chromium (driven by node) runs in the namespace; its summary line is
-# folded into this script's.
+# Chromium (driven by node) runs in the namespace, in the background so
+# that a signal reaches the trap at once; its summary line is folded into
+# this script's.
 WARMUP=$(( SECONDS_OF_MEDIA / 3 ))
 ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY \
     node tests/e2e/chromium_ice_tcp.mjs --url "$URL" --seconds "$SECONDS_OF_MEDIA" \
-    --warmup "$WARMUP" 2>&1 | grep -v 'unexpected operator' | tee "$TMP/client.log" |
-    grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
-client_rc=${PIPESTATUS[0]}
+    --warmup "$WARMUP" >"$TMP/client.log" 2>&1 </dev/null &
+CLIENT_PID=$!
+tail -n +1 -f --pid="$CLIENT_PID" "$TMP/client.log" |
+    grep --line-buffered -Ev 'unexpected operator|^[0-9]+ passed, [0-9]+ failed$' &
+TAIL_PID=$!
+wait "$CLIENT_PID"
+client_rc=$?
+CLIENT_PID=
+wait "$TAIL_PID"
 read -r cp cf < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$TMP/client.log" | tail -n1)
 pass=$((pass + ${cp:-0}))
 fail=$((fail + ${cf:-0}))

@@ -191,6 +191,7 @@ static const struct {
     /* a WHIP publisher may name itself; other routes' parameters are ignored */
     { "POST", "/whip/demo?access_token=abc&name=x&revision=z", 0, "x", "", 0, 0 },
     { "POST", "/whip/demo?name=", 400, "", "", 0, 0 },
+    { "POST", "/whip/demo?participant=../x", 400, "", "", 0, 0 },
     { "POST", "/rooms/demo/join?access_token=abc", 0, "", "", 0, 0 },
     { "GET", "/rooms?name=%zz", 0, "", "", 0, 0 },
 };

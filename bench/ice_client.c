@@ -1,0 +1,152 @@
+#include "bench/ice_client.h"
+
+#include <agent.h>
+#include <stdio.h>
+#include <string.h>
+
+struct bench_ice {
+    NiceAgent *agent;
+    guint stream;
+    bench_ice_callbacks cb;
+    void *user;
+    bool connected, failed;
+    gchar *ufrag, *pwd;
+    char cand_line[256];
+    gulong state_handler;
+};
+
+static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
+                    gpointer data)
+{
+    (void)agent, (void)stream, (void)component;
+    bench_ice *ice = data;
+    ice->cb.on_data(ice->user, (uint8_t *)buf, len);
+}
+
+static void on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
+                               gpointer data)
+{
+    (void)agent, (void)stream, (void)component;
+    bench_ice *ice = data;
+    if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
+        !ice->connected) {
+        ice->connected = true;
+        ice->cb.on_connected(ice->user);
+    } else if (state == NICE_COMPONENT_STATE_FAILED && !ice->failed) {
+        ice->failed = true;
+        ice->connected = false;
+        ice->cb.on_failed(ice->user);
+    }
+}
+
+static int first_candidate(bench_ice *ice)
+{
+    GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream, 1);
+    int rc = -1;
+    for (GSList *l = list; l && rc != 0; l = l->next) {
+        NiceCandidate *c = l->data;
+        if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+            continue;
+        char addr[NICE_ADDRESS_STRING_LEN];
+        nice_address_to_string(&c->addr, addr);
+        snprintf(ice->cand_line, sizeof ice->cand_line, "candidate:%s 1 udp %u %s %u typ host",
+                 c->foundation, c->priority, addr, nice_address_get_port(&c->addr));
+        rc = 0;
+    }
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+    return rc;
+}
+
+bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void *user,
+                         char *err, size_t errlen)
+{
+    bench_ice *ice = g_new0(bench_ice, 1);
+    ice->cb = *cb;
+    ice->user = user;
+    ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+                                     NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+    g_object_set(ice->agent, "controlling-mode", TRUE, "upnp", FALSE, "ice-udp", TRUE,
+                 "ice-tcp", FALSE, NULL);
+    NiceAddress addr;
+    nice_address_init(&addr);
+    if (!nice_address_set_from_string(&addr, "127.0.0.1") ||
+        !nice_agent_add_local_address(ice->agent, &addr) ||
+        (ice->stream = nice_agent_add_stream(ice->agent, 1)) == 0) {
+        snprintf(err, errlen, "cannot set up an ICE agent on 127.0.0.1");
+        goto err;
+    }
+    ice->state_handler = g_signal_connect(ice->agent, "component-state-changed",
+                                          G_CALLBACK(on_component_state), ice);
+    if (!nice_agent_attach_recv(ice->agent, ice->stream, 1, ctx, on_recv, ice) ||
+        !nice_agent_gather_candidates(ice->agent, ice->stream) || first_candidate(ice) != 0) {
+        snprintf(err, errlen, "ICE: no UDP host candidate on 127.0.0.1");
+        goto err;
+    }
+    nice_agent_get_local_credentials(ice->agent, ice->stream, &ice->ufrag, &ice->pwd);
+    return ice;
+err:
+    bench_ice_free(ice);
+    return NULL;
+}
+
+void bench_ice_free(bench_ice *ice)
+{
+    if (!ice)
+        return;
+    if (ice->agent) {
+        if (ice->state_handler)
+            g_signal_handler_disconnect(ice->agent, ice->state_handler);
+        if (ice->stream) {
+            nice_agent_attach_recv(ice->agent, ice->stream, 1, NULL, NULL, NULL);
+            nice_agent_remove_stream(ice->agent, ice->stream);
+        }
+        g_object_unref(ice->agent);
+    }
+    g_free(ice->ufrag);
+    g_free(ice->pwd);
+    g_free(ice);
+}
+
+const char *bench_ice_ufrag(const bench_ice *ice) { return ice->ufrag; }
+const char *bench_ice_pwd(const bench_ice *ice) { return ice->pwd; }
+const char *bench_ice_candidate_line(const bench_ice *ice) { return ice->cand_line; }
+
+static NiceCandidate *to_nice(const sig_ice_candidate *c, guint stream)
+{
+    NiceCandidate *nc = nice_candidate_new(NICE_CANDIDATE_TYPE_HOST);
+    nc->stream_id = stream;
+    nc->component_id = 1;
+    nc->transport = NICE_CANDIDATE_TRANSPORT_UDP;
+    nc->priority = c->priority;
+    g_strlcpy(nc->foundation, c->foundation, sizeof nc->foundation);
+    if (!nice_address_set_from_string(&nc->addr, c->address)) {
+        nice_candidate_free(nc);
+        return NULL;
+    }
+    nice_address_set_port(&nc->addr, c->port);
+    return nc;
+}
+
+int bench_ice_start(bench_ice *ice, const char *ufrag, const char *pwd,
+                    const sig_ice_candidate *cands, unsigned ncands)
+{
+    if (!nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd))
+        return -1;
+    GSList *list = NULL;
+    for (unsigned i = 0; i < ncands; i++) {
+        NiceCandidate *nc = cands[i].transport == SIG_ICE_UDP && cands[i].component == 1
+                                ? to_nice(&cands[i], ice->stream) : NULL;
+        if (nc)
+            list = g_slist_append(list, nc);
+    }
+    int added = list ? nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, list) : 0;
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+    return added > 0 ? 0 : -1;
+}
+
+int bench_ice_send(bench_ice *ice, const uint8_t *data, size_t len)
+{
+    if (!ice->connected)
+        return -1;
+    return nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)data);
+}

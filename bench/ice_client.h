@@ -1,0 +1,42 @@
+/* The client side of ICE for one simulated peer: a libnice agent in full
+ * mode, controlling (RFC 8445 6.1.1: the offerer facing an ICE-lite answerer
+ * is always controlling), one stream and one component (BUNDLE, rtcp-mux),
+ * with consent freshness (RFC 7675) so the SFU sees us alive. Host
+ * candidates on 127.0.0.1 only. Created, used and freed on the thread that
+ * runs its GMainContext. */
+#ifndef BENCH_ICE_CLIENT_H
+#define BENCH_ICE_CLIENT_H
+
+#include "signaling/sdp.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bench_ice bench_ice;
+
+typedef struct bench_ice_callbacks {
+    void (*on_data)(void *user, uint8_t *data, size_t len);
+    void (*on_connected)(void *user);
+    void (*on_failed)(void *user);
+} bench_ice_callbacks;
+
+/* NULL with a reason in err. */
+bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void *user,
+                         char *err, size_t errlen);
+void bench_ice_free(bench_ice *ice); /* NULL is a no-op */
+
+/* ufrag, pwd and "candidate:..." lines for the offer; valid as long as ice. */
+const char *bench_ice_ufrag(const bench_ice *ice);
+const char *bench_ice_pwd(const bench_ice *ice);
+const char *bench_ice_candidate_line(const bench_ice *ice);
+
+/* The answer's credentials and UDP candidates; starts the checks. 0 or -1. */
+int bench_ice_start(bench_ice *ice, const char *ufrag, const char *pwd,
+                    const sig_ice_candidate *cands, unsigned ncands);
+
+/* One datagram on the selected pair; -1 if not connected. */
+int bench_ice_send(bench_ice *ice, const uint8_t *data, size_t len);
+
+#endif

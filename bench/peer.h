@@ -1,0 +1,67 @@
+/* One simulated participant: a real WebRTC peer made of the client ICE
+ * agent (ice_client.h), the project's DTLS (client role, as the SFU answers
+ * a=setup:passive) and SRTP, sending replayed Opus/VP8 (publisher.c) or
+ * receiving, counting and timing what the SFU forwards (receiver.c).
+ *
+ * Every function runs on the media loop's thread (loop.h), which owns every
+ * peer; the control thread reaches them only through bench_loop_call. */
+#ifndef BENCH_PEER_H
+#define BENCH_PEER_H
+
+#include "bench/latency.h"
+#include "bench/media.h"
+#include "bench/sdp_offer.h"
+#include "sfu/crypto/dtls.h"
+
+#include <glib.h>
+
+typedef enum bench_role { BENCH_PUBLISHER = 0, BENCH_VIEWER } bench_role;
+
+/* What every peer on one loop shares. */
+typedef struct bench_env {
+    GMainContext *ctx;
+    sfu_dtls_ctx *dtls;
+    const char *fingerprint;    /* our certificate, "AB:CD:..." */
+    const bench_media *media;
+    bool audio, video;
+    bench_stamps *stamps;       /* send times by payload hash */
+    bench_hist *latency;        /* one-way latency, microseconds */
+} bench_env;
+
+/* Counters a peer keeps; the control thread sums snapshots of them. */
+typedef struct bench_counters {
+    uint64_t tx_packets, tx_bytes;
+    uint64_t rx_packets, rx_bytes;      /* decrypted and authenticated RTP */
+    uint64_t rx_expected;               /* by sequence number ranges */
+    uint64_t rx_rtcp, rx_errors;        /* SRTCP packets; SRTP/SRTCP failures */
+    uint64_t latency_matched, latency_unmatched;
+    uint64_t frames_decoded, decode_errors, plis_sent;
+    uint64_t plis_received, nacks_received, retransmitted;
+} bench_counters;
+
+typedef struct bench_peer bench_peer;
+
+bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode, char *err,
+                           size_t errlen);
+void bench_peer_free(bench_peer *p); /* NULL is a no-op */
+
+/* The offer to POST (malloc'ed), NULL without memory. */
+char *bench_peer_offer(const bench_peer *p);
+/* Applies the answer and starts ICE; the join clock starts at post_at. */
+int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at);
+/* Called every few milliseconds: DTLS retransmissions, media due. */
+void bench_peer_tick(bench_peer *p, sfu_time now);
+
+/* Media flowing: a publisher's DTLS is up; a viewer decoded its first video
+ * frame (decoding viewers) or decrypted its first packet. */
+bool bench_peer_joined(const bench_peer *p);
+/* Microseconds from POST to joined; -1 before. */
+sfu_time bench_peer_join_us(const bench_peer *p);
+bool bench_peer_failed(const bench_peer *p);
+const char *bench_peer_failure(const bench_peer *p);
+void bench_peer_counters(const bench_peer *p, bench_counters *c);
+sfu_srtp_profile bench_peer_srtp_profile(const bench_peer *p);
+
+sfu_time bench_now(void);       /* CLOCK_MONOTONIC in microseconds */
+
+#endif

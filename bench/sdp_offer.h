@@ -1,0 +1,46 @@
+/* The bench peers' side of the offer/answer exchange: the offer a browser
+ * would send (BUNDLE, rtcp-mux, a=setup:actpass, Opus and VP8 with NACK, PLI,
+ * FIR and transport-cc, the mid and transport-wide-cc extensions), and what
+ * the bench needs from the SFU's answer, read with the SFU's own parser. */
+#ifndef BENCH_SDP_OFFER_H
+#define BENCH_SDP_OFFER_H
+
+#include "signaling/sdp.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BENCH_PT_OPUS 111
+#define BENCH_PT_VP8 96
+#define BENCH_EXT_MID 1
+#define BENCH_EXT_TWCC 3
+
+typedef struct bench_offer {
+    bool publisher;             /* sendonly with SSRCs, else recvonly */
+    bool audio, video;
+    const char *ufrag, *pwd;
+    const char *candidate;      /* "candidate:..." */
+    const char *fingerprint;    /* sha-256 "AB:CD:..." */
+    uint32_t audio_ssrc, video_ssrc;
+} bench_offer;
+
+/* A malloc'ed NUL-terminated offer, or NULL without memory. */
+char *bench_offer_write(const bench_offer *o);
+
+typedef struct bench_answer {
+    char ufrag[SIG_SDP_ICE_LEN + 1];
+    char pwd[SIG_SDP_ICE_LEN + 1];
+    unsigned ncands;
+    sig_ice_candidate cands[SIG_SDP_MAX_CANDS];
+    sig_sdp_fingerprint fingerprint;
+    sig_sdp_setup setup;
+    bool audio, video;          /* m-line accepted */
+    uint8_t audio_pt, video_pt;
+    bool nack, pli, twcc;       /* negotiated on video (twcc: on any m-line) */
+    uint8_t mid_ext, twcc_ext;  /* 0: not negotiated */
+} bench_answer;
+
+/* 0, or -1 with a reason in err. */
+int bench_answer_parse(const char *text, size_t len, bench_answer *a, char *err, size_t errlen);
+
+#endif

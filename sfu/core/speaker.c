@@ -1,0 +1,280 @@
+/* Active-speaker detection from RFC 6464 audio levels: two time-decayed
+ * averages of loudness per participant and a switch rule with hysteresis. */
+#include "sfu/core/speaker.h"
+
+#include <stdlib.h>
+
+/* Levels at or above this (-dBov) count as silence; loudness is dB above it.
+ * Browsers report 127 for digital silence and roughly 55-80 for room tone
+ * after noise suppression, while speech into a headset or laptop microphone
+ * sits around 20-45. */
+#define FLOOR_LEVEL 70
+
+/* RFC 6464 4: with vad=on the V bit says whether the packet holds speech.
+ * A sender that has set V at least once runs a detector, so its V = 0
+ * packets (typing, a fan) count a quarter; a sender that never sets V
+ * (vad=off) is taken at its level. */
+#define NO_VOICE_WEIGHT 0.25f
+
+/* The fast average: about a syllable or two. Long enough that a click or a
+ * single loud packet barely registers, short enough to notice a new talker
+ * within half a second. */
+#define FAST_TAU SFU_MS(400)
+
+/* The slow average: about a phrase. The current speaker has "dropped" when
+ * their fast score is under it (a pause, or the end of their turn). */
+#define SLOW_TAU SFU_SEC(2)
+
+/* A fast score at which someone counts as talking: a steady -50 dBov.
+ * Background noise that passes the floor stays under it. */
+#define ACTIVE_MIN 20.0f
+
+/* A candidate must be this many dB louder than the current speaker (on
+ * fast scores): two people at similar levels talking over each other do not
+ * trade places on every syllable. */
+#define LOUDER_MARGIN 6.0f
+
+/* ... and for this long without a break. A cough, a laugh or an "mm-hm"
+ * stays above ACTIVE_MIN for well under half a second; a real new talker
+ * is switched to about a second after they start. */
+#define SWITCH_HOLD SFU_MS(700)
+
+/* At most one change per this, whatever the levels do: a highlight that
+ * moves faster is noise to the people watching it. */
+#define MIN_INTERVAL SFU_SEC(1)
+
+/* One packet stands for at most this much audio (browsers send Opus with a
+ * ptime of 10-40 ms). A longer gap before a packet (DTX, loss, a muted
+ * sender) decays the scores as silence, so one packet after a silence weighs
+ * as one packet, not as the whole gap. */
+#define SAMPLE_SPAN_MAX SFU_MS(40)
+/* A newly heard participant's first packet weighs as a typical 20 ms one. */
+#define FIRST_SPAN SFU_MS(20)
+
+/* While a switch waits on a condition that only time can change and no
+ * packets come, handle_timeout looks again this often. */
+#define EVAL_STEP SFU_MS(100)
+
+/* A participant unheard for this long may give their slot to a new one
+ * when the table is full. */
+#define FORGET_AFTER SFU_SEC(10)
+
+typedef struct entry {
+    bool used;
+    bool vad_seen;              /* the sender has set V: its V bit means something */
+    uint32_t participant;
+    sfu_time last_at;           /* the scores are as of this time */
+    float fast, slow;           /* decayed averages of loudness, dB above the floor */
+} entry;
+
+struct sfu_speaker {
+    uint32_t cap;
+    entry *e;
+    bool has_current;
+    uint32_t current;
+    sfu_time changed_at;
+    bool change_pending;        /* for take_change */
+    bool has_candidate;
+    uint32_t candidate;
+    sfu_time candidate_since;   /* clearly louder without a break since */
+    sfu_time evaluated_at;
+};
+
+sfu_speaker *sfu_speaker_new(uint32_t max_participants)
+{
+    sfu_speaker *sp = NULL;
+    if (max_participants == 0)
+        goto err;
+    sp = calloc(1, sizeof *sp);
+    if (!sp)
+        goto err;
+    sp->cap = max_participants;
+    sp->e = calloc(max_participants, sizeof *sp->e);
+    if (!sp->e)
+        goto err;
+    return sp;
+err:
+    sfu_speaker_free(sp);
+    return NULL;
+}
+
+void sfu_speaker_free(sfu_speaker *sp)
+{
+    if (!sp)
+        return;
+    free(sp->e);
+    free(sp);
+}
+
+/* exp(-dt / tau) without libm: (1 + x/16)^-16 is within a few percent over
+ * the range that matters, and reaches 0 where it no longer does. */
+static float decay(sfu_time dt, sfu_time tau)
+{
+    if (dt <= 0)
+        return 1.0f;
+    float x = (float)dt / (float)tau;
+    if (x > 30.0f)
+        return 0.0f;
+    float y = 1.0f / (1.0f + x / 16.0f);
+    y *= y;
+    y *= y;
+    y *= y;
+    return y * y;
+}
+
+static float fast_at(const entry *e, sfu_time now) { return e->fast * decay(now - e->last_at, FAST_TAU); }
+static float slow_at(const entry *e, sfu_time now) { return e->slow * decay(now - e->last_at, SLOW_TAU); }
+
+static entry *find(const sfu_speaker *sp, uint32_t participant)
+{
+    for (uint32_t i = 0; i < sp->cap; i++)
+        if (sp->e[i].used && sp->e[i].participant == participant)
+            return &sp->e[i];
+    return NULL;
+}
+
+/* A free slot, or the longest-unheard one past FORGET_AFTER that is
+ * neither the speaker nor the candidate. */
+static entry *add(sfu_speaker *sp, uint32_t participant, sfu_time now)
+{
+    entry *pick = NULL;
+    for (uint32_t i = 0; i < sp->cap && !(pick && !pick->used); i++) {
+        entry *e = &sp->e[i];
+        bool busy = e->used && ((sp->has_current && e->participant == sp->current) ||
+                                (sp->has_candidate && e->participant == sp->candidate));
+        if (!e->used || (!busy && now - e->last_at >= FORGET_AFTER &&
+                         (!pick || e->last_at < pick->last_at)))
+            pick = e;
+    }
+    if (pick)
+        *pick = (entry){ .used = true, .participant = participant, .last_at = now - FIRST_SPAN };
+    return pick;
+}
+
+/* The loudest participant other than the current speaker, by fast score. */
+static const entry *loudest_other(const sfu_speaker *sp, sfu_time now, float *score)
+{
+    const entry *best = NULL;
+    *score = 0.0f;
+    for (uint32_t i = 0; i < sp->cap; i++) {
+        const entry *e = &sp->e[i];
+        if (!e->used || (sp->has_current && e->participant == sp->current))
+            continue;
+        float f = fast_at(e, now);
+        if (!best || f > *score) {
+            best = e;
+            *score = f;
+        }
+    }
+    return best;
+}
+
+/* The switch rule: a candidate clearly louder than the speaker for
+ * SWITCH_HOLD, the speaker below their own usual level, MIN_INTERVAL since
+ * the last change. */
+static void evaluate(sfu_speaker *sp, sfu_time now)
+{
+    sp->evaluated_at = now;
+    float best_fast;
+    const entry *best = loudest_other(sp, now, &best_fast);
+    const entry *cur = sp->has_current ? find(sp, sp->current) : NULL;
+    float cur_fast = cur ? fast_at(cur, now) : 0.0f;
+    if (!best || best_fast < ACTIVE_MIN || best_fast < cur_fast + LOUDER_MARGIN) {
+        sp->has_candidate = false;
+        return;
+    }
+    if (!sp->has_candidate || sp->candidate != best->participant) {
+        sp->has_candidate = true;
+        sp->candidate = best->participant;
+        sp->candidate_since = now;
+    }
+    bool dropped = !cur || cur_fast < slow_at(cur, now) || cur_fast < ACTIVE_MIN;
+    if (now - sp->candidate_since < SWITCH_HOLD || !dropped ||
+        (sp->has_current && now - sp->changed_at < MIN_INTERVAL))
+        return;
+    sp->has_current = true;
+    sp->current = best->participant;
+    sp->changed_at = now;
+    sp->change_pending = true;
+    sp->has_candidate = false;
+}
+
+static float loudness(entry *e, uint8_t level, bool voice)
+{
+    if (voice)
+        e->vad_seen = true;
+    float x = level < FLOOR_LEVEL ? (float)(FLOOR_LEVEL - level) : 0.0f;
+    return e->vad_seen && !voice ? x * NO_VOICE_WEIGHT : x;
+}
+
+int sfu_speaker_handle_level(sfu_speaker *sp, uint32_t participant, uint8_t level, bool voice,
+                             sfu_time now)
+{
+    if (level > 127)
+        return -SFU_EINVAL;
+    entry *e = find(sp, participant);
+    if (!e)
+        e = add(sp, participant, now);
+    if (!e)
+        return -SFU_ENOSPC;
+    sfu_time dt = now > e->last_at ? now - e->last_at : 0;
+    sfu_time span = dt < SAMPLE_SPAN_MAX ? dt : SAMPLE_SPAN_MAX;
+    /* The gap before this packet's own span was silence... */
+    e->fast *= decay(dt - span, FAST_TAU);
+    e->slow *= decay(dt - span, SLOW_TAU);
+    /* ...and the span itself had this packet's level. */
+    float x = loudness(e, level, voice);
+    e->fast += (1.0f - decay(span, FAST_TAU)) * (x - e->fast);
+    e->slow += (1.0f - decay(span, SLOW_TAU)) * (x - e->slow);
+    if (now > e->last_at)
+        e->last_at = now;
+    evaluate(sp, now);
+    return 0;
+}
+
+void sfu_speaker_handle_timeout(sfu_speaker *sp, sfu_time now)
+{
+    if (sp->has_candidate)
+        evaluate(sp, now);
+}
+
+sfu_time sfu_speaker_poll_timeout(const sfu_speaker *sp)
+{
+    if (!sp->has_candidate)
+        return SFU_TIME_NEVER;
+    sfu_time t = sp->candidate_since + SWITCH_HOLD;
+    if (sp->has_current && sp->changed_at + MIN_INTERVAL > t)
+        t = sp->changed_at + MIN_INTERVAL;
+    if (sp->evaluated_at + EVAL_STEP > t)
+        t = sp->evaluated_at + EVAL_STEP;
+    return t;
+}
+
+void sfu_speaker_remove(sfu_speaker *sp, uint32_t participant)
+{
+    entry *e = find(sp, participant);
+    if (e)
+        e->used = false;
+    if (sp->has_current && sp->current == participant) {
+        sp->has_current = false;
+        sp->change_pending = false;
+    }
+    if (sp->has_candidate && sp->candidate == participant)
+        sp->has_candidate = false;
+}
+
+bool sfu_speaker_current(const sfu_speaker *sp, uint32_t *participant)
+{
+    if (sp->has_current)
+        *participant = sp->current;
+    return sp->has_current;
+}
+
+bool sfu_speaker_take_change(sfu_speaker *sp, uint32_t *participant)
+{
+    if (!sp->change_pending)
+        return false;
+    sp->change_pending = false;
+    *participant = sp->current;
+    return true;
+}
