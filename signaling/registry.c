@@ -1,5 +1,7 @@
 #include "signaling/registry.h"
 
+#include "signaling/events.h"
+
 #include <glib.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -52,6 +54,12 @@ uint32_t sig_participant_parse(const char *text)
     return v;
 }
 
+static void session_free(sig_session *s)
+{
+    sig_events_close(s->events);
+    g_free(s);
+}
+
 static void room_free(gpointer data)
 {
     reg_room *room = data;
@@ -78,7 +86,7 @@ void sig_registry_free(sig_registry *reg)
         return;
     GList *left = g_hash_table_get_values(reg->sessions);
     for (GList *l = left; l; l = l->next)
-        g_free(l->data);
+        session_free(l->data);
     g_list_free(left);
     g_hash_table_destroy(reg->sessions);
     g_hash_table_destroy(reg->rooms);
@@ -247,7 +255,7 @@ sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub
 static void unref_locked(sig_session *s)
 {
     if (--s->refs == 0)
-        g_free(s);
+        session_free(s);
 }
 
 void sig_registry_remove(sig_registry *reg, sig_session *s)
@@ -370,6 +378,64 @@ char *sig_registry_rooms_json(sig_registry *reg, const char *room_name, bool wit
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
+}
+
+GPtrArray *sig_registry_room_sessions(sig_registry *reg, const char *room_name,
+                                      const sig_session *except)
+{
+    GPtrArray *out = g_ptr_array_new();
+    g_mutex_lock(&reg->lock);
+    reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
+    for (guint i = 0; room && i < room->participants->len; i++) {
+        sig_session *s = g_ptr_array_index(room->participants, i);
+        if (s != except && s->kind == SIG_SESSION_ROOM && s->ready && !s->closing) {
+            s->refs++;
+            g_ptr_array_add(out, s);
+        }
+    }
+    g_mutex_unlock(&reg->lock);
+    return out;
+}
+
+char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *self)
+{
+    json_t *people = json_array();
+    g_mutex_lock(&reg->lock);
+    reg_room *room = g_hash_table_lookup(reg->rooms, self->room);
+    for (guint i = 0; room && i < room->participants->len; i++) {
+        const sig_session *s = g_ptr_array_index(room->participants, i);
+        if (s == self || !s->ready || s->closing)
+            continue;
+        char pid[SIG_PARTICIPANT_ID_LEN + 1];
+        sig_participant_format(s->participant, pid);
+        json_t *tracks = json_array();
+        for (unsigned t = 0; t < s->ntracks; t++)
+            json_array_append_new(tracks, json_pack("{s:s}", "kind",
+                                                    s->tracks[t].kind == SFU_KIND_AUDIO ? "audio"
+                                                                                        : "video"));
+        json_array_append_new(people, json_pack("{s:s, s:s, s:o}", "participant", pid, "name",
+                                                s->name, "tracks", tracks));
+    }
+    g_mutex_unlock(&reg->lock);
+    json_t *doc = json_pack("{s:o}", "participants", people);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+void sig_registry_foreach_events(sig_registry *reg, void (*fn)(struct sig_events *ev, void *user),
+                                 void *user)
+{
+    g_mutex_lock(&reg->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, reg->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sig_session *s = value;
+        if (s->events)
+            fn(s->events, user);
+    }
+    g_mutex_unlock(&reg->lock);
 }
 
 void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out)

@@ -5,6 +5,7 @@
 #ifndef SIG_REGISTRY_H
 #define SIG_REGISTRY_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,8 @@ typedef struct sig_limits {
 } sig_limits;
 
 struct sfu_peer;
+struct sig_events;
+struct sig_reneg;
 
 typedef struct sig_session {
     char id[SIG_SESSION_ID_LEN + 1];
@@ -49,6 +52,10 @@ typedef struct sig_session {
     struct sfu_peer *peer;
     char remote_ufrag[257];         /* the client's current ICE ufrag */
     char remote_addr[80];           /* under the lock; shown only if the operator allows */
+    struct sig_reneg *reneg;        /* room sessions: renegotiation state */
+    void *reneg_timer;              /* GSource batching server offers */
+    /* Set at creation, then constant: */
+    struct sig_events *events;      /* room sessions: the event stream */
     /* Under the registry lock: */
     int refs;
     bool ready;                     /* negotiated; listed in GET /rooms */
@@ -103,6 +110,15 @@ int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_
  * that room does not exist. The caller frees it with free(). */
 char *sig_registry_rooms_json(sig_registry *reg, const char *room, bool with_addresses);
 void sig_registry_set_address(sig_registry *reg, sig_session *s, const char *addr);
+
+/* References to the ready room sessions of `room` (not `except`), for
+ * fan-out of events; release each with sig_session_unref. */
+GPtrArray *sig_registry_room_sessions(sig_registry *reg, const char *room, const sig_session *except);
+/* The snapshot event's JSON for `s`: everyone in its room but itself. */
+char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *s);
+/* Calls fn on the event stream of every room session. */
+void sig_registry_foreach_events(sig_registry *reg, void (*fn)(struct sig_events *ev, void *user),
+                                 void *user);
 
 typedef struct sig_registry_counts {
     unsigned rooms, sessions, participants;
