@@ -57,6 +57,8 @@ void bench_peer_tick(bench_peer *p, sfu_time now);
 bool bench_peer_joined(const bench_peer *p);
 /* Microseconds from POST to joined; -1 before. */
 sfu_time bench_peer_join_us(const bench_peer *p);
+/* Marks the peer failed (the first reason sticks); it stops sending. */
+void bench_peer_fail(bench_peer *p, const char *why);
 bool bench_peer_failed(const bench_peer *p);
 const char *bench_peer_failure(const bench_peer *p);
 void bench_peer_counters(const bench_peer *p, bench_counters *c);

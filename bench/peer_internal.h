@@ -70,7 +70,6 @@ struct bench_peer {
 };
 
 /* peer.c */
-void bench_peer_fail(bench_peer *p, const char *why);
 /* Protects plain RTP or RTCP in place (buf has BENCH_PKT_CAP) and sends it. */
 int bench_peer_send_rtp(bench_peer *p, uint8_t *buf, size_t len);
 int bench_peer_send_rtcp(bench_peer *p, uint8_t *buf, size_t len);

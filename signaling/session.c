@@ -60,7 +60,10 @@ static const char *codec_name(sfu_codec codec)
     }
 }
 
-static unsigned tracks_of(const sfu_leg_desc *leg, bool received, sig_track_info *out)
+/* What GET /rooms shows and what a WHEP viewer's answer must match: the
+ * codec, and for H.264 the publisher's profile-level-id from its offer. */
+static unsigned tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool received,
+                          sig_track_info *out)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < leg->ntracks && n < SIG_TRACKS_MAX; i++) {
@@ -70,7 +73,9 @@ static unsigned tracks_of(const sfu_leg_desc *leg, bool received, sig_track_info
         g_strlcpy(out[n].mid, t->mid, sizeof out[n].mid);
         out[n].kind = t->kind;
         g_strlcpy(out[n].codec, codec_name(t->codec), sizeof out[n].codec);
-        out[n].profile_level_id = 0;
+        const sig_sdp_media *m = sig_sdp_find_mid(offer, t->mid);
+        const sig_sdp_fmt *fmt = m ? sig_sdp_media_fmt(m, t->pt) : NULL;
+        out[n].profile_level_id = fmt ? fmt->profile_level_id : 0;
         n++;
     }
     return n;
@@ -189,7 +194,7 @@ static void create_on_worker(void *arg)
         return;
     }
     sig_track_info tracks[SIG_TRACKS_MAX];
-    unsigned ntracks = tracks_of(&res.leg, s->kind != SIG_SESSION_WHEP, tracks);
+    unsigned ntracks = tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
     sig_registry_set_ready(srv->reg, s, tracks, ntracks);
     sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u",
             s->kind == SIG_SESSION_WHIP ? "whip" : "whep", sfu_peer_leg(s->peer), ntracks);

@@ -82,6 +82,11 @@ run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_page.mjs --url {url} --screenshot build/e2e-page.png
+run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
+    node tests/e2e/chromium_h264.mjs --url {url}
+run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
+    node tests/e2e/chromium_simulcast.mjs --url {url}
+run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
 
 echo
 if [ ${#failed_suites[@]} -ne 0 ]; then

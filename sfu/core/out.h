@@ -18,6 +18,8 @@ typedef enum sfu_out_type {
     SFU_OUT_RTP = 1,
     SFU_OUT_RTCP,
     SFU_OUT_LEG_EXPIRED,        /* the liveness timer ran out for `leg` */
+    SFU_OUT_ACTIVE_SPEAKER,     /* the room's active speaker is now `participant`;
+                                 * leg 0, no bytes to send */
 } sfu_out_type;
 
 typedef struct sfu_out_item {
@@ -27,6 +29,7 @@ typedef struct sfu_out_item {
     uint16_t body_off;
     uint16_t body_len;
     uint16_t head_len;
+    uint32_t participant;       /* SFU_OUT_ACTIVE_SPEAKER only; unset for other types */
     uint8_t head[SFU_OUT_HEAD_MAX];
 } sfu_out_item;
 

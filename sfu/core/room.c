@@ -21,7 +21,10 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
         room->cfg.rtx_cache_packets = DEFAULT_RTX_PACKETS;
     room->legs = calloc(room->max_legs, sizeof *room->legs);
     room->fanout = calloc((size_t)room->max_legs * SFU_MAX_TRACKS, sizeof *room->fanout);
-    if (!room->legs || !room->fanout)
+    /* A participant's audio comes in on one of their legs: at most one
+     * speaker slot per leg. */
+    room->speaker = sfu_speaker_new(room->max_legs);
+    if (!room->legs || !room->fanout || !room->speaker)
         goto err;
     return room;
 err:
@@ -47,6 +50,7 @@ void sfu_room_free(sfu_room *room)
             leg_free(room->legs[i]);
     free(room->legs);
     free(room->fanout);
+    sfu_speaker_free(room->speaker);
     free(room);
 }
 
@@ -111,6 +115,27 @@ void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc)
         sfu_rtx_cache_clear(src->cache);
     src->sr.have_sr = false;
     memset(&src->rx, 0, sizeof src->rx);
+}
+
+/* Whether any leg of `participant` still receives audio with levels. */
+static bool has_level_source(const sfu_room *room, uint32_t participant)
+{
+    for (uint32_t s = 0; s < room->max_legs; s++) {
+        const room_leg *leg = room->legs[s];
+        for (unsigned t = 0; leg && leg->participant == participant && t < leg->desc.ntracks; t++) {
+            const sfu_track_desc *d = &leg->desc.tracks[t];
+            if (d->recv && d->kind == SFU_KIND_AUDIO && d->ext.audio_level)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A participant whose audio went away stops counting for active speaker. */
+static void forget_speaker_if_gone(sfu_room *room, uint32_t participant)
+{
+    if (!has_level_source(room, participant))
+        sfu_speaker_remove(room->speaker, participant);
 }
 
 static int check_desc(const sfu_leg_desc *desc)
@@ -235,6 +260,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
             room->legs[i] = next;
     leg_free(leg);
     room_rebind(room, now, NULL);
+    forget_speaker_if_gone(room, next->participant);
     return 0;
 }
 
@@ -242,10 +268,12 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *o
 {
     for (uint32_t i = 0; i < room->max_legs; i++) {
         if (room->legs[i] && room->legs[i]->id == id) {
+            uint32_t participant = room->legs[i]->participant;
             leg_free(room->legs[i]);
             room->legs[i] = NULL;
             room->nlegs--;
             room_rebind(room, now, out);
+            forget_speaker_if_gone(room, participant);
             return;
         }
     }
@@ -419,11 +447,32 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
             source_timeout(room, (room_ref){ (uint16_t)slot, (uint8_t)t }, now, out);
 }
 
+void room_report_speaker(sfu_room *room, sfu_out *out)
+{
+    uint32_t p;
+    if (sfu_speaker_take_change(room->speaker, &p))
+        room->speaker_unsent = true;
+    if (!room->speaker_unsent)
+        return;
+    if (!sfu_speaker_current(room->speaker, &p)) {
+        room->speaker_unsent = false; /* the speaker left before it went out */
+        return;
+    }
+    sfu_out_item *item = out ? sfu_out_push(out, SFU_OUT_ACTIVE_SPEAKER, 0) : NULL;
+    if (!item)
+        return; /* poll_timeout makes it due at once */
+    item->participant = p;
+    room->speaker_unsent = false;
+}
+
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
 {
     for (uint32_t s = 0; s < room->max_legs; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
+    if (now >= sfu_speaker_poll_timeout(room->speaker))
+        sfu_speaker_handle_timeout(room->speaker, now);
+    room_report_speaker(room, out);
     return 0;
 }
 
@@ -450,7 +499,9 @@ static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
 
 sfu_time sfu_room_poll_timeout(const sfu_room *room)
 {
-    sfu_time t = SFU_TIME_NEVER;
+    if (room->speaker_unsent)
+        return 0; /* due at once */
+    sfu_time t = sfu_speaker_poll_timeout(room->speaker);
     for (uint32_t s = 0; s < room->max_legs; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
@@ -459,3 +510,9 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room)
 
 const sfu_room_stats *sfu_room_stats_get(const sfu_room *room) { return &room->stats; }
 uint32_t sfu_room_leg_count(const sfu_room *room) { return room->nlegs; }
+
+uint32_t sfu_room_active_speaker(const sfu_room *room)
+{
+    uint32_t p = 0;
+    return sfu_speaker_current(room->speaker, &p) ? p : 0;
+}

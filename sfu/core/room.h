@@ -8,6 +8,10 @@
  * leg, so when the same participant publishes again the sink resumes on the
  * same SSRC with continuous sequence numbers and timestamps.
  *
+ * The room also follows who is talking, from the audio level extension
+ * (RFC 6464) of sources that negotiated it, and reports each change of
+ * active speaker as an SFU_OUT_ACTIVE_SPEAKER item (see speaker.h).
+ *
  * Inputs are decrypted packets and timeouts at `now`; outputs go into the
  * caller's sfu_out. The room takes references to buffers it keeps (the
  * retransmission cache) and never modifies a buffer it is given. */
@@ -88,5 +92,9 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room);
 
 const sfu_room_stats *sfu_room_stats_get(const sfu_room *room);
 uint32_t sfu_room_leg_count(const sfu_room *room);
+/* The participant last reported as active speaker; 0 while there is none
+ * (nobody has talked yet, or the speaker left). Callers that need to tell
+ * "none" apart number participants from 1. */
+uint32_t sfu_room_active_speaker(const sfu_room *room);
 
 #endif

@@ -11,6 +11,7 @@
 #include "sfu/core/rtp.h"
 #include "sfu/core/rtx_cache.h"
 #include "sfu/core/seq.h"
+#include "sfu/core/speaker.h"
 #include "sfu/core/sr_translate.h"
 #include "sfu/core/vp8.h"
 
@@ -102,6 +103,8 @@ struct sfu_room {
     uint32_t next_epoch;
     room_leg **legs;            /* max_legs slots, NULL when free */
     room_ref *fanout;           /* sinks grouped by source, see room_rebind */
+    sfu_speaker *speaker;       /* fed by audio sources with the level extension */
+    bool speaker_unsent;        /* a change the full output list refused; retried */
     sfu_room_stats stats;
 };
 
@@ -137,6 +140,8 @@ void room_request_keyframe(sfu_room *room, room_ref src, sfu_time now, sfu_out *
 /* Resolves every sink's source and rebuilds the fan-out lists. */
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
 void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc);
+/* Pushes an SFU_OUT_ACTIVE_SPEAKER item if the speaker changed. */
+void room_report_speaker(sfu_room *room, sfu_out *out);
 
 /* room_rtp.c */
 /* Writes one viewer's copy of `p` (a fresh forward, or a retransmission with

@@ -2,6 +2,7 @@
  * unwrap RTX (RFC 4588 4), and write each bound viewer's copy: a rewritten
  * header (and VP8 descriptor) in the output item, the payload referenced in
  * the shared buffer. Answers viewers' NACKs from the source's cache. */
+#include "sfu/core/audio_level.h"
 #include "sfu/core/h264.h"
 #include "sfu/core/room_internal.h"
 
@@ -280,6 +281,22 @@ static void media_padding(sfu_room *room, room_ref ref, const sfu_rtp_hdr *h, sf
     }
 }
 
+/* RFC 6464: the sender's level of this packet, for active-speaker detection.
+ * Fed after duplicates are dropped, so a retransmission does not count twice. */
+static void feed_speaker(sfu_room *room, room_ref ref, const room_pkt *p, sfu_time now, sfu_out *out)
+{
+    const sfu_track_desc *d = room_desc_at(room, ref);
+    uint8_t len = 0;
+    const uint8_t *ext = d->kind == SFU_KIND_AUDIO && d->ext.audio_level
+                             ? sfu_rtp_ext_find(p->hdr, p->buf->data, d->ext.audio_level, &len) : NULL;
+    sfu_audio_level lv;
+    if (!ext || sfu_audio_level_parse(ext, len, &lv) < 0)
+        return;
+    if (sfu_speaker_handle_level(room->speaker, room->legs[ref.slot]->participant, lv.level, lv.voice,
+                                 now) == 0)
+        room_report_speaker(room, out);
+}
+
 static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent, sfu_time now,
                          sfu_out *out)
 {
@@ -300,6 +317,7 @@ static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent,
     if (p->keyframe && d->kind == SFU_KIND_VIDEO)
         sfu_keyframe_req_keyframe_received(&src->kf);
     fan_out(room, ref, p, now, out);
+    feed_speaker(room, ref, p, now, out);
     return 0;
 }
 

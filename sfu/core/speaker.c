@@ -17,9 +17,9 @@
 #define NO_VOICE_WEIGHT 0.25f
 
 /* The fast average: about a syllable or two. Long enough that a click or a
- * single loud packet barely registers, short enough to notice a new talker
- * within half a second. */
-#define FAST_TAU SFU_MS(400)
+ * single loud packet barely registers, short enough that a new talker
+ * reaches ACTIVE_MIN within about 300 ms. */
+#define FAST_TAU SFU_MS(300)
 
 /* The slow average: about a phrase. The current speaker has "dropped" when
  * their fast score is under it (a pause, or the end of their turn). */
@@ -34,10 +34,15 @@
  * trade places on every syllable. */
 #define LOUDER_MARGIN 6.0f
 
-/* ... and for this long without a break. A cough, a laugh or an "mm-hm"
- * stays above ACTIVE_MIN for well under half a second; a real new talker
- * is switched to about a second after they start. */
+/* ... and for this long. A cough, a laugh or an "mm-hm" stays above
+ * ACTIVE_MIN for well under half a second; a real new talker is switched to
+ * about a second after they start. */
 #define SWITCH_HOLD SFU_MS(700)
+
+/* Lapses shorter than this (a breath, the gap between two words) do not
+ * restart SWITCH_HOLD: a talker who pauses every second is still a talker.
+ * Shorter than SWITCH_HOLD, so two coughs in a row are not a talker. */
+#define CANDIDATE_GRACE SFU_MS(400)
 
 /* At most one change per this, whatever the levels do: a highlight that
  * moves faster is noise to the people watching it. */
@@ -51,8 +56,9 @@
 /* A newly heard participant's first packet weighs as a typical 20 ms one. */
 #define FIRST_SPAN SFU_MS(20)
 
-/* While a switch waits on a condition that only time can change and no
- * packets come, handle_timeout looks again this often. */
+/* While a switch is due but held back (the speaker has not dropped, or the
+ * candidate is in a lapse) and no packets come, handle_timeout looks again
+ * this often; the candidate decays out within a few looks. */
 #define EVAL_STEP SFU_MS(100)
 
 /* A participant unheard for this long may give their slot to a new one
@@ -76,7 +82,8 @@ struct sfu_speaker {
     bool change_pending;        /* for take_change */
     bool has_candidate;
     uint32_t candidate;
-    sfu_time candidate_since;   /* clearly louder without a break since */
+    sfu_time candidate_since;   /* clearly louder (lapses under the grace aside) since */
+    sfu_time candidate_ok_at;   /* last seen clearly louder */
     sfu_time evaluated_at;
 };
 
@@ -169,31 +176,38 @@ static const entry *loudest_other(const sfu_speaker *sp, sfu_time now, float *sc
     return best;
 }
 
+static bool clearly_louder(float f, float cur_fast) { return f >= ACTIVE_MIN && f >= cur_fast + LOUDER_MARGIN; }
+
 /* The switch rule: a candidate clearly louder than the speaker for
  * SWITCH_HOLD, the speaker below their own usual level, MIN_INTERVAL since
- * the last change. */
+ * the last change. A candidate that still qualifies keeps its place even
+ * when someone else is momentarily louder, so that two people talking at
+ * once do not keep restarting each other's wait. */
 static void evaluate(sfu_speaker *sp, sfu_time now)
 {
     sp->evaluated_at = now;
-    float best_fast;
-    const entry *best = loudest_other(sp, now, &best_fast);
     const entry *cur = sp->has_current ? find(sp, sp->current) : NULL;
     float cur_fast = cur ? fast_at(cur, now) : 0.0f;
-    if (!best || best_fast < ACTIVE_MIN || best_fast < cur_fast + LOUDER_MARGIN) {
-        sp->has_candidate = false;
-        return;
-    }
-    if (!sp->has_candidate || sp->candidate != best->participant) {
+    const entry *cand = sp->has_candidate ? find(sp, sp->candidate) : NULL;
+    if (!cand || !clearly_louder(fast_at(cand, now), cur_fast)) {
+        float best_fast;
+        const entry *best = loudest_other(sp, now, &best_fast);
+        if (!best || !clearly_louder(best_fast, cur_fast)) {
+            if (sp->has_candidate && now - sp->candidate_ok_at > CANDIDATE_GRACE)
+                sp->has_candidate = false;
+            return;
+        }
         sp->has_candidate = true;
         sp->candidate = best->participant;
         sp->candidate_since = now;
     }
+    sp->candidate_ok_at = now;
     bool dropped = !cur || cur_fast < slow_at(cur, now) || cur_fast < ACTIVE_MIN;
     if (now - sp->candidate_since < SWITCH_HOLD || !dropped ||
         (sp->has_current && now - sp->changed_at < MIN_INTERVAL))
         return;
     sp->has_current = true;
-    sp->current = best->participant;
+    sp->current = sp->candidate;
     sp->changed_at = now;
     sp->change_pending = true;
     sp->has_candidate = false;
@@ -245,8 +259,8 @@ sfu_time sfu_speaker_poll_timeout(const sfu_speaker *sp)
     sfu_time t = sp->candidate_since + SWITCH_HOLD;
     if (sp->has_current && sp->changed_at + MIN_INTERVAL > t)
         t = sp->changed_at + MIN_INTERVAL;
-    if (sp->evaluated_at + EVAL_STEP > t)
-        t = sp->evaluated_at + EVAL_STEP;
+    if (t <= sp->evaluated_at)
+        t = sp->evaluated_at + EVAL_STEP; /* due, but something else held it back */
     return t;
 }
 

@@ -147,9 +147,10 @@ echo "INFO sfu at $URL, media ports $LO-$((LO + 99)), ice_tcp=$ICE_TCP"
 
 # Chromium (driven by node) runs in the namespace, in the background so
 # that a signal reaches the trap at once; its summary line is folded into
-# this script's.
+# this script's. TMPDIR puts Chromium's profile under $TMP, which the trap
+# removes even when the client had to be killed.
 WARMUP=$(( SECONDS_OF_MEDIA / 3 ))
-ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY \
+ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY TMPDIR="$TMP" \
     node tests/e2e/chromium_ice_tcp.mjs --url "$URL" --seconds "$SECONDS_OF_MEDIA" \
     --warmup "$WARMUP" >"$TMP/client.log" 2>&1 </dev/null &
 CLIENT_PID=$!

@@ -1,5 +1,6 @@
 #include "sfu/core/speaker.h"
 #include "tests/test.h"
+#include "tests/unit/room_fixture.h"
 
 /* Level sequences in the shape browsers send them: one RFC 6464 level per
  * 20 ms packet. Speech is syllables (~170 ms voiced, V = 1, then an 80 ms dip)
@@ -160,11 +161,14 @@ static const scenario scenarios[] = {
       { { A, 0 } }, 1 },
     { "background_noise", 14000, /* B's room is noisy; C types after talking */
       { { C, SPEECH, 0, 2500, 30 }, { A, SPEECH, 3500, 7000, 32 }, { B, NOISE, 0, 14000, 54 },
-        { C, TYPING, 7500, 14000, 38 } },
+        { C, TYPING, 7500, 14000, 30 } },
       { { C, 0 }, { A, 3500 } }, 2 },
     { "crosstalk_louder_interrupter", 10000, /* an "mm-hm", then B talks over A and keeps going */
       { { A, SPEECH, 0, 6000, 38 }, { B, SPEECH, 2000, 2400, 30 }, { B, SPEECH, 4000, 9000, 20 } },
       { { A, 0 }, { B, 4000 } }, 2 },
+    { "three_way_rate_limited", 9000, /* B takes over and at once gives way to C */
+      { { A, SPEECH, 0, 3000, 30 }, { B, SPEECH, 3000, 4300, 30 }, { C, SPEECH, 3600, 8000, 10 } },
+      { { A, 0 }, { B, 3000 }, { C, 3600 } }, 3 },
     { "crosstalk_equal", 10000, /* both at once, equally loud: someone, once */
       { { A, SPEECH, 0, 10000, 30 }, { B, SPEECH, 100, 10000, 30 } },
       { { ANY, 0 } }, 1 },
@@ -279,4 +283,123 @@ TEST(limits_and_removal)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(recorded_sequences), TEST_ENTRY(switch_from_timeout), TEST_ENTRY(limits_and_removal))
+/* The room: Alice and Bob publish audio with the level extension, Carol
+ * sends levels on an m-line that did not negotiate it (so they are not
+ * hers to count), a viewer listens to Alice. The room reports exactly the
+ * changes, as leg-0 items, also when the output list was too full for them
+ * at first (then from handle_timeout). */
+enum { R_ALICE = 100, R_BOB = 200, R_CAROL = 300, L_ALICE = 1, L_BOB = 2, L_CAROL = 3, L_VIEW = 4 };
+
+static sfu_track_desc pub_audio(bool level_ext)
+{
+    sfu_track_desc d = { .kind = SFU_KIND_AUDIO, .recv = true, .codec = SFU_CODEC_OPUS, .pt = OPUS_PT,
+                         .clock_rate = 48000, .mid = "a" };
+    d.ext.mid = EXT_MID;
+    d.ext.audio_level = level_ext ? EXT_LEVEL : 0;
+    return d;
+}
+
+typedef struct room_run {
+    int n;
+    uint32_t who[8];
+    int at_ms[8];
+    uint32_t other_leg0;        /* items for leg 0 that are not ACTIVE_SPEAKER */
+} room_run;
+
+static void collect(sfu_out *out, room_run *r, sfu_time now)
+{
+    for (uint32_t i = 0; i < out->count; i++) {
+        const sfu_out_item *it = &out->items[i];
+        if (it->type == SFU_OUT_ACTIVE_SPEAKER && it->leg == 0 && r->n < 8) {
+            r->who[r->n] = it->participant;
+            r->at_ms[r->n++] = (int)(now / 1000);
+        } else if (it->leg == 0) {
+            r->other_leg0++;
+        }
+    }
+    sfu_out_reset(out);
+}
+
+static int room_play(uint32_t out_cap, room_run *r)
+{
+    static const sfu_room_config rc = { .max_legs = 8, .liveness_timeout = SFU_SEC(5),
+                                        .keyframe_min_interval = SFU_SEC(1) };
+    static const seg talk[] = { { R_ALICE, SPEECH, 0, 3000, 30 }, { R_BOB, SPEECH, 4000, 7000, 30 },
+                                { R_CAROL, SPEECH, 8000, 10000, 5 }, { R_ALICE, SPEECH, 10000, 12000, 30 } };
+    static const uint32_t who[3] = { R_ALICE, R_BOB, R_CAROL };
+    sfu_buf_pool *pool = sfu_buf_pool_new(16);
+    sfu_room *room = sfu_room_new(&rc);
+    sfu_out out;
+    *r = (room_run){ 0 };
+    rng = 1;
+    if (!pool || !room || sfu_out_init(&out, out_cap) < 0)
+        return -1;
+    sfu_track_desc a = pub_audio(true), c = pub_audio(false);
+    sfu_track_desc v = { .kind = SFU_KIND_AUDIO, .send = true, .codec = SFU_CODEC_OPUS, .pt = 109,
+                         .clock_rate = 48000, .local_ssrc = 0x4242, .mid = "m" };
+    sfu_leg_desc la = fx_leg(1, &a, 1), lc = fx_leg(3, &c, 1), lv = fx_leg(4, &v, 1);
+    if (sfu_room_add_leg(room, L_ALICE, R_ALICE, &la, 0) < 0 || sfu_room_add_leg(room, L_BOB, R_BOB, &la, 0) < 0 ||
+        sfu_room_add_leg(room, L_CAROL, R_CAROL, &lc, 0) < 0 || sfu_room_add_leg(room, L_VIEW, 1, &lv, 0) < 0 ||
+        sfu_room_bind(room, L_VIEW, "m", R_ALICE, 0, &out) < 0)
+        return -1;
+    uint8_t opus[3] = { 0xfc, 1, 2 };
+    for (int ms = 0; ms < 13000; ms += 20) {
+        sfu_time now = SFU_MS(ms);
+        for (int i = 0; i < 3; i++) {
+            uint8_t level = 127;
+            bool voice = false;
+            for (unsigned k = 0; k < SFU_ARRAY_LEN(talk); k++)
+                if (talk[k].who == who[i] && ms >= talk[k].from_ms && ms < talk[k].to_ms)
+                    sample(&talk[k], ms - talk[k].from_ms, &level, &voice);
+            fx_rtp s = { 0x100u + (uint32_t)i, OPUS_PT, (uint16_t)(ms / 20), (uint32_t)ms * 48, false, "a",
+                         -1, (voice ? 0x80 : 0) | level, opus, sizeof opus };
+            sfu_buf *b = fx_build(pool, &s);
+            if (!b || sfu_room_handle_rtp(room, (sfu_leg_id)(L_ALICE + i), b, now, &out) < 0)
+                return -1;
+            sfu_buf_unref(b);
+            collect(&out, r, now);
+        }
+        for (int k = 0; k < 4 && sfu_room_poll_timeout(room) <= now; k++) {
+            sfu_room_handle_timeout(room, now, &out);
+            collect(&out, r, now);
+        }
+        if (r->n && sfu_room_active_speaker(room) != r->who[r->n - 1])
+            return -2;
+    }
+    /* The speaker leaves: nobody is speaker, and that is no item. */
+    sfu_room_remove_leg(room, L_ALICE, SFU_SEC(13), &out);
+    uint32_t after_leave = sfu_room_active_speaker(room);
+    sfu_room_handle_timeout(room, SFU_SEC(13), &out);
+    collect(&out, r, SFU_SEC(13));
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    int leaked = (int)sfu_buf_pool_in_use(pool);
+    sfu_buf_pool_free(pool);
+    return leaked ? -3 : after_leave ? -4 : 0;
+}
+
+TEST(room_reports_changes)
+{
+    static const struct { uint32_t out_cap; } t[] = { { 64 }, { 1 } };
+    static const uint32_t want[] = { R_ALICE, R_BOB, R_ALICE };
+    static const int turn_ms[] = { 0, 4000, 10000 };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        room_run r;
+        ASSERT_EQ(room_play(t[i].out_cap, &r), 0);
+        fprintf(stderr, "  room, out capacity %-3u          ", t[i].out_cap);
+        for (int k = 0; k < r.n; k++)
+            fprintf(stderr, " %u@%d", r.who[k], r.at_ms[k]);
+        fprintf(stderr, "\n");
+        ASSERT_EQ(r.n, 3);
+        ASSERT_EQ(r.other_leg0, 0);
+        for (int k = 0; k < r.n; k++) {
+            ASSERT_EQ(r.who[k], want[k]);
+            ASSERT_GE(r.at_ms[k], turn_ms[k]);
+            ASSERT_LT(r.at_ms[k] - turn_ms[k], 1500);
+        }
+    }
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(recorded_sequences), TEST_ENTRY(switch_from_timeout), TEST_ENTRY(limits_and_removal),
+          TEST_ENTRY(room_reports_changes))

@@ -1,0 +1,158 @@
+/* The timeline of a run: publishers join, then viewers; a warm-up; the
+ * measuring window with a live progress line; then the figures, all taken
+ * as differences between two snapshots so joins and teardown stay out. */
+#include "bench/run_internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void bench_counters_add(bench_counters *sum, const bench_counters *c)
+{
+    uint64_t *d = (uint64_t *)sum;
+    const uint64_t *s = (const uint64_t *)c;
+    for (size_t i = 0; i < sizeof *c / sizeof(uint64_t); i++)
+        d[i] += s[i];
+}
+
+static int join_all(bench_run_state *r, char *err, size_t errlen)
+{
+    const bench_scenario *s = r->s;
+    char path[160];
+    snprintf(path, sizeof path, "/whip/%s", r->room);
+    if (bench_run_join(r, BENCH_PUBLISHER, path, false, err, errlen) != 0)
+        return -1;
+    bench_run_wait_joined(r, 1, 10);
+    bench_snapshot snap;
+    bench_run_snapshot(r, &snap, false);
+    if (snap.joined == 0) {
+        snprintf(err, errlen, "the publisher did not connect within 10 s%s%s",
+                 snap.failed ? ": " : "", snap.first_failure);
+        return -1;
+    }
+    r->first_viewer = r->npeers_ctl;
+    snprintf(path, sizeof path, "/whep/%s/%s", r->room, r->participant);
+    for (unsigned i = 0; i < s->viewers; i++) {
+        char why[200];
+        if (bench_run_join(r, BENCH_VIEWER, path, i < s->decode_sample, why, sizeof why) != 0) {
+            fprintf(stderr, "sfu-bench: viewer %u: %s\n", i, why);
+        }
+        if (s->join_interval_ms)
+            usleep(s->join_interval_ms * 1000u);
+    }
+    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * s->viewers);
+    return 0;
+}
+
+static void progress(const bench_snapshot *start, const bench_snapshot *prev,
+                     const bench_snapshot *now, double total_s)
+{
+    double dt = (double)(now->at - prev->at) / 1e6;
+    double pps = (double)(now->view.rx_packets - prev->view.rx_packets) / dt;
+    double mbps = (double)(now->view.rx_bytes - prev->view.rx_bytes) * 8 / dt / 1e6;
+    uint64_t exp = now->view.rx_expected - start->view.rx_expected;
+    uint64_t got = now->view.rx_packets - start->view.rx_packets;
+    double loss = exp ? (double)(exp > got ? exp - got : 0) / (double)exp * 100 : 0;
+    double cpu = now->sfu_cpu_s >= 0 ? (now->sfu_cpu_s - prev->sfu_cpu_s) / dt * 100 : -1;
+    fprintf(stderr, "\r  %5.1f/%.0f s  peers %u up %u failed  fwd %7.0f pkt/s %6.2f Mbit/s  "
+            "loss %.2f%%  sfu cpu %s%.0f%%   ", (double)(now->at - start->at) / 1e6, total_s,
+            now->joined, now->failed, pps, mbps, loss, cpu < 0 ? "n/a " : "", cpu < 0 ? 0 : cpu);
+}
+
+static void window(bench_run_state *r, double duration_s, bench_snapshot *a, bench_snapshot *b)
+{
+    bench_run_reset_latency(r);
+    bench_run_snapshot(r, a, false);
+    bench_snapshot prev = *a;
+    sfu_time end = a->at + (sfu_time)(duration_s * 1e6);
+    for (;;) {
+        sfu_time now = bench_now();
+        if (now >= end)
+            break;
+        sfu_time step = end - now < SFU_SEC(1) ? end - now : SFU_SEC(1);
+        usleep((useconds_t)step);
+        bench_run_snapshot(r, b, false);
+        if (r->o->progress)
+            progress(a, &prev, b, duration_s);
+        prev = *b;
+    }
+    bench_run_snapshot(r, b, true);
+    if (r->o->progress)
+        fprintf(stderr, "\n");
+}
+
+static void join_figures(bench_run_state *r, bench_result *res)
+{
+    bench_run_join_times(r);
+    double ms[r->npeers_ctl + 1];
+    size_t n = 0;
+    for (unsigned i = r->first_viewer; i < r->npeers_ctl; i++)
+        if (r->join_us[i] >= 0)
+            ms[n++] = (double)r->join_us[i] / 1000.0;
+    res->join_ms_p50 = bench_quantile_sorted(ms, n, 0.50);
+    res->join_ms_p95 = bench_quantile_sorted(ms, n, 0.95);
+    g_strlcpy(res->srtp_profile, r->srtp_profile, sizeof res->srtp_profile);
+}
+
+static void figures(const bench_snapshot *a, const bench_snapshot *b,
+                    bench_result *res)
+{
+    double dt = (double)(b->at - a->at) / 1e6;
+    res->duration_s = dt;
+    res->joined = b->joined;
+    res->failed = b->failed;
+    g_strlcpy(res->first_failure, b->first_failure, sizeof res->first_failure);
+    res->sent_packets = b->pub.tx_packets - a->pub.tx_packets;
+    res->forwarded_packets = b->view.rx_packets - a->view.rx_packets;
+    res->forwarded_bytes = b->view.rx_bytes - a->view.rx_bytes;
+    res->expected_packets = b->view.rx_expected - a->view.rx_expected;
+    res->lost_packets = res->expected_packets > res->forwarded_packets
+                            ? res->expected_packets - res->forwarded_packets : 0;
+    res->loss_ratio = res->expected_packets
+                          ? (double)res->lost_packets / (double)res->expected_packets : 0;
+    res->forwarded_pps = (double)res->forwarded_packets / dt;
+    res->forwarded_bps = (double)res->forwarded_bytes * 8 / dt;
+    res->sfu_cpu_seconds = a->sfu_cpu_s >= 0 ? b->sfu_cpu_s - a->sfu_cpu_s : -1;
+    res->sfu_cpu_us_per_forwarded_packet =
+        res->sfu_cpu_seconds >= 0 && res->forwarded_packets
+            ? res->sfu_cpu_seconds * 1e6 / (double)res->forwarded_packets : -1;
+    res->latency_samples = b->lat_count;
+    res->latency_unmatched = b->view.latency_unmatched - a->view.latency_unmatched;
+    res->latency_ms_p50 = b->lat_p50 < 0 ? -1 : b->lat_p50 / 1000;
+    res->latency_ms_p95 = b->lat_p95 < 0 ? -1 : b->lat_p95 / 1000;
+    res->latency_ms_p99 = b->lat_p99 < 0 ? -1 : b->lat_p99 / 1000;
+    res->frames_decoded = b->view.frames_decoded - a->view.frames_decoded;
+    res->decode_errors = b->view.decode_errors - a->view.decode_errors;
+    res->plis_sent = b->view.plis_sent - a->view.plis_sent;
+    res->plis_received = b->pub.plis_received - a->pub.plis_received;
+    res->nacks_received = b->pub.nacks_received - a->pub.nacks_received;
+}
+
+int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen)
+{
+    const bench_scenario *s = r->s;
+    g_strlcpy(res->target, r->o->target, sizeof res->target);
+    g_strlcpy(res->scenario, s->name, sizeof res->scenario);
+    res->publishers = s->publishers;
+    res->viewers = s->viewers * s->publishers;
+    res->participants = res->publishers + res->viewers;
+    res->decoders = s->decode_sample < s->viewers ? s->decode_sample : s->viewers;
+    pid_t pid = r->o->sfu_pid;
+    res->sfu_rss_before_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
+    if (join_all(r, err, errlen) != 0)
+        return -1;
+    res->nack = r->view_answer.nack;
+    res->pli = r->view_answer.pli;
+    res->twcc = r->pub_answer.twcc;
+    usleep((useconds_t)(s->warmup_s * 1e6));
+    bench_snapshot a, b;
+    window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
+    res->sfu_rss_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
+    res->rss_bytes_per_participant =
+        res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0
+            ? (res->sfu_rss_bytes - res->sfu_rss_before_bytes) / (int64_t)res->participants : -1;
+    figures(&a, &b, res);
+    join_figures(r, res);
+    return 0;
+}

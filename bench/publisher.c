@@ -1,0 +1,158 @@
+/* A publisher replays the encoded loop in real time: an Opus frame every
+ * 20 ms, a VP8 frame every 1/fps s cut into RTP packets per RFC 7741, each
+ * payload stamped for the latency table. PLI/FIR jump to the loop's
+ * keyframe; NACKs are answered from a ring of recently sent packets. */
+#include "bench/peer_internal.h"
+
+#include "sfu/core/rtcp.h"
+#include "sfu/core/rtcp_fb.h"
+#include "sfu/core/rtp.h"
+
+#include <string.h>
+
+#define VP8_DESC_LEN 4          /* X=1, I=1, 15-bit PictureID (RFC 7741 4.2) */
+#define MAX_BEHIND SFU_MS(200)  /* after a stall, skip ahead instead of bursting */
+
+int bench_publisher_init(bench_peer *p)
+{
+    bench_publisher *pub = &p->pub;
+    pub->audio.ssrc = g_random_int() | 1;
+    pub->video.ssrc = g_random_int() | 2;
+    pub->audio.seq16 = (uint16_t)g_random_int_range(0, 30000);
+    pub->video.seq16 = (uint16_t)g_random_int_range(0, 30000);
+    pub->audio.ts = g_random_int();
+    pub->video.ts = g_random_int();
+    pub->picture_id = (uint16_t)g_random_int_range(0, 0x7fff);
+    pub->ring = g_new0(bench_sent, BENCH_RTX_RING);
+    return 0;
+}
+
+void bench_publisher_deinit(bench_peer *p) { g_free(p->pub.ring); }
+
+/* RTP header with the mid and transport-wide sequence extensions the
+ * answer negotiated. Returns the header length. */
+static size_t write_header(bench_peer *p, uint8_t *buf, bench_tx_track *t, uint8_t pt,
+                           bool marker, bool video)
+{
+    uint8_t twcc[2], mid[1] = { video ? '1' : '0' };
+    sfu_rtp_ext_out ext[2];
+    uint8_t n = 0;
+    if (p->answer.mid_ext)
+        ext[n++] = (sfu_rtp_ext_out){ p->answer.mid_ext, 1, mid };
+    if (p->answer.twcc_ext) {
+        sfu_wr16(twcc, p->pub.twcc_seq++);
+        ext[n++] = (sfu_rtp_ext_out){ p->answer.twcc_ext, 2, twcc };
+    }
+    sfu_rtp_header_out h = { .marker = marker, .pt = pt, .seq16 = t->seq16++, .ts = t->ts,
+                             .ssrc = t->ssrc, .ext_count = n, .ext = ext };
+    int len = sfu_rtp_write_header(buf, BENCH_PKT_CAP, &h);
+    return len > 0 ? (size_t)len : 0;
+}
+
+static void send_stamped(bench_peer *p, uint8_t *buf, size_t hdr, size_t skip, size_t len,
+                         sfu_time now)
+{
+    bench_stamps_put(p->env->stamps, buf + hdr + skip, len - hdr - skip, now);
+    bench_peer_send_rtp(p, buf, len);
+}
+
+static void send_audio(bench_peer *p, sfu_time now)
+{
+    bench_tx_track *t = &p->pub.audio;
+    const bench_frame *f = &p->env->media->audio[t->frame];
+    uint8_t buf[BENCH_PKT_CAP];
+    size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false);
+    memcpy(buf + hdr, f->data, f->len);
+    send_stamped(p, buf, hdr, 0, hdr + f->len, now);
+    t->frame = (t->frame + 1) % p->env->media->naudio;
+    t->ts += 48000 * BENCH_AUDIO_FRAME_MS / 1000;
+}
+
+static void keep_for_nack(bench_publisher *pub, const uint8_t *buf, size_t len, uint16_t seq16)
+{
+    bench_sent *s = &pub->ring[seq16 % BENCH_RTX_RING];
+    s->seq16 = seq16;
+    s->len = (uint16_t)len;
+    memcpy(s->data, buf, len);
+}
+
+/* RFC 7741 4.1/4.2: each packet carries X=1, S on a frame's first packet,
+ * PID 0, I=1 with a 15-bit PictureID; the marker ends the frame. */
+static void send_video(bench_peer *p, sfu_time now)
+{
+    bench_publisher *pub = &p->pub;
+    bench_tx_track *t = &pub->video;
+    const bench_frame *f = &p->env->media->video[t->frame];
+    size_t off = 0;
+    while (off < f->len) {
+        uint8_t buf[BENCH_PKT_CAP];
+        uint16_t seq16 = t->seq16;
+        size_t hdr = write_header(p, buf, t, p->answer.video_pt, false, true);
+        size_t room = BENCH_MTU - hdr - VP8_DESC_LEN;
+        size_t n = f->len - off < room ? f->len - off : room;
+        if (off + n == f->len)
+            buf[1] |= 0x80;     /* marker */
+        uint8_t *d = buf + hdr;
+        d[0] = 0x80 | (off == 0 ? 0x10 : 0);
+        d[1] = 0x80;
+        sfu_wr16(d + 2, 0x8000 | pub->picture_id);
+        memcpy(d + VP8_DESC_LEN, f->data + off, n);
+        size_t len = hdr + VP8_DESC_LEN + n;
+        keep_for_nack(pub, buf, len, seq16);
+        send_stamped(p, buf, hdr, VP8_DESC_LEN, len, now);
+        off += n;
+    }
+    pub->picture_id = (pub->picture_id + 1) & 0x7fff;
+    t->frame = (t->frame + 1) % p->env->media->nvideo;
+    t->ts += 90000 / p->env->media->fps;
+}
+
+void bench_publisher_tick(bench_peer *p, sfu_time now)
+{
+    bench_publisher *pub = &p->pub;
+    const bench_media *m = p->env->media;
+    if (p->answer.audio && m->naudio) {
+        if (pub->audio.next_at == 0 || now - pub->audio.next_at > MAX_BEHIND)
+            pub->audio.next_at = now;
+        for (; pub->audio.next_at <= now; pub->audio.next_at += SFU_MS(BENCH_AUDIO_FRAME_MS))
+            send_audio(p, now);
+    }
+    if (p->answer.video && m->nvideo) {
+        if (pub->video.next_at == 0 || now - pub->video.next_at > MAX_BEHIND)
+            pub->video.next_at = now;
+        for (; pub->video.next_at <= now; pub->video.next_at += SFU_SEC(1) / m->fps)
+            send_video(p, now);
+    }
+}
+
+static void retransmit(bench_peer *p, const sfu_rtcp_nack *nack)
+{
+    for (unsigned i = 0; i < nack->count; i++) {
+        bench_sent *s = &p->pub.ring[nack->seq16[i] % BENCH_RTX_RING];
+        if (s->len == 0 || s->seq16 != nack->seq16[i])
+            continue;
+        uint8_t buf[BENCH_PKT_CAP];
+        memcpy(buf, s->data, s->len);
+        if (bench_peer_send_rtp(p, buf, s->len) == 0)
+            p->n.retransmitted++;
+    }
+}
+
+void bench_publisher_handle_rtcp(bench_peer *p, const uint8_t *pkt, size_t len)
+{
+    size_t off = 0;
+    sfu_rtcp_common c;
+    while (sfu_rtcp_next(pkt, len, &off, &c) == 1) {
+        uint32_t sender, media;
+        sfu_rtcp_nack nack;
+        if (c.pt == SFU_RTCP_PSFB && (c.count == SFU_RTCP_FMT_PLI || c.count == SFU_RTCP_FMT_FIR) &&
+            sfu_rtcp_fb_parse_ssrcs(&c, &sender, &media) == 0) {
+            p->n.plis_received++;
+            p->pub.video.frame = 0;     /* the loop's keyframe goes next */
+        } else if (c.pt == SFU_RTCP_RTPFB && c.count == SFU_RTCP_FMT_NACK &&
+                   sfu_rtcp_nack_parse(&c, &nack) == 0 && nack.media_ssrc == p->pub.video.ssrc) {
+            p->n.nacks_received++;
+            retransmit(p, &nack);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+/* A viewer counts what it decrypted per stream, finds loss from sequence
+ * number ranges, times each payload against its send stamp and, for the
+ * decoding sample, reassembles VP8 frames (RFC 7741) and decodes them with
+ * libvpx, asking for a keyframe (PLI) after a broken frame. */
+#include "bench/peer_internal.h"
+
+#include "sfu/core/rtcp_fb.h"
+#include "sfu/core/rtp.h"
+#include "sfu/core/vp8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vpx/vp8dx.h>
+
+#define FRAME_CAP (1 << 20)
+#define PLI_INTERVAL SFU_MS(300)
+
+int bench_receiver_init(bench_peer *p, bool decode)
+{
+    bench_receiver *rx = &p->rx;
+    rx->rtcp_ssrc = g_random_int() | 1;
+    rx->decode = decode;
+    rx->need_key = true;
+    if (!decode)
+        return 0;
+    vpx_codec_dec_cfg_t cfg = { .threads = 1 };
+    if (vpx_codec_dec_init(&rx->codec, vpx_codec_vp8_dx(), &cfg, 0) != VPX_CODEC_OK)
+        return -1;
+    rx->codec_ready = true;
+    rx->frame = g_malloc(FRAME_CAP);
+    return 0;
+}
+
+void bench_receiver_deinit(bench_peer *p)
+{
+    if (p->rx.codec_ready)
+        vpx_codec_destroy(&p->rx.codec);
+    g_free(p->rx.frame);
+}
+
+/* RFC 3550 A.1, simplified: extend the sequence number around the highest
+ * seen; expected = highest - first + 1. */
+static void count_seq(bench_peer *p, bench_rx_stream *s, uint32_t ssrc, uint16_t seq16)
+{
+    if (!s->started || s->ssrc != ssrc) {   /* a new source restarts the count */
+        s->started = true;
+        s->ssrc = ssrc;
+        s->base_seq = s->max_seq = (1u << 16) + seq16;
+        p->n.rx_expected++;
+        return;
+    }
+    uint64_t ext = (s->max_seq & ~(uint64_t)0xffff) | seq16;
+    int16_t delta = (int16_t)(seq16 - (uint16_t)s->max_seq);
+    if (delta > 0 && ext < s->max_seq)
+        ext += 1u << 16;
+    else if (delta < 0 && ext > s->max_seq)
+        ext -= 1u << 16;
+    if (ext > s->max_seq) {
+        p->n.rx_expected += ext - s->max_seq;
+        s->max_seq = ext;
+    }
+}
+
+static void send_pli(bench_peer *p, uint32_t media_ssrc, sfu_time now)
+{
+    bench_receiver *rx = &p->rx;
+    if (now - rx->last_pli_at < PLI_INTERVAL)
+        return;
+    uint8_t buf[BENCH_PKT_CAP];
+    int len = sfu_rtcp_pli_build(buf, sizeof buf, rx->rtcp_ssrc, media_ssrc);
+    if (len > 0 && bench_peer_send_rtcp(p, buf, (size_t)len) == 0) {
+        rx->last_pli_at = now;
+        p->n.plis_sent++;
+    }
+}
+
+static void decode_frame(bench_peer *p, sfu_time now)
+{
+    bench_receiver *rx = &p->rx;
+    if (vpx_codec_decode(&rx->codec, rx->frame, (unsigned)rx->frame_len, NULL, 0) != VPX_CODEC_OK) {
+        p->n.decode_errors++;
+        rx->need_key = true;
+        return;
+    }
+    vpx_codec_iter_t it = NULL;
+    while (vpx_codec_get_frame(&rx->codec, &it)) {
+        p->n.frames_decoded++;
+        if (p->joined_at < 0)
+            p->joined_at = now;
+    }
+}
+
+/* Reassembles a frame from consecutive packets of one timestamp. */
+static void depacketize(bench_peer *p, const sfu_rtp_hdr *h, const uint8_t *pl, size_t n,
+                        sfu_time now)
+{
+    bench_receiver *rx = &p->rx;
+    sfu_vp8_desc d;
+    if (sfu_vp8_parse(pl, n, &d) != 0)
+        return;
+    if (d.start && d.pid == 0) {
+        rx->frame_len = 0;
+        rx->frame_ts = h->ts;
+        rx->frame_ok = !rx->need_key || d.keyframe;
+    } else if (h->ts != rx->frame_ts || h->seq16 != rx->next_seq16) {
+        rx->frame_ok = false;   /* a packet of this frame was lost */
+    }
+    rx->next_seq16 = (uint16_t)(h->seq16 + 1);
+    size_t data = n - d.desc_len;
+    if (!rx->frame_ok || rx->frame_len + data > FRAME_CAP) {
+        rx->frame_ok = false;
+        if (h->marker) {
+            rx->need_key = true;
+            send_pli(p, h->ssrc, now);
+        }
+        return;
+    }
+    memcpy(rx->frame + rx->frame_len, pl + d.desc_len, data);
+    rx->frame_len += data;
+    if (h->marker) {
+        rx->need_key = false;
+        decode_frame(p, now);
+    }
+}
+
+static void time_payload(bench_peer *p, const uint8_t *pl, size_t n, sfu_time now)
+{
+    sfu_time sent = bench_stamps_get(p->env->stamps, pl, n);
+    if (sent < 0) {
+        p->n.latency_unmatched++;
+        return;
+    }
+    p->n.latency_matched++;
+    bench_hist_add(p->env->latency, now - sent);
+    if (getenv("BENCH_DEBUG") && now - sent > 5000) fprintf(stderr, "late %lld us len %zu\n", (long long)(now - sent), n);
+}
+
+void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now)
+{
+    sfu_rtp_hdr h;
+    if (sfu_rtp_parse(pkt, len, &h) != 0 || h.payload_len == 0)
+        return;
+    bool video = p->answer.video && h.pt == p->answer.video_pt;
+    if (!video && !(p->answer.audio && h.pt == p->answer.audio_pt))
+        return;
+    p->n.rx_packets++;
+    p->n.rx_bytes += len;
+    count_seq(p, video ? &p->rx.video : &p->rx.audio, h.ssrc, h.seq16);
+    const uint8_t *pl = pkt + h.payload_off;
+    size_t skip = 0;
+    sfu_vp8_desc d;
+    if (video && sfu_vp8_parse(pl, h.payload_len, &d) == 0)
+        skip = d.desc_len;
+    time_payload(p, pl + skip, h.payload_len - skip, now);
+    if (video && p->rx.decode)
+        depacketize(p, &h, pl, h.payload_len, now);
+    bool counts = video || !p->answer.video;
+    if (p->joined_at < 0 && counts && !p->rx.decode)
+        p->joined_at = now;
+}

@@ -1,0 +1,117 @@
+#include "bench/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A number, or null (JSON) / empty (CSV) when unknown (negative). */
+static void num(FILE *f, double v, const char *fmt, const char *unknown)
+{
+    if (v < 0 || isnan(v))
+        fputs(unknown, f);
+    else
+        fprintf(f, fmt, v);
+}
+
+static void row(FILE *f, const char *name, double v, const char *fmt, const char *unit)
+{
+    fprintf(f, "  %-34s ", name);
+    num(f, v, fmt, "n/a");
+    fprintf(f, " %s\n", unit);
+}
+
+void bench_report_table(FILE *f, const bench_result *r)
+{
+    fprintf(f, "\n== sfu-bench: %s against %s, %.1f s window ==\n", r->scenario, r->target,
+            r->duration_s);
+    fprintf(f, "  %-34s %u (%u publisher(s), %u viewers; %u joined, %u failed)\n",
+            "participants", r->participants, r->publishers, r->viewers, r->joined, r->failed);
+    if (r->failed)
+        fprintf(f, "  %-34s %s\n", "first failure", r->first_failure);
+    fprintf(f, "  %-34s %llu sent, %llu forwarded (decrypted by viewers)\n", "packets",
+            (unsigned long long)r->sent_packets, (unsigned long long)r->forwarded_packets);
+    row(f, "forwarded packets/s", r->forwarded_pps, "%.0f", "");
+    row(f, "forwarded bits/s", r->forwarded_bps / 1e6, "%.2f", "Mbit/s");
+    row(f, "loss (RTP sequence gaps)", r->loss_ratio * 100, "%.3f", "%");
+    row(f, "SFU CPU", r->sfu_cpu_seconds, "%.2f", "s");
+    row(f, "SFU CPU per forwarded packet", r->sfu_cpu_us_per_forwarded_packet, "%.2f", "us");
+    row(f, "latency p50", r->latency_ms_p50, "%.3f", "ms");
+    row(f, "latency p95", r->latency_ms_p95, "%.3f", "ms");
+    row(f, "latency p99", r->latency_ms_p99, "%.3f", "ms");
+    fprintf(f, "  %-34s %llu matched, %llu unmatched\n", "latency samples",
+            (unsigned long long)r->latency_samples, (unsigned long long)r->latency_unmatched);
+    row(f, "join p50 (POST to first frame/packet)", r->join_ms_p50, "%.1f", "ms");
+    row(f, "join p95", r->join_ms_p95, "%.1f", "ms");
+    row(f, "SFU RSS", r->sfu_rss_bytes >= 0 ? (double)r->sfu_rss_bytes / 1048576 : -1, "%.1f",
+        "MiB");
+    row(f, "RSS per participant", r->rss_bytes_per_participant >= 0
+            ? (double)r->rss_bytes_per_participant / 1024 : -1, "%.1f", "KiB");
+    fprintf(f, "  %-34s %llu frames, %llu errors, %llu PLIs sent (%u decoding viewers)\n",
+            "VP8 decoded", (unsigned long long)r->frames_decoded,
+            (unsigned long long)r->decode_errors, (unsigned long long)r->plis_sent, r->decoders);
+    fprintf(f, "  %-34s srtp=%s nack=%s pli=%s transport-cc=%s; publisher got %llu PLI/FIR, "
+            "%llu NACK\n", "target features", r->srtp_profile[0] ? r->srtp_profile : "?",
+            r->nack ? "on" : "off", r->pli ? "on" : "off", r->twcc ? "on" : "off",
+            (unsigned long long)r->plis_received, (unsigned long long)r->nacks_received);
+    if (r->sfu_cpu != UINT32_MAX)
+        fprintf(f, "  %-34s sfu on cpu %u, bench on cpu %u\n", "pinning", r->sfu_cpu, r->bench_cpu);
+}
+
+int bench_report_json(const char *path, const bench_result *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\n  \"target\": \"%s\",\n  \"scenario\": \"%s\",\n  \"duration_s\": %.3f,\n"
+            "  \"participants\": %u,\n  \"publishers\": %u,\n  \"viewers\": %u,\n"
+            "  \"joined\": %u,\n  \"failed\": %u,\n  \"sent_packets\": %llu,\n"
+            "  \"forwarded_packets\": %llu,\n  \"forwarded_bytes\": %llu,\n"
+            "  \"forwarded_packets_per_s\": %.1f,\n  \"forwarded_bits_per_s\": %.0f,\n",
+            r->target, r->scenario, r->duration_s, r->participants, r->publishers, r->viewers,
+            r->joined, r->failed, (unsigned long long)r->sent_packets,
+            (unsigned long long)r->forwarded_packets, (unsigned long long)r->forwarded_bytes,
+            r->forwarded_pps, r->forwarded_bps);
+    static const char *const keys[] = {
+        "sfu_cpu_seconds", "sfu_cpu_us_per_forwarded_packet", "loss_ratio", "latency_ms_p50",
+        "latency_ms_p95", "latency_ms_p99", "join_ms_p50", "join_ms_p95", "sfu_rss_bytes",
+        "rss_bytes_per_participant",
+    };
+    const double vals[] = {
+        r->sfu_cpu_seconds, r->sfu_cpu_us_per_forwarded_packet, r->loss_ratio, r->latency_ms_p50,
+        r->latency_ms_p95, r->latency_ms_p99, r->join_ms_p50, r->join_ms_p95,
+        (double)r->sfu_rss_bytes, (double)r->rss_bytes_per_participant,
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        fprintf(f, "  \"%s\": ", keys[i]);
+        num(f, vals[i], i >= 8 ? "%.0f" : "%.6g", "null");
+        fprintf(f, ",\n");
+    }
+    fprintf(f, "  \"frames_decoded\": %llu,\n  \"decode_errors\": %llu,\n"
+            "  \"features\": {\"srtp\": \"%s\", \"nack\": %s, \"pli\": %s, \"transport_cc\": %s}\n}\n",
+            (unsigned long long)r->frames_decoded, (unsigned long long)r->decode_errors,
+            r->srtp_profile, r->nack ? "true" : "false", r->pli ? "true" : "false",
+            r->twcc ? "true" : "false");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+int bench_report_csv(const char *path, const bench_result *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "target,scenario,duration_s,participants,forwarded_packets,sfu_cpu_seconds,"
+               "sfu_cpu_us_per_forwarded_packet,loss_ratio,latency_ms_p50,latency_ms_p95,"
+               "latency_ms_p99,join_ms_p50,join_ms_p95,sfu_rss_bytes,rss_bytes_per_participant\n");
+    fprintf(f, "%s,%s,%.3f,%u,%llu,", r->target, r->scenario, r->duration_s, r->participants,
+            (unsigned long long)r->forwarded_packets);
+    const double vals[] = {
+        r->sfu_cpu_seconds, r->sfu_cpu_us_per_forwarded_packet, r->loss_ratio, r->latency_ms_p50,
+        r->latency_ms_p95, r->latency_ms_p99, r->join_ms_p50, r->join_ms_p95,
+        (double)r->sfu_rss_bytes, (double)r->rss_bytes_per_participant,
+    };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        num(f, vals[i], i >= 8 ? "%.0f" : "%.6g", "");
+        fputc(i + 1 < sizeof vals / sizeof vals[0] ? ',' : '\n', f);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}

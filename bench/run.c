@@ -1,0 +1,274 @@
+#include "bench/run.h"
+
+#include "bench/http.h"
+#include "bench/loop.h"
+#include "bench/peer.h"
+#include "bench/run_internal.h"
+#include "sfu/crypto/cert.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- on the media thread ---- */
+
+static void tick(void *arg)
+{
+    bench_run_state *r = arg;
+    sfu_time now = bench_now();
+    for (unsigned i = 0; i < r->npeers; i++)
+        bench_peer_tick(r->peers[i], now);
+}
+
+typedef struct new_peer_call {
+    bench_run_state *r;
+    bench_role role;
+    bool decode;
+    bench_peer *peer;
+    char *offer;
+    char err[160];
+} new_peer_call;
+
+static void do_new_peer(void *arg)
+{
+    new_peer_call *c = arg;
+    bench_run_state *r = c->r;
+    if (r->npeers == r->cap) {
+        snprintf(c->err, sizeof c->err, "too many peers");
+        return;
+    }
+    c->peer = bench_peer_new(&r->env, c->role, c->decode, c->err, sizeof c->err);
+    if (c->peer) {
+        r->peers[r->npeers++] = c->peer;
+        c->offer = bench_peer_offer(c->peer);
+    }
+}
+
+typedef struct start_call {
+    bench_peer *peer;
+    const bench_answer *answer;
+    sfu_time post_at;
+} start_call;
+
+static void do_start(void *arg)
+{
+    start_call *c = arg;
+    bench_peer_start(c->peer, c->answer, c->post_at);
+}
+
+static void do_snapshot(void *arg)
+{
+    bench_snapshot *s = arg;
+    bench_run_state *r = s->r;
+    memset(&s->pub, 0, sizeof s->pub);
+    memset(&s->view, 0, sizeof s->view);
+    s->joined = s->failed = 0;
+    for (unsigned i = 0; i < r->npeers; i++) {
+        bench_counters c;
+        bench_peer_counters(r->peers[i], &c);
+        bench_counters_add(r->roles[i] == BENCH_PUBLISHER ? &s->pub : &s->view, &c);
+        s->joined += bench_peer_joined(r->peers[i]);
+        if (bench_peer_failed(r->peers[i]) && !s->failed++)
+            g_strlcpy(s->first_failure, bench_peer_failure(r->peers[i]), sizeof s->first_failure);
+    }
+    if (s->with_latency) {
+        s->lat_count = r->env.latency->count;
+        s->lat_p50 = bench_hist_quantile(r->env.latency, 0.50);
+        s->lat_p95 = bench_hist_quantile(r->env.latency, 0.95);
+        s->lat_p99 = bench_hist_quantile(r->env.latency, 0.99);
+    }
+}
+
+static void do_reset_latency(void *arg)
+{
+    bench_run_state *r = arg;
+    memset(r->env.latency, 0, sizeof *r->env.latency);
+}
+
+static void do_join_times(void *arg)
+{
+    bench_run_state *r = arg;
+    for (unsigned i = 0; i < r->npeers; i++)
+        r->join_us[i] = bench_peer_join_us(r->peers[i]);
+    if (r->npeers > r->first_viewer) {
+        const bench_peer *v = r->peers[r->first_viewer];
+        g_strlcpy(r->srtp_profile, sfu_srtp_profile_name(bench_peer_srtp_profile(v)),
+                  sizeof r->srtp_profile);
+    }
+}
+
+static void do_free_peers(void *arg)
+{
+    bench_run_state *r = arg;
+    for (unsigned i = 0; i < r->npeers; i++)
+        bench_peer_free(r->peers[i]);
+    r->npeers = 0;
+}
+
+/* ---- on the control thread ---- */
+
+void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency)
+{
+    s->r = r;
+    s->with_latency = with_latency;
+    bench_loop_call(r->loop, do_snapshot, s);
+    s->at = bench_now();
+    s->sfu_cpu_s = r->o->sfu_pid ? bench_proc_cpu_seconds(r->o->sfu_pid) : -1;
+}
+
+/* POSTs one offer; retries a 429 or 503 a few times as Retry-After says. */
+static int post_offer(bench_run_state *r, const char *path, const char *offer,
+                      bench_http_resp *resp, char *err, size_t errlen)
+{
+    for (int attempt = 0;; attempt++) {
+        if (bench_http_request(&r->url, "POST", path, "application/sdp", offer, strlen(offer),
+                               resp, err, errlen) != 0)
+            return -1;
+        if ((resp->status != 429 && resp->status != 503) || attempt == 3)
+            break;
+        sleep(resp->retry_after_s > 0 ? (unsigned)resp->retry_after_s : 1);
+        bench_http_resp_free(resp);
+    }
+    if (resp->status == 201)
+        return 0;
+    snprintf(err, errlen, "POST %s: %d %.100s", path, resp->status, resp->body ? resp->body : "");
+    bench_http_resp_free(resp);
+    return -1;
+}
+
+typedef struct fail_call {
+    bench_peer *peer;
+    const char *why;
+} fail_call;
+
+static void do_fail(void *arg)
+{
+    fail_call *c = arg;
+    bench_peer_fail(c->peer, c->why);
+}
+
+int bench_run_join(bench_run_state *r, bench_role role, const char *path, bool decode,
+                   char *err, size_t errlen)
+{
+    new_peer_call c = { .r = r, .role = role, .decode = decode };
+    bench_loop_call(r->loop, do_new_peer, &c);
+    if (!c.peer) {
+        snprintf(err, errlen, "peer: %s", c.err);
+        return -1;
+    }
+    unsigned idx = r->npeers_ctl++;
+    r->roles[idx] = role;
+    bench_http_resp resp;
+    sfu_time post_at = bench_now();
+    int rc = c.offer ? post_offer(r, path, c.offer, &resp, err, errlen) : -1;
+    if (!c.offer)
+        snprintf(err, errlen, "no memory for the offer");
+    free(c.offer);
+    bench_answer answer;
+    if (rc == 0) {
+        g_strlcpy(r->sessions[idx], resp.location, sizeof r->sessions[idx]);
+        if (role == BENCH_PUBLISHER)
+            g_strlcpy(r->participant, resp.participant, sizeof r->participant);
+        rc = bench_answer_parse(resp.body, resp.body_len, &answer, err, errlen);
+        bench_http_resp_free(&resp);
+    }
+    if (rc != 0) {
+        fail_call fc = { c.peer, "signaling failed" };
+        bench_loop_call(r->loop, do_fail, &fc);
+        return -1;
+    }
+    if (role == BENCH_PUBLISHER)
+        r->pub_answer = answer;
+    else if (!r->have_view_answer++)
+        r->view_answer = answer;
+    start_call sc = { c.peer, &answer, post_at };
+    bench_loop_call(r->loop, do_start, &sc);
+    return 0;
+}
+
+void bench_run_wait_joined(bench_run_state *r, unsigned want, double timeout_s)
+{
+    sfu_time end = bench_now() + (sfu_time)(timeout_s * 1e6);
+    bench_snapshot s;
+    do {
+        usleep(50 * 1000);
+        bench_run_snapshot(r, &s, false);
+    } while (s.joined + s.failed < want && s.at < end);
+}
+
+void bench_run_join_times(bench_run_state *r) { bench_loop_call(r->loop, do_join_times, r); }
+void bench_run_reset_latency(bench_run_state *r) { bench_loop_call(r->loop, do_reset_latency, r); }
+
+static void delete_sessions(bench_run_state *r)
+{
+    for (unsigned i = 0; i < r->npeers_ctl; i++) {
+        bench_http_resp resp;
+        char err[160];
+        if (r->sessions[i][0] &&
+            bench_http_request(&r->url, "DELETE", r->sessions[i], NULL, NULL, 0, &resp, err,
+                               sizeof err) == 0)
+            bench_http_resp_free(&resp);
+    }
+}
+
+static int setup(bench_run_state *r, char *err, size_t errlen)
+{
+    const bench_scenario *s = r->s;
+    if (bench_url_parse(r->o->url, &r->url, err, errlen) != 0 ||
+        bench_media_encode(&r->media, s, err, errlen) != 0)
+        return -1;
+    r->cert = sfu_cert_new_self_signed("sfu-bench", err, errlen);
+    r->dtls = r->cert ? sfu_dtls_ctx_new(r->cert, err, errlen) : NULL;
+    if (!r->dtls || sfu_srtp_init() != 0)
+        return -1;
+    r->cap = s->publishers * (1 + s->viewers);
+    r->peers = g_new0(bench_peer *, r->cap);
+    r->roles = g_new0(bench_role, r->cap);
+    r->join_us = g_new0(sfu_time, r->cap);
+    r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
+    r->env = (bench_env){
+        .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
+        .audio = s->audio, .video = s->video, .stamps = g_new0(bench_stamps, 1),
+        .latency = g_new0(bench_hist, 1),
+    };
+    r->loop = bench_loop_new(tick, r);
+    if (!r->loop) {
+        snprintf(err, errlen, "cannot start the media thread");
+        return -1;
+    }
+    r->env.ctx = bench_loop_context(r->loop);
+    snprintf(r->room, sizeof r->room, "bench-%d", (int)getpid());
+    return 0;
+}
+
+static void teardown(bench_run_state *r)
+{
+    if (r->loop) {
+        delete_sessions(r);
+        bench_loop_call(r->loop, do_free_peers, r);
+        bench_loop_free(r->loop);
+    }
+    g_free(r->env.stamps);
+    g_free(r->env.latency);
+    g_free(r->peers);
+    g_free(r->roles);
+    g_free(r->join_us);
+    g_free(r->sessions);
+    sfu_dtls_ctx_free(r->dtls);
+    sfu_cert_free(r->cert);
+    bench_media_deinit(&r->media);
+}
+
+int bench_run(const bench_options *o, const bench_scenario *s, bench_result *res, char *err,
+              size_t errlen)
+{
+    bench_run_state r = { .o = o, .s = s };
+    memset(res, 0, sizeof *res);
+    int rc = setup(&r, err, errlen);
+    if (rc == 0)
+        rc = bench_run_measure(&r, res, err, errlen);
+    teardown(&r);
+    return rc;
+}

@@ -1,0 +1,50 @@
+/* One benchmark run: start the media loop, join the scenario's publishers
+ * and viewers through WHIP/WHEP, measure over the window, tear down. */
+#ifndef BENCH_RUN_H
+#define BENCH_RUN_H
+
+#include "bench/scenario.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct bench_options {
+    const char *target;         /* "sfu" */
+    const char *url;            /* base URL of the SFU's HTTP API */
+    pid_t sfu_pid;              /* 0: no CPU or memory figures */
+    double duration_s;          /* > 0 overrides the scenario */
+    bool progress;              /* live progress line on stderr */
+} bench_options;
+
+typedef struct bench_result {
+    char target[16];
+    char scenario[64];
+    double duration_s;          /* measured window */
+    unsigned participants, publishers, viewers, joined, failed;
+    char first_failure[160];
+    uint64_t sent_packets;      /* by publishers in the window */
+    uint64_t forwarded_packets, forwarded_bytes;
+    uint64_t expected_packets, lost_packets;
+    double forwarded_pps, forwarded_bps;
+    double loss_ratio;
+    double sfu_cpu_seconds;     /* -1 when unknown */
+    double sfu_cpu_us_per_forwarded_packet;
+    double latency_ms_p50, latency_ms_p95, latency_ms_p99;
+    uint64_t latency_samples, latency_unmatched;
+    double join_ms_p50, join_ms_p95;
+    int64_t sfu_rss_bytes, sfu_rss_before_bytes, rss_bytes_per_participant;
+    uint64_t frames_decoded, decode_errors, plis_sent, plis_received, nacks_received;
+    unsigned decoders;
+    /* What the target ran with, from its answers and the handshakes. */
+    char srtp_profile[32];
+    bool nack, pli, twcc;
+    unsigned sfu_cpu, bench_cpu;    /* pinned cores, or UINT_MAX */
+} bench_result;
+
+/* 0 when the run completed (see the result for how well), -1 with a reason
+ * in err when it could not run at all. */
+int bench_run(const bench_options *o, const bench_scenario *s, bench_result *r, char *err,
+              size_t errlen);
+
+#endif

@@ -1,0 +1,32 @@
+/* The SFU under test as a process: start build/sfu with a temporary config
+ * (free loopback port, its own UDP range, rate limit off, one worker),
+ * pinned to one core while the bench pins itself to another; read its CPU
+ * time and resident memory from /proc. */
+#ifndef BENCH_SFU_PROC_H
+#define BENCH_SFU_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct bench_sfu_proc {
+    pid_t pid;
+    char url[64];               /* http://127.0.0.1:PORT */
+    char dir[64];               /* temporary directory: config and log */
+    int sfu_cpu, bench_cpu;     /* cores pinned to; -1 if not pinned */
+} bench_sfu_proc;
+
+/* Starts binary and waits for GET /health. 0, or -1 with a reason in err
+ * (the log's path included). */
+int bench_sfu_start(bench_sfu_proc *p, const char *binary, char *err, size_t errlen);
+/* SIGTERM, then SIGKILL after 5 s; removes the directory unless keep_log.
+ * Returns the exit status (128 + signal when killed by one). */
+int bench_sfu_stop(bench_sfu_proc *p, bool keep_log);
+
+/* utime + stime of pid in seconds, or -1. */
+double bench_proc_cpu_seconds(pid_t pid);
+/* VmRSS of pid in bytes, or -1. */
+int64_t bench_proc_rss_bytes(pid_t pid);
+
+#endif

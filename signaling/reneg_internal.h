@@ -1,0 +1,83 @@
+/* Shared between reneg.c (state, offers, answers), reneg_sdp.c (SDP and leg
+ * description from the slots) and reneg_reoffer.c (client re-offers). */
+#ifndef SIG_RENEG_INTERNAL_H
+#define SIG_RENEG_INTERNAL_H
+
+#include "signaling/reneg.h"
+
+/* Slots, rejected ones included (they keep their place in the SDP). */
+#define RENEG_MAX_SLOTS 32
+
+typedef struct reneg_slot {
+    char mid[SFU_MID_MAX];
+    char media[16];             /* m= media as the client wrote it */
+    char proto[32];
+    char app_fmt[64];           /* fmt list of a non-RTP m-line */
+    bool rtp;
+    bool rejected;              /* port 0 from now on */
+    bool pub;                   /* the client sends on it */
+    bool recv_ok;               /* the client accepts media on it */
+    bool rtcp_rsize;
+    bool has_rtx;
+    sig_sdp_fmt fmt, rtx;       /* the one codec (and RTX) of the slot, client's PTs */
+    sfu_track_desc td;          /* codec, PTs, feedback, extension ids, remote SSRCs */
+    bool assigned;              /* the SFU sends `participant`'s track of td.kind */
+    uint32_t participant;
+    uint32_t ssrc, rtx_ssrc;    /* 0 until picked */
+} reneg_slot;
+
+typedef struct reneg_want {
+    uint32_t participant;
+    sfu_kind kind;
+} reneg_want;
+
+struct sig_reneg {
+    sig_reneg_config cfg;
+    unsigned nslots;            /* committed */
+    reneg_slot slots[RENEG_MAX_SLOTS];
+    unsigned nnext;             /* the outstanding offer, or scratch */
+    reneg_slot next[RENEG_MAX_SLOTS];
+    reneg_want *want;
+    unsigned nwant, capwant;
+    sfu_time change_since;      /* first unoffered change, SFU_TIME_NEVER if none */
+    bool outstanding;
+    uint32_t revision;
+    unsigned next_mid;          /* mids the server makes up: decimal, never reused */
+    char *offer_text;
+    sig_reneg_offer offer;
+    /* The server's transport */
+    sig_sdp_ice local_ice;
+    sig_sdp_fingerprint local_fp;
+    char local_fp_hex[200];
+    unsigned ncands;
+    sig_ice_candidate cands[SIG_SDP_MAX_CANDS];
+    sig_dtls_role role;
+    uint64_t sess_id, sess_version;
+    /* The client's */
+    sig_sdp_ice remote_ice;
+    sig_sdp_fingerprint remote_fp;
+    bool allow_mixed;
+    /* Leg-wide values kept from the join */
+    uint32_t rtcp_ssrc;
+    bool rtcp_rsize;
+    char cname[32];
+};
+
+/* Writes slots as an offer (setup actpass, BUNDLE in slot order) or, with
+ * `offer` set, as the answer to that client offer (the SFU's DTLS role,
+ * BUNDLE in the offer's group order). Bumps the o= version. */
+int reneg_write_sdp(sig_reneg *r, const reneg_slot *slots, unsigned n, const sig_sdp *offer,
+                    char **out, size_t *outlen);
+/* The leg description of the slots. */
+void reneg_leg_of(const sig_reneg *r, const reneg_slot *slots, unsigned n, sfu_leg_desc *leg);
+/* Non-rejected slots. */
+unsigned reneg_live(const reneg_slot *slots, unsigned n);
+/* 8 hex digits, as sig_participant_format writes them. */
+void reneg_participant_id(uint32_t participant, char out[9]);
+/* The slot's codec from a negotiated m-line of the answer and its track. */
+void reneg_slot_codec(reneg_slot *s, const sig_sdp_media *am, const sfu_track_desc *td);
+bool reneg_same_fp(const sig_sdp_fingerprint *a, const sig_sdp_fingerprint *b);
+/* Copies m-line identity (mid, media, proto, fmt list) into a slot. */
+void reneg_slot_ident(reneg_slot *s, const sig_sdp_media *m);
+
+#endif
