@@ -114,6 +114,7 @@ static void figures(const bench_snapshot *a, const bench_snapshot *b,
     res->forwarded_pps = (double)res->forwarded_packets / dt;
     res->forwarded_bps = (double)res->forwarded_bytes * 8 / dt;
     res->sfu_cpu_seconds = a->sfu_cpu_s >= 0 ? b->sfu_cpu_s - a->sfu_cpu_s : -1;
+    res->bench_cpu_seconds = b->bench_cpu_s - a->bench_cpu_s;
     res->sfu_cpu_us_per_forwarded_packet =
         res->sfu_cpu_seconds >= 0 && res->forwarded_packets
             ? res->sfu_cpu_seconds * 1e6 / (double)res->forwarded_packets : -1;

@@ -176,6 +176,8 @@ void bench_peer_tick(bench_peer *p, sfu_time now)
     }
     if (p->role == BENCH_PUBLISHER && p->srtp)
         bench_publisher_tick(p, now);
+    else if (p->srtp)
+        bench_receiver_tick(p, now);
 }
 
 static int send_protected(bench_peer *p, uint8_t *buf, size_t len, bool rtcp)

@@ -37,6 +37,7 @@ typedef struct bench_rx_stream {
     bool started;
     uint32_t ssrc;
     uint64_t base_seq, max_seq; /* extended */
+    uint64_t received;
 } bench_rx_stream;
 
 typedef struct bench_receiver {
@@ -51,6 +52,7 @@ typedef struct bench_receiver {
     uint16_t next_seq16;
     bool frame_ok, need_key;
     sfu_time last_pli_at;
+    sfu_time next_rr_at;
 } bench_receiver;
 
 struct bench_peer {
@@ -83,6 +85,8 @@ void bench_publisher_handle_rtcp(bench_peer *p, const uint8_t *pkt, size_t len);
 /* receiver.c */
 int bench_receiver_init(bench_peer *p, bool decode);
 void bench_receiver_deinit(bench_peer *p);
+/* Receiver reports, once a second (they also keep the session alive). */
+void bench_receiver_tick(bench_peer *p, sfu_time now);
 void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now);
 
 #endif

@@ -49,21 +49,22 @@ static size_t write_header(bench_peer *p, uint8_t *buf, bench_tx_track *t, uint8
     return len > 0 ? (size_t)len : 0;
 }
 
-static void send_stamped(bench_peer *p, uint8_t *buf, size_t hdr, size_t skip, size_t len,
-                         sfu_time now)
+/* Stamped with the clock read just before this packet's send, not the
+ * tick's: a keyframe's burst takes a while to protect and send. */
+static void send_stamped(bench_peer *p, uint8_t *buf, size_t hdr, size_t skip, size_t len)
 {
-    bench_stamps_put(p->env->stamps, buf + hdr + skip, len - hdr - skip, now);
+    bench_stamps_put(p->env->stamps, buf + hdr + skip, len - hdr - skip, bench_now());
     bench_peer_send_rtp(p, buf, len);
 }
 
-static void send_audio(bench_peer *p, sfu_time now)
+static void send_audio(bench_peer *p)
 {
     bench_tx_track *t = &p->pub.audio;
     const bench_frame *f = &p->env->media->audio[t->frame];
     uint8_t buf[BENCH_PKT_CAP];
     size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false);
     memcpy(buf + hdr, f->data, f->len);
-    send_stamped(p, buf, hdr, 0, hdr + f->len, now);
+    send_stamped(p, buf, hdr, 0, hdr + f->len);
     t->frame = (t->frame + 1) % p->env->media->naudio;
     t->ts += 48000 * BENCH_AUDIO_FRAME_MS / 1000;
 }
@@ -78,7 +79,7 @@ static void keep_for_nack(bench_publisher *pub, const uint8_t *buf, size_t len, 
 
 /* RFC 7741 4.1/4.2: each packet carries X=1, S on a frame's first packet,
  * PID 0, I=1 with a 15-bit PictureID; the marker ends the frame. */
-static void send_video(bench_peer *p, sfu_time now)
+static void send_video(bench_peer *p)
 {
     bench_publisher *pub = &p->pub;
     bench_tx_track *t = &pub->video;
@@ -99,7 +100,7 @@ static void send_video(bench_peer *p, sfu_time now)
         memcpy(d + VP8_DESC_LEN, f->data + off, n);
         size_t len = hdr + VP8_DESC_LEN + n;
         keep_for_nack(pub, buf, len, seq16);
-        send_stamped(p, buf, hdr, VP8_DESC_LEN, len, now);
+        send_stamped(p, buf, hdr, VP8_DESC_LEN, len);
         off += n;
     }
     pub->picture_id = (pub->picture_id + 1) & 0x7fff;
@@ -115,13 +116,13 @@ void bench_publisher_tick(bench_peer *p, sfu_time now)
         if (pub->audio.next_at == 0 || now - pub->audio.next_at > MAX_BEHIND)
             pub->audio.next_at = now;
         for (; pub->audio.next_at <= now; pub->audio.next_at += SFU_MS(BENCH_AUDIO_FRAME_MS))
-            send_audio(p, now);
+            send_audio(p);
     }
     if (p->answer.video && m->nvideo) {
         if (pub->video.next_at == 0 || now - pub->video.next_at > MAX_BEHIND)
             pub->video.next_at = now;
         for (; pub->video.next_at <= now; pub->video.next_at += SFU_SEC(1) / m->fps)
-            send_video(p, now);
+            send_video(p);
     }
 }
 

@@ -5,16 +5,16 @@
 #include "bench/peer_internal.h"
 
 #include "sfu/core/rtcp_fb.h"
+#include "sfu/core/rtcp_sr_rr.h"
 #include "sfu/core/rtp.h"
 #include "sfu/core/vp8.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <vpx/vp8dx.h>
 
 #define FRAME_CAP (1 << 20)
 #define PLI_INTERVAL SFU_MS(300)
+#define RR_INTERVAL SFU_SEC(1)
 
 int bench_receiver_init(bench_peer *p, bool decode)
 {
@@ -47,9 +47,11 @@ static void count_seq(bench_peer *p, bench_rx_stream *s, uint32_t ssrc, uint16_t
         s->started = true;
         s->ssrc = ssrc;
         s->base_seq = s->max_seq = (1u << 16) + seq16;
+        s->received = 1;
         p->n.rx_expected++;
         return;
     }
+    s->received++;
     uint64_t ext = (s->max_seq & ~(uint64_t)0xffff) | seq16;
     int16_t delta = (int16_t)(seq16 - (uint16_t)s->max_seq);
     if (delta > 0 && ext < s->max_seq)
@@ -60,6 +62,35 @@ static void count_seq(bench_peer *p, bench_rx_stream *s, uint32_t ssrc, uint16_t
         p->n.rx_expected += ext - s->max_seq;
         s->max_seq = ext;
     }
+}
+
+static void report_block(const bench_rx_stream *s, sfu_rtcp_rr *rr)
+{
+    if (!s->started)
+        return;
+    uint64_t expected = s->max_seq - s->base_seq + 1;
+    int64_t lost = (int64_t)expected - (int64_t)s->received;
+    rr->reports[rr->report_count++] = (sfu_rtcp_report_block){
+        .ssrc = s->ssrc, .cumulative_lost = (int32_t)(lost > 0x7fffff ? 0x7fffff : lost),
+        .ext_highest_seq = (uint32_t)(s->max_seq - (1u << 16)),
+    };
+}
+
+/* RFC 3550 6.4.2. A browser sends these about once a second; the SFU's
+ * liveness timer counts them as signs of life. */
+void bench_receiver_tick(bench_peer *p, sfu_time now)
+{
+    bench_receiver *rx = &p->rx;
+    if (now < rx->next_rr_at)
+        return;
+    rx->next_rr_at = now + RR_INTERVAL;
+    sfu_rtcp_rr rr = { .ssrc = rx->rtcp_ssrc };
+    report_block(&rx->audio, &rr);
+    report_block(&rx->video, &rr);
+    uint8_t buf[BENCH_PKT_CAP];
+    int len = sfu_rtcp_rr_build(buf, sizeof buf, &rr);
+    if (len > 0)
+        bench_peer_send_rtcp(p, buf, (size_t)len);
 }
 
 static void send_pli(bench_peer *p, uint32_t media_ssrc, sfu_time now)
@@ -133,7 +164,6 @@ static void time_payload(bench_peer *p, const uint8_t *pl, size_t n, sfu_time no
     }
     p->n.latency_matched++;
     bench_hist_add(p->env->latency, now - sent);
-    if (getenv("BENCH_DEBUG") && now - sent > 5000) fprintf(stderr, "late %lld us len %zu\n", (long long)(now - sent), n);
 }
 
 void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now)

@@ -35,6 +35,7 @@ void bench_report_table(FILE *f, const bench_result *r)
     row(f, "loss (RTP sequence gaps)", r->loss_ratio * 100, "%.3f", "%");
     row(f, "SFU CPU", r->sfu_cpu_seconds, "%.2f", "s");
     row(f, "SFU CPU per forwarded packet", r->sfu_cpu_us_per_forwarded_packet, "%.2f", "us");
+    row(f, "bench CPU (both threads)", r->bench_cpu_seconds, "%.2f", "s");
     row(f, "latency p50", r->latency_ms_p50, "%.3f", "ms");
     row(f, "latency p95", r->latency_ms_p95, "%.3f", "ms");
     row(f, "latency p99", r->latency_ms_p99, "%.3f", "ms");
@@ -66,11 +67,12 @@ int bench_report_json(const char *path, const bench_result *r)
             "  \"participants\": %u,\n  \"publishers\": %u,\n  \"viewers\": %u,\n"
             "  \"joined\": %u,\n  \"failed\": %u,\n  \"sent_packets\": %llu,\n"
             "  \"forwarded_packets\": %llu,\n  \"forwarded_bytes\": %llu,\n"
-            "  \"forwarded_packets_per_s\": %.1f,\n  \"forwarded_bits_per_s\": %.0f,\n",
+            "  \"forwarded_packets_per_s\": %.1f,\n  \"forwarded_bits_per_s\": %.0f,\n"
+            "  \"bench_cpu_seconds\": %.2f,\n",
             r->target, r->scenario, r->duration_s, r->participants, r->publishers, r->viewers,
             r->joined, r->failed, (unsigned long long)r->sent_packets,
             (unsigned long long)r->forwarded_packets, (unsigned long long)r->forwarded_bytes,
-            r->forwarded_pps, r->forwarded_bps);
+            r->forwarded_pps, r->forwarded_bps, r->bench_cpu_seconds);
     static const char *const keys[] = {
         "sfu_cpu_seconds", "sfu_cpu_us_per_forwarded_packet", "loss_ratio", "latency_ms_p50",
         "latency_ms_p95", "latency_ms_p99", "join_ms_p50", "join_ms_p95", "sfu_rss_bytes",

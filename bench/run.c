@@ -116,6 +116,7 @@ void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency
     bench_loop_call(r->loop, do_snapshot, s);
     s->at = bench_now();
     s->sfu_cpu_s = r->o->sfu_pid ? bench_proc_cpu_seconds(r->o->sfu_pid) : -1;
+    s->bench_cpu_s = bench_proc_cpu_seconds(getpid());
 }
 
 /* POSTs one offer; retries a 429 or 503 a few times as Retry-After says. */

@@ -30,6 +30,7 @@ typedef struct bench_result {
     double loss_ratio;
     double sfu_cpu_seconds;     /* -1 when unknown */
     double sfu_cpu_us_per_forwarded_packet;
+    double bench_cpu_seconds;   /* the bench itself: near duration_s means saturated */
     double latency_ms_p50, latency_ms_p95, latency_ms_p99;
     uint64_t latency_samples, latency_unmatched;
     double join_ms_p50, join_ms_p95;

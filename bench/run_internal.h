@@ -39,6 +39,7 @@ typedef struct bench_snapshot {
     bool with_latency;
     sfu_time at;
     double sfu_cpu_s;
+    double bench_cpu_s;         /* this process, both threads */
     bench_counters pub, view;   /* sums over publishers and viewers */
     unsigned joined, failed;
     char first_failure[128];

@@ -10,6 +10,8 @@
 #include "signaling/ratelimit.h"
 #include "signaling/route.h"
 #include "signaling/server.h"
+#include "signaling/events.h"
+#include "signaling/room_session.h"
 #include "signaling/session.h"
 #include "signaling/static_files.h"
 
@@ -164,9 +166,28 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
         }
         sig_session_create(srv, req, &spec);
         return;
+    case SIG_ROUTE_ROOM_JOIN: {
+        if (!sig_request_content_type_is(req, "application/sdp")) {
+            sig_http_respond_text(req, 415, "the offer must be application/sdp");
+            return;
+        }
+        sig_session_spec join = { .kind = SIG_SESSION_ROOM, .room = route->room,
+                                  .name = who->name, .owner_sub = who->sub,
+                                  .events = sig_events_new() };
+        sig_session_create(srv, req, &join);
+        return;
+    }
+    case SIG_ROUTE_SESSION_EVENTS:
+        sig_room_events(srv, req, route->session, who->sub);
+        return;
+    case SIG_ROUTE_SESSION_ANSWER:
+        sig_room_answer(srv, req, route->session, who->sub, route->has_revision, route->revision);
+        return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)
             sig_session_delete(srv, req, route->session, who->sub);
+        else if (sig_request_content_type_is(req, "application/sdp"))
+            sig_room_reoffer(srv, req, route->session, who->sub);
         else
             sig_session_patch(srv, req, route->session, who->sub);
         return;
@@ -181,11 +202,6 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
         return;
     case SIG_ROUTE_METRICS:
         sig_metrics_answer(srv, req);
-        return;
-    case SIG_ROUTE_ROOM_JOIN:
-    case SIG_ROUTE_SESSION_EVENTS:
-    case SIG_ROUTE_SESSION_ANSWER:
-        sig_http_respond_text(req, 501, "room sessions are not available in this version");
         return;
     case SIG_ROUTE_INDEX:
         sig_static_answer(req, srv->cfg.http.static_dir, "index.html",

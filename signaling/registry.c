@@ -201,6 +201,7 @@ sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->kind = kind;
+    s->events = spec->events;
     g_strlcpy(s->room, room_name, sizeof s->room);
     g_strlcpy(s->name, spec->name ? spec->name : "", sizeof s->name);
     g_strlcpy(s->owner_sub, spec->owner_sub ? spec->owner_sub : "", sizeof s->owner_sub);
@@ -392,6 +393,25 @@ GPtrArray *sig_registry_room_sessions(sig_registry *reg, const char *room_name,
             s->refs++;
             g_ptr_array_add(out, s);
         }
+    }
+    g_mutex_unlock(&reg->lock);
+    return out;
+}
+
+GArray *sig_registry_members(sig_registry *reg, const char *room_name, const sig_session *except)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(sig_member));
+    g_mutex_lock(&reg->lock);
+    reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
+    for (guint i = 0; room && i < room->participants->len; i++) {
+        const sig_session *s = g_ptr_array_index(room->participants, i);
+        if (s == except || !s->ready || s->closing)
+            continue;
+        sig_member m = { .participant = s->participant, .ntracks = s->ntracks };
+        g_strlcpy(m.name, s->name, sizeof m.name);
+        for (unsigned t = 0; t < s->ntracks; t++)
+            m.kinds[t] = s->tracks[t].kind;
+        g_array_append_val(out, m);
     }
     g_mutex_unlock(&reg->lock);
     return out;

@@ -72,6 +72,7 @@ void sig_registry_free(sig_registry *reg);
 
 typedef struct sig_session_spec {
     sig_session_kind kind;
+    struct sig_events *events;      /* room sessions: taken over by the session */
     const char *room;
     uint32_t watched;               /* WHEP: whose media */
     const char *name;               /* display name, or NULL */
@@ -114,6 +115,15 @@ void sig_registry_set_address(sig_registry *reg, sig_session *s, const char *add
 /* References to the ready room sessions of `room` (not `except`), for
  * fan-out of events; release each with sig_session_unref. */
 GPtrArray *sig_registry_room_sessions(sig_registry *reg, const char *room, const sig_session *except);
+/* A participant as others see it. */
+typedef struct sig_member {
+    uint32_t participant;
+    char name[SIG_NAME_MAX + 1];
+    unsigned ntracks;
+    sfu_kind kinds[SIG_TRACKS_MAX];
+} sig_member;
+/* The ready participants of `room` but `except`, as a GArray of sig_member. */
+GArray *sig_registry_members(sig_registry *reg, const char *room, const sig_session *except);
 /* The snapshot event's JSON for `s`: everyone in its room but itself. */
 char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *s);
 /* Calls fn on the event stream of every room session. */

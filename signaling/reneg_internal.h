@@ -3,13 +3,15 @@
 #ifndef SIG_RENEG_INTERNAL_H
 #define SIG_RENEG_INTERNAL_H
 
+#include <string.h>
+
 #include "signaling/reneg.h"
 
 /* Slots, rejected ones included (they keep their place in the SDP). */
 #define RENEG_MAX_SLOTS 32
 
 typedef struct reneg_slot {
-    char mid[SFU_MID_MAX];
+    char mid[SIG_SDP_MID_LEN + 1]; /* < SFU_MID_MAX unless rejected */
     char media[16];             /* m= media as the client wrote it */
     char proto[32];
     char app_fmt[64];           /* fmt list of a non-RTP m-line */
@@ -18,8 +20,7 @@ typedef struct reneg_slot {
     bool pub;                   /* the client sends on it */
     bool recv_ok;               /* the client accepts media on it */
     bool rtcp_rsize;
-    bool has_rtx;
-    sig_sdp_fmt fmt, rtx;       /* the one codec (and RTX) of the slot, client's PTs */
+    sig_sdp_fmt fmt, rtx;       /* the one codec and its RTX (if td.rtx_pt), client's PTs */
     sfu_track_desc td;          /* codec, PTs, feedback, extension ids, remote SSRCs */
     bool assigned;              /* the SFU sends `participant`'s track of td.kind */
     uint32_t participant;
@@ -63,6 +64,15 @@ struct sig_reneg {
     char cname[32];
 };
 
+/* Mids of accepted m-lines are shorter than SFU_MID_MAX (sig_sdp_answer
+ * checks); this copies into the core's fields without overflowing. */
+static inline void reneg_mid_copy(char dst[SFU_MID_MAX], const char *src)
+{
+    size_t n = strnlen(src, SFU_MID_MAX - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Writes slots as an offer (setup actpass, BUNDLE in slot order) or, with
  * `offer` set, as the answer to that client offer (the SFU's DTLS role,
  * BUNDLE in the offer's group order). Bumps the o= version. */
@@ -70,6 +80,8 @@ int reneg_write_sdp(sig_reneg *r, const reneg_slot *slots, unsigned n, const sig
                     char **out, size_t *outlen);
 /* The leg description of the slots. */
 void reneg_leg_of(const sig_reneg *r, const reneg_slot *slots, unsigned n, sfu_leg_desc *leg);
+/* Makes r->next the committed state; bindings and leg into *res. */
+void reneg_commit(sig_reneg *r, sig_reneg_result *res);
 /* Non-rejected slots. */
 unsigned reneg_live(const reneg_slot *slots, unsigned n);
 /* 8 hex digits, as sig_participant_format writes them. */

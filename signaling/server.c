@@ -7,6 +7,7 @@
 
 #include "sfu/net/log.h"
 #include "signaling/ratelimit.h"
+#include "signaling/room_session.h"
 #include "signaling/session.h"
 
 /* Every agent holds a UDP socket per gather address (and a TCP one with
@@ -69,6 +70,7 @@ static void fill_host_config(sig_server *srv)
         .dtls = srv->dtls,
         .on_peer_failed = sig_session_on_peer_failed,
         .on_peer_connected = sig_session_on_peer_connected,
+        .on_active_speaker = sig_room_on_active_speaker,
         .owner = srv,
     };
 }
@@ -93,6 +95,12 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
         sfu_worker_start(srv->workers[i]);
     }
     return 0;
+}
+
+static gboolean keep_streams_open(gpointer data)
+{
+    sig_room_keepalive(data);
+    return G_SOURCE_CONTINUE;
 }
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
@@ -121,6 +129,7 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
     srv->http = sig_http_new(&http, sig_api_handle, srv, err, errlen);
     if (!srv->http)
         goto err;
+    srv->keepalive_timer = g_timeout_add_seconds(5, keep_streams_open, srv);
     sfu_log(SFU_LOG_INFO, "server.started", "port=%u workers=%u max_sessions=%u auth=%s",
             sig_http_port(srv->http), srv->nworkers, srv->max_sessions,
             cfg->auth.secret[0] ? "on" : "off");
@@ -142,6 +151,8 @@ void sig_server_free(sig_server *srv)
 {
     if (!srv)
         return;
+    if (srv->keepalive_timer)
+        g_source_remove(srv->keepalive_timer);
     sig_http_free(srv->http);   /* no new requests from here on */
     for (unsigned i = 0; i < srv->nworkers; i++) {
         if (!srv->workers[i])

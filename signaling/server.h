@@ -25,6 +25,7 @@ typedef struct sig_server {
     sig_registry *reg;
     sig_http *http;
     struct sig_ratelimit *ratelimit;    /* NULL: no limit */
+    unsigned keepalive_timer;           /* event streams' comment lines, main loop */
     uint32_t max_sessions;          /* the config's, capped by ports and fds */
 } sig_server;
 

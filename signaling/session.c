@@ -7,7 +7,9 @@
 #include "sfu/net/log.h"
 #include "signaling/sdp.h"
 #include "signaling/sdp_answer.h"
+#include "signaling/events.h"
 #include "signaling/ice_servers.h"
+#include "signaling/room_session.h"
 #include "signaling/sdpfrag.h"
 
 typedef struct session_job {
@@ -48,6 +50,24 @@ static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_c
         out[i].type = SIG_ICE_HOST;
         out[i].tcptype = in[i].tcp ? SIG_ICE_TCP_PASSIVE : SIG_ICE_TCP_NONE;
     }
+}
+
+static const char *kind_name(sig_session_kind kind)
+{
+    return kind == SIG_SESSION_WHIP ? "whip" : kind == SIG_SESSION_WHEP ? "whep" : "room";
+}
+
+/* The media is gone: tell the room, then free what the worker holds. The
+ * first of DELETE and a failure to get here does it. */
+static void end_media(sig_server *srv, sig_session *s)
+{
+    if (!s->peer)
+        return;
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_leave(srv, s);
+    sig_room_session_stop(s);
+    sfu_peer_free(s->peer);
+    s->peer = NULL;
 }
 
 static const char *codec_name(sfu_codec codec)
@@ -95,6 +115,11 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     resp.header_names[n] = "Location", resp.header_values[n++] = location;
     resp.header_names[n] = "ETag", resp.header_values[n++] = etag;
     resp.header_names[n] = "X-Participant-Id", resp.header_values[n++] = pid;
+    char events_link[80];
+    if (s->kind == SIG_SESSION_ROOM) {
+        snprintf(events_link, sizeof events_link, "</sessions/%s/events>; rel=\"events\"", s->id);
+        resp.header_names[n] = "Link", resp.header_values[n++] = events_link;
+    }
     /* RFC 9725 4.6: STUN and TURN servers, TURN with credentials of its own. */
     sig_ice_links *links = g_new0(sig_ice_links, 1);
     if (sig_ice_servers_links(&job->srv->cfg, g_get_real_time() / 1000000, pid, links) != 0)
@@ -109,6 +134,7 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
 static void fail_create(session_job *job, unsigned status, const char *reason)
 {
     sig_session *s = job->s;
+    sig_room_session_stop(s);
     if (s->peer) {
         sfu_peer_free(s->peer);
         s->peer = NULL;
@@ -137,7 +163,9 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
         .h264_profile_level_id = job->h264_profile_level_id,
     };
     sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
-    sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP ? SIG_SDP_VIEW : SIG_SDP_PUBLISH;
+    sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP   ? SIG_SDP_VIEW
+                        : s->kind == SIG_SESSION_ROOM ? SIG_SDP_ROOM
+                                                      : SIG_SDP_PUBLISH;
     return sig_sdp_answer(job->offer, mode, &local, res, err, errlen);
 }
 
@@ -188,6 +216,8 @@ static void create_on_worker(void *arg)
         return;
     }
     rc = start_media(job, &res, err, sizeof err);
+    if (rc == 0 && s->kind == SIG_SESSION_ROOM)
+        rc = sig_room_session_start(srv, s, job->offer, &res, err, sizeof err);
     if (rc != 0) {
         sig_sdp_result_deinit(&res);
         fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
@@ -196,8 +226,10 @@ static void create_on_worker(void *arg)
     sig_track_info tracks[SIG_TRACKS_MAX];
     unsigned ntracks = tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
     sig_registry_set_ready(srv->reg, s, tracks, ntracks);
-    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u",
-            s->kind == SIG_SESSION_WHIP ? "whip" : "whep", sfu_peer_leg(s->peer), ntracks);
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_join(srv, s);
+    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
+            sfu_peer_leg(s->peer), ntracks);
     answer_created(job, &res);
     sig_sdp_result_deinit(&res);
     sig_session_unref(srv->reg, s);
@@ -231,6 +263,7 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
     job->srv = srv;
     job->req = req;
     if (sig_sdp_parse(body, len, &limits, &job->offer, err, sizeof err) != 0) {
+        sig_events_close(spec->events);
         job_free(job);
         sig_http_respond_text(req, 400, err);
         return;
@@ -241,6 +274,7 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
     const char *reason = "internal error";
     job->s = sig_registry_create(srv->reg, spec, &status, &reason);
     if (!job->s) {
+        sig_events_close(spec->events);
         job_free(job);
         sig_http_respond_text(req, status, reason);
         return;
@@ -252,12 +286,9 @@ static void delete_on_worker(void *arg)
 {
     session_job *job = arg;
     sig_session *s = job->s;
-    if (s->peer) {
-        sfu_peer_free(s->peer);
-        s->peer = NULL;
-    }
+    end_media(job->srv, s);
     sig_registry_remove(job->srv->reg, s);
-    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", s->kind == SIG_SESSION_WHIP ? "whip" : "whep");
+    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
     sig_session_unref(job->srv->reg, s);
     sig_http_respond_text(job->req, 200, "session ended");
     job_free(job);
@@ -302,9 +333,9 @@ void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *
 {
     sig_server *srv = owner;
     sig_session *s = sfu_peer_user(peer);
-    sfu_log(SFU_LOG_INFO, "session.ended", "leg=%u reason=\"%s\"", sfu_peer_leg(peer), reason);
-    sfu_peer_free(peer);
-    s->peer = NULL;
+    sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
+            sfu_peer_leg(peer), reason);
+    end_media(srv, s);
     sig_registry_remove(srv->reg, s);
 }
 
@@ -320,7 +351,7 @@ typedef struct patch_job {
 static void restart_ice(patch_job *job, sfu_ice *ice)
 {
     sig_session *s = job->s;
-    if (sfu_ice_restart(ice, job->frag.ice.ufrag, job->frag.ice.pwd) != 0) {
+    if (sfu_ice_restart(ice, NULL, NULL, job->frag.ice.ufrag, job->frag.ice.pwd) != 0) {
         sig_http_respond_text(job->req, 400, "ICE restart refused: bad credentials");
         return;
     }

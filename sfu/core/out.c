@@ -44,6 +44,7 @@ sfu_out_item *sfu_out_push(sfu_out *out, sfu_out_type type, sfu_leg_id leg)
     item->body_off = 0;
     item->body_len = 0;
     item->head_len = 0;
+    item->participant = 0;
     return item;
 }
 

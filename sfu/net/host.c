@@ -56,7 +56,7 @@ static sfu_leg_id next_leg_id(void)
 
 /* ---- rooms and their timers ---- */
 
-static void drain(sfu_host *host);
+static void drain(sfu_host *host, hosted_room *room);
 
 static gboolean room_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
@@ -64,7 +64,7 @@ static gboolean room_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
     hosted_room *room = data;
     sfu_out *out = sfu_worker_out(room->host->worker);
     sfu_room_handle_timeout(room->core, g_source_get_time(src), out);
-    drain(room->host);
+    drain(room->host, room);
     return G_SOURCE_CONTINUE;
 }
 
@@ -147,27 +147,32 @@ static void send_item(sfu_host *host, const sfu_out_item *item)
 
 static void peer_fail(sfu_peer *peer, const char *reason);
 
-/* Sends what the core asked for, then re-arms every room timer it may have
- * moved: cheap, a worker holds few rooms. */
-static void drain(sfu_host *host)
+/* Sends what `room`'s core asked for, then re-arms its timer, which the
+ * input may have moved. */
+static void drain(sfu_host *host, hosted_room *room)
 {
     sfu_out *out = sfu_worker_out(host->worker);
     for (uint32_t i = 0; i < out->count; i++) {
         const sfu_out_item *item = &out->items[i];
-        if (item->type == SFU_OUT_LEG_EXPIRED) {
+        switch (item->type) {
+        case SFU_OUT_RTP:
+        case SFU_OUT_RTCP:
+            send_item(host, item);
+            break;
+        case SFU_OUT_LEG_EXPIRED: {
             sfu_peer *peer = g_hash_table_lookup(host->peers, GUINT_TO_POINTER(item->leg));
             if (peer)
                 peer_fail(peer, "liveness timeout");
-            continue;
+            break;
         }
-        send_item(host, item);
+        case SFU_OUT_ACTIVE_SPEAKER:
+            if (room && host->cfg->on_active_speaker)
+                host->cfg->on_active_speaker(host->cfg->owner, room->key, item->participant);
+            break;
+        }
     }
     sfu_out_reset(out);
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, host->rooms);
-    while (g_hash_table_iter_next(&it, NULL, &value))
-        room_rearm(value);
+    room_rearm(room);
 }
 
 /* ---- failures are reported from an idle callback, never re-entrantly ---- */
@@ -215,7 +220,7 @@ static void apply_pending_binds(sfu_peer *peer)
         sfu_room_bind(peer->room->core, peer->leg, peer->pending_binds[i].mid,
                       peer->pending_binds[i].participant, now, sfu_worker_out(peer->host->worker));
     peer->npending_binds = 0;
-    drain(peer->host);
+    drain(peer->host, peer->room);
 }
 
 static void dtls_check_state(sfu_peer *peer)
@@ -338,7 +343,7 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
             handle_rtcp(peer, data, len, now);
         else
             handle_rtp(peer, data, len, now);
-        drain(host);
+        drain(host, peer->room);
         return;
     }
     default:
@@ -420,14 +425,14 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
         return rc;
     }
     peer->in_room = true;
-    drain(host);
+    drain(host, peer->room);
     return 0;
 }
 
 int sfu_peer_update(sfu_peer *peer, const sfu_leg_desc *desc)
 {
     int rc = sfu_room_update_leg(peer->room->core, peer->leg, desc, g_get_monotonic_time());
-    drain(peer->host);
+    drain(peer->host, peer->room);
     return rc;
 }
 
@@ -443,7 +448,7 @@ int sfu_peer_bind(sfu_peer *peer, const char *mid, uint32_t participant)
     }
     int rc = sfu_room_bind(peer->room->core, peer->leg, mid, participant, g_get_monotonic_time(),
                            sfu_worker_out(peer->host->worker));
-    drain(peer->host);
+    drain(peer->host, peer->room);
     return rc;
 }
 
@@ -455,7 +460,7 @@ void sfu_peer_free(sfu_peer *peer)
     if (peer->in_room) {
         sfu_room_remove_leg(peer->room->core, peer->leg, g_get_monotonic_time(),
                             sfu_worker_out(host->worker));
-        drain(host);
+        drain(host, peer->room);
     }
     if (peer->fail_idle) {
         g_source_destroy(peer->fail_idle);

@@ -46,6 +46,8 @@ typedef struct sfu_host_config {
     /* ICE selected a pair: `remote` is the client's address, for the owner
      * to show or hide as its privacy settings say. Called on the worker. */
     void (*on_peer_connected)(void *owner, sfu_peer *peer, const char *remote);
+    /* The loudest participant of room `room_key` changed (RFC 6464 levels). */
+    void (*on_active_speaker)(void *owner, const char *room_key, uint32_t participant);
     void *owner;
 } sfu_host_config;
 

@@ -158,9 +158,13 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
     return nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd) ? 0 : -1;
 }
 
-int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_pwd)
+int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd,
+                    const char *remote_ufrag, const char *remote_pwd)
 {
     if (!nice_agent_restart_stream(ice->agent, ice->stream))
+        return -1;
+    if (local_ufrag && local_pwd &&
+        !nice_agent_set_local_credentials(ice->agent, ice->stream, local_ufrag, local_pwd))
         return -1;
     g_free(ice->ufrag);
     g_free(ice->pwd);

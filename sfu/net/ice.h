@@ -59,8 +59,10 @@ unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned
  * would send checks of its own, which races the client's nomination (aioice
  * then fails about one connection in twenty). */
 int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd);
-/* ICE restart: new local credentials, then the client's new ones. */
-int sfu_ice_restart(sfu_ice *ice, const char *remote_ufrag, const char *remote_pwd);
+/* ICE restart: new local credentials (these, or libnice's own when NULL),
+ * then the client's new ones. */
+int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd,
+                    const char *remote_ufrag, const char *remote_pwd);
 
 /* Sends one datagram on the selected pair; negative when not connected. */
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);

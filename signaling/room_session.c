@@ -1,0 +1,355 @@
+#include "signaling/room_session.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "sfu/net/log.h"
+#include "signaling/events.h"
+#include "signaling/reneg.h"
+
+#define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
+
+static const char *kind_name(sfu_kind kind) { return kind == SFU_KIND_AUDIO ? "audio" : "video"; }
+
+static uint32_t random_ssrc(void *ctx)
+{
+    (void)ctx;
+    uint32_t v = 0;
+    while (v == 0)
+        if (getrandom(&v, sizeof v, 0) != sizeof v)
+            v = g_random_int();
+    return v;
+}
+
+/* ---- server offers ---- */
+
+static char *offer_json(const sig_reneg_offer *offer)
+{
+    json_t *tracks = json_object();
+    for (unsigned i = 0; i < offer->ntracks; i++) {
+        char pid[SIG_PARTICIPANT_ID_LEN + 1];
+        sig_participant_format(offer->tracks[i].participant, pid);
+        json_object_set_new(tracks, offer->tracks[i].mid,
+                            json_pack("{s:s, s:s}", "participant", pid, "kind",
+                                      kind_name(offer->tracks[i].kind)));
+    }
+    json_t *doc = json_pack("{s:s%, s:I, s:o}", "sdp", offer->sdp, offer->sdp_len, "revision",
+                            (json_int_t)offer->revision, "tracks", tracks);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+static void rearm(sig_session *s)
+{
+    if (!s->reneg_timer || !s->reneg)
+        return;
+    sfu_time at = sig_reneg_timeout(s->reneg);
+    g_source_set_ready_time(s->reneg_timer, at == SFU_TIME_NEVER ? -1 : at);
+}
+
+static gboolean offer_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    (void)cb;
+    sig_session *s = data;
+    sfu_time now = g_source_get_time(src);
+    const sig_reneg_offer *offer;
+    if (sig_reneg_poll_offer(s->reneg, now) && sig_reneg_make_offer(s->reneg, now, &offer) == 0) {
+        char *json = offer_json(offer);
+        sig_events_set_offer(s->events, json);
+        free(json);
+    }
+    rearm(s);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs offer_timer_funcs = { .dispatch = offer_timer_dispatch };
+
+int sig_room_session_start(sig_server *srv, sig_session *s, const sig_sdp *offer,
+                           const sig_sdp_result *answer, char *err, size_t errlen)
+{
+    sig_reneg_config cfg = {
+        .batch_delay = ROOM_BATCH_DELAY,
+        .max_mlines = srv->cfg.limits.max_sdp_mlines,
+        .limits = { .max_bytes = srv->cfg.limits.max_sdp_bytes,
+                    .max_media = srv->cfg.limits.max_sdp_mlines },
+        .pick_ssrc = random_ssrc,
+    };
+    s->reneg = sig_reneg_new(offer, answer, &cfg);
+    if (!s->reneg) {
+        snprintf(err, errlen, "cannot prepare renegotiation");
+        return -SFU_ENOMEM;
+    }
+    GSource *timer = g_source_new(&offer_timer_funcs, sizeof(GSource));
+    g_source_set_callback(timer, NULL, s, NULL);
+    g_source_set_ready_time(timer, -1);
+    g_source_attach(timer, sfu_worker_context(srv->workers[s->worker]));
+    s->reneg_timer = timer;
+    /* Everyone already in the room goes into the first server offer. */
+    sfu_time now = g_get_monotonic_time();
+    GArray *members = sig_registry_members(srv->reg, s->room, s);
+    for (guint i = 0; i < members->len; i++) {
+        const sig_member *m = &g_array_index(members, sig_member, i);
+        for (unsigned t = 0; t < m->ntracks; t++)
+            sig_reneg_add_track(s->reneg, m->participant, m->kinds[t], now);
+    }
+    g_array_free(members, TRUE);
+    rearm(s);
+    return 0;
+}
+
+void sig_room_session_stop(sig_session *s)
+{
+    if (s->reneg_timer) {
+        g_source_destroy(s->reneg_timer);
+        g_source_unref(s->reneg_timer);
+        s->reneg_timer = NULL;
+    }
+    sig_reneg_free(s->reneg);
+    s->reneg = NULL;
+}
+
+/* ---- fan-out to the other sessions of the room ---- */
+
+static void push_participant(sig_events *ev, const char *type, const sig_session *s)
+{
+    char pid[SIG_PARTICIPANT_ID_LEN + 1];
+    sig_participant_format(s->participant, pid);
+    json_t *doc = json_pack("{s:s, s:s}", "participant", pid, "name", s->name);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    sig_events_push(ev, type, text);
+    free(text);
+    json_decref(doc);
+}
+
+static void push_track(sig_events *ev, const char *type, uint32_t participant, sfu_kind kind)
+{
+    char json[96], pid[SIG_PARTICIPANT_ID_LEN + 1];
+    sig_participant_format(participant, pid);
+    snprintf(json, sizeof json, "{\"participant\":\"%s\",\"kind\":\"%s\"}", pid, kind_name(kind));
+    sig_events_push(ev, type, json);
+}
+
+static void announce(sig_server *srv, sig_session *s, bool joined)
+{
+    sfu_time now = g_get_monotonic_time();
+    GPtrArray *others = sig_registry_room_sessions(srv->reg, s->room, s);
+    for (guint i = 0; i < others->len; i++) {
+        sig_session *o = g_ptr_array_index(others, i);
+        push_participant(o->events, joined ? "participant-joined" : "participant-left", s);
+        for (unsigned t = 0; t < s->ntracks; t++)
+            push_track(o->events, joined ? "track-added" : "track-removed", s->participant,
+                       s->tracks[t].kind);
+        if (o->reneg) {
+            for (unsigned t = 0; joined && t < s->ntracks; t++)
+                sig_reneg_add_track(o->reneg, s->participant, s->tracks[t].kind, now);
+            if (!joined)
+                sig_reneg_remove_participant(o->reneg, s->participant, now);
+            rearm(o);
+        }
+        sig_session_unref(srv->reg, o);
+    }
+    g_ptr_array_free(others, TRUE);
+}
+
+void sig_room_announce_join(sig_server *srv, sig_session *s) { announce(srv, s, true); }
+void sig_room_announce_leave(sig_server *srv, sig_session *s) { announce(srv, s, false); }
+
+void sig_room_on_active_speaker(void *owner, const char *room, uint32_t participant)
+{
+    sig_server *srv = owner;
+    char json[64], pid[SIG_PARTICIPANT_ID_LEN + 1];
+    sig_participant_format(participant, pid);
+    snprintf(json, sizeof json, "{\"participant\":\"%s\"}", pid);
+    GPtrArray *sessions = sig_registry_room_sessions(srv->reg, room, NULL);
+    for (guint i = 0; i < sessions->len; i++) {
+        sig_session *o = g_ptr_array_index(sessions, i);
+        sig_events_push(o->events, "active-speaker", json);
+        sig_session_unref(srv->reg, o);
+    }
+    g_ptr_array_free(sessions, TRUE);
+}
+
+static void keepalive_one(sig_events *ev, void *user)
+{
+    sig_events_keepalive(ev, *(const sfu_time *)user);
+}
+
+void sig_room_keepalive(sig_server *srv)
+{
+    sfu_time now = g_get_monotonic_time();
+    sig_registry_foreach_events(srv->reg, keepalive_one, &now);
+}
+
+/* ---- HTTP entry points ---- */
+
+static sig_session *room_session(sig_server *srv, sig_request *req, const char *id,
+                                 const char *sub)
+{
+    unsigned status;
+    sig_session *s = sig_registry_get(srv->reg, id, sub, false, &status);
+    if (s && s->kind != SIG_SESSION_ROOM) {
+        sig_session_unref(srv->reg, s);
+        s = NULL;
+        status = 404;
+    }
+    if (!s)
+        sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
+                                                         : "no such room session");
+    return s;
+}
+
+void sig_room_events(sig_server *srv, sig_request *req, const char *id, const char *sub)
+{
+    sig_session *s = room_session(srv, req, id, sub);
+    if (!s)
+        return;
+    char *snapshot = sig_registry_snapshot_json(srv->reg, s);
+    sig_events_attach(s->events, req, snapshot);
+    free(snapshot);
+    sig_session_unref(srv->reg, s);
+}
+
+typedef struct sdp_job {
+    sig_server *srv;
+    sig_request *req;
+    sig_session *s;
+    char *sdp;
+    size_t len;
+    uint32_t revision;
+} sdp_job;
+
+static sdp_job *sdp_job_new(sig_server *srv, sig_request *req, sig_session *s)
+{
+    sdp_job *job = g_new0(sdp_job, 1);
+    const uint8_t *body = sig_request_body(req, &job->len);
+    job->sdp = g_strndup((const char *)body, job->len);
+    job->srv = srv, job->req = req, job->s = s;
+    return job;
+}
+
+static void sdp_job_free(sdp_job *job)
+{
+    sig_session_unref(job->srv->reg, job->s);
+    g_free(job->sdp);
+    g_free(job);
+}
+
+static void apply(sig_session *s, const sig_reneg_result *res)
+{
+    sfu_peer_update(s->peer, &res->leg);
+    for (unsigned i = 0; i < res->nbindings; i++)
+        sfu_peer_bind(s->peer, res->bindings[i].mid, res->bindings[i].participant);
+}
+
+static void answer_on_worker(void *arg)
+{
+    sdp_job *job = arg;
+    sig_session *s = job->s;
+    char err[256];
+    sig_reneg_result res;
+    if (!s->peer || !s->reneg) {
+        sig_http_respond_text(job->req, 404, "no such room session");
+    } else {
+        int rc = sig_reneg_handle_answer(s->reneg, job->revision, job->sdp, job->len, &res, err,
+                                         sizeof err);
+        if (rc != 0) {
+            sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
+        } else {
+            apply(s, &res);
+            sig_reneg_result_deinit(&res);
+            sig_events_set_offer(s->events, NULL);
+            sig_http_respond(job->req, &(sig_response){ .status = 204 });
+        }
+        rearm(s);   /* changes queued meanwhile make the next offer */
+    }
+    sdp_job_free(job);
+}
+
+void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const char *sub,
+                     bool has_revision, uint64_t revision)
+{
+    if (!sig_request_content_type_is(req, "application/sdp")) {
+        sig_http_respond_text(req, 415, "the answer must be application/sdp");
+        return;
+    }
+    if (!has_revision || revision > UINT32_MAX) {
+        sig_http_respond_text(req, has_revision ? 409 : 400,
+                              has_revision ? "no such offer revision" : "revision is required");
+        return;
+    }
+    sig_session *s = room_session(srv, req, id, sub);
+    if (!s)
+        return;
+    sdp_job *job = sdp_job_new(srv, req, s);
+    job->revision = (uint32_t)revision;
+    sfu_worker_invoke(srv->workers[s->worker], answer_on_worker, job);
+}
+
+static void random_ice(char *out, size_t len)
+{
+    static const char chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t raw[64];
+    if (getrandom(raw, len, 0) != (ssize_t)len)
+        for (size_t i = 0; i < len; i++)
+            raw[i] = (uint8_t)g_random_int();
+    for (size_t i = 0; i < len; i++)
+        out[i] = chars[raw[i] & 63];
+    out[len] = '\0';
+}
+
+static void reoffer_on_worker(void *arg)
+{
+    sdp_job *job = arg;
+    sig_session *s = job->s;
+    char err[256], ufrag[9], pwd[25];
+    random_ice(ufrag, 8);
+    random_ice(pwd, 24);
+    sig_reneg_ice_creds creds = { .ufrag = ufrag, .pwd = pwd };
+    sig_reneg_result res;
+    int rc = !s->peer || !s->reneg ? -SFU_ENOTFOUND
+                                   : sig_reneg_handle_client_offer(s->reneg, job->sdp, job->len,
+                                                                   &creds, &res, err, sizeof err);
+    if (rc == -SFU_ENOTFOUND) {
+        sig_http_respond_text(job->req, 404, "no such room session");
+    } else if (rc != 0) {
+        sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
+    } else {
+        if (res.ice_restart) {
+            sfu_ice_restart(sfu_peer_ice(s->peer), ufrag, pwd, res.remote_ice.ufrag,
+                            res.remote_ice.pwd);
+            g_strlcpy(s->remote_ufrag, res.remote_ice.ufrag, sizeof s->remote_ufrag);
+        }
+        apply(s, &res);
+        char etag[32];
+        snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
+        sig_response resp = { .status = 200, .content_type = "application/sdp", .body = res.sdp,
+                              .body_len = res.sdp_len, .nheaders = 1,
+                              .header_names = { "ETag" }, .header_values = { etag } };
+        sig_http_respond(job->req, &resp);
+        sig_reneg_result_deinit(&res);
+        rearm(s);
+    }
+    sdp_job_free(job);
+}
+
+void sig_room_reoffer(sig_server *srv, sig_request *req, const char *id, const char *sub)
+{
+    unsigned status;
+    sig_session *s = sig_registry_get(srv->reg, id, sub, false, &status);
+    if (s && s->kind != SIG_SESSION_ROOM) {
+        /* RFC 9725 4.3: a WHIP/WHEP session is patched with sdpfrags only. */
+        sig_session_unref(srv->reg, s);
+        sig_http_respond_text(req, 415, "PATCH takes application/trickle-ice-sdpfrag");
+        return;
+    }
+    if (!s) {
+        sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
+                                                         : "no such room session");
+        return;
+    }
+    sfu_worker_invoke(srv->workers[s->worker], reoffer_on_worker, sdp_job_new(srv, req, s));
+}
