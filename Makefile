@@ -114,11 +114,13 @@ run: deps
 	./$(BUILD)/sfu --config configs/sfu.conf
 
 test: deps
-	@$(MAKE) --no-print-directory all unit-tests check-layers
+	@$(MAKE) --no-print-directory all $(BUILD)/sfu-bench unit-tests check-layers
 	@$(MAKE) --no-print-directory asan
 	@./tests/run-all.sh
 
 clean:
 	rm -rf build
+
+include bench/bench.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

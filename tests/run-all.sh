@@ -88,6 +88,10 @@ run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
 
+echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
+run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \
+    configs/bench/smoke.conf
+
 echo
 if [ ${#failed_suites[@]} -ne 0 ]; then
     echo "failed suites: ${failed_suites[*]}"
