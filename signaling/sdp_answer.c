@@ -139,8 +139,11 @@ static bool directions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_
         break;
     }
     case SIG_SDP_ROOM:
+        /* A participant's own m-lines carry what it sends; others' media
+         * comes on m-lines of the server's offers, or on the recvonly ones a
+         * participant with nothing to send had to offer. */
         t->recv = client_sends;
-        t->send = client_recvs;
+        t->send = client_recvs && !client_sends;
         break;
     }
     am->dir = t->recv && t->send ? SIG_SDP_SENDRECV

@@ -7,7 +7,7 @@
 
 #include "sfu/core/common.h"
 
-#define SFU_MAX_TRACKS 16       /* m-lines per leg the core tracks */
+#define SFU_MAX_TRACKS 32       /* m-lines per leg: own tracks and 15 others' A+V */
 #define SFU_MID_MAX 16          /* bytes of a mid, with its NUL */
 
 typedef enum sfu_kind { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;

@@ -206,8 +206,26 @@ static void dtls_flush(sfu_peer *peer)
         sfu_ice_send(peer->ice, dgram, len);
 }
 
+static void drop_dtls_timer(sfu_peer *peer)
+{
+    if (!peer->dtls_timer)
+        return;
+    g_source_destroy(peer->dtls_timer);
+    g_source_unref(peer->dtls_timer);
+    peer->dtls_timer = NULL;
+}
+
+/* After the handshake a lost final flight is repaired by the client's
+ * retransmission, answered on input: the timer goes, and with it one source
+ * per peer that every main-loop iteration would check. */
 static void dtls_rearm(sfu_peer *peer)
 {
+    if (!peer->dtls_timer)
+        return;
+    if (sfu_dtls_get_state(peer->dtls) >= SFU_DTLS_CONNECTED) {
+        drop_dtls_timer(peer);
+        return;
+    }
     sfu_time now = g_get_monotonic_time();
     sfu_time deadline = sfu_dtls_poll_timeout(peer->dtls, now);
     g_source_set_ready_time(peer->dtls_timer, deadline == SFU_TIME_NEVER ? -1 : deadline);
@@ -466,10 +484,7 @@ void sfu_peer_free(sfu_peer *peer)
         g_source_destroy(peer->fail_idle);
         g_source_unref(peer->fail_idle);
     }
-    if (peer->dtls_timer) {
-        g_source_destroy(peer->dtls_timer);
-        g_source_unref(peer->dtls_timer);
-    }
+    drop_dtls_timer(peer);
     if (g_hash_table_remove(host->peers, GUINT_TO_POINTER(peer->leg)))
         host->stats.peers_live--;
     sfu_srtp_session_free(peer->srtp);

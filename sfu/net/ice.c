@@ -1,8 +1,11 @@
 #include "sfu/net/ice.h"
 
 #include <agent.h>
+#include <errno.h>
+#include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct sfu_ice {
     NiceAgent *agent;
@@ -14,6 +17,13 @@ struct sfu_ice {
     sfu_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
     unsigned ncands;
     gulong state_handler;
+    gulong pair_handler;
+    /* The selected UDP pair, written to directly: libnice's send path (agent
+     * lock, component lookup, GSocket layers) costs more than the SRTP. */
+    GSocket *fast_socket;
+    int fast_fd;
+    struct sockaddr_storage fast_peer;
+    socklen_t fast_peer_len;
 };
 
 static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
@@ -38,6 +48,35 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
         ice->state = next;
         ice->cb.on_state(ice->user, next);
     }
+}
+
+static void clear_fast_path(sfu_ice *ice)
+{
+    if (ice->fast_socket)
+        g_object_unref(ice->fast_socket);
+    ice->fast_socket = NULL;
+    ice->fast_fd = -1;
+}
+
+/* RFC 4571 framing and TURN need libnice's own send; plain UDP does not. */
+static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
+                             NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    sfu_ice *ice = data;
+    clear_fast_path(ice);
+    if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+        remote->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+        local->type == NICE_CANDIDATE_TYPE_RELAYED)
+        return;
+    GSocket *sock = nice_agent_get_selected_socket(agent, stream, component);
+    if (!sock)
+        return;
+    memset(&ice->fast_peer, 0, sizeof ice->fast_peer);
+    nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&ice->fast_peer);
+    ice->fast_peer_len = ice->fast_peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                              : sizeof(struct sockaddr_in);
+    ice->fast_socket = sock;
+    ice->fast_fd = g_socket_get_fd(sock);
 }
 
 static const char *announced(const sfu_ice_config *cfg, const char *bound)
@@ -88,6 +127,7 @@ sfu_ice *sfu_ice_new(GMainContext *ctx, const sfu_ice_config *cfg,
                      const sfu_ice_callbacks *cb, void *user, char *err, size_t errlen)
 {
     sfu_ice *ice = g_new0(sfu_ice, 1);
+    ice->fast_fd = -1;
     ice->cb = *cb;
     ice->user = user;
     ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
@@ -105,6 +145,8 @@ sfu_ice *sfu_ice_new(GMainContext *ctx, const sfu_ice_config *cfg,
     nice_agent_set_port_range(ice->agent, ice->stream, 1, cfg->port_min, cfg->port_max);
     ice->state_handler = g_signal_connect(ice->agent, "component-state-changed",
                                           G_CALLBACK(on_component_state), ice);
+    ice->pair_handler = g_signal_connect(ice->agent, "new-selected-pair-full",
+                                         G_CALLBACK(on_selected_pair), ice);
     if (!nice_agent_attach_recv(ice->agent, ice->stream, 1, ctx, on_recv, ice) ||
         !nice_agent_gather_candidates(ice->agent, ice->stream)) {
         snprintf(err, errlen, "no free media port in %u-%u", cfg->port_min, cfg->port_max);
@@ -129,6 +171,9 @@ void sfu_ice_free(sfu_ice *ice)
     if (ice->agent) {
         if (ice->state_handler)
             g_signal_handler_disconnect(ice->agent, ice->state_handler);
+        if (ice->pair_handler)
+            g_signal_handler_disconnect(ice->agent, ice->pair_handler);
+        clear_fast_path(ice);
         if (ice->stream) {
             nice_agent_attach_recv(ice->agent, ice->stream, 1, NULL, NULL, NULL);
             nice_agent_remove_stream(ice->agent, ice->stream);
@@ -161,6 +206,7 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
 int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd,
                     const char *remote_ufrag, const char *remote_pwd)
 {
+    clear_fast_path(ice);   /* until the restarted checks select a pair */
     if (!nice_agent_restart_stream(ice->agent, ice->stream))
         return -1;
     if (local_ufrag && local_pwd &&
@@ -176,6 +222,11 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
 {
     if (ice->state != SFU_ICE_CONNECTED)
         return -1;
+    if (ice->fast_fd >= 0) {
+        ssize_t n = sendto(ice->fast_fd, data, len, MSG_DONTWAIT,
+                           (const struct sockaddr *)&ice->fast_peer, ice->fast_peer_len);
+        return n >= 0 || errno == EAGAIN ? (int)len : -1;   /* a full buffer is loss */
+    }
     return nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)data);
 }
 

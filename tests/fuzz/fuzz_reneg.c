@@ -163,10 +163,11 @@ static void op_answer(run *u, bool edit)
 
 static void op_raw(run *u, bool answer)
 {
-    size_t n = (size_t)byte(u) << 8 | byte(u);
+    size_t n = (size_t)byte(u) << 8;
+    n |= byte(u);
+    uint32_t rev = byte(u);
     if (n > (size_t)(u->end - u->p))
         n = (size_t)(u->end - u->p);
-    uint32_t rev = u->r ? (uint32_t)byte(u) : 0;
     const char *text = (const char *)u->p;
     u->p += n;
     sig_reneg_result res;
