@@ -1,235 +1,234 @@
-// The call page: choose a room, publish camera and microphone (WHIP), watch
-// others (WHEP). Each concern lives in its own module under js/; this file
-// holds the page's state and wires buttons to it.
+// The call page: enter a name and a room, join, see and hear everyone in it.
+// The room session itself (join, events, offers) is js/call.js; this file
+// holds the page's state, the tiles and the buttons.
 
 import { setToken } from './js/api.js';
-import { Publisher, Viewer, getCameraAndMic } from './js/rtc.js';
-import { RoomPoller, renderPeople, displayName } from './js/people.js';
-import { Tile } from './js/tile.js';
+import { CallSession } from './js/call.js';
+import { CallStats } from './js/call_stats.js';
+import { CallTile } from './js/call_tile.js';
+import { openCameraAndMic, openDevice } from './js/media.js';
 import { $, showError, clearErrors } from './js/ui.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const displayName = (p) => p.name || `Guest ${p.participant.slice(0, 4)}`;
 
 const state = {
-  room: '',
-  name: '',
-  poller: null,
-  publisher: null,   // { session: Publisher, tile: Tile }
-  viewers: new Map(), // participant id -> { session: Viewer, tile: Tile }
-  people: [],        // last GET /rooms/{room} participants
-  busy: false,       // a publish is in progress
+  session: null,     // CallSession while in a call
+  stats: null,       // CallStats of its PeerConnection
+  self: null,        // our own CallTile
+  tiles: new Map(),  // participant id -> CallTile, in join order
+  speaker: '',
+  busy: false,       // joining, or turning on a device
 };
 
-/* ---------- entering and leaving a room ---------- */
+/* ---------- joining and leaving ---------- */
 
-function enterRoom(event) {
-  event.preventDefault();
+function readForm() {
   const room = $('room').value.trim();
+  const name = $('name').value.trim();
+  const token = $('token').value.trim();
+  if (!name && !token) return { error: 'Please enter your name.', field: 'name' };
   if (!ROOM_RE.test(room)) {
-    showError(new Error('Please enter a room name of 1 to 64 letters, digits, "-", "_" or ".".'));
-    $('room').focus();
+    return { error: 'Please enter a room name of 1 to 64 letters, digits, "-", "_" or ".".', field: 'room' };
+  }
+  return { room, name };
+}
+
+async function join(event) {
+  event.preventDefault();
+  if (state.busy || state.session) return;
+  const form = readForm();
+  if (form.error) {
+    showError(new Error(form.error));
+    $(form.field).focus();
     return;
   }
   clearErrors();
-  state.room = room;
-  state.name = $('name').value.trim();
-  try { localStorage.setItem('sfu.name', state.name); } catch { /* private mode */ }
-  history.replaceState(null, '', '#room=' + encodeURIComponent(room));
-  $('room-label').textContent = room;
-  $('me-label').textContent = state.name ? `as ${state.name}` : '';
-  $('room-form').hidden = true;
-  $('room-bar').hidden = false;
-  $('room-view').hidden = false;
-  state.poller = new RoomPoller(room, onPeople, onPollError);
-  state.poller.start();
-  $('publish').focus();
-}
-
-async function leaveRoom() {
-  state.poller?.stop();
-  state.poller = null;
-  await Promise.all([stopPublishing(), ...[...state.viewers.keys()].map(closeViewer)]);
-  state.people = [];
-  renderPeople([], peopleOptions());
-  $('room-view').hidden = true;
-  $('room-bar').hidden = true;
-  $('room-form').hidden = false;
-  history.replaceState(null, '', location.pathname + location.search);
-  $('room').focus();
-}
-
-function onPeople(list) {
-  state.people = list;
-  const present = renderPeople(list, peopleOptions());
-  // A watched participant who left: the viewer stays (media resumes if they
-  // publish again under the same id) but says so.
-  for (const [id, v] of state.viewers) {
-    if (!present.has(id)) v.tile.setState('gone');
-    else if (v.tile.root.dataset.state === 'gone') v.tile.setState(v.session.pc.connectionState);
-  }
-  $('people-status').classList.remove('error');
-}
-
-function onPollError(err) {
-  // Polling repeats every 2 s: report in the list's status line, not as alerts.
-  $('people-status').textContent = err.message;
-  $('people-status').classList.add('error');
-}
-
-function peopleOptions() {
-  return {
-    me: state.publisher?.session.participant || '',
-    myName: state.name,
-    watching: new Set(state.viewers.keys()),
-    onWatch: watch,
-  };
-}
-
-/* ---------- publishing (WHIP) ---------- */
-
-function setPublishUi(on) {
-  $('publish').disabled = on || state.busy;
-  $('publish').hidden = on;
-  // While idle the bar holds only "Publish"; while publishing, the rest.
-  for (const id of ['stop', 'mute-mic', 'mute-cam']) $(id).hidden = !on;
-  $('stop').disabled = !on;
-  $('mute-mic').disabled = !on || !state.publisher?.session.stream.getAudioTracks().length;
-  $('mute-cam').disabled = !on || !state.publisher?.session.stream.getVideoTracks().length;
-  if (!on) {
-    $('mute-mic').setAttribute('aria-pressed', 'false');
-    $('mute-cam').setAttribute('aria-pressed', 'false');
-  }
-  updateEmpty();
-}
-
-async function publish() {
-  if (state.publisher || state.busy) return;
+  try { localStorage.setItem('sfu.name', form.name); } catch { /* private mode */ }
+  history.replaceState(null, '', '#room=' + encodeURIComponent(form.room));
   state.busy = true;
-  $('publish').disabled = true;
-  $('publish-status').textContent = 'Starting camera…';
-  let stream = null;
-  let tile = null;
+  $('join').disabled = true;
+  $('join').textContent = 'Starting camera…';
   try {
-    stream = await getCameraAndMic();
-    tile = new Tile({ title: `${state.name || 'You'} (you)`, kind: 'self', closeLabel: 'Stop',
-                      onClose: stopPublishing });
-    tile.video.srcObject = stream;          // preview at once, before the SFU answers
-    tile.video.muted = true;
-    $('publish-status').textContent = 'Connecting…';
-    const session = await Publisher.start(state.room, state.name, stream);
-    state.publisher = { session, tile };
-    tile.root.dataset.participant = session.participant;
-    tile.attach(stream, session.pc, 'send');
-    tile.setState(session.pc.connectionState);
-    session.onstate = (s) => {
-      tile.setState(s);
-      if (s === 'failed') showError(new Error('Publishing stopped: the connection to the server failed.'));
-    };
-    $('publish-status').textContent = '';
-    state.poller?.refresh();
+    const { stream, problems } = await openCameraAndMic();
+    if (problems.length) showError(new Error(`Joining without them. ${problems.join('. ')}.`));
+    enterCallView(form, stream);
+    const session = new CallSession({ stream, on: {
+      roster: render, media: render, speaker: setSpeaker, state: setStatus,
+      ended: (why) => { showError(new Error(`The call ended: ${why}.`)); leave(); },
+      error: showError,
+    } });
+    state.session = session;
+    state.stats = new CallStats(session.pc);
+    setStatus('connecting');
+    await session.join(form.room, form.name);
+    state.self.root.dataset.participant = session.participant;
   } catch (e) {
-    stream?.getTracks().forEach((t) => t.stop());
-    tile?.remove();
-    $('publish-status').textContent = '';
+    showError(e);
+    await leave();
+  } finally {
+    state.busy = false;
+    $('join').disabled = false;
+    $('join').textContent = 'Join';
+  }
+}
+
+function enterCallView(form, stream) {
+  $('room-label').textContent = form.room;
+  document.title = `${form.room} · Call`;
+  $('join-view').hidden = true;
+  $('call-view').hidden = false;
+  state.self = new CallTile({ id: '', name: form.name, self: true });
+  state.self.setTracks(stream.getTracks());
+  $('grid').append(state.self.root);
+  syncButtons();
+  layout();
+}
+
+async function leave() {
+  const session = state.session;
+  state.session = null;
+  state.stats = null;
+  for (const t of state.tiles.values()) t.remove();
+  state.tiles.clear();
+  state.self?.remove();
+  state.self = null;
+  state.speaker = '';
+  $('call-view').hidden = true;
+  $('join-view').hidden = false;
+  document.title = 'Call · SFU';
+  $('join').focus();
+  try {
+    await session?.close();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+/* ---------- what the room looks like ---------- */
+
+// Roster and media changes both land here: one tile per participant in the
+// roster, showing the tracks the last offer mapped to them.
+function render() {
+  const s = state.session;
+  if (!s) return;
+  const media = s.media();
+  for (const [id, p] of s.roster) {
+    let tile = state.tiles.get(id);
+    if (!tile) {
+      tile = new CallTile({ id, name: displayName(p) });
+      state.tiles.set(id, tile);
+      $('grid').append(tile.root);
+    }
+    tile.setName(displayName(p));
+    tile.setTracks((media.get(id) || []).map((m) => m.track));
+    tile.setFlag('speaking', id === state.speaker);
+  }
+  for (const [id, tile] of state.tiles) {
+    if (s.roster.has(id)) continue;
+    tile.remove();              // participant-left: gone at once
+    state.tiles.delete(id);
+  }
+  const n = s.roster.size + 1;
+  $('people-count').textContent = n === 1 ? 'just you' : `${n} people`;
+  layout();
+}
+
+function setSpeaker(id) {
+  state.speaker = id;
+  for (const [pid, t] of state.tiles) t.setFlag('speaking', pid === id);
+  state.self?.setFlag('speaking', !!id && id === state.session?.participant);
+}
+
+const STATUS = { new: 'connecting…', connecting: 'connecting…', connected: '',
+                 disconnected: 'reconnecting…', failed: 'connection failed', closed: '' };
+function setStatus(s) {
+  $('call-status').textContent = STATUS[s] ?? s;
+  $('call-status').dataset.state = s;
+}
+
+// Tiles as large as fit: try each column count, keep the one that gives the
+// widest 16:9 tile inside the grid's box.
+function layout() {
+  const grid = $('grid');
+  const n = grid.children.length;
+  if (!n || grid.clientWidth === 0) return;
+  const cs = getComputedStyle(grid);
+  const gap = parseFloat(cs.columnGap) || 0;
+  const w = grid.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const h = grid.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+  let best = 0;
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    const tw = Math.min((w - gap * (cols - 1)) / cols, ((h - gap * (rows - 1)) / rows) * 16 / 9);
+    best = Math.max(best, tw);
+  }
+  grid.style.setProperty('--tile-w', `${Math.max(120, Math.floor(best))}px`);
+}
+
+/* ---------- microphone and camera ---------- */
+
+function syncButtons() {
+  const s = state.session;
+  for (const [id, kind, on, off] of [['mic', 'audio', 'Mute microphone', 'Unmute microphone'],
+                                      ['cam', 'video', 'Turn camera off', 'Turn camera on']]) {
+    const btn = $(id);
+    const track = s?.stream.getTracks().find((t) => t.kind === kind)
+      || state.self?.stream.getTracks().find((t) => t.kind === kind);
+    const live = !!track && track.enabled;
+    btn.setAttribute('aria-pressed', String(!live));   // pressed = off
+    btn.title = live ? on : off;
+    btn.disabled = state.busy;
+  }
+  state.self?.setFlag('mic-off', $('mic').getAttribute('aria-pressed') === 'true');
+  state.self?.updateVideoState();
+}
+
+async function toggle(kind) {
+  const s = state.session;
+  if (!s || state.busy) return;
+  if (s.hasTrack(kind)) {
+    const track = s.stream.getTracks().find((t) => t.kind === kind);
+    s.setEnabled(kind, !track.enabled);
+    syncButtons();
+    return;
+  }
+  // Joined without this device: open it now and start sending it.
+  state.busy = true;
+  syncButtons();
+  try {
+    const { track, problem } = await openDevice(kind);
+    if (!track) throw new Error(`${problem}.`);
+    await s.startSending(track);
+    state.self?.setTracks(s.stream.getTracks());
+  } catch (e) {
     showError(e);
   } finally {
     state.busy = false;
-    setPublishUi(!!state.publisher);
-  }
-}
-
-async function stopPublishing() {
-  const p = state.publisher;
-  if (!p) return;
-  state.publisher = null;
-  p.tile.remove();
-  setPublishUi(false);
-  try {
-    await p.session.close();
-  } catch (e) {
-    showError(e);
-  }
-  state.poller?.refresh();
-}
-
-// Toggle buttons keep their label ("Mute mic", "Camera off"); aria-pressed
-// says whether it is in effect, as WAI-ARIA's toggle button pattern asks.
-function toggle(kind, btn) {
-  const p = state.publisher;
-  if (!p) return;
-  const off = btn.getAttribute('aria-pressed') !== 'true';
-  p.session.setEnabled(kind, !off);
-  btn.setAttribute('aria-pressed', String(off));
-  p.tile.root.classList.toggle(kind === 'audio' ? 'mic-off' : 'cam-off', off);
-}
-
-/* ---------- watching (WHEP) ---------- */
-
-async function watch(person) {
-  const id = person.participant;
-  if (state.viewers.has(id)) return;
-  const tile = new Tile({ title: displayName(person), kind: 'viewer', participant: id,
-                          onClose: () => closeViewer(id) });
-  const entry = { session: null, tile };
-  state.viewers.set(id, entry);
-  renderPeople(state.people, peopleOptions());
-  updateEmpty();
-  try {
-    const session = await Viewer.start(state.room, id);
-    if (state.viewers.get(id) !== entry) {   // closed while connecting
-      await session.close().catch(() => {});
-      return;
-    }
-    entry.session = session;
-    tile.attach(session.stream, session.pc, 'recv');
-    tile.setState(session.pc.connectionState);
-    session.onstate = (s) => tile.setState(s);
-  } catch (e) {
-    showError(e);
-    if (state.viewers.get(id) === entry) closeViewer(id);
-  }
-}
-
-async function closeViewer(id) {
-  const v = state.viewers.get(id);
-  if (!v) return;
-  state.viewers.delete(id);
-  v.tile.remove();
-  renderPeople(state.people, peopleOptions());
-  updateEmpty();
-  try {
-    await v.session?.close();
-  } catch (e) {
-    showError(e);
+    syncButtons();
   }
 }
 
 /* ---------- once a second: stats overlays ---------- */
 
-function tiles() {
-  const all = [...state.viewers.values()].map((v) => v.tile);
-  if (state.publisher) all.unshift(state.publisher.tile);
-  return all;
+async function updateStats() {
+  const s = state.session;
+  if (!s || !state.stats || document.hidden) return;
+  const owners = new Map();
+  for (const [id, list] of s.media()) for (const m of list) owners.set(m.mid, id);
+  const samples = await state.stats.sample(owners).catch(() => null);
+  if (!samples || state.session !== s) return;
+  state.self?.showStats(samples.get('self'));
+  for (const [id, t] of state.tiles) t.showStats(samples.get(id));
 }
-
-function updateEmpty() {
-  $('empty-stage').hidden = !!state.publisher || state.viewers.size > 0 || state.busy;
-}
-
-setInterval(() => {
-  if (document.hidden) return;   // no work in a background tab
-  for (const t of tiles()) t.updateStats();
-}, 1000);
 
 /* ---------- start-up ---------- */
 
 function init() {
-  $('room-form').addEventListener('submit', enterRoom);
-  $('leave').addEventListener('click', leaveRoom);
-  $('publish').addEventListener('click', publish);
-  $('stop').addEventListener('click', stopPublishing);
-  $('mute-mic').addEventListener('click', () => toggle('audio', $('mute-mic')));
-  $('mute-cam').addEventListener('click', () => toggle('video', $('mute-cam')));
+  $('join-form').addEventListener('submit', join);
+  $('leave').addEventListener('click', () => leave());
+  $('mic').addEventListener('click', () => toggle('audio'));
+  $('cam').addEventListener('click', () => toggle('video'));
   $('token').addEventListener('change', () => {
     setToken($('token').value);
     try { sessionStorage.setItem('sfu.token', $('token').value); } catch { /* ignore */ }
@@ -239,37 +238,38 @@ function init() {
     $('token').value = sessionStorage.getItem('sfu.token') || '';
   } catch { /* storage disabled */ }
   setToken($('token').value);
-
-  // A shared link (#room=NAME) opens that room directly.
+  // A shared link (#room=NAME) fills in the room; joining stays a click,
+  // which also lets the browser play the others' sound.
   const room = new URLSearchParams(location.hash.slice(1)).get('room');
-  if (room) {
-    $('room').value = room;
-    if (ROOM_RE.test(room)) $('room-form').requestSubmit();
-  }
+  if (room) $('room').value = room;
+  ($('name').value ? $('room').value ? $('join') : $('room') : $('name')).focus();
 
-  // Leaving the page ends our sessions; keepalive lets the DELETEs finish.
-  addEventListener('pagehide', () => {
-    state.poller?.stop();
-    state.publisher?.session.close({ keepalive: true }).catch(() => {});
-    for (const v of state.viewers.values()) v.session?.close({ keepalive: true }).catch(() => {});
-  });
+  new ResizeObserver(layout).observe($('grid'));
+  setInterval(updateStats, 1000);
+  // Leaving the page leaves the call; keepalive lets the DELETE finish.
+  addEventListener('pagehide', () => state.session?.close({ keepalive: true }).catch(() => {}));
 }
 
-// For tests and debugging: a read-only view of the page's sessions.
+// For tests and debugging: a read-only view of the call.
 window.sfuPage = Object.freeze({
-  snapshot: () => ({
-    room: state.room,
-    publisher: state.publisher && {
-      participant: state.publisher.session.participant,
-      connectionState: state.publisher.session.pc.connectionState,
-      stats: state.publisher.tile.last || null,
-    },
-    viewers: [...state.viewers].map(([id, v]) => ({
-      participant: id,
-      connectionState: v.session?.pc.connectionState || 'new',
-      stats: v.tile.last || null,
-    })),
-  }),
+  snapshot: () => {
+    const s = state.session;
+    const tile = (t) => ({
+      participant: t.id, name: t.name, speaking: t.root.classList.contains('speaking'),
+      video: !t.root.classList.contains('no-video'),
+      kinds: t.stream.getTracks().map((x) => x.kind).sort(),
+      totals: { ...t.totals }, stats: t.last,
+    });
+    return {
+      participant: s?.participant || '',
+      connectionState: s?.pc.connectionState || 'closed',
+      answered: s?.answered || 0,
+      mids: s ? { ...s.mids } : {},
+      msids: s ? Object.fromEntries(s.msids) : {},
+      self: state.self && tile(state.self),
+      tiles: [...state.tiles.values()].map(tile),
+    };
+  },
 });
 
 init();

@@ -1,5 +1,5 @@
-// The SFU's HTTP API as the page uses it (see docs/API.md): WHIP, WHEP,
-// session DELETE and GET /rooms/{room}. Every failure becomes an ApiError
+// The SFU's HTTP API as the pages use it (see docs/API.md): room sessions
+// (join, answer, re-offer), WHIP, WHEP, session DELETE and GET /rooms/{room}. Every failure becomes an ApiError
 // carrying the HTTP status and the server's one-line text/plain reason.
 
 // Same origin by default. `?api=http://127.0.0.1:8080` points a page served
@@ -112,3 +112,60 @@ export const whipPath = (room, name) =>
   'whip/' + encodeURIComponent(room) + (name ? '?name=' + encodeURIComponent(name) : '');
 export const whepPath = (room, participant) =>
   'whep/' + encodeURIComponent(room) + '/' + encodeURIComponent(participant);
+
+/* ---------- room sessions ---------- */
+
+// The events URL from `Link: </sessions/ID/events>; rel="events"`, else the
+// session URL + "/events" (the same thing, as API.md defines it).
+function eventsLink(res, location) {
+  for (const part of (res.headers.get('Link') || '').split(',')) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /\brel="?events"?/.test(m[2])) return apiUrl(m[1]);
+  }
+  return location + '/events';
+}
+
+/**
+ * POST /rooms/{room}/join with the offer. The display name goes in ?name=
+ * only without a token (with one, the server takes the token's `sub`).
+ * Resolves to { answer, location, participant, events } on 201, where
+ * `events` is ready for EventSource (it cannot send headers, so the token
+ * rides in ?access_token=, RFC 6750 2.3).
+ */
+export async function joinRoom(room, name, sdp) {
+  const what = 'Joining the call failed';
+  let path = 'rooms/' + encodeURIComponent(room) + '/join';
+  if (name && !token) path += '?name=' + encodeURIComponent(name);
+  const res = await call('POST', apiUrl(path), what, { body: sdp, type: 'application/sdp' });
+  if (res.status !== 201) throw new ApiError(res.status, await reasonOf(res), what);
+  const loc = res.headers.get('Location');
+  if (!loc) throw new ApiError(res.status, 'the answer had no Location header', what);
+  const location = apiUrl(loc);
+  const events = new URL(eventsLink(res, location));
+  if (token) events.searchParams.set('access_token', token);
+  return {
+    answer: await res.text(),
+    location,
+    participant: res.headers.get('X-Participant-Id') || '',
+    events: events.href,
+  };
+}
+
+/** POST /sessions/{id}/answer?revision=N: 204, else ApiError (409: stale). */
+export async function postAnswer(location, revision, sdp) {
+  const what = 'Updating the call failed';
+  const res = await call('POST', `${location}/answer?revision=${encodeURIComponent(revision)}`,
+    what, { body: sdp, type: 'application/sdp' });
+  if (res.status !== 204) throw new ApiError(res.status, await reasonOf(res), what);
+}
+
+/**
+ * PATCH /sessions/{id} with a client re-offer: resolves to the answer.
+ * 409 (a server offer is unanswered) comes back as ApiError with status 409.
+ */
+export async function patchOffer(location, sdp) {
+  const what = 'Updating the call failed';
+  const res = await call('PATCH', location, what, { body: sdp, type: 'application/sdp' });
+  if (res.status !== 200) throw new ApiError(res.status, await reasonOf(res), what);
+  return res.text();
+}

@@ -11,7 +11,7 @@ function sum(reports, type, field) {
 
 // RTT of the ICE candidate pair in use: works in both directions and does not
 // depend on RTCP receiver reports reaching us.
-function pairRtt(byId, reports) {
+export function pairRtt(byId, reports) {
   for (const r of reports) {
     if (r.type !== 'transport' || !r.selectedCandidatePairId) continue;
     const pair = byId.get(r.selectedCandidatePairId);
