@@ -1,13 +1,13 @@
 #include "signaling/registry.h"
 
 #include "signaling/events.h"
+#include "signaling/random.h"
 
 #include <glib.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 typedef struct reg_room {
     char name[SIG_ROOM_NAME_MAX + 1];
@@ -27,13 +27,6 @@ struct sig_registry {
     GHashTable *rooms;              /* name -> reg_room */
     GHashTable *sessions;           /* id -> sig_session */
 };
-
-static void random_bytes(void *buf, size_t len)
-{
-    /* getrandom never fails for small requests once the pool is ready. */
-    while (getrandom(buf, len, 0) != (ssize_t)len)
-        ;
-}
 
 void sig_participant_format(uint32_t participant, char out[SIG_PARTICIPANT_ID_LEN + 1])
 {
@@ -118,7 +111,7 @@ static uint32_t new_participant_number(const reg_room *room)
 {
     uint32_t n;
     do
-        random_bytes(&n, sizeof n);
+        sig_random_bytes(&n, sizeof n);
     while (n == 0 || find_participant(room, n));
     return n;
 }
@@ -197,7 +190,7 @@ sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec
     }
     s = g_new0(sig_session, 1);
     uint8_t raw[SIG_SESSION_ID_LEN / 2];
-    random_bytes(raw, sizeof raw);
+    sig_random_bytes(raw, sizeof raw);
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
     s->kind = kind;

@@ -15,7 +15,7 @@
  * next poll offers at once (the change already waited for the answer). */
 #define LONG_AGO (INT64_MIN / 4)
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+int reneg_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -405,16 +405,16 @@ static int check_formats(const reneg_slot *s, const sig_sdp_media *am, unsigned 
     for (unsigned k = 0; k < am->nfmts; k++) {
         uint8_t pt = am->fmts[k].pt;
         if (pt != s->fmt.pt && (!s->td.rtx_pt || pt != s->td.rtx_pt))
-            return fail(err, errlen, "m-line %u: payload type %u was not offered", i, pt);
+            return reneg_fail(err, errlen, "m-line %u: payload type %u was not offered", i, pt);
         codec |= pt == s->fmt.pt;
     }
     if (!codec)
-        return fail(err, errlen, "m-line %u: payload type %u missing", i, s->fmt.pt);
+        return reneg_fail(err, errlen, "m-line %u: payload type %u missing", i, s->fmt.pt);
     sfu_ext_ids ids = s->td.ext;
     for (unsigned k = 0; k < am->nexts; k++) {
         const uint8_t *id = ext_slot(&ids, am->exts[k].kind);
         if (!id || *id != am->exts[k].id)
-            return fail(err, errlen, "m-line %u: extension %u was not offered", i, am->exts[k].id);
+            return reneg_fail(err, errlen, "m-line %u: extension %u was not offered", i, am->exts[k].id);
     }
     return 0;
 }
@@ -425,29 +425,29 @@ static int check_mline(const sig_reneg *r, const reneg_slot *s, const sig_sdp *a
     const sig_sdp_media *am = &ans->media[i];
     bool rej = am->port == 0 && !am->bundle_only;
     if (strcmp(am->mid, s->mid) != 0 || strcmp(am->media, s->media) != 0)
-        return fail(err, errlen, "m-line %u: %s mid %s where the offer has %s mid %s", i, am->media,
+        return reneg_fail(err, errlen, "m-line %u: %s mid %s where the offer has %s mid %s", i, am->media,
                     am->mid, s->media, s->mid);
     if (s->rejected || rej) {
         if (s->rejected && !rej)
-            return fail(err, errlen, "m-line %u: accepts a rejected m-line", i);
+            return reneg_fail(err, errlen, "m-line %u: accepts a rejected m-line", i);
         if (!s->rejected && (s->assigned || s->pub))
-            return fail(err, errlen, "m-line %u (mid %s): rejected but it carries media", i, s->mid);
+            return reneg_fail(err, errlen, "m-line %u (mid %s): rejected but it carries media", i, s->mid);
         return 0;
     }
     if (!sig_sdp_in_bundle(ans, s->mid))
-        return fail(err, errlen, "mid %s: not in the answer's BUNDLE group", s->mid);
+        return reneg_fail(err, errlen, "mid %s: not in the answer's BUNDLE group", s->mid);
     sig_sdp_setup want = r->role == SIG_DTLS_SERVER ? SIG_SDP_SETUP_ACTIVE : SIG_SDP_SETUP_PASSIVE;
     if (am->setup != want)
-        return fail(err, errlen, "mid %s: a=setup must stay %s", s->mid,
+        return reneg_fail(err, errlen, "mid %s: a=setup must stay %s", s->mid,
                     want == SIG_SDP_SETUP_ACTIVE ? "active" : "passive");
     if (strcmp(am->ice.ufrag, r->remote_ice.ufrag) != 0 || strcmp(am->ice.pwd, r->remote_ice.pwd) != 0)
-        return fail(err, errlen, "mid %s: ICE credentials differ (an answer cannot restart ICE)", s->mid);
+        return reneg_fail(err, errlen, "mid %s: ICE credentials differ (an answer cannot restart ICE)", s->mid);
     if (!reneg_same_fp(&am->fingerprint, &r->remote_fp))
-        return fail(err, errlen, "mid %s: the DTLS fingerprint changed", s->mid);
+        return reneg_fail(err, errlen, "mid %s: the DTLS fingerprint changed", s->mid);
     sig_sdp_dir offered = s->assigned && s->pub ? SIG_SDP_SENDRECV : s->assigned ? SIG_SDP_SENDONLY
                         : s->pub ? SIG_SDP_RECVONLY : SIG_SDP_INACTIVE;
     if (!answer_dir_ok(offered, am->dir))
-        return fail(err, errlen, "mid %s: direction not allowed by the offer", s->mid);
+        return reneg_fail(err, errlen, "mid %s: direction not allowed by the offer", s->mid);
     return check_formats(s, am, i, err, errlen);
 }
 
@@ -530,7 +530,7 @@ int sig_reneg_handle_answer(sig_reneg *r, uint32_t revision, const char *sdp, si
     if (rc)
         return rc;
     if (ans->nmedia != r->nnext)
-        rc = fail(err, errlen, "the answer has %u m-lines, the offer %u", ans->nmedia, r->nnext);
+        rc = reneg_fail(err, errlen, "the answer has %u m-lines, the offer %u", ans->nmedia, r->nnext);
     for (unsigned i = 0; i < r->nnext && rc == 0; i++)
         rc = check_mline(r, &r->next[i], ans, i, err, errlen);
     if (rc == 0) {

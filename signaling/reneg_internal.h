@@ -92,4 +92,8 @@ bool reneg_same_fp(const sig_sdp_fingerprint *a, const sig_sdp_fingerprint *b);
 /* Copies m-line identity (mid, media, proto, fmt list) into a slot. */
 void reneg_slot_ident(reneg_slot *s, const sig_sdp_media *m);
 
+/* Writes the reason into err and returns -SFU_EMALFORMED (HTTP 400). */
+__attribute__((format(printf, 3, 4))) int reneg_fail(char *err, size_t errlen, const char *fmt,
+                                                     ...);
+
 #endif

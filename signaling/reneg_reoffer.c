@@ -13,17 +13,6 @@
 
 #include "signaling/reneg_internal.h"
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -SFU_EMALFORMED;
-}
-
 /* sig_sdp_answer wants SSRCs for what it would send; the answer it writes
  * is not used, so these never reach the wire. */
 static uint32_t unused_ssrc(void *ctx)
@@ -87,10 +76,10 @@ static int check_dtls(const reoffer *ro)
             continue;
         sig_sdp_setup other = r->role == SIG_DTLS_SERVER ? SIG_SDP_SETUP_PASSIVE : SIG_SDP_SETUP_ACTIVE;
         if (om->setup == other || om->setup == SIG_SDP_SETUP_HOLDCONN)
-            return fail(ro->err, ro->errlen, "mid %s: the DTLS role cannot change", om->mid);
+            return reneg_fail(ro->err, ro->errlen, "mid %s: the DTLS role cannot change", om->mid);
     }
     if (!reneg_same_fp(&ro->fresh.remote_fingerprint, &r->remote_fp))
-        return fail(ro->err, ro->errlen, "the DTLS fingerprint changed");
+        return reneg_fail(ro->err, ro->errlen, "the DTLS fingerprint changed");
     return 0;
 }
 
@@ -153,7 +142,7 @@ static int build_slots(reoffer *ro)
     sig_reneg *r = ro->r;
     const sig_sdp *o = ro->offer;
     if (o->nmedia < r->nslots || o->nmedia > RENEG_MAX_SLOTS)
-        return fail(ro->err, ro->errlen, "the offer has %u m-lines, the session %u (at most %d)",
+        return reneg_fail(ro->err, ro->errlen, "the offer has %u m-lines, the session %u (at most %d)",
                     o->nmedia, r->nslots, RENEG_MAX_SLOTS);
     for (unsigned i = 0; i < o->nmedia; i++) {
         const sig_sdp_media *om = &o->media[i];
@@ -162,9 +151,9 @@ static int build_slots(reoffer *ro)
         if (!is_new) {
             *s = r->slots[i];
             if (strcmp(om->mid, s->mid) != 0 && !s->rejected)
-                return fail(ro->err, ro->errlen, "m-line %u: mid %s became %s", i, s->mid, om->mid);
+                return reneg_fail(ro->err, ro->errlen, "m-line %u: mid %s became %s", i, s->mid, om->mid);
             if (strcmp(om->media, s->media) != 0 && !s->rejected)
-                return fail(ro->err, ro->errlen, "m-line %u: %s became %s", i, s->media, om->media);
+                return reneg_fail(ro->err, ro->errlen, "m-line %u: %s became %s", i, s->media, om->media);
             if (s->rejected && strcmp(om->mid, s->mid) == 0)
                 continue;       /* stays rejected */
             is_new = s->rejected;
@@ -174,7 +163,7 @@ static int build_slots(reoffer *ro)
             reneg_slot_ident(s, om);
             s->rejected = true;
             if (dup_mid(r->next, i, om->mid))
-                return fail(ro->err, ro->errlen, "m-line %u: mid %s used twice", i, om->mid);
+                return reneg_fail(ro->err, ro->errlen, "m-line %u: mid %s used twice", i, om->mid);
         }
         const sfu_track_desc *td = fresh_track(ro, om->mid);
         if (!td || (is_new && reneg_live(r->next, i) >= r->cfg.max_mlines)) {

@@ -3,25 +3,15 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "sfu/net/log.h"
 #include "signaling/events.h"
+#include "signaling/random.h"
 #include "signaling/reneg.h"
 
 #define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
 
 static const char *kind_name(sfu_kind kind) { return kind == SFU_KIND_AUDIO ? "audio" : "video"; }
-
-static uint32_t random_ssrc(void *ctx)
-{
-    (void)ctx;
-    uint32_t v = 0;
-    while (v == 0)
-        if (getrandom(&v, sizeof v, 0) != sizeof v)
-            v = g_random_int();
-    return v;
-}
 
 /* ---- server offers ---- */
 
@@ -75,7 +65,7 @@ int sig_room_session_start(sig_server *srv, sig_session *s, const sig_sdp *offer
         .max_mlines = srv->cfg.limits.max_sdp_mlines,
         .limits = { .max_bytes = srv->cfg.limits.max_sdp_bytes,
                     .max_media = srv->cfg.limits.max_sdp_mlines },
-        .pick_ssrc = random_ssrc,
+        .pick_ssrc = sig_random_ssrc,
     };
     s->reneg = sig_reneg_new(offer, answer, &cfg);
     if (!s->reneg) {
@@ -288,26 +278,13 @@ void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const ch
     sfu_worker_invoke(srv->workers[s->worker], answer_on_worker, job);
 }
 
-static void random_ice(char *out, size_t len)
-{
-    static const char chars[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint8_t raw[64];
-    if (getrandom(raw, len, 0) != (ssize_t)len)
-        for (size_t i = 0; i < len; i++)
-            raw[i] = (uint8_t)g_random_int();
-    for (size_t i = 0; i < len; i++)
-        out[i] = chars[raw[i] & 63];
-    out[len] = '\0';
-}
-
 static void reoffer_on_worker(void *arg)
 {
     sdp_job *job = arg;
     sig_session *s = job->s;
     char err[256], ufrag[9], pwd[25];
-    random_ice(ufrag, 8);
-    random_ice(pwd, 24);
+    sig_random_ice_chars(ufrag, 8);
+    sig_random_ice_chars(pwd, 24);
     sig_reneg_ice_creds creds = { .ufrag = ufrag, .pwd = pwd };
     sig_reneg_result res;
     int rc = !s->peer || !s->reneg ? -SFU_ENOTFOUND

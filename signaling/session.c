@@ -2,13 +2,13 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "sfu/net/log.h"
 #include "signaling/sdp.h"
 #include "signaling/sdp_answer.h"
 #include "signaling/events.h"
 #include "signaling/ice_servers.h"
+#include "signaling/random.h"
 #include "signaling/room_session.h"
 #include "signaling/sdpfrag.h"
 
@@ -25,16 +25,6 @@ static void job_free(session_job *job)
 {
     sig_sdp_free(job->offer);
     g_free(job);
-}
-
-static uint32_t random_ssrc(void *ctx)
-{
-    (void)ctx;
-    uint32_t v = 0;
-    while (v == 0)
-        if (getrandom(&v, sizeof v, 0) != sizeof v)
-            v = g_random_int();
-    return v;
 }
 
 static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_candidate *out)
@@ -158,8 +148,8 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
     sig_sdp_local local = {
         .fingerprint = sfu_cert_fingerprint_text(job->srv->cert),
         .cands = cands, .ncands = ncands, .cname = "sfu", .stream_id = stream_id,
-        .sess_id = random_ssrc(NULL), .sess_version = 1,
-        .pick_ssrc = random_ssrc, .video_codec = job->video_codec,
+        .sess_id = sig_random_ssrc(NULL), .sess_version = 1,
+        .pick_ssrc = sig_random_ssrc, .video_codec = job->video_codec,
         .h264_profile_level_id = job->h264_profile_level_id,
     };
     sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
