@@ -33,7 +33,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 
-.PHONY: all run test clean deps asan fuzz check-layers unit-tests
+.PHONY: all run test clean deps asan fuzz fuzz-coverage check-layers unit-tests
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/sfu
@@ -100,6 +100,12 @@ fuzz: deps
 	  build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    build/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
+
+# Line coverage of each parser reached by replaying its corpus (gcov).
+fuzz-coverage:
+	@$(MAKE) --no-print-directory BUILD=build/cov OPT=-O0 SANITIZE=--coverage \
+	  $(patsubst tests/fuzz/%.c,build/cov/fuzz-replay/%,$(FUZZ_SRC))
+	@./scripts/fuzz-coverage.sh build/cov
 
 # The core must not include third-party or OS-service headers (DESIGN.md).
 check-layers:

@@ -1,5 +1,6 @@
 #include "bench/latency.h"
 
+#include <glib.h>
 #include <stdlib.h>
 
 /* FNV-1a over the length and the first 128 bytes (compressed media is
@@ -15,10 +16,19 @@ uint64_t bench_hash(const uint8_t *p, size_t n)
     return h | 1;   /* 0 marks an empty slot */
 }
 
+bench_stamps *bench_stamps_new(unsigned bits)
+{
+    bench_stamps *t = g_malloc0(sizeof *t + sizeof t->slot[0] * ((size_t)1 << bits));
+    t->mask = ((uint64_t)1 << bits) - 1;
+    return t;
+}
+
+void bench_stamps_free(bench_stamps *t) { g_free(t); }
+
 void bench_stamps_put(bench_stamps *t, const uint8_t *payload, size_t n, sfu_time sent_at)
 {
     uint64_t h = bench_hash(payload, n);
-    bench_stamp *s = &t->slot[h & (BENCH_STAMP_SLOTS - 1)];
+    bench_stamp *s = &t->slot[h & t->mask];
     s->hash = h;
     s->sent_at = sent_at;
 }
@@ -26,7 +36,7 @@ void bench_stamps_put(bench_stamps *t, const uint8_t *payload, size_t n, sfu_tim
 sfu_time bench_stamps_get(const bench_stamps *t, const uint8_t *payload, size_t n)
 {
     uint64_t h = bench_hash(payload, n);
-    const bench_stamp *s = &t->slot[h & (BENCH_STAMP_SLOTS - 1)];
+    const bench_stamp *s = &t->slot[h & t->mask];
     return s->hash == h ? s->sent_at : -1;
 }
 

@@ -14,7 +14,6 @@
 
 #include "sfu/core/common.h"
 
-#define BENCH_STAMP_SLOTS (1u << 17)
 #define BENCH_HIST_BUCKET_US 10
 #define BENCH_HIST_BUCKETS 200000
 
@@ -23,8 +22,11 @@ typedef struct bench_stamp {
     sfu_time sent_at;
 } bench_stamp;
 
+/* One table per publisher (several publishers replay the same loop, so
+ * identical payloads from two of them must never meet in one table). */
 typedef struct bench_stamps {
-    bench_stamp slot[BENCH_STAMP_SLOTS];
+    uint64_t mask;              /* slots - 1 */
+    bench_stamp slot[];
 } bench_stamps;
 
 typedef struct bench_hist {
@@ -35,6 +37,10 @@ typedef struct bench_hist {
 
 /* Hash of the length and the first 128 bytes. */
 uint64_t bench_hash(const uint8_t *p, size_t n);
+
+/* A table of 2^bits slots (zeroed); never NULL (GLib aborts without memory). */
+bench_stamps *bench_stamps_new(unsigned bits);
+void bench_stamps_free(bench_stamps *t);   /* NULL is a no-op */
 
 void bench_stamps_put(bench_stamps *t, const uint8_t *payload, size_t n, sfu_time sent_at);
 /* The send time of an identical payload, or -1 if none is known. */

@@ -97,12 +97,13 @@ static void on_connected(void *user)
 
 static void on_failed(void *user) { bench_peer_fail(user, "ICE failed"); }
 
-bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode, char *err,
-                           size_t errlen)
+bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode,
+                           bench_stamps *stamps, char *err, size_t errlen)
 {
     bench_peer *p = g_new0(bench_peer, 1);
     p->env = env;
     p->role = role;
+    p->stamps = stamps;
     p->joined_at = -1;
     p->dtls_deadline = SFU_TIME_NEVER;
     static const bench_ice_callbacks cb = { on_data, on_connected, on_failed };
@@ -201,6 +202,13 @@ int bench_peer_send_rtp(bench_peer *p, uint8_t *buf, size_t len)
 int bench_peer_send_rtcp(bench_peer *p, uint8_t *buf, size_t len)
 {
     return send_protected(p, buf, len, true);
+}
+
+void bench_peer_close(bench_peer *p)
+{
+    if (p->dtls && sfu_dtls_close(p->dtls) == 0)
+        flush_dtls(p);
+    bench_peer_fail(p, "closed");
 }
 
 bool bench_peer_joined(const bench_peer *p) { return p->joined_at >= 0; }

@@ -24,8 +24,7 @@ typedef struct bench_env {
     const char *fingerprint;    /* our certificate, "AB:CD:..." */
     const bench_media *media;
     bool audio, video;
-    bench_stamps *stamps;       /* send times by payload hash */
-    bench_hist *latency;        /* one-way latency, microseconds */
+    bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
 } bench_env;
 
 /* Counters a peer keeps; the control thread sums snapshots of them. */
@@ -41,8 +40,10 @@ typedef struct bench_counters {
 
 typedef struct bench_peer bench_peer;
 
-bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode, char *err,
-                           size_t errlen);
+/* stamps: the publisher's send-time table (a publisher writes it, its
+ * viewers read it); NULL measures no latency. It must outlive the peer. */
+bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode,
+                           bench_stamps *stamps, char *err, size_t errlen);
 void bench_peer_free(bench_peer *p); /* NULL is a no-op */
 
 /* The offer to POST (malloc'ed), NULL without memory. */
@@ -61,6 +62,9 @@ sfu_time bench_peer_join_us(const bench_peer *p);
 void bench_peer_fail(bench_peer *p, const char *why);
 bool bench_peer_failed(const bench_peer *p);
 const char *bench_peer_failure(const bench_peer *p);
+/* Sends DTLS close_notify (RFC 5246 7.2.1) and stops sending media: a
+ * client closing its PeerConnection without DELETE. */
+void bench_peer_close(bench_peer *p);
 void bench_peer_counters(const bench_peer *p, bench_counters *c);
 sfu_srtp_profile bench_peer_srtp_profile(const bench_peer *p);
 

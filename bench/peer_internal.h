@@ -58,6 +58,7 @@ typedef struct bench_receiver {
 struct bench_peer {
     const bench_env *env;
     bench_role role;
+    bench_stamps *stamps;       /* NULL: no latency figures */
     bench_ice *ice;
     sfu_dtls *dtls;
     sfu_srtp_session *srtp;

@@ -53,7 +53,8 @@ static size_t write_header(bench_peer *p, uint8_t *buf, bench_tx_track *t, uint8
  * tick's: a keyframe's burst takes a while to protect and send. */
 static void send_stamped(bench_peer *p, uint8_t *buf, size_t hdr, size_t skip, size_t len)
 {
-    bench_stamps_put(p->env->stamps, buf + hdr + skip, len - hdr - skip, bench_now());
+    if (p->stamps)
+        bench_stamps_put(p->stamps, buf + hdr + skip, len - hdr - skip, bench_now());
     bench_peer_send_rtp(p, buf, len);
 }
 

@@ -157,7 +157,9 @@ static void depacketize(bench_peer *p, const sfu_rtp_hdr *h, const uint8_t *pl, 
 
 static void time_payload(bench_peer *p, const uint8_t *pl, size_t n, sfu_time now)
 {
-    sfu_time sent = bench_stamps_get(p->env->stamps, pl, n);
+    if (!p->stamps || !p->env->latency)
+        return;
+    sfu_time sent = bench_stamps_get(p->stamps, pl, n);
     if (sent < 0) {
         p->n.latency_unmatched++;
         return;

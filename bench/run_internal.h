@@ -9,12 +9,21 @@
 #include "bench/run.h"
 #include "bench/sfu_proc.h"
 
+/* One publisher of the run: its room, the id the SFU gave it (for WHEP
+ * paths) and its own send-time table. */
+typedef struct bench_pub_slot {
+    char room[64];
+    char participant[64];
+    bench_stamps *stamps;
+} bench_pub_slot;
+
 typedef struct bench_run_state {
     const bench_options *o;
     const bench_scenario *s;
     bench_url url;
-    char room[64];
-    char participant[64];       /* the publisher's id, for WHEP paths */
+    char room[64];              /* the run's room, or the prefix of its rooms */
+    bench_pub_slot *pubs;       /* written by the control thread before use */
+    unsigned npubs, pubs_cap;
     bench_media media;
     sfu_cert *cert;
     sfu_dtls_ctx *dtls;
@@ -48,8 +57,11 @@ typedef struct bench_snapshot {
 } bench_snapshot;
 
 void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency);
-int bench_run_join(bench_run_state *r, bench_role role, const char *path, bool decode,
-                   char *err, size_t errlen);
+/* A publisher into pubs[pub] (its room set), or a viewer of pubs[pub]. */
+int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decode, char *err,
+                   size_t errlen);
+/* A new publisher slot in room; its index, or -1 when full. */
+int bench_run_add_pub(bench_run_state *r, const char *room);
 /* Until `want` peers joined or failed, or timeout_s passed. */
 void bench_run_wait_joined(bench_run_state *r, unsigned want, double timeout_s);
 void bench_run_join_times(bench_run_state *r);
@@ -58,5 +70,21 @@ void bench_run_reset_latency(bench_run_state *r);
 /* measure.c */
 void bench_counters_add(bench_counters *sum, const bench_counters *c);
 int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen);
+void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
+                      bench_snapshot *b);
+void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_result *res);
+void bench_run_join_figures(bench_run_state *r, bench_result *res);
+
+/* layout.c: who joins for each kind of scenario */
+/* Peers (publishers + viewer sessions) the scenario needs at most. */
+unsigned bench_layout_peers(const bench_scenario *s);
+unsigned bench_layout_publishers(const bench_scenario *s);
+/* Joins everyone; -1 with a reason when a publisher could not connect. */
+int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t errlen);
+/* Adds n viewers of publisher pub and waits for them. */
+void bench_layout_add_viewers(bench_run_state *r, unsigned pub, unsigned n);
+
+/* ramp.c */
+int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen);
 
 #endif
