@@ -7,7 +7,8 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke soak soak-smoke soak-asan bench-meeting bench-voice bench-ramp \
+	bench-compare
 
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
@@ -27,5 +28,31 @@ bench: $(BUILD)/sfu $(BUILD)/sfu-bench
 bench-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
 	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-smoke.json \
 	  configs/bench/smoke.conf
+
+# Join/leave cycles, then the leak checks (bench/soak.h): 10,000 cycles
+# (about 11 minutes on 2 cores) and the 500 that make test runs (about 35 s).
+soak: $(BUILD)/sfu $(BUILD)/sfu-bench
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/soak.json configs/bench/soak.conf
+
+soak-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
+	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/soak-smoke.json \
+	  configs/bench/soak-smoke.conf
+
+# The same 500 cycles against the sanitizer build of the SFU (LeakSanitizer
+# at its exit; the RSS check is off: ASan's allocator keeps freed memory).
+soak-asan: $(BUILD)/sfu-bench
+	@$(MAKE) --no-print-directory asan
+	ASAN_OPTIONS=detect_leaks=1:exitcode=23 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ./$(BUILD)/sfu-bench --quiet --sfu build/asan/sfu --json $(BUILD)/soak-asan.json \
+	  configs/bench/soak-asan.conf
+
+bench-meeting bench-voice bench-ramp: $(BUILD)/sfu $(BUILD)/sfu-bench
+bench-meeting:
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-meeting.json configs/bench/meeting.conf
+bench-voice:
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-voice.json configs/bench/voice-calls.conf
+bench-ramp:
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp.json \
+	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
 
 -include $(wildcard $(BUILD)/bench/*.d)

@@ -4,8 +4,10 @@
 #include "bench/run.h"
 #include "bench/scenario.h"
 #include "bench/sfu_proc.h"
+#include "bench/soak.h"
 
 #include <getopt.h>
+#include <glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,10 @@
 
 static const char usage[] =
     "usage: sfu-bench [--target sfu] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
-    "                 [--duration S] [--json FILE] [--csv FILE] [--quiet] SCENARIO_FILE\n"
+    "                 [--duration S] [--json FILE] [--csv FILE] [--plot FILE.svg]\n"
+    "                 [--quiet] SCENARIO_FILE\n"
+    "       sfu-bench --soak N [--parallel K] [--url URL --sfu-pid PID | --sfu BINARY]\n"
+    "                 [--json FILE] [--quiet] [SCENARIO_FILE]\n"
     "\n"
     "Joins the scenario's publishers (WHIP) and viewers (WHEP) as real WebRTC peers\n"
     "(full ICE, DTLS client, SRTP) sending Opus and VP8, then measures over the\n"
@@ -29,15 +34,22 @@ static const char usage[] =
     "  --duration S    measuring window in seconds (default: the scenario's)\n"
     "  --json FILE     write the figures as JSON\n"
     "  --csv FILE      write the figures as one CSV row with a header\n"
+    "  --plot FILE.svg a ramp's CPU, loss and latency against participants (gnuplot)\n"
+    "  --soak N        N join/leave cycles (WHIP + WHEP, ended by DELETE, by\n"
+    "                  vanishing, by close_notify), then check that the SFU's\n"
+    "                  gauges are 0 and its fds, UDP sockets and RSS are back;\n"
+    "                  SCENARIO_FILE (kind = soak) is optional. Exit 4 on a leak\n"
+    "  --parallel K    soak cycles at once (default: the scenario's, 4)\n"
     "  --quiet         no live progress line\n"
     "  --help          this text\n"
     "\n"
     "Exit status: 0 done; 1 bad usage or setup; 2 the run failed or nothing was\n"
-    "forwarded; 3 loss above the scenario's max_loss_ratio.\n";
+    "forwarded; 3 loss above the scenario's max_loss_ratio; 4 the soak failed.\n";
 
 typedef struct cli {
     bench_options o;
-    const char *sfu_bin, *json, *csv, *scenario;
+    const char *sfu_bin, *json, *csv, *plot, *scenario;
+    unsigned soak, parallel;
 } cli;
 
 static int parse_args(int argc, char **argv, cli *c)
@@ -47,7 +59,9 @@ static int parse_args(int argc, char **argv, cli *c)
         { "sfu-pid", required_argument, 0, 'p' }, { "sfu", required_argument, 0, 's' },
         { "duration", required_argument, 0, 'd' }, { "json", required_argument, 0, 'j' },
         { "csv", required_argument, 0, 'c' }, { "quiet", no_argument, 0, 'q' },
-        { "help", no_argument, 0, 'h' }, { "plot", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' }, { "plot", required_argument, 0, 'P' },
+        { "soak", required_argument, 0, 'S' }, { "parallel", required_argument, 0, 'K' },
+        { 0, 0, 0, 0 },
     };
     *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu" };
     int opt;
@@ -62,7 +76,9 @@ static int parse_args(int argc, char **argv, cli *c)
         case 'c': c->csv = optarg; break;
         case 'q': c->o.progress = false; break;
         case 'h': fputs(usage, stdout); exit(0);
-        case 'P': fprintf(stderr, "sfu-bench: --plot is not built yet\n"); return -1;
+        case 'P': c->plot = optarg; break;
+        case 'S': c->soak = (unsigned)atoi(optarg); break;
+        case 'K': c->parallel = (unsigned)atoi(optarg); break;
         default: fputs(usage, stderr); return -1;
         }
     }
@@ -70,11 +86,11 @@ static int parse_args(int argc, char **argv, cli *c)
         fprintf(stderr, "sfu-bench: --target %s is not built yet (only sfu)\n", c->o.target);
         return -1;
     }
-    if (optind != argc - 1) {
+    if (optind != argc - 1 && !(c->soak && optind == argc)) {
         fputs(usage, stderr);
         return -1;
     }
-    c->scenario = argv[optind];
+    c->scenario = optind < argc ? argv[optind] : NULL;
     return 0;
 }
 
@@ -92,6 +108,53 @@ static int verdict(const bench_result *r, const bench_scenario *s)
     return 0;
 }
 
+static int load_scenario(cli *c, bench_scenario *s, char *err, size_t errlen)
+{
+    if (!c->scenario) {
+        bench_scenario_defaults(s);
+        g_strlcpy(s->name, "soak", sizeof s->name);
+        g_strlcpy(s->kind, "soak", sizeof s->kind);
+        s->video = false;       /* audio only: short cycles */
+    } else if (bench_scenario_load(c->scenario, s, err, errlen) != 0) {
+        return -1;
+    }
+    if (c->soak) {
+        g_strlcpy(s->kind, "soak", sizeof s->kind);
+        s->soak.cycles = c->soak;
+    }
+    if (c->parallel)
+        s->soak.parallel = c->parallel;
+    return 0;
+}
+
+static int run_soak(const cli *c, const bench_scenario *s, bench_sfu_proc *proc)
+{
+    char err[512];
+    bench_soak_result r;
+    if (bench_soak_run(&c->o, s, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "sfu-bench: %s\n", err);
+        bench_sfu_stop(proc, true);
+        return 2;
+    }
+    bench_soak_report(stdout, &r);
+    bool ok = bench_soak_passed(&r);
+    /* An SFU we started must exit cleanly: under ASan a leak makes it fail. */
+    int sfu_status = proc->pid ? bench_sfu_stop(proc, true) : 0;
+    if (sfu_status != 0) {
+        fprintf(stderr, "sfu-bench: the SFU exited with status %d (a sanitizer report?)\n",
+                sfu_status);
+        ok = false;
+    }
+    if (ok && proc->dir[0])
+        bench_sfu_stop(proc, false);    /* only removes the directory now */
+    if (c->json && bench_soak_json(c->json, &r) != 0)
+        fprintf(stderr, "sfu-bench: cannot write %s\n", c->json);
+    printf("soak: %s\n", ok ? "PASS" : "FAIL");
+    if (!ok && proc->dir[0])
+        fprintf(stderr, "sfu-bench: SFU log kept in %s\n", proc->dir);
+    return ok ? 0 : 4;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -99,37 +162,50 @@ int main(int argc, char **argv)
     char err[512];
     if (parse_args(argc, argv, &c) != 0)
         return 1;
-    if (bench_scenario_load(c.scenario, &s, err, sizeof err) != 0) {
+    if (load_scenario(&c, &s, err, sizeof err) != 0) {
         fprintf(stderr, "sfu-bench: %s\n", err);
         return 1;
     }
+    bool soak = strcmp(s.kind, "soak") == 0;
     signal(SIGPIPE, SIG_IGN);
     bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1 };
     if (!c.o.url) {
-        if (bench_sfu_start(&proc, c.sfu_bin, err, sizeof err) != 0) {
+        unsigned liveness = soak ? s.soak.liveness_timeout_ms : 0;
+        if (bench_sfu_start(&proc, c.sfu_bin, liveness, err, sizeof err) != 0) {
             fprintf(stderr, "sfu-bench: %s\n", err);
             return 1;
         }
         c.o.url = proc.url;
         c.o.sfu_pid = proc.pid;
     }
-    bench_result r;
-    int rc = bench_run(&c.o, &s, &r, err, sizeof err);
-    r.sfu_cpu = proc.sfu_cpu < 0 ? UINT32_MAX : (unsigned)proc.sfu_cpu;
-    r.bench_cpu = proc.bench_cpu < 0 ? UINT32_MAX : (unsigned)proc.bench_cpu;
+    if (soak)
+        return run_soak(&c, &s, &proc);
+    bench_result *r = g_new0(bench_result, 1);
+    int rc = bench_run(&c.o, &s, r, err, sizeof err);
+    r->sfu_cpu = proc.sfu_cpu < 0 ? UINT32_MAX : (unsigned)proc.sfu_cpu;
+    r->bench_cpu = proc.bench_cpu < 0 ? UINT32_MAX : (unsigned)proc.bench_cpu;
     int sfu_status = proc.pid ? bench_sfu_stop(&proc, rc != 0) : 0;
     if (rc != 0) {
         fprintf(stderr, "sfu-bench: %s%s%s\n", err, proc.dir[0] ? "; SFU log kept in " : "",
                 proc.dir);
+        g_free(r);
         return 2;
     }
-    bench_report_table(stdout, &r);
+    bench_report_table(stdout, r);
     if (sfu_status != 0)
         fprintf(stderr, "sfu-bench: warning: the SFU exited with status %d\n", sfu_status);
-    if ((c.json && bench_report_json(c.json, &r) != 0) ||
-        (c.csv && bench_report_csv(c.csv, &r) != 0)) {
+    int out = 0;
+    if ((c.json && bench_report_json(c.json, r) != 0) ||
+        (c.csv && bench_report_csv(c.csv, r) != 0)) {
         fprintf(stderr, "sfu-bench: cannot write %s\n", c.json ? c.json : c.csv);
-        return 1;
+        out = 1;
     }
-    return verdict(&r, &s);
+    if (c.plot && bench_report_plot(c.plot, r) != 0) {
+        fprintf(stderr, "sfu-bench: cannot draw %s (is gnuplot installed?)\n", c.plot);
+        out = 1;
+    }
+    if (out == 0)
+        out = verdict(r, &s);
+    g_free(r);
+    return out;
 }

@@ -16,35 +16,6 @@ void bench_counters_add(bench_counters *sum, const bench_counters *c)
         d[i] += s[i];
 }
 
-static int join_all(bench_run_state *r, char *err, size_t errlen)
-{
-    const bench_scenario *s = r->s;
-    char path[160];
-    snprintf(path, sizeof path, "/whip/%s", r->room);
-    if (bench_run_join(r, BENCH_PUBLISHER, path, false, err, errlen) != 0)
-        return -1;
-    bench_run_wait_joined(r, 1, 10);
-    bench_snapshot snap;
-    bench_run_snapshot(r, &snap, false);
-    if (snap.joined == 0) {
-        snprintf(err, errlen, "the publisher did not connect within 10 s%s%s",
-                 snap.failed ? ": " : "", snap.first_failure);
-        return -1;
-    }
-    r->first_viewer = r->npeers_ctl;
-    snprintf(path, sizeof path, "/whep/%s/%s", r->room, r->participant);
-    for (unsigned i = 0; i < s->viewers; i++) {
-        char why[200];
-        if (bench_run_join(r, BENCH_VIEWER, path, i < s->decode_sample, why, sizeof why) != 0) {
-            fprintf(stderr, "sfu-bench: viewer %u: %s\n", i, why);
-        }
-        if (s->join_interval_ms)
-            usleep(s->join_interval_ms * 1000u);
-    }
-    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * s->viewers);
-    return 0;
-}
-
 static void progress(const bench_snapshot *start, const bench_snapshot *prev,
                      const bench_snapshot *now, double total_s)
 {
@@ -60,7 +31,8 @@ static void progress(const bench_snapshot *start, const bench_snapshot *prev,
             now->joined, now->failed, pps, mbps, loss, cpu < 0 ? "n/a " : "", cpu < 0 ? 0 : cpu);
 }
 
-static void window(bench_run_state *r, double duration_s, bench_snapshot *a, bench_snapshot *b)
+void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
+                      bench_snapshot *b)
 {
     bench_run_reset_latency(r);
     bench_run_snapshot(r, a, false);
@@ -82,21 +54,20 @@ static void window(bench_run_state *r, double duration_s, bench_snapshot *a, ben
         fprintf(stderr, "\n");
 }
 
-static void join_figures(bench_run_state *r, bench_result *res)
+void bench_run_join_figures(bench_run_state *r, bench_result *res)
 {
     bench_run_join_times(r);
     double ms[r->npeers_ctl + 1];
     size_t n = 0;
-    for (unsigned i = r->first_viewer; i < r->npeers_ctl; i++)
-        if (r->join_us[i] >= 0)
+    for (unsigned i = 0; i < r->npeers_ctl; i++)
+        if (r->roles[i] == BENCH_VIEWER && r->join_us[i] >= 0)
             ms[n++] = (double)r->join_us[i] / 1000.0;
     res->join_ms_p50 = bench_quantile_sorted(ms, n, 0.50);
     res->join_ms_p95 = bench_quantile_sorted(ms, n, 0.95);
     g_strlcpy(res->srtp_profile, r->srtp_profile, sizeof res->srtp_profile);
 }
 
-static void figures(const bench_snapshot *a, const bench_snapshot *b,
-                    bench_result *res)
+void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_result *res)
 {
     double dt = (double)(b->at - a->at) / 1e6;
     res->duration_s = dt;
@@ -133,27 +104,21 @@ static void figures(const bench_snapshot *a, const bench_snapshot *b,
 int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen)
 {
     const bench_scenario *s = r->s;
-    g_strlcpy(res->target, r->o->target, sizeof res->target);
-    g_strlcpy(res->scenario, s->name, sizeof res->scenario);
-    res->publishers = s->publishers;
-    res->viewers = s->viewers * s->publishers;
-    res->participants = res->publishers + res->viewers;
-    res->decoders = s->decode_sample < s->viewers ? s->decode_sample : s->viewers;
     pid_t pid = r->o->sfu_pid;
     res->sfu_rss_before_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
-    if (join_all(r, err, errlen) != 0)
+    if (bench_layout_join(r, res, err, errlen) != 0)
         return -1;
     res->nack = r->view_answer.nack;
     res->pli = r->view_answer.pli;
     res->twcc = r->pub_answer.twcc;
     usleep((useconds_t)(s->warmup_s * 1e6));
     bench_snapshot a, b;
-    window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
+    bench_run_window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
     res->sfu_rss_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
     res->rss_bytes_per_participant =
-        res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0
+        res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0 && res->participants
             ? (res->sfu_rss_bytes - res->sfu_rss_before_bytes) / (int64_t)res->participants : -1;
-    figures(&a, &b, res);
-    join_figures(r, res);
+    bench_run_figures(&a, &b, res);
+    bench_run_join_figures(r, res);
     return 0;
 }

@@ -20,6 +20,20 @@ static void row(FILE *f, const char *name, double v, const char *fmt, const char
     fprintf(f, " %s\n", unit);
 }
 
+static void ramp_table(FILE *f, const bench_result *r)
+{
+    fprintf(f, "\n  ramp: capacity %u participants; stopped: %s\n", r->capacity, r->ramp_stop);
+    fprintf(f, "  %6s %8s %8s %9s %8s %8s %8s %8s %8s %s\n", "parts", "sfu cpu", "us/pkt",
+            "fwd pkt/s", "loss %", "p50 ms", "p95 ms", "p99 ms", "RSS MiB", "");
+    for (unsigned i = 0; i < r->nsteps; i++) {
+        const bench_ramp_step *s = &r->steps[i];
+        fprintf(f, "  %6u %7.0f%% %8.2f %9.0f %8.3f %8.2f %8.2f %8.2f %8.1f %s\n",
+                s->participants, s->sfu_cpu_ratio * 100, s->cpu_us_per_packet, s->forwarded_pps,
+                s->loss_ratio * 100, s->latency_ms_p50, s->latency_ms_p95, s->latency_ms_p99,
+                (double)s->sfu_rss_bytes / 1048576, s->passed ? "" : "<- over a limit");
+    }
+}
+
 void bench_report_table(FILE *f, const bench_result *r)
 {
     fprintf(f, "\n== sfu-bench: %s against %s, %.1f s window ==\n", r->scenario, r->target,
@@ -56,6 +70,8 @@ void bench_report_table(FILE *f, const bench_result *r)
             (unsigned long long)r->plis_received, (unsigned long long)r->nacks_received);
     if (r->sfu_cpu != UINT32_MAX)
         fprintf(f, "  %-34s sfu on cpu %u, bench on cpu %u\n", "pinning", r->sfu_cpu, r->bench_cpu);
+    if (r->nsteps)
+        ramp_table(f, r);
 }
 
 int bench_report_json(const char *path, const bench_result *r)
@@ -89,10 +105,27 @@ int bench_report_json(const char *path, const bench_result *r)
         fprintf(f, ",\n");
     }
     fprintf(f, "  \"frames_decoded\": %llu,\n  \"decode_errors\": %llu,\n"
-            "  \"features\": {\"srtp\": \"%s\", \"nack\": %s, \"pli\": %s, \"transport_cc\": %s}\n}\n",
+            "  \"features\": {\"srtp\": \"%s\", \"nack\": %s, \"pli\": %s, \"transport_cc\": %s}",
             (unsigned long long)r->frames_decoded, (unsigned long long)r->decode_errors,
             r->srtp_profile, r->nack ? "true" : "false", r->pli ? "true" : "false",
             r->twcc ? "true" : "false");
+    if (r->nsteps) {
+        fprintf(f, ",\n  \"capacity_participants\": %u,\n  \"ramp_stop\": \"%s\",\n"
+                "  \"ramp\": [\n", r->capacity, r->ramp_stop);
+        for (unsigned i = 0; i < r->nsteps; i++) {
+            const bench_ramp_step *s = &r->steps[i];
+            fprintf(f, "    {\"participants\": %u, \"sfu_cpu_ratio\": %.4f, "
+                    "\"sfu_cpu_us_per_forwarded_packet\": %.4g, \"forwarded_packets_per_s\": "
+                    "%.1f, \"loss_ratio\": %.6g, \"latency_ms_p50\": %.4g, \"latency_ms_p95\": "
+                    "%.4g, \"latency_ms_p99\": %.4g, \"sfu_rss_bytes\": %lld, \"passed\": %s}%s\n",
+                    s->participants, s->sfu_cpu_ratio, s->cpu_us_per_packet, s->forwarded_pps,
+                    s->loss_ratio, s->latency_ms_p50, s->latency_ms_p95, s->latency_ms_p99,
+                    (long long)s->sfu_rss_bytes, s->passed ? "true" : "false",
+                    i + 1 < r->nsteps ? "," : "");
+        }
+        fprintf(f, "  ]");
+    }
+    fprintf(f, "\n}\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -26,6 +26,7 @@ typedef struct new_peer_call {
     bench_run_state *r;
     bench_role role;
     bool decode;
+    bench_stamps *stamps;
     bench_peer *peer;
     char *offer;
     char err[160];
@@ -39,7 +40,7 @@ static void do_new_peer(void *arg)
         snprintf(c->err, sizeof c->err, "too many peers");
         return;
     }
-    c->peer = bench_peer_new(&r->env, c->role, c->decode, c->err, sizeof c->err);
+    c->peer = bench_peer_new(&r->env, c->role, c->decode, c->stamps, c->err, sizeof c->err);
     if (c->peer) {
         r->peers[r->npeers++] = c->peer;
         c->offer = bench_peer_offer(c->peer);
@@ -92,10 +93,13 @@ static void do_join_times(void *arg)
     bench_run_state *r = arg;
     for (unsigned i = 0; i < r->npeers; i++)
         r->join_us[i] = bench_peer_join_us(r->peers[i]);
-    if (r->npeers > r->first_viewer) {
-        const bench_peer *v = r->peers[r->first_viewer];
+    for (unsigned i = 0; i < r->npeers; i++) {
+        if (r->roles[i] != BENCH_VIEWER || !bench_peer_joined(r->peers[i]))
+            continue;
+        const bench_peer *v = r->peers[i];
         g_strlcpy(r->srtp_profile, sfu_srtp_profile_name(bench_peer_srtp_profile(v)),
                   sizeof r->srtp_profile);
+        break;
     }
 }
 
@@ -150,10 +154,27 @@ static void do_fail(void *arg)
     bench_peer_fail(c->peer, c->why);
 }
 
-int bench_run_join(bench_run_state *r, bench_role role, const char *path, bool decode,
-                   char *err, size_t errlen)
+int bench_run_add_pub(bench_run_state *r, const char *room)
 {
-    new_peer_call c = { .r = r, .role = role, .decode = decode };
+    if (r->npubs == r->pubs_cap)
+        return -1;
+    bench_pub_slot *p = &r->pubs[r->npubs];
+    g_strlcpy(p->room, room, sizeof p->room);
+    /* 2^14 slots hold several seconds of 2 Mbit/s video without collisions. */
+    p->stamps = bench_stamps_new(r->s->video ? 14 : 10);
+    return (int)r->npubs++;
+}
+
+int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decode, char *err,
+                   size_t errlen)
+{
+    bench_pub_slot *ps = &r->pubs[pub];
+    char path[200];
+    if (role == BENCH_PUBLISHER)
+        snprintf(path, sizeof path, "/whip/%s", ps->room);
+    else
+        snprintf(path, sizeof path, "/whep/%s/%s", ps->room, ps->participant);
+    new_peer_call c = { .r = r, .role = role, .decode = decode, .stamps = ps->stamps };
     bench_loop_call(r->loop, do_new_peer, &c);
     if (!c.peer) {
         snprintf(err, errlen, "peer: %s", c.err);
@@ -171,7 +192,7 @@ int bench_run_join(bench_run_state *r, bench_role role, const char *path, bool d
     if (rc == 0) {
         g_strlcpy(r->sessions[idx], resp.location, sizeof r->sessions[idx]);
         if (role == BENCH_PUBLISHER)
-            g_strlcpy(r->participant, resp.participant, sizeof r->participant);
+            g_strlcpy(ps->participant, resp.participant, sizeof ps->participant);
         rc = bench_answer_parse(resp.body, resp.body_len, &answer, err, errlen);
         bench_http_resp_free(&resp);
     }
@@ -180,9 +201,9 @@ int bench_run_join(bench_run_state *r, bench_role role, const char *path, bool d
         bench_loop_call(r->loop, do_fail, &fc);
         return -1;
     }
-    if (role == BENCH_PUBLISHER)
+    if (role == BENCH_PUBLISHER && !r->pub_answer.ufrag[0])
         r->pub_answer = answer;
-    else if (!r->have_view_answer++)
+    else if (role == BENCH_VIEWER && !r->have_view_answer++)
         r->view_answer = answer;
     start_call sc = { c.peer, &answer, post_at };
     bench_loop_call(r->loop, do_start, &sc);
@@ -224,15 +245,16 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->dtls = r->cert ? sfu_dtls_ctx_new(r->cert, err, errlen) : NULL;
     if (!r->dtls || sfu_srtp_init() != 0)
         return -1;
-    r->cap = s->publishers * (1 + s->viewers);
+    r->cap = bench_layout_peers(s);
+    r->pubs_cap = bench_layout_publishers(s);
+    r->pubs = g_new0(bench_pub_slot, r->pubs_cap);
     r->peers = g_new0(bench_peer *, r->cap);
     r->roles = g_new0(bench_role, r->cap);
     r->join_us = g_new0(sfu_time, r->cap);
     r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
     r->env = (bench_env){
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
-        .audio = s->audio, .video = s->video, .stamps = g_new0(bench_stamps, 1),
-        .latency = g_new0(bench_hist, 1),
+        .audio = s->audio, .video = s->video, .latency = g_new0(bench_hist, 1),
     };
     r->loop = bench_loop_new(tick, r);
     if (!r->loop) {
@@ -251,7 +273,9 @@ static void teardown(bench_run_state *r)
         bench_loop_call(r->loop, do_free_peers, r);
         bench_loop_free(r->loop);
     }
-    g_free(r->env.stamps);
+    for (unsigned i = 0; i < r->npubs; i++)
+        bench_stamps_free(r->pubs[i].stamps);
+    g_free(r->pubs);
     g_free(r->env.latency);
     g_free(r->peers);
     g_free(r->roles);
@@ -269,7 +293,8 @@ int bench_run(const bench_options *o, const bench_scenario *s, bench_result *res
     memset(res, 0, sizeof *res);
     int rc = setup(&r, err, errlen);
     if (rc == 0)
-        rc = bench_run_measure(&r, res, err, errlen);
+        rc = strcmp(s->kind, "ramp") == 0 ? bench_ramp_measure(&r, res, err, errlen)
+                                          : bench_run_measure(&r, res, err, errlen);
     teardown(&r);
     return rc;
 }

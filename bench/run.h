@@ -17,6 +17,19 @@ typedef struct bench_options {
     bool progress;              /* live progress line on stderr */
 } bench_options;
 
+#define BENCH_RAMP_MAX_STEPS 256
+
+/* One step of a ramp: the figures of its window. */
+typedef struct bench_ramp_step {
+    unsigned participants, failed;
+    double sfu_cpu_ratio;       /* SFU CPU seconds per second; -1 unknown */
+    double bench_cpu_ratio;
+    double cpu_us_per_packet, forwarded_pps, loss_ratio;
+    double latency_ms_p50, latency_ms_p95, latency_ms_p99;
+    int64_t sfu_rss_bytes;
+    bool passed;
+} bench_ramp_step;
+
 typedef struct bench_result {
     char target[16];
     char scenario[64];
@@ -41,6 +54,11 @@ typedef struct bench_result {
     char srtp_profile[32];
     bool nack, pli, twcc;
     unsigned sfu_cpu, bench_cpu;    /* pinned cores, or UINT_MAX */
+    /* ramp only: every step, the capacity (participants of the last step
+     * within the limits, 0 if none) and why the ramp stopped. */
+    unsigned nsteps, capacity;
+    char ramp_stop[128];
+    bench_ramp_step steps[BENCH_RAMP_MAX_STEPS];
 } bench_result;
 
 /* 0 when the run completed (see the result for how well), -1 with a reason

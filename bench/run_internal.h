@@ -32,7 +32,6 @@ typedef struct bench_run_state {
     /* Owned by the media thread: */
     bench_peer **peers;
     unsigned npeers, cap;
-    unsigned first_viewer;
     char srtp_profile[32];
     /* Owned by the control thread (same index as peers): */
     unsigned npeers_ctl;

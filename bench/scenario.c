@@ -19,6 +19,8 @@ static const key_def keys[] = {
     { "scenario", "name", K_STR, F(name), 0, 0 },
     { "scenario", "kind", K_STR, F(kind), 0, 0 },
     { "scenario", "publishers", K_UINT, F(publishers), 1, 1 },
+    { "scenario", "participants", K_UINT, F(participants), 2, 100 },
+    { "scenario", "calls", K_UINT, F(calls), 1, 2000 },
     { "scenario", "viewers", K_UINT, F(viewers), 0, 1000 },
     { "scenario", "duration_s", K_DOUBLE, F(duration_s), 1, 86400 },
     { "scenario", "warmup_s", K_DOUBLE, F(warmup_s), 0, 600 },
@@ -33,15 +35,34 @@ static const key_def keys[] = {
     { "media", "video_kbps", K_UINT, F(video_kbps), 50, 20000 },
     { "media", "gop_frames", K_UINT, F(gop_frames), 1, 600 },
     { "media", "audio_kbps", K_UINT, F(audio_kbps), 6, 510 },
+    { "ramp", "step", K_UINT, F(ramp.step), 1, 1000 },
+    { "ramp", "step_s", K_DOUBLE, F(ramp.step_s), 1, 3600 },
+    { "ramp", "max_viewers", K_UINT, F(ramp.max_viewers), 1, 5000 },
+    { "ramp", "max_loss_ratio", K_DOUBLE, F(ramp.max_loss_ratio), 0, 1 },
+    { "ramp", "max_latency_ms", K_DOUBLE, F(ramp.max_latency_ms), 0.01, 10000 },
+    { "soak", "cycles", K_UINT, F(soak.cycles), 1, 10000000 },
+    { "soak", "parallel", K_UINT, F(soak.parallel), 1, 64 },
+    { "soak", "viewers", K_UINT, F(soak.viewers), 0, 16 },
+    { "soak", "hold_ms", K_UINT, F(soak.hold_ms), 0, 60000 },
+    { "soak", "liveness_timeout_ms", K_UINT, F(soak.liveness_timeout_ms), 1000, 600000 },
+    { "soak", "settle_s", K_DOUBLE, F(soak.settle_s), 1, 3600 },
+    { "soak", "rss_tolerance", K_DOUBLE, F(soak.rss_tolerance), 0, 10 },
 };
 
-static void set_defaults(bench_scenario *s)
+static const char *const kinds[] = { "one-to-many", "meeting", "voice-calls", "ramp", "soak" };
+
+void bench_scenario_defaults(bench_scenario *s)
 {
     *s = (bench_scenario){
         .name = "unnamed", .kind = "one-to-many", .publishers = 1, .viewers = 10,
         .duration_s = 20, .warmup_s = 1, .join_interval_ms = 20, .decode_sample = 2,
         .max_loss_ratio = 1, .audio = true, .video = true, .width = 640, .height = 360,
         .fps = 30, .video_kbps = 800, .gop_frames = 0, .audio_kbps = 32,
+        .participants = 4, .calls = 10,
+        .ramp = { .step = 10, .step_s = 5, .max_viewers = 500, .max_loss_ratio = 0.01,
+                  .max_latency_ms = 50 },
+        .soak = { .cycles = 500, .parallel = 4, .viewers = 2, .hold_ms = 100,
+                  .liveness_timeout_ms = 2000, .settle_s = 30, .rss_tolerance = 0.05 },
     };
 }
 
@@ -105,7 +126,7 @@ static int read_group(GKeyFile *kf, const char *path, const char *group, bench_s
 
 int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t errlen)
 {
-    set_defaults(s);
+    bench_scenario_defaults(s);
     GKeyFile *kf = g_key_file_new();
     GError *ge = NULL;
     int rc = -1;
@@ -116,7 +137,8 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
     gchar **groups = g_key_file_get_groups(kf, NULL);
     rc = 0;
     for (gchar **g = groups; *g && rc == 0; g++) {
-        if (strcmp(*g, "scenario") != 0 && strcmp(*g, "media") != 0) {
+        if (strcmp(*g, "scenario") != 0 && strcmp(*g, "media") != 0 &&
+            strcmp(*g, "ramp") != 0 && strcmp(*g, "soak") != 0) {
             snprintf(err, errlen, "%s: [%s]: unknown group", path, *g);
             rc = -1;
         } else {
@@ -124,9 +146,12 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
         }
     }
     g_strfreev(groups);
-    if (rc == 0 && strcmp(s->kind, "one-to-many") != 0) {
-        snprintf(err, errlen, "%s: scenario.kind: %s is not built yet (one-to-many is)", path,
-                 s->kind);
+    bool known = false;
+    for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+        known |= strcmp(s->kind, kinds[i]) == 0;
+    if (rc == 0 && !known) {
+        snprintf(err, errlen, "%s: scenario.kind: %s is not one of one-to-many, meeting, "
+                 "voice-calls, ramp, soak", path, s->kind);
         rc = -1;
     }
     if (rc == 0 && !s->audio && !s->video) {

@@ -1,10 +1,20 @@
 /* A benchmark scenario, read from a GLib key file in configs/bench/:
  *
- *   [scenario]  name, kind (one-to-many), publishers, viewers (per
- *               publisher), duration_s, warmup_s, join_interval_ms,
- *               decode_sample (viewers that decode video), max_loss_ratio
+ *   [scenario]  name, kind, publishers, viewers (one-to-many: of the one
+ *               publisher), participants (meeting), calls (voice-calls),
+ *               duration_s, warmup_s, join_interval_ms, decode_sample
+ *               (viewers that decode video), max_loss_ratio
  *   [media]     audio, video (booleans), width, height, fps, video_kbps,
  *               gop_frames, audio_kbps
+ *   [ramp]      step, step_s, max_viewers, max_loss_ratio, max_latency_ms
+ *   [soak]      cycles, parallel, viewers, hold_ms, liveness_timeout_ms,
+ *               settle_s, rss_tolerance
+ *
+ * Kinds: one-to-many (1 publisher, N viewers), meeting (N participants, each
+ * a WHIP publisher watched by the N-1 others over WHEP), voice-calls (C
+ * rooms of 2 participants, each watching the other), ramp (one-to-many,
+ * adding viewers step by step until a limit passes), soak (join/leave
+ * cycles, then a leak check: bench/soak.h).
  *
  * Missing keys take the defaults below; an unknown key or group is an error
  * so a typo never runs the wrong benchmark. */
@@ -29,7 +39,28 @@ typedef struct bench_scenario {
     unsigned video_kbps;        /* default 800 */
     unsigned gop_frames;        /* frames in the replayed loop, default 2 s */
     unsigned audio_kbps;        /* Opus target, default 32 */
+    unsigned participants;      /* meeting, default 4 */
+    unsigned calls;             /* voice-calls, default 10 */
+    struct {
+        unsigned step;          /* viewers added per step, default 10 */
+        double step_s;          /* measuring window per step, default 5 */
+        unsigned max_viewers;   /* default 500 */
+        double max_loss_ratio;  /* a step above it ends the ramp, default 0.01 */
+        double max_latency_ms;  /* p99; a step above it ends the ramp, default 50 */
+    } ramp;
+    struct {
+        unsigned cycles;        /* default 500 */
+        unsigned parallel;      /* cycles at once, default 4 */
+        unsigned viewers;       /* WHEP sessions per cycle, default 2 */
+        unsigned hold_ms;       /* media after everyone joined, default 100 */
+        unsigned liveness_timeout_ms; /* of an SFU the bench starts, default 2000 */
+        double settle_s;        /* wait for the gauges to reach 0, default 30 */
+        double rss_tolerance;   /* end vs middle, default 0.05; 0: not checked */
+    } soak;
 } bench_scenario;
+
+/* The defaults, as for an empty file. */
+void bench_scenario_defaults(bench_scenario *s);
 
 /* 0, or -1 with "FILE: group.key: problem" in err. */
 int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t errlen);

@@ -2,7 +2,9 @@
 
 #include "bench/http.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,7 +31,7 @@ static int free_port(int type)
     return port;
 }
 
-static int write_config(const bench_sfu_proc *p, int http_port)
+static int write_config(const bench_sfu_proc *p, int http_port, unsigned liveness_ms)
 {
     /* A UDP range below the kernel's ephemeral ports, where our peers bind. */
     srand((unsigned)(getpid() ^ time(NULL)));
@@ -40,9 +42,12 @@ static int write_config(const bench_sfu_proc *p, int http_port)
     if (!f)
         return -1;
     fprintf(f, "[http]\nlisten = 127.0.0.1:%d\nrequests_per_second_per_client = 0\n"
-               "max_connections = 4096\n\n[media]\nport_min = %d\nport_max = %d\nworkers = 1\n\n"
-               "[limits]\nmax_sessions = 10000\nmax_participants_per_room = 1000\n\n"
-               "[log]\nlevel = warn\n", http_port, lo, lo + 2999);
+               "max_connections = 4096\n\n[media]\nport_min = %d\nport_max = %d\nworkers = 1\n",
+               http_port, lo, lo + 2999);
+    if (liveness_ms)
+        fprintf(f, "liveness_timeout_ms = %u\n", liveness_ms);
+    fprintf(f, "\n[limits]\nmax_sessions = 10000\nmax_participants_per_room = 1000\n\n"
+               "[log]\nlevel = warn\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -81,13 +86,14 @@ static bool healthy(const char *url)
     return r.status == 200;
 }
 
-int bench_sfu_start(bench_sfu_proc *p, const char *binary, char *err, size_t errlen)
+int bench_sfu_start(bench_sfu_proc *p, const char *binary, unsigned liveness_ms, char *err,
+                    size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->sfu_cpu = p->bench_cpu = -1;
     snprintf(p->dir, sizeof p->dir, "/tmp/sfu-bench-XXXXXX");
     int port = free_port(SOCK_STREAM);
-    if (!mkdtemp(p->dir) || port < 0 || write_config(p, port) != 0) {
+    if (!mkdtemp(p->dir) || port < 0 || write_config(p, port, liveness_ms) != 0) {
         snprintf(err, errlen, "cannot write a config under /tmp: %s", strerror(errno));
         return -1;
     }
@@ -177,4 +183,53 @@ int64_t bench_proc_rss_bytes(pid_t pid)
             break;
     fclose(f);
     return kb < 0 ? -1 : kb * 1024;
+}
+
+/* Adds the inode column (proc(5): the tenth) of every line of a
+ * /proc/net/udp* file to inodes. */
+static void udp_inodes(const char *path, GHashTable *inodes)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long inode;
+        if (sscanf(line, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %lu", &inode) == 1 && inode)
+            g_hash_table_add(inodes, GSIZE_TO_POINTER(inode));
+    }
+    fclose(f);
+}
+
+int bench_proc_count_fds(pid_t pid, bench_proc_fds *out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    GHashTable *udp = g_hash_table_new(g_direct_hash, g_direct_equal);
+    udp_inodes("/proc/net/udp", udp);
+    udp_inodes("/proc/net/udp6", udp);
+    *out = (bench_proc_fds){ 0 };
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char link[320], target[128];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(link, sizeof link, "%s/%s", path, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n < 0)
+            continue;   /* closed while we looked */
+        target[n] = '\0';
+        out->fds++;
+        unsigned long inode;
+        if (sscanf(target, "socket:[%lu]", &inode) == 1) {
+            out->sockets++;
+            out->udp += g_hash_table_contains(udp, GSIZE_TO_POINTER(inode));
+        }
+    }
+    closedir(d);
+    g_hash_table_destroy(udp);
+    return 0;
 }

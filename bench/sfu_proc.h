@@ -17,9 +17,11 @@ typedef struct bench_sfu_proc {
     int sfu_cpu, bench_cpu;     /* cores pinned to; -1 if not pinned */
 } bench_sfu_proc;
 
-/* Starts binary and waits for GET /health. 0, or -1 with a reason in err
- * (the log's path included). */
-int bench_sfu_start(bench_sfu_proc *p, const char *binary, char *err, size_t errlen);
+/* Starts binary and waits for GET /health. liveness_ms > 0 sets [media]
+ * liveness_timeout_ms (the soak's vanished clients). 0, or -1 with a reason
+ * in err (the log's path included). */
+int bench_sfu_start(bench_sfu_proc *p, const char *binary, unsigned liveness_ms, char *err,
+                    size_t errlen);
 /* SIGTERM, then SIGKILL after 5 s; removes the directory unless keep_log.
  * Returns the exit status (128 + signal when killed by one). */
 int bench_sfu_stop(bench_sfu_proc *p, bool keep_log);
@@ -28,5 +30,14 @@ int bench_sfu_stop(bench_sfu_proc *p, bool keep_log);
 double bench_proc_cpu_seconds(pid_t pid);
 /* VmRSS of pid in bytes, or -1. */
 int64_t bench_proc_rss_bytes(pid_t pid);
+
+/* Open descriptors of a process (/proc/PID/fd), how many are sockets, and
+ * how many of those are UDP sockets (their inode in /proc/net/udp or udp6). */
+typedef struct bench_proc_fds {
+    int fds, sockets, udp;
+} bench_proc_fds;
+
+/* 0, or -1 when the process cannot be read. */
+int bench_proc_count_fds(pid_t pid, bench_proc_fds *f);
 
 #endif

@@ -102,6 +102,10 @@ static const struct cfg_key keys[] = {
       "fixed TURN username, when no secret is set" },
     { "turn", "credential", CFG_SECRET, FIELD(turn.credential), "", 0, 0,
       "fixed TURN password, when no secret is set" },
+
+    { "server", "drain_timeout_s", CFG_UINT, FIELD(server.drain_timeout_s), "0", 0, 86400,
+      "on SIGTERM or SIGINT, refuse new sessions and wait this long for calls to end; "
+      "0: stop at once" },
 };
 
 /* Where each group and key of the file is, from the scan of its text. */

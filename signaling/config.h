@@ -88,6 +88,9 @@ typedef struct sig_config {
         char username[SIG_CONFIG_STR_MAX];      /* fixed credentials, without a secret */
         char credential[SIG_CONFIG_STR_MAX];    /* never printed */
     } turn;
+    struct {
+        uint32_t drain_timeout_s;               /* SIGTERM: wait this long for sessions to end */
+    } server;
 } sig_config;
 
 /* Fills `cfg` with every key's default. */

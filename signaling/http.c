@@ -14,6 +14,7 @@ struct sig_http {
     size_t max_body_bytes;
     char *cors_origin;
     uint16_t port;
+    void (*on_answer)(void *user, unsigned tag, unsigned status);
 };
 
 typedef enum req_state { REQ_READING, REQ_IN_HANDLER, REQ_SUSPENDED, REQ_ANSWERED } req_state;
@@ -29,11 +30,13 @@ struct sig_request {
     req_state state;
     struct MHD_Response *response;  /* built by sig_http_respond */
     unsigned status;
+    unsigned tag;                   /* for on_answer */
 };
 
 const char *sig_request_method(const sig_request *req) { return req->method; }
 const char *sig_request_path(const sig_request *req) { return req->path; }
 const char *sig_request_client(const sig_request *req) { return req->client; }
+void sig_request_set_tag(sig_request *req, unsigned tag) { req->tag = tag; }
 
 const struct sockaddr *sig_request_sockaddr(const sig_request *req)
 {
@@ -144,6 +147,9 @@ static struct MHD_Response *build_response(sig_http *http, const sig_response *r
 
 static void answer_with(sig_request *req, struct MHD_Response *r, unsigned status)
 {
+    if (req->http->on_answer)
+        req->http->on_answer(req->http->user, req->tag,
+                             r ? status : MHD_HTTP_INTERNAL_SERVER_ERROR);
     g_mutex_lock(&req->lock);
     req->response = r;
     req->status = r ? status : MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -351,6 +357,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
     http->handler = handler;
     http->user = user;
     http->max_body_bytes = cfg->max_body_bytes;
+    http->on_answer = cfg->on_answer;
     http->cors_origin = g_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
 
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };

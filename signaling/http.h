@@ -36,6 +36,10 @@ typedef struct sig_http_config {
     unsigned max_connections;
     unsigned connection_timeout_s;
     const char *cors_origin;
+    /* Called once per answer, from whichever thread answers, with the
+     * request's tag (sig_request_set_tag; 0 by default) and the status: for
+     * counting (metrics). May be NULL. */
+    void (*on_answer)(void *user, unsigned tag, unsigned status);
 } sig_http_config;
 
 sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
@@ -63,6 +67,8 @@ const uint8_t *sig_request_body(const sig_request *req, size_t *len);
 const char *sig_request_client(const sig_request *req);
 struct sockaddr;
 const struct sockaddr *sig_request_sockaddr(const sig_request *req);
+/* A number the handler attaches for on_answer (the route, for metrics). */
+void sig_request_set_tag(sig_request *req, unsigned tag);
 
 /* Answers a request: from the handler itself or later, from any thread.
  * The request must not be touched afterwards. */

@@ -2,10 +2,14 @@
  *
  *   sfu --config FILE          run with that configuration
  *   sfu --check-config FILE    report every problem in FILE, exit 1 if any
+ *
+ * Signals: SIGTERM/SIGINT drain then stop (a second one stops at once),
+ * SIGHUP reloads the config file (see docs/OPERATIONS.md, Signals).
  */
 #include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,19 +33,66 @@ static void usage(FILE *out)
             "  --help               this text\n");
 }
 
-static gboolean on_stop_signal(gpointer loop)
+/* What the signal handlers share; lives in run()'s frame. */
+typedef struct app {
+    GMainLoop *loop;
+    sig_server *srv;
+    const char *config_path;
+    bool stopping;              /* a first SIGTERM or SIGINT came */
+    sfu_time drain_deadline;    /* monotonic */
+    unsigned drain_timer;
+} app;
+
+static void stop_now(app *a, const char *reason)
 {
-    sfu_log(SFU_LOG_INFO, "server.stopping", "reason=signal");
-    g_main_loop_quit(loop);
+    sfu_log(SFU_LOG_INFO, "server.stopping", "reason=%s sessions=%u", reason,
+            sig_server_sessions(a->srv));
+    g_main_loop_quit(a->loop);
+}
+
+/* Every 200 ms while draining: stop once the last session ended, or at
+ * the deadline. */
+static gboolean check_drain(gpointer data)
+{
+    app *a = data;
+    if (sig_server_sessions(a->srv) == 0)
+        stop_now(a, "drained");
+    else if (g_get_monotonic_time() >= a->drain_deadline)
+        stop_now(a, "drain_timeout");
+    else
+        return G_SOURCE_CONTINUE;
+    a->drain_timer = 0;
+    return G_SOURCE_REMOVE;
+}
+
+/* SIGTERM, SIGINT: drain for [server] drain_timeout_s, then stop; a second
+ * one stops at once. Either way the exit status is 0. */
+static gboolean on_stop_signal(gpointer data)
+{
+    app *a = data;
+    if (a->stopping) {
+        stop_now(a, "second_signal");
+        return G_SOURCE_CONTINUE;
+    }
+    a->stopping = true;
+    unsigned timeout = a->srv->cfg.server.drain_timeout_s;
+    unsigned sessions = sig_server_sessions(a->srv);
+    if (timeout == 0 || sessions == 0) {
+        stop_now(a, "signal");
+        return G_SOURCE_CONTINUE;
+    }
+    sig_server_drain(a->srv);
+    sfu_log(SFU_LOG_INFO, "server.draining", "sessions=%u timeout_s=%u", sessions, timeout);
+    a->drain_deadline = g_get_monotonic_time() + SFU_SEC((sfu_time)timeout);
+    a->drain_timer = g_timeout_add(200, check_drain, a);
     return G_SOURCE_CONTINUE;
 }
 
-/* Reloading is not built yet: say so instead of dying on the default action. */
 static gboolean on_hangup(gpointer data)
 {
-    (void)data;
-    sfu_log(SFU_LOG_WARN, "config.reload",
-            "msg2=\"SIGHUP: live reload is not supported; restart to apply changes\"");
+    app *a = data;
+    sfu_log(SFU_LOG_INFO, "config.reload", "reason=SIGHUP");
+    sig_server_reload(a->srv, a->config_path);
     return G_SOURCE_CONTINUE;
 }
 
@@ -69,13 +120,17 @@ static int run(const char *path)
         sfu_log(SFU_LOG_ERROR, "server.failed", "reason=\"%s\"", err);
         return 1;
     }
-    GMainLoop *loop = g_main_loop_new(NULL, FALSE);
-    g_unix_signal_add(SIGINT, on_stop_signal, loop);
-    g_unix_signal_add(SIGTERM, on_stop_signal, loop);
-    g_unix_signal_add(SIGHUP, on_hangup, NULL);
+    app a = { .loop = g_main_loop_new(NULL, FALSE), .srv = srv, .config_path = path };
+    /* The signal sources stay attached until exit: removing them would put
+     * back the default action while the server is being freed. */
+    g_unix_signal_add(SIGINT, on_stop_signal, &a);
+    g_unix_signal_add(SIGTERM, on_stop_signal, &a);
+    g_unix_signal_add(SIGHUP, on_hangup, &a);
     g_timeout_add_seconds(1, flush_logs, NULL);  /* report suppressed log lines */
-    g_main_loop_run(loop);
-    g_main_loop_unref(loop);
+    g_main_loop_run(a.loop);
+    if (a.drain_timer)
+        g_source_remove(a.drain_timer);
+    g_main_loop_unref(a.loop);
     sig_server_free(srv);
     sfu_log(SFU_LOG_INFO, "server.stopped", "status=0");
     return 0;

@@ -6,6 +6,65 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "signaling/route.h"
+
+#define ROUTES (SIG_ROUTE_STATIC + 1)
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+
+struct sig_http_counts {
+    uint64_t n[ROUTES][STATUS_MAX - STATUS_MIN + 1];    /* atomic adds */
+};
+
+static const char *const route_names[ROUTES] = {
+    [SIG_ROUTE_NONE] = "none",
+    [SIG_ROUTE_WHIP] = "whip",
+    [SIG_ROUTE_WHEP] = "whep",
+    [SIG_ROUTE_ROOM_JOIN] = "room_join",
+    [SIG_ROUTE_ROOMS] = "rooms",
+    [SIG_ROUTE_ROOM] = "room",
+    [SIG_ROUTE_SESSION] = "session",
+    [SIG_ROUTE_SESSION_EVENTS] = "session_events",
+    [SIG_ROUTE_SESSION_ANSWER] = "session_answer",
+    [SIG_ROUTE_HEALTH] = "health",
+    [SIG_ROUTE_METRICS] = "metrics",
+    [SIG_ROUTE_INDEX] = "index",
+    [SIG_ROUTE_STATIC] = "static",
+};
+
+const char *sig_metrics_route_name(unsigned route)
+{
+    return route < ROUTES && route_names[route] ? route_names[route] : "none";
+}
+
+sig_http_counts *sig_http_counts_new(void)
+{
+    return g_new0(sig_http_counts, 1);
+}
+
+void sig_http_counts_free(sig_http_counts *c)
+{
+    g_free(c);
+}
+
+void sig_http_counts_add(sig_http_counts *c, unsigned route, unsigned status)
+{
+    if (!c)
+        return;
+    if (route >= ROUTES)
+        route = SIG_ROUTE_NONE;
+    if (status < STATUS_MIN || status > STATUS_MAX)
+        status = 500;   /* never sent; keeps the index in range */
+    __atomic_fetch_add(&c->n[route][status - STATUS_MIN], 1, __ATOMIC_RELAXED);
+}
+
+uint64_t sig_http_counts_get(const sig_http_counts *c, unsigned route, unsigned status)
+{
+    if (!c || route >= ROUTES || status < STATUS_MIN || status > STATUS_MAX)
+        return 0;
+    return __atomic_load_n(&c->n[route][status - STATUS_MIN], __ATOMIC_RELAXED);
+}
+
 typedef struct metrics_job {
     sig_server *srv;
     sig_request *req;
@@ -55,6 +114,61 @@ static void sum_stats(const metrics_job *job, sfu_host_stats *sum)
         for (size_t i = 0; i < sizeof s->rooms / sizeof(uint64_t); i++)
             a[i] += b[i];
     }
+}
+
+static void labelled_header(GString *s, const char *name, const char *help)
+{
+    g_string_append_printf(s, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
+/* Only the pairs seen so far: a series appears with its first request. */
+static void http_metrics(GString *s, const sig_http_counts *c)
+{
+    labelled_header(s, "sfu_http_requests_total", "HTTP requests answered, by route and status.");
+    for (unsigned r = 0; r < ROUTES; r++)
+        for (unsigned st = STATUS_MIN; st <= STATUS_MAX; st++) {
+            uint64_t n = sig_http_counts_get(c, r, st);
+            if (n)
+                g_string_append_printf(s,
+                                       "sfu_http_requests_total{route=\"%s\",code=\"%u\"} %"
+                                       G_GUINT64_FORMAT "\n", route_names[r], st, n);
+        }
+}
+
+static void rtcp_metrics(GString *s, const sfu_room_stats *r)
+{
+    metric(s, "sfu_rtp_packets_in_total", "counter",
+           "RTP packets from publishers, decrypted, into the forwarding cores.",
+           (double)r->rtp_in);
+    metric(s, "sfu_rtcp_packets_in_total", "counter", "RTCP compound packets received, decrypted.",
+           (double)r->rtcp_in);
+    metric(s, "sfu_rtp_packets_out_total", "counter",
+           "RTP packets the forwarding cores sent (forwarded and retransmitted).",
+           (double)r->rtp_out);
+    metric(s, "sfu_rtcp_packets_out_total", "counter", "RTCP packets the forwarding cores sent.",
+           (double)r->rtcp_out);
+    metric(s, "sfu_plis_sent_total", "counter", "PLIs sent to publishers.", (double)r->plis_sent);
+    metric(s, "sfu_firs_sent_total", "counter", "FIRs sent to publishers.", (double)r->firs_sent);
+    metric(s, "sfu_plis_received_total", "counter", "PLIs received from viewers.",
+           (double)r->plis_received);
+    metric(s, "sfu_firs_received_total", "counter", "New FIR requests received from viewers.",
+           (double)r->firs_received);
+    metric(s, "sfu_rtx_missed_total", "counter",
+           "NACKed packets no longer (or never) in the retransmission cache.",
+           (double)r->rtx_missed);
+}
+
+static void server_metrics(GString *s, sig_server *srv)
+{
+    metric(s, "sfu_session_limit", "gauge", "Sessions allowed at once (config, ports, fds).",
+           srv->max_sessions);
+    metric(s, "sfu_draining", "gauge", "1 while a SIGTERM drain refuses new sessions.",
+           sig_server_draining(srv) ? 1 : 0);
+    labelled_header(s, "sfu_config_reloads_total", "SIGHUP config reloads, by result.");
+    g_string_append_printf(s, "sfu_config_reloads_total{result=\"ok\"} %d\n"
+                              "sfu_config_reloads_total{result=\"failed\"} %d\n",
+                           g_atomic_int_get(&srv->reloads_ok),
+                           g_atomic_int_get(&srv->reloads_failed));
 }
 
 static void process_metrics(GString *s)
@@ -114,6 +228,9 @@ static void answer(metrics_job *job)
     for (int i = 0; i < SFU_DROP_REASON_COUNT; i++)
         g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                room_drop_names[i], t.rooms.drops[i]);
+    rtcp_metrics(s, &t.rooms);
+    http_metrics(s, job->srv->http_counts);
+    server_metrics(s, job->srv);
     process_metrics(s);
     sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",
                           .body = s->str, .body_len = s->len };

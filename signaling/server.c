@@ -1,14 +1,21 @@
 #include "signaling/server.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "sfu/net/log.h"
+#include "signaling/events.h"
+#include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
 #include "signaling/room_session.h"
+#include "signaling/route.h"
 #include "signaling/session.h"
+
+#define DRAIN_RETRY_AFTER_S 5   /* a client refused during a drain tries again */
 
 /* Every agent holds a UDP socket per gather address (and a TCP one with
  * ICE-TCP): the port range and the descriptor limit both cap the sessions. */
@@ -97,6 +104,45 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
     return 0;
 }
 
+static bool starts_session(const sig_route *r)
+{
+    return r->status == 0 && r->method == SIG_METHOD_POST &&
+           (r->id == SIG_ROUTE_WHIP || r->id == SIG_ROUTE_WHEP || r->id == SIG_ROUTE_ROOM_JOIN);
+}
+
+/* The HTTP entry point: tags the request with its route for the metrics,
+ * refuses new sessions while draining, and runs the API under the config
+ * lock (see server.h). Routing is pure and cheap, so api.c routes again. */
+static void handle(void *user, sig_request *req)
+{
+    sig_server *srv = user;
+    sig_route route;
+    sig_route_match(sig_request_method(req), sig_request_path(req), &route);
+    sig_request_set_tag(req, route.status == 0 ? (unsigned)route.id : SIG_ROUTE_NONE);
+    if (g_atomic_int_get(&srv->draining)) {
+        if (starts_session(&route)) {
+            sig_response resp = { .status = 503, .body = "server shutting down: no new sessions\n",
+                                  .retry_after_s = DRAIN_RETRY_AFTER_S };
+            sig_http_respond(req, &resp);
+            return;
+        }
+        if (route.status == 0 && route.id == SIG_ROUTE_HEALTH &&
+            route.method != SIG_METHOD_OPTIONS) {
+            sig_http_respond_text(req, 503, "draining");
+            return;
+        }
+    }
+    g_rw_lock_reader_lock(&srv->cfg_lock);
+    sig_api_handle(srv, req);
+    g_rw_lock_reader_unlock(&srv->cfg_lock);
+}
+
+static void count_answer(void *user, unsigned tag, unsigned status)
+{
+    sig_server *srv = user;
+    sig_http_counts_add(srv->http_counts, tag, status);
+}
+
 static gboolean keep_streams_open(gpointer data)
 {
     sig_room_keepalive(data);
@@ -107,6 +153,8 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
 {
     sig_server *srv = g_new0(sig_server, 1);
     srv->cfg = *cfg;
+    g_rw_lock_init(&srv->cfg_lock);
+    srv->http_counts = sig_http_counts_new();
     if (make_certificate(srv, err, errlen) != 0)
         goto err;
     fill_host_config(srv);
@@ -125,8 +173,9 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                              .max_body_bytes = cfg->http.max_body_bytes,
                              .max_connections = cfg->http.max_connections,
                              .connection_timeout_s = 30,
-                             .cors_origin = cfg->http.cors_origin };
-    srv->http = sig_http_new(&http, sig_api_handle, srv, err, errlen);
+                             .cors_origin = cfg->http.cors_origin,
+                             .on_answer = count_answer };
+    srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
     srv->keepalive_timer = g_timeout_add_seconds(5, keep_streams_open, srv);
@@ -168,5 +217,241 @@ void sig_server_free(sig_server *srv)
     sig_ratelimit_free(srv->ratelimit);
     sfu_dtls_ctx_free(srv->dtls);
     sfu_cert_free(srv->cert);
+    sig_http_counts_free(srv->http_counts);
+    g_rw_lock_clear(&srv->cfg_lock);
     g_free(srv);
+}
+
+/* ---- graceful stop ---- */
+
+static void tell_shutdown(struct sig_events *ev, void *user)
+{
+    sig_events_push(ev, "server-shutdown", user);
+}
+
+void sig_server_drain(sig_server *srv)
+{
+    if (!g_atomic_int_compare_and_exchange(&srv->draining, 0, 1))
+        return;
+    char json[64];
+    snprintf(json, sizeof json, "{\"drain_timeout_s\":%u}", srv->cfg.server.drain_timeout_s);
+    sig_registry_foreach_events(srv->reg, tell_shutdown, json);
+}
+
+bool sig_server_draining(sig_server *srv)
+{
+    return g_atomic_int_get(&srv->draining) != 0;
+}
+
+unsigned sig_server_sessions(sig_server *srv)
+{
+    sig_registry_counts c;
+    sig_registry_counts_get(srv->reg, &c);
+    return c.sessions;
+}
+
+/* ---- SIGHUP: live reload ---- */
+
+/* Keys whose readers read srv->cfg per request or per event, so a new value
+ * takes effect at once. apply_live copies exactly these. */
+static const char *const live_keys[] = {
+    "log.level", "log.lines_per_second_per_cause",
+    "privacy.log_addresses", "privacy.api_addresses",
+    "auth.secret", "auth.clock_skew_s",
+    "ice.stun_urls",
+    "turn.urls", "turn.secret", "turn.ttl_s", "turn.username", "turn.credential",
+    "http.requests_per_second_per_client", "http.request_burst_per_client", "http.static_dir",
+    "limits.max_tracks_per_session", "limits.max_sdp_mlines", "limits.max_sdp_bytes",
+    "server.drain_timeout_s",
+};
+
+static void apply_live(sig_config *dst, const sig_config *src)
+{
+    dst->log = src->log;
+    dst->privacy = src->privacy;
+    dst->auth = src->auth;
+    dst->ice = src->ice;
+    dst->turn = src->turn;
+    dst->http.requests_per_second_per_client = src->http.requests_per_second_per_client;
+    dst->http.request_burst = src->http.request_burst;
+    memcpy(dst->http.static_dir, src->http.static_dir, sizeof dst->http.static_dir);
+    dst->limits.max_tracks_per_session = src->limits.max_tracks_per_session;
+    dst->limits.max_sdp_mlines = src->limits.max_sdp_mlines;
+    dst->limits.max_sdp_bytes = src->limits.max_sdp_bytes;
+    dst->server = src->server;
+}
+
+static bool is_live(const char *key)
+{
+    for (size_t i = 0; i < SFU_ARRAY_LEN(live_keys); i++)
+        if (strcmp(live_keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void add_key(GString *list, const char *key)
+{
+    g_string_append_printf(list, "%s%s", list->len ? "," : "", key);
+}
+
+static char *dump_text(const sig_config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return g_strdup("");
+    sig_config_dump(cfg, f);
+    fclose(f);
+    return text;
+}
+
+/* Names ("group.key") of the keys whose values differ, split into those
+ * applied live and those needing a restart. The dump prints secrets as
+ * "(set)", so those are compared directly. */
+static void diff_configs(const sig_config *old, const sig_config *next, GString *live,
+                         GString *restart)
+{
+    static const struct { const char *key; size_t off; } secrets[] = {
+        { "auth.secret", offsetof(sig_config, auth.secret) },
+        { "turn.secret", offsetof(sig_config, turn.secret) },
+        { "turn.credential", offsetof(sig_config, turn.credential) },
+    };
+    char *ta = dump_text(old), *tb = dump_text(next);
+    char **la = g_strsplit(ta, "\n", -1), **lb = g_strsplit(tb, "\n", -1);
+    char group[64] = "";
+    for (unsigned i = 0; la[i] && lb[i]; i++) {
+        if (la[i][0] == '[') {
+            snprintf(group, sizeof group, "%.*s", (int)strcspn(la[i] + 1, "]"), la[i] + 1);
+            continue;
+        }
+        const char *eq = strstr(la[i], " = ");
+        char key[160];
+        if (!eq)
+            continue;
+        snprintf(key, sizeof key, "%s.%.*s", group, (int)(eq - la[i]), la[i]);
+        bool secret = false;
+        for (size_t k = 0; k < SFU_ARRAY_LEN(secrets); k++) {
+            if (strcmp(key, secrets[k].key) == 0) {
+                secret = true;
+                if (strcmp((const char *)old + secrets[k].off,
+                           (const char *)next + secrets[k].off) != 0)
+                    add_key(live, key);
+            }
+        }
+        if (!secret && strcmp(la[i], lb[i]) != 0)
+            add_key(is_live(key) ? live : restart, key);
+    }
+    g_strfreev(la);
+    g_strfreev(lb);
+    free(ta);
+    free(tb);
+}
+
+/* Parks every worker in a task that waits for `release`: while parked, no
+ * worker is inside a task, so none reads srv->cfg. */
+typedef struct quiesce {
+    GMutex lock;
+    GCond cond;
+    unsigned parked, left;
+    bool release;
+} quiesce;
+
+static void park_worker(void *arg)
+{
+    quiesce *q = arg;
+    g_mutex_lock(&q->lock);
+    q->parked++;
+    g_cond_broadcast(&q->cond);
+    while (!q->release)
+        g_cond_wait(&q->cond, &q->lock);
+    q->left++;
+    g_cond_broadcast(&q->cond);
+    g_mutex_unlock(&q->lock);
+}
+
+static void stop_readers(sig_server *srv, quiesce *q)
+{
+    memset(q, 0, sizeof *q);
+    g_mutex_init(&q->lock);
+    g_cond_init(&q->cond);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        sfu_worker_invoke(srv->workers[i], park_worker, q);
+    g_mutex_lock(&q->lock);
+    while (q->parked < srv->nworkers)
+        g_cond_wait(&q->cond, &q->lock);
+    g_mutex_unlock(&q->lock);
+    /* Workers never wait for the HTTP thread, so taking this last cannot
+     * deadlock: the HTTP thread finishes its current handler and waits. */
+    g_rw_lock_writer_lock(&srv->cfg_lock);
+}
+
+static void resume_readers(sig_server *srv, quiesce *q)
+{
+    g_rw_lock_writer_unlock(&srv->cfg_lock);
+    g_mutex_lock(&q->lock);
+    q->release = true;
+    g_cond_broadcast(&q->cond);
+    while (q->left < srv->nworkers)     /* `q` lives on our stack */
+        g_cond_wait(&q->cond, &q->lock);
+    g_mutex_unlock(&q->lock);
+    g_cond_clear(&q->cond);
+    g_mutex_clear(&q->lock);
+}
+
+static void report_problems(const char *err)
+{
+    char **lines = g_strsplit(err, "\n", -1);
+    unsigned n = g_strv_length(lines);
+    for (unsigned i = 0; i < n; i++) {
+        char quoted[600];
+        sfu_log(SFU_LOG_ERROR, "config.reload_failed", "problem=%s",
+                sfu_log_quote(quoted, sizeof quoted, lines[i]));
+    }
+    sfu_log(SFU_LOG_ERROR, "config.reload_failed", "problems=%u changed=none", n);
+    g_strfreev(lines);
+}
+
+int sig_server_reload(sig_server *srv, const char *path)
+{
+    sig_config *next = g_new0(sig_config, 1);
+    char *err = g_malloc(8192);
+    if (sig_config_load(path, next, err, 8192) != 0) {
+        report_problems(err);
+        g_atomic_int_inc(&srv->reloads_failed);
+        g_free(err);
+        g_free(next);
+        return -SFU_EINVAL;
+    }
+    GString *live = g_string_new(NULL), *restart = g_string_new(NULL);
+    diff_configs(&srv->cfg, next, live, restart);
+
+    bool new_rate = next->http.requests_per_second_per_client !=
+                        srv->cfg.http.requests_per_second_per_client ||
+                    next->http.request_burst != srv->cfg.http.request_burst;
+    struct sig_ratelimit *rl = NULL, *old_rl = NULL;
+    if (new_rate && next->http.requests_per_second_per_client)
+        rl = sig_ratelimit_new(next->http.requests_per_second_per_client,
+                               next->http.request_burst, 0);
+    quiesce q;
+    stop_readers(srv, &q);
+    apply_live(&srv->cfg, next);
+    if (new_rate) {     /* the HTTP thread is its only user, and it is waiting */
+        old_rl = srv->ratelimit;
+        srv->ratelimit = rl;
+    }
+    resume_readers(srv, &q);
+    sig_ratelimit_free(old_rl);
+
+    sfu_log_set_level(srv->cfg.log.level);
+    sfu_log_set_rate(srv->cfg.log.lines_per_second_per_cause);
+    g_atomic_int_inc(&srv->reloads_ok);
+    sfu_log(restart->len ? SFU_LOG_WARN : SFU_LOG_INFO, "config.reloaded",
+            "applied=%s restart_needed=%s auth=%s", live->len ? live->str : "none",
+            restart->len ? restart->str : "none", srv->cfg.auth.secret[0] ? "on" : "off");
+    g_string_free(live, TRUE);
+    g_string_free(restart, TRUE);
+    g_free(err);
+    g_free(next);
+    return 0;
 }

@@ -18,6 +18,7 @@ const state = {
   self: null,        // our own CallTile
   tiles: new Map(),  // participant id -> CallTile, in join order
   speaker: '',
+  speakerEvents: 0,  // active-speaker events seen (tests read it)
   busy: false,       // joining, or turning on a device
 };
 
@@ -70,6 +71,7 @@ async function join(event) {
     state.busy = false;
     $('join').disabled = false;
     $('join').textContent = 'Join';
+    syncButtons();
   }
 }
 
@@ -136,6 +138,7 @@ function render() {
 
 function setSpeaker(id) {
   state.speaker = id;
+  state.speakerEvents++;
   for (const [pid, t] of state.tiles) t.setFlag('speaking', pid === id);
   state.self?.setFlag('speaking', !!id && id === state.session?.participant);
 }
@@ -264,6 +267,8 @@ window.sfuPage = Object.freeze({
       participant: s?.participant || '',
       connectionState: s?.pc.connectionState || 'closed',
       answered: s?.answered || 0,
+      speaker: state.speaker,
+      speakerEvents: state.speakerEvents,
       mids: s ? { ...s.mids } : {},
       msids: s ? Object.fromEntries(s.msids) : {},
       self: state.self && tile(state.self),

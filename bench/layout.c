@@ -1,0 +1,131 @@
+/* Who joins, for each kind of scenario (scenario.h):
+ *
+ *   one-to-many  one room, one publisher, `viewers` WHEP sessions of it
+ *   ramp         the same, viewers added later step by step (ramp.c)
+ *   meeting      one room, `participants` publishers; each participant also
+ *                watches every other one over WHEP (N publishers, N(N-1)
+ *                viewer sessions), as the call page and a Janus VideoRoom
+ *                subscriber do
+ *   voice-calls  `calls` rooms of two publishers, each watched by the other
+ *
+ * Publishers join first (each viewer needs its publisher's id), then the
+ * viewers, `join_interval_ms` apart. */
+#include "bench/run_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool is(const bench_scenario *s, const char *kind) { return strcmp(s->kind, kind) == 0; }
+
+unsigned bench_layout_publishers(const bench_scenario *s)
+{
+    if (is(s, "meeting"))
+        return s->participants;
+    if (is(s, "voice-calls"))
+        return 2 * s->calls;
+    return 1;
+}
+
+unsigned bench_layout_peers(const bench_scenario *s)
+{
+    if (is(s, "meeting"))
+        return s->participants * s->participants;
+    if (is(s, "voice-calls"))
+        return 4 * s->calls;
+    if (is(s, "ramp"))
+        return 1 + s->ramp.max_viewers;
+    return 1 + s->viewers;
+}
+
+static void pause_between_joins(const bench_run_state *r)
+{
+    if (r->s->join_interval_ms)
+        usleep(r->s->join_interval_ms * 1000u);
+}
+
+/* Publishers into rooms[i]; waits until they are connected. */
+static int join_publishers(bench_run_state *r, unsigned n, char err[], size_t errlen)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char room[64], why[200];
+        if (is(r->s, "voice-calls"))
+            snprintf(room, sizeof room, "%.48s-c%u", r->room, i / 2);
+        else
+            g_strlcpy(room, r->room, sizeof room);
+        int pub = bench_run_add_pub(r, room);
+        if (pub < 0 || bench_run_join(r, BENCH_PUBLISHER, (unsigned)pub, false, why,
+                                      sizeof why) != 0) {
+            snprintf(err, errlen, "publisher %u: %s", i, pub < 0 ? "too many" : why);
+            return -1;
+        }
+        pause_between_joins(r);
+    }
+    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
+    bench_snapshot snap;
+    bench_run_snapshot(r, &snap, false);
+    if (snap.joined < n) {
+        snprintf(err, errlen, "%u of %u publishers did not connect within the timeout%s%s",
+                 n - snap.joined, n, snap.failed ? ": " : "", snap.first_failure);
+        return -1;
+    }
+    return 0;
+}
+
+static unsigned viewers_joined_so_far(const bench_run_state *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->npeers_ctl; i++)
+        n += r->roles[i] == BENCH_VIEWER;
+    return n;
+}
+
+static void join_viewer(bench_run_state *r, unsigned pub)
+{
+    char why[200];
+    bool decode = viewers_joined_so_far(r) < r->s->decode_sample;
+    if (bench_run_join(r, BENCH_VIEWER, pub, decode, why, sizeof why) != 0)
+        fprintf(stderr, "sfu-bench: viewer of publisher %u: %s\n", pub, why);
+    pause_between_joins(r);
+}
+
+void bench_layout_add_viewers(bench_run_state *r, unsigned pub, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        join_viewer(r, pub);
+    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
+}
+
+int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t errlen)
+{
+    const bench_scenario *s = r->s;
+    unsigned npub = bench_layout_publishers(s);
+    g_strlcpy(res->target, r->o->target, sizeof res->target);
+    g_strlcpy(res->scenario, s->name, sizeof res->scenario);
+    if (join_publishers(r, npub, err, errlen) != 0)
+        return -1;
+    unsigned before = r->npeers_ctl;
+    if (is(s, "meeting")) {
+        for (unsigned watcher = 0; watcher < npub; watcher++)
+            for (unsigned pub = 0; pub < npub; pub++)
+                if (pub != watcher)
+                    join_viewer(r, pub);
+        res->participants = npub;
+    } else if (is(s, "voice-calls")) {
+        for (unsigned pub = 0; pub < npub; pub++)
+            join_viewer(r, pub ^ 1u);   /* each side of a call watches the other */
+        res->participants = npub;
+    } else if (is(s, "ramp")) {
+        res->participants = 1;  /* viewers come step by step */
+    } else {
+        for (unsigned i = 0; i < s->viewers; i++)
+            join_viewer(r, 0);
+        res->participants = 1 + s->viewers;
+    }
+    unsigned nview = r->npeers_ctl - before;
+    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * nview);
+    res->publishers = npub;
+    res->viewers = nview;
+    res->decoders = s->decode_sample < nview ? s->decode_sample : nview;
+    return 0;
+}
