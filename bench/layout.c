@@ -83,7 +83,7 @@ static unsigned viewers_joined_so_far(const bench_run_state *r)
 static void join_viewer(bench_run_state *r, unsigned pub)
 {
     char why[200];
-    bool decode = viewers_joined_so_far(r) < r->s->decode_sample;
+    bool decode = r->s->video && viewers_joined_so_far(r) < r->s->decode_sample;
     if (bench_run_join(r, BENCH_VIEWER, pub, decode, why, sizeof why) != 0)
         fprintf(stderr, "sfu-bench: viewer of publisher %u: %s\n", pub, why);
     pause_between_joins(r);
@@ -126,6 +126,6 @@ int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t e
     bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * nview);
     res->publishers = npub;
     res->viewers = nview;
-    res->decoders = s->decode_sample < nview ? s->decode_sample : nview;
+    res->decoders = !s->video ? 0 : s->decode_sample < nview ? s->decode_sample : nview;
     return 0;
 }

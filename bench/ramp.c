@@ -56,8 +56,6 @@ int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t 
     int64_t rss_before = pid ? bench_proc_rss_bytes(pid) : -1;
     if (bench_layout_join(r, res, err, errlen) != 0)
         return -1;
-    res->nack = r->view_answer.nack;
-    res->twcc = r->pub_answer.twcc;
     /* The figures of the last good step; res keeps the ramp's own fields. */
     bench_result *f = g_new0(bench_result, 1), *best = g_new0(bench_result, 1);
     unsigned viewers = 0, failed_before = 0;
@@ -96,7 +94,6 @@ int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t 
     char stop[sizeof res->ramp_stop];
     g_strlcpy(stop, res->ramp_stop, sizeof stop);
     bench_ramp_step *steps = g_memdup2(res->steps, sizeof res->steps);
-    bool nack = res->nack, twcc = res->twcc;
     *res = *use;
     memcpy(res->steps, steps, sizeof res->steps);
     g_free(steps);
@@ -108,9 +105,9 @@ int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t 
     res->publishers = 1;
     res->viewers = res->participants - 1;
     res->decoders = s->decode_sample < res->viewers ? s->decode_sample : res->viewers;
-    res->nack = nack;
+    res->nack = r->view_answer.nack;
     res->pli = r->view_answer.pli;
-    res->twcc = twcc;
+    res->twcc = r->pub_answer.twcc;
     res->sfu_rss_before_bytes = rss_before;
     res->rss_bytes_per_participant =
         res->sfu_rss_bytes >= 0 && rss_before >= 0

@@ -188,6 +188,6 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
     if (video && p->rx.decode)
         depacketize(p, &h, pl, h.payload_len, now);
     bool counts = video || !p->answer.video;
-    if (p->joined_at < 0 && counts && !p->rx.decode)
+    if (p->joined_at < 0 && counts && (!p->rx.decode || !p->answer.video))
         p->joined_at = now;
 }

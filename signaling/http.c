@@ -6,9 +6,14 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct sig_http {
     struct MHD_Daemon *daemon;
+    /* Open streams, so that stopping can end them: libmicrohttpd aborts if
+     * it is stopped with a connection still suspended. */
+    GMutex streams_lock;
+    GList *streams;
     sig_http_handler handler;
     void *user;
     size_t max_body_bytes;
@@ -172,6 +177,8 @@ void sig_http_respond(sig_request *req, const sig_response *resp)
 struct sig_stream {
     GMutex lock;
     gint refs;
+    sig_http *http;
+    bool ended;                     /* the server is stopping */
     struct MHD_Connection *conn;    /* NULL once closed */
     bool suspended;
     bool woken;                     /* data came while the reader was not waiting */
@@ -206,7 +213,10 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     sig_stream *s = cls;
-    long n = s->read(s->cls, buf, max);
+    g_mutex_lock(&s->lock);
+    bool ended = s->ended;
+    g_mutex_unlock(&s->lock);
+    long n = ended ? -1 : s->read(s->cls, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (n > 0)
@@ -225,6 +235,9 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_closed(void *cls)
 {
     sig_stream *s = cls;
+    g_mutex_lock(&s->http->streams_lock);
+    s->http->streams = g_list_remove(s->http->streams, s);
+    g_mutex_unlock(&s->http->streams_lock);
     g_mutex_lock(&s->lock);
     s->conn = NULL;
     g_mutex_unlock(&s->lock);
@@ -239,6 +252,7 @@ sig_stream *sig_http_respond_stream(sig_request *req, const char *content_type,
     sig_stream *s = g_new0(sig_stream, 1);
     g_mutex_init(&s->lock);
     s->refs = 2;    /* the response's and the caller's */
+    s->http = req->http;
     s->conn = req->conn;
     s->read = read;
     s->cls = cls;
@@ -252,6 +266,9 @@ sig_stream *sig_http_respond_stream(sig_request *req, const char *content_type,
         sig_http_respond_text(req, 500, "cannot open the event stream");
         return NULL;
     }
+    g_mutex_lock(&req->http->streams_lock);
+    req->http->streams = g_list_prepend(req->http->streams, s);
+    g_mutex_unlock(&req->http->streams_lock);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
     add_common_headers(req->http, r);
@@ -354,6 +371,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
                        char *err, size_t errlen)
 {
     sig_http *http = g_new0(sig_http, 1);
+    g_mutex_init(&http->streams_lock);
     http->handler = handler;
     http->user = user;
     http->max_body_bytes = cfg->max_body_bytes;
@@ -388,12 +406,45 @@ err:
     return NULL;
 }
 
+/* Ends every open stream and waits (at most 2 s) for libmicrohttpd to
+ * close them: none may be suspended when the daemon stops. */
+static void end_streams(sig_http *http)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        /* Take references under the list's lock, wake without it: the HTTP
+         * thread takes that lock when it closes a stream. */
+        g_mutex_lock(&http->streams_lock);
+        GList *open = g_list_copy(http->streams);
+        for (GList *l = open; l; l = l->next)
+            g_atomic_int_inc(&((sig_stream *)l->data)->refs);
+        g_mutex_unlock(&http->streams_lock);
+        if (!open)
+            return;
+        for (GList *l = open; l; l = l->next) {
+            sig_stream *s = l->data;
+            g_mutex_lock(&s->lock);
+            s->ended = true;
+            g_mutex_unlock(&s->lock);
+            sig_stream_wake(s);
+            sig_stream_unref(s);
+        }
+        g_list_free(open);
+        g_usleep(10000);
+    }
+}
+
 void sig_http_free(sig_http *http)
 {
     if (!http)
         return;
-    if (http->daemon)
+    if (http->daemon) {
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon);  /* no new connections */
+        end_streams(http);
         MHD_stop_daemon(http->daemon);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);    /* quiesce hands the listening socket over to us */
+    }
+    g_mutex_clear(&http->streams_lock);
     g_free(http->cors_origin);
     g_free(http);
 }

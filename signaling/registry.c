@@ -2,6 +2,7 @@
 
 #include "signaling/events.h"
 #include "signaling/random.h"
+#include "signaling/reneg.h"
 
 #include <glib.h>
 #include <jansson.h>
@@ -49,6 +50,13 @@ uint32_t sig_participant_parse(const char *text)
 
 static void session_free(sig_session *s)
 {
+    /* Worker state is normally released by the worker when the media ends;
+     * at shutdown the workers have stopped and it is released here. */
+    if (s->reneg_timer) {
+        g_source_destroy(s->reneg_timer);
+        g_source_unref(s->reneg_timer);
+    }
+    sig_reneg_free(s->reneg);
     sig_events_close(s->events);
     g_free(s);
 }

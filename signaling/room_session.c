@@ -8,6 +8,7 @@
 #include "signaling/events.h"
 #include "signaling/random.h"
 #include "signaling/reneg.h"
+#include "signaling/session.h"
 
 #define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
 
@@ -145,6 +146,49 @@ static void announce(sig_server *srv, sig_session *s, bool joined)
 }
 
 void sig_room_announce_join(sig_server *srv, sig_session *s) { announce(srv, s, true); }
+
+static unsigned count_kind(const sig_track_info *t, unsigned n, sfu_kind kind)
+{
+    unsigned c = 0;
+    for (unsigned i = 0; i < n; i++)
+        c += t[i].kind == kind;
+    return c;
+}
+
+/* A re-offer may start or stop sending (camera turned on mid-call): the
+ * registry and the room's other sessions learn the difference. */
+static void update_published(sig_server *srv, sig_session *s, const sfu_leg_desc *leg)
+{
+    sig_track_info now_tracks[SIG_TRACKS_MAX];
+    unsigned n = sig_session_tracks_of(leg, NULL, true, now_tracks);
+    int delta[2];
+    for (int k = 0; k < 2; k++)
+        delta[k] = (int)count_kind(now_tracks, n, (sfu_kind)k) -
+                   (int)count_kind(s->tracks, s->ntracks, (sfu_kind)k);
+    sig_registry_set_ready(srv->reg, s, now_tracks, n);
+    if (delta[0] == 0 && delta[1] == 0)
+        return;
+    sfu_time now = g_get_monotonic_time();
+    GPtrArray *others = sig_registry_room_sessions(srv->reg, s->room, s);
+    for (guint i = 0; i < others->len; i++) {
+        sig_session *o = g_ptr_array_index(others, i);
+        for (int k = 0; k < 2; k++) {
+            for (int d = delta[k]; d > 0; d--) {
+                push_track(o->events, "track-added", s->participant, (sfu_kind)k);
+                if (o->reneg)
+                    sig_reneg_add_track(o->reneg, s->participant, (sfu_kind)k, now);
+            }
+            for (int d = delta[k]; d < 0; d++) {
+                push_track(o->events, "track-removed", s->participant, (sfu_kind)k);
+                if (o->reneg)
+                    sig_reneg_remove_track(o->reneg, s->participant, (sfu_kind)k, now);
+            }
+        }
+        rearm(o);
+        sig_session_unref(srv->reg, o);
+    }
+    g_ptr_array_free(others, TRUE);
+}
 void sig_room_announce_leave(sig_server *srv, sig_session *s) { announce(srv, s, false); }
 
 void sig_room_on_active_speaker(void *owner, const char *room, uint32_t participant)
@@ -301,6 +345,7 @@ static void reoffer_on_worker(void *arg)
             g_strlcpy(s->remote_ufrag, res.remote_ice.ufrag, sizeof s->remote_ufrag);
         }
         apply(s, &res);
+        update_published(job->srv, s, &res.leg);
         char etag[32];
         snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
         sig_response resp = { .status = 200, .content_type = "application/sdp", .body = res.sdp,

@@ -72,8 +72,8 @@ static const char *codec_name(sfu_codec codec)
 
 /* What GET /rooms shows and what a WHEP viewer's answer must match: the
  * codec, and for H.264 the publisher's profile-level-id from its offer. */
-static unsigned tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool received,
-                          sig_track_info *out)
+unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool received,
+                               sig_track_info *out)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < leg->ntracks && n < SIG_TRACKS_MAX; i++) {
@@ -83,7 +83,7 @@ static unsigned tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool re
         g_strlcpy(out[n].mid, t->mid, sizeof out[n].mid);
         out[n].kind = t->kind;
         g_strlcpy(out[n].codec, codec_name(t->codec), sizeof out[n].codec);
-        const sig_sdp_media *m = sig_sdp_find_mid(offer, t->mid);
+        const sig_sdp_media *m = offer ? sig_sdp_find_mid(offer, t->mid) : NULL;
         const sig_sdp_fmt *fmt = m ? sig_sdp_media_fmt(m, t->pt) : NULL;
         out[n].profile_level_id = fmt ? fmt->profile_level_id : 0;
         n++;
@@ -214,7 +214,8 @@ static void create_on_worker(void *arg)
         return;
     }
     sig_track_info tracks[SIG_TRACKS_MAX];
-    unsigned ntracks = tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
+    unsigned ntracks =
+        sig_session_tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
     sig_registry_set_ready(srv->reg, s, tracks, ntracks);
     if (s->kind != SIG_SESSION_WHEP)
         sig_room_announce_join(srv, s);

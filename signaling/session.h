@@ -5,6 +5,7 @@
 #define SIG_SESSION_H
 
 #include "signaling/http.h"
+#include "signaling/sdp.h"
 #include "signaling/server.h"
 
 /* POST /whip/{room} and POST /whep/{room}/{participant}: `req` carries the
@@ -15,6 +16,11 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
 void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const char *sub);
 /* PATCH /sessions/{id} with an sdpfrag: trickle or ICE restart. */
 void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const char *sub);
+
+/* What a leg publishes (received == true) or is sent, for the registry;
+ * `offer` (may be NULL) gives H.264 profiles. Fills at most SIG_TRACKS_MAX. */
+unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool received,
+                               sig_track_info *out);
 
 /* sfu_host_config.on_peer_failed */
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);

@@ -82,11 +82,22 @@ run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_page.mjs --url {url} --screenshot build/e2e-page.png
+run_suite "e2e/chromium-call" $FIX --sfu build/sfu -- \
+    node tests/e2e/chromium_call.mjs --url {url} --screenshot build/e2e-call.png
+run_suite "e2e/room-call-6" $FIX --sfu build/sfu $NOLIMIT -- \
+    $PY tests/e2e/room_call.py --url {url} --pid {pid} --seconds 20
 run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_h264.mjs --url {url}
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
+
+echo "== operations: metrics, drain, reload, privacy, systemd unit"
+run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu
+run_suite "e2e/ops-signals" $PY tests/e2e/ops_signals.py --sfu build/asan/sfu
+run_suite "e2e/ops-reload" $PY tests/e2e/ops_reload.py --sfu build/asan/sfu
+run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
+run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
 
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \

@@ -275,10 +275,10 @@ async function main() {
   const o = options();
   const checks = new Checks();
   let server = null;
-  let pageUrl = `${o.url}/`;
+  let pageUrl = `${o.url}/static/broadcast.html`;
   if (o['serve-web']) {
     server = await serveWeb(o.web);
-    pageUrl = `http://127.0.0.1:${server.address().port}/?api=${encodeURIComponent(o.url)}`;
+    pageUrl = `http://127.0.0.1:${server.address().port}/broadcast.html?api=${encodeURIComponent(o.url)}`;
   }
   console.log(`INFO room ${o.room}, page ${pageUrl}`);
   const userDataDir = mkdtempSync(join(tmpdir(), 'e2e-page-'));
