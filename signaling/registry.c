@@ -16,6 +16,7 @@ typedef struct reg_room {
     unsigned nsessions;             /* any kind; the room lives while > 0 */
     GPtrArray *participants;        /* sig_session* that publish (WHIP, room) */
     GHashTable *departed;           /* participant number -> owner sub, for reuse */
+    uint32_t speaker;               /* the last active speaker, 0 if none */
 } reg_room;
 
 #define REG_DEPARTED_MAX 1024       /* remembered ids per room */
@@ -437,11 +438,26 @@ char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *self)
         json_array_append_new(people, json_pack("{s:s, s:s, s:o}", "participant", pid, "name",
                                                 s->name, "tracks", tracks));
     }
-    g_mutex_unlock(&reg->lock);
     json_t *doc = json_pack("{s:o}", "participants", people);
+    /* A later joiner learns who is speaking now, not only at the next change. */
+    if (room && room->speaker && find_participant(room, room->speaker)) {
+        char pid[SIG_PARTICIPANT_ID_LEN + 1];
+        sig_participant_format(room->speaker, pid);
+        json_object_set_new(doc, "speaker", json_string(pid));
+    }
+    g_mutex_unlock(&reg->lock);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
+}
+
+void sig_registry_set_speaker(sig_registry *reg, const char *room_name, uint32_t participant)
+{
+    g_mutex_lock(&reg->lock);
+    reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
+    if (room)
+        room->speaker = participant;
+    g_mutex_unlock(&reg->lock);
 }
 
 void sig_registry_foreach_events(sig_registry *reg, void (*fn)(struct sig_events *ev, void *user),

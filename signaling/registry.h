@@ -126,6 +126,8 @@ typedef struct sig_member {
 GArray *sig_registry_members(sig_registry *reg, const char *room, const sig_session *except);
 /* The snapshot event's JSON for `s`: everyone in its room but itself. */
 char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *s);
+/* Remembers the room's active speaker for snapshots. */
+void sig_registry_set_speaker(sig_registry *reg, const char *room, uint32_t participant);
 /* Calls fn on the event stream of every room session. */
 void sig_registry_foreach_events(sig_registry *reg, void (*fn)(struct sig_events *ev, void *user),
                                  void *user);

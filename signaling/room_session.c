@@ -197,6 +197,7 @@ void sig_room_on_active_speaker(void *owner, const char *room, uint32_t particip
     char json[64], pid[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(participant, pid);
     snprintf(json, sizeof json, "{\"participant\":\"%s\"}", pid);
+    sig_registry_set_speaker(srv->reg, room, participant);
     GPtrArray *sessions = sig_registry_room_sessions(srv->reg, room, NULL);
     for (guint i = 0; i < sessions->len; i++) {
         sig_session *o = g_ptr_array_index(sessions, i);

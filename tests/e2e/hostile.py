@@ -172,7 +172,10 @@ async def resources_back(ctx: Ctx, base: Dict[str, float], base_fds: int,
     ctx.check("GET /rooms lists only the healthy room", rooms == [f"{ctx.healthy_room}x1"],
               f"{rooms}")
     fds = await settled_fds(ctx, base_fds, max(1.0, deadline - time.monotonic()))
-    ctx.check("open fds back", 0 < fds <= base_fds, f"{fds} (before {base_fds})")
+    detail = f"{fds} (before {base_fds})"
+    if fds > base_fds:
+        detail += f"; now {hl.fd_breakdown(ctx.sfu.proc.pid)}"
+    ctx.check("open fds back", 0 < fds <= base_fds, detail)
 
 
 async def run_scenario(ctx: Ctx, name: str, fn: Callable, base: Dict[str, float],

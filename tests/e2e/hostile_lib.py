@@ -5,6 +5,7 @@ Only the standard library and aiortc (Debian's python3-aiortc 1.4).
 """
 
 import asyncio
+import os
 import random
 import re
 import struct
@@ -78,6 +79,38 @@ def candidate_ports(sdp: str) -> Tuple[Optional[int], Optional[int]]:
         elif f[2].lower() == "tcp" and "passive" in f and tcp is None:
             tcp = int(f[5])
     return udp, tcp
+
+
+_TCP_STATES = {"01": "tcp-established", "02": "tcp-syn-sent", "06": "tcp-time-wait",
+               "07": "tcp-close", "08": "tcp-close-wait", "0A": "tcp-listen", "0B": "tcp-closing",
+               "09": "tcp-last-ack", "04": "tcp-fin-wait1", "05": "tcp-fin-wait2"}
+
+
+def fd_breakdown(pid: int) -> Dict[str, int]:
+    """What a process's open fds are: TCP sockets by state, UDP, the rest by kind."""
+    inodes: Dict[str, str] = {}
+    for path, kind in (("/proc/net/tcp", "tcp"), ("/proc/net/tcp6", "tcp"),
+                       ("/proc/net/udp", "udp"), ("/proc/net/udp6", "udp")):
+        try:
+            with open(path) as f:
+                next(f)
+                for ln in f:
+                    c = ln.split()
+                    if len(c) > 9:
+                        inodes[c[9]] = _TCP_STATES.get(c[3], "tcp-" + c[3]) if kind == "tcp" else "udp"
+        except OSError:
+            pass
+    out: Dict[str, int] = {}
+    base = f"/proc/{pid}/fd"
+    for name in os.listdir(base):
+        try:
+            target = os.readlink(os.path.join(base, name))
+        except OSError:
+            continue
+        m = re.fullmatch(r"socket:\[(\d+)\]", target)
+        kind = inodes.get(m.group(1), "socket-other") if m else re.sub(r"[:\[].*", "", target)
+        out[kind] = out.get(kind, 0) + 1
+    return out
 
 
 # ------------------------------------------------------------ RTP and RTCP

@@ -99,6 +99,7 @@ export class CallSession {
       // First connect or a reconnect: the list is complete, replace ours.
       this.roster = new Map((d.participants || []).map((p) => [p.participant, p]));
       this.on.roster?.(this.roster);
+      if (d.speaker) this.on.speaker?.(d.speaker);
     });
     on('participant-joined', (d) => {
       this.roster.set(d.participant, { ...d, tracks: [] });
