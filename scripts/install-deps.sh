@@ -8,7 +8,7 @@ libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
 libglib2.0-dev libopus-dev libvpx-dev
 python3 python3-aiortc python3-numpy
 iproute2 nftables curl procps prometheus
-chromium"
+chromium coturn"
 
 missing=""
 for p in $PACKAGES; do

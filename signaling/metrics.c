@@ -84,7 +84,7 @@ static const char *const room_drop_names[SFU_DROP_REASON_COUNT] = {
     [SFU_DROP_NOT_PUBLISHING] = "not_publishing", [SFU_DROP_PADDING] = "padding",
     [SFU_DROP_DUPLICATE] = "duplicate",     [SFU_DROP_TOO_OLD] = "too_old",
     [SFU_DROP_POOL_EMPTY] = "core_pool_empty", [SFU_DROP_OUT_FULL] = "out_full",
-    [SFU_DROP_BITRATE] = "bitrate",
+    [SFU_DROP_BITRATE] = "bitrate",         [SFU_DROP_RTX_RATE] = "rtx_rate",
 };
 
 static void metric(GString *s, const char *name, const char *type, const char *help, double v)

@@ -98,6 +98,7 @@ run_suite "e2e/ops-signals" $PY tests/e2e/ops_signals.py --sfu build/asan/sfu
 run_suite "e2e/ops-reload" $PY tests/e2e/ops_reload.py --sfu build/asan/sfu
 run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
 run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
+run_suite "e2e/turn-relay" tests/e2e/turn_relay.sh --sfu build/sfu
 
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \

@@ -44,6 +44,7 @@ typedef enum sfu_drop_reason {
     SFU_DROP_POOL_EMPTY,
     SFU_DROP_OUT_FULL,
     SFU_DROP_BITRATE,
+    SFU_DROP_RTX_RATE,          /* a NACKed packet not resent: the viewer's budget is spent */
     SFU_DROP_REASON_COUNT
 } sfu_drop_reason;
 

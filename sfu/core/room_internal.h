@@ -19,6 +19,13 @@
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
 #define ROOM_TWCC_MAX 256               /* arrivals held per leg between feedbacks */
 #define ROOM_RTX_MAX_AGE SFU_SEC(2)     /* older cached packets are too late to help */
+/* Retransmissions per viewer stream: at most one per ROOM_RTX_INTERVAL on
+ * average, ROOM_RTX_BURST at once. A NACK names up to 17 packets in 4 bytes,
+ * so without a budget a viewer's NACK storm makes the SFU send hundreds of
+ * times the bytes it receives. 1000/s is several times what a lossy link
+ * needs even for a high-rate video stream. */
+#define ROOM_RTX_INTERVAL SFU_MS(1)
+#define ROOM_RTX_BURST 500
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -66,6 +73,7 @@ typedef struct room_sink {
     bool have_fir_seq;
     uint8_t last_fir_seq;
     uint16_t rtx_seq16;
+    sfu_time rtx_tat;           /* retransmission budget (GCRA): next theoretical send */
     uint32_t packets, octets;   /* for sender reports */
     sfu_seq seq;
     sfu_vp8_rewriter vp8;

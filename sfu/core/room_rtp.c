@@ -369,6 +369,18 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
     return process_media(room, ref, &p, is_rtx, now, out);
 }
 
+/* Generic cell rate algorithm: each retransmission moves the sink's
+ * theoretical time on by ROOM_RTX_INTERVAL; refused while that time runs
+ * more than ROOM_RTX_BURST intervals ahead of now. */
+static bool rtx_budget_take(room_sink *sink, sfu_time now)
+{
+    sfu_time tat = sink->rtx_tat > now ? sink->rtx_tat : now;
+    if (tat - now >= ROOM_RTX_BURST * ROOM_RTX_INTERVAL)
+        return false;
+    sink->rtx_tat = tat + ROOM_RTX_INTERVAL;
+    return true;
+}
+
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out)
 {
     room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
@@ -386,6 +398,10 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     if (!buf || pkt_from_cache(src, room_desc_at(room, sink->src), buf, &h, &p) < 0) {
         room->stats.rtx_missed++;
         return -SFU_ENOTFOUND;
+    }
+    if (!rtx_budget_take(sink, now)) {
+        drop(room, SFU_DROP_RTX_RATE);
+        return -SFU_ELIMIT;
     }
     int rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16, p.ts + ts_off, true, out);
     if (rc == 0)

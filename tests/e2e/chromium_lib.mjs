@@ -48,11 +48,12 @@ function videoCodecs() {
 // only those codecs (plus rtx) through setCodecPreferences; returns
 // { error } when the browser offers no such codec.
 // opts.sendEncodings: passed to addTransceiver as is (simulcast).
+// opts.rtcConfig: the RTCPeerConnection configuration (TURN, relay only).
 async function publish(opts) {
   log('publisher');
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
   document.getElementById('v').srcObject = stream;
-  pc = new RTCPeerConnection();
+  pc = new RTCPeerConnection(opts.rtcConfig || {});
   pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });
   const init = { direction: 'sendonly', streams: [stream] };
   if (opts.sendEncodings) init.sendEncodings = opts.sendEncodings;
@@ -68,9 +69,9 @@ async function publish(opts) {
   await gathered(5000);
   return { sdp: pc.localDescription.sdp };
 }
-async function viewerOffer() {
+async function viewerOffer(opts) {
   log('viewer');
-  pc = new RTCPeerConnection();
+  pc = new RTCPeerConnection((opts && opts.rtcConfig) || {});
   pc.ontrack = (e) => {
     const v = document.getElementById('v');
     if (!v.srcObject) v.srcObject = new MediaStream();
@@ -203,7 +204,7 @@ export async function withBrowser(o, checks, body) {
 // WHIP POST of the publisher's offer, WHEP POST of the viewer's. Returns
 // { sessions, whip, whep } (the answers' SDP in whip.body / whep.body), or
 // null after a FAIL line. publishOpts go to the page's publish().
-export async function whipWhep(o, pub, view, checks, publishOpts = {}) {
+export async function whipWhep(o, pub, view, checks, publishOpts = {}, viewOpts = {}) {
   const offer = await pub.evaluate((opts) => publish(opts), publishOpts);
   if (offer.error) return { error: offer.error, codecs: offer.codecs, sessions: [] };
   const whip = await pub.evaluate(([u, s]) => post(u, s),
@@ -215,7 +216,7 @@ export async function whipWhep(o, pub, view, checks, publishOpts = {}) {
   }
   sessions.push({ page: pub, url: whip.location, who: 'publisher' });
   await pub.evaluate((s) => applyAnswer(s), whip.body);
-  const voffer = await view.evaluate(() => viewerOffer());
+  const voffer = await view.evaluate((opts) => viewerOffer(opts), viewOpts);
   const whepUrl = `${o.url}/whep/${encodeURIComponent(o.room)}/${encodeURIComponent(whip.participant)}`;
   const whep = await view.evaluate(([u, s]) => post(u, s), [whepUrl, voffer.sdp]);
   if (checks.check('WHEP POST 201', whep.status === 201 && !!whep.location,

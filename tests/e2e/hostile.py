@@ -91,6 +91,7 @@ class Ctx:
         self.healthy_tcp_ports: List[int] = []
         self.max_publish_bps = MAX_PUBLISH_BPS
         self.secret = SECRET
+        self.base_fds = 0
 
     def check(self, name: str, ok: bool, detail: str = "") -> bool:
         if ok:
@@ -253,7 +254,7 @@ async def suite(ctx: Ctx, chosen: List[tuple]) -> None:
         return
     await asyncio.sleep(1.0)
     base = await ctx.metrics()
-    base_fds = ctx.fds()
+    base_fds = ctx.base_fds = ctx.fds()
     ctx.info(f"baseline: {', '.join(f'{g} {base.get(g, -1):g}' for g in GAUGES)}, "
              f"fds {base_fds}, healthy ports udp {ctx.healthy_udp_ports} tcp {ctx.healthy_tcp_ports}")
     for name, fn in chosen:

@@ -102,7 +102,7 @@ async def bad_viewer(ctx, room: str, participant: str) -> BadPeer:
     return bp
 
 
-def delta(ctx, before, after, reason: str) -> int:
+def delta(_ctx, before, after, reason: str) -> int:
     return int(after.get(drop_key(reason), 0) - before.get(drop_key(reason), 0))
 
 
@@ -387,6 +387,11 @@ async def nack_storm(ctx, rate: int = 10000, seconds: float = 2.0) -> None:
     ctx.info(f"NACK storm: {total} NACKs in {took:.2f} s ({total / took:.0f}/s), "
              f"{rtx} retransmissions")
     ctx.check("NACKs counted", total // 2 <= got <= total, f"sent {total}, nacks_received +{got}")
+    # sfu/core/room_internal.h: ROOM_RTX_BURST at once, 1000 per second after.
+    budget = int(500 + 1000 * (took + 0.5))
+    capped = delta(ctx, m0, m1, "rtx_rate")
+    ctx.check("retransmissions held to the viewer's budget", rtx <= budget and capped > 0,
+              f"{rtx} resent (budget {budget}), rtx_rate +{capped}")
     await view.close(ctx.token)
 
 

@@ -1,0 +1,125 @@
+/* A viewer's NACK storm is answered within its retransmission budget
+ * (ROOM_RTX_BURST at once, one per ROOM_RTX_INTERVAL after that); the rest
+ * is counted as SFU_DROP_RTX_RATE. Found by tests/e2e/hostile.py: 10,000
+ * NACKs per second made the SFU resend ~40,000 packets per second. */
+#include "sfu/core/room_internal.h"
+#include "tests/test.h"
+#include "tests/unit/room_fixture.h"
+
+enum { PUB = 1, VIEW = 2, ALICE = 100, BOB = 200, PUB_SSRC = 0x1111, VIEW_SSRC = 0x5000 };
+enum { NPKT = 64 };
+
+typedef struct rig {
+    sfu_buf_pool *pool;
+    sfu_room *room;
+    sfu_out out;
+    uint16_t first_out;         /* the viewer's first output seq */
+} rig;
+
+static const sfu_room_config cfg = {
+    .max_legs = 4, .liveness_timeout = SFU_SEC(5), .rtx_cache_packets = NPKT,
+    .keyframe_min_interval = SFU_SEC(1),
+};
+
+static int send_vp8(rig *r, uint16_t seq, bool key, sfu_time now)
+{
+    uint8_t pl[16];
+    size_t n = fx_vp8(pl, key, key, (uint16_t)(seq + 7), 3, seq);
+    fx_rtp s = { PUB_SSRC, PUB_PT, seq, (uint32_t)seq * 3000u, false, "0", seq, -1, pl, n };
+    sfu_buf *b = fx_build(r->pool, &s);
+    if (!b)
+        return -SFU_ENOMEM;
+    int rc = sfu_room_handle_rtp(r->room, PUB, b, now, &r->out);
+    sfu_buf_unref(b);
+    return rc;
+}
+
+/* A publisher and a viewer that has been sent NPKT packets. */
+static int rig_open(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    r->pool = sfu_buf_pool_new(256);
+    r->room = sfu_room_new(&cfg);
+    if (!r->pool || !r->room || sfu_out_init(&r->out, 1024) < 0)
+        return -1;
+    sfu_track_desc pv = fx_pub_video("0"), vv = fx_view_video("v", VIEW_SSRC);
+    sfu_leg_desc pub = fx_leg(0xA1, &pv, 1), view = fx_leg(0xA2, &vv, 1);
+    if (sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0) < 0 ||
+        sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0 ||
+        sfu_room_bind(r->room, VIEW, "v", ALICE, 0, &r->out) < 0)
+        return -1;
+    for (uint16_t s = 1; s <= NPKT; s++) {
+        if (send_vp8(r, s, s == 1, SFU_MS(s)) < 0)
+            return -1;
+        for (uint32_t i = 0; i < r->out.count; i++) {
+            fx_seen seen;
+            if (s == 1 && r->out.items[i].type == SFU_OUT_RTP && r->out.items[i].leg == VIEW &&
+                fx_read_rtp(&r->out.items[i], &seen) == 0)
+                r->first_out = seen.h.seq16;
+        }
+        sfu_out_reset(&r->out);
+    }
+    return 0;
+}
+
+static void rig_close(rig *r)
+{
+    sfu_out_deinit(&r->out);
+    sfu_room_free(r->room);
+    sfu_buf_pool_free(r->pool);
+}
+
+/* `nacks` NACKs from the viewer at `now`, each naming 17 of its packets.
+ * Returns the retransmissions they caused. */
+static int storm(rig *r, int nacks, sfu_time now)
+{
+    int sent = 0;
+    for (int k = 0; k < nacks; k++) {
+        uint16_t seqs[17];
+        for (int i = 0; i < 17; i++)
+            seqs[i] = (uint16_t)(r->first_out + (k * 17 + i) % (NPKT - 1));
+        uint8_t nack[128];
+        int n = sfu_rtcp_nack_build(nack, sizeof nack, 0x77, VIEW_SSRC, seqs, 17);
+        if (n <= 0 || sfu_room_handle_rtcp(r->room, VIEW, nack, (size_t)n, now, &r->out) < 0)
+            return -1;
+        for (uint32_t i = 0; i < r->out.count; i++)
+            sent += r->out.items[i].type == SFU_OUT_RTP && r->out.items[i].leg == VIEW;
+        sfu_out_reset(&r->out);
+    }
+    return sent;
+}
+
+TEST(one_nack_is_answered_in_full)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(storm(&r, 1, SFU_MS(100)), 17);
+    const sfu_room_stats *st = sfu_room_stats_get(r.room);
+    ASSERT_EQ(st->retransmitted, 17);
+    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 0);
+    rig_close(&r);
+    return 0;
+}
+
+TEST(storm_is_cut_to_the_burst_then_the_rate)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    /* 40 NACKs at once ask for 680 packets: the burst goes out, no more. */
+    ASSERT_EQ(storm(&r, 40, SFU_MS(100)), ROOM_RTX_BURST);
+    const sfu_room_stats *st = sfu_room_stats_get(r.room);
+    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - ROOM_RTX_BURST);
+    /* 100 ms later the budget has grown by 100 ms worth. */
+    int64_t refill = SFU_MS(100) / ROOM_RTX_INTERVAL;
+    ASSERT_EQ(storm(&r, 10, SFU_MS(200)), refill);
+    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - ROOM_RTX_BURST + 170 - refill);
+    ASSERT_EQ(st->retransmitted, ROOM_RTX_BURST + refill);
+    ASSERT_EQ(st->nacks_received, 50);
+    /* A quiet second later a NACK is answered in full again. */
+    ASSERT_EQ(storm(&r, 1, SFU_MS(200) + SFU_SEC(1)), 17);
+    rig_close(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(one_nack_is_answered_in_full),
+          TEST_ENTRY(storm_is_cut_to_the_burst_then_the_rate));
