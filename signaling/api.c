@@ -60,16 +60,70 @@ static void answer_health(sig_server *srv, sig_request *req)
     sig_http_respond(req, &resp);
 }
 
+/* GET /rooms: the bitrates live with the media, so every worker first
+ * copies its publishers' figures into the registry on its own thread; the
+ * last one to finish answers. */
+typedef struct rooms_job {
+    sig_server *srv;
+    sig_request *req;
+    char room[SIG_NAME_MAX + 1];
+    bool one_room;
+    gint pending;
+} rooms_job;
+
+typedef struct rooms_part {
+    rooms_job *job;
+    unsigned worker;
+} rooms_part;
+
+static void rooms_answer(rooms_job *job)
+{
+    sig_server *srv = job->srv;
+    char *json = sig_registry_rooms_json(srv->reg, job->one_room ? job->room : NULL,
+                                         srv->cfg.privacy.api_addresses);
+    if (!json) {
+        sig_http_respond_text(job->req, 404, "no such room");
+    } else {
+        sig_response resp = { .status = 200, .content_type = "application/json", .body = json };
+        sig_http_respond(job->req, &resp);
+        free(json);
+    }
+    g_free(job);
+}
+
+static void rooms_collect(void *arg)
+{
+    rooms_part *part = arg;
+    rooms_job *job = part->job;
+    GPtrArray *sessions = sig_registry_sessions_on_worker(job->srv->reg, part->worker);
+    for (guint i = 0; i < sessions->len; i++) {
+        sig_session *s = g_ptr_array_index(sessions, i);
+        for (unsigned t = 0; s->peer && s->kind != SIG_SESSION_WHEP && t < s->ntracks; t++)
+            sig_registry_set_bitrate(job->srv->reg, s, t,
+                                     sfu_peer_track_bitrate(s->peer, s->tracks[t].mid));
+        sig_session_unref(job->srv->reg, s);
+    }
+    g_ptr_array_free(sessions, TRUE);
+    g_free(part);
+    if (g_atomic_int_dec_and_test(&job->pending))
+        rooms_answer(job);
+}
+
 static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
 {
-    char *json = sig_registry_rooms_json(srv->reg, room, srv->cfg.privacy.api_addresses);
-    if (!json) {
-        sig_http_respond_text(req, 404, "no such room");
-        return;
+    rooms_job *job = g_new0(rooms_job, 1);
+    job->srv = srv;
+    job->req = req;
+    job->one_room = room != NULL;
+    if (room)
+        g_strlcpy(job->room, room, sizeof job->room);
+    job->pending = (gint)srv->nworkers;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        rooms_part *part = g_new(rooms_part, 1);
+        part->job = job;
+        part->worker = i;
+        sfu_worker_invoke(srv->workers[i], rooms_collect, part);
     }
-    sig_response resp = { .status = 200, .content_type = "application/json", .body = json };
-    sig_http_respond(req, &resp);
-    free(json);
 }
 
 

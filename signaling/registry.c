@@ -321,11 +321,12 @@ static json_t *participant_json(const sig_session *s, bool with_address)
     sig_participant_format(s->participant, pid);
     json_t *tracks = json_array();
     for (unsigned i = 0; i < s->ntracks; i++)
-        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s}", "kind",
+        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s, s:I}", "kind",
                                                 s->tracks[i].kind == SFU_KIND_AUDIO ? "audio"
                                                                                     : "video",
                                                 "mid", s->tracks[i].mid, "codec",
-                                                s->tracks[i].codec));
+                                                s->tracks[i].codec, "bitrate_bps",
+                                                (json_int_t)s->tracks[i].bitrate_bps));
     json_t *p = json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
     if (with_address && s->remote_addr[0])
         json_object_set_new(p, "address", json_string(s->remote_addr));
@@ -449,6 +450,32 @@ char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *self)
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
+}
+
+GPtrArray *sig_registry_sessions_on_worker(sig_registry *reg, unsigned worker)
+{
+    GPtrArray *out = g_ptr_array_new();
+    g_mutex_lock(&reg->lock);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, reg->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sig_session *s = value;
+        if (s->worker == worker && s->ready && !s->closing) {
+            s->refs++;
+            g_ptr_array_add(out, s);
+        }
+    }
+    g_mutex_unlock(&reg->lock);
+    return out;
+}
+
+void sig_registry_set_bitrate(sig_registry *reg, sig_session *s, unsigned track, uint32_t bps)
+{
+    g_mutex_lock(&reg->lock);
+    if (track < s->ntracks)
+        s->tracks[track].bitrate_bps = bps;
+    g_mutex_unlock(&reg->lock);
 }
 
 void sig_registry_set_speaker(sig_registry *reg, const char *room_name, uint32_t participant)

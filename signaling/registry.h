@@ -27,6 +27,7 @@ typedef struct sig_track_info {
     sfu_kind kind;
     char codec[16];                 /* "opus", "VP8", "H264" */
     uint32_t profile_level_id;      /* H.264 */
+    uint32_t bitrate_bps;           /* received, over the last second */
 } sig_track_info;
 
 typedef struct sig_limits {
@@ -126,6 +127,10 @@ typedef struct sig_member {
 GArray *sig_registry_members(sig_registry *reg, const char *room, const sig_session *except);
 /* The snapshot event's JSON for `s`: everyone in its room but itself. */
 char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *s);
+/* References to the ready sessions that live on `worker`. */
+GPtrArray *sig_registry_sessions_on_worker(sig_registry *reg, unsigned worker);
+/* Sets a published track's bitrate for GET /rooms. */
+void sig_registry_set_bitrate(sig_registry *reg, sig_session *s, unsigned track, uint32_t bps);
 /* Remembers the room's active speaker for snapshots. */
 void sig_registry_set_speaker(sig_registry *reg, const char *room, uint32_t participant);
 /* Calls fn on the event stream of every room session. */

@@ -426,6 +426,29 @@ static void source_timeout(sfu_room *room, room_ref ref, sfu_time now, sfu_out *
     }
 }
 
+static void update_bitrates(room_leg *leg, sfu_time now)
+{
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        room_source *src = &leg->tracks[t].src;
+        if (!leg->desc.tracks[t].recv)
+            continue;
+        if (src->rate_at > 0 && now > src->rate_at)
+            src->bitrate_bps = (uint32_t)((src->bytes - src->bytes_at_rate) * 8 * SFU_SEC(1) /
+                                          (uint64_t)(now - src->rate_at));
+        src->bytes_at_rate = src->bytes;
+        src->rate_at = now;
+    }
+}
+
+uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id id, const char *mid)
+{
+    const room_leg *leg = room_find_leg(room, id);
+    for (unsigned t = 0; leg && t < leg->desc.ntracks; t++)
+        if (leg->desc.tracks[t].recv && strcmp(leg->desc.tracks[t].mid, mid) == 0)
+            return leg->tracks[t].src.bitrate_bps;
+    return 0;
+}
+
 static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *out)
 {
     room_leg *leg = room->legs[slot];
@@ -436,6 +459,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
     }
     if (now >= leg->next_report_at) {
         room_send_reports(room, leg, now, out);
+        update_bitrates(leg, now);
         leg->next_report_at = now + ROOM_REPORT_INTERVAL;
     }
     if (now >= leg->next_twcc_at) {

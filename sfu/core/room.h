@@ -97,5 +97,8 @@ uint32_t sfu_room_leg_count(const sfu_room *room);
  * (nobody has talked yet, or the speaker left). Callers that need to tell
  * "none" apart number participants from 1. */
 uint32_t sfu_room_active_speaker(const sfu_room *room);
+/* What the leg's source on `mid` received over the last second (RTP bytes,
+ * headers included, SRTP tags not); 0 for an unknown leg or mid. */
+uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id leg, const char *mid);
 
 #endif

@@ -58,6 +58,10 @@ typedef struct room_source {
     sfu_keyframe_req kf;
     sfu_sr_translate sr;
     room_rx_stats rx;
+    uint64_t bytes;             /* received, for the bitrate */
+    uint64_t bytes_at_rate;     /* `bytes` when bitrate_bps was last computed */
+    sfu_time rate_at;
+    uint32_t bitrate_bps;       /* over the last report interval */
     uint32_t fanout_start, fanout_count;
 } room_source;
 

@@ -311,6 +311,7 @@ static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent,
     if (sfu_nack_gen_take_keyframe_request(&src->nack))
         room_request_keyframe(room, ref, now, out);
     room_rx_update(&src->rx, p->seq, p->ts, d->clock_rate, resent || r == SFU_NACK_RECOVERED, now);
+    src->bytes += p->buf->len;
     if (src->cache)
         (void)sfu_rtx_cache_put(src->cache, p->seq, p->buf, now);
     inspect_payload(d, p);

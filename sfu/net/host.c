@@ -495,6 +495,11 @@ void sfu_peer_free(sfu_peer *peer)
 }
 
 void *sfu_peer_user(const sfu_peer *peer) { return peer->user; }
+
+uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid)
+{
+    return peer->in_room ? sfu_room_track_bitrate(peer->room->core, peer->leg, mid) : 0;
+}
 sfu_leg_id sfu_peer_leg(const sfu_peer *peer) { return peer->leg; }
 sfu_ice *sfu_peer_ice(sfu_peer *peer) { return peer->ice; }
 const char *sfu_peer_srtp_profile(const sfu_peer *peer) { return peer->profile; }

@@ -85,6 +85,8 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
 int sfu_peer_update(sfu_peer *peer, const sfu_leg_desc *desc);
 /* Binds the sink on `mid` to `participant`'s media (WHEP, room sessions). */
 int sfu_peer_bind(sfu_peer *peer, const char *mid, uint32_t participant);
+/* Bits per second the peer's track on `mid` published over the last second. */
+uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid);
 /* The negotiated SRTP profile name, "" before the handshake. */
 const char *sfu_peer_srtp_profile(const sfu_peer *peer);
 

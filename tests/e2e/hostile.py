@@ -249,6 +249,16 @@ async def stop_healthy(ctx: Ctx) -> None:
 
 
 async def suite(ctx: Ctx, chosen: List[tuple]) -> None:
+    try:
+        await run_all(ctx, chosen)
+    finally:
+        proc = ctx.healthy.proc if ctx.healthy else None
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def run_all(ctx: Ctx, chosen: List[tuple]) -> None:
     peers.patch_loopback()
     if not await start_healthy(ctx):
         return

@@ -28,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers  # noqa: E402
+from hostile_lib import candidate_ports  # noqa: E402
 from aiortc.rtp import RtcpPsfbPacket  # noqa: E402
 
 
@@ -146,7 +147,6 @@ async def main_async(args) -> int:
 
 
 def peers_ports(s: peers.Session):
-    from hostile_lib import candidate_ports
     return list(candidate_ports(s.answer_sdp))
 
 

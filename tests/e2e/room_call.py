@@ -379,6 +379,11 @@ def check_room(args, children: List[Child], checks: Checks) -> None:
     kinds = {pid: sorted(t.get("kind") for t in p.get("tracks", [])) for pid, p in got.items()}
     checks.check("each participant has one audio and one video track",
                  all(k == ["audio", "video"] for k in kinds.values()), json.dumps(kinds))
+    rates = {pid: {t.get("kind"): t.get("bitrate_bps", 0) for t in p.get("tracks", [])}
+             for pid, p in got.items()}
+    checks.check("each track shows the bitrate it is publishing at",
+                 all(r.get("audio", 0) > 8000 and r.get("video", 0) > 8000 for r in rates.values()),
+                 json.dumps(rates))
     leaked = [k for k in ("session", "location", "address", "client") if k in body]
     checks.check("room JSON has no session ids or addresses", not leaked
                  and not any(c.joined["location"].rsplit("/", 1)[-1] in body for c in children),
