@@ -180,9 +180,12 @@ static bool deletes(bench_soak_ending e, bool publisher)
            (e == BENCH_END_VIEW_DELETE && !publisher);
 }
 
+/* Viewers first, then the publisher, as a tidy client leaves: a publisher's
+ * DELETE may end its viewers' sessions, and their own DELETE would be 404. */
 static void leave(soak *k, member *m, unsigned n, bench_soak_ending e)
 {
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned j = 1; j <= n; j++) {
+        unsigned i = j % n;
         if (!m[i].peer)
             continue;
         if (deletes(e, i == 0) && m[i].session[0]) {
@@ -195,6 +198,8 @@ static void leave(soak *k, member *m, unsigned n, bench_soak_ending e)
             }
             if (status != 200 && status != 204) {
                 g_mutex_lock(&k->mu);
+                if (!k->r->delete_errors)
+                    k->r->first_delete_status = status;
                 k->r->delete_errors++;
                 g_mutex_unlock(&k->mu);
             }

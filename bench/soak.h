@@ -35,6 +35,7 @@ typedef struct bench_soak_result {
     unsigned cycles, done, failed;
     unsigned by_ending[BENCH_END_COUNT];
     unsigned delete_errors;         /* DELETE answered other than 200/204 */
+    int first_delete_status;        /* the first such answer (0: no answer) */
     char first_failure[200];
     double wall_s;
     double join_ms_p50, join_ms_p95; /* WHIP POST to the last viewer's first packet */

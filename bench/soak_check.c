@@ -125,7 +125,10 @@ void bench_soak_report(FILE *f, const bench_soak_result *r)
     fprintf(f, "  %-28s", "endings");
     for (unsigned e = 0; e < BENCH_END_COUNT; e++)
         fprintf(f, " %s %u", bench_soak_ending_name(e), r->by_ending[e]);
-    fprintf(f, "; %u DELETE errors\n", r->delete_errors);
+    fprintf(f, "; %u DELETE errors", r->delete_errors);
+    if (r->delete_errors)
+        fprintf(f, " (the first: %d)", r->first_delete_status);
+    fputc('\n', f);
     fprintf(f, "  %-28s p50 %.1f ms, p95 %.1f ms\n", "join (WHIP POST to all up)",
             r->join_ms_p50, r->join_ms_p95);
     fprintf(f, "  %-28s", "gauges at the end");

@@ -100,6 +100,12 @@ run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
 run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
 run_suite "e2e/turn-relay" tests/e2e/turn_relay.sh --sfu build/sfu
 
+echo "== soak: 500 join/leave cycles each, then gauges, fds, UDP sockets, RSS"
+run_suite "soak/release" build/sfu-bench --quiet --sfu build/sfu --json build/soak-smoke.json \
+    configs/bench/soak-smoke.conf
+run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/soak-asan.json \
+    configs/bench/soak-asan.conf
+
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \
     configs/bench/smoke.conf
