@@ -57,6 +57,20 @@ static int first_candidate(bench_ice *ice)
     return rc;
 }
 
+/* The address host candidates are gathered on: 127.0.0.1 unless a target
+ * (Janus, in its own network namespace) needs the veth's address. */
+static char local_address[NICE_ADDRESS_STRING_LEN] = "127.0.0.1";
+
+void bench_ice_set_local_address(const char *ip)
+{
+    g_strlcpy(local_address, ip, sizeof local_address);
+}
+
+void bench_ice_set_controlling(bench_ice *ice, bool controlling)
+{
+    g_object_set(ice->agent, "controlling-mode", controlling ? TRUE : FALSE, NULL);
+}
+
 bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void *user,
                          char *err, size_t errlen)
 {
@@ -69,17 +83,17 @@ bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void 
                  "ice-tcp", FALSE, NULL);
     NiceAddress addr;
     nice_address_init(&addr);
-    if (!nice_address_set_from_string(&addr, "127.0.0.1") ||
+    if (!nice_address_set_from_string(&addr, local_address) ||
         !nice_agent_add_local_address(ice->agent, &addr) ||
         (ice->stream = nice_agent_add_stream(ice->agent, 1)) == 0) {
-        snprintf(err, errlen, "cannot set up an ICE agent on 127.0.0.1");
+        snprintf(err, errlen, "cannot set up an ICE agent on %s", local_address);
         goto err;
     }
     ice->state_handler = g_signal_connect(ice->agent, "component-state-changed",
                                           G_CALLBACK(on_component_state), ice);
     if (!nice_agent_attach_recv(ice->agent, ice->stream, 1, ctx, on_recv, ice) ||
         !nice_agent_gather_candidates(ice->agent, ice->stream) || first_candidate(ice) != 0) {
-        snprintf(err, errlen, "ICE: no UDP host candidate on 127.0.0.1");
+        snprintf(err, errlen, "ICE: no UDP host candidate on %s", local_address);
         goto err;
     }
     nice_agent_get_local_credentials(ice->agent, ice->stream, &ice->ufrag, &ice->pwd);

@@ -27,6 +27,13 @@ bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void 
                          char *err, size_t errlen);
 void bench_ice_free(bench_ice *ice); /* NULL is a no-op */
 
+/* Host candidates on ip (IPv4 literal) for agents created afterwards; the
+ * default is 127.0.0.1. Call before the media thread creates peers. */
+void bench_ice_set_local_address(const char *ip);
+/* RFC 8445 6.1.1: the answerer to a full-ICE offerer is controlled. Before
+ * bench_ice_start. */
+void bench_ice_set_controlling(bench_ice *ice, bool controlling);
+
 /* ufrag, pwd and "candidate:..." lines for the offer; valid as long as ice. */
 const char *bench_ice_ufrag(const bench_ice *ice);
 const char *bench_ice_pwd(const bench_ice *ice);

@@ -318,7 +318,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     sig_http *http = cls;
     sig_request *req = *con_cls;
     if (!req) {
-        *con_cls = request_new(http, conn, method, url);
+        req = request_new(http, conn, method, url);
+        *con_cls = req;
+        /* A declared body over the limit is refused before a byte of it is
+         * read: the client need not send it, nor hold the connection. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && g_ascii_strtoull(cl, NULL, 10) > http->max_body_bytes) {
+            sig_http_respond_text(req, 413, "request body too large");
+            return queue_answer(req);
+        }
         return MHD_YES;
     }
     if (req->state == REQ_READING && *upload_size > 0) {
@@ -392,6 +401,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
     http->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_client,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {

@@ -34,6 +34,7 @@ typedef struct sig_http_config {
     uint16_t port;
     size_t max_body_bytes;
     unsigned max_connections;
+    unsigned max_connections_per_client;    /* 0: no limit */
     unsigned connection_timeout_s;
     const char *cors_origin;
     /* Called once per answer, from whichever thread answers, with the

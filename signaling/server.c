@@ -172,6 +172,7 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                              .port = cfg->http.listen.port,
                              .max_body_bytes = cfg->http.max_body_bytes,
                              .max_connections = cfg->http.max_connections,
+                             .max_connections_per_client = cfg->http.max_connections_per_client,
                              .connection_timeout_s = 30,
                              .cors_origin = cfg->http.cors_origin,
                              .on_answer = count_answer };
