@@ -146,6 +146,20 @@ char *bench_peer_offer(const bench_peer *p)
     return bench_offer_write(&o);
 }
 
+char *bench_peer_answer(bench_peer *p, const char *offer, size_t len, bench_answer *remote,
+                        char *err, size_t errlen)
+{
+    if (bench_answer_parse(offer, len, remote, err, errlen) != 0)
+        return NULL;
+    bench_ice_set_controlling(p->ice, false);
+    bench_offer o = {
+        .audio = p->env->audio, .video = p->env->video,
+        .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
+        .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
+    };
+    return bench_answer_write(&o, offer, len, err, errlen);
+}
+
 int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at)
 {
     p->answer = *a;

@@ -48,6 +48,11 @@ void bench_peer_free(bench_peer *p); /* NULL is a no-op */
 
 /* The offer to POST (malloc'ed), NULL without memory. */
 char *bench_peer_offer(const bench_peer *p);
+/* When the target offers (a Janus subscriber): reads its offer into remote
+ * (then pass it to bench_peer_start), makes the ICE agent controlled and
+ * returns our answer (g_free), or NULL with a reason in err. */
+char *bench_peer_answer(bench_peer *p, const char *offer, size_t len, bench_answer *remote,
+                        char *err, size_t errlen);
 /* Applies the answer and starts ICE; the join clock starts at post_at. */
 int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at);
 /* Called every few milliseconds: DTLS retransmissions, media due. */

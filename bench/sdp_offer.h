@@ -27,6 +27,12 @@ typedef struct bench_offer {
 /* A malloc'ed NUL-terminated offer, or NULL without memory. */
 char *bench_offer_write(const bench_offer *o);
 
+/* Our answer to a target's offer (a Janus subscriber): o's credentials,
+ * candidate and fingerprint (publisher and SSRCs unused), recvonly. A
+ * g_malloc'ed string (g_free), or NULL with a reason in err. sdp_answer.c */
+char *bench_answer_write(const bench_offer *o, const char *offer, size_t len, char *err,
+                         size_t errlen);
+
 typedef struct bench_answer {
     char ufrag[SIG_SDP_ICE_LEN + 1];
     char pwd[SIG_SDP_ICE_LEN + 1];
@@ -40,7 +46,8 @@ typedef struct bench_answer {
     uint8_t mid_ext, twcc_ext;  /* 0: not negotiated */
 } bench_answer;
 
-/* 0, or -1 with a reason in err. */
+/* 0, or -1 with a reason in err. Also reads a target's offer (the remote
+ * side's description is what the peer needs either way). */
 int bench_answer_parse(const char *text, size_t len, bench_answer *a, char *err, size_t errlen);
 
 #endif

@@ -127,9 +127,12 @@ static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
 }
 
 
-/* What an authenticated caller may do; `sub` is NULL with auth off. */
+/* What an authenticated caller may do. `sub` is the ownership key of the
+ * sessions it creates, NULL with auth off: the token's room claim and sub,
+ * so a token for another room with the same name owns nothing here. */
 typedef struct caller {
     const char *sub;
+    char owner[SIG_NAME_MAX + SIG_DISPLAY_NAME_MAX + 2];
     const char *name;           /* display name for a new participant */
     sig_auth_claims claims;
 } caller;
@@ -188,7 +191,8 @@ static bool authorize(sig_server *srv, sig_request *req, const sig_route *route,
         sig_http_respond_text(req, 403, "this token does not allow that in this room");
         return false;
     }
-    who->sub = who->claims.sub;
+    snprintf(who->owner, sizeof who->owner, "%s/%s", who->claims.room, who->claims.sub);
+    who->sub = who->owner;
     who->name = who->claims.sub;  /* with auth on, the name is the token's */
     return true;
 }

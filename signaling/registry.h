@@ -48,7 +48,7 @@ typedef struct sig_session {
     uint32_t participant;           /* own (WHIP, room); 0 for WHEP */
     uint32_t watched;               /* WHEP: whose media */
     char name[SIG_NAME_MAX + 1];
-    char owner_sub[SIG_NAME_MAX + 1];   /* the token's sub that created it; "" with auth off */
+    char owner_sub[SIG_NAME_MAX + SIG_DISPLAY_NAME_MAX + 2]; /* "room/sub" of the creating token; "" with auth off */
     /* Only on the session's worker thread: */
     struct sfu_peer *peer;
     char remote_ufrag[257];         /* the client's current ICE ufrag */

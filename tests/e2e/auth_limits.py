@@ -129,6 +129,10 @@ def auth_checks(sfu_bin):
         other_sub = mint(sfu_bin, cfg, "demo", "mallory", "--publish")
         status, _, _ = request("DELETE", sfu.url + location, headers={"Authorization": f"Bearer {other_sub}"})
         check("DELETE with another sub's token -> 403", status == 403, str(status))
+        same_name_other_room = mint(sfu_bin, cfg, "elsewhere", "alice", "--publish")
+        status, _, _ = request("DELETE", sfu.url + location,
+                               headers={"Authorization": f"Bearer {same_name_other_room}"})
+        check("DELETE with the same name's token for another room -> 403", status == 403, str(status))
         status, _, _ = request("DELETE", sfu.url + location, headers={"Authorization": f"Bearer {pub}"})
         check("DELETE with the creator's token -> 200", status == 200, str(status))
         status, _, _ = request("DELETE", sfu.url + (vh.get("Location") or ""),
