@@ -132,6 +132,33 @@ static void header_value(const char *line, const char *name, char *out, size_t c
     out[vlen] = '\0';
 }
 
+/* RFC 9112 7.1: decodes a chunked body in place (Janus answers chunked);
+ * trailers are ignored. 0 or -1 when the framing is broken. */
+static int dechunk(char *body, size_t *len)
+{
+    size_t in = 0, out = 0;
+    for (;;) {
+        char *end;
+        unsigned long n = strtoul(body + in, &end, 16);
+        char *crlf = strstr(end, "\r\n");
+        if (end == body + in || !crlf || (size_t)(crlf + 2 - body) > *len)
+            return -1;
+        in = (size_t)(crlf + 2 - body);
+        if (n == 0)
+            break;
+        if (n > *len - in)
+            return -1;
+        memmove(body + out, body + in, n);
+        out += n;
+        in += n + 2;
+        if (in > *len)
+            return -1;
+    }
+    body[out] = '\0';
+    *len = out;
+    return 0;
+}
+
 static int parse_response(char *raw, size_t len, bench_http_resp *resp)
 {
     if (sscanf(raw, "HTTP/1.%*d %d", &resp->status) != 1)
@@ -139,11 +166,12 @@ static int parse_response(char *raw, size_t len, bench_http_resp *resp)
     char *end = strstr(raw, "\r\n\r\n");
     if (!end)
         return -1;
-    char retry[16] = "";
+    char retry[16] = "", te[32] = "";
     for (char *line = strstr(raw, "\r\n") + 2; line < end; line = strstr(line, "\r\n") + 2) {
         header_value(line, "Location", resp->location, sizeof resp->location);
         header_value(line, "X-Participant-Id", resp->participant, sizeof resp->participant);
         header_value(line, "Retry-After", retry, sizeof retry);
+        header_value(line, "Transfer-Encoding", te, sizeof te);
     }
     resp->retry_after_s = atoi(retry);
     size_t off = (size_t)(end + 4 - raw);
@@ -153,6 +181,8 @@ static int parse_response(char *raw, size_t len, bench_http_resp *resp)
         return -1;
     memcpy(resp->body, raw + off, resp->body_len);
     resp->body[resp->body_len] = '\0';
+    if (strcasecmp(te, "chunked") == 0)
+        return dechunk(resp->body, &resp->body_len);
     return 0;
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: sfu-bench [--target sfu] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
+    "usage: sfu-bench [--target sfu|janus] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
     "                 [--duration S] [--json FILE] [--csv FILE] [--plot FILE.svg]\n"
     "                 [--quiet] SCENARIO_FILE\n"
     "       sfu-bench --soak N [--parallel K] [--url URL --sfu-pid PID | --sfu BINARY]\n"
@@ -25,7 +25,9 @@ static const char usage[] =
     "window: forwarded packets (decrypted by viewers), loss, one-way latency, join\n"
     "time, and the SFU's CPU and memory from /proc.\n"
     "\n"
-    "  --target NAME   what is measured; only \"sfu\" (this project) is built so far\n"
+    "  --target NAME   sfu (this project, WHIP/WHEP) or janus (a Janus VideoRoom,\n"
+    "                  room 1234, over its HTTP API at --url http://ADDR:PORT/janus;\n"
+    "                  one-to-many only; bench/compare.sh starts one)\n"
     "  --url URL       an SFU already running (http://host:port); without it the\n"
     "                  bench starts --sfu BINARY (default build/sfu) on a free port,\n"
     "                  pins it to cpu 0 and itself to cpu 1\n"
@@ -82,8 +84,14 @@ static int parse_args(int argc, char **argv, cli *c)
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (strcmp(c->o.target, "sfu") != 0) {
-        fprintf(stderr, "sfu-bench: --target %s is not built yet (only sfu)\n", c->o.target);
+    bool janus = strcmp(c->o.target, "janus") == 0;
+    if (strcmp(c->o.target, "sfu") != 0 && !janus) {
+        fprintf(stderr, "sfu-bench: --target must be sfu or janus, not %s\n", c->o.target);
+        return -1;
+    }
+    if (janus && (!c->o.url || c->soak)) {
+        fprintf(stderr, "sfu-bench: --target janus needs --url http://ADDR:PORT/janus (start "
+                        "Janus with bench/compare.sh) and runs no soak\n");
         return -1;
     }
     if (optind != argc - 1 && !(c->soak && optind == argc)) {
@@ -164,6 +172,11 @@ int main(int argc, char **argv)
         return 1;
     if (load_scenario(&c, &s, err, sizeof err) != 0) {
         fprintf(stderr, "sfu-bench: %s\n", err);
+        return 1;
+    }
+    if (strcmp(c.o.target, "janus") == 0 && strcmp(s.kind, "one-to-many") != 0) {
+        fprintf(stderr, "sfu-bench: --target janus runs one-to-many scenarios only (not yet: %s)\n",
+                s.kind);
         return 1;
     }
     bool soak = strcmp(s.kind, "soak") == 0;

@@ -1,6 +1,7 @@
 #include "bench/run.h"
 
 #include "bench/http.h"
+#include "bench/janus.h"
 #include "bench/loop.h"
 #include "bench/peer.h"
 #include "bench/run_internal.h"
@@ -165,6 +166,25 @@ int bench_run_add_pub(bench_run_state *r, const char *room)
     return (int)r->npubs++;
 }
 
+/* After signaling (rc): starts ICE and DTLS with the remote description, or
+ * marks the peer failed. */
+static int start_peer(bench_run_state *r, bench_peer *peer, bench_role role, int rc,
+                      const bench_answer *answer, sfu_time post_at)
+{
+    if (rc != 0) {
+        fail_call fc = { peer, "signaling failed" };
+        bench_loop_call(r->loop, do_fail, &fc);
+        return -1;
+    }
+    if (role == BENCH_PUBLISHER && !r->pub_answer.ufrag[0])
+        r->pub_answer = *answer;
+    else if (role == BENCH_VIEWER && !r->have_view_answer++)
+        r->view_answer = *answer;
+    start_call sc = { peer, answer, post_at };
+    bench_loop_call(r->loop, do_start, &sc);
+    return 0;
+}
+
 int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decode, char *err,
                    size_t errlen)
 {
@@ -182,13 +202,21 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     }
     unsigned idx = r->npeers_ctl++;
     r->roles[idx] = role;
+    bench_answer answer;
+    sfu_time post_at;
+    if (r->janus) {
+        int jrc = c.offer ? bench_janus_join(r, c.peer, role, pub, idx, c.offer, &answer,
+                                             &post_at, err, errlen)
+                          : -1;
+        free(c.offer);
+        return start_peer(r, c.peer, role, jrc, &answer, post_at);
+    }
     bench_http_resp resp;
-    sfu_time post_at = bench_now();
+    post_at = bench_now();
     int rc = c.offer ? post_offer(r, path, c.offer, &resp, err, errlen) : -1;
     if (!c.offer)
         snprintf(err, errlen, "no memory for the offer");
     free(c.offer);
-    bench_answer answer;
     if (rc == 0) {
         g_strlcpy(r->sessions[idx], resp.location, sizeof r->sessions[idx]);
         if (role == BENCH_PUBLISHER)
@@ -196,18 +224,7 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
         rc = bench_answer_parse(resp.body, resp.body_len, &answer, err, errlen);
         bench_http_resp_free(&resp);
     }
-    if (rc != 0) {
-        fail_call fc = { c.peer, "signaling failed" };
-        bench_loop_call(r->loop, do_fail, &fc);
-        return -1;
-    }
-    if (role == BENCH_PUBLISHER && !r->pub_answer.ufrag[0])
-        r->pub_answer = answer;
-    else if (role == BENCH_VIEWER && !r->have_view_answer++)
-        r->view_answer = answer;
-    start_call sc = { c.peer, &answer, post_at };
-    bench_loop_call(r->loop, do_start, &sc);
-    return 0;
+    return start_peer(r, c.peer, role, rc, &answer, post_at);
 }
 
 void bench_run_wait_joined(bench_run_state *r, unsigned want, double timeout_s)
@@ -228,6 +245,10 @@ static void delete_sessions(bench_run_state *r)
     for (unsigned i = 0; i < r->npeers_ctl; i++) {
         bench_http_resp resp;
         char err[160];
+        if (r->janus && r->sessions[i][0]) {
+            bench_janus_destroy(r, r->sessions[i]);
+            continue;
+        }
         if (r->sessions[i][0] &&
             bench_http_request(&r->url, "DELETE", r->sessions[i], NULL, NULL, 0, &resp, err,
                                sizeof err) == 0)
@@ -240,6 +261,9 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     const bench_scenario *s = r->s;
     if (bench_url_parse(r->o->url, &r->url, err, errlen) != 0 ||
         bench_media_encode(&r->media, s, err, errlen) != 0)
+        return -1;
+    r->janus = strcmp(r->o->target, "janus") == 0;
+    if (r->janus && bench_janus_setup(r, err, errlen) != 0)
         return -1;
     r->cert = sfu_cert_new_self_signed("sfu-bench", err, errlen);
     r->dtls = r->cert ? sfu_dtls_ctx_new(r->cert, err, errlen) : NULL;

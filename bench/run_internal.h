@@ -22,6 +22,8 @@ typedef struct bench_run_state {
     const bench_scenario *s;
     bench_url url;
     char room[64];              /* the run's room, or the prefix of its rooms */
+    bool janus;                 /* --target janus: janus.h signaling, not WHIP/WHEP */
+    char janus_base[64];        /* Janus API path, "/janus" */
     bench_pub_slot *pubs;       /* written by the control thread before use */
     unsigned npubs, pubs_cap;
     bench_media media;

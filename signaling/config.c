@@ -57,7 +57,10 @@ static const struct cfg_key keys[] = {
     { "media", "keyframe_min_interval_ms", CFG_MS, FIELD(media.keyframe_min_interval), "1000",
       100, 60000, "at most one PLI/FIR per stream in this interval" },
     { "media", "max_publish_bitrate_bps", CFG_UINT, FIELD(media.max_publish_bitrate_bps), "0",
-      0, 1000000000, "bitrate asked of each publisher at most; 0: unlimited" },
+      0, 1000000000, "a publisher's packets over this rate are dropped; 0: unlimited" },
+    { "media", "max_retransmissions_per_second", CFG_UINT,
+      FIELD(media.max_retransmissions_per_second), "1000", 1, 100000,
+      "retransmissions per viewer stream, half a second's worth at once; more NACKs are refused" },
 
     { "limits", "max_sessions", CFG_UINT, FIELD(limits.max_sessions), "1000", 1, 1000000,
       "PeerConnections at once; more are answered 503" },

@@ -135,6 +135,26 @@ static void http_metrics(GString *s, const sig_http_counts *c)
         }
 }
 
+static void kind_metrics(GString *s, const sfu_room_stats *r)
+{
+    static const char *const kinds[2] = { "audio", "video" };
+    g_string_append(s, "# HELP sfu_media_packets_total RTP packets by direction and media kind "
+                       "(in: accepted from publishers; out: sent to receivers).\n"
+                       "# TYPE sfu_media_packets_total counter\n");
+    for (int k = 0; k < 2; k++)
+        g_string_append_printf(s,
+                               "sfu_media_packets_total{direction=\"in\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n"
+                               "sfu_media_packets_total{direction=\"out\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                               kinds[k], r->rtp_in_kind[k], kinds[k], r->rtp_out_kind[k]);
+    g_string_append(s, "# HELP sfu_media_bytes_total RTP bytes before SRTP by direction and media "
+                       "kind.\n# TYPE sfu_media_bytes_total counter\n");
+    for (int k = 0; k < 2; k++)
+        g_string_append_printf(s,
+                               "sfu_media_bytes_total{direction=\"in\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n"
+                               "sfu_media_bytes_total{direction=\"out\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                               kinds[k], r->bytes_in_kind[k], kinds[k], r->bytes_out_kind[k]);
+}
+
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)
 {
     metric(s, "sfu_rtp_packets_in_total", "counter",
@@ -229,6 +249,7 @@ static void answer(metrics_job *job)
         g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                room_drop_names[i], t.rooms.drops[i]);
     rtcp_metrics(s, &t.rooms);
+    kind_metrics(s, &t.rooms);
     http_metrics(s, job->srv->http_counts);
     server_metrics(s, job->srv);
     process_metrics(s);

@@ -31,6 +31,7 @@ typedef struct sfu_room_config {
     uint32_t rtx_cache_packets;     /* per video source stream */
     sfu_time keyframe_min_interval; /* at most one PLI/FIR per stream per this */
     uint32_t max_publish_bps;       /* 0: unlimited */
+    uint32_t max_rtx_per_second;    /* per viewer stream; 0: 1000 */
 } sfu_room_config;
 
 /* Why an input packet was dropped; counted per room. */
@@ -57,6 +58,10 @@ typedef struct sfu_room_stats {
     uint64_t firs_received;         /* new requests (a repeated FIR seq nr is not counted) */
     uint64_t rtx_missed;            /* NACKed packets the cache no longer (or never) had */
     uint64_t drops[SFU_DROP_REASON_COUNT];
+    /* RTP by media kind (sfu_kind): accepted from publishers, and sent
+     * (forwarded and retransmitted), in packets and bytes before SRTP. */
+    uint64_t rtp_in_kind[2], bytes_in_kind[2];
+    uint64_t rtp_out_kind[2], bytes_out_kind[2];
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -19,13 +19,12 @@
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
 #define ROOM_TWCC_MAX 256               /* arrivals held per leg between feedbacks */
 #define ROOM_RTX_MAX_AGE SFU_SEC(2)     /* older cached packets are too late to help */
-/* Retransmissions per viewer stream: at most one per ROOM_RTX_INTERVAL on
- * average, ROOM_RTX_BURST at once. A NACK names up to 17 packets in 4 bytes,
- * so without a budget a viewer's NACK storm makes the SFU send hundreds of
- * times the bytes it receives. 1000/s is several times what a lossy link
- * needs even for a high-rate video stream. */
-#define ROOM_RTX_INTERVAL SFU_MS(1)
-#define ROOM_RTX_BURST 500
+/* Retransmissions per viewer stream: at most cfg.max_rtx_per_second on
+ * average, half a second's worth at once. A NACK names up to 17 packets in
+ * 4 bytes, so without a budget a viewer's NACK storm makes the SFU send
+ * hundreds of times the bytes it receives. The default, 1000/s, is several
+ * times what a lossy link needs even for a high-rate video stream. */
+#define ROOM_RTX_DEFAULT_RATE 1000
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {

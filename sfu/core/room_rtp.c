@@ -184,6 +184,8 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
     item->buf = sfu_buf_ref(p->buf);
     item->body_off = body_off;
     item->body_len = body_len;
+    room->stats.rtp_out_kind[vd->kind]++;
+    room->stats.bytes_out_kind[vd->kind] += (uint64_t)off + body_len;
     if (!retransmission) {
         sink->packets++;
         sink->octets += p->payload_len;
@@ -350,6 +352,8 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
         drop(room, SFU_DROP_BITRATE);
         return 0;
     }
+    room->stats.rtp_in_kind[d->kind]++;
+    room->stats.bytes_in_kind[d->kind] += buf->len;
     room_ref ref = { leg->slot, (uint8_t)t };
     room_pkt p = { .buf = buf, .hdr = &h, .seq16 = h.seq16, .ts = h.ts, .marker = h.marker,
                    .payload_off = h.payload_off, .payload_len = h.payload_len };
@@ -371,14 +375,17 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
 }
 
 /* Generic cell rate algorithm: each retransmission moves the sink's
- * theoretical time on by ROOM_RTX_INTERVAL; refused while that time runs
- * more than ROOM_RTX_BURST intervals ahead of now. */
-static bool rtx_budget_take(room_sink *sink, sfu_time now)
+ * theoretical time on by one interval (1 s / rate); refused while that time
+ * runs more than half a second ahead of now. */
+static bool rtx_budget_take(const sfu_room *room, room_sink *sink, sfu_time now)
 {
+    uint32_t rate = room->cfg.max_rtx_per_second ? room->cfg.max_rtx_per_second
+                                                 : ROOM_RTX_DEFAULT_RATE;
+    sfu_time interval = SFU_SEC(1) / rate;
     sfu_time tat = sink->rtx_tat > now ? sink->rtx_tat : now;
-    if (tat - now >= ROOM_RTX_BURST * ROOM_RTX_INTERVAL)
+    if (tat - now >= SFU_MS(500) && tat - now >= interval)
         return false;
-    sink->rtx_tat = tat + ROOM_RTX_INTERVAL;
+    sink->rtx_tat = tat + (interval > 0 ? interval : 1);
     return true;
 }
 
@@ -400,7 +407,7 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         room->stats.rtx_missed++;
         return -SFU_ENOTFOUND;
     }
-    if (!rtx_budget_take(sink, now)) {
+    if (!rtx_budget_take(room, sink, now)) {
         drop(room, SFU_DROP_RTX_RATE);
         return -SFU_ELIMIT;
     }
