@@ -81,9 +81,9 @@ static const char *const host_drop_names[SFU_HOST_DROP_COUNT] = {
 
 static const char *const room_drop_names[SFU_DROP_REASON_COUNT] = {
     [SFU_DROP_MALFORMED] = "malformed",     [SFU_DROP_UNKNOWN_SSRC] = "unknown_ssrc",
-    [SFU_DROP_NOT_PUBLISHING] = "not_publishing", [SFU_DROP_PADDING] = "padding",
+    [SFU_DROP_PADDING] = "padding",
     [SFU_DROP_DUPLICATE] = "duplicate",     [SFU_DROP_TOO_OLD] = "too_old",
-    [SFU_DROP_POOL_EMPTY] = "core_pool_empty", [SFU_DROP_OUT_FULL] = "out_full",
+    [SFU_DROP_OUT_FULL] = "out_full",
     [SFU_DROP_BITRATE] = "bitrate",         [SFU_DROP_RTX_RATE] = "rtx_rate",
 };
 

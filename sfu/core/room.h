@@ -38,11 +38,9 @@ typedef struct sfu_room_config {
 typedef enum sfu_drop_reason {
     SFU_DROP_MALFORMED = 0,
     SFU_DROP_UNKNOWN_SSRC,
-    SFU_DROP_NOT_PUBLISHING,
     SFU_DROP_PADDING,
     SFU_DROP_DUPLICATE,
     SFU_DROP_TOO_OLD,
-    SFU_DROP_POOL_EMPTY,
     SFU_DROP_OUT_FULL,
     SFU_DROP_BITRATE,
     SFU_DROP_RTX_RATE,          /* a NACKed packet not resent: the viewer's budget is spent */
