@@ -1,5 +1,5 @@
 /* A viewer's NACK storm is answered within its retransmission budget
- * (ROOM_RTX_BURST at once, one per ROOM_RTX_INTERVAL after that); the rest
+ * (RTX_BURST at once, one per RTX_INTERVAL after that); the rest
  * is counted as SFU_DROP_RTX_RATE. Found by tests/e2e/hostile.py: 10,000
  * NACKs per second made the SFU resend ~40,000 packets per second. */
 #include "sfu/core/room_internal.h"
@@ -101,19 +101,24 @@ TEST(one_nack_is_answered_in_full)
     return 0;
 }
 
+/* The default budget: ROOM_RTX_DEFAULT_RATE per second, half a second's
+ * worth at once. */
+#define RTX_INTERVAL (SFU_SEC(1) / ROOM_RTX_DEFAULT_RATE)
+#define RTX_BURST (SFU_MS(500) / RTX_INTERVAL)
+
 TEST(storm_is_cut_to_the_burst_then_the_rate)
 {
     rig r;
     ASSERT_EQ(rig_open(&r), 0);
     /* 40 NACKs at once ask for 680 packets: the burst goes out, no more. */
-    ASSERT_EQ(storm(&r, 40, SFU_MS(100)), ROOM_RTX_BURST);
+    ASSERT_EQ(storm(&r, 40, SFU_MS(100)), RTX_BURST);
     const sfu_room_stats *st = sfu_room_stats_get(r.room);
-    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - ROOM_RTX_BURST);
+    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - RTX_BURST);
     /* 100 ms later the budget has grown by 100 ms worth. */
-    int64_t refill = SFU_MS(100) / ROOM_RTX_INTERVAL;
+    int64_t refill = SFU_MS(100) / RTX_INTERVAL;
     ASSERT_EQ(storm(&r, 10, SFU_MS(200)), refill);
-    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - ROOM_RTX_BURST + 170 - refill);
-    ASSERT_EQ(st->retransmitted, ROOM_RTX_BURST + refill);
+    ASSERT_EQ(st->drops[SFU_DROP_RTX_RATE], 40 * 17 - RTX_BURST + 170 - refill);
+    ASSERT_EQ(st->retransmitted, RTX_BURST + refill);
     ASSERT_EQ(st->nacks_received, 50);
     /* A quiet second later a NACK is answered in full again. */
     ASSERT_EQ(storm(&r, 1, SFU_MS(200) + SFU_SEC(1)), 17);
