@@ -55,4 +55,10 @@ bench-ramp:
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp.json \
 	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
 
+# Our SFU and Janus 1.1.2 (configs/bench/janus/, in a network namespace of
+# its own), the same scenario back to back: the ratio table and
+# $(BUILD)/bench-compare.json. Needs root, janus and jq (bench/compare.sh).
+bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
+	BUILD=$(BUILD) bench/compare.sh $(BENCH_SCENARIO)
+
 -include $(wildcard $(BUILD)/bench/*.d)

@@ -53,7 +53,7 @@ ip netns exec "$NS" ip link set "$VN" up
 
 # The same core as our SFU gets from the bench (cpu 0); the bench on cpu 1.
 ip netns exec "$NS" taskset -c 0 janus -F configs/bench/janus -C configs/bench/janus/janus.jcfg \
-    --no-colors >"$TMP/janus.log" 2>&1 &
+    --disable-colors >"$TMP/janus.log" 2>&1 &
 JPID=$!
 for _ in $(seq 50); do
     curl -s -m 1 -o /dev/null -X POST -d '{"janus":"info","transaction":"x"}' "$URL" && break
@@ -69,12 +69,12 @@ taskset -c 1 "$BENCH" --quiet --target janus --url "$URL" --sfu-pid "$JPID" \
     --json "$BUILD/bench-janus.json" "$SCENARIO" ||
     { tail -20 "$TMP/janus.log" >&2; die "the run against Janus failed"; }
 
-KEYS='sfu_cpu_us_per_forwarded_packet latency_ms_p50 latency_ms_p95 latency_ms_p99 join_ms_p50
-      join_ms_p95 rss_bytes_per_participant'
+KEYS="sfu_cpu_us_per_forwarded_packet latency_ms_p50 latency_ms_p95 latency_ms_p99"
+KEYS="$KEYS join_ms_p50 join_ms_p95 rss_bytes_per_participant"
 jq -n --slurpfile a "$BUILD/bench-ours.json" --slurpfile b "$BUILD/bench-janus.json" \
       --arg keys "$KEYS" '
     def ratio(x; y): if x == null or y == null or y == 0 then null else x / y end;
-    ($keys | split(" ") | map(select(. != "") | ltrimstr("\n") | gsub("\\s"; ""))) as $k
+    ($keys | split(" ")) as $k
     | { scenario: $a[0].scenario, ours: $a[0], janus: $b[0] }
     + ( [ $k[] as $key | { key: ("ratio_" + ($key | sub("^sfu_"; ""))),
                              value: ratio($a[0][$key]; $b[0][$key]) } ] | from_entries )' \
@@ -89,6 +89,6 @@ for key in $KEYS forwarded_packets_per_s loss_ratio; do
         def f: if . == null then "-" elif (. | type) == "number" then (. * 1000 | round / 1000 | tostring) else tostring end;
         [$k, ($a[0][$k] | f), ($b[0][$k] | f), (.[$r] | f)] | @tsv' "$BUILD/bench-compare.json"
 done | while IFS=$'\t' read -r k a b r; do printf '%-34s %14s %14s %10s\n' "$k" "$a" "$b" "$r"; done
-printf '%-34s %14s %14s\n' srtp_profile "$(jq -r .features.srtp_profile "$BUILD/bench-ours.json")" \
-    "$(jq -r .features.srtp_profile "$BUILD/bench-janus.json")"
+printf '%-34s %14s %14s\n' srtp_profile "$(jq -r .features.srtp "$BUILD/bench-ours.json")" \
+    "$(jq -r .features.srtp "$BUILD/bench-janus.json")"
 echo "bench-compare: wrote $BUILD/bench-compare.json"

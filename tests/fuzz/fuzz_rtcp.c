@@ -13,6 +13,69 @@
 
 static sfu_twcc_packet twcc_pkts[1024];
 
+/* What parses must build back and parse to the same values: the builders
+ * are fuzzed with every shape the parsers accept. */
+static void parse_built(const uint8_t *buf, int len, sfu_rtcp_common *c)
+{
+    size_t off = 0;
+    if (len <= 0 || sfu_rtcp_next(buf, (size_t)len, &off, c) != 1)
+        abort();
+}
+
+static void rebuild_sr_rr(const sfu_rtcp_sr *sr, const sfu_rtcp_rr *rr)
+{
+    static uint8_t out[2048];
+    sfu_rtcp_common c;
+    if (sr) {
+        sfu_rtcp_sr back;
+        parse_built(out, sfu_rtcp_sr_build(out, sizeof out, sr), &c);
+        if (sfu_rtcp_sr_parse(&c, &back) != 0 || back.ntp != sr->ntp || back.rtp_ts != sr->rtp_ts ||
+            back.report_count != sr->report_count)
+            abort();
+    }
+    if (rr) {
+        sfu_rtcp_rr back;
+        parse_built(out, sfu_rtcp_rr_build(out, sizeof out, rr), &c);
+        if (sfu_rtcp_rr_parse(&c, &back) != 0 || back.ssrc != rr->ssrc ||
+            back.report_count != rr->report_count ||
+            (rr->report_count && back.reports[0].ssrc != rr->reports[0].ssrc))
+            abort();
+    }
+}
+
+static void rebuild_fb(const sfu_rtcp_nack *nack, const sfu_rtcp_fir *fir, const sfu_rtcp_remb *remb)
+{
+    static uint8_t out[8192];
+    sfu_rtcp_common c;
+    if (nack && nack->count && !nack->truncated) {
+        sfu_rtcp_nack back;
+        parse_built(out, sfu_rtcp_nack_build(out, sizeof out, nack->sender_ssrc, nack->media_ssrc,
+                                             nack->seq16, nack->count), &c);
+        if (sfu_rtcp_nack_parse(&c, &back) != 0 || back.media_ssrc != nack->media_ssrc)
+            abort();
+    }
+    if (fir && fir->count && !fir->truncated) {
+        sfu_rtcp_fir back;
+        parse_built(out, sfu_rtcp_fir_build(out, sizeof out, fir->sender_ssrc, fir->entries,
+                                            fir->count), &c);
+        if (sfu_rtcp_fir_parse(&c, &back) != 0 || back.count != fir->count ||
+            back.entries[0].seq_nr != fir->entries[0].seq_nr)
+            abort();
+    }
+    if (remb && !remb->truncated && remb->bitrate_bps < (1ull << 63)) {
+        sfu_rtcp_remb back;
+        int n = sfu_rtcp_remb_build(out, sizeof out, remb->sender_ssrc, remb->bitrate_bps,
+                                    remb->ssrcs, remb->ssrc_count);
+        if (n > 0) {
+            parse_built(out, n, &c);
+            /* REMB keeps 18 bits of mantissa: the value may round down. */
+            if (sfu_rtcp_remb_parse(&c, &back) != 0 || back.ssrc_count != remb->ssrc_count ||
+                back.bitrate_bps > remb->bitrate_bps)
+                abort();
+        }
+    }
+}
+
 static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
 {
     sfu_rtcp_common c = *orig;
@@ -30,24 +93,34 @@ static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
     } u;
     uint32_t a, b;
     volatile uint32_t sink = 0;
-    if (sfu_rtcp_sr_parse(&c, &u.sr) == 0)
+    if (sfu_rtcp_sr_parse(&c, &u.sr) == 0) {
         sink += u.sr.reports[u.sr.report_count ? u.sr.report_count - 1 : 0].ssrc;
-    if (sfu_rtcp_rr_parse(&c, &u.rr) == 0)
+        rebuild_sr_rr(&u.sr, NULL);
+    }
+    if (sfu_rtcp_rr_parse(&c, &u.rr) == 0) {
         sink += u.rr.ssrc;
+        rebuild_sr_rr(NULL, &u.rr);
+    }
     if (sfu_rtcp_sdes_parse(&c, &u.sdes) == 0)
         for (unsigned i = 0; i < u.sdes.chunk_count; i++)
             if (u.sdes.chunks[i].cname_len)
                 sink += u.sdes.chunks[i].cname[u.sdes.chunks[i].cname_len - 1];
     if (sfu_rtcp_bye_parse(&c, &u.bye) == 0 && u.bye.reason_len)
         sink += u.bye.reason[u.bye.reason_len - 1];
-    if (sfu_rtcp_nack_parse(&c, &u.nack) == 0 && u.nack.count)
+    if (sfu_rtcp_nack_parse(&c, &u.nack) == 0 && u.nack.count) {
         sink += u.nack.seq16[u.nack.count - 1];
+        rebuild_fb(&u.nack, NULL, NULL);
+    }
     if (sfu_rtcp_pli_parse(&c, &a, &b) == 0)
         sink += a + b;
-    if (sfu_rtcp_fir_parse(&c, &u.fir) == 0 && u.fir.count)
+    if (sfu_rtcp_fir_parse(&c, &u.fir) == 0 && u.fir.count) {
         sink += u.fir.entries[u.fir.count - 1].ssrc;
-    if (sfu_rtcp_remb_parse(&c, &u.remb) == 0)
+        rebuild_fb(NULL, &u.fir, NULL);
+    }
+    if (sfu_rtcp_remb_parse(&c, &u.remb) == 0) {
         sink += (uint32_t)u.remb.bitrate_bps;
+        rebuild_fb(NULL, NULL, &u.remb);
+    }
     if (sfu_twcc_parse(&c, &u.twcc, twcc_pkts, SFU_ARRAY_LEN(twcc_pkts)) == 0) {
         if (u.twcc.packet_count == 0 || u.twcc.packet_count > u.twcc.status_count)
             abort();
