@@ -52,6 +52,7 @@ bench-meeting:
 bench-voice:
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-voice.json configs/bench/voice-calls.conf
 bench-ramp:
+	@./scripts/install-deps.sh bench
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp.json \
 	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
 
@@ -59,6 +60,7 @@ bench-ramp:
 # its own), the same scenario back to back: the ratio table and
 # $(BUILD)/bench-compare.json. Needs root, janus and jq (bench/compare.sh).
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
+	@./scripts/install-deps.sh bench
 	BUILD=$(BUILD) bench/compare.sh $(BENCH_SCENARIO)
 
 -include $(wildcard $(BUILD)/bench/*.d)

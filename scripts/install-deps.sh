@@ -10,6 +10,12 @@ python3 python3-aiortc python3-numpy
 iproute2 nftables curl procps prometheus
 chromium coturn"
 
+# `install-deps.sh bench` adds what only the comparison benchmark and the
+# ramp plot need (make bench-compare, make bench-ramp).
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES janus jq gnuplot-nox"
+fi
+
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
