@@ -320,11 +320,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req) {
         req = request_new(http, conn, method, url);
         *con_cls = req;
-        /* A declared body over the limit is refused before a byte of it is
-         * read: the client need not send it, nor hold the connection. */
+        /* A body far over the limit is refused before a byte of it is read,
+         * so a client cannot hold a connection by announcing one. A body
+         * just over is read and discarded first: a client that writes its
+         * whole body before reading would otherwise see a broken pipe
+         * instead of the 413. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && g_ascii_strtoull(cl, NULL, 10) > http->max_body_bytes) {
+        if (cl && g_ascii_strtoull(cl, NULL, 10) > (guint64)http->max_body_bytes * 64) {
             sig_http_respond_text(req, 413, "request body too large");
             return queue_answer(req);
         }
