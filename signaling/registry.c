@@ -35,6 +35,11 @@ void sig_participant_format(uint32_t participant, char out[SIG_PARTICIPANT_ID_LE
     snprintf(out, SIG_PARTICIPANT_ID_LEN + 1, "%08x", participant);
 }
 
+const char *sig_kind_name(sfu_kind kind)
+{
+    return kind == SFU_KIND_AUDIO ? "audio" : "video";
+}
+
 uint32_t sig_participant_parse(const char *text)
 {
     if (!text || strlen(text) != SIG_PARTICIPANT_ID_LEN)
@@ -322,8 +327,7 @@ static json_t *participant_json(const sig_session *s, bool with_address)
     json_t *tracks = json_array();
     for (unsigned i = 0; i < s->ntracks; i++)
         json_array_append_new(tracks, json_pack("{s:s, s:s, s:s, s:I}", "kind",
-                                                s->tracks[i].kind == SFU_KIND_AUDIO ? "audio"
-                                                                                    : "video",
+                                                sig_kind_name(s->tracks[i].kind),
                                                 "mid", s->tracks[i].mid, "codec",
                                                 s->tracks[i].codec, "bitrate_bps",
                                                 (json_int_t)s->tracks[i].bitrate_bps));
@@ -434,8 +438,7 @@ char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *self)
         json_t *tracks = json_array();
         for (unsigned t = 0; t < s->ntracks; t++)
             json_array_append_new(tracks, json_pack("{s:s}", "kind",
-                                                    s->tracks[t].kind == SFU_KIND_AUDIO ? "audio"
-                                                                                        : "video"));
+                                                    sig_kind_name(s->tracks[t].kind)));
         json_array_append_new(people, json_pack("{s:s, s:s, s:o}", "participant", pid, "name",
                                                 s->name, "tracks", tracks));
     }

@@ -142,6 +142,9 @@ typedef struct sig_registry_counts {
 } sig_registry_counts;
 void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out);
 
+/* "audio" or "video", as the API writes kinds. */
+const char *sig_kind_name(sfu_kind kind);
+
 /* "0a1b2c3d" <-> 0x0a1b2c3d; parse returns 0 for anything not of that form. */
 void sig_participant_format(uint32_t participant, char out[SIG_PARTICIPANT_ID_LEN + 1]);
 uint32_t sig_participant_parse(const char *text);

@@ -12,8 +12,6 @@
 
 #define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
 
-static const char *kind_name(sfu_kind kind) { return kind == SFU_KIND_AUDIO ? "audio" : "video"; }
-
 /* ---- server offers ---- */
 
 static char *offer_json(const sig_reneg_offer *offer)
@@ -24,7 +22,7 @@ static char *offer_json(const sig_reneg_offer *offer)
         sig_participant_format(offer->tracks[i].participant, pid);
         json_object_set_new(tracks, offer->tracks[i].mid,
                             json_pack("{s:s, s:s}", "participant", pid, "kind",
-                                      kind_name(offer->tracks[i].kind)));
+                                      sig_kind_name(offer->tracks[i].kind)));
     }
     json_t *doc = json_pack("{s:s%, s:I, s:o}", "sdp", offer->sdp, offer->sdp_len, "revision",
                             (json_int_t)offer->revision, "tracks", tracks);
@@ -119,7 +117,7 @@ static void push_track(sig_events *ev, const char *type, uint32_t participant, s
 {
     char json[96], pid[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(participant, pid);
-    snprintf(json, sizeof json, "{\"participant\":\"%s\",\"kind\":\"%s\"}", pid, kind_name(kind));
+    snprintf(json, sizeof json, "{\"participant\":\"%s\",\"kind\":\"%s\"}", pid, sig_kind_name(kind));
     sig_events_push(ev, type, json);
 }
 
