@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef int (*test_fn)(void);
@@ -71,5 +72,22 @@ extern const size_t test_case_count;
         if (memcmp((a), (b), (n)) != 0)                                       \
             TEST_FAIL_("memcmp(%s, %s, %s) != 0", #a, #b, #n);                \
     } while (0)
+
+/* Hex digits, spaces allowed between bytes, into out; returns the byte
+ * count. For packets written out in tables. */
+static inline size_t test_unhex(const char *s, uint8_t *out)
+{
+    size_t n = 0;
+    while (s[0] && s[1]) {
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        char b[3] = { s[0], s[1], 0 };
+        out[n++] = (uint8_t)strtoul(b, NULL, 16);
+        s += 2;
+    }
+    return n;
+}
 
 #endif

@@ -4,21 +4,6 @@
 
 #include <stdlib.h>
 
-static size_t unhex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        char b[3] = { s[0], s[1], 0 };
-        out[n++] = (uint8_t)strtoul(b, NULL, 16);
-        s += 2;
-    }
-    return n;
-}
-
 struct h264_case {
     const char *name;
     const char *hex;
@@ -74,7 +59,7 @@ static const struct h264_case cases[] = {
 static int check(const struct h264_case *c)
 {
     uint8_t p[128];
-    size_t n = unhex(c->hex, p);
+    size_t n = test_unhex(c->hex, p);
     sfu_h264_info i;
     ASSERT_EQ(sfu_h264_parse(p, n, &i), c->rc);
     if (c->rc != 0)
@@ -110,7 +95,7 @@ TEST(fu_a_sequence)
     static const bool end[] = { false, false, false, true };
     for (size_t k = 0; k < SFU_ARRAY_LEN(frags); k++) {
         uint8_t p[16];
-        size_t n = unhex(frags[k], p);
+        size_t n = test_unhex(frags[k], p);
         sfu_h264_info i;
         ASSERT_EQ(sfu_h264_parse(p, n, &i), 0);
         ASSERT_EQ(i.fu_start, start[k]);

@@ -5,22 +5,6 @@
 
 #include <stdlib.h>
 
-/* Hex with optional spaces into out; returns the byte count. */
-static size_t unhex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        char b[3] = { s[0], s[1], 0 };
-        out[n++] = (uint8_t)strtoul(b, NULL, 16);
-        s += 2;
-    }
-    return n;
-}
-
 struct parse_case {
     const char *name;
     const char *hex;
@@ -84,7 +68,7 @@ static const struct parse_case parse_cases[] = {
 static int check_parse(const struct parse_case *c)
 {
     uint8_t pkt[256];
-    size_t n = unhex(c->hex, pkt);
+    size_t n = test_unhex(c->hex, pkt);
     sfu_rtp_hdr h;
     int rc = sfu_rtp_parse(pkt, n, &h);
     if (rc != c->rc)
@@ -120,7 +104,7 @@ TEST(parse_table)
 TEST(parse_fields)
 {
     uint8_t pkt[64];
-    size_t n = unhex("80 ff 8000 89abcdef 01234567", pkt);
+    size_t n = test_unhex("80 ff 8000 89abcdef 01234567", pkt);
     sfu_rtp_hdr h;
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
     ASSERT_EQ(h.marker, true);
@@ -147,7 +131,7 @@ TEST(parse_rejects_oversize)
 TEST(one_byte_padding_and_stop)
 {
     uint8_t pkt[64];
-    size_t n = unhex("90 60 0001 00000000 00000001 bede0004"
+    size_t n = test_unhex("90 60 0001 00000000 00000001 bede0004"
                      " 00 00 11 aabb 00 22 ccddee f0 31 ab 00 00 00", pkt);
     sfu_rtp_hdr h;
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
@@ -173,7 +157,7 @@ TEST(one_byte_padding_and_stop)
 TEST(two_byte_zero_length_and_padding)
 {
     uint8_t pkt[64];
-    size_t n = unhex("90 60 0001 00000000 00000001 10000003"
+    size_t n = test_unhex("90 60 0001 00000000 00000001 10000003"
                      " 05 00 00 00 c8 03 010203 ff 00 00", pkt);
     sfu_rtp_hdr h;
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
@@ -287,12 +271,12 @@ TEST(write_exact_bytes)
     sfu_rtp_header_out out = { .pt = 96, .seq16 = 0x0102, .ts = 0x03040506, .ssrc = 0x0708090a,
                                .ext_count = 1, .ext = ext };
     uint8_t buf[64], want[64];
-    size_t wn = unhex("90 60 0102 03040506 0708090a bede0001 12aabbcc", want);
+    size_t wn = test_unhex("90 60 0102 03040506 0708090a bede0001 12aabbcc", want);
     ASSERT_EQ(sfu_rtp_write_header(buf, sizeof buf, &out), (int)wn);
     ASSERT_MEM_EQ(buf, want, wn);
 
     ext[0].id = 16;
-    wn = unhex("90 60 0102 03040506 0708090a 10000002 1003aabb cc000000", want);
+    wn = test_unhex("90 60 0102 03040506 0708090a 10000002 1003aabb cc000000", want);
     ASSERT_EQ(sfu_rtp_write_header(buf, sizeof buf, &out), (int)wn);
     ASSERT_MEM_EQ(buf, want, wn);
     return 0;
@@ -317,17 +301,17 @@ TEST(rtx_osn)
     uint8_t pkt[64];
     sfu_rtp_hdr h;
     uint16_t osn = 0;
-    size_t n = unhex("90 61 0001 00000000 00000002 bede0001 10ab0000 fffe 0102", pkt);
+    size_t n = test_unhex("90 61 0001 00000000 00000002 bede0001 10ab0000 fffe 0102", pkt);
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
     ASSERT_EQ(sfu_rtx_unwrap_osn(&h, pkt, &osn), 0);
     ASSERT_EQ(osn, 0xfffe);
 
-    n = unhex("80 61 0001 00000000 00000002 12", pkt);
+    n = test_unhex("80 61 0001 00000000 00000002 12", pkt);
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
     ASSERT_EQ(sfu_rtx_unwrap_osn(&h, pkt, &osn), -SFU_EMALFORMED);
 
     /* Two bytes that are padding are not an OSN. */
-    n = unhex("a0 61 0001 00000000 00000002 1202", pkt);
+    n = test_unhex("a0 61 0001 00000000 00000002 1202", pkt);
     ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);
     ASSERT_EQ(sfu_rtx_unwrap_osn(&h, pkt, &osn), -SFU_EMALFORMED);
     return 0;
@@ -354,7 +338,7 @@ TEST(audio_level_from_packet)
     };
     for (size_t i = 0; i < SFU_ARRAY_LEN(cases); i++) {
         uint8_t pkt[32];
-        size_t n = unhex("90 6f 0001 00000000 00000001 bede0001 30000000 fc", pkt);
+        size_t n = test_unhex("90 6f 0001 00000000 00000001 bede0001 30000000 fc", pkt);
         pkt[17] = cases[i].byte;
         sfu_rtp_hdr h;
         ASSERT_EQ(sfu_rtp_parse(pkt, n, &h), 0);

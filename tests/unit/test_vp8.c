@@ -4,21 +4,6 @@
 
 #include <stdlib.h>
 
-static size_t unhex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        char b[3] = { s[0], s[1], 0 };
-        out[n++] = (uint8_t)strtoul(b, NULL, 16);
-        s += 2;
-    }
-    return n;
-}
-
 struct parse_case {
     const char *name;
     const char *hex;
@@ -85,7 +70,7 @@ static int same_desc(const sfu_vp8_desc *a, const sfu_vp8_desc *b)
 static int check_parse(const struct parse_case *c)
 {
     uint8_t p[64];
-    size_t n = unhex(c->hex, p);
+    size_t n = test_unhex(c->hex, p);
     sfu_vp8_desc d;
     ASSERT_EQ(sfu_vp8_parse(p, n, &d), c->rc);
     if (c->rc != 0)
@@ -115,7 +100,7 @@ TEST(parse_table)
 static int check_rewrite(const struct parse_case *c)
 {
     uint8_t p[64], out[64];
-    size_t n = unhex(c->hex, p);
+    size_t n = test_unhex(c->hex, p);
     sfu_vp8_desc d, d2;
     ASSERT_EQ(sfu_vp8_parse(p, n, &d), 0);
     int w = sfu_vp8_write_desc(out, sizeof out, &d, 0x4321, 0xa5);
@@ -154,13 +139,13 @@ TEST(rewrite_round_trip)
 TEST(rewrite_exact_bytes)
 {
     uint8_t p[16], out[16], want[16];
-    size_t n = unhex("90 e0 12 07 40 00", p);
+    size_t n = test_unhex("90 e0 12 07 40 00", p);
     sfu_vp8_desc d;
     ASSERT_EQ(sfu_vp8_parse(p, n, &d), 0);
     ASSERT_EQ(d.desc_len, 5);
     /* The picture id is masked to 15 bits. */
     int w = sfu_vp8_write_desc(out, sizeof out, &d, 0xffff, 0x00);
-    size_t wn = unhex("90 e0 ffff 00 40", want);
+    size_t wn = test_unhex("90 e0 ffff 00 40", want);
     ASSERT_EQ(w, (int)wn);
     ASSERT_MEM_EQ(out, want, wn);
     return 0;
