@@ -18,23 +18,10 @@
 // never meets a half-done re-offer of ours.
 
 import { joinRoom, postAnswer, patchOffer, deleteSession } from './api.js';
+import { gathered } from './rtc.js';
 
-const GATHER_WAIT_MS = 1500;   // ICE-lite server, no trickle: send what we have by then
 const REOFFER_TRIES = 5;
 
-function gathered(pc, ms = GATHER_WAIT_MS) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
-    const timer = setTimeout(done, ms);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
-}
 
 export class CallSession {
   /**

@@ -9,7 +9,7 @@ import { postOffer, deleteSession, whipPath, whepPath } from './api.js';
 // have: host candidates come at once, and a slow STUN server must not stall us.
 const GATHER_WAIT_MS = 1500;
 
-function gathered(pc, ms = GATHER_WAIT_MS) {
+export function gathered(pc, ms = GATHER_WAIT_MS) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
