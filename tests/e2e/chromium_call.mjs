@@ -23,15 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium_lib.mjs';
 
-const BASE_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,DialMediaRouteProvider',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 // Name, clip colour (RGB) and microphone of each participant: Grace talks
 // (tone bursts, like syllables), the others are silent, so the active
@@ -159,7 +152,7 @@ class Person {
     this.profile = mkdtempSync(join(dir, 'profile-'));
     this.context = await chromium.launchPersistentContext(this.profile, {
       executablePath: o.chromium, headless: true,
-      args: [...BASE_ARGS, `--use-file-for-fake-video-capture=${clip}`,
+      args: [...CHROMIUM_ARGS, `--use-file-for-fake-video-capture=${clip}`,
         `--use-file-for-fake-audio-capture=${mic}`],
       permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 720 },
     });
