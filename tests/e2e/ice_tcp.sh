@@ -43,17 +43,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-pass=0
-fail=0
-check() {   # check NAME OK(0|1) DETAIL
-    if [ "$2" -eq 0 ]; then echo "PASS $1${3:+: $3}"; pass=$((pass + 1))
-    else echo "FAIL $1${3:+: $3}"; fail=$((fail + 1)); fi
-}
-finish() {
-    echo "$pass passed, $fail failed"
-    [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
-    exit $?
-}
+. tests/e2e/checks.sh   # after the cd to the repository root
 
 # Names and addresses of our own: the pid keeps parallel runs apart, and a
 # /30 in 10.201-250.x.0 that no interface here uses yet.

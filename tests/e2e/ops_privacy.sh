@@ -40,17 +40,7 @@ while [ $# -gt 0 ]; do
 done
 PY=/usr/bin/python3
 
-pass=0
-fail=0
-check() {   # check NAME OK(0|1) DETAIL
-    if [ "$2" -eq 0 ]; then echo "PASS $1${3:+: $3}"; pass=$((pass + 1))
-    else echo "FAIL $1${3:+: $3}"; fail=$((fail + 1)); fi
-}
-finish() {
-    echo "$pass passed, $fail failed"
-    [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
-    exit $?
-}
+. tests/e2e/checks.sh   # after the cd to the repository root
 
 NS=sfu-opriv-$$
 VH=opv$$h

@@ -13,12 +13,7 @@ cd "$(dirname "$0")/../.."
 SFU=build/sfu
 [ "${1:-}" = --sfu ] && SFU=$2
 UNIT=configs/sfu.service
-pass=0
-fail=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "PASS $1${3:+: $3}"; pass=$((pass + 1))
-    else echo "FAIL $1${3:+: $3}"; fail=$((fail + 1)); fi
-}
+. tests/e2e/checks.sh   # after the cd to the repository root
 if ! command -v systemd-analyze >/dev/null; then
     echo "SKIP systemd-analyze not installed"; echo "0 passed, 0 failed"; exit 0
 fi
