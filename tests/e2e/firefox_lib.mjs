@@ -145,13 +145,17 @@ export async function launchFirefox({ origins, executablePath = FIREFOX }) {
   };
 }
 
+// Without it Chromium looks up accounts.google.com and clients2.google.com
+// through the system resolver (seen with strace); tests use addresses.
+const NO_DNS = '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1';
+
 /** Launches Debian's Chromium (playwright-core) with a fresh profile. */
 export async function launchChromium({ executablePath = '/usr/bin/chromium', args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
   let context = null;
   try {
     context = await chromium.launchPersistentContext(dir, {
-      executablePath, headless: true, args: [...CHROMIUM_ARGS, ...args],
+      executablePath, headless: true, args: [...CHROMIUM_ARGS, NO_DNS, ...args],
       permissions: ['camera', 'microphone'], viewport: { width: 660, height: 520 },
     });
   } catch (e) {
