@@ -174,7 +174,8 @@ export async function launchChromium({ executablePath = '/usr/bin/chromium', arg
 /**
  * One page in either browser, behind one calling convention:
  * `call(name, ...args)` runs the page's global function `name` and returns
- * its (JSON) result; `eval(fn, arg)` runs fn(arg) in the page.
+ * its (JSON) result; `eval(fn, arg)` runs fn(arg) in the page (one argument
+ * only: what puppeteer's and playwright's evaluate() have in common).
  */
 export class Tab {
   constructor(page, who, kind) {
@@ -196,9 +197,7 @@ export class Tab {
     return tab;
   }
 
-  eval(fn, arg) {
-    return this.kind === 'firefox' ? this.page.evaluate(fn, arg) : this.page.evaluate(fn, arg);
-  }
+  eval(fn, arg) { return this.page.evaluate(fn, arg); }
 
   call(name, ...args) {
     return this.eval(([n, a]) => window[n](...a), [name, args]);
@@ -258,7 +257,7 @@ export const STATS_FN = `async function pcStats(pc) {
       if (s.dtlsCipher) out.dtlsCiphers.push(s.dtlsCipher);
       if (s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
     }
-    // Firefox: no transport report; the pair in use says selected: true.
+    // No selectedCandidatePairId (older Firefox): the pair says selected: true.
     if (s.type === 'candidate-pair' && s.selected && !pair) pair = s;
   });
   if (pair) {
