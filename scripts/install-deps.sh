@@ -8,7 +8,7 @@ libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
 libglib2.0-dev libopus-dev libvpx-dev
 python3 python3-aiortc python3-numpy
 iproute2 nftables curl procps prometheus
-chromium coturn"
+chromium firefox-esr coturn"
 
 # `install-deps.sh bench` adds what only the comparison benchmark and the
 # ramp plot need (make bench-compare, make bench-ramp).
@@ -40,8 +40,10 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# playwright-core drives Debian's Chromium; it must never fetch a browser.
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+# playwright-core drives Debian's Chromium, puppeteer-core Debian's
+# firefox-esr (WebDriver BiDi); neither may ever fetch a browser.
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/puppeteer-core ]; then
     echo "install-deps: npm ci in tests/e2e"
-    (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
+        npm ci --no-audit --no-fund --silent)
 fi

@@ -5,7 +5,7 @@
 #
 # Unit tests and corpus replays run on the sanitizer build (build/asan);
 # functional end-to-end tests run the sanitizer build of the sfu too, and
-# the timing-sensitive browser test runs the release build.
+# the timing-sensitive browser tests (Chromium, Firefox) run the release build.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -88,6 +88,10 @@ run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_page.mjs --url {url} --screenshot build/e2e-page.png
 run_suite "e2e/chromium-call" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_call.mjs --url {url} --screenshot build/e2e-call.png
+run_suite "e2e/firefox-whip-whep" $FIX --sfu build/sfu -- \
+    node tests/e2e/firefox_whip_whep.mjs --url {url} --screenshot build/e2e-firefox-viewer.png
+run_suite "e2e/firefox-call" $FIX --sfu build/sfu -- \
+    node tests/e2e/firefox_call.mjs --url {url} --screenshot build/e2e-firefox-call.png
 run_suite "e2e/room-call-6" $FIX --sfu build/sfu $NOLIMIT -- \
     $PY tests/e2e/room_call.py --url {url} --pid {pid} --seconds 20
 run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \

@@ -96,6 +96,17 @@ static const struct answer_case {
     { "firefox99-sendrecv-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 7 }, { 0, 0 },
       { 3772375965u, 7463831u }, { 0, 2513307155u }, false },
+    /* Firefox 153, captured by tests/e2e/firefox_whip_whep.mjs: one
+     * transport per m-line offered (bundle policy balanced) with RTCP
+     * candidates; VP8 first of VP8/VP9/AV1, each with RTX, then ULPFEC and
+     * RED (with its own RTX): only VP8 and its RTX are answered. */
+    { "firefox153-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 7, 7 }, { 0, 0 },
+      { 4135129469u, 738172424u }, { 0, 3915579773u }, false },
+    /* Firefox joining a room from the call page: max-bundle, sendrecv. */
+    { "firefox153-room-join-offer.sdp", SIG_SDP_ROOM, SFU_CODEC_NONE, 0, { "0", "1" },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { 2568382892u, 1813718690u }, { 0, 2718986081u }, false },
     { "obs-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 96 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
       { 2168349679u, 2168349680u }, { 0, 0 }, false },
@@ -116,6 +127,16 @@ static const struct answer_case {
     /* Main profile, any level: 116 (4d001f, packetization-mode=1). */
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_H264, 0x4d0032, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 116 }, { 0, 117 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { 0, 0 }, { 0, 0 }, true },
+    /* Firefox viewers: max-bundle (video m-line port 0 + a=bundle-only) and
+     * balanced. Their recvonly m-lines carry the SSRC Firefox sends RTCP
+     * from; the SFU receives no media there (feedback is routed by its
+     * media SSRC), so no remote SSRC is taken. */
+    { "firefox153-whep-max-bundle-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { 0, 0 }, { 0, 0 }, true },
+    { "firefox153-whep-balanced-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true },
     { "gstreamer1.22-webrtcbin-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "audio0", "video1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
@@ -359,6 +380,62 @@ TEST(unsupported_is_422)
     return 0;
 }
 
+/* What Firefox 153 offers and Chromium does not (captured offers). */
+TEST(firefox_offers)
+{
+    sig_sdp_local l = local_default();
+    sig_sdp_result r;
+    sig_sdp *a = NULL;
+    char err[256];
+    /* max-bundle: the video m-line is port 0 + a=bundle-only, and only
+     * the audio m-line carries candidates. It is accepted on the shared
+     * transport: a real port in the answer, no a=bundle-only there. */
+    sig_sdp *o = parse_file("firefox153-whep-max-bundle-recvonly-offer.sdp");
+    ASSERT(o);
+    ASSERT(o->media[1].port == 0 && o->media[1].bundle_only && o->media[1].ncands == 0);
+    ASSERT(o->media[0].ncands > 0);
+    sig_sdp_free(o);
+    for (int mode = 0; mode < 2; mode++) {
+        const char *file = mode ? "firefox153-room-join-offer.sdp" : "firefox153-whep-max-bundle-recvonly-offer.sdp";
+        l = local_default();
+        l.video_codec = SFU_CODEC_VP8;
+        ASSERT_EQ(answer(file, mode ? SIG_SDP_ROOM : SIG_SDP_VIEW, &l, &r, &a, err, sizeof err), 0);
+        ASSERT_EQ(r.leg.ntracks, 2);
+        ASSERT_EQ(a->media[1].port, 40000);
+        ASSERT(!a->media[1].bundle_only);
+        ASSERT(!strstr(r.sdp, "bundle-only"));
+        ASSERT(strstr(r.sdp, "a=group:BUNDLE 0 1\r\n"));
+        ASSERT_STR_EQ(r.remote_ice.ufrag, mode ? "32d8c665" : "7d6b76ae");
+        sig_sdp_free(a);
+        sig_sdp_result_deinit(&r);
+    }
+    /* balanced: every m-line has its own ports and RTCP-component (2)
+     * candidates besides rtcp-mux; VP9, AV1, RED, ULPFEC and the RTX of
+     * those are offered. The answer: rtcp-mux, VP8 + its RTX only, the
+     * transport of the first m-line (RFC 8843 7.3.1). */
+    l = local_default();
+    o = parse_file("firefox153-whip-publish-offer.sdp");
+    ASSERT(o);
+    unsigned rtcp_cands = 0;
+    for (unsigned i = 0; i < o->media[1].ncands; i++)
+        rtcp_cands += o->media[1].cands[i].component == 2;
+    ASSERT(rtcp_cands > 0 && o->media[1].port != 0 && o->media[1].port != o->media[0].port);
+    sig_sdp_free(o);
+    ASSERT_EQ(answer("firefox153-whip-publish-offer.sdp", SIG_SDP_PUBLISH, &l, &r, &a, err, sizeof err), 0);
+    static const char *const absent[] = { "VP9", "AV1", "red/", "ulpfec", "apt=121", "apt=99", "apt=122",
+                                          "G722", "PCMU", "telephone-event", "bundle-only", "a=rtcp:" };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(absent); i++)
+        ASSERT(!strstr(r.sdp, absent[i]));
+    ASSERT(strstr(r.sdp, "a=rtpmap:120 VP8/90000\r\n"));
+    ASSERT(strstr(r.sdp, "a=fmtp:124 apt=120\r\n"));
+    ASSERT(a->media[0].rtcp_mux && a->media[1].rtcp_mux);
+    ASSERT_EQ(a->media[0].port, a->media[1].port);
+    ASSERT_STR_EQ(r.remote_ice.ufrag, "526143c7");
+    sig_sdp_free(a);
+    sig_sdp_result_deinit(&r);
+    return 0;
+}
+
 static const char datachannel_only[] =
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
     "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
@@ -505,5 +582,5 @@ TEST(h264_profiles)
 }
 
 TEST_LIST(TEST_ENTRY(real_offers_round_trip), TEST_ENTRY(answer_text_details), TEST_ENTRY(dtls_roles),
-          TEST_ENTRY(unsupported_is_422), TEST_ENTRY(datachannel), TEST_ENTRY(wrong_direction_for_mode),
-          TEST_ENTRY(room_mode_directions), TEST_ENTRY(transport_problems), TEST_ENTRY(h264_profiles))
+          TEST_ENTRY(firefox_offers), TEST_ENTRY(unsupported_is_422), TEST_ENTRY(datachannel),
+          TEST_ENTRY(wrong_direction_for_mode), TEST_ENTRY(room_mode_directions), TEST_ENTRY(transport_problems), TEST_ENTRY(h264_profiles))
