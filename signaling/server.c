@@ -173,14 +173,18 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                              .port = cfg->http.listen.port,
                              .max_body_bytes = cfg->http.max_body_bytes,
                              .max_connections = cfg->http.max_connections,
-                             .max_connections_per_client = cfg->http.max_connections_per_client,
+                             .max_pending_per_client =
+                                 cfg->http.max_pending_connections_per_client,
+                             .header_timeout_ms = (unsigned)(cfg->http.header_timeout / 1000),
+                             .body_timeout_ms = (unsigned)(cfg->http.body_timeout / 1000),
+                             .idle_timeout_ms = (unsigned)(cfg->http.idle_timeout / 1000),
                              .connection_timeout_s = 30,
                              .cors_origin = cfg->http.cors_origin,
                              .on_answer = count_answer };
     srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
-    srv->keepalive_timer = g_timeout_add_seconds(5, keep_streams_open, srv);
+    srv->keepalive_timer = g_timeout_add(SIG_EVENTS_KEEPALIVE_CHECK_MS, keep_streams_open, srv);
     sfu_log(SFU_LOG_INFO, "server.started", "port=%u workers=%u max_sessions=%u auth=%s",
             sig_http_port(srv->http), srv->nworkers, srv->max_sessions,
             cfg->auth.secret[0] ? "on" : "off");
