@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sfu/net/log.h"
 #include "signaling/connlimit.h"
 #include "signaling/ratelimit.h"
 
@@ -501,6 +502,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages (one per connection a client or the limits
+ * closed mid-request, for one) go to the log at debug level, rate-limited
+ * like every cause, instead of straight to stderr. */
+static void on_library_message(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!sfu_log_enabled(SFU_LOG_DEBUG))
+        return;
+    char text[512], quoted[600];
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\n")] = '\0';
+    sfu_log(SFU_LOG_DEBUG, "http.library", "detail=%s", sfu_log_quote(quoted, sizeof quoted, text));
+}
+
 sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
                        char *err, size_t errlen)
 {
@@ -542,6 +557,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + CLOSING_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,
+        MHD_OPTION_EXTERNAL_LOGGER, on_library_message, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);
