@@ -31,7 +31,8 @@
 
 #include "sfu/core/common.h"
 
-#define SIG_CONNLIMIT_CLIENT_MAX 64     /* bytes of a client key with its NUL; longer ones are cut */
+/* Bytes of a client key with its NUL; longer ones are cut. */
+#define SIG_CONNLIMIT_CLIENT_MAX 64
 
 typedef enum sig_conn_state {
     SIG_CONN_HEADERS,

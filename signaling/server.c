@@ -32,8 +32,9 @@ static uint32_t session_budget(const sig_config *cfg)
         rl.rlim_cur = rl.rlim_max;  /* raise the soft limit as far as allowed */
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
-        /* Keep room for HTTP connections, logs and libraries. */
-        uint64_t spare = cfg->http.max_connections + 64;
+        /* Keep room for HTTP connections (and the 64 being closed that
+         * libmicrohttpd may still hold, see http.c), logs and libraries. */
+        uint64_t spare = cfg->http.max_connections + 128;
         uint64_t fds = rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
         /* Each agent also holds a few descriptors of its own (wakeups). */
         uint64_t by_fd = fds / (per_session + 2);

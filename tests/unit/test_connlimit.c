@@ -95,7 +95,8 @@ TEST(script)
         { .op = ADMIT, .at = 0, .client = "a", .id = 2 },
         { .op = PENDING, .at = 0, .client = "a", .count = 2 },
         /* a at its cap: its oldest pending connection goes, the new one is in */
-        { .op = ADMIT, .at = SFU_SEC(1), .client = "a", .id = 3, .victims = { 1 }, .reasons = { SIG_CONN_CLOSE_CLIENT_CAP } },
+        { .op = ADMIT, .at = SFU_SEC(1), .client = "a", .id = 3,
+          .victims = { 1 }, .reasons = { SIG_CONN_CLOSE_CLIENT_CAP } },
         { .op = PENDING, .at = 0, .client = "a", .count = 2 },
         { .op = ADMIT, .at = SFU_SEC(1), .client = "b", .id = 4 },
         { .op = STATE, .at = SFU_SEC(1), .id = 2, .state = B },    /* headers done: still pending */
@@ -104,23 +105,29 @@ TEST(script)
         { .op = STATE, .at = SFU_SEC(1), .id = 4, .state = A },
         { .op = PENDING, .at = 0, .client = "a", .count = 1 },
         { .op = PENDING, .at = 0, .client = "b", .count = 0 },
-        { .op = ADMIT, .at = SFU_SEC(2), .client = "c", .id = 5 },                  /* 4 open: 2, 3, 4, 5 */
-        { .op = ADMIT, .at = SFU_SEC(2), .client = "d", .id = 0 },                  /* full, nothing idle: refused */
+        { .op = ADMIT, .at = SFU_SEC(2), .client = "c", .id = 5 },   /* open: 2, 3, 4, 5 */
+        { .op = ADMIT, .at = SFU_SEC(2), .client = "d", .id = 0 },   /* full, none idle */
         { .op = STATE, .at = SFU_SEC(2), .id = 3, .state = I },     /* answered, keep-alive */
         /* full: the idle one makes room */
-        { .op = ADMIT, .at = SFU_SEC(3), .client = "d", .id = 6, .victims = { 3 }, .reasons = { SIG_CONN_CLOSE_IDLE_EVICTED } },
+        { .op = ADMIT, .at = SFU_SEC(3), .client = "d", .id = 6,
+          .victims = { 3 }, .reasons = { SIG_CONN_CLOSE_IDLE_EVICTED } },
         { .op = STATE, .at = SFU_SEC(3), .id = 4, .state = I },
         { .op = POLL, .count = 6 },                        /* 2's body deadline: 1 s + 5 s */
         { .op = TICK, .at = SFU_MS(5999) },
-        { .op = TICK, .at = SFU_SEC(6), .victims = { 2 }, .reasons = { SIG_CONN_CLOSE_BODY_TIMEOUT } },
+        { .op = TICK, .at = SFU_SEC(6),
+          .victims = { 2 }, .reasons = { SIG_CONN_CLOSE_BODY_TIMEOUT } },
         { .op = STATE, .at = SFU_SEC(6), .id = 2, .state = A },     /* closing stays closing */
         { .op = POLL, .count = 12 },                        /* 5's headers: 2 s + 10 s */
-        { .op = TICK, .at = SFU_SEC(12), .victims = { 5 }, .reasons = { SIG_CONN_CLOSE_HEADER_TIMEOUT } },
+        { .op = TICK, .at = SFU_SEC(12),
+          .victims = { 5 }, .reasons = { SIG_CONN_CLOSE_HEADER_TIMEOUT } },
         { .op = STATE, .at = SFU_SEC(12), .id = 6, .state = B },    /* deadline now 17 s */
-        { .op = TICK, .at = SFU_SEC(40), .victims = { 6, 4 }, .reasons = { SIG_CONN_CLOSE_BODY_TIMEOUT, SIG_CONN_CLOSE_IDLE_TIMEOUT } },
+        { .op = TICK, .at = SFU_SEC(40),
+          .victims = { 6, 4 },
+          .reasons = { SIG_CONN_CLOSE_BODY_TIMEOUT, SIG_CONN_CLOSE_IDLE_TIMEOUT } },
         { .op = POLL, .count = 0 },
-        { .op = REMOVE, .id = 1 }, { .op = REMOVE, .id = 2 }, { .op = REMOVE, .id = 3 }, { .op = REMOVE, .id = 4 },
-        { .op = REMOVE, .id = 5 }, { .op = REMOVE, .id = 6 }, { .op = REMOVE, .id = 99 },
+        { .op = REMOVE, .id = 1 }, { .op = REMOVE, .id = 2 }, { .op = REMOVE, .id = 3 },
+        { .op = REMOVE, .id = 4 }, { .op = REMOVE, .id = 5 }, { .op = REMOVE, .id = 6 },
+        { .op = REMOVE, .id = 99 },
     };
     sig_connlimit *t = NULL;
     if (run(&small, steps, SFU_ARRAY_LEN(steps), &t))
