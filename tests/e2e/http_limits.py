@@ -298,8 +298,10 @@ async def under_attack(c: Checks, url: str, port: int, streams: List[Stream]) ->
             "10 s more for a body)", len(lived) == SLOW and max(lived) <= 21.5,
             f"{len(lived)}/{SLOW} closed; headers-only held up to "
             f"{max(heads) if heads else -1:.1f} s, all up to {max(lived) if lived else -1:.1f} s")
+    # Held until the deadline (not refused at once), and not past it.
     c.check("trickling headers does not extend the header deadline",
-            bool(heads) and max(heads) <= 12.0, f"longest {max(heads) if heads else -1:.1f} s")
+            bool(heads) and 9.0 <= max(heads) <= 12.0,
+            f"longest {max(heads) if heads else -1:.1f} s")
     for s in slow:
         s.close()
     m = await asyncio.to_thread(metrics, url)
@@ -448,15 +450,17 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sfu", default="build/asan/sfu")
     p.add_argument("--only", choices=("1", "2"), help="run one part")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="extra config for both parts (to compare other settings or builds)")
     args = p.parse_args()
     c = Checks()
     t0 = time.monotonic()
     if args.only in (None, "1"):
         lo, hi = pick_media_range(400)
         run_part(c, args.sfu, [f"media.port_min={lo}", f"media.port_max={hi}",
-                               "media.liveness_timeout_ms=120000"], part1)
+                               "media.liveness_timeout_ms=120000"] + args.set, part1)
     if args.only in (None, "2"):
-        run_part(c, args.sfu, ["http.max_connections=40"], part2)
+        run_part(c, args.sfu, ["http.max_connections=40"] + args.set, part2)
     c.info(f"wall time {time.monotonic() - t0:.1f} s")
     return c.summary()
 
