@@ -311,12 +311,17 @@ void sig_http_respond_text(sig_request *req, unsigned status, const char *reason
 /* ---- connection accounting ---- */
 
 /* Shuts the victims' sockets down; libmicrohttpd then sees the end of the
- * stream and closes each connection. Called with conns_lock held. */
-static void close_victims(const sig_conn_victim *v, unsigned n)
+ * stream and closes each connection (NOTIFY_CLOSED removes it). One without
+ * a socket never got as far as NOTIFY_STARTED: nothing will remove it, so
+ * it goes now. Called with conns_lock held. */
+static void close_victims(sig_http *http, const sig_conn_victim *v, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         if (v[i].tag >= 0)
             shutdown((int)v[i].tag, SHUT_RDWR);
+        else
+            sig_connlimit_remove(http->conns, v[i].id);
+    }
 }
 
 static uint64_t conn_id_of(struct MHD_Connection *conn)
@@ -347,8 +352,10 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     sig_conn_victim v[2];
     unsigned n = 0;
     g_mutex_lock(&http->conns_lock);
+    if (http->admitted)     /* libmicrohttpd gave up on the last one after admitting it */
+        sig_connlimit_remove(http->conns, http->admitted);
     uint64_t id = sig_connlimit_admit(http->conns, key, g_get_monotonic_time(), v, &n);
-    close_victims(v, n);
+    close_victims(http, v, n);
     http->admitted = id;
     g_mutex_unlock(&http->conns_lock);
     return id ? MHD_YES : MHD_NO;
@@ -386,7 +393,7 @@ static gpointer reaper_main(gpointer data)
         sfu_time now = g_get_monotonic_time();
         unsigned n;
         while ((n = sig_connlimit_handle_timeout(http->conns, now, v, SFU_ARRAY_LEN(v))) > 0)
-            close_victims(v, n);
+            close_victims(http, v, n);
         sfu_time next = sig_connlimit_poll_timeout(http->conns);
         if (next > now + REAPER_MAX_SLEEP)
             next = now + REAPER_MAX_SLEEP;
