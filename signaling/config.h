@@ -39,7 +39,8 @@ typedef struct sig_config {
         char static_dir[SIG_CONFIG_PATH_MAX];   /* the call page's files */
         uint32_t max_body_bytes;
         uint32_t max_connections;
-        uint32_t max_connections_per_client;    /* 0: no limit */
+        uint32_t max_pending_connections_per_client;    /* 0: no cap */
+        sfu_time header_timeout, body_timeout, idle_timeout;    /* microseconds */
         uint32_t requests_per_second_per_client;    /* 0: no rate limit */
         uint32_t request_burst;
     } http;

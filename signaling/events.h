@@ -10,7 +10,12 @@
 #include "sfu/core/common.h"
 #include "signaling/http.h"
 
-#define SIG_EVENTS_KEEPALIVE SFU_SEC(15)
+/* A comment line on a stream idle this long: API.md promises one at least
+ * every 15 s, proxies commonly close idle streams at 15-30 s. The server
+ * checks every SIG_EVENTS_KEEPALIVE_CHECK, so an idle stream gets one every
+ * 10 to 10.5 s, measured from the last bytes sent (no drift). */
+#define SIG_EVENTS_KEEPALIVE SFU_SEC(10)
+#define SIG_EVENTS_KEEPALIVE_CHECK_MS 500
 #define SIG_EVENTS_MAX_QUEUED 1024      /* past this the oldest are dropped */
 
 typedef struct sig_events sig_events;
@@ -29,7 +34,7 @@ void sig_events_set_offer(sig_events *ev, const char *json);
  * with (copied). */
 void sig_events_attach(sig_events *ev, sig_request *req, const char *snapshot_json);
 
-/* Sends a comment line on a stream idle for SIG_EVENTS_KEEPALIVE. */
+/* Sends a comment line on a stream idle for SIG_EVENTS_KEEPALIVE or more. */
 void sig_events_keepalive(sig_events *ev, sfu_time now);
 bool sig_events_connected(sig_events *ev);
 

@@ -6,7 +6,17 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include "sfu/net/log.h"
+#include "signaling/connlimit.h"
+#include "signaling/ratelimit.h"
+
+/* Room for connections chosen to be closed that libmicrohttpd still counts:
+ * its own hard limit sits this far above max_connections. */
+#define CLOSING_SLACK 64
+#define REAPER_MAX_SLEEP SFU_SEC(1)
 
 struct sig_http {
     struct MHD_Daemon *daemon;
@@ -20,6 +30,17 @@ struct sig_http {
     char *cors_origin;
     uint16_t port;
     void (*on_answer)(void *user, unsigned tag, unsigned status);
+    /* Connection accounting (signaling/connlimit.h): the HTTP thread admits
+     * and moves connections, the reaper thread closes those past their
+     * deadline. A connection leaves the table (NOTIFY_CLOSED) before
+     * libmicrohttpd closes its socket, so a socket shut down under this
+     * lock is never one already reused. */
+    GMutex conns_lock;
+    sig_connlimit *conns;
+    uint64_t admitted;              /* admitted, waiting for NOTIFY_STARTED */
+    GThread *reaper;
+    GCond reaper_cond;
+    bool stopping;
 };
 
 typedef enum req_state { REQ_READING, REQ_IN_HANDLER, REQ_SUSPENDED, REQ_ANSWERED } req_state;
@@ -31,6 +52,7 @@ struct sig_request {
     GByteArray *body;
     bool too_large;
     char client[INET6_ADDRSTRLEN];
+    uint64_t conn_id;               /* in http->conns */
     GMutex lock;
     req_state state;
     struct MHD_Response *response;  /* built by sig_http_respond */
@@ -286,6 +308,108 @@ void sig_http_respond_text(sig_request *req, unsigned status, const char *reason
     sig_http_respond(req, &resp);
 }
 
+/* ---- connection accounting ---- */
+
+/* Shuts the victims' sockets down; libmicrohttpd then sees the end of the
+ * stream and closes each connection (NOTIFY_CLOSED removes it). One without
+ * a socket never got as far as NOTIFY_STARTED: nothing will remove it, so
+ * it goes now. Called with conns_lock held. */
+static void close_victims(sig_http *http, const sig_conn_victim *v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (v[i].tag >= 0)
+            shutdown((int)v[i].tag, SHUT_RDWR);
+        else
+            sig_connlimit_remove(http->conns, v[i].id);
+    }
+}
+
+static uint64_t conn_id_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? (uint64_t)(uintptr_t)info->socket_context : 0;
+}
+
+static void set_conn_state(sig_http *http, uint64_t id, sig_conn_state state)
+{
+    if (!id)
+        return;
+    g_mutex_lock(&http->conns_lock);
+    sig_connlimit_set_state(http->conns, id, state, g_get_monotonic_time());
+    g_mutex_unlock(&http->conns_lock);
+}
+
+/* libmicrohttpd's accept policy: runs on the HTTP thread before the
+ * connection exists; NOTIFY_STARTED follows at once for an accepted one. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    sig_http *http = cls;
+    char key[SIG_RATELIMIT_KEY_MAX];
+    if (sig_ratelimit_key(addr, key, sizeof key) != 0)
+        key[0] = '\0';
+    sig_conn_victim v[2];
+    unsigned n = 0;
+    g_mutex_lock(&http->conns_lock);
+    if (http->admitted)     /* libmicrohttpd gave up on the last one after admitting it */
+        sig_connlimit_remove(http->conns, http->admitted);
+    uint64_t id = sig_connlimit_admit(http->conns, key, g_get_monotonic_time(), v, &n);
+    close_victims(http, v, n);
+    http->admitted = id;
+    g_mutex_unlock(&http->conns_lock);
+    return id ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sig_http *http = cls;
+    g_mutex_lock(&http->conns_lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        uint64_t id = http->admitted;
+        http->admitted = 0;
+        if (id && info)
+            sig_connlimit_set_tag(http->conns, id, info->connect_fd);
+        *socket_context = (void *)(uintptr_t)id;
+    } else {
+        sig_connlimit_remove(http->conns, (uint64_t)(uintptr_t)*socket_context);
+        *socket_context = NULL;
+    }
+    g_mutex_unlock(&http->conns_lock);
+}
+
+/* Closes connections past their header, body or idle deadline: wakes at
+ * the earliest deadline, and at least once a second (no deadline is
+ * shorter than a second, so none is missed by more than that). */
+static gpointer reaper_main(gpointer data)
+{
+    sig_http *http = data;
+    sig_conn_victim v[64];
+    g_mutex_lock(&http->conns_lock);
+    while (!http->stopping) {
+        sfu_time now = g_get_monotonic_time();
+        unsigned n;
+        while ((n = sig_connlimit_handle_timeout(http->conns, now, v, SFU_ARRAY_LEN(v))) > 0)
+            close_victims(http, v, n);
+        sfu_time next = sig_connlimit_poll_timeout(http->conns);
+        if (next > now + REAPER_MAX_SLEEP)
+            next = now + REAPER_MAX_SLEEP;
+        g_cond_wait_until(&http->reaper_cond, &http->conns_lock, next);
+    }
+    g_mutex_unlock(&http->conns_lock);
+    return NULL;
+}
+
+void sig_http_conn_counts(sig_http *http, sig_connlimit_counts *c)
+{
+    g_mutex_lock(&http->conns_lock);
+    sig_connlimit_counts_get(http->conns, c);
+    g_mutex_unlock(&http->conns_lock);
+}
+
 static enum MHD_Result queue_answer(sig_request *req)
 {
     if (!req->response)
@@ -307,6 +431,7 @@ static sig_request *request_new(sig_http *http, struct MHD_Connection *conn, con
     req->body = g_byte_array_new();
     g_mutex_init(&req->lock);
     client_address(req);
+    req->conn_id = conn_id_of(conn);
     return req;
 }
 
@@ -320,6 +445,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req) {
         req = request_new(http, conn, method, url);
         *con_cls = req;
+        set_conn_state(http, req->conn_id, SIG_CONN_BODY);  /* headers complete */
         /* A body far over the limit is refused before a byte of it is read,
          * so a client cannot hold a connection by announcing one. A body
          * just over is read and discarded first: a client that writes its
@@ -328,6 +454,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && g_ascii_strtoull(cl, NULL, 10) > (guint64)http->max_body_bytes * 64) {
+            set_conn_state(http, req->conn_id, SIG_CONN_ACTIVE);
             sig_http_respond_text(req, 413, "request body too large");
             return queue_answer(req);
         }
@@ -342,6 +469,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (req->state == REQ_READING) {
+        set_conn_state(http, req->conn_id, SIG_CONN_ACTIVE);    /* the whole request is in */
         if (req->too_large) {
             sig_http_respond_text(req, 413, "request body too large");
             return queue_answer(req);
@@ -365,7 +493,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)cls, (void)conn, (void)code;
+    (void)code;
+    /* Between requests now (or closing, which NOTIFY_CLOSED settles). */
+    set_conn_state(cls, conn_id_of(conn), SIG_CONN_IDLE);
     sig_request *req = *con_cls;
     if (!req)
         return;
@@ -379,6 +509,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages (one per connection a client or the limits
+ * closed mid-request, for one) go to the log at debug level, rate-limited
+ * like every cause, instead of straight to stderr. */
+static void on_library_message(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!sfu_log_enabled(SFU_LOG_DEBUG))
+        return;
+    char text[512], quoted[600];
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\n")] = '\0';
+    sfu_log(SFU_LOG_DEBUG, "http.library", "detail=%s", sfu_log_quote(quoted, sizeof quoted, text));
+}
+
 sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
                        char *err, size_t errlen)
 {
@@ -389,6 +533,20 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
     http->max_body_bytes = cfg->max_body_bytes;
     http->on_answer = cfg->on_answer;
     http->cors_origin = g_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
+    g_mutex_init(&http->conns_lock);
+    g_cond_init(&http->reaper_cond);
+    sig_connlimit_config limits = {
+        .max_connections = cfg->max_connections,
+        .max_pending_per_client = cfg->max_pending_per_client,
+        .header_timeout = SFU_MS(cfg->header_timeout_ms),
+        .body_timeout = SFU_MS(cfg->body_timeout_ms),
+        .idle_timeout = SFU_MS(cfg->idle_timeout_ms),
+    };
+    http->conns = sig_connlimit_new(&limits);
+    if (!http->conns) {
+        snprintf(err, errlen, "http connection limits: impossible values");
+        goto err;
+    }
 
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
     struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(cfg->port) };
@@ -402,10 +560,11 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         goto err;
     }
     http->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_client,
+        flags, cfg->port, on_accept, http, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + CLOSING_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,
+        MHD_OPTION_EXTERNAL_LOGGER, on_library_message, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);
@@ -413,6 +572,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
     http->port = info ? info->port : cfg->port;
+    http->reaper = g_thread_new("http-reaper", reaper_main, http);
     return http;
 err:
     sig_http_free(http);
@@ -450,6 +610,13 @@ void sig_http_free(sig_http *http)
 {
     if (!http)
         return;
+    if (http->reaper) {
+        g_mutex_lock(&http->conns_lock);
+        http->stopping = true;
+        g_cond_signal(&http->reaper_cond);
+        g_mutex_unlock(&http->conns_lock);
+        g_thread_join(http->reaper);
+    }
     if (http->daemon) {
         MHD_socket listener = MHD_quiesce_daemon(http->daemon);  /* no new connections */
         end_streams(http);
@@ -457,6 +624,9 @@ void sig_http_free(sig_http *http)
         if (listener != MHD_INVALID_SOCKET)
             close(listener);    /* quiesce hands the listening socket over to us */
     }
+    sig_connlimit_free(http->conns);   /* after the daemon: its last notifications use it */
+    g_cond_clear(&http->reaper_cond);
+    g_mutex_clear(&http->conns_lock);
     g_mutex_clear(&http->streams_lock);
     g_free(http->cors_origin);
     g_free(http);

@@ -33,9 +33,14 @@ typedef struct sig_http_config {
     const char *listen_addr;        /* "127.0.0.1" */
     uint16_t port;
     size_t max_body_bytes;
+    /* Connection limits (signaling/connlimit.h): all open connections; the
+     * pending ones (request not complete yet) of one client address, 0 for
+     * no cap; the deadlines of a request's headers and body and of a
+     * keep-alive connection between requests (each at least 1000). */
     unsigned max_connections;
-    unsigned max_connections_per_client;    /* 0: no limit */
-    unsigned connection_timeout_s;
+    unsigned max_pending_per_client;
+    unsigned header_timeout_ms, body_timeout_ms, idle_timeout_ms;
+    unsigned connection_timeout_s;  /* no byte moved for this long: closed (slow readers) */
     const char *cors_origin;
     /* Called once per answer, from whichever thread answers, with the
      * request's tag (sig_request_set_tag; 0 by default) and the status: for
@@ -88,6 +93,10 @@ sig_stream *sig_http_respond_stream(sig_request *req, const char *content_type,
 /* New data for `read`: thread-safe, cheap, harmless after the close. */
 void sig_stream_wake(sig_stream *s);
 void sig_stream_unref(sig_stream *s);
+
+/* The connections now by state, and those closed by reason (metrics). */
+struct sig_connlimit_counts;
+void sig_http_conn_counts(sig_http *http, struct sig_connlimit_counts *c);
 
 /* Shorthand for a one-line text/plain answer. */
 void sig_http_respond_text(sig_request *req, unsigned status, const char *reason);

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "signaling/connlimit.h"
 #include "signaling/route.h"
 
 #define ROUTES (SIG_ROUTE_STATIC + 1)
@@ -191,6 +192,35 @@ static void server_metrics(GString *s, sig_server *srv)
                            g_atomic_int_get(&srv->reloads_failed));
 }
 
+static void connection_metrics(GString *s, sig_http *http)
+{
+    static const char *const states[SIG_CONN_STATES] = {
+        [SIG_CONN_HEADERS] = "headers", [SIG_CONN_BODY] = "body", [SIG_CONN_ACTIVE] = "active",
+        [SIG_CONN_IDLE] = "idle", [SIG_CONN_CLOSING] = "closing",
+    };
+    static const char *const reasons[SIG_CONN_CLOSE_REASONS] = {
+        [SIG_CONN_CLOSE_HEADER_TIMEOUT] = "header_timeout",
+        [SIG_CONN_CLOSE_BODY_TIMEOUT] = "body_timeout",
+        [SIG_CONN_CLOSE_IDLE_TIMEOUT] = "idle_timeout",
+        [SIG_CONN_CLOSE_CLIENT_CAP] = "client_cap",
+        [SIG_CONN_CLOSE_IDLE_EVICTED] = "idle_evicted",
+    };
+    sig_connlimit_counts c;
+    sig_http_conn_counts(http, &c);
+    g_string_append(s, "# HELP sfu_http_connections Open HTTP connections, by state.\n"
+                       "# TYPE sfu_http_connections gauge\n");
+    for (int i = 0; i < SIG_CONN_STATES; i++)
+        g_string_append_printf(s, "sfu_http_connections{state=\"%s\"} %u\n", states[i],
+                               c.state[i]);
+    labelled_header(s, "sfu_http_connections_closed_total",
+                    "HTTP connections the server closed, by reason.");
+    for (int i = 0; i < SIG_CONN_CLOSE_REASONS; i++)
+        g_string_append_printf(s, "sfu_http_connections_closed_total{reason=\"%s\"} %"
+                                  G_GUINT64_FORMAT "\n", reasons[i], c.closed[i]);
+    metric(s, "sfu_http_connections_refused_total", "counter",
+           "New HTTP connections refused: max_connections open, none idle.", (double)c.refused);
+}
+
 static void process_metrics(GString *s)
 {
     struct rusage ru;
@@ -252,6 +282,7 @@ static void answer(metrics_job *job)
     kind_metrics(s, &t.rooms);
     http_metrics(s, job->srv->http_counts);
     server_metrics(s, job->srv);
+    connection_metrics(s, job->srv->http);
     process_metrics(s);
     sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",
                           .body = s->str, .body_len = s->len };

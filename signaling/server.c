@@ -32,8 +32,9 @@ static uint32_t session_budget(const sig_config *cfg)
         rl.rlim_cur = rl.rlim_max;  /* raise the soft limit as far as allowed */
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
-        /* Keep room for HTTP connections, logs and libraries. */
-        uint64_t spare = cfg->http.max_connections + 64;
+        /* Keep room for HTTP connections (and the 64 being closed that
+         * libmicrohttpd may still hold, see http.c), logs and libraries. */
+        uint64_t spare = cfg->http.max_connections + 128;
         uint64_t fds = rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
         /* Each agent also holds a few descriptors of its own (wakeups). */
         uint64_t by_fd = fds / (per_session + 2);
@@ -173,14 +174,18 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                              .port = cfg->http.listen.port,
                              .max_body_bytes = cfg->http.max_body_bytes,
                              .max_connections = cfg->http.max_connections,
-                             .max_connections_per_client = cfg->http.max_connections_per_client,
+                             .max_pending_per_client =
+                                 cfg->http.max_pending_connections_per_client,
+                             .header_timeout_ms = (unsigned)(cfg->http.header_timeout / 1000),
+                             .body_timeout_ms = (unsigned)(cfg->http.body_timeout / 1000),
+                             .idle_timeout_ms = (unsigned)(cfg->http.idle_timeout / 1000),
                              .connection_timeout_s = 30,
                              .cors_origin = cfg->http.cors_origin,
                              .on_answer = count_answer };
     srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
-    srv->keepalive_timer = g_timeout_add_seconds(5, keep_streams_open, srv);
+    srv->keepalive_timer = g_timeout_add(SIG_EVENTS_KEEPALIVE_CHECK_MS, keep_streams_open, srv);
     sfu_log(SFU_LOG_INFO, "server.started", "port=%u workers=%u max_sessions=%u auth=%s",
             sig_http_port(srv->http), srv->nworkers, srv->max_sessions,
             cfg->auth.secret[0] ? "on" : "off");

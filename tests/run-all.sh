@@ -67,7 +67,7 @@ run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
 
 echo "== end to end: real peers against the sfu"
 FIX="$PY tests/e2e/sfu_fixture.py"
-NOLIMIT="--set http.requests_per_second_per_client=0 --set http.max_connections_per_client=0"
+NOLIMIT="--set http.requests_per_second_per_client=0 --set http.max_pending_connections_per_client=0"
 run_suite "e2e/peers-selftest" $PY -m unittest discover -s tests/e2e -p 'test_*.py'
 run_suite "e2e/api" $FIX --sfu build/asan/sfu $NOLIMIT -- \
     $PY tests/e2e/api_conformance.py --url {url}
@@ -75,6 +75,7 @@ run_suite "e2e/auth-limits" $PY tests/e2e/auth_limits.py --sfu build/asan/sfu
 run_suite "e2e/aiortc-whip-whep" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/whip_whep.py --url {url} --viewers 3 --seconds 10
 run_suite "e2e/hostile" $PY tests/e2e/hostile.py --sfu build/asan/sfu
+run_suite "e2e/http-limits" $PY tests/e2e/http_limits.py --sfu build/asan/sfu
 run_suite "e2e/republish" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/republish.py --url {url}
 run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.liveness_timeout_ms=2000 -- \

@@ -39,8 +39,13 @@ TEST(defaults)
     ASSERT_EQ(c.http.listen.port, 8080);
     ASSERT_STR_EQ(c.http.cors_origin, "*");
     ASSERT_EQ(c.http.max_body_bytes, 65536);
-    ASSERT_EQ(c.http.max_connections, 256);
-    ASSERT_EQ(c.http.requests_per_second_per_client, 20);
+    ASSERT_EQ(c.http.max_connections, 2048);
+    ASSERT_EQ(c.http.max_pending_connections_per_client, 64);
+    ASSERT_EQ(c.http.header_timeout, SFU_SEC(10));
+    ASSERT_EQ(c.http.body_timeout, SFU_SEC(10));
+    ASSERT_EQ(c.http.idle_timeout, SFU_SEC(30));
+    ASSERT_EQ(c.http.requests_per_second_per_client, 50);
+    ASSERT_EQ(c.http.request_burst, 400);
     ASSERT_EQ(c.media.port_min, 20000);
     ASSERT_EQ(c.media.port_max, 20999);
     ASSERT_EQ(c.media.gather_addresses.count, 1);
@@ -79,7 +84,7 @@ TEST(good_file_loads)
     ASSERT_EQ(c.http.listen.port, 9090);
     ASSERT_STR_EQ(c.http.cors_origin, "https://call.example.org");
     ASSERT_EQ(c.http.max_body_bytes, 131072);
-    ASSERT_EQ(c.http.max_connections, 256);     /* not in the file: default */
+    ASSERT_EQ(c.http.max_connections, 2048);     /* not in the file: default */
     ASSERT_EQ(c.http.requests_per_second_per_client, 0);
     ASSERT_EQ(c.media.port_min, 40000);
     ASSERT_EQ(c.media.port_max, 40099);
