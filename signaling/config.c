@@ -267,10 +267,27 @@ static unsigned distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* Keys that an earlier release knew: an operator upgrading learns what to
+ * write instead, not just that the key is unknown. */
+static const struct {
+    const char *group, *name, *advice;
+} renamed[] = {
+    { "http", "max_connections_per_client",
+      "renamed to http.max_pending_connections_per_client, which counts only connections "
+      "still sending their request (idle and event-stream connections count toward "
+      "http.max_connections only)" },
+};
+
 static void unknown_key(struct run *r, const char *group, const char *name, int line)
 {
     char what[160];
     snprintf(what, sizeof what, "%s.%s", group, name);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(renamed); i++) {
+        if (strcmp(renamed[i].group, group) == 0 && strcmp(renamed[i].name, name) == 0) {
+            problem(r, line, what, "%s", renamed[i].advice);
+            return;
+        }
+    }
     for (size_t i = 0; i < SFU_ARRAY_LEN(keys); i++) {
         if (strcmp(keys[i].name, name) == 0) {
             problem(r, line, what, "unknown key (it belongs in [%s])", keys[i].group);

@@ -319,6 +319,8 @@ static const struct {
     { "http", "= 1", "syntax: expected [group], key = value" },
     { "http", "[http", "syntax: bad group header" },
     { "http", "Listen = 127.0.0.1:1", "unknown key (did you mean listen?)" },
+    { "http", "max_connections_per_client = 32",
+      "renamed to http.max_pending_connections_per_client" },
     { "auth", "secret = 0123456789abcdef0123456789abcdef", "" },
     { "turn", "username = u", "turn.credential: username and credential are set together" },
     { "turn", "ttl_s = 59", "59 is out of range [60, 604800]" },
