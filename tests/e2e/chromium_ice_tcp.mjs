@@ -11,11 +11,12 @@
 //   WHIP/WHEP 201, both answers carry a `tcptype passive` candidate, both
 //   connect, each page's selected candidate pair is tcp on both ends (the
 //   remote end on the SFU's address, --sfu-address, default the --url
-//   host), the viewer's framesDecoded rises at >= --min-ratio of the
-//   publisher's framesEncoded rate, DELETE 200.
+//   host), each page connected (ICE and DTLS) within --max-connect-ms of
+//   its answer going in, the viewer's framesDecoded rises at >= --min-ratio
+//   of the publisher's framesEncoded rate, DELETE 200.
 //
 // Options: --seconds 12, --warmup 4, --min-ratio 0.9, --connect-timeout 20,
-// --room, --chromium.
+// --max-connect-ms 1000, --room, --chromium.
 
 import { parseArgs } from 'node:util';
 import { Checks, COMMON_OPTIONS, bothConnected, deleteSessions, measureRates, randomRoom,
@@ -24,7 +25,8 @@ import { Checks, COMMON_OPTIONS, bothConnected, deleteSessions, measureRates, ra
 function options() {
   const { values } = parseArgs({
     options: { ...COMMON_OPTIONS, 'sfu-address': { type: 'string' },
-               'connect-timeout': { type: 'string', default: '20' } },
+               'connect-timeout': { type: 'string', default: '20' },
+               'max-connect-ms': { type: 'string', default: '1000' } },
   });
   if (!values.url) {
     console.error('usage: chromium_ice_tcp.mjs --url http://ADDRESS:PORT [--sfu-address ADDRESS]');
@@ -54,6 +56,15 @@ async function run(o, checks, { pub, view }) {
     if (r.whep?.status === 201) checkAnswer('WHEP', r.whep.body, checks);
     if (checks.failed > 0 || r.sessions.length < 2) return;
     if (!await bothConnected(o, pub, view, checks)) return;
+    const limit = Number(o['max-connect-ms']);
+    for (const [who, page] of [['publisher', pub], ['viewer', view]]) {
+      const t = await page.evaluate(() => connectTiming());
+      const ice = t.iceAt - t.answerAt, all = t.connectedAt - t.answerAt;
+      console.log(`INFO ${who} over TCP: ICE connected ${ice.toFixed(0)} ms, `
+        + `DTLS too ${all.toFixed(0)} ms after the answer`);
+      checks.check(`${who} connected within ${limit} ms`, t.connectedAt > 0 && all <= limit,
+        `${all.toFixed(0)} ms (ICE ${ice.toFixed(0)} ms)`);
+    }
     const { p2, v2 } = await measureRates(o, pub, view, checks);
     for (const [who, s] of [['publisher', p2], ['viewer', v2]]) {
       const p = s.pair;

@@ -83,7 +83,20 @@ async function viewerOffer(opts) {
   await gathered(5000);
   return { sdp: pc.localDescription.sdp };
 }
-async function applyAnswer(sdp) { await pc.setRemoteDescription({ type: 'answer', sdp }); }
+// When the answer went in and when ICE, then DTLS too, connected
+// (performance.now() ms), for connectTiming().
+const timing = { answerAt: 0, iceAt: 0, connectedAt: 0 };
+async function applyAnswer(sdp) {
+  timing.answerAt = performance.now();
+  pc.addEventListener('iceconnectionstatechange', () => {
+    if (pc.iceConnectionState === 'connected' && !timing.iceAt) timing.iceAt = performance.now();
+  });
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'connected' && !timing.connectedAt) timing.connectedAt = performance.now();
+  });
+  await pc.setRemoteDescription({ type: 'answer', sdp });
+}
+function connectTiming() { return timing; }
 async function post(url, sdp) {
   const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: sdp });
   const loc = r.headers.get('Location');
