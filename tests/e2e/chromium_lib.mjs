@@ -87,7 +87,7 @@ async function viewerOffer(opts) {
 // (performance.now() ms), for connectTiming().
 const timing = { answerAt: 0, iceAt: 0, connectedAt: 0 };
 async function applyAnswer(sdp) {
-  timing.answerAt = performance.now();
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
   pc.addEventListener('iceconnectionstatechange', () => {
     if (pc.iceConnectionState === 'connected' && !timing.iceAt) timing.iceAt = performance.now();
   });
