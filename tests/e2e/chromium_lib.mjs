@@ -155,6 +155,31 @@ async function stats() {
   return out;
 }
 function close() { if (pc) pc.close(); }
+// ICE restart of a WHIP/WHEP session (RFC 9725 4.3): the new offer's
+// credentials go out in an sdpfrag PATCH; the answer's credentials and
+// candidates replace the old ones in the remote description.
+async function iceRestart(url) {
+  pc.restartIce();
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(5000);
+  const sdp = pc.localDescription.sdp;
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
+  const frag = [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m),
+                m.split('\\r\\n')[0], one(m, /^a=mid:.*$/m)].join('\\r\\n') + '\\r\\n';
+  const r = await fetch(url, { method: 'PATCH', body: frag,
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+  const body = await r.text();
+  if (r.status !== 200) return { status: r.status, body };
+  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\\r\\n').join('');
+  const remote = pc.remoteDescription.sdp
+    .replace(/^a=candidate:.*\\r\\n/gm, '')
+    .replace(/^a=ice-ufrag:.*$/gm, one(body, /^a=ice-ufrag:.*$/m))
+    .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
+  await pc.setRemoteDescription({ type: 'answer', sdp: remote });
+  return { status: 200, body };
+}
 </script>`;
 
 export class Checks {
