@@ -104,7 +104,17 @@ async function post(url, sdp) {
            location: loc ? new URL(loc, url).href : null,
            participant: r.headers.get('X-Participant-Id') };
 }
-async function del(url) { return (await fetch(url, { method: 'DELETE' })).status; }
+// Chromium fails requests once with ERR_NETWORK_CHANGED (a TypeError here)
+// right after an address of the machine changed: try again a few times.
+async function netFetch(url, init) {
+  for (let i = 0; ; i++) {
+    try { return await fetch(url, init); } catch (e) {
+      if (!(e instanceof TypeError) || i === 4) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+async function del(url) { return (await netFetch(url, { method: 'DELETE' })).status; }
 async function connected(timeoutMs) {
   const t0 = Date.now();
   while (pc.connectionState !== 'connected') {
@@ -167,7 +177,7 @@ async function iceRestart(url) {
   const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
   const frag = [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m),
                 m.split('\\r\\n')[0], one(m, /^a=mid:.*$/m)].join('\\r\\n') + '\\r\\n';
-  const r = await fetch(url, { method: 'PATCH', body: frag,
+  const r = await netFetch(url, { method: 'PATCH', body: frag,
     headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
   const body = await r.text();
   if (r.status !== 200) return { status: r.status, body };

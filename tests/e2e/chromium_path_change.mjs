@@ -51,8 +51,11 @@ async function run(o, checks, { pub, view }) {
     if (!checks.check('viewer decodes before the move', before > 0, `${before} frames`)) return;
 
     const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' });
-    ip('addr', 'add', `${o['new-ip']}/${o.prefix}`, 'dev', o.dev);
+    // Deleting first: a primary address takes its subnet's secondaries with
+    // it (promote_secondaries is off by default).
     ip('addr', 'del', `${o['old-ip']}/${o.prefix}`, 'dev', o.dev);
+    ip('addr', 'add', `${o['new-ip']}/${o.prefix}`, 'dev', o.dev);
+    console.log(`INFO namespace addresses now: ${String(ip('-4', '-o', 'addr', 'show', 'dev', o.dev)).trim()}`);
     const movedAt = Date.now();
     console.log(`INFO address moved ${o['old-ip']} -> ${o['new-ip']}; waiting ${o.outage} s`);
     await sleep(Number(o.outage) * 1000);
