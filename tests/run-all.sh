@@ -92,6 +92,7 @@ run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
+run_suite "e2e/path-change" tests/e2e/path_change.sh --sfu build/sfu
 
 echo "== operations: metrics, drain, reload, privacy, systemd unit"
 run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu
