@@ -94,6 +94,19 @@ async function run(o, checks, { pub, view }) {
       await sleep(50);
     }
     console.log(`INFO viewer decoded again ${resumeMs} ms after the restart`);
+    if (resumeMs < 0) {
+      for (const [who, page] of [['publisher', pub], ['viewer', view]]) {
+        const d = await page.evaluate(async () => {
+          const out = [`ice ${pc.iceConnectionState} conn ${pc.connectionState}`];
+          (await pc.getStats()).forEach((x) => {
+            if (x.type === 'candidate-pair') out.push(`pair ${x.state} nominated=${x.nominated} `
+              + `req ${x.requestsSent}/${x.responsesReceived} in ${x.requestsReceived}/${x.responsesSent}`);
+          });
+          return out.join('; ');
+        });
+        console.log(`INFO ${who}: ${d}`);
+      }
+    }
     checks.check(`viewer decodes new frames within ${o['max-resume-ms']} ms of its restart`,
       resumeMs >= 0 && resumeMs <= Number(o['max-resume-ms']), `${resumeMs} ms`);
   } finally {

@@ -100,6 +100,7 @@ listen = $HOST_IP:0
 [media]
 gather_addresses = $HOST_IP
 EOF
+if [ -n "${PATH_CHANGE_DEBUG:-}" ]; then export NICE_DEBUG=all G_MESSAGES_DEBUG=all; fi
 "$SFU" --config "$TMP/sfu.ini" >"$TMP/sfu.log" 2>&1 </dev/null &
 SFU_PID=$!
 PORT=
@@ -159,6 +160,7 @@ SFU_PID_DONE=$SFU_PID
 [ -z "$status" ] && { kill -KILL "$SFU_PID" 2>/dev/null; wait "$SFU_PID"; status=killed; }
 SFU_PID=
 check "sfu exits 0 on SIGTERM" "$([ "$status" = 0 ]; echo $?)" "pid $SFU_PID_DONE, status $status"
+if [ -n "${PATH_CHANGE_DEBUG:-}" ]; then cp "$TMP/sfu.log" "$PATH_CHANGE_DEBUG"; fi
 if [ "$fail" -ne 0 ]; then
     echo "---- sfu log tail"
     tail -n 25 "$TMP/sfu.log"
