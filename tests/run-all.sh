@@ -79,6 +79,9 @@ run_suite "e2e/republish" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/republish.py --url {url}
 run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.liveness_timeout_ms=2000 -- \
     $PY tests/e2e/resources.py --url {url} --pid {pid}
+run_suite "e2e/liveness" $FIX --sfu build/asan/sfu --set media.liveness_timeout_ms=3000 -- \
+    $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
+run_suite "e2e/session-limit" $PY tests/e2e/session_limit.py --sfu build/asan/sfu
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
@@ -92,7 +95,6 @@ run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
-run_suite "e2e/path-change" tests/e2e/path_change.sh --sfu build/sfu
 
 echo "== operations: metrics, drain, reload, privacy, systemd unit"
 run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu
