@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sfu/net/log.h"
+#include "signaling/budget.h"
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
@@ -17,31 +18,24 @@
 
 #define DRAIN_RETRY_AFTER_S 5   /* a client refused during a drain tries again */
 
-/* Every agent holds a UDP socket per gather address (and a TCP one with
- * ICE-TCP): the port range and the descriptor limit both cap the sessions. */
+/* Raises the descriptor limit as far as allowed, then sizes the session
+ * limit to it and to the port range (signaling/budget.c). */
 static uint32_t session_budget(const sig_config *cfg)
 {
-    uint32_t per_session = cfg->media.gather_addresses.count * (cfg->media.ice_tcp ? 2 : 1);
-    if (per_session == 0)
-        per_session = 1;
-    uint32_t ports = (uint32_t)(cfg->media.port_max - cfg->media.port_min + 1);
-    uint32_t budget = ports / (cfg->media.ice_tcp ? 2 : 1);
-
     struct rlimit rl;
+    uint64_t fd_limit = UINT64_MAX;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rl.rlim_cur = rl.rlim_max;  /* raise the soft limit as far as allowed */
+        rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
-        /* Keep room for HTTP connections (and the 64 being closed that
-         * libmicrohttpd may still hold, see http.c), logs and libraries. */
-        uint64_t spare = cfg->http.max_connections + 128;
-        uint64_t fds = rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
-        /* Each agent also holds a few descriptors of its own (wakeups). */
-        uint64_t by_fd = fds / (per_session + 2);
-        if (by_fd < budget)
-            budget = (uint32_t)by_fd;
+        if (rl.rlim_cur != RLIM_INFINITY)
+            fd_limit = rl.rlim_cur;
     }
-    return budget < cfg->limits.max_sessions ? budget : cfg->limits.max_sessions;
+    sig_budget b = sig_budget_compute(cfg, fd_limit);
+    sfu_log(SFU_LOG_INFO, "server.session_limit",
+            "sessions=%u by_config=%u by_ports=%u by_fds=%u ice_tcp=%s", b.sessions,
+            b.by_config, b.by_ports, b.by_fds, cfg->media.ice_tcp ? "true" : "false");
+    return b.sessions;
 }
 
 static int make_certificate(sig_server *srv, char *err, size_t errlen)

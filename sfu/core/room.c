@@ -390,11 +390,32 @@ void room_request_keyframe(sfu_room *room, room_ref ref, sfu_time now, sfu_out *
         room_send_keyframe_request(room, ref, now, out);
 }
 
-void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time now)
+void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
 {
     room_leg *leg = room_find_leg(room, from);
-    if (leg && now > leg->last_alive)
-        leg->last_alive = now;
+    if (leg && at > leg->last_alive)
+        leg->last_alive = at;
+}
+
+void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at)
+{
+    room_leg *leg = room_find_leg(room, from);
+    if (!leg)
+        return;
+    leg->consent_held = held;
+    if (last_at > leg->last_alive)
+        leg->last_alive = last_at;
+}
+
+void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out)
+{
+    room_leg *leg = room_find_leg(room, from);
+    for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
+        const room_sink *sink = &leg->tracks[t].sink;
+        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
+            sink->has_src)
+            room_request_keyframe(room, sink->src, now, out);
+    }
 }
 
 static bool source_has_waiting_sink(const sfu_room *room, const room_source *src)
@@ -452,7 +473,7 @@ uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id id, const char 
 static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *out)
 {
     room_leg *leg = room->legs[slot];
-    if (!leg->expired && room->cfg.liveness_timeout > 0 &&
+    if (!leg->expired && !leg->consent_held && room->cfg.liveness_timeout > 0 &&
         now - leg->last_alive >= room->cfg.liveness_timeout) {
         if (sfu_out_push(out, SFU_OUT_LEG_EXPIRED, leg->id))
             leg->expired = true;
@@ -505,7 +526,7 @@ static sfu_time min_time(sfu_time a, sfu_time b) { return a < b ? a : b; }
 static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
 {
     sfu_time t = leg->next_report_at;
-    if (!leg->expired && room->cfg.liveness_timeout > 0)
+    if (!leg->expired && !leg->consent_held && room->cfg.liveness_timeout > 0)
         t = min_time(t, leg->last_alive + room->cfg.liveness_timeout);
     if (leg->ntwcc)
         t = min_time(t, leg->next_twcc_at);

@@ -27,7 +27,7 @@ typedef struct sfu_room sfu_room;
 
 typedef struct sfu_room_config {
     uint32_t max_legs;              /* per room */
-    sfu_time liveness_timeout;      /* no authenticated packet for this long: expired */
+    sfu_time liveness_timeout;      /* no authenticated packet or consent for this long: expired */
     uint32_t rtx_cache_packets;     /* per video source stream */
     sfu_time keyframe_min_interval; /* at most one PLI/FIR per stream per this */
     uint32_t max_publish_bps;       /* 0: unlimited */
@@ -88,9 +88,18 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *pkt, sfu_time 
 /* One decrypted compound RTCP packet. */
 int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n,
                          sfu_time now, sfu_out *out);
-/* The transport saw an authenticated packet (e.g. a STUN consent check):
- * the leg is alive. */
-void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time now);
+/* The transport saw an authenticated packet at `at`: the leg is alive. */
+void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at);
+/* RFC 7675 consent, as the ICE layer knows it. While `held`, the leg is alive
+ * and its liveness timer stands still. When consent lapses, `last_at` says
+ * when the last authenticated consent check was answered: the timer runs from
+ * then (or from a later packet), so a leg whose path went quiet is ended
+ * `liveness_timeout` after it went quiet, however late the ICE layer noticed. */
+void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at);
+/* The leg's network path changed (a new pair was selected): whatever it was
+ * sent meanwhile may be lost, so every video stream it views asks its
+ * publisher for a keyframe now (throttled like any other request). */
+void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out);
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
 sfu_time sfu_room_poll_timeout(const sfu_room *room);
 

@@ -93,6 +93,7 @@ typedef struct room_leg {
     uint32_t participant;
     sfu_leg_desc desc;
     sfu_time last_alive;
+    bool consent_held;          /* the ICE layer holds RFC 7675 consent: alive */
     bool expired;
     sfu_time next_report_at;
     sfu_time next_twcc_at;

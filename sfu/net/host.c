@@ -46,6 +46,7 @@ struct sfu_peer {
     const char *fail_reason;
     bool in_room;
     bool dtls_start_pending;    /* DTLS client: ClientHello once ICE connects */
+    bool ice_connected_once;    /* from then on, ICE failure is lost consent */
 };
 
 static sfu_leg_id next_leg_id(void)
@@ -162,7 +163,7 @@ static void drain(sfu_host *host, hosted_room *room)
         case SFU_OUT_LEG_EXPIRED: {
             sfu_peer *peer = g_hash_table_lookup(host->peers, GUINT_TO_POINTER(item->leg));
             if (peer)
-                peer_fail(peer, "liveness timeout");
+                peer_fail(peer, "liveness timeout (no media, no consent)");
             break;
         }
         case SFU_OUT_ACTIVE_SPEAKER:
@@ -370,18 +371,55 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
     }
 }
 
+/* libnice's consent (RFC 7675) is the leg's liveness while it holds; when it
+ * lapses the core's liveness timer runs from the last answered check, so the
+ * session gets the whole grace (media.liveness_timeout_ms) for an ICE restart
+ * instead of ending when libnice notices. */
+static void report_consent(sfu_peer *peer, bool held, sfu_time last_at)
+{
+    if (!peer->in_room)
+        return;
+    sfu_room_handle_consent(peer->room->core, peer->leg, held, last_at);
+    room_rearm(peer->room);
+}
+
 static void on_ice_state(void *user, sfu_ice_state state)
 {
     sfu_peer *peer = user;
-    if (state == SFU_ICE_CONNECTED && peer->dtls_start_pending)
+    sfu_time now = g_get_monotonic_time();
+    if (state == SFU_ICE_FAILED) {
+        if (!peer->ice_connected_once) {
+            peer_fail(peer, "ice failed");
+            return;
+        }
+        sfu_log(SFU_LOG_INFO, "ice.consent_lost", "leg=%u", peer->leg);
+        report_consent(peer, false, now - SFU_ICE_CONSENT_TIMEOUT_US);
+        return;
+    }
+    if (state != SFU_ICE_CONNECTED)
+        return;
+    peer->ice_connected_once = true;
+    report_consent(peer, true, now);
+    if (peer->dtls_start_pending)
         dtls_start(peer);
-    if (state == SFU_ICE_FAILED)
-        peer_fail(peer, "ice failed or consent lost");
-    else if (state == SFU_ICE_CONNECTED && peer->host->cfg->on_peer_connected) {
+    if (peer->host->cfg->on_peer_connected) {
         char remote[80];
         sfu_ice_remote_address(peer->ice, remote, sizeof remote);
         peer->host->cfg->on_peer_connected(peer->host->cfg->owner, peer, remote);
     }
+}
+
+/* Sends already follow the new pair (ice.c); what the viewer missed while
+ * its old path died needs a keyframe to repair. */
+static void on_ice_path(void *user)
+{
+    sfu_peer *peer = user;
+    if (!peer->in_room)
+        return;
+    sfu_log(SFU_LOG_INFO, "ice.path_changed", "leg=%u", peer->leg);
+    sfu_room_handle_path_changed(peer->room->core, peer->leg, g_get_monotonic_time(),
+                                 sfu_worker_out(peer->host->worker));
+    drain(peer->host, peer->room);
 }
 
 /* ---- peers ---- */
@@ -401,7 +439,8 @@ sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participan
         return NULL;
     }
     peer->room->npeers++;
-    static const sfu_ice_callbacks cb = { .on_data = on_ice_data, .on_state = on_ice_state };
+    static const sfu_ice_callbacks cb = { .on_data = on_ice_data, .on_state = on_ice_state,
+                                          .on_path = on_ice_path };
     peer->ice = sfu_ice_new(sfu_worker_context(host->worker), &host->cfg->ice, &cb, peer, err,
                             errlen);
     if (!peer->ice) {
@@ -443,6 +482,8 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
         return rc;
     }
     peer->in_room = true;
+    if (sfu_ice_state_get(peer->ice) == SFU_ICE_CONNECTED)
+        sfu_room_handle_consent(peer->room->core, peer->leg, true, g_get_monotonic_time());
     drain(host, peer->room);
     return 0;
 }

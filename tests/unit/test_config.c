@@ -51,7 +51,7 @@ TEST(defaults)
     ASSERT_EQ(c.media.gather_addresses.count, 1);
     ASSERT_STR_EQ(c.media.gather_addresses.item[0], "127.0.0.1");
     ASSERT_EQ(c.media.announce_addresses.count, 0);
-    ASSERT_EQ(c.media.ice_tcp, false);
+    ASSERT_EQ(c.media.ice_tcp, true);
     ASSERT_EQ(c.media.workers, 0);
     ASSERT_EQ(c.media.liveness_timeout, SFU_SEC(15));
     ASSERT_EQ(c.media.buffer_pool_packets, 8192);

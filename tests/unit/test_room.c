@@ -276,6 +276,78 @@ TEST(liveness_expires_once)
     return 0;
 }
 
+/* Held consent keeps a leg with no media alive past the liveness timeout;
+ * when it lapses, the timer runs from the last answered check, not from the
+ * moment the ICE layer noticed (liveness 5 s in this rig). */
+TEST(liveness_consent)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(1));
+    sfu_room_handle_consent(r.room, VIEW, true, SFU_SEC(1));
+    /* VIEW: consent lapses at 60 s, its last check answered at 50 s: expired
+     * at once (50 + 5 <= 60). PUB: lapses at 60 s with its last check at 58 s,
+     * then SRTP at 59 s counts too: expires at 64 s, not before. */
+    sfu_room_handle_consent(r.room, VIEW, false, SFU_SEC(50));
+    sfu_room_handle_alive(r.room, PUB, SFU_SEC(59));
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(58));
+    static const struct { sfu_time at; int pub, view; } t[] = {
+        { SFU_SEC(30), 0, 0 }, { SFU_SEC(60), 0, 1 }, { SFU_SEC(63), 0, 0 },
+        { SFU_SEC(64), 1, 0 }, { SFU_SEC(70), 0, 0 },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        sfu_out_reset(&r.out);
+        ASSERT_EQ(sfu_room_handle_timeout(r.room, t[i].at, &r.out), 0);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), t[i].pub);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW), t[i].view);
+    }
+    rig_close(&r);
+    return 0;
+}
+
+/* Consent regained (an ICE restart) stops the timer again; an unknown leg
+ * changes nothing. */
+TEST(liveness_consent_regained)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_room_handle_alive(r.room, VIEW, SFU_SEC(100));  /* VIEW stays out of the way */
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(1));
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(10));
+    sfu_room_handle_consent(r.room, 999, false, 0);
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(13));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(40), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 0);
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(41));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(45), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(46), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 1);
+    rig_close(&r);
+    return 0;
+}
+
+/* A viewer whose path changed asks the publisher for a keyframe at once; a
+ * publisher's own path change asks nobody (it views nothing). */
+TEST(path_changed_requests_keyframe)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0); /* the bind's request */
+    sfu_out_reset(&r.out);
+    sfu_room_handle_path_changed(r.room, PUB, SFU_SEC(5), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_SEC(5), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    sfu_room_handle_path_changed(r.room, 999, SFU_SEC(6), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    rig_close(&r);
+    return 0;
+}
+
 /* RR toward the publisher every second; SR toward the viewer only after
  * the publisher's SR, with its RTP time translated. */
 TEST(reports)
@@ -453,5 +525,7 @@ TEST(audio_by_pt_with_level)
 
 TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
+          TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
+          TEST_ENTRY(path_changed_requests_keyframe),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
           TEST_ENTRY(audio_by_pt_with_level))
