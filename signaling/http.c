@@ -4,9 +4,12 @@
 #include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "sfu/net/log.h"
 
 struct sig_http {
     struct MHD_Daemon *daemon;
@@ -362,6 +365,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
+/* libmicrohttpd's own diagnostics: they may quote a request's URL (a
+ * session URL is its capability) or a client's address, so they go through
+ * our logger's redaction and rate limit rather than straight to stderr. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[SFU_LOG_LINE_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    sfu_log_foreign(SFU_LOG_WARN, "lib.microhttpd", NULL, text);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
@@ -406,7 +420,8 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_client,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);
         goto err;

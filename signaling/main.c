@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sfu/net/log.h"
+#include "sfu/net/log_libs.h"
 #include "signaling/config.h"
 #include "signaling/server.h"
 #include "signaling/token_cli.h"
@@ -113,11 +114,14 @@ static int run(const char *path)
     }
     sfu_log_set_level(cfg.log.level);
     sfu_log_set_rate(cfg.log.lines_per_second_per_cause);
+    sfu_log_set_addresses(cfg.privacy.log_addresses);
+    sfu_log_capture_libraries();
     signal(SIGPIPE, SIG_IGN);
 
     sig_server *srv = sig_server_new(&cfg, err, sizeof err);
     if (!srv) {
-        sfu_log(SFU_LOG_ERROR, "server.failed", "reason=\"%s\"", err);
+        char reason[sizeof err];    /* may carry OpenSSL's or a library's words */
+        sfu_log(SFU_LOG_ERROR, "server.failed", "reason=%s", sfu_log_text(reason, sizeof reason, err));
         return 1;
     }
     app a = { .loop = g_main_loop_new(NULL, FALSE), .srv = srv, .config_path = path };

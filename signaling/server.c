@@ -447,6 +447,7 @@ int sig_server_reload(sig_server *srv, const char *path)
 
     sfu_log_set_level(srv->cfg.log.level);
     sfu_log_set_rate(srv->cfg.log.lines_per_second_per_cause);
+    sfu_log_set_addresses(srv->cfg.privacy.log_addresses);
     g_atomic_int_inc(&srv->reloads_ok);
     sfu_log(restart->len ? SFU_LOG_WARN : SFU_LOG_INFO, "config.reloaded",
             "applied=%s restart_needed=%s auth=%s", live->len ? live->str : "none",
