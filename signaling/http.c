@@ -416,12 +416,13 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         goto err;
     }
     http->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
+        flags, cfg->port, NULL, NULL, on_request, http,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first: before any message */
+        MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_client,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);
         goto err;

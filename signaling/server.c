@@ -129,7 +129,7 @@ static void handle(void *user, sig_request *req)
         }
         if (route.status == 0 && route.id == SIG_ROUTE_HEALTH &&
             route.method != SIG_METHOD_OPTIONS) {
-            sig_http_respond_text(req, 503, "draining");
+            sig_api_answer_health(srv, req, true);
             return;
         }
     }
