@@ -8,6 +8,7 @@
 
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
+#include "signaling/version.h"
 
 #define ROUTES (SIG_ROUTE_STATIC + 1)
 #define STATUS_MIN 100
@@ -181,6 +182,11 @@ static void rtcp_metrics(GString *s, const sfu_room_stats *r)
 
 static void server_metrics(GString *s, sig_server *srv)
 {
+    /* The usual build-info gauge: constant 1, the facts in its labels. */
+    g_string_append_printf(s, "# HELP sfu_build_info The version and commit of this build.\n"
+                              "# TYPE sfu_build_info gauge\n"
+                              "sfu_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+                           sig_version(), sig_version_commit());
     metric(s, "sfu_session_limit", "gauge", "Sessions allowed at once (config, ports, fds).",
            srv->max_sessions);
     metric(s, "sfu_draining", "gauge", "1 while a SIGTERM drain refuses new sessions.",

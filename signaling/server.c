@@ -124,7 +124,7 @@ static void handle(void *user, sig_request *req)
         }
         if (route.status == 0 && route.id == SIG_ROUTE_HEALTH &&
             route.method != SIG_METHOD_OPTIONS) {
-            sig_http_respond_text(req, 503, "draining");
+            sig_api_answer_health(srv, req, true);
             return;
         }
     }
@@ -446,6 +446,7 @@ int sig_server_reload(sig_server *srv, const char *path)
 
     sfu_log_set_level(srv->cfg.log.level);
     sfu_log_set_rate(srv->cfg.log.lines_per_second_per_cause);
+    sfu_log_set_addresses(srv->cfg.privacy.log_addresses);
     g_atomic_int_inc(&srv->reloads_ok);
     sfu_log(restart->len ? SFU_LOG_WARN : SFU_LOG_INFO, "config.reloaded",
             "applied=%s restart_needed=%s auth=%s", live->len ? live->str : "none",

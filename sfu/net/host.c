@@ -261,8 +261,9 @@ static void dtls_check_state(sfu_peer *peer)
         sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg, peer->profile);
     } else if (st == SFU_DTLS_FAILED || (st == SFU_DTLS_CLOSED && !peer->srtp)) {
         peer->host->stats.dtls_failed++;
-        sfu_log(SFU_LOG_INFO, "dtls.failed", "leg=%u reason=\"%s\"", peer->leg,
-                sfu_dtls_failure(peer->dtls));
+        char reason[256];   /* OpenSSL's words: through the redaction */
+        sfu_log(SFU_LOG_INFO, "dtls.failed", "leg=%u reason=%s", peer->leg,
+                sfu_log_text(reason, sizeof reason, sfu_dtls_failure(peer->dtls)));
         peer_fail(peer, "dtls handshake failed");
     } else if (st == SFU_DTLS_CLOSED) {
         peer_fail(peer, "dtls closed by peer");

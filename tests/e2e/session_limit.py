@@ -58,7 +58,7 @@ def nfds(pid: int) -> int:
 async def run_one(args, checks: Checks, offer: str, ice_tcp) -> int:
     lo, hi = pick_media_range(args.ports)
     settings = [f"media.port_min={lo}", f"media.port_max={hi}",
-                "http.requests_per_second_per_client=0", "http.max_connections_per_client=0"]
+                "http.requests_per_second_per_client=0", "http.max_pending_connections_per_client=0"]
     if ice_tcp is not None:
         settings.append(f"media.ice_tcp={'true' if ice_tcp else 'false'}")
     label = "ice_tcp=default" if ice_tcp is None else f"ice_tcp={str(ice_tcp).lower()}"
