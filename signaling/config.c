@@ -21,7 +21,7 @@ static const struct cfg_key keys[] = {
     { "http", "cors_origin", CFG_STRING, FIELD(http.cors_origin), "*", 0, 0,
       "Access-Control-Allow-Origin sent on every answer" },
     { "http", "static_dir", CFG_STRING, FIELD(http.static_dir), "web", 0, 0,
-      "directory holding the call page served at / and /static/" },
+      "directory of the web pages served at / and /static/" },
     { "http", "max_body_bytes", CFG_UINT, FIELD(http.max_body_bytes), "65536", 1024, 16777216,
       "largest request body; a larger one is answered 413" },
     { "http", "max_connections", CFG_UINT, FIELD(http.max_connections), "2048", 1, 65536,
