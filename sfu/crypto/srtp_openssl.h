@@ -10,9 +10,8 @@
  *   HMAC-SHA1            SRTP_HMAC_SHA1   (RFC 3711 4.2.1, RFC 2104)
  * libsrtp keeps everything else: packet framing, replay windows, ROC, key
  * derivation. Each type carries RFC test vectors (srtp_openssl_vectors.c) as
- * its libsrtp self-test
- * data; libsrtp runs them, and the replaced type's own, before it accepts a
- * replacement. */
+ * its libsrtp self-test data; libsrtp runs them, and the replaced type's own,
+ * before it accepts a replacement. */
 #ifndef SFU_CRYPTO_SRTP_OPENSSL_H
 #define SFU_CRYPTO_SRTP_OPENSSL_H
 
