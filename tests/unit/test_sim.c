@@ -644,13 +644,10 @@ static int check_viewer(const sim *s, int i)
     if (wrong)
         TEST_FAIL_("viewer %d: %llu packets with the wrong payload", i, (unsigned long long)wrong);
     int last = (int)((s->p.last_checked_seq - FIRST_SEQ) / PKTS_PER_FRAME);
-    int first = -1, later_key = -1, undecoded = 0;
-    for (int f = last; f >= 0; f--) {
-        if (v->decoded[f] && v->key[f])
-            later_key = f;
+    int first = -1, undecoded = 0;
+    for (int f = last; f >= 0; f--)
         if (v->decoded[f])
             first = f;
-    }
     for (int f = first; f >= 0 && f <= last; f++) {
         bool excused = false;
         for (int k = f + 1; k <= last && !excused; k++)
@@ -661,7 +658,6 @@ static int check_viewer(const sim *s, int i)
                 fprintf(stderr, "  viewer %d: frame %d never decoded (parts %x)\n", i, f, v->parts[f]);
         }
     }
-    (void)later_key;
     if (undecoded)
         TEST_FAIL_("viewer %d: %d frames between %d and %d not decoded", i, undecoded, first, last);
     int prev = -1;
