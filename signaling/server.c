@@ -78,6 +78,7 @@ static void fill_host_config(sig_server *srv)
                   .liveness_timeout = cfg->media.liveness_timeout,
                   .rtx_cache_packets = cfg->media.rtx_cache_packets,
                   .keyframe_min_interval = cfg->media.keyframe_min_interval,
+                  .keyframe_cache_max_age = cfg->media.keyframe_cache,
                   .max_publish_bps = cfg->media.max_publish_bitrate_bps,
                   .max_rtx_per_second = cfg->media.max_retransmissions_per_second },
         .dtls = srv->dtls,
