@@ -431,12 +431,12 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
 
 void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out)
 {
+    /* Served like the viewer's own PLI: from the keyframe cache when it
+     * holds a recent keyframe, else by asking the publisher. */
     room_leg *leg = room_find_leg(room, from);
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
-        const room_sink *sink = &leg->tracks[t].sink;
-        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
-            sink->has_src)
-            room_request_keyframe(room, sink->src, now, out);
+        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO)
+            room_sink_needs_keyframe(room, (room_ref){ .slot = leg->slot, .track = t }, now, out);
     }
 }
 

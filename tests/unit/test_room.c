@@ -18,11 +18,11 @@ static const sfu_room_config cfg = {
     .keyframe_min_interval = SFU_SEC(1),
 };
 
-static int rig_open(rig *r)
+static int rig_open_with(rig *r, const sfu_room_config *c)
 {
     memset(r, 0, sizeof *r);
     r->pool = sfu_buf_pool_new(256);
-    r->room = sfu_room_new(&cfg);
+    r->room = sfu_room_new(c);
     if (!r->pool || !r->room || sfu_out_init(&r->out, 64) < 0)
         return -1;
     sfu_track_desc pv = fx_pub_video("0"), vv = fx_view_video("v", VIEW_SSRC);
@@ -30,6 +30,11 @@ static int rig_open(rig *r)
     if (sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0) < 0 || sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0)
         return -1;
     return sfu_room_bind(r->room, VIEW, "v", ALICE, 0, &r->out);
+}
+
+static int rig_open(rig *r)
+{
+    return rig_open_with(r, &cfg);
 }
 
 static void rig_close(rig *r)
@@ -353,6 +358,29 @@ TEST(path_changed_requests_keyframe)
     return 0;
 }
 
+/* A path change right after a keyframe is served from the keyframe cache:
+ * the viewer gets it again at once and the publisher is not asked. */
+TEST(path_changed_served_from_cache)
+{
+    sfu_room_config c = cfg;
+    c.keyframe_cache_max_age = SFU_SEC(1);
+    rig r;
+    ASSERT_EQ(rig_open_with(&r, &c), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 2, false, SFU_MS(30)), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(40), &r.out), 0);
+    sfu_out_reset(&r.out);
+    uint64_t replays = sfu_room_stats_get(r.room)->keyframe_replays;
+    uint64_t plis = sfu_room_stats_get(r.room)->plis_sent;
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_MS(200), &r.out);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->keyframe_replays, replays + 1);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->plis_sent, plis);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
+    ASSERT(first(&r.out, SFU_OUT_RTP, VIEW) != NULL);
+    rig_close(&r);
+    return 0;
+}
+
 /* RR toward the publisher every second; SR toward the viewer only after
  * the publisher's SR, with its RTP time translated. */
 TEST(reports)
@@ -531,6 +559,6 @@ TEST(audio_by_pt_with_level)
 TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
           TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
-          TEST_ENTRY(path_changed_requests_keyframe),
+          TEST_ENTRY(path_changed_requests_keyframe), TEST_ENTRY(path_changed_served_from_cache),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
           TEST_ENTRY(audio_by_pt_with_level))
