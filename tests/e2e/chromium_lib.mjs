@@ -144,7 +144,8 @@ async function stats() {
       if (p) {
         const l = byId.get(p.localCandidateId) || {}, r = byId.get(p.remoteCandidateId) || {};
         out.pair = {
-          local: { protocol: l.protocol, address: l.address, port: l.port, type: l.candidateType, tcpType: l.tcpType },
+          local: { protocol: l.protocol, address: l.address, port: l.port, type: l.candidateType, tcpType: l.tcpType,
+                   relayProtocol: l.relayProtocol },
           remote: { protocol: r.protocol, address: r.address, port: r.port, type: r.candidateType, tcpType: r.tcpType },
           bytesReceived: p.bytesReceived || 0, bytesSent: p.bytesSent || 0 };
       }
