@@ -6,6 +6,7 @@
 #
 #   tests/e2e/netlab.sh [--sfu build/sfu] [--rows loss10,loss30,blackout]
 #                       [--measure 10] [--report-only] [--set section.key=value]...
+#                       [--log-dir DIR]
 #
 # Needs root (ip netns, nft), Debian chromium and `npm ci` in tests/e2e.
 # The lab is made and removed here, and nothing is sent anywhere else:
@@ -29,6 +30,8 @@
 #
 # --report-only: print the figures, goals as INFO lines that never fail
 # (setup checks still do). --set: extra sfu config, as sfu_fixture.py.
+# --log-dir: keep the sfu's and both browsers' logs there (sfu.log, pub.log,
+# view.log); the sfu inherits the environment (G_MESSAGES_DEBUG, NICE_DEBUG).
 # Prints PASS/FAIL/FIGURE lines and ends with "N passed, M failed"; exit 0
 # only when every check passed. When namespaces cannot be made here it
 # prints a SKIP line and "0 passed, 0 failed" and exits 0.
@@ -40,6 +43,7 @@ ROWS=loss10,loss30,blackout
 MEASURE=10
 REPORT_ONLY=
 SETS=()
+LOG_DIR=
 while [ $# -gt 0 ]; do
     case $1 in
     --sfu) SFU=$2; shift 2 ;;
@@ -47,7 +51,8 @@ while [ $# -gt 0 ]; do
     --measure) MEASURE=$2; shift 2 ;;
     --report-only) REPORT_ONLY=--report-only; shift ;;
     --set) SETS+=("$2"); shift 2 ;;
-    *) echo "usage: $0 [--sfu PATH] [--rows loss10,loss30,blackout] [--measure S] [--report-only] [--set section.key=value]..." >&2
+    --log-dir) LOG_DIR=$2; shift 2 ;;
+    *) echo "usage: $0 [--sfu PATH] [--rows loss10,loss30,blackout] [--measure S] [--report-only] [--set section.key=value]... [--log-dir DIR]" >&2
        exit 2 ;;
     esac
 done
@@ -89,6 +94,9 @@ cleanup() {
     ip link del "$VP" 2>/dev/null
     ip netns del "$NS_VIEW" 2>/dev/null
     ip netns del "$NS_PUB" 2>/dev/null
+    if [ -n "$LOG_DIR" ]; then
+        mkdir -p "$LOG_DIR" && cp "$TMP"/*.log "$LOG_DIR"/ 2>/dev/null
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
