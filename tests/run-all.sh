@@ -109,6 +109,10 @@ run_suite "e2e/ops-reload" $PY tests/e2e/ops_reload.py --sfu build/asan/sfu
 run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
 run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
 run_suite "e2e/turn-relay" tests/e2e/turn_relay.sh --sfu build/sfu
+run_suite "e2e/turn-relay-tcp" tests/e2e/turn_relay.sh --sfu build/sfu --transport tcp
+
+echo "== bad networks: the loss lab of issue 12 (namespaces, nftables loss, two Chromiums)"
+run_suite "e2e/netlab" tests/e2e/netlab.sh --sfu build/sfu
 
 echo "== soak: 1000 (release) and 500 (ASan) join/leave cycles, then gauges, fds, UDP sockets, RSS"
 run_suite "soak/release" build/sfu-bench --quiet --sfu build/sfu --json build/soak-smoke.json \
