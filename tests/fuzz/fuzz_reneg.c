@@ -172,7 +172,7 @@ static void op_raw(run *u, bool answer)
     u->p += n;
     sig_reneg_result res;
     char err[128];
-    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse", NULL, 0 };
     int rc = answer ? sig_reneg_handle_answer(u->r, rev, text, n, &res, err, sizeof err)
                     : sig_reneg_handle_client_offer(u->r, text, n, rev & 1 ? &creds : NULL, &res, err, sizeof err);
     handled(u, rc, &res);
@@ -193,7 +193,7 @@ static void op_reoffer(run *u)
                           edits[(b >> 1) % SFU_ARRAY_LEN(edits)], &len);
     if (!re)
         abort();
-    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse", NULL, 0 };
     sig_reneg_result res;
     char err[128];
     int rc = sig_reneg_handle_client_offer(u->r, re, len, &creds, &res, err, sizeof err);
