@@ -411,10 +411,18 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
 {
     room_leg *leg = room_find_leg(room, from);
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
+        if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
+            continue;
         const room_sink *sink = &leg->tracks[t].sink;
-        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
-            sink->has_src)
+        if (leg->desc.tracks[t].send && sink->has_src) {
             room_request_keyframe(room, sink->src, now, out);
+        } else if (!leg->desc.tracks[t].send) {
+            /* What it published into the dead path never arrived, and a
+             * request sent meanwhile went the same way: ask again at once. */
+            sfu_keyframe_req_path_changed(&leg->tracks[t].src.kf);
+            room_request_keyframe(room, (room_ref){ .slot = leg->slot, .track = (uint8_t)t },
+                                  now, out);
+        }
     }
 }
 
