@@ -315,6 +315,8 @@ TEST(restart_old_generation_first)
     client_sock s[2];
     const char *pwd1, *pwd2;
     ASSERT_EQ(rig_connect(&r, s, 2, 0, &pwd1), 0);
+    char old_pwd[64];       /* pwd1 goes with its generation */
+    snprintf(old_pwd, sizeof old_pwd, "%s", pwd1);
     uint16_t port1 = ntohs(r.sfu.sin_port);
     ASSERT_EQ(media_port(&r, s, 2, &s[0], "gen1-a"), port1);
 
@@ -355,7 +357,7 @@ TEST(restart_old_generation_first)
     snprintf(r.user_out, sizeof r.user_out, "%s:%s", "x", CLIENT_UFRAG);
     s[0].nanswers = 0;
     r.watch = &s[0];
-    ASSERT(!pump(&r, s, 2, &s[0], pwd1, answered, 200));
+    ASSERT(!pump(&r, s, 2, &s[0], old_pwd, answered, 200));
     rig_free(&r, s, 2);
     return 0;
 }
