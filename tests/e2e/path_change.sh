@@ -15,9 +15,12 @@
 # The sfu runs the default config but for its addresses. The client
 # publishes and views, then moves the namespace's address from NS_IP to
 # NEW_IP (same /29), waits --outage seconds and restarts ICE on both pages
-# (see chromium_path_change.mjs for its checks). This script adds: the sfu
-# logged `ice.consent_lost` (libnice did notice, and the session stayed)
-# and `ice.path_changed` for both sessions, no session ended by itself, and
+# (see chromium_path_change.mjs for its checks), then moves it again to
+# THIRD_IP and restarts the other way round (PATCH first, then trickle).
+# This script adds: the sfu logged `ice.consent_lost` (libnice did notice,
+# and the session stayed), `ice.restart generations=2` for every restart (a
+# new ICE generation next to the old one) and `ice.path_changed` for both
+# sessions on each move, no session ended by itself, and
 # the sfu exits 0 on SIGTERM. Everything goes away on any exit (trap).
 # Prints PASS/FAIL lines and "N passed, M failed"; exit 0 only when every
 # check passed; a SKIP line and "0 passed, 0 failed" without network
@@ -52,6 +55,7 @@ done
 HOST_IP=$NET.1
 NS_IP=$NET.2
 NEW_IP=$NET.3
+THIRD_IP=$NET.4
 
 cleanup() {
     if [ -n "$CLIENT_PID" ]; then
@@ -123,7 +127,7 @@ echo "INFO sfu at $URL"
 # this script's. TMPDIR puts Chromium's profile under $TMP.
 ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY TMPDIR="$TMP" \
     node tests/e2e/chromium_path_change.mjs --url "$URL" --dev "$VN" --old-ip "$NS_IP" \
-    --new-ip "$NEW_IP" --prefix 29 --outage "$OUTAGE" >"$TMP/client.log" 2>&1 </dev/null &
+    --new-ip "$NEW_IP" --third-ip "$THIRD_IP" --prefix 29 --outage "$OUTAGE" >"$TMP/client.log" 2>&1 </dev/null &
 CLIENT_PID=$!
 tail -n +1 -f --pid="$CLIENT_PID" "$TMP/client.log" |
     grep --line-buffered -Ev 'unexpected operator|^[0-9]+ passed, [0-9]+ failed$' &
@@ -141,11 +145,14 @@ fi
 
 lost=$(grep -c 'msg=ice.consent_lost' "$TMP/sfu.log")
 changed=$(grep -c 'msg=ice.path_changed' "$TMP/sfu.log")
+generations=$(grep -c 'msg=ice.restart .*generations=2' "$TMP/sfu.log")
 ended=$(grep -c 'msg=session.ended' "$TMP/sfu.log")
 check "sfu noticed lost consent and kept the sessions (ice.consent_lost)" \
     "$([ "$lost" -ge 1 ]; echo $?)" "$lost lines"
-check "sfu followed both new paths (ice.path_changed)" "$([ "$changed" -ge 2 ]; echo $?)" \
-    "$changed lines"
+check "sfu followed the new paths, two per move (ice.path_changed)" \
+    "$([ "$changed" -ge 4 ]; echo $?)" "$changed lines"
+check "each restart got a new ICE generation next to the old one (ice.restart generations=2)" \
+    "$([ "$generations" -ge 4 ]; echo $?)" "$generations lines"
 check "no session ended by itself" "$([ "$ended" -eq 0 ]; echo $?)" "$ended session.ended lines"
 
 alive=1; kill -0 "$SFU_PID" 2>/dev/null && alive=0
