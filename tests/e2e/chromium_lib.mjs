@@ -192,17 +192,17 @@ async function iceRestart(url) {
 }
 function restartFrag(sdp, cands) {
   const one = (text, re) => (text.match(re) || [''])[0];
-  const m = sdp.slice(sdp.indexOf('\r\nm=') + 2);
-  return [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m), m.split('\r\n')[0],
-          one(m, /^a=mid:.*$/m), ...cands.map((c) => 'a=' + c)].join('\r\n') + '\r\n';
+  const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
+  return [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m), m.split('\\r\\n')[0],
+          one(m, /^a=mid:.*$/m), ...cands.map((c) => 'a=' + c)].join('\\r\\n') + '\\r\\n';
 }
 function answerWith(body) {
   const one = (text, re) => (text.match(re) || [''])[0];
-  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\r\n').join('');
+  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\\r\\n').join('');
   return pc.remoteDescription.sdp
-    .replace(/^a=candidate:.*\r\n/gm, '')
+    .replace(/^a=candidate:.*\\r\\n/gm, '')
     .replace(/^a=ice-ufrag:.*$/gm, one(body, /^a=ice-ufrag:.*$/m))
-    .replace(/^a=ice-pwd:.*\r\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\r\n' + cands);
+    .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
 }
 // The other order (a trickle client): PATCH the new credentials at once,
 // apply the answer, then trickle each candidate in a PATCH of its own

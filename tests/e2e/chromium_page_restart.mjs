@@ -92,7 +92,12 @@ async function setUp(o, checks, pages) {
   await b1.click('#publish');
   const tile = await b1.waitForSelector('.tile[data-kind="self"][data-state="connected"]',
     { timeout: 10000 }).catch(() => null);
-  if (!checks.check('broadcast page publishes', !!tile)) return false;
+  const why = tile ? '' : JSON.stringify(await b1.evaluate(() => ({
+    alerts: [...document.querySelectorAll('.alert .alert-text')].map((x) => x.textContent),
+    status: document.getElementById('publish-status')?.textContent,
+    tiles: [...document.querySelectorAll('.tile')].map((t) => `${t.dataset.kind}:${t.dataset.state}`),
+  })));
+  if (!checks.check('broadcast page publishes', !!tile, why)) return false;
   const id = await b1.evaluate(() => window.sfuPage.snapshot().publisher?.participant);
   const row = `#people li[data-participant="${id}"]`;
   if (!checks.check('broadcast viewer sees the publisher',
