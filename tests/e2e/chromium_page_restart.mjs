@@ -181,7 +181,10 @@ async function main() {
   let context = null;
   try {
     context = await chromium.launchPersistentContext(dir, {
-      executablePath: o.chromium || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+      // The sfu's address is not loopback: the pages get the camera only
+      // from an origin Chromium treats as secure.
+      executablePath: o.chromium || '/usr/bin/chromium', headless: true,
+      args: [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${o.url}`],
       permissions: ['camera', 'microphone'], viewport: { width: 800, height: 600 },
     });
     const pages = { logs: {} };
