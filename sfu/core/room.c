@@ -413,8 +413,12 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
         if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
             continue;
-        const room_sink *sink = &leg->tracks[t].sink;
+        room_sink *sink = &leg->tracks[t].sink;
         if (leg->desc.tracks[t].send && sink->has_src) {
+            /* Wait for a keyframe sent on the new path: one forwarded just
+             * before went down the old one, and it would also have cancelled
+             * a coalesced request (source_timeout repeats it while we wait). */
+            sink->waiting_keyframe = true;
             room_request_keyframe(room, sink->src, now, out);
         } else if (!leg->desc.tracks[t].send) {
             /* What it published into the dead path never arrived, and a

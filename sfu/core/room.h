@@ -97,8 +97,9 @@ void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at);
  * `liveness_timeout` after it went quiet, however late the ICE layer noticed. */
 void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at);
 /* The leg's network path changed (a new pair was selected): whatever it was
- * sent meanwhile may be lost, so every video stream it views asks its
- * publisher for a keyframe now (throttled like any other request); and what
+ * sent meanwhile may be lost, so every video stream it views waits for the
+ * next keyframe (forwarding resumes with it) and asks its publisher for one
+ * now (throttled like any other request, repeated while it waits); and what
  * it published meanwhile never arrived, so each video stream it publishes is
  * asked for a keyframe now, past the throttle (an earlier request may have
  * gone down the dead path). */

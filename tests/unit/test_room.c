@@ -347,6 +347,21 @@ TEST(path_changed_requests_keyframe)
     ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 2);  /* not throttled */
     sfu_room_handle_path_changed(r.room, 999, SFU_SEC(6), &r.out);
     ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 2);
+
+    /* A keyframe that left just before the viewer's path changed went down
+     * the old path: the viewer waits for the next one (deltas held back),
+     * and its request is repeated although a keyframe arrived meanwhile. */
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 2, true, SFU_SEC(7)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 3, false, SFU_SEC(7) + 1), 0);
+    sfu_out_reset(&r.out);
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_SEC(7) + 2, &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 4, false, SFU_SEC(7) + 3), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 5, true, SFU_SEC(7) + 4), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 1);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 6, false, SFU_SEC(7) + 5), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 2);
     rig_close(&r);
     return 0;
 }
