@@ -111,8 +111,12 @@ async function setUp(o, checks, pages) {
 
 async function run(o, checks, pages) {
   if (!await setUp(o, checks, pages)) return;
-  const watched = [['call page Ada', pages.c1, callFrames], ['call page Grace', pages.c2, callFrames],
-                   ['broadcast publisher', pages.b1, null], ['broadcast viewer', pages.b2, broadcastFrames]];
+  // Name, page, its frame counter (viewing pages), and the pages whose
+  // restarts its video needs: its own and its publisher's.
+  const watched = [['call page Ada', pages.c1, callFrames, ['call page Grace']],
+                   ['call page Grace', pages.c2, callFrames, ['call page Ada']],
+                   ['broadcast publisher', pages.b1, null, []],
+                   ['broadcast viewer', pages.b2, broadcastFrames, ['broadcast publisher']]];
   const tilesBefore = await Promise.all([pages.c1, pages.c2].map((p) =>
     p.evaluate(() => window.sfuPage.snapshot().tiles.map((t) => t.participant).join(','))));
   const nreq = Object.fromEntries(watched.map(([n]) => [n, pages.logs[n].length]));
@@ -123,37 +127,40 @@ async function run(o, checks, pages) {
   const movedAt = Date.now();
   console.log(`INFO address moved ${o['old-ip']} -> ${o['new-ip']}; the pages are on their own now`);
 
-  // For each page: its first PATCH after the move, the frames then, and when
-  // frames rose above that.
-  const state = Object.fromEntries(watched.map(([n]) => [n, { patchAt: 0, frames: 0, backAt: 0 }]));
+  // For each page: its first PATCH after the move. For a viewing page: the
+  // frames when both it and its publisher had sent theirs (the restart is
+  // then under way at both ends), and when frames rose above that.
+  const state = Object.fromEntries(watched.map(([n]) => [n, { patchAt: 0, startAt: 0, frames: 0, backAt: 0 }]));
   const total = Number(o['max-total-ms']);
   await until(async () => {
     let done = true;
-    for (const [n, page, frames] of watched) {
+    for (const [n] of watched) {
+      const p = !state[n].patchAt && pages.logs[n].slice(nreq[n]).find((r) => r.method === 'PATCH');
+      if (p) state[n].patchAt = p.at;
+    }
+    for (const [n, page, frames, needs] of watched) {
       const s = state[n];
-      if (!s.patchAt) {
-        const p = pages.logs[n].slice(nreq[n]).find((r) => r.method === 'PATCH');
-        if (p) {
-          s.patchAt = p.at;
-          s.frames = frames ? await frames(page) : 0;
-        }
+      const starts = [n, ...needs].map((x) => state[x].patchAt);
+      if (frames && !s.startAt && starts.every((t) => t > 0)) {
+        s.startAt = Math.max(...starts);
+        s.frames = await frames(page);
       }
-      if (frames && s.patchAt && !s.backAt && await frames(page) > s.frames) s.backAt = Date.now();
+      if (frames && s.startAt && !s.backAt && await frames(page) > s.frames) s.backAt = Date.now();
       if (!s.patchAt || (frames && !s.backAt)) done = false;
     }
     return done;
   }, total + 2000);
 
-  for (const [n, page, frames] of watched) {
+  for (const [n, page, frames, needs] of watched) {
     const s = state[n];
     checks.check(`${n} restarted ICE by itself (PATCH ${s.patchAt ? s.patchAt - movedAt : '-'} ms `
       + 'after the move)', s.patchAt > 0);
     if (frames) {
-      const back = s.backAt ? s.backAt - s.patchAt : -1;
+      const back = s.backAt ? s.backAt - s.startAt : -1;
       const all = s.backAt ? s.backAt - movedAt : -1;
-      console.log(`FIGURE page restart, ${n}: video back ${back} ms after its first restart request, `
-        + `${all} ms after the move`);
-      checks.check(`${n} decodes again within ${o['max-back-ms']} ms of its first restart request`,
+      console.log(`FIGURE page restart, ${n}: video back ${back} ms after the later restart request `
+        + `of it and its publisher (${needs.join(', ')}), ${all} ms after the move`);
+      checks.check(`${n} decodes again within ${o['max-back-ms']} ms of the restart requests`,
         back >= 0 && back <= Number(o['max-back-ms']), `${back} ms`);
       checks.check(`${n} decodes again within ${total} ms of the move`, all >= 0 && all <= total,
         `${all} ms`);
