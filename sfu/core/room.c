@@ -414,15 +414,18 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
         if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
             continue;
         room_sink *sink = &leg->tracks[t].sink;
+        /* A path changes once per ICE restart or nomination, so its request
+         * may pass the throttle: the keyframe answering an earlier request
+         * may have left just before, down the old path. */
         if (leg->desc.tracks[t].send && sink->has_src) {
-            /* Wait for a keyframe sent on the new path: one forwarded just
-             * before went down the old one, and it would also have cancelled
-             * a coalesced request (source_timeout repeats it while we wait). */
+            /* Wait for a keyframe sent on the new path (source_timeout
+             * repeats the request while the sink waits). */
             sink->waiting_keyframe = true;
+            sfu_keyframe_req_path_changed(&room_src_at(room, sink->src)->kf);
             room_request_keyframe(room, sink->src, now, out);
         } else if (!leg->desc.tracks[t].send) {
             /* What it published into the dead path never arrived, and a
-             * request sent meanwhile went the same way: ask again at once. */
+             * request sent meanwhile went the same way. */
             sfu_keyframe_req_path_changed(&leg->tracks[t].src.kf);
             room_request_keyframe(room, (room_ref){ .slot = leg->slot, .track = (uint8_t)t },
                                   now, out);

@@ -99,10 +99,10 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
 /* The leg's network path changed (a new pair was selected): whatever it was
  * sent meanwhile may be lost, so every video stream it views waits for the
  * next keyframe (forwarding resumes with it) and asks its publisher for one
- * now (throttled like any other request, repeated while it waits); and what
- * it published meanwhile never arrived, so each video stream it publishes is
- * asked for a keyframe now, past the throttle (an earlier request may have
- * gone down the dead path). */
+ * now (repeated while it waits); and what it published meanwhile never
+ * arrived, so each video stream it publishes is asked for a keyframe now.
+ * Both pass the throttle once (sfu_keyframe_req_path_changed): the keyframe
+ * answering an earlier request may have gone down the old path. */
 void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out);
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
 sfu_time sfu_room_poll_timeout(const sfu_room *room);

@@ -7,7 +7,7 @@
 // pages: an sdpfrag PATCH), and decode video again, keeping its tiles.
 //
 //   node tests/e2e/chromium_page_restart.mjs --url http://10.x.y.1:PORT \
-//        --dev VETH --old-ip 10.x.y.4 --new-ip 10.x.y.5 --prefix 29
+//        --dev VETH --new-ip 10.x.y.5 --prefix 29   (replaces whatever IPv4 address VETH has)
 //
 // Checks, one line each, then "N passed, M failed": everyone connects and
 // decodes; after the move each page PATCHes by itself, decodes new frames
@@ -26,13 +26,13 @@ import { CHROMIUM_ARGS, Checks, randomRoom, sleep } from './chromium_lib.mjs';
 function options() {
   const { values } = parseArgs({
     options: { url: { type: 'string' }, chromium: { type: 'string' }, dev: { type: 'string' },
-               'old-ip': { type: 'string' }, 'new-ip': { type: 'string' },
+               'new-ip': { type: 'string' },
                prefix: { type: 'string', default: '29' },
                'max-back-ms': { type: 'string', default: '1000' },
                'max-total-ms': { type: 'string', default: '15000' } },
   });
-  if (!values.url || !values.dev || !values['old-ip'] || !values['new-ip']) {
-    console.error('usage: chromium_page_restart.mjs --url URL --dev DEV --old-ip A --new-ip B');
+  if (!values.url || !values.dev || !values['new-ip']) {
+    console.error('usage: chromium_page_restart.mjs --url URL --dev DEV --new-ip B');
     process.exit(2);
   }
   values.url = values.url.replace(/\/+$/, '');
@@ -121,11 +121,12 @@ async function run(o, checks, pages) {
     p.evaluate(() => window.sfuPage.snapshot().tiles.map((t) => t.participant).join(','))));
   const nreq = Object.fromEntries(watched.map(([n]) => [n, pages.logs[n].length]));
 
-  const ip = (...args) => execFileSync('ip', args, { stdio: 'pipe' });
-  ip('addr', 'del', `${o['old-ip']}/${o.prefix}`, 'dev', o.dev);
+  const ip = (...args) => String(execFileSync('ip', args, { stdio: 'pipe' }));
+  const old = [...ip('-4', '-o', 'addr', 'show', 'dev', o.dev).matchAll(/inet (\S+)/g)].map((m) => m[1]);
+  for (const a of old) ip('addr', 'del', a, 'dev', o.dev);
   ip('addr', 'add', `${o['new-ip']}/${o.prefix}`, 'dev', o.dev);
   const movedAt = Date.now();
-  console.log(`INFO address moved ${o['old-ip']} -> ${o['new-ip']}; the pages are on their own now`);
+  console.log(`INFO address moved ${old.join(' ')} -> ${o['new-ip']}; the pages are on their own now`);
 
   // For each page: its first PATCH after the move. For a viewing page: the
   // frames when both it and its publisher had sent theirs (the restart is

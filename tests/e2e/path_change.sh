@@ -130,6 +130,7 @@ echo "INFO sfu at $URL"
 # this script's. TMPDIR puts Chromium's profile under $TMP.
 run_client() {
     local log=$TMP/client-$1.log; shift
+    : >"$log"     # before tail opens it
     ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY TMPDIR="$TMP" \
         node "$@" >"$log" 2>&1 </dev/null &
     CLIENT_PID=$!
@@ -153,7 +154,7 @@ run_client restarts tests/e2e/chromium_path_change.mjs --url "$URL" --dev "$VN" 
     --old-ip "$NS_IP" --new-ip "$NEW_IP" --third-ip "$THIRD_IP" --prefix 29 --outage "$OUTAGE"
 # The call and broadcast pages, restarting by themselves.
 run_client pages tests/e2e/chromium_page_restart.mjs --url "$URL" --dev "$VN" \
-    --old-ip "$THIRD_IP" --new-ip "$FOURTH_IP" --prefix 29
+    --new-ip "$FOURTH_IP" --prefix 29
 
 lost=$(grep -c 'msg=ice.consent_lost' "$TMP/sfu.log")
 changed=$(grep -c 'msg=ice.path_changed' "$TMP/sfu.log")
