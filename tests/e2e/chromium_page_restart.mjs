@@ -50,16 +50,16 @@ function watchRequests(page, label) {
   return log;
 }
 
-// Frames decoded so far on a page: the call page's one remote tile, or the
-// broadcast page's one viewer tile.
-const callFrames = (p) => p.evaluate(() => {
-  const t = window.sfuPage.snapshot().tiles;
-  return t.length ? t[0].totals.frames : 0;
-});
-const broadcastFrames = (p) => p.evaluate(() => {
-  const v = window.sfuPage.snapshot().viewers;
-  return v.length && v[0].stats ? v[0].stats.framesDecoded || 0 : 0;
-});
+// Frames shown so far by a page's one remote video: the call page's remote
+// tile, or the broadcast page's viewer tile. Read from the <video> element
+// (getVideoPlaybackQuality), which counts as frames come, where the pages'
+// own stats figures are sampled once a second.
+const shown = (sel) => (p) => p.evaluate((s) => {
+  const v = document.querySelector(s);
+  return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+}, sel);
+const callFrames = shown('#grid .tile:not(.self) video');
+const broadcastFrames = shown('.tile[data-kind="viewer"] video');
 
 async function until(fn, ms) {
   const end = Date.now() + ms;
