@@ -62,6 +62,9 @@ for t in build/asan/fuzz-replay/fuzz_*; do
     run_suite "fuzz-replay/$name" "$t" "tests/fuzz/corpus/$name"
 done
 
+echo "== web pages' logic (node, no browser)"
+run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
+
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
 run_suite "cli/version" tests/cli/version.sh build/sfu
@@ -101,6 +104,7 @@ run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
+run_suite "e2e/path-change" tests/e2e/path_change.sh --sfu build/sfu
 
 echo "== operations: metrics, drain, reload, privacy, systemd unit"
 run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu

@@ -216,6 +216,49 @@ async function iceRestart(url) {
   await pc.setRemoteDescription({ type: 'answer', sdp: remote });
   return { status: 200, body };
 }
+function restartFrag(sdp, cands) {
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
+  return [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m), m.split('\\r\\n')[0],
+          one(m, /^a=mid:.*$/m), ...cands.map((c) => 'a=' + c)].join('\\r\\n') + '\\r\\n';
+}
+function answerWith(body) {
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\\r\\n').join('');
+  return pc.remoteDescription.sdp
+    .replace(/^a=candidate:.*\\r\\n/gm, '')
+    .replace(/^a=ice-ufrag:.*$/gm, one(body, /^a=ice-ufrag:.*$/m))
+    .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
+}
+// The other order (a trickle client): PATCH the new credentials at once,
+// apply the answer, then trickle each candidate in a PATCH of its own
+// (RFC 9725 4.3.1) as it is gathered. Resolves after the answer went in;
+// the trickle PATCHes' statuses collect in trickleStatuses.
+const trickleStatuses = [];
+async function iceRestartTrickle(url) {
+  pc.restartIce();
+  const queued = [];
+  let answered = false;
+  const trickle = (c) => netFetch(url, { method: 'PATCH', body: restartFrag(pc.localDescription.sdp, [c]),
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' } })
+    .then((r) => trickleStatuses.push(r.status), () => trickleStatuses.push(0));
+  const onCand = (e) => {
+    if (!e.candidate || !e.candidate.candidate) return;
+    if (answered) trickle(e.candidate.candidate); else queued.push(e.candidate.candidate);
+  };
+  pc.addEventListener('icecandidate', onCand);
+  await pc.setLocalDescription(await pc.createOffer());
+  const r = await netFetch(url, { method: 'PATCH', body: restartFrag(pc.localDescription.sdp, []),
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+  const body = await r.text();
+  if (r.status !== 200) return { status: r.status, body };
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
+  await pc.setRemoteDescription({ type: 'answer', sdp: answerWith(body) });
+  answered = true;
+  queued.splice(0).forEach(trickle);
+  setTimeout(() => pc.removeEventListener('icecandidate', onCand), 5000);
+  return { status: 200, body };
+}
 </script>`;
 
 export class Checks {
