@@ -110,6 +110,13 @@ static int verdict(const bench_result *r, const bench_scenario *s)
         fprintf(stderr, "sfu-bench: FAIL: nothing was forwarded\n");
         return 2;
     }
+    /* Room members failing (an answer refused, a stream lost) miss media
+     * that no sequence gap shows. */
+    if (strcmp(s->kind, "meeting") == 0 && r->failed) {
+        fprintf(stderr, "sfu-bench: FAIL: %u participant(s) failed: %s\n", r->failed,
+                r->first_failure);
+        return 2;
+    }
     if (r->loss_ratio > s->max_loss_ratio) {
         fprintf(stderr, "sfu-bench: FAIL: loss %.3f%% over the scenario's limit %.3f%%\n",
                 r->loss_ratio * 100, s->max_loss_ratio * 100);

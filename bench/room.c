@@ -31,9 +31,22 @@ struct bench_rooms {
     stream *streams[MAX_STREAMS];
     unsigned nstreams;
     bool stop;
-    unsigned answered, refused;
+    unsigned answered, refused;     /* offers; the first refusal is printed */
 };
 
+typedef struct fail_call {
+    bench_peer *peer;
+    const char *why;
+} fail_call;
+
+static void do_fail(void *arg)
+{
+    fail_call *c = arg;
+    bench_peer_fail(c->peer, c->why);
+}
+
+/* A member whose offers cannot be answered misses media: it counts as
+ * failed (the first reason is printed once). */
 static void refuse(stream *st, const char *why)
 {
     bench_rooms *rs = st->rs;
@@ -42,6 +55,8 @@ static void refuse(stream *st, const char *why)
     g_mutex_unlock(&rs->lock);
     if (first)
         fprintf(stderr, "sfu-bench: room session: %s\n", why);
+    fail_call c = { st->peer, why };
+    bench_loop_call(rs->r->loop, do_fail, &c);
 }
 
 typedef struct reanswer_call {
@@ -196,7 +211,10 @@ static void read_stream(stream *st)
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n <= 0) {
-        close_stream(st);   /* the session ended (teardown) or the server did */
+        /* Only teardown ends a stream (the thread stops first): the server
+         * ending it mid-run means the member gets no more offers. */
+        close_stream(st);
+        refuse(st, "the event stream ended");
         return;
     }
     if (st->in_body)
@@ -276,14 +294,6 @@ int bench_rooms_watch(bench_rooms *rs, bench_peer *peer, const char *session, ch
     rs->streams[rs->nstreams++] = st;
     g_mutex_unlock(&rs->lock);
     return 0;
-}
-
-void bench_rooms_counts(bench_rooms *rs, unsigned *answered, unsigned *refused)
-{
-    g_mutex_lock(&rs->lock);
-    *answered = rs->answered;
-    *refused = rs->refused;
-    g_mutex_unlock(&rs->lock);
 }
 
 void bench_rooms_free(bench_rooms *rs)

@@ -7,7 +7,8 @@
  * HTTP/1.0 so the body is the raw stream, parsed by sse.h), answers each
  * offer on the media loop (bench_peer_reanswer) after telling the peer which
  * publisher each announced SSRC belongs to (for latency), and POSTs the
- * answer. */
+ * answer. A member whose answer is refused or whose stream ends mid-run is
+ * marked failed (a meeting with a failed member fails: main.c). */
 #ifndef BENCH_ROOM_H
 #define BENCH_ROOM_H
 
@@ -20,9 +21,6 @@ bench_rooms *bench_rooms_new(bench_run_state *r, char *err, size_t errlen);
 /* Opens the event stream of a member that joined (session: its Location). */
 int bench_rooms_watch(bench_rooms *rs, bench_peer *peer, const char *session, char *err,
                       size_t errlen);
-/* Offers answered (204) and refused so far (answers the SFU rejected, or
- * streams that broke). */
-void bench_rooms_counts(bench_rooms *rs, unsigned *answered, unsigned *refused);
 /* Stops the thread and closes the streams (before the peers are freed). */
 void bench_rooms_free(bench_rooms *rs);   /* NULL is a no-op */
 
