@@ -55,7 +55,8 @@ typedef struct bench_receiver {
     unsigned nstreams;
     bench_rx_source sources[BENCH_RX_STREAMS];
     unsigned nsources;
-    uint32_t decode_ssrc;       /* the one video source decoded; 0 before */
+    uint32_t decode_ssrc;       /* the one video source decoded (or, without a
+                                 * decoder, watched for the join); 0 before */
     uint32_t rtcp_ssrc;
     bool decode;
     vpx_codec_ctx_t codec;
@@ -79,6 +80,7 @@ struct bench_peer {
     sfu_srtp_profile profile;
     bench_answer answer;
     sfu_time post_at, joined_at, dtls_deadline;
+    sfu_time answer_at, ice_at, keys_at;    /* join phases; -1 until reached */
     bool ice_up, failed;
     char failure[128];
     bench_counters n;

@@ -87,6 +87,7 @@ static const char *const room_drop_names[SFU_DROP_REASON_COUNT] = {
     [SFU_DROP_DUPLICATE] = "duplicate",     [SFU_DROP_TOO_OLD] = "too_old",
     [SFU_DROP_OUT_FULL] = "out_full",
     [SFU_DROP_BITRATE] = "bitrate",         [SFU_DROP_RTX_RATE] = "rtx_rate",
+    [SFU_DROP_RTX_USELESS] = "rtx_useless",
 };
 
 static void metric(GString *s, const char *name, const char *type, const char *help, double v)
@@ -178,6 +179,12 @@ static void rtcp_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_rtx_missed_total", "counter",
            "NACKed packets no longer (or never) in the retransmission cache.",
            (double)r->rtx_missed);
+    metric(s, "sfu_keyframe_replays_total", "counter",
+           "Keyframes sent to one viewer from the keyframe cache (on join or on its PLI/FIR).",
+           (double)r->keyframe_replays);
+    metric(s, "sfu_keyframe_replay_packets_total", "counter",
+           "Packets those replays sent (the keyframe and what followed it).",
+           (double)r->keyframe_replay_packets);
 }
 
 static void server_metrics(GString *s, sig_server *srv)

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "sfu/crypto/srtp.h"
 #include "sfu/net/log.h"
 #include "signaling/budget.h"
 #include "signaling/events.h"
@@ -48,7 +49,16 @@ static int make_certificate(sig_server *srv, char *err, size_t errlen)
     if (!srv->cert)
         return -1;
     srv->dtls = sfu_dtls_ctx_new(srv->cert, err, errlen);
-    return srv->dtls ? 0 : -1;
+    if (!srv->dtls)
+        return -1;
+    /* libsrtp and its OpenSSL crypto types now, before any worker thread
+     * exists, rather than at the first session: a refusal stops the start. */
+    if (sfu_srtp_init() != 0) {
+        snprintf(err, errlen, "SRTP: libsrtp2 failed to initialize or refused the OpenSSL "
+                              "crypto types (a failed self-test)");
+        return -1;
+    }
+    return 0;
 }
 
 static void fill_host_config(sig_server *srv)
@@ -68,6 +78,7 @@ static void fill_host_config(sig_server *srv)
                   .liveness_timeout = cfg->media.liveness_timeout,
                   .rtx_cache_packets = cfg->media.rtx_cache_packets,
                   .keyframe_min_interval = cfg->media.keyframe_min_interval,
+                  .keyframe_cache_max_age = cfg->media.keyframe_cache,
                   .max_publish_bps = cfg->media.max_publish_bitrate_bps,
                   .max_rtx_per_second = cfg->media.max_retransmissions_per_second },
         .dtls = srv->dtls,

@@ -30,6 +30,7 @@ typedef struct sfu_room_config {
     sfu_time liveness_timeout;      /* no authenticated packet or consent for this long: expired */
     uint32_t rtx_cache_packets;     /* per video source stream */
     sfu_time keyframe_min_interval; /* at most one PLI/FIR per stream per this */
+    sfu_time keyframe_cache_max_age; /* replay a keyframe at most this old; 0: never */
     uint32_t max_publish_bps;       /* 0: unlimited */
     uint32_t max_rtx_per_second;    /* per viewer stream; 0: 1000 */
 } sfu_room_config;
@@ -44,6 +45,8 @@ typedef enum sfu_drop_reason {
     SFU_DROP_OUT_FULL,
     SFU_DROP_BITRATE,
     SFU_DROP_RTX_RATE,          /* a NACKed packet not resent: the viewer's budget is spent */
+    SFU_DROP_RTX_USELESS,       /* a NACKed packet not resent: older than the viewer's last
+                                   keyframe or past its usefulness window */
     SFU_DROP_REASON_COUNT
 } sfu_drop_reason;
 
@@ -55,6 +58,8 @@ typedef struct sfu_room_stats {
     uint64_t nacks_received, plis_received;
     uint64_t firs_received;         /* new requests (a repeated FIR seq nr is not counted) */
     uint64_t rtx_missed;            /* NACKed packets the cache no longer (or never) had */
+    uint64_t keyframe_replays;      /* keyframes sent to one viewer from the cache */
+    uint64_t keyframe_replay_packets;
     uint64_t drops[SFU_DROP_REASON_COUNT];
     /* RTP by media kind (sfu_kind): accepted from publishers, and sent
      * (forwarded and retransmitted), in packets and bytes before SRTP. */

@@ -47,6 +47,11 @@ struct sfu_peer {
     bool in_room;
     bool dtls_start_pending;    /* DTLS client: ClientHello once ICE connects */
     bool ice_connected_once;    /* from then on, ICE failure is lost consent */
+    /* DTLS datagrams made before ICE could carry them: a client's
+     * ClientHello can arrive on a checked pair just before its nomination
+     * does, and the answer would otherwise wait for the client's
+     * retransmission (100 ms or more). Sent when ICE connects. */
+    GQueue *dtls_held;
 };
 
 static sfu_leg_id next_leg_id(void)
@@ -199,12 +204,33 @@ static void peer_fail(sfu_peer *peer, const char *reason)
 
 /* ---- DTLS ---- */
 
+#define DTLS_HELD_MAX 16        /* a handshake flight is a handful of datagrams */
+
 static void dtls_flush(sfu_peer *peer)
 {
     const uint8_t *dgram;
     size_t len;
-    while ((dgram = sfu_dtls_poll_output(peer->dtls, &len)))
-        sfu_ice_send(peer->ice, dgram, len);
+    while ((dgram = sfu_dtls_poll_output(peer->dtls, &len))) {
+        if (sfu_ice_state_get(peer->ice) == SFU_ICE_CONNECTED) {
+            sfu_ice_send(peer->ice, dgram, len);
+            continue;
+        }
+        if (!peer->dtls_held)
+            peer->dtls_held = g_queue_new();
+        if (g_queue_get_length(peer->dtls_held) < DTLS_HELD_MAX)
+            g_queue_push_tail(peer->dtls_held, g_bytes_new(dgram, len));
+    }
+}
+
+static void dtls_send_held(sfu_peer *peer)
+{
+    GBytes *b;
+    while (peer->dtls_held && (b = g_queue_pop_head(peer->dtls_held))) {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(b, &len);
+        sfu_ice_send(peer->ice, d, len);
+        g_bytes_unref(b);
+    }
 }
 
 static void drop_dtls_timer(sfu_peer *peer)
@@ -401,6 +427,7 @@ static void on_ice_state(void *user, sfu_ice_state state)
         return;
     peer->ice_connected_once = true;
     report_consent(peer, true, now);
+    dtls_send_held(peer);
     if (peer->dtls_start_pending)
         dtls_start(peer);
     if (peer->host->cfg->on_peer_connected) {
@@ -530,6 +557,8 @@ void sfu_peer_free(sfu_peer *peer)
     if (g_hash_table_remove(host->peers, GUINT_TO_POINTER(peer->leg)))
         host->stats.peers_live--;
     sfu_srtp_session_free(peer->srtp);
+    if (peer->dtls_held)
+        g_queue_free_full(peer->dtls_held, (GDestroyNotify)g_bytes_unref);
     sfu_dtls_free(peer->dtls);
     sfu_ice_free(peer->ice);
     room_release(peer->room);
