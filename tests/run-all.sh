@@ -127,6 +127,8 @@ run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \
     configs/bench/smoke.conf
+run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
+    --json build/bench-meeting-smoke.json configs/bench/meeting-smoke.conf
 
 echo
 if [ ${#failed_suites[@]} -ne 0 ]; then
