@@ -349,9 +349,21 @@ unsigned sfu_ice_generations(const sfu_ice *ice) { return ice->next ? 2u : 1u; }
 
 unsigned sfu_ice_restarts_in_place(const sfu_ice *ice) { return ice->restarts_in_place; }
 
+/* libnice fails a component 10 s after its last answered consent check and
+ * checks only every ~5 s, so one lost answer is enough: at 30 % loss both
+ * ways that happens within seconds, and after a 2 s blackout often. The
+ * session's own liveness (authenticated SRTP/SRTCP or consent, within
+ * media.liveness_timeout_ms) decides when a connected path is dead; until
+ * then the selected UDP pair keeps carrying media. */
+static bool may_send(const sfu_ice *ice)
+{
+    return ice->state == SFU_ICE_CONNECTED ||
+           (ice->state == SFU_ICE_FAILED && ice->had_pair && ice->fast_fd >= 0);
+}
+
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
 {
-    if (ice->state != SFU_ICE_CONNECTED)
+    if (!may_send(ice))
         return -1;
     if (ice->fast_fd >= 0) {
         ssize_t n = sendto(ice->fast_fd, data, len, MSG_DONTWAIT,

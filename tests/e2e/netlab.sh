@@ -144,10 +144,15 @@ LO=$((10000 + RANDOM % 200 * 100))
     echo "port_min = $LO"
     echo "port_max = $((LO + 99))"
     echo "gather_addresses = $VIEW_HOST, $PUB_HOST"
+    # --set section.key=value: a group of its own per key (the loader
+    # merges repeated groups).
+    for s in ${SETS[@]+"${SETS[@]}"}; do
+        k=${s%%=*}
+        echo "[${k%%.*}]"
+        echo "${k#*.} = ${s#*=}"
+    done
 } >"$TMP/sfu.ini"
-SFU_ARGS=(--config "$TMP/sfu.ini")
-for s in ${SETS[@]+"${SETS[@]}"}; do SFU_ARGS+=(--set "$s"); done
-"$SFU" "${SFU_ARGS[@]}" >"$TMP/sfu.log" 2>&1 </dev/null &
+"$SFU" --config "$TMP/sfu.ini" >"$TMP/sfu.log" 2>&1 </dev/null &
 SFU_PID=$!
 PORT=
 for _ in $(seq 100); do
