@@ -6,6 +6,7 @@
 
 #include "sfu/core/keyframe_req.h"
 #include "sfu/core/nack_gen.h"
+#include "sfu/core/red.h"
 #include "sfu/core/room.h"
 #include "sfu/core/rtcp_twcc.h"
 #include "sfu/core/rtp.h"
@@ -133,6 +134,9 @@ typedef struct room_pkt {
     bool keyframe;
     bool has_vp8;
     sfu_vp8_desc vp8;
+    bool is_red;                /* RFC 2198: sent with the source's RED payload type */
+    bool red_ok;                /* parsed, one codec (the source's), primary not empty */
+    sfu_red red;
 } room_pkt;
 
 /* room.c */
