@@ -182,6 +182,7 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
             return rl;
         }
         off += (size_t)rl;
+        as_red ? room->stats.red_passed++ : room->stats.red_reduced++;
     }
     if (p->has_vp8 && vd->codec == SFU_CODEC_VP8) {
         uint16_t pid = p->vp8.picture_id;
@@ -341,6 +342,7 @@ static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent,
         drop(room, SFU_DROP_MALFORMED);
         return 0;
     }
+    room->stats.red_in += p->is_red;
     if (p->keyframe && d->kind == SFU_KIND_VIDEO)
         sfu_keyframe_req_keyframe_received(&src->kf);
     fan_out(room, ref, p, now, out);

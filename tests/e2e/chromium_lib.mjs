@@ -126,7 +126,12 @@ async function stats() {
         decoder: s.decoderImplementation || '', mime: codecOf(s).mimeType || '',
         fmtp: codecOf(s).sdpFmtpLine || '' };
     }
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets += s.packetsReceived || 0;
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      out.audioPackets += s.packetsReceived || 0;
+      out.audioIn = { mime: codecOf(s).mimeType || '', lost: s.packetsLost || 0,
+        concealed: s.concealedSamples || 0, total: s.totalSamplesReceived || 0 };
+    }
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.audioOutMime = codecOf(s).mimeType || '';
     if (s.type === 'transport') {
       if (s.srtpCipher) out.ciphers.push(s.srtpCipher);
       const p = s.selectedCandidatePairId && byId.get(s.selectedCandidatePairId);
