@@ -161,6 +161,9 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
                            "sfu_audio_red_packets_total{action=\"passed\"} %" G_GUINT64_FORMAT "\n"
                            "sfu_audio_red_packets_total{action=\"reduced\"} %" G_GUINT64_FORMAT "\n",
                            r->red_in, r->red_passed, r->red_reduced);
+    metric(s, "sfu_audio_copies_total", "counter",
+           "Extra copies of audio packets sent to viewers whose reports show loss.",
+           (double)r->audio_copies);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

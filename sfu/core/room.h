@@ -63,6 +63,7 @@ typedef struct sfu_room_stats {
     /* RFC 2198 audio RED: packets accepted from publishers, sent to viewers
      * as RED, and sent reduced to their primary Opus block. */
     uint64_t red_in, red_passed, red_reduced;
+    uint64_t audio_copies;          /* extra copies of audio packets to lossy viewers */
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -4,6 +4,7 @@
 #ifndef SFU_CORE_ROOM_INTERNAL_H
 #define SFU_CORE_ROOM_INTERNAL_H
 
+#include "sfu/core/audio_copies.h"
 #include "sfu/core/keyframe_req.h"
 #include "sfu/core/nack_gen.h"
 #include "sfu/core/red.h"
@@ -79,6 +80,7 @@ typedef struct room_sink {
     uint16_t rtx_seq16;
     sfu_time rtx_tat;           /* retransmission budget (GCRA): next theoretical send */
     uint32_t packets, octets;   /* for sender reports */
+    sfu_audio_copies copies;    /* audio: copies per packet, from the viewer's loss */
     sfu_seq seq;
     sfu_vp8_rewriter vp8;
 } room_sink;

@@ -276,6 +276,16 @@ static bool find_sink(const room_leg *leg, uint32_t ssrc, room_ref *ref)
 
 static room_sink *sink_at(sfu_room *room, room_ref r) { return &room->legs[r.slot]->tracks[r.track].sink; }
 
+/* A viewer's report on an audio stream the SFU sends it sets how many
+ * copies of each packet it gets (audio_copies.h). */
+static void on_report_blocks(sfu_room *room, room_leg *leg, const sfu_rtcp_report_block *b, unsigned n)
+{
+    room_ref ref;
+    for (unsigned i = 0; i < n; i++)
+        if (find_sink(leg, b[i].ssrc, &ref) && leg->desc.tracks[ref.track].kind == SFU_KIND_AUDIO)
+            (void)sfu_audio_copies_on_report(&sink_at(room, ref)->copies, b[i].fraction_lost);
+}
+
 static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now)
 {
     sfu_rtcp_sr sr;
@@ -291,6 +301,7 @@ static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_t
             src->rx.lsr_at = now;
         }
     }
+    on_report_blocks(room, leg, sr.reports, sr.report_count);
 }
 
 static void on_nack(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
@@ -344,18 +355,31 @@ static void on_fir(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_
     }
 }
 
+static void on_rr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c)
+{
+    sfu_rtcp_rr rr;
+    if (sfu_rtcp_rr_parse(c, &rr) < 0) {
+        room->stats.drops[SFU_DROP_MALFORMED]++;
+        return;
+    }
+    on_report_blocks(room, leg, rr.reports, rr.report_count);
+}
+
 static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
 {
     if (c->pt == SFU_RTCP_SR)
         on_sr(room, leg, c, now);
+    else if (c->pt == SFU_RTCP_RR)
+        on_rr(room, leg, c);
     else if (c->pt == SFU_RTCP_RTPFB && c->count == SFU_RTCP_FMT_NACK)
         on_nack(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_PLI)
         on_pli(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_FIR)
         on_fir(room, leg, c, now, out);
-    /* RR, SDES, BYE, REMB, transport-cc and the rest end here: they
-     * describe the viewer's own link and are never forwarded. */
+    /* RR (read above for audio copies), SDES, BYE, REMB, transport-cc and
+     * the rest end here: they describe the viewer's own link and are never
+     * forwarded. */
 }
 
 int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n, sfu_time now,

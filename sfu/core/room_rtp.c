@@ -127,6 +127,29 @@ static void inspect_payload(const sfu_track_desc *d, room_pkt *p)
     }
 }
 
+/* Toward a viewer whose reports show loss, the same packet again (a buffer
+ * reference and the head; see audio_copies.h). */
+static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
+                        sfu_out *out)
+{
+    for (uint8_t c = 1; c < copies; c++) {
+        sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
+        if (!dup) {
+            drop(room, SFU_DROP_OUT_FULL);
+            return;
+        }
+        memcpy(dup->head, item->head, item->head_len);
+        dup->head_len = item->head_len;
+        dup->buf = sfu_buf_ref(item->buf);
+        dup->body_off = item->body_off;
+        dup->body_len = item->body_len;
+        room->stats.audio_copies++;
+        room->stats.rtp_out++;
+        room->stats.rtp_out_kind[SFU_KIND_AUDIO]++;
+        room->stats.bytes_out_kind[SFU_KIND_AUDIO] += (uint64_t)item->head_len + item->body_len;
+    }
+}
+
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const room_pkt *p,
                   uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out)
 {
@@ -207,6 +230,8 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
         sink->octets += (uint32_t)(off - (size_t)hl) + body_len;
     }
     room->stats.rtp_out++;
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission)
+        send_copies(room, vleg, item, sink->copies.copies, out);
     return 0;
 }
 

@@ -57,7 +57,8 @@ async function redCounters(o) {
   const text = await (await fetch(`${o.url}/metrics`)).text();
   const get = (action) => Number((new RegExp(`^sfu_audio_red_packets_total\\{action="${action}"\\} (\\d+)`, 'm')
     .exec(text) || [])[1] || 0);
-  return { in: get('in'), passed: get('passed'), reduced: get('reduced') };
+  const copies = Number((/^sfu_audio_copies_total (\d+)/m.exec(text) || [])[1] || 0);
+  return { in: get('in'), passed: get('passed'), reduced: get('reduced'), copies };
 }
 
 const redFirst = (sdp) => {

@@ -7,6 +7,7 @@
  * level kept. A RED packet that cannot be reduced is skipped in the
  * viewers' numbering. */
 #include "sfu/core/red.h"
+#include "sfu/core/rtcp_sr_rr.h"
 #include "tests/test.h"
 #include "tests/unit/room_fixture.h"
 
@@ -229,4 +230,71 @@ TEST(plain_opus_from_red_publisher)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(red_to_red_and_plain_viewers), TEST_ENTRY(plain_opus_from_red_publisher))
+static unsigned rtp_items(sfu_out *out, uint8_t *first, int *len)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < out->count; k++) {
+        if (out->items[k].type != SFU_OUT_RTP)
+            continue;
+        fx_seen s;
+        if (fx_read_rtp(&out->items[k], &s) != 0 || (n && (s.len != *len || memcmp(s.bytes, first, (size_t)s.len))))
+            return 1000;    /* a copy must be the same bytes */
+        if (!n)
+            memcpy(first, s.bytes, (size_t)(*len = s.len));
+        n++;
+    }
+    return n;
+}
+
+/* A viewer whose receiver reports show loss on its audio gets each audio
+ * packet twice, then three times; loss-free reports bring it back to one. */
+TEST(copies_follow_viewer_reports)
+{
+    sfu_buf_pool *pool = sfu_buf_pool_new(16);
+    sfu_room *room = sfu_room_new(&cfg);
+    sfu_out out;
+    ASSERT(pool && room && sfu_out_init(&out, 16) == 0);
+    sfu_track_desc p = audio_desc(true, OPUS_PT, PUB_RED_PT, 0, "0");
+    sfu_track_desc pv = audio_desc(false, V_PLAIN_OPUS_PT, 0, 0xBB, "a");
+    sfu_leg_desc pub = fx_leg(1, &p, 1), plainl = fx_leg(3, &pv, 1);
+    ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(room, PLAIN_VIEW, 300, &plainl, 0), 0);
+    ASSERT_EQ(sfu_room_bind(room, PLAIN_VIEW, "a", ALICE, 0, &out), 0);
+    static const struct { uint8_t fraction; unsigned reports, copies; } steps[] = {
+        { 0, 0, 1 }, { 77, 1, 2 }, { 23, 1, 3 }, { 0, 9, 3 }, { 0, 1, 2 }, { 0, 10, 1 },
+    };
+    uint8_t first[1600];
+    int len = 0;
+    for (size_t i = 0; i < SFU_ARRAY_LEN(steps); i++) {
+        for (unsigned k = 0; k < steps[i].reports; k++) {
+            sfu_rtcp_rr rr = { .ssrc = 0x77, .report_count = 1 };
+            rr.reports[0] = (sfu_rtcp_report_block){ .ssrc = 0xBB, .fraction_lost = steps[i].fraction };
+            uint8_t b[64];
+            int n = sfu_rtcp_rr_build(b, sizeof b, &rr);
+            ASSERT_GT(n, 0);
+            ASSERT_EQ(sfu_room_handle_rtcp(room, PLAIN_VIEW, b, (size_t)n, 0, &out), 0);
+        }
+        out.count = 0;
+        uint8_t red[5] = { OPUS_PT, 0xfc, 1, 2, (uint8_t)i };
+        fx_rtp s = { PUB_SSRC, PUB_RED_PT, (uint16_t)(10 + i), 960u * (uint32_t)i, false, "0", -1, 9, red, 5 };
+        sfu_buf *b = fx_build(pool, &s);
+        ASSERT_EQ(sfu_room_handle_rtp(room, PUB, b, SFU_MS(20) * (sfu_time)i, &out), 0);
+        sfu_buf_unref(b);
+        unsigned got = rtp_items(&out, first, &len);
+        if (got != steps[i].copies)
+            fprintf(stderr, "  step %zu\n", i);
+        ASSERT_EQ(got, steps[i].copies);
+        for (unsigned k = 0; k < out.count; k++)
+            sfu_buf_unref(out.items[k].buf);
+        out.count = 0;
+    }
+    ASSERT_EQ(sfu_room_stats_get(room)->audio_copies, 1 + 2 + 2 + 1);
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(red_to_red_and_plain_viewers), TEST_ENTRY(plain_opus_from_red_publisher),
+          TEST_ENTRY(copies_follow_viewer_reports))
