@@ -16,6 +16,12 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lpthread -lm
 
+# The version, and the commit the build comes from: the short hash when the
+# tree is a git checkout, else "unknown". No date or host goes in, so the
+# same tree builds the same binary.
+SFU_VERSION := 0.2.0
+SFU_COMMIT := $(or $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null),unknown)
+
 CORE_SRC   := $(wildcard sfu/core/*.c)
 CRYPTO_SRC := $(wildcard sfu/crypto/*.c)
 NET_SRC    := $(wildcard sfu/net/*.c)
@@ -33,7 +39,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 
-.PHONY: all run test clean deps asan fuzz fuzz-coverage check-layers unit-tests
+.PHONY: all run test clean deps asan fuzz fuzz-coverage check-layers unit-tests FORCE
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/sfu
@@ -53,6 +59,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC    $<")
 	$(Q)$(CC) $(LIBS_CFLAGS) -MMD -MP -c $< -o $@
+
+# Rewritten only when its text changes, so that only version.o rebuilds.
+$(BUILD)/gen/version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define SFU_VERSION "%s"\n#define SFU_COMMIT "%s"\n' '$(SFU_VERSION)' '$(SFU_COMMIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/obj/signaling/version.o: $(BUILD)/gen/version_gen.h
+$(BUILD)/obj/signaling/version.o: LIBS_CFLAGS += -I$(BUILD)/gen
+FORCE:
 
 $(BUILD)/libsfu.a: $(ALL_OBJ)
 	@rm -f $@

@@ -7,7 +7,7 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: bench bench-smoke soak soak-smoke soak-asan bench-meeting bench-voice bench-ramp \
+.PHONY: srtp-speed bench bench-smoke soak soak-smoke soak-asan bench-meeting bench-voice bench-ramp \
 	bench-compare
 
 $(BUILD)/bench/%.o: bench/%.c
@@ -18,6 +18,15 @@ $(BUILD)/bench/%.o: bench/%.c
 $(BUILD)/sfu-bench: $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(BENCH_SRC)) $(BUILD)/libsfu.a
 	@$(if $(V),,echo "  LINK  $@")
 	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
+
+# SRTP protect/unprotect cost per packet and profile (bench/tools/srtp_speed.c).
+$(BUILD)/srtp-speed: bench/tools/srtp_speed.c $(BUILD)/libsfu.a
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LIBS_CFLAGS) -o $@ $< $(BUILD)/libsfu.a $(LDLIBS)
+
+srtp-speed: $(BUILD)/srtp-speed
+	./$(BUILD)/srtp-speed
 
 # The default scenario against a freshly started $(BUILD)/sfu.
 bench: $(BUILD)/sfu $(BUILD)/sfu-bench

@@ -64,6 +64,13 @@ void bench_run_join_figures(bench_run_state *r, bench_result *res)
             ms[n++] = (double)r->join_us[i] / 1000.0;
     res->join_ms_p50 = bench_quantile_sorted(ms, n, 0.50);
     res->join_ms_p95 = bench_quantile_sorted(ms, n, 0.95);
+    for (int ph = 0; ph < 3; ph++) {
+        n = 0;
+        for (unsigned i = 0; i < r->npeers_ctl; i++)
+            if (r->roles[i] == BENCH_VIEWER && r->phase_us[i][ph] >= 0)
+                ms[n++] = (double)r->phase_us[i][ph] / 1000.0;
+        res->join_phase_ms_p50[ph] = bench_quantile_sorted(ms, n, 0.50);
+    }
     g_strlcpy(res->srtp_profile, r->srtp_profile, sizeof res->srtp_profile);
 }
 

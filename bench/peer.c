@@ -48,6 +48,7 @@ static void dtls_progress(bench_peer *p)
         return;
     }
     p->profile = keys.profile;
+    p->keys_at = bench_now();
     p->dtls_deadline = SFU_TIME_NEVER;
     if (p->role == BENCH_PUBLISHER)
         p->joined_at = bench_now();
@@ -91,6 +92,8 @@ static void on_connected(void *user)
 {
     bench_peer *p = user;
     p->ice_up = true;
+    if (p->ice_at < 0)
+        p->ice_at = bench_now();
     if (p->dtls && sfu_dtls_get_role(p->dtls) == SFU_DTLS_CLIENT && sfu_dtls_start(p->dtls) == 0)
         dtls_progress(p);
 }
@@ -104,7 +107,7 @@ bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode,
     p->env = env;
     p->role = role;
     p->stamps = stamps;
-    p->joined_at = -1;
+    p->joined_at = p->answer_at = p->ice_at = p->keys_at = -1;
     p->dtls_deadline = SFU_TIME_NEVER;
     static const bench_ice_callbacks cb = { on_data, on_connected, on_failed };
     p->ice = bench_ice_new(env->ctx, &cb, p, err, errlen);
@@ -164,6 +167,7 @@ int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at)
 {
     p->answer = *a;
     p->post_at = post_at;
+    p->answer_at = bench_now();
     /* RFC 8842 5.3: the SFU answers passive to actpass, so we are the client. */
     sfu_dtls_role role = a->setup == SIG_SDP_SETUP_ACTIVE ? SFU_DTLS_SERVER : SFU_DTLS_CLIENT;
     p->dtls = sfu_dtls_new(p->env->dtls, role, a->fingerprint.alg, a->fingerprint.bytes,
@@ -229,6 +233,12 @@ bool bench_peer_joined(const bench_peer *p) { return p->joined_at >= 0; }
 sfu_time bench_peer_join_us(const bench_peer *p)
 {
     return p->joined_at >= 0 ? p->joined_at - p->post_at : -1;
+}
+void bench_peer_join_phases(const bench_peer *p, sfu_time us[3])
+{
+    const sfu_time at[3] = { p->answer_at, p->ice_at, p->keys_at };
+    for (int i = 0; i < 3; i++)
+        us[i] = at[i] >= 0 ? at[i] - p->post_at : -1;
 }
 bool bench_peer_failed(const bench_peer *p) { return p->failed; }
 const char *bench_peer_failure(const bench_peer *p) { return p->failure; }

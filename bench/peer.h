@@ -63,6 +63,8 @@ void bench_peer_tick(bench_peer *p, sfu_time now);
 bool bench_peer_joined(const bench_peer *p);
 /* Microseconds from POST to joined; -1 before. */
 sfu_time bench_peer_join_us(const bench_peer *p);
+/* From the POST to: the answer, ICE connected, SRTP keys (-1 not reached). */
+void bench_peer_join_phases(const bench_peer *p, sfu_time us[3]);
 /* Marks the peer failed (the first reason sticks); it stops sending. */
 void bench_peer_fail(bench_peer *p, const char *why);
 bool bench_peer_failed(const bench_peer *p);

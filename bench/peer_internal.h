@@ -65,6 +65,7 @@ struct bench_peer {
     sfu_srtp_profile profile;
     bench_answer answer;
     sfu_time post_at, joined_at, dtls_deadline;
+    sfu_time answer_at, ice_at, keys_at;    /* join phases; -1 until reached */
     bool ice_up, failed;
     char failure[128];
     bench_counters n;

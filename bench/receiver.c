@@ -155,6 +155,28 @@ static void depacketize(bench_peer *p, const sfu_rtp_hdr *h, const uint8_t *pl, 
     }
 }
 
+/* A viewer that does not decode has joined when a whole keyframe arrived
+ * (its first packet through the marker, consecutive, one timestamp): the
+ * first picture a decoder could show. The first packet alone would count a
+ * server that forwards inter frames to a new viewer at once (it cannot
+ * decode them) as faster than one that waits for a keyframe. */
+static void track_keyframe(bench_peer *p, const sfu_rtp_hdr *h, const uint8_t *pl, size_t n, sfu_time now)
+{
+    bench_receiver *rx = &p->rx;
+    sfu_vp8_desc d;
+    if (sfu_vp8_parse(pl, n, &d) != 0)
+        return;
+    if (d.start && d.pid == 0) {
+        rx->frame_ts = h->ts;
+        rx->frame_ok = d.keyframe;
+    } else if (h->ts != rx->frame_ts || h->seq16 != rx->next_seq16) {
+        rx->frame_ok = false;
+    }
+    rx->next_seq16 = (uint16_t)(h->seq16 + 1);
+    if (h->marker && rx->frame_ok)
+        p->joined_at = now;
+}
+
 static void time_payload(bench_peer *p, const uint8_t *pl, size_t n, sfu_time now)
 {
     if (!p->stamps || !p->env->latency)
@@ -187,7 +209,8 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
     time_payload(p, pl + skip, h.payload_len - skip, now);
     if (video && p->rx.decode)
         depacketize(p, &h, pl, h.payload_len, now);
-    bool counts = video || !p->answer.video;
-    if (p->joined_at < 0 && counts && (!p->rx.decode || !p->answer.video))
-        p->joined_at = now;
+    else if (video && p->joined_at < 0)
+        track_keyframe(p, &h, pl, h.payload_len, now);
+    if (p->joined_at < 0 && !p->answer.video)
+        p->joined_at = now; /* audio only: its first packet */
 }

@@ -55,8 +55,10 @@ void bench_report_table(FILE *f, const bench_result *r)
     row(f, "latency p99", r->latency_ms_p99, "%.3f", "ms");
     fprintf(f, "  %-34s %llu matched, %llu unmatched\n", "latency samples",
             (unsigned long long)r->latency_samples, (unsigned long long)r->latency_unmatched);
-    row(f, "join p50 (POST to first frame/packet)", r->join_ms_p50, "%.1f", "ms");
+    row(f, "join p50 (POST to first keyframe)", r->join_ms_p50, "%.1f", "ms");
     row(f, "join p95", r->join_ms_p95, "%.1f", "ms");
+    fprintf(f, "  %-34s answer %.1f, ICE %.1f, SRTP keys %.1f ms after the POST\n", "join p50 phases",
+            r->join_phase_ms_p50[0], r->join_phase_ms_p50[1], r->join_phase_ms_p50[2]);
     row(f, "SFU RSS", r->sfu_rss_bytes >= 0 ? (double)r->sfu_rss_bytes / 1048576 : -1, "%.1f",
         "MiB");
     row(f, "RSS per participant", r->rss_bytes_per_participant >= 0

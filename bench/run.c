@@ -93,7 +93,10 @@ static void do_join_times(void *arg)
 {
     bench_run_state *r = arg;
     for (unsigned i = 0; i < r->npeers; i++)
+    {
         r->join_us[i] = bench_peer_join_us(r->peers[i]);
+        bench_peer_join_phases(r->peers[i], r->phase_us[i]);
+    }
     for (unsigned i = 0; i < r->npeers; i++) {
         if (r->roles[i] != BENCH_VIEWER || !bench_peer_joined(r->peers[i]))
             continue;
@@ -275,6 +278,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->peers = g_new0(bench_peer *, r->cap);
     r->roles = g_new0(bench_role, r->cap);
     r->join_us = g_new0(sfu_time, r->cap);
+    r->phase_us = g_malloc0_n(r->cap, sizeof *r->phase_us);
     r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
     r->env = (bench_env){
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
@@ -304,6 +308,7 @@ static void teardown(bench_run_state *r)
     g_free(r->peers);
     g_free(r->roles);
     g_free(r->join_us);
+    g_free(r->phase_us);
     g_free(r->sessions);
     sfu_dtls_ctx_free(r->dtls);
     sfu_cert_free(r->cert);

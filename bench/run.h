@@ -47,6 +47,7 @@ typedef struct bench_result {
     double latency_ms_p50, latency_ms_p95, latency_ms_p99;
     uint64_t latency_samples, latency_unmatched;
     double join_ms_p50, join_ms_p95;
+    double join_phase_ms_p50[3];  /* POST to answer, to ICE connected, to SRTP keys */
     int64_t sfu_rss_bytes, sfu_rss_before_bytes, rss_bytes_per_participant;
     uint64_t frames_decoded, decode_errors, plis_sent, plis_received, nacks_received;
     unsigned decoders;

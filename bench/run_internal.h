@@ -40,6 +40,7 @@ typedef struct bench_run_state {
     bench_role *roles;          /* written before the peer is visible to snapshots */
     char (*sessions)[256];      /* Location of each session, for DELETE */
     sfu_time *join_us;          /* copied by bench_run_join_times */
+    sfu_time (*phase_us)[3];    /* the same, bench_peer_join_phases */
     bench_answer pub_answer, view_answer;
     unsigned have_view_answer;
 } bench_run_state;

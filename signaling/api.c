@@ -14,6 +14,7 @@
 #include "signaling/room_session.h"
 #include "signaling/session.h"
 #include "signaling/static_files.h"
+#include "signaling/version.h"
 
 static int add_query_arg(void *user, const char *key, const char *value)
 {
@@ -51,12 +52,34 @@ static void answer_route_error(sig_request *req, const sig_route *route)
     sig_http_respond(req, &resp);
 }
 
-static void answer_health(sig_server *srv, sig_request *req)
+static bool wants_json(const sig_request *req)
 {
-    char body[256];
-    snprintf(body, sizeof body, "ok\n%s",
-             srv->cfg.auth.secret[0] ? "" : "warning: auth is off ([auth] secret not set)\n");
-    sig_response resp = { .status = 200, .body = body };
+    const char *accept = sig_request_header(req, "Accept");
+    return accept && strcasestr(accept, "application/json") != NULL;
+}
+
+void sig_api_answer_health(sig_server *srv, sig_request *req, bool draining)
+{
+    const bool auth_off = srv->cfg.auth.secret[0] == '\0';
+    const char *warning = "auth is off ([auth] secret not set)";
+    char body[512];
+    sig_response resp = { .status = draining ? 503 : 200, .body = body,
+                          .retry_after_s = draining ? 1 : 0 };
+    if (wants_json(req)) {
+        /* The same facts for machines, with the build's version. */
+        resp.content_type = "application/json";
+        snprintf(body, sizeof body,
+                 "{\"status\":\"%s\",\"version\":\"%s\",\"commit\":\"%s\","
+                 "\"auth\":%s,\"warnings\":[%s%s%s]}\n",
+                 draining ? "draining" : "ok", sig_version(), sig_version_commit(),
+                 auth_off ? "false" : "true", auth_off ? "\"" : "", auth_off ? warning : "",
+                 auth_off ? "\"" : "");
+    } else if (draining) {
+        snprintf(body, sizeof body, "draining\n");
+    } else {
+        snprintf(body, sizeof body, "ok\n%s%s%s", auth_off ? "warning: " : "",
+                 auth_off ? warning : "", auth_off ? "\n" : "");
+    }
     sig_http_respond(req, &resp);
 }
 
@@ -256,7 +279,7 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
         answer_rooms(srv, req, route->room);
         return;
     case SIG_ROUTE_HEALTH:
-        answer_health(srv, req);
+        sig_api_answer_health(srv, req, false);
         return;
     case SIG_ROUTE_METRICS:
         sig_metrics_answer(srv, req);

@@ -54,6 +54,7 @@ typedef struct sig_config {
         uint32_t buffer_pool_packets;           /* per worker */
         uint32_t rtx_cache_packets;             /* per source stream */
         sfu_time keyframe_min_interval;         /* microseconds */
+        sfu_time keyframe_cache;                /* microseconds; 0: off */
         uint32_t max_publish_bitrate_bps;       /* 0: unlimited */
         uint32_t max_retransmissions_per_second; /* per viewer stream */
     } media;

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -490,6 +491,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
+/* libmicrohttpd's own diagnostics: they may quote a request's URL (a
+ * session URL is its capability) or a client's address, so they go through
+ * our logger's redaction and rate limit rather than straight to stderr. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[SFU_LOG_LINE_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    sfu_log_foreign(SFU_LOG_WARN, "lib.microhttpd", NULL, text);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
@@ -512,17 +524,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* libmicrohttpd's own messages (one per connection a client or the limits
  * closed mid-request, for one) go to the log at debug level, rate-limited
  * like every cause, instead of straight to stderr. */
-static void on_library_message(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    if (!sfu_log_enabled(SFU_LOG_DEBUG))
-        return;
-    char text[512], quoted[600];
-    vsnprintf(text, sizeof text, fmt, ap);
-    text[strcspn(text, "\n")] = '\0';
-    sfu_log(SFU_LOG_DEBUG, "http.library", "detail=%s", sfu_log_quote(quoted, sizeof quoted, text));
-}
-
 sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, void *user,
                        char *err, size_t errlen)
 {
@@ -560,11 +561,12 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         goto err;
     }
     http->daemon = MHD_start_daemon(
-        flags, cfg->port, on_accept, http, on_request, http, MHD_OPTION_SOCK_ADDR, sa,
+        flags, cfg->port, on_accept, http, on_request, http,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first: before any message */
+        MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + CLOSING_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,
-        MHD_OPTION_EXTERNAL_LOGGER, on_library_message, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u", cfg->listen_addr, cfg->port);

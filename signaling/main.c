@@ -2,6 +2,7 @@
  *
  *   sfu --config FILE          run with that configuration
  *   sfu --check-config FILE    report every problem in FILE, exit 1 if any
+ *   sfu --version              print "sfu 0.2.0 (git <hash>)"
  *
  * Signals: SIGTERM/SIGINT drain then stop (a second one stops at once),
  * SIGHUP reloads the config file (see docs/OPERATIONS.md, Signals).
@@ -14,15 +15,18 @@
 #include <string.h>
 
 #include "sfu/net/log.h"
+#include "sfu/net/log_libs.h"
 #include "signaling/config.h"
 #include "signaling/server.h"
 #include "signaling/token_cli.h"
+#include "signaling/version.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sfu --config FILE\n"
             "       sfu --check-config FILE\n"
+            "       sfu --version\n"
             "       sfu token --config FILE --room R --name N [--ttl 1h] [--publish] [--subscribe]\n"
             "\n"
             "  --config FILE        start the SFU with this configuration (INI)\n"
@@ -30,6 +34,7 @@ static void usage(FILE *out)
             "                       exit 0 when the file is good, 1 otherwise\n"
             "  token                print an access token (JWT, HS256) signed with the\n"
             "                       config's [auth] secret\n"
+            "  --version            print the version and the commit it was built from\n"
             "  --help               this text\n");
 }
 
@@ -113,11 +118,14 @@ static int run(const char *path)
     }
     sfu_log_set_level(cfg.log.level);
     sfu_log_set_rate(cfg.log.lines_per_second_per_cause);
+    sfu_log_set_addresses(cfg.privacy.log_addresses);
+    sfu_log_capture_libraries();
     signal(SIGPIPE, SIG_IGN);
 
     sig_server *srv = sig_server_new(&cfg, err, sizeof err);
     if (!srv) {
-        sfu_log(SFU_LOG_ERROR, "server.failed", "reason=\"%s\"", err);
+        char reason[sizeof err];    /* may carry OpenSSL's or a library's words */
+        sfu_log(SFU_LOG_ERROR, "server.failed", "reason=%s", sfu_log_text(reason, sizeof reason, err));
         return 1;
     }
     app a = { .loop = g_main_loop_new(NULL, FALSE), .srv = srv, .config_path = path };
@@ -144,6 +152,10 @@ int main(int argc, char **argv)
         return run(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--check-config") == 0)
         return sig_config_check(argv[2], stdout) == 0 ? 0 : 1;
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("%s\n", sig_version_line());
+        return 0;
+    }
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return 0;

@@ -8,6 +8,7 @@
 
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
+#include "signaling/version.h"
 
 #define ROUTES (SIG_ROUTE_STATIC + 1)
 #define STATUS_MIN 100
@@ -86,6 +87,7 @@ static const char *const room_drop_names[SFU_DROP_REASON_COUNT] = {
     [SFU_DROP_DUPLICATE] = "duplicate",     [SFU_DROP_TOO_OLD] = "too_old",
     [SFU_DROP_OUT_FULL] = "out_full",
     [SFU_DROP_BITRATE] = "bitrate",         [SFU_DROP_RTX_RATE] = "rtx_rate",
+    [SFU_DROP_RTX_USELESS] = "rtx_useless",
 };
 
 static void metric(GString *s, const char *name, const char *type, const char *help, double v)
@@ -187,10 +189,21 @@ static void rtcp_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_rtx_missed_total", "counter",
            "NACKed packets no longer (or never) in the retransmission cache.",
            (double)r->rtx_missed);
+    metric(s, "sfu_keyframe_replays_total", "counter",
+           "Keyframes sent to one viewer from the keyframe cache (on join or on its PLI/FIR).",
+           (double)r->keyframe_replays);
+    metric(s, "sfu_keyframe_replay_packets_total", "counter",
+           "Packets those replays sent (the keyframe and what followed it).",
+           (double)r->keyframe_replay_packets);
 }
 
 static void server_metrics(GString *s, sig_server *srv)
 {
+    /* The usual build-info gauge: constant 1, the facts in its labels. */
+    g_string_append_printf(s, "# HELP sfu_build_info The version and commit of this build.\n"
+                              "# TYPE sfu_build_info gauge\n"
+                              "sfu_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+                           sig_version(), sig_version_commit());
     metric(s, "sfu_session_limit", "gauge", "Sessions allowed at once (config, ports, fds).",
            srv->max_sessions);
     metric(s, "sfu_draining", "gauge", "1 while a SIGTERM drain refuses new sessions.",

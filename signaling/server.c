@@ -7,7 +7,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "sfu/crypto/srtp.h"
 #include "sfu/net/log.h"
+#include "signaling/budget.h"
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
@@ -17,31 +19,24 @@
 
 #define DRAIN_RETRY_AFTER_S 5   /* a client refused during a drain tries again */
 
-/* Every agent holds a UDP socket per gather address (and a TCP one with
- * ICE-TCP): the port range and the descriptor limit both cap the sessions. */
+/* Raises the descriptor limit as far as allowed, then sizes the session
+ * limit to it and to the port range (signaling/budget.c). */
 static uint32_t session_budget(const sig_config *cfg)
 {
-    uint32_t per_session = cfg->media.gather_addresses.count * (cfg->media.ice_tcp ? 2 : 1);
-    if (per_session == 0)
-        per_session = 1;
-    uint32_t ports = (uint32_t)(cfg->media.port_max - cfg->media.port_min + 1);
-    uint32_t budget = ports / (cfg->media.ice_tcp ? 2 : 1);
-
     struct rlimit rl;
+    uint64_t fd_limit = UINT64_MAX;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rl.rlim_cur = rl.rlim_max;  /* raise the soft limit as far as allowed */
+        rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
-        /* Keep room for HTTP connections (and the 64 being closed that
-         * libmicrohttpd may still hold, see http.c), logs and libraries. */
-        uint64_t spare = cfg->http.max_connections + 128;
-        uint64_t fds = rl.rlim_cur > spare ? rl.rlim_cur - spare : 0;
-        /* Each agent also holds a few descriptors of its own (wakeups). */
-        uint64_t by_fd = fds / (per_session + 2);
-        if (by_fd < budget)
-            budget = (uint32_t)by_fd;
+        if (rl.rlim_cur != RLIM_INFINITY)
+            fd_limit = rl.rlim_cur;
     }
-    return budget < cfg->limits.max_sessions ? budget : cfg->limits.max_sessions;
+    sig_budget b = sig_budget_compute(cfg, fd_limit);
+    sfu_log(SFU_LOG_INFO, "server.session_limit",
+            "sessions=%u by_config=%u by_ports=%u by_fds=%u ice_tcp=%s", b.sessions,
+            b.by_config, b.by_ports, b.by_fds, cfg->media.ice_tcp ? "true" : "false");
+    return b.sessions;
 }
 
 static int make_certificate(sig_server *srv, char *err, size_t errlen)
@@ -54,7 +49,16 @@ static int make_certificate(sig_server *srv, char *err, size_t errlen)
     if (!srv->cert)
         return -1;
     srv->dtls = sfu_dtls_ctx_new(srv->cert, err, errlen);
-    return srv->dtls ? 0 : -1;
+    if (!srv->dtls)
+        return -1;
+    /* libsrtp and its OpenSSL crypto types now, before any worker thread
+     * exists, rather than at the first session: a refusal stops the start. */
+    if (sfu_srtp_init() != 0) {
+        snprintf(err, errlen, "SRTP: libsrtp2 failed to initialize or refused the OpenSSL "
+                              "crypto types (a failed self-test)");
+        return -1;
+    }
+    return 0;
 }
 
 static void fill_host_config(sig_server *srv)
@@ -74,6 +78,7 @@ static void fill_host_config(sig_server *srv)
                   .liveness_timeout = cfg->media.liveness_timeout,
                   .rtx_cache_packets = cfg->media.rtx_cache_packets,
                   .keyframe_min_interval = cfg->media.keyframe_min_interval,
+                  .keyframe_cache_max_age = cfg->media.keyframe_cache,
                   .max_publish_bps = cfg->media.max_publish_bitrate_bps,
                   .max_rtx_per_second = cfg->media.max_retransmissions_per_second },
         .dtls = srv->dtls,
@@ -130,7 +135,7 @@ static void handle(void *user, sig_request *req)
         }
         if (route.status == 0 && route.id == SIG_ROUTE_HEALTH &&
             route.method != SIG_METHOD_OPTIONS) {
-            sig_http_respond_text(req, 503, "draining");
+            sig_api_answer_health(srv, req, true);
             return;
         }
     }
@@ -452,6 +457,7 @@ int sig_server_reload(sig_server *srv, const char *path)
 
     sfu_log_set_level(srv->cfg.log.level);
     sfu_log_set_rate(srv->cfg.log.lines_per_second_per_cause);
+    sfu_log_set_addresses(srv->cfg.privacy.log_addresses);
     g_atomic_int_inc(&srv->reloads_ok);
     sfu_log(restart->len ? SFU_LOG_WARN : SFU_LOG_INFO, "config.reloaded",
             "applied=%s restart_needed=%s auth=%s", live->len ? live->str : "none",

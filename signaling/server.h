@@ -65,5 +65,8 @@ int sig_server_reload(sig_server *srv, const char *path);
 
 /* The HTTP entry point (signaling/api.c). */
 void sig_api_handle(void *user, sig_request *req);
+/* GET /health: "ok" and warnings as text, or with `Accept: application/json`
+ * a JSON object that also carries the version; 503 "draining" while draining. */
+void sig_api_answer_health(sig_server *srv, sig_request *req, bool draining);
 
 #endif

@@ -64,6 +64,7 @@ done
 
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
+run_suite "cli/version" tests/cli/version.sh build/sfu
 
 echo "== end to end: real peers against the sfu"
 FIX="$PY tests/e2e/sfu_fixture.py"

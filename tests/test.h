@@ -45,11 +45,55 @@ extern const size_t test_case_count;
         if (!(expr)) TEST_FAIL_("ASSERT(%s) failed", #expr);                  \
     } while (0)
 
+/* Integer comparisons hold for every pair of integer types: each side keeps
+ * its own signedness (via _Generic) and value, so a uint64_t above
+ * INT64_MAX is greater than any signed value, and -1 is less than any
+ * unsigned one, whatever the usual arithmetic conversions would make of
+ * them. Both sides are evaluated once. */
+typedef struct test_int {
+    bool neg;       /* value < 0: `u` holds it as intmax_t */
+    uintmax_t u;
+} test_int;
+
+static inline test_int test_int_s(intmax_t v) { return (test_int){ v < 0, (uintmax_t)v }; }
+static inline test_int test_int_u(uintmax_t v) { return (test_int){ false, v }; }
+
+/* Negative, zero or positive as a is less than, equal to or greater than b. */
+static inline int test_int_cmp(test_int a, test_int b)
+{
+    if (a.neg != b.neg)
+        return a.neg ? -1 : 1;
+    if (a.neg)
+        return (intmax_t)a.u < (intmax_t)b.u ? -1 : (intmax_t)a.u > (intmax_t)b.u;
+    return a.u < b.u ? -1 : a.u > b.u;
+}
+
+static inline const char *test_int_str(test_int v, char *buf, size_t cap)
+{
+    if (v.neg)
+        snprintf(buf, cap, "%jd", (intmax_t)v.u);
+    else
+        snprintf(buf, cap, "%ju", v.u);
+    return buf;
+}
+
+#define TEST_INT_(x)                                                          \
+    _Generic((x),                                                             \
+        _Bool: test_int_u, unsigned char: test_int_u,                         \
+        unsigned short: test_int_u, unsigned int: test_int_u,                 \
+        unsigned long: test_int_u, unsigned long long: test_int_u,            \
+        char: test_int_s, signed char: test_int_s, short: test_int_s,         \
+        int: test_int_s, long: test_int_s, long long: test_int_s)(x)
+
 #define ASSERT_CMP_(a, op, b)                                                 \
     do {                                                                      \
-        long long a_ = (long long)(a), b_ = (long long)(b);                   \
-        if (!(a_ op b_))                                                      \
-            TEST_FAIL_("%s %s %s failed: %lld vs %lld", #a, #op, #b, a_, b_); \
+        test_int a_ = TEST_INT_(a), b_ = TEST_INT_(b);                        \
+        if (!(test_int_cmp(a_, b_) op 0)) {                                   \
+            char as_[24], bs_[24];                                            \
+            TEST_FAIL_("%s %s %s failed: %s vs %s", #a, #op, #b,              \
+                       test_int_str(a_, as_, sizeof as_),                     \
+                       test_int_str(b_, bs_, sizeof bs_));                    \
+        }                                                                     \
     } while (0)
 
 #define ASSERT_EQ(a, b) ASSERT_CMP_(a, ==, b)

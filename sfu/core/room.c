@@ -85,6 +85,10 @@ static int source_init(sfu_room *room, room_source *src, const sfu_track_desc *d
         nc.max_retries = 0; /* gaps only give up, nothing is asked for */
     sfu_nack_gen_init(&src->nack, &nc);
     sfu_keyframe_req_init(&src->kf, room->cfg.keyframe_min_interval);
+    uint32_t replay_max = room->cfg.rtx_cache_packets < ROOM_REPLAY_MAX_PACKETS
+                              ? room->cfg.rtx_cache_packets : ROOM_REPLAY_MAX_PACKETS;
+    sfu_keyframe_cache_init(&src->kcache, room_sees_keyframes(d) ? room->cfg.keyframe_cache_max_age : 0,
+                            replay_max);
     sfu_sr_translate_init(&src->sr, d->clock_rate);
     if (d->kind == SFU_KIND_VIDEO) {
         src->cache = sfu_rtx_cache_new(room->cfg.rtx_cache_packets, ROOM_RTX_MAX_AGE);
@@ -113,6 +117,7 @@ void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc)
     sfu_nack_gen_reset(&src->nack);
     if (src->cache)
         sfu_rtx_cache_clear(src->cache);
+    sfu_keyframe_cache_reset(&src->kcache);
     src->sr.have_sr = false;
     memset(&src->rx, 0, sizeof src->rx);
 }
@@ -317,9 +322,10 @@ static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kin
 }
 
 /* A sink whose source changed restarts on a keyframe of the new one. */
-static void resolve_sink(sfu_room *room, room_sink *sink, const sfu_track_desc *d, sfu_time now,
+static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc *d, sfu_time now,
                          sfu_out *out)
 {
+    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
     room_ref ref;
     sink->has_src = sink->bound && find_source(room, sink->participant, d->kind, &ref);
     if (!sink->has_src)
@@ -331,10 +337,26 @@ static void resolve_sink(sfu_room *room, room_sink *sink, const sfu_track_desc *
     sink->src_epoch = epoch;
     sink->vp8_restart = true;
     sink->have_fir_seq = false;
+    sink->have_key = sink->squeezed = sink->replayed = false;
     if (d->kind == SFU_KIND_VIDEO) {
         sink->waiting_keyframe = true;
-        room_request_keyframe(room, ref, now, out);
+        room_sink_needs_keyframe(room, sink_ref, now, out);
     }
+}
+
+void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
+    if (!sink->has_src)
+        return;
+    if (!out) {
+        /* handle_timeout serves it (from the cache, or by asking) */
+        room_src_at(room, sink->src)->kf_deferred = true;
+        return;
+    }
+    if (room_replay_keyframe(room, sink_ref, now, out))
+        return;
+    room_request_keyframe(room, sink->src, now, out);
 }
 
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
@@ -351,7 +373,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
             if (!leg->desc.tracks[t].send)
                 continue;
             room_sink *sink = &leg->tracks[t].sink;
-            resolve_sink(room, sink, &leg->desc.tracks[t], now, out);
+            resolve_sink(room, (room_ref){ (uint16_t)s, (uint8_t)t }, &leg->desc.tracks[t], now, out);
             if (sink->has_src)
                 room_src_at(room, sink->src)->fanout_count++;
         }
@@ -390,35 +412,64 @@ void room_request_keyframe(sfu_room *room, room_ref ref, sfu_time now, sfu_out *
         room_send_keyframe_request(room, ref, now, out);
 }
 
-void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time now)
+void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
 {
     room_leg *leg = room_find_leg(room, from);
-    if (leg && now > leg->last_alive)
-        leg->last_alive = now;
+    if (leg && at > leg->last_alive)
+        leg->last_alive = at;
 }
 
-static bool source_has_waiting_sink(const sfu_room *room, const room_source *src)
+void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at)
 {
+    room_leg *leg = room_find_leg(room, from);
+    if (!leg)
+        return;
+    leg->consent_held = held;
+    if (last_at > leg->last_alive)
+        leg->last_alive = last_at;
+}
+
+void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out)
+{
+    /* Served like the viewer's own PLI: from the keyframe cache when it
+     * holds a recent keyframe, else by asking the publisher. */
+    room_leg *leg = room_find_leg(room, from);
+    for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
+        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO)
+            room_sink_needs_keyframe(room, (room_ref){ .slot = leg->slot, .track = t }, now, out);
+    }
+}
+
+/* Starts waiting sinks from the keyframe cache where it can; true when a
+ * sink still waits for a keyframe from the publisher. */
+static bool serve_waiting_sinks(sfu_room *room, const room_source *src, sfu_time now, sfu_out *out)
+{
+    bool waiting = false;
     for (uint32_t i = 0; i < src->fanout_count; i++) {
         room_ref r = room->fanout[src->fanout_start + i];
-        if (room->legs[r.slot]->tracks[r.track].sink.waiting_keyframe)
-            return true;
+        if (room->legs[r.slot]->tracks[r.track].sink.waiting_keyframe &&
+            !room_replay_keyframe(room, r, now, out))
+            waiting = true;
     }
-    return false;
+    return waiting;
 }
 
 static void source_timeout(sfu_room *room, room_ref ref, sfu_time now, sfu_out *out)
 {
     room_source *src = room_src_at(room, ref);
     room_send_nacks(room, ref, now, out);
-    if (sfu_nack_gen_take_keyframe_request(&src->nack))
-        src->kf_deferred = true;
-    if (!src->ssrc)
+    /* A gap the SFU cannot repair: only a fresh keyframe helps. */
+    bool lost = sfu_nack_gen_take_keyframe_request(&src->nack);
+    if (!src->ssrc) {
+        src->kf_deferred |= lost;
         return;
+    }
+    bool waiting = serve_waiting_sinks(room, src, now, out);
     /* A request that was lost, or asked for before the SSRC was known, is
      * repeated while a viewer still waits (throttled like any other). */
-    if (src->kf_deferred || (!src->kf.pending && source_has_waiting_sink(room, src))) {
-        src->kf_deferred = false;
+    bool deferred = src->kf_deferred;
+    src->kf_deferred = false;
+    if (lost || (deferred && waiting) || (!src->kf.pending && waiting)) {
         if (sfu_keyframe_req_want(&src->kf, now))
             room_send_keyframe_request(room, ref, now, out);
     } else if (sfu_keyframe_req_handle_timeout(&src->kf, now)) {
@@ -452,7 +503,7 @@ uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id id, const char 
 static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *out)
 {
     room_leg *leg = room->legs[slot];
-    if (!leg->expired && room->cfg.liveness_timeout > 0 &&
+    if (!leg->expired && !leg->consent_held && room->cfg.liveness_timeout > 0 &&
         now - leg->last_alive >= room->cfg.liveness_timeout) {
         if (sfu_out_push(out, SFU_OUT_LEG_EXPIRED, leg->id))
             leg->expired = true;
@@ -505,7 +556,7 @@ static sfu_time min_time(sfu_time a, sfu_time b) { return a < b ? a : b; }
 static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
 {
     sfu_time t = leg->next_report_at;
-    if (!leg->expired && room->cfg.liveness_timeout > 0)
+    if (!leg->expired && !leg->consent_held && room->cfg.liveness_timeout > 0)
         t = min_time(t, leg->last_alive + room->cfg.liveness_timeout);
     if (leg->ntwcc)
         t = min_time(t, leg->next_twcc_at);

@@ -27,9 +27,10 @@ typedef struct sfu_room sfu_room;
 
 typedef struct sfu_room_config {
     uint32_t max_legs;              /* per room */
-    sfu_time liveness_timeout;      /* no authenticated packet for this long: expired */
+    sfu_time liveness_timeout;      /* no authenticated packet or consent for this long: expired */
     uint32_t rtx_cache_packets;     /* per video source stream */
     sfu_time keyframe_min_interval; /* at most one PLI/FIR per stream per this */
+    sfu_time keyframe_cache_max_age; /* replay a keyframe at most this old; 0: never */
     uint32_t max_publish_bps;       /* 0: unlimited */
     uint32_t max_rtx_per_second;    /* per viewer stream; 0: 1000 */
 } sfu_room_config;
@@ -44,6 +45,8 @@ typedef enum sfu_drop_reason {
     SFU_DROP_OUT_FULL,
     SFU_DROP_BITRATE,
     SFU_DROP_RTX_RATE,          /* a NACKed packet not resent: the viewer's budget is spent */
+    SFU_DROP_RTX_USELESS,       /* a NACKed packet not resent: older than the viewer's last
+                                   keyframe or past its usefulness window */
     SFU_DROP_REASON_COUNT
 } sfu_drop_reason;
 
@@ -55,6 +58,8 @@ typedef struct sfu_room_stats {
     uint64_t nacks_received, plis_received;
     uint64_t firs_received;         /* new requests (a repeated FIR seq nr is not counted) */
     uint64_t rtx_missed;            /* NACKed packets the cache no longer (or never) had */
+    uint64_t keyframe_replays;      /* keyframes sent to one viewer from the cache */
+    uint64_t keyframe_replay_packets;
     uint64_t drops[SFU_DROP_REASON_COUNT];
     /* RTP by media kind (sfu_kind): accepted from publishers, and sent
      * (forwarded and retransmitted), in packets and bytes before SRTP. */
@@ -92,9 +97,18 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *pkt, sfu_time 
 /* One decrypted compound RTCP packet. */
 int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n,
                          sfu_time now, sfu_out *out);
-/* The transport saw an authenticated packet (e.g. a STUN consent check):
- * the leg is alive. */
-void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time now);
+/* The transport saw an authenticated packet at `at`: the leg is alive. */
+void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at);
+/* RFC 7675 consent, as the ICE layer knows it. While `held`, the leg is alive
+ * and its liveness timer stands still. When consent lapses, `last_at` says
+ * when the last authenticated consent check was answered: the timer runs from
+ * then (or from a later packet), so a leg whose path went quiet is ended
+ * `liveness_timeout` after it went quiet, however late the ICE layer noticed. */
+void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at);
+/* The leg's network path changed (a new pair was selected): whatever it was
+ * sent meanwhile may be lost, so every video stream it views asks its
+ * publisher for a keyframe now (throttled like any other request). */
+void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out);
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
 sfu_time sfu_room_poll_timeout(const sfu_room *room);
 

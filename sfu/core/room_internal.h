@@ -5,6 +5,7 @@
 #define SFU_CORE_ROOM_INTERNAL_H
 
 #include "sfu/core/audio_copies.h"
+#include "sfu/core/keyframe_cache.h"
 #include "sfu/core/keyframe_req.h"
 #include "sfu/core/nack_gen.h"
 #include "sfu/core/red.h"
@@ -27,6 +28,18 @@
  * hundreds of times the bytes it receives. The default, 1000/s, is several
  * times what a lossy link needs even for a high-rate video stream. */
 #define ROOM_RTX_DEFAULT_RATE 1000
+/* A keyframe replay from the cache is at most this many packets (and never
+ * more than the retransmission cache holds). */
+#define ROOM_REPLAY_MAX_PACKETS 512
+/* A viewer that asks again for a keyframe within this time after a replay
+ * of the same keyframe was not helped by it: the publisher is asked. */
+#define ROOM_REPLAY_REPEAT SFU_SEC(1)
+/* A NACKed packet is resent only while it can still be played: while it is
+ * younger than two of the viewer's round trips plus a jitter buffer's usual
+ * depth (ROOM_RTX_USEFUL_BASE), clamped to [BASE, ROOM_RTX_MAX_AGE]; without
+ * an RTT estimate yet, ROOM_RTX_USEFUL_UNKNOWN. */
+#define ROOM_RTX_USEFUL_BASE SFU_MS(200)
+#define ROOM_RTX_USEFUL_UNKNOWN SFU_SEC(1)
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -57,6 +70,7 @@ typedef struct room_source {
     sfu_nack_gen nack;
     sfu_rtx_cache *cache;       /* video only */
     sfu_keyframe_req kf;
+    sfu_keyframe_cache kcache;  /* video with a codec whose keyframes we see */
     sfu_sr_translate sr;
     room_rx_stats rx;
     uint64_t bytes;             /* received, for the bitrate */
@@ -74,6 +88,25 @@ typedef struct room_sink {
     room_ref src;
     uint32_t src_epoch;         /* the epoch being forwarded; 0 none yet */
     bool waiting_keyframe;
+    /* The last keyframe sent (source numbering, epoch src_epoch): a NACK for
+     * a packet before it is not answered, the viewer decodes from it. */
+    bool have_key;
+    uint64_t key_seq;
+    /* A replay to this sink when it joined: source packets [sq_from, sq_to]
+     * go out with squeezed timestamps, sq_anchor_ts being the out timestamp
+     * of the newest (keyframe_cache.h), also when resent later. */
+    bool squeezed;
+    uint64_t sq_from, sq_to;
+    uint32_t sq_anchor_ts;
+    /* The last replay that answered this viewer's PLI/FIR. */
+    bool replayed;
+    uint64_t replayed_key;
+    sfu_time replayed_at;
+    /* Round-trip time from the viewer's receiver reports (RFC 3550 6.4.1):
+     * the SR we sent last, and the estimate; 0 unknown. */
+    uint32_t sr_mid32;
+    sfu_time sr_at;
+    sfu_time rtt;
     bool vp8_restart;
     bool have_fir_seq;
     uint8_t last_fir_seq;
@@ -96,6 +129,7 @@ typedef struct room_leg {
     uint32_t participant;
     sfu_leg_desc desc;
     sfu_time last_alive;
+    bool consent_held;          /* the ICE layer holds RFC 7675 consent: alive */
     bool expired;
     sfu_time next_report_at;
     sfu_time next_twcc_at;
@@ -154,6 +188,9 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
 /* Asks the source's publisher for a keyframe, throttled; with out == NULL
  * the request waits for the next handle_timeout. */
 void room_request_keyframe(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
+/* A viewer's sink needs a keyframe: from the cache when worth it, else
+ * asked of the publisher (throttled). */
+void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out);
 /* Resolves every sink's source and rebuilds the fan-out lists. */
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
 void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc);
@@ -165,6 +202,12 @@ void room_report_speaker(sfu_room *room, sfu_out *out);
  * `out_seq16`/`ts_off` from the sink's history) into a new output item. */
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const room_pkt *p,
                   uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out);
+/* Sends a sink its source's last keyframe and what followed, from the cache:
+ * a waiting sink starts on it (timestamps squeezed), a forwarding one gets it
+ * again as retransmissions. False when the cache cannot serve (nothing sent). */
+bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out);
+/* Whether keyframes of this track are recognized (VP8, H.264). */
+bool room_sees_keyframes(const sfu_track_desc *d);
 /* Answers a viewer's NACK for `seq16` on a sink from its source's cache. */
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out);
 

@@ -1,6 +1,7 @@
-/* RTCP at the room's edge. Terminated: viewers' RR, REMB, transport-cc,
- * SDES, BYE; viewers' NACKs are answered from the cache and their PLI/FIR
- * become the SFU's own throttled request. Generated: RR, NACK, PLI/FIR and
+/* RTCP at the room's edge. Terminated: viewers' RR (their round trip is
+ * kept), REMB, transport-cc, SDES, BYE; viewers' NACKs are answered from the
+ * cache and their PLI/FIR are answered from the keyframe cache or become the
+ * SFU's own throttled request. Generated: RR, NACK, PLI/FIR and
  * transport-cc feedback toward publishers; SR with CNAME toward viewers. */
 #include "sfu/core/room_internal.h"
 #include "sfu/core/rtcp_fb.h"
@@ -188,6 +189,8 @@ static void send_sr(sfu_room *room, room_leg *leg, unsigned t, sfu_time now, sfu
     }
     item->head_len = (uint16_t)n;
     add_cname(leg, item, d->local_ssrc);
+    sink->sr_mid32 = sfu_ntp_mid32(sr.ntp);
+    sink->sr_at = now;
 }
 
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
@@ -276,15 +279,8 @@ static bool find_sink(const room_leg *leg, uint32_t ssrc, room_ref *ref)
 
 static room_sink *sink_at(sfu_room *room, room_ref r) { return &room->legs[r.slot]->tracks[r.track].sink; }
 
-/* A viewer's report on an audio stream the SFU sends it sets how many
- * copies of each packet it gets (audio_copies.h). */
-static void on_report_blocks(sfu_room *room, room_leg *leg, const sfu_rtcp_report_block *b, unsigned n)
-{
-    room_ref ref;
-    for (unsigned i = 0; i < n; i++)
-        if (find_sink(leg, b[i].ssrc, &ref) && leg->desc.tracks[ref.track].kind == SFU_KIND_AUDIO)
-            (void)sfu_audio_copies_on_report(&sink_at(room, ref)->copies, b[i].fraction_lost);
-}
+static void on_report_blocks(sfu_room *room, room_leg *leg, const sfu_rtcp_report_block *b, uint8_t n,
+                             sfu_time now);
 
 static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now)
 {
@@ -293,6 +289,7 @@ static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_t
         room->stats.drops[SFU_DROP_MALFORMED]++;
         return;
     }
+    on_report_blocks(room, leg, sr.reports, sr.report_count, now);
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         room_source *src = &leg->tracks[t].src;
         if (leg->desc.tracks[t].recv && src->ssrc && src->ssrc == sr.ssrc) {
@@ -301,7 +298,40 @@ static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_t
             src->rx.lsr_at = now;
         }
     }
-    on_report_blocks(room, leg, sr.reports, sr.report_count);
+}
+
+/* RFC 3550 6.4.1: a viewer's report block on one of our sinks that echoes
+ * our last SR gives the round trip: now - when we sent it - DLSR. Its
+ * fraction lost on an audio sink sets the copies per packet. */
+static void on_report_blocks(sfu_room *room, room_leg *leg, const sfu_rtcp_report_block *b, uint8_t n,
+                             sfu_time now)
+{
+    for (uint8_t i = 0; i < n; i++) {
+        room_ref ref;
+        if (!find_sink(leg, b[i].ssrc, &ref))
+            continue;
+        room_sink *sink = sink_at(room, ref);
+        /* a viewer's loss on audio sets how many copies it gets (audio_copies.h) */
+        if (leg->desc.tracks[ref.track].kind == SFU_KIND_AUDIO)
+            (void)sfu_audio_copies_on_report(&sink->copies, b[i].fraction_lost);
+        if (!b[i].lsr)
+            continue;
+        if (b[i].lsr != sink->sr_mid32)
+            continue;
+        sfu_time rtt = now - sink->sr_at - sfu_rtcp_dlsr_to_us(b[i].dlsr);
+        if (rtt >= 0 && rtt < SFU_SEC(10))
+            sink->rtt = rtt > 0 ? rtt : 1;
+    }
+}
+
+static void on_rr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now)
+{
+    sfu_rtcp_rr rr;
+    if (sfu_rtcp_rr_parse(c, &rr) < 0) {
+        room->stats.drops[SFU_DROP_MALFORMED]++;
+        return;
+    }
+    on_report_blocks(room, leg, rr.reports, rr.report_count, now);
 }
 
 static void on_nack(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
@@ -328,8 +358,8 @@ static void on_pli(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_
         return;
     }
     room->stats.plis_received++;
-    if (find_sink(leg, media, &ref) && sink_at(room, ref)->has_src)
-        room_request_keyframe(room, sink_at(room, ref)->src, now, out);
+    if (find_sink(leg, media, &ref))
+        room_sink_needs_keyframe(room, ref, now, out);
 }
 
 /* RFC 5104 4.3.1.2: a repeated sequence number is the same request. */
@@ -350,19 +380,8 @@ static void on_fir(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_
         sink->have_fir_seq = true;
         sink->last_fir_seq = fir.entries[i].seq_nr;
         room->stats.firs_received++;
-        if (sink->has_src)
-            room_request_keyframe(room, sink->src, now, out);
+        room_sink_needs_keyframe(room, ref, now, out);
     }
-}
-
-static void on_rr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c)
-{
-    sfu_rtcp_rr rr;
-    if (sfu_rtcp_rr_parse(c, &rr) < 0) {
-        room->stats.drops[SFU_DROP_MALFORMED]++;
-        return;
-    }
-    on_report_blocks(room, leg, rr.reports, rr.report_count);
 }
 
 static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
@@ -370,14 +389,14 @@ static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, 
     if (c->pt == SFU_RTCP_SR)
         on_sr(room, leg, c, now);
     else if (c->pt == SFU_RTCP_RR)
-        on_rr(room, leg, c);
+        on_rr(room, leg, c, now);
     else if (c->pt == SFU_RTCP_RTPFB && c->count == SFU_RTCP_FMT_NACK)
         on_nack(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_PLI)
         on_pli(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_FIR)
         on_fir(room, leg, c, now, out);
-    /* RR (read above for audio copies), SDES, BYE, REMB, transport-cc and
+    /* RR (read above: round trip, audio copies), SDES, BYE, REMB, transport-cc and
      * the rest end here: they describe the viewer's own link and are never
      * forwarded. */
 }

@@ -110,6 +110,11 @@ static bool over_rate(sfu_room *room, room_leg *leg, size_t bytes, sfu_time now)
     return leg->rate_window_bytes * 8 > room->cfg.max_publish_bps;
 }
 
+bool room_sees_keyframes(const sfu_track_desc *d)
+{
+    return d->kind == SFU_KIND_VIDEO && (d->codec == SFU_CODEC_VP8 || d->codec == SFU_CODEC_H264);
+}
+
 static void inspect_payload(const sfu_track_desc *d, room_pkt *p)
 {
     const uint8_t *payload = p->buf->data + p->payload_off;
@@ -219,6 +224,10 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
             body_len -= p->vp8.desc_len;
         }
     }
+    if (!retransmission && p->keyframe && room_sees_keyframes(sd)) {
+        sink->have_key = true;
+        sink->key_seq = p->seq;
+    }
     item->head_len = (uint16_t)off;
     item->buf = sfu_buf_ref(p->buf);
     item->body_off = body_off;
@@ -255,6 +264,100 @@ static int pkt_from_cache(const room_source *src, const sfu_track_desc *d, sfu_b
     return 0;
 }
 
+/* The timestamp a sink sends source packet `seq` with, given what its
+ * mapping says (`ts`): squeezed when the packet was part of its join replay. */
+static uint32_t sink_ts(const room_sink *sink, uint64_t seq, uint32_t ts)
+{
+    if (sink->squeezed && seq <= sink->sq_to && seq >= sink->sq_from)
+        return sfu_keyframe_cache_squeeze(ts, sink->sq_anchor_ts);
+    return ts;
+}
+
+/* The RTP timestamp of the newest cached packet in [from, to]. */
+static bool newest_cached_ts(const room_source *src, uint64_t from, uint64_t to, sfu_time now,
+                             uint32_t *ts)
+{
+    for (uint64_t q = to + 1; q-- > from;) {
+        sfu_buf *buf = sfu_rtx_cache_get(src->cache, q, now);
+        sfu_rtp_hdr h;
+        if (buf && sfu_rtp_parse(buf->data, buf->len, &h) == 0) {
+            *ts = h.ts;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int pkt_from_cache(const room_source *src, const sfu_track_desc *d, sfu_buf *buf,
+                          sfu_rtp_hdr *h, room_pkt *p);
+
+bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
+    if (!out || !sink->has_src)
+        return false;
+    room_ref src_ref = sink->src;
+    room_source *src = room_src_at(room, src_ref);
+    const sfu_track_desc *sd = room_desc_at(room, src_ref);
+    uint64_t from, to = src->unwrap.highest;
+    uint32_t anchor_src_ts;
+    if (!src->cache || !sfu_keyframe_cache_range(&src->kcache, to, now, &from) ||
+        !sfu_rtx_cache_get(src->cache, from, now) || !newest_cached_ts(src, from, to, now, &anchor_src_ts))
+        return false;
+    bool join = sink->waiting_keyframe;
+    if (!join && sink->replayed && sink->replayed_key == from && now - sink->replayed_at < ROOM_REPLAY_REPEAT)
+        return false; /* the same replay did not help: the publisher is asked */
+    if (!join && (sink->seq.epoch != src->epoch || !sink->seq.started))
+        return false;
+    uint64_t sent = 0;
+    for (uint64_t q = from; q <= to; q++) {
+        sfu_buf *buf = sfu_rtx_cache_get(src->cache, q, now);
+        sfu_rtp_hdr h;
+        room_pkt p;
+        uint16_t o;
+        uint32_t ts;
+        if (!buf || pkt_from_cache(src, sd, buf, &h, &p) < 0)
+            continue;
+        p.seq = q;
+        if (sfu_seq_map(&sink->seq, src->epoch, q, p.ts, now, &o, &ts) < 0) {
+            if (q == from)
+                return false; /* before what the viewer's mapping covers */
+            continue;
+        }
+        if (join && q == from) {
+            /* The mapping starts here: the newest replayed packet's out
+             * timestamp anchors the squeeze. */
+            sink->waiting_keyframe = false;
+            sink->squeezed = true;
+            sink->sq_from = from;
+            sink->sq_to = to;
+            sink->sq_anchor_ts = anchor_src_ts + (ts - p.ts);
+        } else if (join && !sink->squeezed) {
+            continue; /* the keyframe itself could not be mapped */
+        }
+        ts = sink_ts(sink, q, ts);
+        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, out) == 0) {
+            sent++;
+            if (join)
+                room->stats.forwarded++;
+            else
+                room->stats.retransmitted++;
+        }
+    }
+    if (join && sink->waiting_keyframe)
+        return false;
+    if (!join) {
+        sink->replayed = true;
+        sink->replayed_key = from;
+        sink->replayed_at = now;
+        sink->have_key = true;
+        sink->key_seq = from;
+    }
+    room->stats.keyframe_replays++;
+    room->stats.keyframe_replay_packets += sent;
+    return true;
+}
+
 /* Packets newer than the keyframe that reached the SFU before it (reordering)
  * were skipped while the sink waited: send them now, from the cache, so the
  * viewer's first frame is whole without a NACK round trip. */
@@ -278,7 +381,7 @@ static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref sr
             continue;
         p.seq = q;
         if (sfu_seq_map(&sink->seq, src->epoch, q, p.ts, now, &o, &ts) == 0 &&
-            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
+            room_emit_rtp(room, sink_ref, src_ref, &p, o, sink_ts(sink, q, ts), false, out) == 0)
             room->stats.forwarded++;
     }
 }
@@ -302,6 +405,8 @@ static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_tim
             drop(room, SFU_DROP_TOO_OLD);
             continue;
         }
+        if (sink->squeezed)
+            ts = sink_ts(sink, p->seq, ts);
         if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
             room->stats.forwarded++;
         if (unblocked)
@@ -368,8 +473,10 @@ static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent,
         return 0;
     }
     room->stats.red_in += p->is_red;
-    if (p->keyframe && d->kind == SFU_KIND_VIDEO)
+    if (p->keyframe && room_sees_keyframes(d)) {
         sfu_keyframe_req_keyframe_received(&src->kf);
+        sfu_keyframe_cache_handle_keyframe(&src->kcache, p->seq, p->ts, now);
+    }
     fan_out(room, ref, p, now, out);
     feed_speaker(room, ref, p, now, out);
     return 0;
@@ -440,6 +547,15 @@ static bool rtx_budget_take(const sfu_room *room, room_sink *sink, sfu_time now)
     return true;
 }
 
+/* How old a packet may be and still be worth resending to this viewer. */
+static sfu_time room_rtx_useful_window(const room_sink *sink)
+{
+    if (sink->rtt <= 0)
+        return ROOM_RTX_USEFUL_UNKNOWN;
+    sfu_time w = 2 * sink->rtt + ROOM_RTX_USEFUL_BASE;
+    return w < ROOM_RTX_MAX_AGE ? w : ROOM_RTX_MAX_AGE;
+}
+
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out)
 {
     room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
@@ -449,9 +565,18 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     uint32_t epoch, ts_off;
     uint64_t src_seq;
     sfu_buf *buf = NULL;
-    if (src->cache && sfu_seq_unmap(&sink->seq, seq16, &epoch, &src_seq, &ts_off) == 0 &&
-        epoch == src->epoch)
+    bool mapped = src->cache && sfu_seq_unmap(&sink->seq, seq16, &epoch, &src_seq, &ts_off) == 0 &&
+                  epoch == src->epoch;
+    if (mapped && sink->have_key && src_seq < sink->key_seq) {
+        drop(room, SFU_DROP_RTX_USELESS); /* the viewer decodes from the keyframe after it */
+        return -SFU_ELIMIT;
+    }
+    if (mapped)
         buf = sfu_rtx_cache_get(src->cache, src_seq, now);
+    if (buf && sfu_rtx_cache_age(src->cache, src_seq, now) > room_rtx_useful_window(sink)) {
+        drop(room, SFU_DROP_RTX_USELESS); /* it would arrive after its playout */
+        return -SFU_ELIMIT;
+    }
     sfu_rtp_hdr h;
     room_pkt p;
     if (!buf || pkt_from_cache(src, room_desc_at(room, sink->src), buf, &h, &p) < 0) {
@@ -462,7 +587,8 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         drop(room, SFU_DROP_RTX_RATE);
         return -SFU_ELIMIT;
     }
-    int rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16, p.ts + ts_off, true, out);
+    int rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16, sink_ts(sink, src_seq, p.ts + ts_off), true,
+                           out);
     if (rc == 0)
         room->stats.retransmitted++;
     return rc;

@@ -85,6 +85,14 @@ sfu_buf *sfu_rtx_cache_get(const sfu_rtx_cache *c, uint64_t seq, sfu_time now)
     return s->buf;
 }
 
+sfu_time sfu_rtx_cache_age(const sfu_rtx_cache *c, uint64_t seq, sfu_time now)
+{
+    const slot *s = &c->slots[seq % c->capacity];
+    if (!s->buf || s->seq != seq)
+        return -1;
+    return now - s->at;
+}
+
 void sfu_rtx_cache_clear(sfu_rtx_cache *c)
 {
     for (uint32_t i = 0; i < c->capacity; i++)

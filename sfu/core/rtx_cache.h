@@ -22,6 +22,8 @@ void sfu_rtx_cache_free(sfu_rtx_cache *cache);
 int sfu_rtx_cache_put(sfu_rtx_cache *cache, uint64_t seq, sfu_buf *buf, sfu_time now);
 /* Packet `seq` (borrowed: sfu_buf_ref it to keep it) or NULL. */
 sfu_buf *sfu_rtx_cache_get(const sfu_rtx_cache *cache, uint64_t seq, sfu_time now);
+/* How long ago packet `seq` was put, or -1 when it is not held. */
+sfu_time sfu_rtx_cache_age(const sfu_rtx_cache *cache, uint64_t seq, sfu_time now);
 /* Releases everything (the source restarted). */
 void sfu_rtx_cache_clear(sfu_rtx_cache *cache);
 uint32_t sfu_rtx_cache_count(const sfu_rtx_cache *cache);

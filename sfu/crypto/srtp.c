@@ -7,6 +7,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "sfu/crypto/srtp_openssl.h"
+
 _Static_assert(SFU_SRTP_MAX_TRAILER_LEN == SRTP_MAX_TRAILER_LEN + 4,
                "SFU_SRTP_MAX_TRAILER_LEN must cover an SRTCP trailer");
 
@@ -62,7 +64,14 @@ const char *sfu_srtp_profile_name(sfu_srtp_profile profile)
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static srtp_err_status_t init_status = srtp_err_status_init_fail;
 
-static void init_library(void) { init_status = srtp_init(); }
+/* The crypto types are swapped for the OpenSSL ones (srtp_openssl.h) here,
+ * before any context exists: libsrtp's type list takes no lock. */
+static void init_library(void)
+{
+    init_status = srtp_init();
+    if (init_status == srtp_err_status_ok && sfu_srtp_openssl_register() != 0)
+        init_status = srtp_err_status_init_fail;
+}
 
 int sfu_srtp_init(void)
 {

@@ -51,7 +51,8 @@ int sfu_srtp_profile_lengths(sfu_srtp_profile profile, size_t *key_len, size_t *
 /* The RFC name ("SRTP_AEAD_AES_128_GCM"), or "unknown". */
 const char *sfu_srtp_profile_name(sfu_srtp_profile profile);
 
-/* srtp_init, once per process, safe to call from any thread any number of
+/* srtp_init and the OpenSSL crypto types (srtp_openssl.h), once per process,
+ * safe to call from any thread any number of
  * times; sfu_srtp_session_new calls it. 0 or -SFU_EUNSUPPORTED. */
 int sfu_srtp_init(void);
 

@@ -46,6 +46,12 @@ struct sfu_peer {
     const char *fail_reason;
     bool in_room;
     bool dtls_start_pending;    /* DTLS client: ClientHello once ICE connects */
+    bool ice_connected_once;    /* from then on, ICE failure is lost consent */
+    /* DTLS datagrams made before ICE could carry them: a client's
+     * ClientHello can arrive on a checked pair just before its nomination
+     * does, and the answer would otherwise wait for the client's
+     * retransmission (100 ms or more). Sent when ICE connects. */
+    GQueue *dtls_held;
 };
 
 static sfu_leg_id next_leg_id(void)
@@ -162,7 +168,7 @@ static void drain(sfu_host *host, hosted_room *room)
         case SFU_OUT_LEG_EXPIRED: {
             sfu_peer *peer = g_hash_table_lookup(host->peers, GUINT_TO_POINTER(item->leg));
             if (peer)
-                peer_fail(peer, "liveness timeout");
+                peer_fail(peer, "liveness timeout (no media, no consent)");
             break;
         }
         case SFU_OUT_ACTIVE_SPEAKER:
@@ -198,12 +204,33 @@ static void peer_fail(sfu_peer *peer, const char *reason)
 
 /* ---- DTLS ---- */
 
+#define DTLS_HELD_MAX 16        /* a handshake flight is a handful of datagrams */
+
 static void dtls_flush(sfu_peer *peer)
 {
     const uint8_t *dgram;
     size_t len;
-    while ((dgram = sfu_dtls_poll_output(peer->dtls, &len)))
-        sfu_ice_send(peer->ice, dgram, len);
+    while ((dgram = sfu_dtls_poll_output(peer->dtls, &len))) {
+        if (sfu_ice_state_get(peer->ice) == SFU_ICE_CONNECTED) {
+            sfu_ice_send(peer->ice, dgram, len);
+            continue;
+        }
+        if (!peer->dtls_held)
+            peer->dtls_held = g_queue_new();
+        if (g_queue_get_length(peer->dtls_held) < DTLS_HELD_MAX)
+            g_queue_push_tail(peer->dtls_held, g_bytes_new(dgram, len));
+    }
+}
+
+static void dtls_send_held(sfu_peer *peer)
+{
+    GBytes *b;
+    while (peer->dtls_held && (b = g_queue_pop_head(peer->dtls_held))) {
+        gsize len;
+        const uint8_t *d = g_bytes_get_data(b, &len);
+        sfu_ice_send(peer->ice, d, len);
+        g_bytes_unref(b);
+    }
 }
 
 static void drop_dtls_timer(sfu_peer *peer)
@@ -260,8 +287,9 @@ static void dtls_check_state(sfu_peer *peer)
         sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg, peer->profile);
     } else if (st == SFU_DTLS_FAILED || (st == SFU_DTLS_CLOSED && !peer->srtp)) {
         peer->host->stats.dtls_failed++;
-        sfu_log(SFU_LOG_INFO, "dtls.failed", "leg=%u reason=\"%s\"", peer->leg,
-                sfu_dtls_failure(peer->dtls));
+        char reason[256];   /* OpenSSL's words: through the redaction */
+        sfu_log(SFU_LOG_INFO, "dtls.failed", "leg=%u reason=%s", peer->leg,
+                sfu_log_text(reason, sizeof reason, sfu_dtls_failure(peer->dtls)));
         peer_fail(peer, "dtls handshake failed");
     } else if (st == SFU_DTLS_CLOSED) {
         peer_fail(peer, "dtls closed by peer");
@@ -370,18 +398,56 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
     }
 }
 
+/* libnice's consent (RFC 7675) is the leg's liveness while it holds; when it
+ * lapses the core's liveness timer runs from the last answered check, so the
+ * session gets the whole grace (media.liveness_timeout_ms) for an ICE restart
+ * instead of ending when libnice notices. */
+static void report_consent(sfu_peer *peer, bool held, sfu_time last_at)
+{
+    if (!peer->in_room)
+        return;
+    sfu_room_handle_consent(peer->room->core, peer->leg, held, last_at);
+    room_rearm(peer->room);
+}
+
 static void on_ice_state(void *user, sfu_ice_state state)
 {
     sfu_peer *peer = user;
-    if (state == SFU_ICE_CONNECTED && peer->dtls_start_pending)
+    sfu_time now = g_get_monotonic_time();
+    if (state == SFU_ICE_FAILED) {
+        if (!peer->ice_connected_once) {
+            peer_fail(peer, "ice failed");
+            return;
+        }
+        sfu_log(SFU_LOG_INFO, "ice.consent_lost", "leg=%u", peer->leg);
+        report_consent(peer, false, now - SFU_ICE_CONSENT_TIMEOUT_US);
+        return;
+    }
+    if (state != SFU_ICE_CONNECTED)
+        return;
+    peer->ice_connected_once = true;
+    report_consent(peer, true, now);
+    dtls_send_held(peer);
+    if (peer->dtls_start_pending)
         dtls_start(peer);
-    if (state == SFU_ICE_FAILED)
-        peer_fail(peer, "ice failed or consent lost");
-    else if (state == SFU_ICE_CONNECTED && peer->host->cfg->on_peer_connected) {
+    if (peer->host->cfg->on_peer_connected) {
         char remote[80];
         sfu_ice_remote_address(peer->ice, remote, sizeof remote);
         peer->host->cfg->on_peer_connected(peer->host->cfg->owner, peer, remote);
     }
+}
+
+/* Sends already follow the new pair (ice.c); what the viewer missed while
+ * its old path died needs a keyframe to repair. */
+static void on_ice_path(void *user)
+{
+    sfu_peer *peer = user;
+    if (!peer->in_room)
+        return;
+    sfu_log(SFU_LOG_INFO, "ice.path_changed", "leg=%u", peer->leg);
+    sfu_room_handle_path_changed(peer->room->core, peer->leg, g_get_monotonic_time(),
+                                 sfu_worker_out(peer->host->worker));
+    drain(peer->host, peer->room);
 }
 
 /* ---- peers ---- */
@@ -401,7 +467,8 @@ sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participan
         return NULL;
     }
     peer->room->npeers++;
-    static const sfu_ice_callbacks cb = { .on_data = on_ice_data, .on_state = on_ice_state };
+    static const sfu_ice_callbacks cb = { .on_data = on_ice_data, .on_state = on_ice_state,
+                                          .on_path = on_ice_path };
     peer->ice = sfu_ice_new(sfu_worker_context(host->worker), &host->cfg->ice, &cb, peer, err,
                             errlen);
     if (!peer->ice) {
@@ -443,6 +510,8 @@ int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_
         return rc;
     }
     peer->in_room = true;
+    if (sfu_ice_state_get(peer->ice) == SFU_ICE_CONNECTED)
+        sfu_room_handle_consent(peer->room->core, peer->leg, true, g_get_monotonic_time());
     drain(host, peer->room);
     return 0;
 }
@@ -488,6 +557,8 @@ void sfu_peer_free(sfu_peer *peer)
     if (g_hash_table_remove(host->peers, GUINT_TO_POINTER(peer->leg)))
         host->stats.peers_live--;
     sfu_srtp_session_free(peer->srtp);
+    if (peer->dtls_held)
+        g_queue_free_full(peer->dtls_held, (GDestroyNotify)g_bytes_unref);
     sfu_dtls_free(peer->dtls);
     sfu_ice_free(peer->ice);
     room_release(peer->room);

@@ -24,6 +24,10 @@ struct sfu_ice {
     int fast_fd;
     struct sockaddr_storage fast_peer;
     socklen_t fast_peer_len;
+    /* The last selected pair's ends, to tell a new path from a repeat. */
+    bool had_pair;
+    NiceAddress last_local, last_remote;
+    NiceCandidateTransport last_transport;
 };
 
 static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
@@ -59,16 +63,15 @@ static void clear_fast_path(sfu_ice *ice)
 }
 
 /* RFC 4571 framing and TURN need libnice's own send; plain UDP does not. */
-static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
-                             NiceCandidate *local, NiceCandidate *remote, gpointer data)
+static void set_fast_path(sfu_ice *ice, guint component, NiceCandidate *local,
+                          NiceCandidate *remote)
 {
-    sfu_ice *ice = data;
     clear_fast_path(ice);
     if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
         remote->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
         local->type == NICE_CANDIDATE_TYPE_RELAYED)
         return;
-    GSocket *sock = nice_agent_get_selected_socket(agent, stream, component);
+    GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream, component);
     if (!sock)
         return;
     memset(&ice->fast_peer, 0, sizeof ice->fast_peer);
@@ -77,6 +80,26 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
                                                               : sizeof(struct sockaddr_in);
     ice->fast_socket = sock;
     ice->fast_fd = g_socket_get_fd(sock);
+}
+
+/* libnice moves the selected pair to every newly nominated pair of higher
+ * priority, and picks one afresh after a restart; the direct send path
+ * follows each time, before anything else is sent. */
+static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
+                             NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    (void)agent, (void)stream;
+    sfu_ice *ice = data;
+    set_fast_path(ice, component, local, remote);
+    bool changed = ice->had_pair && (!nice_address_equal(&ice->last_remote, &remote->addr) ||
+                                     !nice_address_equal(&ice->last_local, &local->addr) ||
+                                     ice->last_transport != local->transport);
+    ice->had_pair = true;
+    ice->last_local = local->addr;
+    ice->last_remote = remote->addr;
+    ice->last_transport = local->transport;
+    if (changed && ice->cb.on_path)
+        ice->cb.on_path(ice->user);
 }
 
 static const char *announced(const sfu_ice_config *cfg, const char *bound)

@@ -28,9 +28,23 @@ typedef struct sfu_ice_config {
     bool tcp;                           /* passive ICE-TCP candidates too */
 } sfu_ice_config;
 
+/* libnice's RFC 7675 consent timeout, fixed inside it
+ * (NICE_AGENT_TIMER_CONSENT_TIMEOUT, agent-priv.h, not exported): it sends a
+ * consent check every 4-6 s and fails the component this long after the last
+ * authenticated answer. So when SFU_ICE_FAILED follows SFU_ICE_CONNECTED,
+ * the client last proved itself this long before. */
+#define SFU_ICE_CONSENT_TIMEOUT_US (10 * G_USEC_PER_SEC)
+
 typedef struct sfu_ice_callbacks {
     void (*on_data)(void *user, uint8_t *data, size_t len);
+    /* CONNECTED: a pair is selected and libnice holds consent. FAILED after
+     * CONNECTED: consent lost (or the selected TCP connection closed); an
+     * ICE restart can bring CONNECTED back. */
     void (*on_state)(void *user, sfu_ice_state state);
+    /* A pair other than the previous one was selected (a new nomination, or
+     * the first pair after an ICE restart): the client's path changed.
+     * Sends already go to the new pair. May be NULL. */
+    void (*on_path)(void *user);
 } sfu_ice_callbacks;
 
 #define SFU_ICE_MAX_CANDIDATES 16
@@ -64,7 +78,8 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
 int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd,
                     const char *remote_ufrag, const char *remote_pwd);
 
-/* Sends one datagram on the selected pair; negative when not connected. */
+/* Sends one datagram on the selected pair; negative when not connected
+ * (and so after consent is lost, RFC 7675 section 5.1). */
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice);
 /* The client's address on the selected pair ("192.0.2.1:5000",

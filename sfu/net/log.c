@@ -1,6 +1,8 @@
 /* One logfmt line per event, rate-limited per cause (see log.h). */
 #include "sfu/net/log.h"
 
+#include "sfu/net/log_redact.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +30,7 @@ struct cause_slot {
 static atomic_int log_level = SFU_LOG_INFO;
 static atomic_int log_fd = STDERR_FILENO;
 static atomic_uint log_rate = SFU_LOG_DEFAULT_RATE;
+static atomic_bool log_addresses = false;
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cause_slot slots[CAUSE_SLOTS];
@@ -57,6 +60,8 @@ sfu_log_level sfu_log_get_level(void) { return (sfu_log_level)atomic_load(&log_l
 bool sfu_log_enabled(sfu_log_level level) { return (int)level <= atomic_load(&log_level); }
 void sfu_log_set_rate(unsigned lines_per_second) { atomic_store(&log_rate, lines_per_second); }
 int sfu_log_set_fd(int fd) { return atomic_exchange(&log_fd, fd); }
+void sfu_log_set_addresses(bool allowed) { atomic_store(&log_addresses, allowed); }
+bool sfu_log_addresses_allowed(void) { return atomic_load(&log_addresses); }
 
 static sfu_time mono_now(void)
 {
@@ -307,4 +312,28 @@ void sfu_log_flush(sfu_time now)
         for (size_t i = 0; i < n; i++)
             emit_suppressed(due[i].cause, due[i].level, due[i].count);
     }
+}
+
+const char *sfu_log_text(char *buf, size_t n, const char *text)
+{
+    char clean[SFU_LOG_LINE_MAX];
+    size_t k = sfu_log_redact(clean, sizeof clean, text, strlen(text),
+                              sfu_log_addresses_allowed() ? SFU_REDACT_KEEP_ADDRESSES : 0);
+    while (k > 0 && (clean[k - 1] == '\n' || clean[k - 1] == '\r' || clean[k - 1] == ' ' ||
+                     clean[k - 1] == '\t'))
+        clean[--k] = '\0';
+    return sfu_log_quote(buf, n, clean);
+}
+
+void sfu_log_foreign(sfu_log_level level, const char *cause, const char *domain,
+                     const char *text)
+{
+    if (!sfu_log_enabled(level))
+        return;
+    char value[SFU_LOG_LINE_MAX], dom[64];
+    sfu_log_text(value, sizeof value, text);
+    if (domain)
+        sfu_log(level, cause, "domain=%s text=%s", sfu_log_quote(dom, sizeof dom, domain), value);
+    else
+        sfu_log(level, cause, "text=%s", value);
 }

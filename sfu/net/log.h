@@ -58,6 +58,23 @@ void sfu_log_set_rate(unsigned lines_per_second);
 /* Where lines go (stderr by default); returns the previous descriptor. */
 int sfu_log_set_fd(int fd);
 
+/* Whether client addresses may appear in lines this process did not
+ * write itself (the operator's [privacy] log_addresses; off by default). */
+void sfu_log_set_addresses(bool allowed);
+bool sfu_log_addresses_allowed(void);
+
+/* A line from a library (libmicrohttpd, libnice or GLib, libsrtp): logged
+ * as `msg=<cause> text="..."`, under the same level filter and rate limit,
+ * with secrets and (unless allowed) addresses redacted (log_redact.h),
+ * trailing white space dropped. `cause` as for sfu_log; `domain`, when not
+ * NULL, is added as `domain=...` (GLib's log domain). */
+void sfu_log_foreign(sfu_log_level level, const char *cause, const char *domain,
+                     const char *text);
+/* Formats text we did not write (an OpenSSL reason, a library's message) as
+ * a logfmt value: redacted as for sfu_log_foreign, then quoted as by
+ * sfu_log_quote. Returns buf. */
+const char *sfu_log_text(char *buf, size_t n, const char *text);
+
 /* "error", "warn", "info", "debug". */
 const char *sfu_log_level_name(sfu_log_level level);
 /* Parses a level name; returns 0 or -SFU_EINVAL. */

@@ -83,7 +83,20 @@ async function viewerOffer(opts) {
   await gathered(5000);
   return { sdp: pc.localDescription.sdp };
 }
-async function applyAnswer(sdp) { await pc.setRemoteDescription({ type: 'answer', sdp }); }
+// When the answer went in and when ICE, then DTLS too, connected
+// (performance.now() ms), for connectTiming().
+const timing = { answerAt: 0, iceAt: 0, connectedAt: 0 };
+async function applyAnswer(sdp) {
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
+  pc.addEventListener('iceconnectionstatechange', () => {
+    if (pc.iceConnectionState === 'connected' && !timing.iceAt) timing.iceAt = performance.now();
+  });
+  pc.addEventListener('connectionstatechange', () => {
+    if (pc.connectionState === 'connected' && !timing.connectedAt) timing.connectedAt = performance.now();
+  });
+  await pc.setRemoteDescription({ type: 'answer', sdp });
+}
+function connectTiming() { return timing; }
 async function post(url, sdp) {
   const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: sdp });
   const loc = r.headers.get('Location');
@@ -91,7 +104,17 @@ async function post(url, sdp) {
            location: loc ? new URL(loc, url).href : null,
            participant: r.headers.get('X-Participant-Id') };
 }
-async function del(url) { return (await fetch(url, { method: 'DELETE' })).status; }
+// Chromium fails requests once with ERR_NETWORK_CHANGED (a TypeError here)
+// right after an address of the machine changed: try again a few times.
+async function netFetch(url, init) {
+  for (let i = 0; ; i++) {
+    try { return await fetch(url, init); } catch (e) {
+      if (!(e instanceof TypeError) || i === 4) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+async function del(url) { return (await netFetch(url, { method: 'DELETE' })).status; }
 async function connected(timeoutMs) {
   const t0 = Date.now();
   while (pc.connectionState !== 'connected') {
@@ -147,6 +170,31 @@ async function stats() {
   return out;
 }
 function close() { if (pc) pc.close(); }
+// ICE restart of a WHIP/WHEP session (RFC 9725 4.3): the new offer's
+// credentials go out in an sdpfrag PATCH; the answer's credentials and
+// candidates replace the old ones in the remote description.
+async function iceRestart(url) {
+  pc.restartIce();
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(5000);
+  const sdp = pc.localDescription.sdp;
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
+  const frag = [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m),
+                m.split('\\r\\n')[0], one(m, /^a=mid:.*$/m)].join('\\r\\n') + '\\r\\n';
+  const r = await netFetch(url, { method: 'PATCH', body: frag,
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+  const body = await r.text();
+  if (r.status !== 200) return { status: r.status, body };
+  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\\r\\n').join('');
+  const remote = pc.remoteDescription.sdp
+    .replace(/^a=candidate:.*\\r\\n/gm, '')
+    .replace(/^a=ice-ufrag:.*$/gm, one(body, /^a=ice-ufrag:.*$/m))
+    .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
+  await pc.setRemoteDescription({ type: 'answer', sdp: remote });
+  return { status: 200, body };
+}
 </script>`;
 
 export class Checks {

@@ -14,15 +14,16 @@
 #
 # The namespace has no other route, so Chromium can reach the SFU only over
 # TCP to HOST_IP; the sfu gathers on HOST_IP alone (media.gather_addresses)
-# with media.ice_tcp=true. The client checks that both answers carry a
-# `tcptype passive` candidate, that media flows and that each selected
-# candidate pair is TCP on both ends. This script adds: the drop rule's
+# and otherwise runs the default config (ICE-TCP is on by default). The
+# client checks that both answers carry a `tcptype passive` candidate, that
+# each page connects (ICE and DTLS) within 1 s of its answer, that media
+# flows and that each selected candidate pair is TCP on both ends. This script adds: the drop rule's
 # counter is above 0 (Chromium did try UDP and was stopped), and the sfu
 # stays up and exits 0 on SIGTERM. The namespace, veth pair and nft table
 # go away on any exit (trap).
 #
 # --keep-udp: no drop rule (ICE may then pick UDP: the TCP checks fail).
-# --no-ice-tcp: start the sfu without media.ice_tcp (the checks fail).
+# --no-ice-tcp: start the sfu with media.ice_tcp = false (the checks fail).
 # Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 0 only
 # when every check passed. When network namespaces cannot be made here it
 # prints a SKIP line and "0 passed, 0 failed" and exits 0.
@@ -32,7 +33,7 @@ cd "$(dirname "$0")/../.."
 SFU=build/sfu
 SECONDS_OF_MEDIA=12
 DROP_UDP=1
-ICE_TCP=true
+ICE_TCP=default
 while [ $# -gt 0 ]; do
     case $1 in
     --sfu) SFU=$2; shift 2 ;;
@@ -105,19 +106,16 @@ fi
 set +e
 echo "INFO netns $NS ($NS_IP on $VN), host side $HOST_IP on $VH, UDP $([ $DROP_UDP -eq 1 ] && echo dropped || echo allowed)"
 
-# The sfu: HTTP and ICE on the host-side veth address only; port 0 lets it
-# pick the HTTP port, read back from its log. The address is ours alone, so
-# any media port range is free on it.
-LO=$((10000 + RANDOM % 200 * 100))
+# The sfu: the default config but for HTTP and ICE on the host-side veth
+# address only; port 0 lets it pick the HTTP port, read back from its log.
+# The address is ours alone, so the default media port range is free on it.
 cat >"$TMP/sfu.ini" <<EOF
 [http]
 listen = $HOST_IP:0
 [media]
-port_min = $LO
-port_max = $((LO + 99))
 gather_addresses = $HOST_IP
-ice_tcp = $ICE_TCP
 EOF
+if [ "$ICE_TCP" = false ]; then echo "ice_tcp = false" >>"$TMP/sfu.ini"; fi
 "$SFU" --config "$TMP/sfu.ini" >"$TMP/sfu.log" 2>&1 </dev/null &
 SFU_PID=$!
 PORT=
@@ -133,7 +131,7 @@ if [ -z "$PORT" ]; then
     finish
 fi
 URL="http://$HOST_IP:$PORT"
-echo "INFO sfu at $URL, media ports $LO-$((LO + 99)), ice_tcp=$ICE_TCP"
+echo "INFO sfu at $URL, ice_tcp=$ICE_TCP"
 
 # Chromium (driven by node) runs in the namespace, in the background so
 # that a signal reaches the trap at once; its summary line is folded into

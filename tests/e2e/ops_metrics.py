@@ -5,6 +5,9 @@
 
 Starts its own sfu (sfu_fixture.py, rate limit off), then:
   - `promtool check metrics` on the output, idle and during a call;
+  - sfu_build_info{version,commit} 1 names what `sfu --version` prints, and
+    so does GET /health with Accept: application/json (plain GET /health
+    stays text);
   - one 404 (GET /rooms/<unknown>) adds exactly 1 to
     sfu_http_requests_total{route="room",code="404"}, one 405 adds 1 to
     route="none",code="405", and no other HTTP series moves but the
@@ -18,7 +21,10 @@ Prints PASS/FAIL lines and "N passed, M failed".
 """
 import argparse
 import asyncio
+import json
 import os
+import re
+import subprocess
 import sys
 import time
 
@@ -53,10 +59,40 @@ async def wait_metric(url, name, pred, timeout=8.0):
     return False, m
 
 
-def http_checks(url):
+def version_checks(url, sfu_path, text):
+    line = subprocess.run([sfu_path, "--version"], capture_output=True, text=True,
+                          timeout=10).stdout.strip()
+    m = re.fullmatch(r"sfu (\S+) \(git (\S+)\)", line)
+    c.check("sfu --version prints 'sfu VERSION (git COMMIT)'", m is not None, repr(line))
+    version, commit = m.groups() if m else ("?", "?")
+    info = [ln for ln in text.splitlines() if ln.startswith("sfu_build_info")]
+    want = f'sfu_build_info{{version="{version}",commit="{commit}"}} 1'
+    c.check("/metrics has one sfu_build_info line naming the --version", info == [want],
+            f"{info} vs {want!r}")
+    c.check("sfu_build_info is a gauge", "# TYPE sfu_build_info gauge" in text)
+    status, headers, body = request("GET", url + "/health", headers={"Accept": "application/json"})
+    try:
+        h = json.loads(body)
+    except ValueError:
+        h = {}
+    c.check("GET /health (Accept: application/json) -> 200 JSON with version and commit",
+            status == 200 and headers.get("Content-Type", "").startswith("application/json")
+            and h.get("status") == "ok" and h.get("version") == version
+            and h.get("commit") == commit and h.get("auth") is False
+            and h.get("warnings") == ["auth is off ([auth] secret not set)"],
+            f"{status} {headers.get('Content-Type')} {body[:200]!r}")
+    status, headers, body = request("GET", url + "/health")
+    c.check("GET /health without Accept stays text: ok, then the warning",
+            status == 200 and headers.get("Content-Type", "").startswith("text/plain")
+            and body == "ok\nwarning: auth is off ([auth] secret not set)\n", repr(body[:120]))
+
+
+def http_checks(url, sfu_path):
     text, m0 = metrics(url)
     ok, said = promtool_check(text)
     c.check("promtool check metrics (idle)", ok, said)
+    version_checks(url, sfu_path, text)
+    text, m0 = metrics(url)
     for name in ("sfu_sessions", "sfu_rooms", "sfu_dtls_handshakes_ok_total",
                  "sfu_nacks_sent_total", "sfu_plis_sent_total", "sfu_rtp_retransmitted_total",
                  "sfu_draining", "process_cpu_seconds_total"):
@@ -138,7 +174,7 @@ def main():
     peers.patch_loopback()
     try:
         with SfuFixture(args.sfu, ["http.requests_per_second_per_client=0"]) as sfu:
-            m = http_checks(sfu.url)
+            m = http_checks(sfu.url, args.sfu)
             asyncio.run(call_checks(sfu.url, m))
             sfu.stop()
             c.check("sfu exits 0 on SIGTERM", sfu.clean_exit(), sfu.describe_exit())

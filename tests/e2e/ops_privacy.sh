@@ -1,7 +1,11 @@
 #!/bin/bash
 # Privacy by default: a call from a distinctive address under a distinctive
 # name leaves no trace of either, of its tokens or of its ICE passwords in
-# the sfu's log, /metrics or GET /rooms.
+# the sfu's log, /metrics or GET /rooms. The client also makes each library
+# complain (libmicrohttpd on a vanished event stream and malformed requests,
+# OpenSSL on a failed DTLS handshake, libsrtp and libnice on forged packets:
+# ops_privacy_client.py): every line the sfu writes must still be our own
+# logfmt, and carry none of those secrets.
 #
 #   tests/e2e/ops_privacy.sh [--sfu build/sfu]
 #
@@ -193,6 +197,16 @@ forms = {
     "participant name": [name, name.lower(), name.upper()],
     "ICE password (client)": secrets.get("client_ice_pwd", []),
     "ICE password (sfu)": secrets.get("server_ice_pwd", []),
+    "ICE ufrag (sfu)": secrets.get("server_ice_ufrag", []),
+    # aiortc's ufrags are 4 characters: searched where they would show, in
+    # a STUN username (either order) or after a name.
+    "ICE ufrag (client)": [f"{a}:{b}" for a in secrets.get("client_ice_ufrag", [])
+                           for b in secrets.get("server_ice_ufrag", [])]
+                          + [f"{b}:{a}" for a in secrets.get("client_ice_ufrag", [])
+                             for b in secrets.get("server_ice_ufrag", [])]
+                          + [f"ufrag:{a}" for a in secrets.get("client_ice_ufrag", [])]
+                          + [f"ufrag={a}" for a in secrets.get("client_ice_ufrag", [])]
+                          + [f"'{a}'" for a in secrets.get("client_ice_ufrag", [])],
     "session id": secrets.get("session_paths", []),
     "token piece": sorted({t[i:i + 16] for t in tokens for i in range(0, len(t) - 15)}),
 }
@@ -211,8 +225,23 @@ name_field = re.compile(r'"name":"' + re.escape(name) + '"')
 live_rooms = {"rooms.json", "room.json"}
 log = texts["sfu log"]
 check("the sfu log is the real thing (debug lines, sessions created and deleted)",
-      "level=debug" in log and log.count("msg=session.created") == 3
+      "level=debug" in log and log.count("msg=session.created") == 5
       and "msg=session.deleted" in log, f"{len(log.splitlines())} lines")
+# No foreign lines: every line is ours, one logfmt event.
+ours = re.compile(r'^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(error|warn|info|debug) msg=\S')
+foreign = [ln for ln in log.splitlines() if not ours.match(ln)]
+check("every line of the sfu's output is our logfmt (no library writes its own)", not foreign,
+      "; ".join(repr(ln[:120]) for ln in foreign[:3]))
+# The provocations reached the libraries, and their words came through us.
+mhd = [ln for ln in log.splitlines() if "msg=lib.microhttpd" in ln]
+check("libmicrohttpd complained through our logger", len(mhd) >= 1, f"{len(mhd)} lines")
+check("libmicrohttpd's failed send on the vanished event stream is there, redacted",
+      any("Failed to send" in ln and "/sessions/<redacted>" in ln for ln in mhd),
+      "; ".join(ln[:160] for ln in mhd[:3]))
+dtls = [ln for ln in log.splitlines() if "msg=dtls.failed" in ln]
+check("the wrong fingerprint failed the DTLS handshake, with a reason", len(dtls) >= 1
+      and all(" reason=" in ln for ln in dtls), "; ".join(ln[:160] for ln in dtls[:2]))
+print("INFO library lines: " + " | ".join(ln.split(" ", 1)[1][:150] for ln in mhd[:6]))
 # The search itself must find what it looks for: a planted copy of each form.
 planted = {"planted": " ".join(n for ns in forms.values() for n in ns[:1])}
 def search(label, needles, texts):

@@ -144,6 +144,46 @@ static void e_nofmt(sig_sdp *s) { if (s->nmedia > 2) s->media[2].nfmts = 0; }
 static void e_mid(sig_sdp *s) { if (s->nmedia > 1) strcpy(s->media[s->nmedia - 1].mid, "q"); }
 static const rc_edit edits[] = { NULL, e_drop, e_reject, e_passive, e_inactive, e_sendrecv, e_ice, e_nofmt, e_mid };
 
+/* Re-offers also try what a client may not change (JSEP 5.2.2, RFC 8842
+ * 5.5): the certificate, the m-line order and kinds, the mids. */
+static void e_fp(sig_sdp *s) { for (unsigned i = 0; i < s->nmedia; i++) s->media[i].fingerprint.bytes[0] ^= 1; }
+static void e_holdconn(sig_sdp *s) { if (s->nmedia) s->media[0].setup = SIG_SDP_SETUP_HOLDCONN; }
+static void e_active(sig_sdp *s) { for (unsigned i = 0; i < s->nmedia; i++) s->media[i].setup = SIG_SDP_SETUP_ACTIVE; }
+static void e_kind(sig_sdp *s) { if (s->nmedia) strcpy(s->media[0].media, strcmp(s->media[0].media, "audio") ? "audio" : "video"); }
+static void e_mid0(sig_sdp *s) { if (s->nmedia) strcpy(s->media[0].mid, "z"); }
+static void e_dupmid(sig_sdp *s) { if (s->nmedia > 2) strcpy(s->media[s->nmedia - 1].mid, s->media[0].mid); }
+static void e_first_fmt(sig_sdp *s)
+{
+    for (unsigned i = 0; i < s->nmedia; i++)
+        if (s->media[i].nfmts > 1) {
+            memmove(s->media[i].fmts, s->media[i].fmts + 1, (s->media[i].nfmts - 1) * sizeof s->media[i].fmts[0]);
+            s->media[i].nfmts--;
+        }
+}
+static void e_only_first_fmt(sig_sdp *s) { for (unsigned i = 0; i < s->nmedia; i++) if (s->media[i].nfmts) s->media[i].nfmts = 1; }
+/* The first nine are `edits`, so older corpus units keep their meaning
+ * where (b >> 1) % 18 < 9; the last one restarts ICE without new
+ * credentials for the server. */
+static const rc_edit reoffer_edits[] = { NULL, e_drop, e_reject, e_passive, e_inactive, e_sendrecv, e_ice, e_nofmt, e_mid,
+                                         e_fp, e_holdconn, e_active, e_kind, e_mid0, e_dupmid, e_first_fmt,
+                                         e_only_first_fmt, e_ice };
+
+/* sig_reneg_is_ice_restart must agree with what handling the offer found,
+ * where every m-line carries the same credentials (rc_reoffer's). */
+static int is_restart(run *u, const char *sdp, size_t len)
+{
+    int rc = sig_reneg_is_ice_restart(u->r, sdp, len);
+    if (rc != 0 && rc != 1 && rc >= 0)
+        abort();
+    return rc;
+}
+
+static void check_restart(int was, int rc, const sig_reneg_result *res)
+{
+    if (rc == 0 && was >= 0 && (was == 1) != res->ice_restart)
+        abort();
+}
+
 static void op_answer(run *u, bool edit)
 {
     const sig_reneg_offer *o = sig_reneg_outstanding(u->r);
@@ -173,6 +213,8 @@ static void op_raw(run *u, bool answer)
     sig_reneg_result res;
     char err[128];
     const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    if (!answer)
+        (void)is_restart(u, text, n);
     int rc = answer ? sig_reneg_handle_answer(u->r, rev, text, n, &res, err, sizeof err)
                     : sig_reneg_handle_client_offer(u->r, text, n, rev & 1 ? &creds : NULL, &res, err, sizeof err);
     handled(u, rc, &res);
@@ -189,14 +231,19 @@ static void op_reoffer(run *u)
     sig_sdp_free(co);
     snprintf(cam.mid, sizeof cam.mid, "c%u", byte(u));
     size_t len;
-    char *re = rc_reoffer(&u->client, u->last, u->last_len, b & 1 ? &cam : NULL,
-                          edits[(b >> 1) % SFU_ARRAY_LEN(edits)], &len);
+    unsigned e = (b >> 1) % SFU_ARRAY_LEN(reoffer_edits);
+    char *re = rc_reoffer(&u->client, u->last, u->last_len, b & 1 ? &cam : NULL, reoffer_edits[e], &len);
     if (!re)
         abort();
     const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
     sig_reneg_result res;
     char err[128];
-    int rc = sig_reneg_handle_client_offer(u->r, re, len, &creds, &res, err, sizeof err);
+    int was = is_restart(u, re, len);
+    bool no_creds = e == SFU_ARRAY_LEN(reoffer_edits) - 1;
+    int rc = sig_reneg_handle_client_offer(u->r, re, len, no_creds ? NULL : &creds, &res, err, sizeof err);
+    if (no_creds && rc == 0 && res.ice_restart)
+        abort();                /* restarted without credentials to restart with */
+    check_restart(was, rc, &res);
     if (rc == 0 && res.ice_restart)
         u->client.ice = res.remote_ice;
     handled(u, rc, &res);

@@ -51,12 +51,13 @@ TEST(defaults)
     ASSERT_EQ(c.media.gather_addresses.count, 1);
     ASSERT_STR_EQ(c.media.gather_addresses.item[0], "127.0.0.1");
     ASSERT_EQ(c.media.announce_addresses.count, 0);
-    ASSERT_EQ(c.media.ice_tcp, false);
+    ASSERT_EQ(c.media.ice_tcp, true);
     ASSERT_EQ(c.media.workers, 0);
     ASSERT_EQ(c.media.liveness_timeout, SFU_SEC(15));
     ASSERT_EQ(c.media.buffer_pool_packets, 8192);
     ASSERT_EQ(c.media.rtx_cache_packets, 512);
-    ASSERT_EQ(c.media.keyframe_min_interval, SFU_SEC(1));
+    ASSERT_EQ(c.media.keyframe_min_interval, SFU_MS(250));
+    ASSERT_EQ(c.media.keyframe_cache, SFU_SEC(1));
     ASSERT_EQ(c.media.max_publish_bitrate_bps, 0);
     ASSERT_EQ(c.limits.max_sessions, 1000);
     ASSERT_EQ(c.limits.max_participants_per_room, 50);
@@ -97,6 +98,7 @@ TEST(good_file_loads)
     ASSERT_EQ(c.media.workers, 4);
     ASSERT_EQ(c.media.liveness_timeout, SFU_MS(5000));
     ASSERT_EQ(c.media.keyframe_min_interval, SFU_MS(500));
+    ASSERT_EQ(c.media.keyframe_cache, 0);
     ASSERT_EQ(c.media.max_publish_bitrate_bps, 2500000);
     ASSERT_EQ(c.limits.max_participants_per_room, 8);
     ASSERT_EQ(c.limits.max_sdp_mlines, 64);

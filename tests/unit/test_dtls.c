@@ -20,29 +20,58 @@ typedef struct endpoint {
     size_t max_len;    /* largest datagram sent */
 } endpoint;
 
-static sfu_cert *server_cert, *client_cert;
-static sfu_dtls_ctx *server_ctx, *client_ctx;
+/* Each case gets its own certificates and contexts, freed after it
+ * whether it passed or not: no case sees another's state. */
+typedef struct fixture {
+    sfu_cert *server_cert, *client_cert;
+    sfu_dtls_ctx *server_ctx, *client_ctx;
+} fixture;
 
-static int setup(void)
+static void fixture_deinit(fixture *f)
 {
-    if (server_ctx)
-        return 0;
-    server_cert = sfu_cert_new_self_signed("server", NULL, 0);
-    client_cert = sfu_cert_new_self_signed("client", NULL, 0);
-    server_ctx = server_cert ? sfu_dtls_ctx_new(server_cert, NULL, 0) : NULL;
-    client_ctx = client_cert ? sfu_dtls_ctx_new(client_cert, NULL, 0) : NULL;
-    return server_ctx && client_ctx ? 0 : -1;
+    sfu_dtls_ctx_free(f->server_ctx);
+    sfu_dtls_ctx_free(f->client_ctx);
+    sfu_cert_free(f->server_cert);
+    sfu_cert_free(f->client_cert);
+    memset(f, 0, sizeof *f);
 }
 
-static sfu_dtls *new_dtls(sfu_dtls_role role, const sfu_cert *expect_peer)
+static int fixture_init(fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    f->server_cert = sfu_cert_new_self_signed("server", NULL, 0);
+    f->client_cert = sfu_cert_new_self_signed("client", NULL, 0);
+    f->server_ctx = f->server_cert ? sfu_dtls_ctx_new(f->server_cert, NULL, 0) : NULL;
+    f->client_ctx = f->client_cert ? sfu_dtls_ctx_new(f->client_cert, NULL, 0) : NULL;
+    if (f->server_ctx && f->client_ctx)
+        return 0;
+    fixture_deinit(f);
+    return -1;
+}
+
+/* TEST(name) around a body that receives a fresh fixture. */
+#define DTLS_TEST(name)                                                       \
+    static int name##_body(fixture *f);                                       \
+    TEST(name)                                                                \
+    {                                                                         \
+        fixture fx;                                                           \
+        if (fixture_init(&fx) != 0)                                           \
+            TEST_FAIL_("%s", "fixture: certificates or contexts failed");     \
+        int rc = name##_body(&fx);                                            \
+        fixture_deinit(&fx);                                                  \
+        return rc;                                                            \
+    }                                                                         \
+    static int name##_body(fixture *f)
+
+static sfu_dtls *new_dtls(const fixture *f, sfu_dtls_role role, const sfu_cert *expect_peer)
 {
     const sfu_fingerprint *fp = sfu_cert_fingerprint(expect_peer);
-    return sfu_dtls_new(role == SFU_DTLS_SERVER ? server_ctx : client_ctx, role, fp->algo,
+    return sfu_dtls_new(role == SFU_DTLS_SERVER ? f->server_ctx : f->client_ctx, role, fp->algo,
                         fp->bytes, fp->len);
 }
 
 /* A plain client: certificate optional, SRTP profiles optional, versions. */
-static int raw_client(endpoint *e, bool with_cert, const char *profiles, int version)
+static int raw_client(const fixture *f, endpoint *e, bool with_cert, const char *profiles, int version)
 {
     SSL_CTX *c = SSL_CTX_new(DTLS_client_method());
     if (!c)
@@ -51,8 +80,8 @@ static int raw_client(endpoint *e, bool with_cert, const char *profiles, int ver
     SSL_CTX_set_min_proto_version(c, version);
     SSL_CTX_set_max_proto_version(c, version);
     if (with_cert) {
-        SSL_CTX_use_certificate(c, sfu_cert_x509(client_cert));
-        SSL_CTX_use_PrivateKey(c, sfu_cert_key(client_cert));
+        SSL_CTX_use_certificate(c, sfu_cert_x509(f->client_cert));
+        SSL_CTX_use_PrivateKey(c, sfu_cert_key(f->client_cert));
     }
     if (profiles)
         SSL_CTX_set_tlsext_use_srtp(c, profiles);
@@ -183,11 +212,10 @@ static int check_keys(const sfu_srtp_keys *c, const sfu_srtp_keys *s)
     return 0;
 }
 
-TEST(handshake_in_memory)
+DTLS_TEST(handshake_in_memory)
 {
-    ASSERT_EQ(setup(), 0);
-    endpoint c = { .d = new_dtls(SFU_DTLS_CLIENT, server_cert) };
-    endpoint s = { .d = new_dtls(SFU_DTLS_SERVER, client_cert) };
+    endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert) };
+    endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
     ASSERT(c.d && s.d);
     ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_NEW);
     ASSERT_EQ(sfu_dtls_start(s.d), 0); /* nothing to send as server */
@@ -216,11 +244,10 @@ TEST(handshake_in_memory)
 
 /* Lose the client's first flight, then the server's: each side's timer
  * retransmits and the handshake still completes. */
-TEST(retransmission_after_loss)
+DTLS_TEST(retransmission_after_loss)
 {
-    ASSERT_EQ(setup(), 0);
-    endpoint c = { .d = new_dtls(SFU_DTLS_CLIENT, server_cert) };
-    endpoint s = { .d = new_dtls(SFU_DTLS_SERVER, client_cert) };
+    endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert) };
+    endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
     ASSERT(c.d && s.d);
     ASSERT_EQ(sfu_dtls_poll_timeout(c.d, 5), SFU_TIME_NEVER); /* not started */
     ASSERT_EQ(sfu_dtls_start(c.d), 0);
@@ -256,7 +283,7 @@ TEST(retransmission_after_loss)
 
 /* The server picks its own preference among what the client offers, and
  * exports keys exactly as a plain OpenSSL client lays out RFC 5764 4.2. */
-TEST(profiles_and_key_layout_against_plain_openssl)
+DTLS_TEST(profiles_and_key_layout_against_plain_openssl)
 {
     static const struct {
         const char *offer;
@@ -268,10 +295,9 @@ TEST(profiles_and_key_layout_against_plain_openssl)
         { "SRTP_AES128_CM_SHA1_80", SFU_SRTP_AES128_CM_SHA1_80 },
         { "SRTP_AES128_CM_SHA1_32:SRTP_AES128_CM_SHA1_80", SFU_SRTP_AES128_CM_SHA1_80 },
     };
-    ASSERT_EQ(setup(), 0);
     for (size_t i = 0; i < SFU_ARRAY_LEN(cases); i++) {
-        endpoint c = { 0 }, s = { .d = new_dtls(SFU_DTLS_SERVER, client_cert) };
-        ASSERT_EQ(raw_client(&c, true, cases[i].offer, DTLS1_2_VERSION), 0);
+        endpoint c = { 0 }, s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
+        ASSERT_EQ(raw_client(f, &c, true, cases[i].offer, DTLS1_2_VERSION), 0);
         ASSERT_EQ(run(&c, &s), 0);
         if (sfu_dtls_get_state(s.d) != SFU_DTLS_CONNECTED)
             TEST_FAIL_("case %zu: %s", i, sfu_dtls_failure(s.d));
@@ -296,7 +322,7 @@ TEST(profiles_and_key_layout_against_plain_openssl)
 }
 
 /* Each case must leave our server FAILED with a reason containing `why`. */
-TEST(server_refuses)
+DTLS_TEST(server_refuses)
 {
     static const struct {
         const char *name;
@@ -310,10 +336,9 @@ TEST(server_refuses)
         { "no use_srtp", true, NULL, DTLS1_2_VERSION, "SRTP" },
         { "DTLS 1.0 only", true, "SRTP_AES128_CM_SHA1_80", DTLS1_VERSION, "protocol" },
     };
-    ASSERT_EQ(setup(), 0);
     for (size_t i = 0; i < SFU_ARRAY_LEN(cases); i++) {
-        endpoint c = { 0 }, s = { .d = new_dtls(SFU_DTLS_SERVER, client_cert) };
-        ASSERT_EQ(raw_client(&c, cases[i].cert, cases[i].profiles, cases[i].version), 0);
+        endpoint c = { 0 }, s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
+        ASSERT_EQ(raw_client(f, &c, cases[i].cert, cases[i].profiles, cases[i].version), 0);
         ASSERT_EQ(run(&c, &s), 0);
         const char *why = sfu_dtls_failure(s.d);
         if (sfu_dtls_get_state(s.d) != SFU_DTLS_FAILED || !strstr(why, cases[i].why))
@@ -332,13 +357,12 @@ TEST(server_refuses)
 
 /* A certificate that is not the one in SDP fails the handshake, on either
  * side, and the other side learns it from the alert. */
-TEST(fingerprint_mismatch_fails)
+DTLS_TEST(fingerprint_mismatch_fails)
 {
-    ASSERT_EQ(setup(), 0);
     for (int wrong_side = 0; wrong_side < 2; wrong_side++) {
         /* side 0: the server expects the server's own cert; 1: the client does */
-        endpoint c = { .d = new_dtls(SFU_DTLS_CLIENT, wrong_side ? client_cert : server_cert) };
-        endpoint s = { .d = new_dtls(SFU_DTLS_SERVER, wrong_side ? client_cert : server_cert) };
+        endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, wrong_side ? f->client_cert : f->server_cert) };
+        endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, wrong_side ? f->client_cert : f->server_cert) };
         ASSERT(c.d && s.d);
         ASSERT_EQ(sfu_dtls_start(c.d), 0);
         ASSERT_EQ(run(&c, &s), 0);
@@ -352,26 +376,25 @@ TEST(fingerprint_mismatch_fails)
     }
     /* a fingerprint of another algorithm over the right certificate works */
     sfu_fingerprint fp;
-    ASSERT_EQ(sfu_fingerprint_of_x509(&fp, "sha-512", sfu_cert_x509(client_cert)), 0);
-    endpoint c = { .d = new_dtls(SFU_DTLS_CLIENT, server_cert) };
-    endpoint s = { .d = sfu_dtls_new(server_ctx, SFU_DTLS_SERVER, "SHA-512", fp.bytes, fp.len) };
+    ASSERT_EQ(sfu_fingerprint_of_x509(&fp, "sha-512", sfu_cert_x509(f->client_cert)), 0);
+    endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert) };
+    endpoint s = { .d = sfu_dtls_new(f->server_ctx, SFU_DTLS_SERVER, "SHA-512", fp.bytes, fp.len) };
     ASSERT(c.d && s.d);
     ASSERT_EQ(sfu_dtls_start(c.d), 0);
     ASSERT_EQ(run(&c, &s), 0);
     ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CONNECTED);
     endpoint_free(&c);
     endpoint_free(&s);
-    ASSERT(sfu_dtls_new(server_ctx, SFU_DTLS_SERVER, "md5", fp.bytes, 16) == NULL);
-    ASSERT(sfu_dtls_new(server_ctx, SFU_DTLS_SERVER, "sha-256", fp.bytes, 31) == NULL);
+    ASSERT(sfu_dtls_new(f->server_ctx, SFU_DTLS_SERVER, "md5", fp.bytes, 16) == NULL);
+    ASSERT(sfu_dtls_new(f->server_ctx, SFU_DTLS_SERVER, "sha-256", fp.bytes, 31) == NULL);
     return 0;
 }
 
 /* Garbage after the handshake is ignored; close_notify closes the peer. */
-TEST(garbage_then_close_notify)
+DTLS_TEST(garbage_then_close_notify)
 {
-    ASSERT_EQ(setup(), 0);
-    endpoint c = { .d = new_dtls(SFU_DTLS_CLIENT, server_cert) };
-    endpoint s = { .d = new_dtls(SFU_DTLS_SERVER, client_cert) };
+    endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert) };
+    endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
     ASSERT_EQ(sfu_dtls_start(c.d), 0);
     ASSERT_EQ(run(&c, &s), 0);
     ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CONNECTED);
@@ -404,10 +427,9 @@ TEST(garbage_then_close_notify)
 
 /* Freeing with output still queued leaks nothing (ASan checks), and a
  * context needs a certificate. */
-TEST(free_with_output_queued)
+DTLS_TEST(free_with_output_queued)
 {
-    ASSERT_EQ(setup(), 0);
-    sfu_dtls *c = new_dtls(SFU_DTLS_CLIENT, server_cert);
+    sfu_dtls *c = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert);
     ASSERT(c);
     ASSERT_EQ(sfu_dtls_start(c), 0);
     sfu_dtls_free(c);
@@ -419,19 +441,7 @@ TEST(free_with_output_queued)
     return 0;
 }
 
-/* Runs last: frees the shared contexts so leak checkers see a clean exit. */
-TEST(teardown)
-{
-    sfu_dtls_ctx_free(server_ctx);
-    sfu_dtls_ctx_free(client_ctx);
-    sfu_cert_free(server_cert);
-    sfu_cert_free(client_cert);
-    server_ctx = client_ctx = NULL;
-    server_cert = client_cert = NULL;
-    return 0;
-}
-
 TEST_LIST(TEST_ENTRY(handshake_in_memory), TEST_ENTRY(retransmission_after_loss),
           TEST_ENTRY(profiles_and_key_layout_against_plain_openssl), TEST_ENTRY(server_refuses),
           TEST_ENTRY(fingerprint_mismatch_fails), TEST_ENTRY(garbage_then_close_notify),
-          TEST_ENTRY(free_with_output_queued), TEST_ENTRY(teardown))
+          TEST_ENTRY(free_with_output_queued))

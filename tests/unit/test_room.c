@@ -18,11 +18,11 @@ static const sfu_room_config cfg = {
     .keyframe_min_interval = SFU_SEC(1),
 };
 
-static int rig_open(rig *r)
+static int rig_open_with(rig *r, const sfu_room_config *c)
 {
     memset(r, 0, sizeof *r);
     r->pool = sfu_buf_pool_new(256);
-    r->room = sfu_room_new(&cfg);
+    r->room = sfu_room_new(c);
     if (!r->pool || !r->room || sfu_out_init(&r->out, 64) < 0)
         return -1;
     sfu_track_desc pv = fx_pub_video("0"), vv = fx_view_video("v", VIEW_SSRC);
@@ -30,6 +30,11 @@ static int rig_open(rig *r)
     if (sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0) < 0 || sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0)
         return -1;
     return sfu_room_bind(r->room, VIEW, "v", ALICE, 0, &r->out);
+}
+
+static int rig_open(rig *r)
+{
+    return rig_open_with(r, &cfg);
 }
 
 static void rig_close(rig *r)
@@ -228,27 +233,32 @@ TEST(nack_answered_over_rtx)
     return 0;
 }
 
-/* Viewers' PLIs coalesce into one request per second to the publisher. */
+/* Viewers' PLIs coalesce into one request per interval (1 s here) to the
+ * publisher. The keyframe cache is off in this rig. */
 TEST(pli_throttled)
 {
     rig r;
     ASSERT_EQ(rig_open(&r), 0);
     ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
-    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0); /* the bind's request */
+    /* The bind's request waited for the SSRC; the keyframe came first and
+     * opened the viewer, so none is sent. */
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
     sfu_out_reset(&r.out);
     uint8_t pli[16];
     int n = sfu_rtcp_pli_build(pli, sizeof pli, 0x77, VIEW_SSRC);
     static const struct { sfu_time at; int plis; } t[] = {
-        { SFU_MS(100), 0 }, { SFU_MS(500), 0 }, { SFU_MS(900), 0 },
+        { SFU_MS(100), 1 }, { SFU_MS(500), 0 }, { SFU_MS(900), 0 },
     };
     for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
         ASSERT_EQ(sfu_room_handle_rtcp(r.room, VIEW, pli, (size_t)n, t[i].at, &r.out), 0);
         ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), t[i].plis);
+        sfu_out_reset(&r.out);
     }
-    ASSERT_LE(sfu_room_poll_timeout(r.room), SFU_MS(1001));
-    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(999), &r.out), 0);
+    ASSERT_LE(sfu_room_poll_timeout(r.room), SFU_MS(1100));
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1099), &r.out), 0);
     ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
-    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1001), &r.out), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1100), &r.out), 0);
     ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
     ASSERT_EQ(sfu_room_stats_get(r.room)->plis_received, 3);
     ASSERT_EQ(sfu_room_stats_get(r.room)->plis_sent, 2);
@@ -272,6 +282,101 @@ TEST(liveness_expires_once)
         ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), t[i].pub);
         ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW), t[i].view);
     }
+    rig_close(&r);
+    return 0;
+}
+
+/* Held consent keeps a leg with no media alive past the liveness timeout;
+ * when it lapses, the timer runs from the last answered check, not from the
+ * moment the ICE layer noticed (liveness 5 s in this rig). */
+TEST(liveness_consent)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(1));
+    sfu_room_handle_consent(r.room, VIEW, true, SFU_SEC(1));
+    /* VIEW: consent lapses at 60 s, its last check answered at 50 s: expired
+     * at once (50 + 5 <= 60). PUB: lapses at 60 s with its last check at 58 s,
+     * then SRTP at 59 s counts too: expires at 64 s, not before. */
+    sfu_room_handle_consent(r.room, VIEW, false, SFU_SEC(50));
+    sfu_room_handle_alive(r.room, PUB, SFU_SEC(59));
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(58));
+    static const struct { sfu_time at; int pub, view; } t[] = {
+        { SFU_SEC(30), 0, 0 }, { SFU_SEC(60), 0, 1 }, { SFU_SEC(63), 0, 0 },
+        { SFU_SEC(64), 1, 0 }, { SFU_SEC(70), 0, 0 },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        sfu_out_reset(&r.out);
+        ASSERT_EQ(sfu_room_handle_timeout(r.room, t[i].at, &r.out), 0);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), t[i].pub);
+        ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW), t[i].view);
+    }
+    rig_close(&r);
+    return 0;
+}
+
+/* Consent regained (an ICE restart) stops the timer again; an unknown leg
+ * changes nothing. */
+TEST(liveness_consent_regained)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_room_handle_alive(r.room, VIEW, SFU_SEC(100));  /* VIEW stays out of the way */
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(1));
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(10));
+    sfu_room_handle_consent(r.room, 999, false, 0);
+    sfu_room_handle_consent(r.room, PUB, true, SFU_SEC(13));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(40), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 0);
+    sfu_room_handle_consent(r.room, PUB, false, SFU_SEC(41));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(45), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(46), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 1);
+    rig_close(&r);
+    return 0;
+}
+
+/* A viewer whose path changed asks the publisher for a keyframe at once; a
+ * publisher's own path change asks nobody (it views nothing). */
+TEST(path_changed_requests_keyframe)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0); /* the bind's request */
+    sfu_out_reset(&r.out);
+    sfu_room_handle_path_changed(r.room, PUB, SFU_SEC(5), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_SEC(5), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    sfu_room_handle_path_changed(r.room, 999, SFU_SEC(6), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    rig_close(&r);
+    return 0;
+}
+
+/* A path change right after a keyframe is served from the keyframe cache:
+ * the viewer gets it again at once and the publisher is not asked. */
+TEST(path_changed_served_from_cache)
+{
+    sfu_room_config c = cfg;
+    c.keyframe_cache_max_age = SFU_SEC(1);
+    rig r;
+    ASSERT_EQ(rig_open_with(&r, &c), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 2, false, SFU_MS(30)), 0);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(40), &r.out), 0);
+    sfu_out_reset(&r.out);
+    uint64_t replays = sfu_room_stats_get(r.room)->keyframe_replays;
+    uint64_t plis = sfu_room_stats_get(r.room)->plis_sent;
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_MS(200), &r.out);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->keyframe_replays, replays + 1);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->plis_sent, plis);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
+    ASSERT(first(&r.out, SFU_OUT_RTP, VIEW) != NULL);
     rig_close(&r);
     return 0;
 }
@@ -453,5 +558,7 @@ TEST(audio_by_pt_with_level)
 
 TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
+          TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
+          TEST_ENTRY(path_changed_requests_keyframe), TEST_ENTRY(path_changed_served_from_cache),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
           TEST_ENTRY(audio_by_pt_with_level))

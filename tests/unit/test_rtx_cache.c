@@ -2,7 +2,8 @@
 #include "tests/test.h"
 
 struct step {
-    char op;            /* 'p' put, 'g' get (expect hit or miss), 'c' clear */
+    char op;            /* 'p' put, 'g' get (expect hit or miss), 'a' age (expect us, -1 not
+                           held), 'c' clear */
     uint64_t seq;
     sfu_time now;
     int expect;         /* put: rc; get: 1 hit, 0 miss */
@@ -14,6 +15,8 @@ TEST(put_get_table)
     static const struct step t[] = {
         { 'p', 100, 0, 0, 1 },
         { 'g', 100, 0, 1, 1 },
+        { 'a', 100, SFU_MS(7), SFU_MS(7), 1 },
+        { 'a', 101, SFU_MS(7), -1, 1 },
         { 'g', 101, 0, 0, 1 },
         { 'p', 100, 0, -SFU_ESTATE, 1 },    /* duplicate */
         { 'p', 103, 0, 0, 2 },
@@ -25,6 +28,7 @@ TEST(put_get_table)
         { 'p', 100, 0, -SFU_ELIMIT, 4 },    /* too far behind */
         { 'g', 108, SFU_MS(999), 1, 4 },
         { 'g', 108, SFU_MS(1001), 0, 4 },   /* older than max_age */
+        { 'a', 108, SFU_MS(1001), SFU_MS(1001), 4 }, /* held still: the age says how old */
         { 'p', 1000, SFU_MS(1001), 0, 1 },  /* a jump releases everything */
         { 'g', 103, SFU_MS(1001), 0, 1 },
         { 'g', 1000, SFU_MS(1001), 1, 1 },
@@ -50,6 +54,10 @@ TEST(put_get_table)
                 TEST_FAIL_("step %zu: hit %d vs %d", i, b != NULL, t[i].expect);
             if (b)
                 ASSERT_EQ(b->len, t[i].seq & 0xff);
+        } else if (t[i].op == 'a') {
+            sfu_time age = sfu_rtx_cache_age(c, t[i].seq, t[i].now);
+            if (age != t[i].expect)
+                TEST_FAIL_("step %zu: age %lld vs %d", i, (long long)age, t[i].expect);
         } else {
             sfu_rtx_cache_clear(c);
         }
