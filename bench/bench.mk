@@ -7,7 +7,8 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: srtp-speed bench bench-smoke soak soak-smoke soak-asan bench-meeting bench-voice bench-ramp \
+.PHONY: srtp-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
+	bench-voice bench-ramp \
 	bench-compare
 
 $(BUILD)/bench/%.o: bench/%.c
@@ -38,6 +39,11 @@ bench-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
 	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-smoke.json \
 	  configs/bench/smoke.conf
 
+# 3 s, 3 room members (one PeerConnection each, server renegotiation).
+bench-meeting-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
+	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-meeting-smoke.json \
+	  configs/bench/meeting-smoke.conf
+
 # Join/leave cycles, then the leak checks (bench/soak.h): 10,000 cycles
 # (about 11 minutes on 2 cores) and the 500 that make test runs (about 35 s).
 soak: $(BUILD)/sfu $(BUILD)/sfu-bench
@@ -66,10 +72,14 @@ bench-ramp:
 	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
 
 # Our SFU and Janus 1.1.2 (configs/bench/janus/, in a network namespace of
-# its own), the same scenario back to back: the ratio table and
-# $(BUILD)/bench-compare.json. Needs root, janus and jq (bench/compare.sh).
+# its own), each scenario back to back (one-to-many, meeting, voice-calls;
+# BENCH_COMPARE=FILES for others): $(BUILD)/bench-compare-<name>.json and the
+# summary table $(BUILD)/bench-compare-summary.md. Needs root, janus and jq
+# (bench/compare.sh).
+BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
+	configs/bench/voice-calls.conf
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
 	@./scripts/install-deps.sh bench
-	BUILD=$(BUILD) bench/compare.sh $(BENCH_SCENARIO)
+	BUILD=$(BUILD) bench/compare.sh $(BENCH_COMPARE)
 
 -include $(wildcard $(BUILD)/bench/*.d)

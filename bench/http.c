@@ -42,7 +42,7 @@ int bench_url_parse(const char *text, bench_url *url, char *err, size_t errlen)
     return 0;
 }
 
-static int connect_to(const bench_url *url, char *err, size_t errlen)
+int bench_http_connect(const bench_url *url, char *err, size_t errlen)
 {
     char port[8];
     snprintf(port, sizeof port, "%u", url->port);
@@ -191,7 +191,7 @@ int bench_http_request(const bench_url *url, const char *method, const char *pat
                        bench_http_resp *resp, char *err, size_t errlen)
 {
     memset(resp, 0, sizeof *resp);
-    int fd = connect_to(url, err, errlen);
+    int fd = bench_http_connect(url, err, errlen);
     if (fd < 0)
         return -1;
     char head[1024];

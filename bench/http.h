@@ -32,4 +32,8 @@ int bench_http_request(const bench_url *url, const char *method, const char *pat
 
 void bench_http_resp_free(bench_http_resp *resp);
 
+/* A connected TCP socket (close-on-exec), or -1 with a reason in err: for
+ * a stream the caller reads itself (a room session's events). */
+int bench_http_connect(const bench_url *url, char *err, size_t errlen);
+
 #endif

@@ -12,6 +12,7 @@
 
 #define POLL_TIMEOUT_US (20 * 1000000)
 #define NO_SUCH_FEED 428
+#define ROOM_EXISTS 427
 
 /* POSTs obj (stolen) to path; the parsed reply, or NULL with a reason. */
 static json_t *post_json(bench_run_state *r, const char *path, json_t *obj, char *err,
@@ -153,11 +154,48 @@ static void do_answer(void *arg)
                                   sizeof c->err);
 }
 
+/* The VideoRoom of a publisher: BENCH_JANUS_ROOM (configs/bench/janus/),
+ * or for voice calls a room per call, as our SFU gets a room per call. */
+static json_int_t room_of(const bench_run_state *r, unsigned pub)
+{
+    if (strcmp(r->s->kind, "voice-calls") == 0)
+        return BENCH_JANUS_ROOM + 1 + pub / 2;
+    return BENCH_JANUS_ROOM;
+}
+
+/* A synchronous VideoRoom request ("create"): its reply carries the
+ * plugin's data at once. */
+static int create_room(bench_run_state *r, const jsession *js, json_int_t room, char *err,
+                       size_t errlen)
+{
+    json_t *body = json_pack("{sssIsssisssssbsisisbsb}", "request", "create", "room", room,
+                             "admin_key", "bench-admin", "publishers", 2, "audiocodec", "opus",
+                             "videocodec", "vp8", "transport_wide_cc_ext", 1, "bitrate", 0,
+                             "fir_freq", 0, "notify_joining", 0, "record", 0);
+    json_t *req = json_pack("{ssso}", "janus", "message", "body", body);
+    json_t *reply = post_json(r, js->handle, req, err, errlen);
+    if (!reply)
+        return -1;
+    int rc = 0;
+    json_t *data = json_object_get(json_object_get(reply, "plugindata"), "data");
+    if (g_strcmp0(kind(reply), "success") != 0) {
+        janus_error(reply, "create", err, errlen);
+        rc = -1;
+    } else if (plugin_error(data, err, errlen) && plugin_error(data, err, errlen) != ROOM_EXISTS) {
+        rc = -1;    /* an existing room (a second run against this Janus) will do */
+    }
+    json_decref(reply);
+    return rc;
+}
+
 static int join_publisher(bench_run_state *r, const jsession *js, unsigned pub,
                           const char *offer, bench_answer *remote, char *err, size_t errlen)
 {
+    json_int_t room = room_of(r, pub);
+    if (room != BENCH_JANUS_ROOM && pub % 2 == 0 && create_room(r, js, room, err, errlen) != 0)
+        return -1;
     json_t *body = json_pack("{sssssIss}", "request", "joinandconfigure", "ptype", "publisher",
-                             "room", (json_int_t)BENCH_JANUS_ROOM, "display", "sfu-bench");
+                             "room", room, "display", "sfu-bench");
     json_t *jsep = json_pack("{sssssb}", "type", "offer", "sdp", offer, "trickle", 0);
     json_t *data, *rjsep;
     if (message(r, js, body, jsep, &data, &rjsep, err, errlen) != 0)
@@ -187,7 +225,7 @@ static int join_viewer(bench_run_state *r, const jsession *js, unsigned pub, jso
     sfu_time end = bench_now() + POLL_TIMEOUT_US;
     for (;;) {
         json_t *body = json_pack("{sssssIsI}", "request", "join", "ptype", "subscriber", "room",
-                                 (json_int_t)BENCH_JANUS_ROOM, "feed", (json_int_t)feed);
+                                 room_of(r, pub), "feed", (json_int_t)feed);
         json_t *data;
         if (message(r, js, body, NULL, &data, offer, err, errlen) != 0)
             return -1;

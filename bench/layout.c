@@ -2,11 +2,14 @@
  *
  *   one-to-many  one room, one publisher, `viewers` WHEP sessions of it
  *   ramp         the same, viewers added later step by step (ramp.c)
- *   meeting      one room, `participants` publishers; each participant also
- *                watches every other one over WHEP (N publishers, N(N-1)
- *                viewer sessions), as the call page and a Janus VideoRoom
- *                subscriber do
+ *   meeting      one room, `participants` members. Against our SFU each is
+ *                a room session (POST /rooms/{room}/join: one PeerConnection
+ *                that publishes and receives everyone else through server
+ *                offers, room.h), as the call page does. Against Janus each
+ *                is a VideoRoom publisher plus one subscriber handle per
+ *                other feed (N publishers, N(N-1) subscriber sessions)
  *   voice-calls  `calls` rooms of two publishers, each watched by the other
+ *                (WHIP + WHEP; Janus: a VideoRoom per call)
  *
  * Publishers join first (each viewer needs its publisher's id), then the
  * viewers, `join_interval_ms` apart. */
@@ -96,12 +99,37 @@ void bench_layout_add_viewers(bench_run_state *r, unsigned pub, unsigned n)
     bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
 }
 
+/* Room members, join_interval_ms apart, then until all receive media. */
+static int join_members(bench_run_state *r, unsigned n, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char why[200];
+        int pub = bench_run_add_pub(r, r->room);
+        bool decode = r->s->video && i < r->s->decode_sample;
+        if (pub < 0 || bench_run_join(r, BENCH_MEMBER, (unsigned)pub, decode, why,
+                                      sizeof why) != 0) {
+            snprintf(err, errlen, "member %u: %s", i, pub < 0 ? "too many" : why);
+            return -1;
+        }
+        pause_between_joins(r);
+    }
+    bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
+    return 0;
+}
+
 int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t errlen)
 {
     const bench_scenario *s = r->s;
     unsigned npub = bench_layout_publishers(s);
     g_strlcpy(res->target, r->o->target, sizeof res->target);
     g_strlcpy(res->scenario, s->name, sizeof res->scenario);
+    if (is(s, "meeting") && !r->janus) {
+        if (join_members(r, npub, err, errlen) != 0)
+            return -1;
+        res->participants = res->publishers = res->viewers = npub;
+        res->decoders = !s->video ? 0 : s->decode_sample < npub ? s->decode_sample : npub;
+        return 0;
+    }
     if (join_publishers(r, npub, err, errlen) != 0)
         return -1;
     unsigned before = r->npeers_ctl;

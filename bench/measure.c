@@ -59,15 +59,22 @@ void bench_run_join_figures(bench_run_state *r, bench_result *res)
     bench_run_join_times(r);
     double ms[r->npeers_ctl + 1];
     size_t n = 0;
-    for (unsigned i = 0; i < r->npeers_ctl; i++)
-        if (r->roles[i] == BENCH_VIEWER && r->join_us[i] >= 0)
+    bool first_member = true;
+    for (unsigned i = 0; i < r->npeers_ctl; i++) {
+        /* A room member joins when it receives someone: the first one of a
+         * run joined an empty room and waited for the second, so it is left
+         * out. */
+        bool skip = r->roles[i] == BENCH_MEMBER && first_member;
+        first_member &= r->roles[i] != BENCH_MEMBER;
+        if (r->roles[i] != BENCH_PUBLISHER && !skip && r->join_us[i] >= 0)
             ms[n++] = (double)r->join_us[i] / 1000.0;
+    }
     res->join_ms_p50 = bench_quantile_sorted(ms, n, 0.50);
     res->join_ms_p95 = bench_quantile_sorted(ms, n, 0.95);
     for (int ph = 0; ph < 3; ph++) {
         n = 0;
         for (unsigned i = 0; i < r->npeers_ctl; i++)
-            if (r->roles[i] == BENCH_VIEWER && r->phase_us[i][ph] >= 0)
+            if (r->roles[i] != BENCH_PUBLISHER && r->phase_us[i][ph] >= 0)
                 ms[n++] = (double)r->phase_us[i][ph] / 1000.0;
         res->join_phase_ms_p50[ph] = bench_quantile_sorted(ms, n, 0.50);
     }

@@ -61,7 +61,7 @@ static void handle_rtcp(bench_peer *p, uint8_t *pkt, size_t len)
         return;
     }
     p->n.rx_rtcp++;
-    if (p->role == BENCH_PUBLISHER)
+    if (p->role != BENCH_VIEWER)
         bench_publisher_handle_rtcp(p, pkt, len);
 }
 
@@ -77,7 +77,7 @@ static void on_data(void *user, uint8_t *data, size_t len)
     case SFU_DEMUX_RTP:
         if (!p->srtp || sfu_srtp_session_unprotect_rtp(p->srtp, data, &len) != 0)
             p->n.rx_errors++;
-        else if (p->role == BENCH_VIEWER)
+        else if (p->role != BENCH_PUBLISHER)
             bench_receiver_handle_rtp(p, data, len, now);
         break;
     case SFU_DEMUX_RTCP:
@@ -113,7 +113,9 @@ bench_peer *bench_peer_new(const bench_env *env, bench_role role, bool decode,
     p->ice = bench_ice_new(env->ctx, &cb, p, err, errlen);
     if (!p->ice)
         goto err;
-    int rc = role == BENCH_PUBLISHER ? bench_publisher_init(p) : bench_receiver_init(p, decode);
+    int rc = role == BENCH_VIEWER ? 0 : bench_publisher_init(p);
+    if (rc == 0 && role != BENCH_PUBLISHER)
+        rc = bench_receiver_init(p, decode);
     if (rc != 0) {
         snprintf(err, errlen, "cannot set up the %s", role == BENCH_PUBLISHER ? "sender" : "receiver");
         goto err;
@@ -129,9 +131,9 @@ void bench_peer_free(bench_peer *p)
     if (!p)
         return;
     bench_ice_free(p->ice);     /* first: no callback may reach a half-freed peer */
-    if (p->role == BENCH_PUBLISHER)
+    if (p->role != BENCH_VIEWER)
         bench_publisher_deinit(p);
-    else
+    if (p->role != BENCH_PUBLISHER)
         bench_receiver_deinit(p);
     sfu_srtp_session_free(p->srtp);
     sfu_dtls_free(p->dtls);
@@ -141,7 +143,7 @@ void bench_peer_free(bench_peer *p)
 char *bench_peer_offer(const bench_peer *p)
 {
     bench_offer o = {
-        .publisher = p->role == BENCH_PUBLISHER, .audio = p->env->audio, .video = p->env->video,
+        .publisher = p->role != BENCH_VIEWER, .audio = p->env->audio, .video = p->env->video,
         .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
         .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
         .audio_ssrc = p->pub.audio.ssrc, .video_ssrc = p->pub.video.ssrc,
@@ -161,6 +163,32 @@ char *bench_peer_answer(bench_peer *p, const char *offer, size_t len, bench_answ
         .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
     };
     return bench_answer_write(&o, offer, len, err, errlen);
+}
+
+char *bench_peer_reanswer(bench_peer *p, const char *offer, size_t len, char *err,
+                          size_t errlen)
+{
+    bench_offer o = {
+        .publisher = true, .mirror = true, .audio = p->env->audio, .video = p->env->video,
+        .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
+        .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
+        .audio_ssrc = p->pub.audio.ssrc, .video_ssrc = p->pub.video.ssrc,
+    };
+    return bench_answer_write(&o, offer, len, err, errlen);
+}
+
+int bench_peer_set_source(bench_peer *p, uint32_t ssrc, bench_stamps *stamps)
+{
+    bench_receiver *rx = &p->rx;
+    for (unsigned i = 0; i < rx->nsources; i++)
+        if (rx->sources[i].ssrc == ssrc) {
+            rx->sources[i].stamps = stamps;
+            return 0;
+        }
+    if (rx->nsources == BENCH_RX_STREAMS)
+        return -1;
+    rx->sources[rx->nsources++] = (bench_rx_source){ ssrc, stamps };
+    return 0;
 }
 
 int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at)
@@ -193,9 +221,11 @@ void bench_peer_tick(bench_peer *p, sfu_time now)
         else
             dtls_progress(p);
     }
-    if (p->role == BENCH_PUBLISHER && p->srtp)
+    if (!p->srtp)
+        return;
+    if (p->role != BENCH_VIEWER)
         bench_publisher_tick(p, now);
-    else if (p->srtp)
+    if (p->role != BENCH_PUBLISHER)
         bench_receiver_tick(p, now);
 }
 

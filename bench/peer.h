@@ -15,7 +15,9 @@
 
 #include <glib.h>
 
-typedef enum bench_role { BENCH_PUBLISHER = 0, BENCH_VIEWER } bench_role;
+/* A member is a room participant (POST /rooms/{room}/join): it publishes
+ * and receives everyone else on the same PeerConnection. */
+typedef enum bench_role { BENCH_PUBLISHER = 0, BENCH_VIEWER, BENCH_MEMBER } bench_role;
 
 /* What every peer on one loop shares. */
 typedef struct bench_env {
@@ -53,13 +55,23 @@ char *bench_peer_offer(const bench_peer *p);
  * returns our answer (g_free), or NULL with a reason in err. */
 char *bench_peer_answer(bench_peer *p, const char *offer, size_t len, bench_answer *remote,
                         char *err, size_t errlen);
+/* A room member answers a server offer (renegotiation): the transport stays
+ * as it is; our own m-lines are answered sendonly with our SSRCs, the others
+ * mirror the offer's direction. A g_malloc'ed answer, or NULL with a reason. */
+char *bench_peer_reanswer(bench_peer *p, const char *offer, size_t len, char *err,
+                          size_t errlen);
+#define BENCH_PEER_MAX_SOURCES 64
+/* The send-time table of a source a member receives (from a server offer);
+ * 0, or -1 when the table of sources is full. */
+int bench_peer_set_source(bench_peer *p, uint32_t ssrc, bench_stamps *stamps);
 /* Applies the answer and starts ICE; the join clock starts at post_at. */
 int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at);
 /* Called every few milliseconds: DTLS retransmissions, media due. */
 void bench_peer_tick(bench_peer *p, sfu_time now);
 
-/* Media flowing: a publisher's DTLS is up; a viewer decoded its first video
- * frame (decoding viewers) or decrypted its first packet. */
+/* Media flowing: a publisher's DTLS is up; a viewer (or a room member)
+ * decoded its first video frame (decoding viewers) or decrypted its first
+ * packet. */
 bool bench_peer_joined(const bench_peer *p);
 /* Microseconds from POST to joined; -1 before. */
 sfu_time bench_peer_join_us(const bench_peer *p);

@@ -40,8 +40,23 @@ typedef struct bench_rx_stream {
     uint64_t received;
 } bench_rx_stream;
 
+/* A room member receives many sources on one PeerConnection: streams are
+ * kept by SSRC, and each source's send-time table comes from the server
+ * offer that announced it (bench_peer_set_source). */
+#define BENCH_RX_STREAMS BENCH_PEER_MAX_SOURCES
+
+typedef struct bench_rx_source {
+    uint32_t ssrc;
+    bench_stamps *stamps;
+} bench_rx_source;
+
 typedef struct bench_receiver {
-    bench_rx_stream audio, video;
+    bench_rx_stream streams[BENCH_RX_STREAMS];
+    unsigned nstreams;
+    bench_rx_source sources[BENCH_RX_STREAMS];
+    unsigned nsources;
+    uint32_t decode_ssrc;       /* the one video source decoded (or, without a
+                                 * decoder, watched for the join); 0 before */
     uint32_t rtcp_ssrc;
     bool decode;
     vpx_codec_ctx_t codec;

@@ -40,10 +40,21 @@ void bench_receiver_deinit(bench_peer *p)
 }
 
 /* RFC 3550 A.1, simplified: extend the sequence number around the highest
- * seen; expected = highest - first + 1. */
-static void count_seq(bench_peer *p, bench_rx_stream *s, uint32_t ssrc, uint16_t seq16)
+ * seen; expected = highest - first + 1. Streams are kept by SSRC (a new
+ * source starts its own count); past BENCH_RX_STREAMS a packet only counts. */
+static void count_seq(bench_peer *p, uint32_t ssrc, uint16_t seq16)
 {
-    if (!s->started || s->ssrc != ssrc) {   /* a new source restarts the count */
+    bench_receiver *rx = &p->rx;
+    bench_rx_stream *s = NULL;
+    for (unsigned i = 0; i < rx->nstreams && !s; i++)
+        if (rx->streams[i].ssrc == ssrc)
+            s = &rx->streams[i];
+    if (!s && rx->nstreams == BENCH_RX_STREAMS) {
+        p->n.rx_expected++;
+        return;
+    }
+    if (!s) {
+        s = &rx->streams[rx->nstreams++];
         s->started = true;
         s->ssrc = ssrc;
         s->base_seq = s->max_seq = (1u << 16) + seq16;
@@ -66,7 +77,7 @@ static void count_seq(bench_peer *p, bench_rx_stream *s, uint32_t ssrc, uint16_t
 
 static void report_block(const bench_rx_stream *s, sfu_rtcp_rr *rr)
 {
-    if (!s->started)
+    if (!s->started || rr->report_count == SFU_RTCP_MAX_REPORTS)
         return;
     uint64_t expected = s->max_seq - s->base_seq + 1;
     int64_t lost = (int64_t)expected - (int64_t)s->received;
@@ -85,8 +96,8 @@ void bench_receiver_tick(bench_peer *p, sfu_time now)
         return;
     rx->next_rr_at = now + RR_INTERVAL;
     sfu_rtcp_rr rr = { .ssrc = rx->rtcp_ssrc };
-    report_block(&rx->audio, &rr);
-    report_block(&rx->video, &rr);
+    for (unsigned i = 0; i < rx->nstreams; i++)
+        report_block(&rx->streams[i], &rr);
     uint8_t buf[BENCH_PKT_CAP];
     int len = sfu_rtcp_rr_build(buf, sizeof buf, &rr);
     if (len > 0)
@@ -177,11 +188,22 @@ static void track_keyframe(bench_peer *p, const sfu_rtp_hdr *h, const uint8_t *p
         p->joined_at = now;
 }
 
-static void time_payload(bench_peer *p, const uint8_t *pl, size_t n, sfu_time now)
+/* The send-time table of the source: the peer's own (a viewer of one
+ * publisher), or the one announced for this SSRC (a room member). */
+static const bench_stamps *stamps_of(const bench_peer *p, uint32_t ssrc)
 {
-    if (!p->stamps || !p->env->latency)
+    for (unsigned i = 0; i < p->rx.nsources; i++)
+        if (p->rx.sources[i].ssrc == ssrc)
+            return p->rx.sources[i].stamps;
+    return p->stamps;
+}
+
+static void time_payload(bench_peer *p, uint32_t ssrc, const uint8_t *pl, size_t n, sfu_time now)
+{
+    const bench_stamps *stamps = stamps_of(p, ssrc);
+    if (!stamps || !p->env->latency)
         return;
-    sfu_time sent = bench_stamps_get(p->stamps, pl, n);
+    sfu_time sent = bench_stamps_get(stamps, pl, n);
     if (sent < 0) {
         p->n.latency_unmatched++;
         return;
@@ -200,16 +222,19 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
         return;
     p->n.rx_packets++;
     p->n.rx_bytes += len;
-    count_seq(p, video ? &p->rx.video : &p->rx.audio, h.ssrc, h.seq16);
+    count_seq(p, h.ssrc, h.seq16);
     const uint8_t *pl = pkt + h.payload_off;
     size_t skip = 0;
     sfu_vp8_desc d;
     if (video && sfu_vp8_parse(pl, h.payload_len, &d) == 0)
         skip = d.desc_len;
-    time_payload(p, pl + skip, h.payload_len - skip, now);
-    if (video && p->rx.decode)
+    time_payload(p, h.ssrc, pl + skip, h.payload_len - skip, now);
+    if (video && !p->rx.decode_ssrc)
+        p->rx.decode_ssrc = h.ssrc;     /* one source is decoded or watched */
+    bool mine = video && h.ssrc == p->rx.decode_ssrc;
+    if (mine && p->rx.decode)
         depacketize(p, &h, pl, h.payload_len, now);
-    else if (video && p->joined_at < 0)
+    else if (mine && p->joined_at < 0)
         track_keyframe(p, &h, pl, h.payload_len, now);
     if (p->joined_at < 0 && !p->answer.video)
         p->joined_at = now; /* audio only: its first packet */

@@ -4,6 +4,7 @@
 #include "bench/janus.h"
 #include "bench/loop.h"
 #include "bench/peer.h"
+#include "bench/room.h"
 #include "bench/run_internal.h"
 #include "sfu/crypto/cert.h"
 
@@ -70,7 +71,11 @@ static void do_snapshot(void *arg)
     for (unsigned i = 0; i < r->npeers; i++) {
         bench_counters c;
         bench_peer_counters(r->peers[i], &c);
-        bench_counters_add(r->roles[i] == BENCH_PUBLISHER ? &s->pub : &s->view, &c);
+        /* A room member both sends (pub) and receives (view). */
+        if (r->roles[i] != BENCH_VIEWER)
+            bench_counters_add(&s->pub, &c);
+        if (r->roles[i] != BENCH_PUBLISHER)
+            bench_counters_add(&s->view, &c);
         s->joined += bench_peer_joined(r->peers[i]);
         if (bench_peer_failed(r->peers[i]) && !s->failed++)
             g_strlcpy(s->first_failure, bench_peer_failure(r->peers[i]), sizeof s->first_failure);
@@ -98,7 +103,7 @@ static void do_join_times(void *arg)
         bench_peer_join_phases(r->peers[i], r->phase_us[i]);
     }
     for (unsigned i = 0; i < r->npeers; i++) {
-        if (r->roles[i] != BENCH_VIEWER || !bench_peer_joined(r->peers[i]))
+        if (r->roles[i] == BENCH_PUBLISHER || !bench_peer_joined(r->peers[i]))
             continue;
         const bench_peer *v = r->peers[i];
         g_strlcpy(r->srtp_profile, sfu_srtp_profile_name(bench_peer_srtp_profile(v)),
@@ -179,9 +184,9 @@ static int start_peer(bench_run_state *r, bench_peer *peer, bench_role role, int
         bench_loop_call(r->loop, do_fail, &fc);
         return -1;
     }
-    if (role == BENCH_PUBLISHER && !r->pub_answer.ufrag[0])
+    if (role != BENCH_VIEWER && !r->pub_answer.ufrag[0])
         r->pub_answer = *answer;
-    else if (role == BENCH_VIEWER && !r->have_view_answer++)
+    if (role != BENCH_PUBLISHER && !r->have_view_answer++)
         r->view_answer = *answer;
     start_call sc = { peer, answer, post_at };
     bench_loop_call(r->loop, do_start, &sc);
@@ -195,6 +200,8 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     char path[200];
     if (role == BENCH_PUBLISHER)
         snprintf(path, sizeof path, "/whip/%s", ps->room);
+    else if (role == BENCH_MEMBER)
+        snprintf(path, sizeof path, "/rooms/%s/join", ps->room);
     else
         snprintf(path, sizeof path, "/whep/%s/%s", ps->room, ps->participant);
     new_peer_call c = { .r = r, .role = role, .decode = decode, .stamps = ps->stamps };
@@ -216,16 +223,27 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     }
     bench_http_resp resp;
     post_at = bench_now();
+    /* The events thread maps a member's participant id to its send-time
+     * table: hold it off until the id is known. */
+    g_mutex_lock(&r->pubs_lock);
     int rc = c.offer ? post_offer(r, path, c.offer, &resp, err, errlen) : -1;
     if (!c.offer)
         snprintf(err, errlen, "no memory for the offer");
     free(c.offer);
     if (rc == 0) {
         g_strlcpy(r->sessions[idx], resp.location, sizeof r->sessions[idx]);
-        if (role == BENCH_PUBLISHER)
+        if (role != BENCH_VIEWER)
             g_strlcpy(ps->participant, resp.participant, sizeof ps->participant);
+    }
+    g_mutex_unlock(&r->pubs_lock);
+    if (rc == 0) {
         rc = bench_answer_parse(resp.body, resp.body_len, &answer, err, errlen);
         bench_http_resp_free(&resp);
+    }
+    if (rc == 0 && role == BENCH_MEMBER) {
+        if (!r->rooms)
+            r->rooms = bench_rooms_new(r, err, errlen);
+        rc = r->rooms ? bench_rooms_watch(r->rooms, c.peer, r->sessions[idx], err, errlen) : -1;
     }
     return start_peer(r, c.peer, role, rc, &answer, post_at);
 }
@@ -296,6 +314,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
 
 static void teardown(bench_run_state *r)
 {
+    bench_rooms_free(r->rooms);     /* before the peers it answers for go */
     if (r->loop) {
         delete_sessions(r);
         bench_loop_call(r->loop, do_free_peers, r);
@@ -304,6 +323,7 @@ static void teardown(bench_run_state *r)
     for (unsigned i = 0; i < r->npubs; i++)
         bench_stamps_free(r->pubs[i].stamps);
     g_free(r->pubs);
+    g_mutex_clear(&r->pubs_lock);
     g_free(r->env.latency);
     g_free(r->peers);
     g_free(r->roles);
@@ -319,6 +339,7 @@ int bench_run(const bench_options *o, const bench_scenario *s, bench_result *res
               size_t errlen)
 {
     bench_run_state r = { .o = o, .s = s };
+    g_mutex_init(&r.pubs_lock);
     memset(res, 0, sizeof *res);
     int rc = setup(&r, err, errlen);
     if (rc == 0)

@@ -26,6 +26,8 @@ typedef struct bench_run_state {
     char janus_base[64];        /* Janus API path, "/janus" */
     bench_pub_slot *pubs;       /* written by the control thread before use */
     unsigned npubs, pubs_cap;
+    GMutex pubs_lock;           /* pubs' participant ids, read by the events thread */
+    struct bench_rooms *rooms;  /* room sessions' events (room.h), NULL until used */
     bench_media media;
     sfu_cert *cert;
     sfu_dtls_ctx *dtls;
@@ -59,7 +61,8 @@ typedef struct bench_snapshot {
 } bench_snapshot;
 
 void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency);
-/* A publisher into pubs[pub] (its room set), or a viewer of pubs[pub]. */
+/* A publisher into pubs[pub] (its room set), a viewer of pubs[pub], or a
+ * room member publishing as pubs[pub] (POST /rooms/{room}/join). */
 int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decode, char *err,
                    size_t errlen);
 /* A new publisher slot in room; its index, or -1 when full. */

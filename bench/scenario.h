@@ -10,8 +10,9 @@
  *   [soak]      cycles, parallel, viewers, hold_ms, liveness_timeout_ms,
  *               settle_s, rss_tolerance
  *
- * Kinds: one-to-many (1 publisher, N viewers), meeting (N participants, each
- * a WHIP publisher watched by the N-1 others over WHEP), voice-calls (C
+ * Kinds: one-to-many (1 publisher, N viewers), meeting (N participants in
+ * one room, each a room session that publishes and receives the others;
+ * against Janus a publisher plus a subscriber per other feed), voice-calls (C
  * rooms of 2 participants, each watching the other), ramp (one-to-many,
  * adding viewers step by step until a limit passes), soak (join/leave
  * cycles, then a leak check: bench/soak.h).

@@ -1,7 +1,9 @@
 /* The bench peer as the answerer: a Janus VideoRoom subscriber is sent an
  * offer and answers it (RFC 8829 5.3). We accept the first Opus and the first
  * VP8 format, recvonly, with the offer's mids, BUNDLE and extension ids, and
- * reject everything else with port 0 (RFC 3264 6). */
+ * reject everything else with port 0 (RFC 3264 6). A room member answering
+ * our SFU's server offer (o->mirror) mirrors each direction instead: what the
+ * server receives we send (with our SSRC), what it sends we receive. */
 #include "bench/sdp_offer.h"
 
 #include <glib.h>
@@ -33,7 +35,20 @@ static void accepted(GString *s, const bench_offer *o, const sig_sdp_media *m,
     for (unsigned i = 0; i < m->nexts; i++)
         if (m->exts[i].kind == SIG_EXT_MID || m->exts[i].kind == SIG_EXT_TWCC)
             g_string_append_printf(s, "a=extmap:%u %s\r\n", m->exts[i].id, m->exts[i].uri);
-    g_string_append(s, "a=recvonly\r\na=rtcp-mux\r\n");
+    const char *dir = "recvonly";
+    uint32_t ssrc = 0;
+    if (o->mirror && m->dir == SIG_SDP_INACTIVE)
+        dir = "inactive";
+    else if (o->mirror && m->dir == SIG_SDP_SENDRECV)
+        dir = "sendrecv";
+    else if (o->mirror && m->dir == SIG_SDP_RECVONLY)
+        dir = "sendonly";
+    if (o->mirror && m->dir != SIG_SDP_SENDONLY && m->dir != SIG_SDP_INACTIVE)
+        ssrc = video ? o->video_ssrc : o->audio_ssrc;
+    g_string_append_printf(s, "a=%s\r\na=rtcp-mux\r\n", dir);
+    if (ssrc)
+        g_string_append_printf(s, "a=msid:bench %s\r\na=ssrc:%u cname:bench\r\n",
+                               video ? "video" : "audio", ssrc);
     if (m->rtcp_rsize)
         g_string_append(s, "a=rtcp-rsize\r\n");
     if (video)

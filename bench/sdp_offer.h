@@ -17,6 +17,8 @@
 
 typedef struct bench_offer {
     bool publisher;             /* sendonly with SSRCs, else recvonly */
+    bool mirror;                /* answers: mirror each m-line's direction (a room
+                                 * member's re-answer; sendonly ones with SSRCs) */
     bool audio, video;
     const char *ufrag, *pwd;
     const char *candidate;      /* "candidate:..." */

@@ -95,10 +95,14 @@ typedef struct sig_reneg_result {
     bool remote_end_of_candidates;
 } sig_reneg_result;
 
-/* New server ICE credentials for an ICE restart (RFC 8839 4.4.1.1.1). */
+/* New server ICE credentials for an ICE restart (RFC 8839 4.4.1.1.1), and
+ * the new generation's candidates when it has a port of its own (ncands 0:
+ * the candidates stay). */
 typedef struct sig_reneg_ice_creds {
     const char *ufrag;          /* 4..256 ice-chars */
     const char *pwd;            /* 22..256 */
+    const sig_ice_candidate *cands;
+    unsigned ncands;            /* <= SIG_SDP_MAX_CANDS */
 } sig_reneg_ice_creds;
 
 /* add_track: the track was remembered but no m-line can carry it now (the

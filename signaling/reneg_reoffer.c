@@ -201,13 +201,22 @@ static int answer(reoffer *ro, const sig_reneg_ice_creds *restart, sig_reneg_res
     if ((rc = build_slots(ro)) != 0)
         return rc;
     sig_sdp_ice saved = r->local_ice;
+    unsigned saved_ncands = r->ncands;
+    sig_ice_candidate saved_cands[SIG_SDP_MAX_CANDS];
+    memcpy(saved_cands, r->cands, sizeof saved_cands);
     if (res->ice_restart) {
         snprintf(r->local_ice.ufrag, sizeof r->local_ice.ufrag, "%s", restart->ufrag);
         snprintf(r->local_ice.pwd, sizeof r->local_ice.pwd, "%s", restart->pwd);
+        if (restart->cands && restart->ncands > 0 && restart->ncands <= SIG_SDP_MAX_CANDS) {
+            memcpy(r->cands, restart->cands, restart->ncands * sizeof r->cands[0]);
+            r->ncands = restart->ncands;
+        }
     }
     rc = reneg_write_sdp(r, r->next, r->nnext, ro->offer, &res->sdp, &res->sdp_len);
     if (rc) {
         r->local_ice = saved;
+        r->ncands = saved_ncands;
+        memcpy(r->cands, saved_cands, sizeof saved_cands);
         return rc;
     }
     r->remote_ice = ro->fresh.remote_ice;

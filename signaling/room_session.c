@@ -329,19 +329,40 @@ static void reoffer_on_worker(void *arg)
     sig_random_ice_chars(ufrag, 8);
     sig_random_ice_chars(pwd, 24);
     sig_reneg_ice_creds creds = { .ufrag = ufrag, .pwd = pwd };
+    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
     sig_reneg_result res;
-    int rc = !s->peer || !s->reneg ? -SFU_ENOTFOUND
-                                   : sig_reneg_handle_client_offer(s->reneg, job->sdp, job->len,
-                                                                   &creds, &res, err, sizeof err);
+    int rc = !s->peer || !s->reneg ? -SFU_ENOTFOUND : 0;
+    /* RFC 8839 4.4.1.1.1: new ice-ufrag/pwd in a re-offer restart ICE. The
+     * new generation gets its port first, so the answer announces it. */
+    bool restarting = rc == 0 && sig_reneg_is_ice_restart(s->reneg, job->sdp, job->len) == 1;
+    if (restarting) {
+        sfu_ice *ice = sfu_peer_ice(s->peer);
+        if (sfu_ice_restart(ice, ufrag, pwd, NULL, NULL) != 0) {
+            rc = -SFU_EINVAL;
+            g_strlcpy(err, "ICE restart refused", sizeof err);
+        } else {
+            creds.ncands = sig_session_local_candidates(ice, cands);
+            creds.cands = cands;
+        }
+    }
+    if (rc == 0)
+        rc = sig_reneg_handle_client_offer(s->reneg, job->sdp, job->len, &creds, &res, err,
+                                           sizeof err);
+    if (rc != 0 && restarting && s->peer)
+        sfu_ice_restart_cancel(sfu_peer_ice(s->peer));
     if (rc == -SFU_ENOTFOUND) {
         sig_http_respond_text(job->req, 404, "no such room session");
     } else if (rc != 0) {
         sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
     } else {
         if (res.ice_restart) {
-            sfu_ice_restart(sfu_peer_ice(s->peer), ufrag, pwd, res.remote_ice.ufrag,
-                            res.remote_ice.pwd);
+            sfu_ice *ice = sfu_peer_ice(s->peer);
+            if (!restarting)    /* sig_reneg_is_ice_restart said otherwise */
+                sfu_ice_restart(ice, ufrag, pwd, NULL, NULL);
+            sfu_ice_set_remote_credentials(ice, res.remote_ice.ufrag, res.remote_ice.pwd);
             g_strlcpy(s->remote_ufrag, res.remote_ice.ufrag, sizeof s->remote_ufrag);
+            sfu_log(SFU_LOG_INFO, "ice.restart", "kind=room generations=%u",
+                    sfu_ice_generations(ice));
         }
         apply(s, &res);
         update_published(job->srv, s, &res.leg);

@@ -42,6 +42,14 @@ static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_c
     }
 }
 
+unsigned sig_session_local_candidates(sfu_ice *ice, sig_ice_candidate *out)
+{
+    sfu_ice_candidate host[SFU_ICE_MAX_CANDIDATES];
+    unsigned n = sfu_ice_local_candidates(ice, host, SFU_ICE_MAX_CANDIDATES);
+    to_sdp_candidates(host, n, out);
+    return n;
+}
+
 static const char *kind_name(sig_session_kind kind)
 {
     return kind == SIG_SESSION_WHIP ? "whip" : kind == SIG_SESSION_WHEP ? "whep" : "room";
@@ -347,15 +355,16 @@ static void restart_ice(patch_job *job, sfu_ice *ice)
         return;
     }
     g_strlcpy(s->remote_ufrag, job->frag.ice.ufrag, sizeof s->remote_ufrag);
+    sfu_log(SFU_LOG_INFO, "ice.restart", "kind=%s generations=%u", kind_name(s->kind),
+            sfu_ice_generations(ice));
     const char *ufrag, *pwd;
     sfu_ice_local_credentials(ice, &ufrag, &pwd);
-    sfu_ice_candidate host[SFU_ICE_MAX_CANDIDATES];
     sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
-    unsigned n = sfu_ice_local_candidates(ice, host, SFU_ICE_MAX_CANDIDATES);
-    to_sdp_candidates(host, n, cands);
+    unsigned n = sig_session_local_candidates(ice, cands);
     char *text = NULL;
     size_t len = 0;
     if (sig_sdpfrag_write_answer(&job->frag, job->frag.mid, ufrag, pwd, cands, n, &text, &len) != 0) {
+        sfu_ice_restart_cancel(ice);
         sig_http_respond_text(job->req, 500, "cannot write the sdpfrag answer");
         return;
     }

@@ -22,6 +22,10 @@ void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const 
 unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bool received,
                                sig_track_info *out);
 
+/* The ICE candidates to announce for `ice`'s newest generation, in SDP
+ * form; returns how many (at most SFU_ICE_MAX_CANDIDATES). */
+unsigned sig_session_local_candidates(struct sfu_ice *ice, sig_ice_candidate *out);
+
 /* sfu_host_config.on_peer_failed */
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);
 /* sfu_host_config.on_peer_connected */

@@ -62,6 +62,9 @@ for t in build/asan/fuzz-replay/fuzz_*; do
     run_suite "fuzz-replay/$name" "$t" "tests/fuzz/corpus/$name"
 done
 
+echo "== web pages' logic (node, no browser)"
+run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
+
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
 run_suite "cli/version" tests/cli/version.sh build/sfu
@@ -103,6 +106,7 @@ run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
+run_suite "e2e/path-change" tests/e2e/path_change.sh --sfu build/sfu
 
 echo "== operations: metrics, drain, reload, privacy, systemd unit"
 run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu
@@ -111,8 +115,12 @@ run_suite "e2e/ops-reload" $PY tests/e2e/ops_reload.py --sfu build/asan/sfu
 run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
 run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
 run_suite "e2e/turn-relay" tests/e2e/turn_relay.sh --sfu build/sfu
+run_suite "e2e/turn-relay-tcp" tests/e2e/turn_relay.sh --sfu build/sfu --transport tcp
 
-echo "== soak: 500 join/leave cycles each, then gauges, fds, UDP sockets, RSS"
+echo "== bad networks: the loss lab of issue 12 (namespaces, nftables loss, two Chromiums)"
+run_suite "e2e/netlab" tests/e2e/netlab.sh --sfu build/sfu
+
+echo "== soak: 1000 (release) and 500 (ASan) join/leave cycles, then gauges, fds, UDP sockets, RSS"
 run_suite "soak/release" build/sfu-bench --quiet --sfu build/sfu --json build/soak-smoke.json \
     configs/bench/soak-smoke.conf
 run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/soak-asan.json \
@@ -121,6 +129,8 @@ run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \
     configs/bench/smoke.conf
+run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
+    --json build/bench-meeting-smoke.json configs/bench/meeting-smoke.conf
 
 echo
 if [ ${#failed_suites[@]} -ne 0 ]; then

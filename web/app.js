@@ -144,7 +144,7 @@ function setSpeaker(id) {
 }
 
 const STATUS = { new: 'connecting…', connecting: 'connecting…', connected: '',
-                 disconnected: 'reconnecting…', failed: 'connection failed', closed: '' };
+                 disconnected: 'reconnecting…', failed: 'reconnecting…', closed: '' };
 function setStatus(s) {
   $('call-status').textContent = STATUS[s] ?? s;
   $('call-status').dataset.state = s;

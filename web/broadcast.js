@@ -121,9 +121,12 @@ async function publish() {
     tile.root.dataset.participant = session.participant;
     tile.attach(stream, session.pc, 'send');
     tile.setState(session.pc.connectionState);
-    session.onstate = (s) => {
-      tile.setState(s);
-      if (s === 'failed') showError(new Error('Publishing stopped: the connection to the server failed.'));
+    // `disconnected`/`failed` show on the tile while the session restarts
+    // ICE by itself; only when that gives up is publishing over.
+    session.onstate = (s) => tile.setState(s);
+    session.onlost = (reason) => {
+      tile.setState('lost');
+      showError(new Error(`Publishing stopped: ${reason}.`));
     };
     $('publish-status').textContent = '';
     state.poller?.refresh();
@@ -184,6 +187,7 @@ async function watch(person) {
     tile.attach(session.stream, session.pc, 'recv');
     tile.setState(session.pc.connectionState);
     session.onstate = (s) => tile.setState(s);
+    session.onlost = () => tile.setState('lost');
   } catch (e) {
     showError(e);
     if (state.viewers.get(id) === entry) closeViewer(id);

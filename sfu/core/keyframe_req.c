@@ -47,4 +47,6 @@ sfu_time sfu_keyframe_req_poll_timeout(const sfu_keyframe_req *k)
 
 void sfu_keyframe_req_keyframe_received(sfu_keyframe_req *k) { k->pending = false; }
 
+void sfu_keyframe_req_path_changed(sfu_keyframe_req *k) { k->sent_once = false; }
+
 uint8_t sfu_keyframe_req_fir_seq(sfu_keyframe_req *k) { return k->fir_seq++; }

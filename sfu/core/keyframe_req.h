@@ -29,6 +29,10 @@ bool sfu_keyframe_req_handle_timeout(sfu_keyframe_req *k, sfu_time now);
 sfu_time sfu_keyframe_req_poll_timeout(const sfu_keyframe_req *k);
 /* A keyframe arrived: a coalesced request is no longer needed. */
 void sfu_keyframe_req_keyframe_received(sfu_keyframe_req *k);
+/* A network path changed (the publisher's, or a viewer's): a request sent
+ * lately, or the keyframe answering it, may have gone down the dead path, so
+ * the next request is not held back by min_interval. */
+void sfu_keyframe_req_path_changed(sfu_keyframe_req *k);
 /* The FIR sequence number for the request being sent. */
 uint8_t sfu_keyframe_req_fir_seq(sfu_keyframe_req *k);
 

@@ -431,12 +431,22 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
 
 void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out)
 {
-    /* Served like the viewer's own PLI: from the keyframe cache when it
+    /* A viewer is served like its own PLI: from the keyframe cache when it
      * holds a recent keyframe, else by asking the publisher. */
     room_leg *leg = room_find_leg(room, from);
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
-        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO)
+        if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
+            continue;
+        if (leg->desc.tracks[t].send) {
             room_sink_needs_keyframe(room, (room_ref){ .slot = leg->slot, .track = t }, now, out);
+        } else {
+            /* What it published into the dead path never arrived, and a
+             * request sent meanwhile (or the keyframe answering it) went the
+             * same way: ask at once, past the throttle. */
+            sfu_keyframe_req_path_changed(&leg->tracks[t].src.kf);
+            room_request_keyframe(room, (room_ref){ .slot = leg->slot, .track = (uint8_t)t },
+                                  now, out);
+        }
     }
 }
 

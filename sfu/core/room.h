@@ -106,8 +106,12 @@ void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at);
  * `liveness_timeout` after it went quiet, however late the ICE layer noticed. */
 void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at);
 /* The leg's network path changed (a new pair was selected): whatever it was
- * sent meanwhile may be lost, so every video stream it views asks its
- * publisher for a keyframe now (throttled like any other request). */
+ * sent meanwhile may be lost, so every video stream it views is served like
+ * its own PLI (from the keyframe cache, else by asking the publisher,
+ * throttled); and what it published meanwhile never arrived, so each video
+ * stream it publishes is asked for a keyframe now, past the throttle once
+ * (sfu_keyframe_req_path_changed): an earlier request, or the keyframe
+ * answering it, may have gone down the dead path. */
 void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out);
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
 sfu_time sfu_room_poll_timeout(const sfu_room *room);

@@ -2,7 +2,15 @@
  * one stream, one component (BUNDLE and rtcp-mux), on a worker's
  * GMainContext. Created, used and freed on that worker's thread only.
  * libnice answers connectivity and consent checks itself; every other
- * datagram reaches on_data. */
+ * datagram reaches on_data.
+ *
+ * An ICE restart starts a new generation (RFC 8445 9): a second agent with
+ * its own port and the new credentials, while the current one keeps
+ * answering the old credentials and carrying media. The first pair the new
+ * generation selects retires the old one. So a restart succeeds whichever
+ * order the client uses (checks on the old generation from a new address
+ * before the answer, or the answer before any check), and DTLS/SRTP, which
+ * live above this module, never notice. */
 #ifndef SFU_NET_ICE_H
 #define SFU_NET_ICE_H
 
@@ -42,7 +50,7 @@ typedef struct sfu_ice_callbacks {
      * ICE restart can bring CONNECTED back. */
     void (*on_state)(void *user, sfu_ice_state state);
     /* A pair other than the previous one was selected (a new nomination, or
-     * the first pair after an ICE restart): the client's path changed.
+     * the first pair of a new generation): the client's path changed.
      * Sends already go to the new pair. May be NULL. */
     void (*on_path)(void *user);
 } sfu_ice_callbacks;
@@ -58,25 +66,40 @@ typedef struct sfu_ice_candidate {
 } sfu_ice_candidate;
 
 /* NULL with a reason in err when the agent cannot gather (e.g. no free
- * port in the range). */
+ * port in the range). `cfg` is copied, its address arrays are borrowed and
+ * must outlive the object (restarts gather again). */
 sfu_ice *sfu_ice_new(GMainContext *ctx, const sfu_ice_config *cfg,
                      const sfu_ice_callbacks *cb, void *user, char *err, size_t errlen);
 void sfu_ice_free(sfu_ice *ice);
 
-/* The local ufrag/pwd; valid until the next restart. */
+/* The newest generation's local ufrag/pwd (the ones to tell the client);
+ * valid until the next restart or the next generation takes over. */
 void sfu_ice_local_credentials(sfu_ice *ice, const char **ufrag, const char **pwd);
-/* Host candidates as announced; returns how many were written. */
+/* The newest generation's host candidates as announced; returns how many
+ * were written. */
 unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned max);
 
 /* A lite agent takes no remote candidates (RFC 8445 2.5): it learns the
  * client's address from the client's own checks. Given candidates, libnice
  * would send checks of its own, which races the client's nomination (aioice
  * then fails about one connection in twenty). */
+/* Applies to the newest generation. */
 int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd);
-/* ICE restart: new local credentials (these, or libnice's own when NULL),
- * then the client's new ones. */
+/* ICE restart: a new generation with new local credentials (these, or
+ * libnice's own when NULL) and the client's new ones (later, through
+ * sfu_ice_set_remote_credentials, when NULL). Its candidates and
+ * credentials are then the local ones. A pending generation that never
+ * selected a pair is replaced. Without a free port for a second agent the
+ * current one restarts in place (then checks with the old credentials fail). */
 int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd,
                     const char *remote_ufrag, const char *remote_pwd);
+/* Drops a pending generation (the signaling that asked for it failed);
+ * the current one goes on. No-op without one. */
+void sfu_ice_restart_cancel(sfu_ice *ice);
+/* 2 while a restart's generation waits for its first pair, else 1. */
+unsigned sfu_ice_generations(const sfu_ice *ice);
+/* How many restarts fell back to restarting in place. */
+unsigned sfu_ice_restarts_in_place(const sfu_ice *ice);
 
 /* Sends one datagram on the selected pair; negative when not connected
  * (and so after consent is lost, RFC 7675 section 5.1). */

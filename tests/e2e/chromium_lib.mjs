@@ -71,6 +71,9 @@ async function publish(opts) {
 }
 async function viewerOffer(opts) {
   log('viewer');
+  // A fresh stream: audio added to one a previous session left playing is
+  // never rendered (no totalSamplesReceived).
+  document.getElementById('v').srcObject = null;
   pc = new RTCPeerConnection((opts && opts.rtcConfig) || {});
   pc.ontrack = (e) => {
     const v = document.getElementById('v');
@@ -134,7 +137,8 @@ async function stats() {
   all.forEach((s) => byId.set(s.id, s));
   const codecOf = (s) => (s.codecId && byId.get(s.codecId)) || {};
   const out = { outbound: [], inbound: null, audioPackets: 0, ciphers: [], pair: null,
-                videoWidth: document.getElementById('v').videoWidth, t: performance.now() };
+                videoWidth: document.getElementById('v').videoWidth, t: performance.now(),
+                connectionState: pc.connectionState };
   all.forEach((s) => {
     if (s.type === 'outbound-rtp' && s.kind === 'video') {
       out.outbound.push({ ssrc: s.ssrc, rid: s.rid || null, active: s.active,
@@ -145,14 +149,17 @@ async function stats() {
     if (s.type === 'inbound-rtp' && s.kind === 'video') {
       out.inbound = { framesDecoded: s.framesDecoded || 0, packets: s.packetsReceived || 0,
         lost: s.packetsLost || 0, nacks: s.nackCount || 0, freezes: s.freezeCount || 0,
+        freezeSeconds: s.totalFreezesDuration || 0, plis: s.pliCount || 0,
+        keyFrames: s.keyFramesDecoded || 0,
         width: s.frameWidth || 0, height: s.frameHeight || 0,
         decoder: s.decoderImplementation || '', mime: codecOf(s).mimeType || '',
         fmtp: codecOf(s).sdpFmtpLine || '' };
     }
     if (s.type === 'inbound-rtp' && s.kind === 'audio') {
       out.audioPackets += s.packetsReceived || 0;
-      out.audioIn = { mime: codecOf(s).mimeType || '', lost: s.packetsLost || 0,
-        concealed: s.concealedSamples || 0, total: s.totalSamplesReceived || 0 };
+      out.audio = { packets: s.packetsReceived || 0, lost: s.packetsLost || 0,
+        samples: s.totalSamplesReceived || 0, concealed: s.concealedSamples || 0,
+        silentConcealed: s.silentConcealedSamples || 0, mime: codecOf(s).mimeType || '' };
     }
     if (s.type === 'outbound-rtp' && s.kind === 'audio') out.audioOutMime = codecOf(s).mimeType || '';
     if (s.type === 'transport') {
@@ -161,12 +168,27 @@ async function stats() {
       if (p) {
         const l = byId.get(p.localCandidateId) || {}, r = byId.get(p.remoteCandidateId) || {};
         out.pair = {
-          local: { protocol: l.protocol, address: l.address, port: l.port, type: l.candidateType, tcpType: l.tcpType },
+          local: { protocol: l.protocol, address: l.address, port: l.port, type: l.candidateType, tcpType: l.tcpType,
+                   relayProtocol: l.relayProtocol },
           remote: { protocol: r.protocol, address: r.address, port: r.port, type: r.candidateType, tcpType: r.tcpType },
           bytesReceived: p.bytesReceived || 0, bytesSent: p.bytesSent || 0 };
       }
     }
   });
+  return out;
+}
+// The viewer's framesDecoded every intervalMs for ms milliseconds, as
+// [[performance.now(), framesDecoded], ...]: when video stopped and resumed.
+async function sampleFrames(ms, intervalMs) {
+  const out = [], end = performance.now() + ms;
+  while (performance.now() < end) {
+    let frames = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0;
+    });
+    out.push([performance.now(), frames]);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
   return out;
 }
 function close() { if (pc) pc.close(); }
@@ -193,6 +215,49 @@ async function iceRestart(url) {
     .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
   Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
   await pc.setRemoteDescription({ type: 'answer', sdp: remote });
+  return { status: 200, body };
+}
+function restartFrag(sdp, cands) {
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const m = sdp.slice(sdp.indexOf('\\r\\nm=') + 2);
+  return [one(sdp, /^a=ice-ufrag:.*$/m), one(sdp, /^a=ice-pwd:.*$/m), m.split('\\r\\n')[0],
+          one(m, /^a=mid:.*$/m), ...cands.map((c) => 'a=' + c)].join('\\r\\n') + '\\r\\n';
+}
+function answerWith(body) {
+  const one = (text, re) => (text.match(re) || [''])[0];
+  const cands = (body.match(/^a=candidate:.*$/gm) || []).map((c) => c + '\\r\\n').join('');
+  return pc.remoteDescription.sdp
+    .replace(/^a=candidate:.*\\r\\n/gm, '')
+    .replace(/^a=ice-ufrag:.*$/gm, one(body, /^a=ice-ufrag:.*$/m))
+    .replace(/^a=ice-pwd:.*\\r\\n/gm, one(body, /^a=ice-pwd:.*$/m) + '\\r\\n' + cands);
+}
+// The other order (a trickle client): PATCH the new credentials at once,
+// apply the answer, then trickle each candidate in a PATCH of its own
+// (RFC 9725 4.3.1) as it is gathered. Resolves after the answer went in;
+// the trickle PATCHes' statuses collect in trickleStatuses.
+const trickleStatuses = [];
+async function iceRestartTrickle(url) {
+  pc.restartIce();
+  const queued = [];
+  let answered = false;
+  const trickle = (c) => netFetch(url, { method: 'PATCH', body: restartFrag(pc.localDescription.sdp, [c]),
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' } })
+    .then((r) => trickleStatuses.push(r.status), () => trickleStatuses.push(0));
+  const onCand = (e) => {
+    if (!e.candidate || !e.candidate.candidate) return;
+    if (answered) trickle(e.candidate.candidate); else queued.push(e.candidate.candidate);
+  };
+  pc.addEventListener('icecandidate', onCand);
+  await pc.setLocalDescription(await pc.createOffer());
+  const r = await netFetch(url, { method: 'PATCH', body: restartFrag(pc.localDescription.sdp, []),
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+  const body = await r.text();
+  if (r.status !== 200) return { status: r.status, body };
+  Object.assign(timing, { answerAt: performance.now(), iceAt: 0, connectedAt: 0 });
+  await pc.setRemoteDescription({ type: 'answer', sdp: answerWith(body) });
+  answered = true;
+  queued.splice(0).forEach(trickle);
+  setTimeout(() => pc.removeEventListener('icecandidate', onCand), 5000);
   return { status: 200, body };
 }
 </script>`;
@@ -227,6 +292,16 @@ function servePage() {
 // page, runs body({ pub, view }) and always tears everything down. Any
 // exception becomes one FAIL line.
 export async function withBrowser(o, checks, body) {
+  return withPages(o, checks, 2, ([pub, view]) => body({ pub, view }));
+}
+
+// The same with one page: body(page). For a publisher and a viewer in two
+// browsers, each in a network namespace of its own (netlab.sh).
+export async function withPage(o, checks, body) {
+  return withPages(o, checks, 1, ([page]) => body(page));
+}
+
+async function withPages(o, checks, count, body) {
   const server = await servePage();
   const pageUrl = `http://127.0.0.1:${server.address().port}/`;
   const userDataDir = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
@@ -236,14 +311,14 @@ export async function withBrowser(o, checks, body) {
       executablePath: o.chromium || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
       permissions: ['camera', 'microphone'], viewport: { width: 660, height: 520 },
     });
-    const pub = await context.newPage();
-    const view = await context.newPage();
-    for (const p of [pub, view]) p.on('pageerror', (e) => console.log(`INFO page error: ${e.message}`));
-    await Promise.all([pub.goto(pageUrl), view.goto(pageUrl)]);
+    const pages = [];
+    for (let i = 0; i < count; i++) pages.push(await context.newPage());
+    for (const p of pages) p.on('pageerror', (e) => console.log(`INFO page error: ${e.message}`));
+    await Promise.all(pages.map((p) => p.goto(pageUrl)));
     try {
-      await body({ pub, view });
+      await body(pages);
     } finally {
-      await Promise.all([pub.evaluate(() => close()), view.evaluate(() => close())]).catch(() => {});
+      await Promise.all(pages.map((p) => p.evaluate(() => close()))).catch(() => {});
     }
   } catch (e) {
     checks.check('run without exceptions', false, e.stack || String(e));

@@ -83,8 +83,8 @@ async function run(o, checks, { pub, view }) {
     const [p2, v2] = await Promise.all([pub.evaluate(() => stats()), view.evaluate(() => stats())]);
     const a = await aio;
     const red = await redCounters(o);
-    const ai1 = v1.audioIn || {}, ai2 = v2.audioIn || {};
-    const total = (ai2.total || 0) - (ai1.total || 0), concealed = (ai2.concealed || 0) - (ai1.concealed || 0);
+    const ai1 = v1.audio || {}, ai2 = v2.audio || {};
+    const total = (ai2.samples || 0) - (ai1.samples || 0), concealed = (ai2.concealed || 0) - (ai1.concealed || 0);
     const ratio = total > 0 ? concealed / total : 1;
     console.log(`INFO publisher audio codec ${p2.audioOutMime}; Chromium viewer audio codec ${ai2.mime}, `
       + `packets ${v2.audioPackets}, lost ${ai2.lost}, concealed ${concealed}/${total} samples `

@@ -4,11 +4,12 @@
 // hands out in its 201's Link rel="ice-server" headers. turn_relay.sh starts
 // coturn and the SFU; on its own this needs both running.
 //
-//   node tests/e2e/chromium_turn.mjs --url http://127.0.0.1:PORT
+//   node tests/e2e/chromium_turn.mjs --url http://127.0.0.1:PORT [--relay-protocol udp|tcp]
 //
 // Checks: a probe WHIP POST carries a TURN Link with username and
 // credential; publisher and viewer, both relay-only with those credentials,
-// connect; each selected pair's local candidate is a relay candidate; video
+// connect; each selected pair's local candidate is a relay candidate reached
+// over --relay-protocol (udp, or tcp for a ?transport=tcp TURN URL); video
 // decodes at >= --min-ratio of the encoded rate; DELETE 200.
 
 import { parseArgs } from 'node:util';
@@ -21,7 +22,9 @@ import { Checks, COMMON_OPTIONS, bothConnected, deleteSessions, measureRates, ra
 const here = dirname(fileURLToPath(import.meta.url));
 
 function options() {
-  const { values } = parseArgs({ options: { ...COMMON_OPTIONS } });
+  const { values } = parseArgs({
+    options: { ...COMMON_OPTIONS, 'relay-protocol': { type: 'string', default: 'udp' } },
+  });
   if (!values.url) {
     console.error('usage: chromium_turn.mjs --url http://127.0.0.1:PORT');
     process.exit(2);
@@ -71,9 +74,10 @@ async function run(o, checks, { pub, view }) {
     const { p2, v2 } = await measureRates(o, pub, view, checks);
     for (const [who, s] of [['publisher', p2], ['viewer', v2]]) {
       const p = s.pair || { local: {}, remote: {} };
-      checks.check(`${who} sends through the TURN relay`, p.local.type === 'relay',
-        `local ${p.local.type} ${p.local.address}:${p.local.port} -> remote ${p.remote.type} `
-        + `${p.remote.address}:${p.remote.port}`);
+      checks.check(`${who} sends through the TURN relay over ${o['relay-protocol'].toUpperCase()}`,
+        p.local.type === 'relay' && p.local.relayProtocol === o['relay-protocol'],
+        `local ${p.local.type} (to TURN over ${p.local.relayProtocol}) ${p.local.address}:${p.local.port} `
+        + `-> remote ${p.remote.type} ${p.remote.address}:${p.remote.port}`);
     }
   } finally {
     await deleteSessions(r.sessions, checks);

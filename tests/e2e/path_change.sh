@@ -15,9 +15,14 @@
 # The sfu runs the default config but for its addresses. The client
 # publishes and views, then moves the namespace's address from NS_IP to
 # NEW_IP (same /29), waits --outage seconds and restarts ICE on both pages
-# (see chromium_path_change.mjs for its checks). This script adds: the sfu
-# logged `ice.consent_lost` (libnice did notice, and the session stayed)
-# and `ice.path_changed` for both sessions, no session ended by itself, and
+# (see chromium_path_change.mjs for its checks), then moves it again to
+# THIRD_IP and restarts the other way round (PATCH first, then trickle).
+# Then chromium_page_restart.mjs: the call page and the broadcast page, on
+# their own, through a third move to FOURTH_IP.
+# This script adds: the sfu logged `ice.consent_lost` (libnice did notice,
+# and the session stayed), `ice.restart generations=2` for every restart (a
+# new ICE generation next to the old one) and `ice.path_changed` for both
+# sessions on each move, no session ended by itself, and
 # the sfu exits 0 on SIGTERM. Everything goes away on any exit (trap).
 # Prints PASS/FAIL lines and "N passed, M failed"; exit 0 only when every
 # check passed; a SKIP line and "0 passed, 0 failed" without network
@@ -52,6 +57,8 @@ done
 HOST_IP=$NET.1
 NS_IP=$NET.2
 NEW_IP=$NET.3
+THIRD_IP=$NET.4
+FOURTH_IP=$NET.5
 
 cleanup() {
     if [ -n "$CLIENT_PID" ]; then
@@ -121,31 +128,47 @@ echo "INFO sfu at $URL"
 # Chromium (driven by node) runs in the namespace, in the background so
 # that a signal reaches the trap at once; its summary line is folded into
 # this script's. TMPDIR puts Chromium's profile under $TMP.
-ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY TMPDIR="$TMP" \
-    node tests/e2e/chromium_path_change.mjs --url "$URL" --dev "$VN" --old-ip "$NS_IP" \
-    --new-ip "$NEW_IP" --prefix 29 --outage "$OUTAGE" >"$TMP/client.log" 2>&1 </dev/null &
-CLIENT_PID=$!
-tail -n +1 -f --pid="$CLIENT_PID" "$TMP/client.log" |
-    grep --line-buffered -Ev 'unexpected operator|^[0-9]+ passed, [0-9]+ failed$' &
-TAIL_PID=$!
-wait "$CLIENT_PID"
-client_rc=$?
-CLIENT_PID=
-wait "$TAIL_PID"
-read -r cp cf < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$TMP/client.log" | tail -n1)
-pass=$((pass + ${cp:-0}))
-fail=$((fail + ${cf:-0}))
-if [ "$client_rc" -ne 0 ] && [ "${cf:-0}" -eq 0 ]; then
-    check "chromium client ran" 1 "exit status $client_rc"
-fi
+run_client() {
+    local log=$TMP/client-$1.log; shift
+    : >"$log"     # before tail opens it
+    ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY TMPDIR="$TMP" \
+        node "$@" >"$log" 2>&1 </dev/null &
+    CLIENT_PID=$!
+    tail -n +1 -f --pid="$CLIENT_PID" "$log" |
+        grep --line-buffered -Ev 'unexpected operator|^[0-9]+ passed, [0-9]+ failed$' &
+    TAIL_PID=$!
+    wait "$CLIENT_PID"
+    local client_rc=$?
+    CLIENT_PID=
+    wait "$TAIL_PID"
+    local cp cf
+    read -r cp cf < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n1)
+    pass=$((pass + ${cp:-0}))
+    fail=$((fail + ${cf:-0}))
+    if [ "$client_rc" -ne 0 ] && [ "${cf:-0}" -eq 0 ]; then
+        check "chromium client $1 ran" 1 "exit status $client_rc"
+    fi
+}
+# WHIP/WHEP with restarts the test drives, both orders.
+run_client restarts tests/e2e/chromium_path_change.mjs --url "$URL" --dev "$VN" \
+    --old-ip "$NS_IP" --new-ip "$NEW_IP" --third-ip "$THIRD_IP" --prefix 29 --outage "$OUTAGE"
+# The call and broadcast pages, restarting by themselves.
+run_client pages tests/e2e/chromium_page_restart.mjs --url "$URL" --dev "$VN" \
+    --new-ip "$FOURTH_IP" --prefix 29
 
 lost=$(grep -c 'msg=ice.consent_lost' "$TMP/sfu.log")
 changed=$(grep -c 'msg=ice.path_changed' "$TMP/sfu.log")
+generations=$(grep -c 'msg=ice.restart .*generations=2' "$TMP/sfu.log")
 ended=$(grep -c 'msg=session.ended' "$TMP/sfu.log")
 check "sfu noticed lost consent and kept the sessions (ice.consent_lost)" \
     "$([ "$lost" -ge 1 ]; echo $?)" "$lost lines"
-check "sfu followed both new paths (ice.path_changed)" "$([ "$changed" -ge 2 ]; echo $?)" \
-    "$changed lines"
+check "sfu followed the new paths, two per move (ice.path_changed)" \
+    "$([ "$changed" -ge 4 ]; echo $?)" "$changed lines"
+rooms=$(grep -c 'msg=ice.restart kind=room generations=2' "$TMP/sfu.log")
+check "each restart got a new ICE generation next to the old one (ice.restart generations=2)" \
+    "$([ "$generations" -ge 6 ]; echo $?)" "$generations lines"
+check "the call pages restarted ICE by re-offer (ice.restart kind=room)" \
+    "$([ "$rooms" -ge 2 ]; echo $?)" "$rooms lines"
 check "no session ended by itself" "$([ "$ended" -eq 0 ]; echo $?)" "$ended session.ended lines"
 
 alive=1; kill -0 "$SFU_PID" 2>/dev/null && alive=0

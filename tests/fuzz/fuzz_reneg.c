@@ -212,7 +212,7 @@ static void op_raw(run *u, bool answer)
     u->p += n;
     sig_reneg_result res;
     char err[128];
-    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse", NULL, 0 };
     if (!answer)
         (void)is_restart(u, text, n);
     int rc = answer ? sig_reneg_handle_answer(u->r, rev, text, n, &res, err, sizeof err)
@@ -235,7 +235,7 @@ static void op_reoffer(run *u)
     char *re = rc_reoffer(&u->client, u->last, u->last_len, b & 1 ? &cam : NULL, reoffer_edits[e], &len);
     if (!re)
         abort();
-    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse", NULL, 0 };
     sig_reneg_result res;
     char err[128];
     int was = is_restart(u, re, len);

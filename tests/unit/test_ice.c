@@ -2,7 +2,9 @@
  * and libnice's own STUN library, on loopback, in milliseconds: the client
  * nominates a pair, then a second one of higher priority from another port
  * (as a client whose address changed would), and the SFU's direct send path
- * must follow each newly selected pair at once. */
+ * must follow each newly selected pair at once. ICE restarts: whichever
+ * order the client uses, the old generation keeps answering until the new
+ * one (on a port of its own) selects a pair, then media moves there. */
 #include "tests/test.h"
 
 #include "sfu/net/ice.h"
@@ -24,6 +26,8 @@ typedef struct client_sock {
     uint32_t priority;
     char got[64];               /* the last non-STUN datagram received */
     int ngot;
+    uint16_t got_from;          /* the SFU port it came from */
+    int nanswers;               /* success responses to our checks */
 } client_sock;
 
 typedef struct rig {
@@ -34,6 +38,7 @@ typedef struct rig {
     StunAgent stun;
     struct sockaddr_in sfu;
     char user_out[128];         /* USERNAME of our checks: "sfu:client" */
+    const char *client_ufrag, *client_pwd;  /* what the SFU's checks must use */
     client_sock *watch;         /* for got_data */
 } rig;
 
@@ -52,12 +57,13 @@ static bool validate(StunAgent *agent, StunMessage *message, uint8_t *username,
                      uint16_t username_len, uint8_t **password, size_t *password_len,
                      void *user_data)
 {
-    (void)agent, (void)message, (void)user_data;
-    size_t n = strlen(CLIENT_UFRAG ":");
-    if (username_len < n || memcmp(username, CLIENT_UFRAG ":", n) != 0)
+    (void)agent, (void)message;
+    rig *r = user_data;
+    size_t n = strlen(r->client_ufrag);
+    if (username_len <= n || memcmp(username, r->client_ufrag, n) != 0 || username[n] != ':')
         return false;
-    *password = (uint8_t *)CLIENT_PWD;
-    *password_len = strlen(CLIENT_PWD);
+    *password = (uint8_t *)r->client_pwd;
+    *password_len = strlen(r->client_pwd);
     return true;
 }
 
@@ -96,15 +102,21 @@ static void client_read(rig *r, client_sock *c)
         StunMessage req, msg;
         if (stun_message_validate_buffer_length(buf, (size_t)n, true) != (int)n) {
             c->ngot++;
+            c->got_from = ntohs(((struct sockaddr_in *)&from)->sin_port);
             size_t m = (size_t)n < sizeof c->got - 1 ? (size_t)n : sizeof c->got - 1;
             memcpy(c->got, buf, m);
             c->got[m] = '\0';
             continue;
         }
-        if (stun_agent_validate(&r->stun, &req, buf, (size_t)n, validate, NULL) !=
+        if (stun_message_get_class(&(StunMessage){ .buffer = buf, .buffer_len = (size_t)n }) ==
+            STUN_RESPONSE) {
+            c->nanswers++;      /* a success response to one of our checks */
+            continue;
+        }
+        if (stun_agent_validate(&r->stun, &req, buf, (size_t)n, validate, r) !=
                 STUN_VALIDATION_SUCCESS ||
             stun_message_get_class(&req) != STUN_REQUEST)
-            continue;   /* responses to our checks need no answer */
+            continue;
         size_t len = sizeof out;
         bool control = true;
         if (stun_usage_ice_conncheck_create_reply(&r->stun, &req, &msg, out, &len, &from,
@@ -163,6 +175,8 @@ TEST(send_follows_new_pair)
     r.sfu = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(cand.port) };
     inet_pton(AF_INET, cand.addr, &r.sfu.sin_addr);
     ASSERT_EQ(sfu_ice_set_remote_credentials(r.ice, CLIENT_UFRAG, CLIENT_PWD), 0);
+    r.client_ufrag = CLIENT_UFRAG;
+    r.client_pwd = CLIENT_PWD;
     stun_agent_init(&r.stun, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
 
@@ -210,4 +224,249 @@ TEST(send_follows_new_pair)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(send_follows_new_pair))
+
+#define CLIENT2_UFRAG "cliB"
+#define CLIENT2_PWD "client-password-generation2"
+
+/* A connected rig: the client's first socket nominated the first pair. */
+static int rig_connect(rig *r, client_sock *s, int nsocks, uint16_t port, const char **pwd)
+{
+    memset(r, 0, sizeof *r);
+    r->ctx = g_main_context_new();
+    static const char *const addrs[] = { "127.0.0.1" };
+    sfu_ice_config cfg = { .gather_addrs = addrs, .naddrs = 1, .port_min = port,
+                           .port_max = port };
+    sfu_ice_callbacks cb = { .on_data = on_data, .on_state = on_state, .on_path = on_path };
+    char err[128] = "";
+    r->ice = sfu_ice_new(r->ctx, &cfg, &cb, r, err, sizeof err);
+    if (!r->ice)
+        return -1;
+    const char *ufrag;
+    sfu_ice_local_credentials(r->ice, &ufrag, pwd);
+    snprintf(r->user_out, sizeof r->user_out, "%s:%s", ufrag, CLIENT_UFRAG);
+    sfu_ice_candidate cand;
+    if (sfu_ice_local_candidates(r->ice, &cand, 1) != 1)
+        return -1;
+    r->sfu = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(cand.port) };
+    inet_pton(AF_INET, cand.addr, &r->sfu.sin_addr);
+    sfu_ice_set_remote_credentials(r->ice, CLIENT_UFRAG, CLIENT_PWD);
+    r->client_ufrag = CLIENT_UFRAG;
+    r->client_pwd = CLIENT_PWD;
+    stun_agent_init(&r->stun, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    for (int i = 0; i < nsocks; i++)
+        if (sock_open(&s[i], 1000u * (unsigned)(i + 1)) != 0)
+            return -1;
+    return pump(r, s, nsocks, &s[0], *pwd, connected, 3000) ? 0 : -1;
+}
+
+static void rig_free(rig *r, client_sock *s, int nsocks)
+{
+    sfu_ice_free(r->ice);
+    for (int i = 0; i < nsocks; i++)
+        close(s[i].fd);
+    while (g_main_context_iteration(r->ctx, FALSE))
+        ;
+    g_main_context_unref(r->ctx);
+}
+
+/* Sends one datagram and returns the SFU port it arrived from at `c`, or 0. */
+static uint16_t media_port(rig *r, client_sock *s, int nsocks, client_sock *c, const char *what)
+{
+    int before = c->ngot;
+    if (sfu_ice_send(r->ice, (const uint8_t *)what, strlen(what)) != (int)strlen(what))
+        return 0;
+    r->watch = c;
+    gint64 end = g_get_monotonic_time() + 1000000;
+    while (c->ngot == before && g_get_monotonic_time() < end)
+        pump(r, s, nsocks, NULL, NULL, got_data, 20);
+    return c->ngot > before && strcmp(c->got, what) == 0 ? c->got_from : 0;
+}
+
+/* Points the client's checks at the restart's generation. */
+static void use_new_generation(rig *r, const char **pwd)
+{
+    const char *ufrag;
+    sfu_ice_local_credentials(r->ice, &ufrag, pwd);
+    snprintf(r->user_out, sizeof r->user_out, "%s:%s", ufrag, CLIENT2_UFRAG);
+    sfu_ice_candidate cand;
+    sfu_ice_local_candidates(r->ice, &cand, 1);
+    r->sfu.sin_port = htons(cand.port);
+    r->client_ufrag = CLIENT2_UFRAG;
+    r->client_pwd = CLIENT2_PWD;
+}
+
+static bool answered(rig *r) { return r->watch->nanswers > 0; }
+static bool connected_with_pair(rig *r)
+{
+    char remote[80];
+    sfu_ice_remote_address(r->ice, remote, sizeof remote);
+    return r->state == SFU_ICE_CONNECTED && remote[0];
+}
+
+/* What Chromium does when it restarts and gathers before it has the answer
+ * (a non-trickle WHEP client): it checks the OLD generation from its new
+ * address, selects that pair, and only later checks the new generation. The
+ * old credentials must keep working through the restart; the new pair then
+ * takes the media, from the new generation's own port. */
+TEST(restart_old_generation_first)
+{
+    rig r;
+    client_sock s[2];
+    const char *pwd1, *pwd2;
+    ASSERT_EQ(rig_connect(&r, s, 2, 0, &pwd1), 0);
+    char old_pwd[64];       /* pwd1 goes with its generation */
+    snprintf(old_pwd, sizeof old_pwd, "%s", pwd1);
+    uint16_t port1 = ntohs(r.sfu.sin_port);
+    ASSERT_EQ(media_port(&r, s, 2, &s[0], "gen1-a"), port1);
+
+    /* New address, old generation (before the PATCH is answered). */
+    ASSERT(pump(&r, s, 2, &s[1], pwd1, path_changed, 3000));
+    ASSERT_EQ(media_port(&r, s, 2, &s[1], "gen1-b"), port1);
+
+    /* The PATCH: a second generation on a port of its own. */
+    ASSERT_EQ(sfu_ice_restart(r.ice, NULL, NULL, CLIENT2_UFRAG, CLIENT2_PWD), 0);
+    ASSERT_EQ(sfu_ice_generations(r.ice), 2u);
+    ASSERT_EQ(sfu_ice_restarts_in_place(r.ice), 0u);
+    const char *ufrag2;
+    sfu_ice_local_credentials(r.ice, &ufrag2, &pwd2);
+    ASSERT(strcmp(pwd2, pwd1) != 0);
+    sfu_ice_candidate cand2;
+    ASSERT_EQ(sfu_ice_local_candidates(r.ice, &cand2, 1), 1);
+    ASSERT(cand2.port != port1);
+
+    /* The client still checks the old generation: it is still answered,
+     * and media still flows there. */
+    s[1].nanswers = 0;
+    r.watch = &s[1];
+    ASSERT(pump(&r, s, 2, &s[1], pwd1, answered, 2000));
+    ASSERT_EQ(r.state, SFU_ICE_CONNECTED);
+    ASSERT_EQ(media_port(&r, s, 2, &s[1], "gen1-c"), port1);
+
+    /* Then the new generation: its first pair takes over at once. */
+    use_new_generation(&r, &pwd2);
+    r.paths = 0;
+    ASSERT(pump(&r, s, 2, &s[1], pwd2, path_changed, 3000));
+    ASSERT_EQ(r.paths, 1);                  /* a new generation is a new path */
+    ASSERT_EQ(sfu_ice_generations(r.ice), 1u);
+    ASSERT_EQ(r.state, SFU_ICE_CONNECTED);
+    ASSERT_EQ(media_port(&r, s, 2, &s[1], "gen2-a"), cand2.port);
+
+    /* The old generation is gone: its port no longer answers. */
+    r.sfu.sin_port = htons(port1);
+    snprintf(r.user_out, sizeof r.user_out, "%s:%s", "x", CLIENT_UFRAG);
+    s[0].nanswers = 0;
+    r.watch = &s[0];
+    ASSERT(!pump(&r, s, 2, &s[0], old_pwd, answered, 200));
+    rig_free(&r, s, 2);
+    return 0;
+}
+
+/* The other order: the PATCH (or re-offer) is answered before any check,
+ * and the client checks the new generation only, from a new address. */
+TEST(restart_answer_first)
+{
+    rig r;
+    client_sock s[2];
+    const char *pwd1, *pwd2;
+    ASSERT_EQ(rig_connect(&r, s, 2, 0, &pwd1), 0);
+    uint16_t port1 = ntohs(r.sfu.sin_port);
+    ASSERT_EQ(sfu_ice_restart(r.ice, "srvB", "server-password-generation2", NULL, NULL), 0);
+    /* Remote credentials later, as a room re-offer sets them. */
+    ASSERT_EQ(sfu_ice_set_remote_credentials(r.ice, CLIENT2_UFRAG, CLIENT2_PWD), 0);
+    const char *ufrag2;
+    sfu_ice_local_credentials(r.ice, &ufrag2, &pwd2);
+    ASSERT_STR_EQ(ufrag2, "srvB");
+    ASSERT_STR_EQ(pwd2, "server-password-generation2");
+    /* Until the new generation has a pair, media stays on the old one. */
+    ASSERT_EQ(media_port(&r, s, 2, &s[0], "gen1"), port1);
+    use_new_generation(&r, &pwd2);
+    ASSERT(pump(&r, s, 2, &s[1], pwd2, path_changed, 3000));
+    ASSERT_EQ(sfu_ice_generations(r.ice), 1u);
+    uint16_t port2 = ntohs(r.sfu.sin_port);
+    ASSERT(port2 != port1);
+    ASSERT_EQ(media_port(&r, s, 2, &s[1], "gen2"), port2);
+    char remote[80], want[80];
+    sfu_ice_remote_address(r.ice, remote, sizeof remote);
+    struct sockaddr_in b;
+    socklen_t blen = sizeof b;
+    getsockname(s[1].fd, (struct sockaddr *)&b, &blen);
+    snprintf(want, sizeof want, "127.0.0.1:%u", ntohs(b.sin_port));
+    ASSERT_STR_EQ(remote, want);
+    rig_free(&r, s, 2);
+    return 0;
+}
+
+/* A restart whose signaling failed is dropped; a restart of a restart that
+ * never selected a pair replaces it; the current generation goes on. */
+TEST(restart_cancel_and_replace)
+{
+    rig r;
+    client_sock s[1];
+    const char *pwd1, *pwd;
+    ASSERT_EQ(rig_connect(&r, s, 1, 0, &pwd1), 0);
+    const char *ufrag1;
+    sfu_ice_local_credentials(r.ice, &ufrag1, &pwd1);
+    char ufrag1_copy[64];
+    snprintf(ufrag1_copy, sizeof ufrag1_copy, "%s", ufrag1);
+    ASSERT_EQ(sfu_ice_restart(r.ice, "srvB", "server-password-generation2", NULL, NULL), 0);
+    ASSERT_EQ(sfu_ice_generations(r.ice), 2u);
+    sfu_ice_restart_cancel(r.ice);
+    ASSERT_EQ(sfu_ice_generations(r.ice), 1u);
+    const char *u;
+    sfu_ice_local_credentials(r.ice, &u, &pwd);
+    ASSERT_STR_EQ(u, ufrag1_copy);
+    sfu_ice_restart_cancel(r.ice);          /* nothing pending: no-op */
+    ASSERT_EQ(sfu_ice_generations(r.ice), 1u);
+    ASSERT_EQ(sfu_ice_restart(r.ice, "srvB", "server-password-generation2", NULL, NULL), 0);
+    ASSERT_EQ(sfu_ice_restart(r.ice, "srvC", "server-password-generation3", NULL, NULL), 0);
+    ASSERT_EQ(sfu_ice_generations(r.ice), 2u);
+    sfu_ice_local_credentials(r.ice, &u, &pwd);
+    ASSERT_STR_EQ(u, "srvC");
+    ASSERT_EQ(r.state, SFU_ICE_CONNECTED);
+    ASSERT_EQ(media_port(&r, s, 1, &s[0], "still"), ntohs(r.sfu.sin_port));
+    rig_free(&r, s, 1);
+    return 0;
+}
+
+/* A UDP port free right now. */
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* A port range of one: no port for a second generation, so the restart
+ * happens in place; new credentials on the same port then work. */
+TEST(restart_in_place_without_port)
+{
+    rig r;
+    client_sock s[1];
+    const char *pwd1, *pwd2;
+    uint16_t port = free_port();
+    ASSERT(port != 0);
+    ASSERT_EQ(rig_connect(&r, s, 1, port, &pwd1), 0);
+    ASSERT_EQ(ntohs(r.sfu.sin_port), port);
+    ASSERT_EQ(sfu_ice_restart(r.ice, "srvB", "server-password-generation2", CLIENT2_UFRAG,
+                              CLIENT2_PWD), 0);
+    ASSERT_EQ(sfu_ice_generations(r.ice), 1u);
+    ASSERT_EQ(sfu_ice_restarts_in_place(r.ice), 1u);
+    use_new_generation(&r, &pwd2);
+    ASSERT_STR_EQ(pwd2, "server-password-generation2");
+    ASSERT_EQ(ntohs(r.sfu.sin_port), port);
+    ASSERT(pump(&r, s, 1, &s[0], pwd2, connected_with_pair, 3000));
+    ASSERT_EQ(media_port(&r, s, 1, &s[0], "in-place"), port);
+    rig_free(&r, s, 1);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(send_follows_new_pair), TEST_ENTRY(restart_in_place_without_port), TEST_ENTRY(restart_old_generation_first),
+          TEST_ENTRY(restart_answer_first), TEST_ENTRY(restart_cancel_and_replace))

@@ -3,7 +3,8 @@
 #include "tests/test.h"
 
 /* 'w' want at now expects send; 't' timeout expects send; 'k' keyframe
- * arrived; 'p' poll expects the deadline in `now`. */
+ * arrived; 'p' poll expects the deadline in `now`; 'c' the publisher's
+ * path changed. */
 struct step {
     char op;
     sfu_time now;
@@ -29,6 +30,11 @@ TEST(throttle_and_coalesce)
         { 't', SFU_MS(3500), false },
         { 'w', SFU_MS(3499), false },       /* 999 ms after the last one */
         { 'w', SFU_MS(3500), true },
+        { 'w', SFU_MS(3600), false },       /* coalesced... */
+        { 'c', SFU_MS(3700), 0 },           /* ...but the path it went down died */
+        { 'w', SFU_MS(3700), true },        /* so this one goes at once */
+        { 'p', SFU_TIME_NEVER, 0 },
+        { 'w', SFU_MS(3800), false },       /* and the throttle holds again */
     };
     sfu_keyframe_req k;
     sfu_keyframe_req_init(&k, SFU_SEC(1));
@@ -38,6 +44,7 @@ TEST(throttle_and_coalesce)
         case 'w': got = sfu_keyframe_req_want(&k, t[i].now); break;
         case 't': got = sfu_keyframe_req_handle_timeout(&k, t[i].now); break;
         case 'k': sfu_keyframe_req_keyframe_received(&k); continue;
+        case 'c': sfu_keyframe_req_path_changed(&k); continue;
         case 'p':
             if (sfu_keyframe_req_poll_timeout(&k) != t[i].now)
                 TEST_FAIL_("step %zu: poll %lld vs %lld", i,
@@ -47,7 +54,7 @@ TEST(throttle_and_coalesce)
         if (got != t[i].send)
             TEST_FAIL_("step %zu: send %d vs %d", i, got, t[i].send);
     }
-    ASSERT_EQ(k.sent, 4);
+    ASSERT_EQ(k.sent, 5);
     return 0;
 }
 

@@ -734,13 +734,21 @@ TEST(ice_restart)
     ASSERT_EQ(sig_reneg_handle_client_offer(f.r, re, len, NULL, &res, err, sizeof err), -SFU_EINVAL);
     ASSERT(res.ice_restart);
     ASSERT_STR_EQ(res.remote_ice.ufrag, "NEWu");
-    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse" };
+    /* The new generation has a port of its own: the answer announces it. */
+    const sig_ice_candidate gen2 = { .foundation = "2", .component = 1,
+                                     .transport = SIG_ICE_UDP, .priority = 2130706431,
+                                     .address = "127.0.0.1", .port = 40002,
+                                     .type = SIG_ICE_HOST };
+    const sig_reneg_ice_creds creds = { "newS", "newserverpasswordnewse", &gen2, 1 };
     ASSERT_EQ(sig_reneg_handle_client_offer(f.r, re, len, &creds, &res, err, sizeof err), 0);
     free(re);
     ASSERT(res.ice_restart);
     sig_sdp *a = rc_parse(res.sdp, res.sdp_len);
     ASSERT(a != NULL);
     ASSERT_STR_EQ(a->media[0].ice.ufrag, "newS");
+    ASSERT_EQ(a->media[0].ncands, 1);
+    ASSERT_EQ(a->media[0].cands[0].port, 40002);
+    ASSERT_EQ(a->media[0].port, 40002);
     ASSERT_STR_EQ(a->media[3].ice.pwd, "newserverpasswordnewse");
     ASSERT_EQ(a->media[3].nssrcs, 2);
     sig_sdp_free(a);
@@ -752,6 +760,10 @@ TEST(ice_restart)
     strcpy(f.client.ice.pwd, "newclientpasswordnewcl");
     ASSERT_EQ(sig_reneg_add_track(f.r, P3, SFU_KIND_AUDIO, SFU_SEC(2)), 0);
     ASSERT_EQ(offer_now(&f, SFU_SEC(3), &o), 0);
+    sig_sdp *o2 = rc_parse(o->sdp, o->sdp_len);
+    ASSERT(o2 != NULL);
+    ASSERT_EQ(o2->media[0].cands[0].port, 40002);   /* later offers keep it */
+    sig_sdp_free(o2);
     ASSERT_EQ(answer(&f, o, &res), 0);
     /* Same credentials again: no restart. */
     re = rc_reoffer(&f.client, f.last, f.last_len, NULL, NULL, &len);

@@ -339,8 +339,9 @@ TEST(liveness_consent_regained)
     return 0;
 }
 
-/* A viewer whose path changed asks the publisher for a keyframe at once; a
- * publisher's own path change asks nobody (it views nothing). */
+/* A publisher whose path changed is asked for a keyframe at once, even right
+ * after another request (it, or its keyframe, went down the dead path); a
+ * viewer whose path changed asks its publisher, throttled like a PLI. */
 TEST(path_changed_requests_keyframe)
 {
     rig r;
@@ -348,12 +349,14 @@ TEST(path_changed_requests_keyframe)
     ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 1, true, SFU_MS(1)), 0);
     ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_MS(1), &r.out), 0); /* the bind's request */
     sfu_out_reset(&r.out);
-    sfu_room_handle_path_changed(r.room, PUB, SFU_SEC(5), &r.out);
-    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 0);
     sfu_room_handle_path_changed(r.room, VIEW, SFU_SEC(5), &r.out);
     ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    sfu_room_handle_path_changed(r.room, VIEW, SFU_SEC(5) + SFU_MS(10), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);  /* throttled */
+    sfu_room_handle_path_changed(r.room, PUB, SFU_SEC(5) + SFU_MS(20), &r.out);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 2);  /* not throttled */
     sfu_room_handle_path_changed(r.room, 999, SFU_SEC(6), &r.out);
-    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 1);
+    ASSERT_EQ(count_rtcp(&r.out, PUB, SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI), 2);
     rig_close(&r);
     return 0;
 }

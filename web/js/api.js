@@ -1,5 +1,5 @@
 // The SFU's HTTP API as the pages use it (see docs/API.md): room sessions
-// (join, answer, re-offer), WHIP, WHEP, session DELETE and GET /rooms/{room}. Every failure becomes an ApiError
+// (join, answer, re-offer), WHIP, WHEP, ICE restart, session DELETE and GET /rooms/{room}. Every failure becomes an ApiError
 // carrying the HTTP status and the server's one-line text/plain reason.
 
 // Same origin by default. `?api=http://127.0.0.1:8080` points a page served
@@ -53,9 +53,10 @@ function describe(status, reason, what) {
 }
 
 // fetch() with the token, turning network failures into ApiError(0).
-async function call(method, url, what, { body, type, keepalive } = {}) {
+async function call(method, url, what, { body, type, keepalive, ifMatch } = {}) {
   const headers = {};
   if (type) headers['Content-Type'] = type;
+  if (ifMatch) headers['If-Match'] = ifMatch;
   if (token) headers.Authorization = 'Bearer ' + token;
   let res;
   try {
@@ -166,6 +167,17 @@ export async function postAnswer(location, revision, sdp) {
 export async function patchOffer(location, sdp) {
   const what = 'Updating the call failed';
   const res = await call('PATCH', location, what, { body: sdp, type: 'application/sdp' });
+  if (res.status !== 200) throw new ApiError(res.status, await reasonOf(res), what);
+  return res.text();
+}
+
+/**
+ * PATCH /sessions/{id} with an ICE-restart sdpfrag (RFC 9725 4.3): resolves
+ * to the server's answer sdpfrag (new credentials and candidates).
+ */
+export async function patchIceRestart(location, frag, what) {
+  const res = await call('PATCH', location, what, { body: frag, type: 'application/trickle-ice-sdpfrag',
+                                                    ifMatch: '*' });
   if (res.status !== 200) throw new ApiError(res.status, await reasonOf(res), what);
   return res.text();
 }

@@ -12,6 +12,9 @@
 //   re-offer: PATCH /sessions/{id} (application/sdp) when we start sending a
 //           kind we joined without. 409 means a server offer is unanswered:
 //           roll back, answer it, try again.
+//   restart: when ICE goes `disconnected` or `failed`, a re-offer with new
+//           ICE credentials (restartIce()) at about 0, 0.3, 1.2, 2.7 s, then
+//           every 3 s (ice_restart.js); the roster, tiles and tracks stay.
 //   leave:  DELETE, then close.
 //
 // All SDP work runs one step at a time through `queue`, so a server offer
@@ -19,6 +22,7 @@
 
 import { joinRoom, postAnswer, patchOffer, deleteSession } from './api.js';
 import { gathered } from './rtc.js';
+import { IceRestarter } from './ice_restart.js';
 
 const REOFFER_TRIES = 5;
 
@@ -56,10 +60,15 @@ export class CallSession {
     this.pc.addEventListener('track', (e) => {
       if (e.transceiver.mid && e.streams[0]) this.msids.set(e.transceiver.mid, e.streams[0].id);
     });
+    this.restarter = null;
     this.pc.addEventListener('connectionstatechange', () => {
       const s = this.pc.connectionState;
       this.on.state?.(s);
-      if (s === 'failed') this.end('the connection to the server failed');
+      // An ICE failure is the restarter's to repair; any other (DTLS) is final.
+      const ice = this.pc.iceConnectionState;
+      if (s === 'failed' && (!this.restarter || ice === 'connected' || ice === 'completed')) {
+        this.end('the connection to the server failed');
+      }
     });
   }
 
@@ -72,6 +81,15 @@ export class CallSession {
     this.participant = res.participant;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: res.answer });
     this.listen(res.events);
+    this.restarter = new IceRestarter(this.pc, () => this.restartIce(),
+                                      { onGiveUp: (reason) => this.end(reason) });
+  }
+
+  /** ICE restart (RFC 8839 4.4.1.1.1): a re-offer with new credentials. */
+  async restartIce() {
+    if (this.closed) return;
+    this.pc.restartIce();
+    await this.reoffer();
   }
 
   listen(url) {
@@ -205,6 +223,7 @@ export class CallSession {
   async close({ keepalive = false } = {}) {
     if (this.closed) return;
     this.closed = true;
+    this.restarter?.close();
     this.events?.close();
     const url = this.location;
     this.location = null;

@@ -1,9 +1,12 @@
 // WebRTC sessions with the SFU: a WHIP publisher and WHEP viewers. Both are
 // "one PeerConnection + one session URL"; a future room session (join +
 // events) fits the same shape. No trickle: the SFU is ICE-lite and takes the
-// full candidate list in the offer.
+// full candidate list in the offer. When the path breaks, the session
+// restarts ICE by itself (ice_restart.js) over PATCH (RFC 9725 4.3).
 
-import { postOffer, deleteSession, whipPath, whepPath } from './api.js';
+import { postOffer, deleteSession, patchIceRestart, whipPath, whepPath } from './api.js';
+import { IceRestarter } from './ice_restart.js';
+import { restartFrag, applyRestartAnswer } from './sdpfrag.js';
 
 // Send the offer when gathering completes, or after this long with what we
 // have: host candidates come at once, and a slow STUN server must not stall us.
@@ -40,14 +43,40 @@ class Session {
     this.location = null;        // secret session URL; only DELETE is sent to it
     this.participant = '';       // public participant id from X-Participant-Id
     this.onstate = null;         // (connectionState) => void
+    this.onlost = null;          // (reason) => void: ICE restarts gave up
     this.pc.addEventListener('connectionstatechange', () => this.onstate?.(this.pc.connectionState));
+    this.restarter = null;
   }
 
   async open(path) {
     const res = await negotiate(this.pc, path, `${this.what} failed`);
     this.location = res.location;
     this.participant = res.participant;
+    this.restarter = new IceRestarter(this.pc, () => this.restartIce(),
+                                      { onGiveUp: (reason) => this.onlost?.(reason) });
     return this;
+  }
+
+  /**
+   * One ICE restart: a new offer with new credentials, PATCHed at once (the
+   * SFU needs none of our candidates), the answer's credentials and
+   * candidates into the remote description. DTLS, tracks and the session
+   * URL stay. On failure the offer is rolled back and the error thrown.
+   */
+  async restartIce() {
+    if (!this.location) return;
+    this.pc.restartIce();
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    let frag;
+    try {
+      frag = await patchIceRestart(this.location, restartFrag(this.pc.localDescription.sdp),
+                                   `${this.what}: reconnecting failed`);
+    } catch (e) {
+      await this.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      throw e;
+    }
+    await this.pc.setRemoteDescription({
+      type: 'answer', sdp: applyRestartAnswer(this.pc.remoteDescription.sdp, frag) });
   }
 
   /**
@@ -56,6 +85,7 @@ class Session {
    * the session on its own and the DELETE would then find nothing (404).
    */
   async close({ keepalive = false } = {}) {
+    this.restarter?.close();
     const url = this.location;
     this.location = null;
     try {

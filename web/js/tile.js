@@ -7,8 +7,10 @@ import { StatsMeter, formatStats } from './stats.js';
 
 const STATE_WORDS = {
   new: 'starting', connecting: 'connecting…', connected: 'live',
-  disconnected: 'reconnecting…', failed: 'connection failed', closed: 'closed',
-  gone: 'left the room',
+  // `failed` too: the session restarts ICE by itself (ice_restart.js) and
+  // says `lost` when that gives up.
+  disconnected: 'reconnecting…', failed: 'reconnecting…', lost: 'connection lost',
+  closed: 'closed', gone: 'left the room',
 };
 
 export class Tile {
