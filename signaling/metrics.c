@@ -156,6 +156,16 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
                                "sfu_media_bytes_total{direction=\"in\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n"
                                "sfu_media_bytes_total{direction=\"out\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                kinds[k], r->bytes_in_kind[k], kinds[k], r->bytes_out_kind[k]);
+    labelled_header(s, "sfu_audio_red_packets_total",
+                    "RFC 2198 audio RED packets: from publishers, to viewers as RED, reduced to Opus.");
+    g_string_append_printf(s,
+                           "sfu_audio_red_packets_total{action=\"in\"} %" G_GUINT64_FORMAT "\n"
+                           "sfu_audio_red_packets_total{action=\"passed\"} %" G_GUINT64_FORMAT "\n"
+                           "sfu_audio_red_packets_total{action=\"reduced\"} %" G_GUINT64_FORMAT "\n",
+                           r->red_in, r->red_passed, r->red_reduced);
+    metric(s, "sfu_audio_copies_total", "counter",
+           "Extra copies of audio packets sent to viewers whose reports show loss.",
+           (double)r->audio_copies);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

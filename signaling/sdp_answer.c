@@ -118,6 +118,28 @@ static const sig_sdp_fmt *pick_rtx(const sig_sdp_media *om, uint8_t pt)
     return NULL;
 }
 
+/* RFC 2198 5 (with RFC 8866 fmtp): "red/48000/2" whose fmtp lists only the
+ * chosen Opus payload type, "111/111" as Chromium writes it. */
+static const sig_sdp_fmt *pick_red(const sig_sdp_media *om, uint8_t opus_pt)
+{
+    for (unsigned i = 0; i < om->nfmts; i++) {
+        const sig_sdp_fmt *f = &om->fmts[i];
+        if (!f->has_rtpmap || strcasecmp(f->name, "red") != 0 || f->clock_rate != 48000 || !f->fmtp[0])
+            continue;
+        const char *s = f->fmtp;
+        bool ok = true;
+        while (ok && *s) {
+            char *end;
+            unsigned long pt = strtoul(s, &end, 10);
+            ok = end != s && pt == opus_pt && (*end == '\0' || (*end == '/' && end[1]));
+            s = *end ? end + 1 : end;
+        }
+        if (ok)
+            return f;
+    }
+    return NULL;
+}
+
 /* Sets the track's recv/send and the answer's direction from the offer's. */
 static bool directions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_media *am)
 {
@@ -173,6 +195,13 @@ static bool acceptable(nego *n, const sig_sdp_media *om)
     return true;
 }
 
+static void add_fmt_at(sig_sdp_fmt *f, const sig_sdp_fmt *of)
+{
+    *f = *of;
+    f->fb = 0;
+    f->fmtp[0] = '\0';
+}
+
 static void add_fmt(sig_sdp_media *am, const sig_sdp_fmt *of, uint8_t fb)
 {
     sig_sdp_fmt *f = &am->fmts[am->nfmts++];
@@ -196,7 +225,7 @@ static bool codecs(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_
     if (!c)
         return reject(n, om, "no codec in common (Opus, VP8, H.264 packetization-mode=1)");
     add_fmt(am, c, fb_wanted(n, om));
-    sig_sdp_fmt *f = &am->fmts[0];
+    sig_sdp_fmt *f = &am->fmts[0];   /* the codec stays first until RED is added below */
     t->codec = codec_of(c, om->kind);
     t->pt = c->pt;
     t->clock_rate = c->clock_rate;
@@ -218,6 +247,16 @@ static bool codecs(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_
         add_fmt(am, rtx, 0);
         snprintf(am->fmts[1].fmtp, sizeof am->fmts[1].fmtp, "apt=%u", c->pt);
         t->rtx_pt = rtx->pt;
+    }
+    /* RED goes first: Chromium sends RED only when it precedes Opus in the
+     * answer. Room sessions do not negotiate it yet (reneg keeps one codec). */
+    const sig_sdp_fmt *red = t->codec == SFU_CODEC_OPUS && n->mode != SIG_SDP_ROOM ? pick_red(om, c->pt) : NULL;
+    if (red) {
+        memmove(&am->fmts[1], &am->fmts[0], am->nfmts * sizeof am->fmts[0]);
+        am->nfmts++;
+        add_fmt_at(&am->fmts[0], red);
+        snprintf(am->fmts[0].fmtp, sizeof am->fmts[0].fmtp, "%u/%u", c->pt, c->pt);
+        t->red_pt = red->pt;
     }
     return true;
 }

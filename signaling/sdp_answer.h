@@ -5,6 +5,10 @@
  * What is accepted:
  * - audio: Opus/48000/2; video: VP8/90000 or H264/90000 with
  *   packetization-mode=1, plus RTX (rtx/90000 apt=<pt>) when offered.
+ * - audio RED (RFC 2198): red/48000 whose fmtp names only the chosen Opus
+ *   payload type ("111/111") is answered, listed before Opus (Chromium sends
+ *   RED only then), in PUBLISH and VIEW; not in ROOM yet. The track's red_pt
+ *   is set; a viewer without it gets the primary Opus block of RED packets.
  * - feedback: nack, nack pli, ccm fir on video; transport-cc and goog-remb
  *   only in PUBLISH. Only what the offer lists is answered.
  * - header extensions (ids kept per m-line, as aiortc reuses ids across

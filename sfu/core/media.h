@@ -39,6 +39,7 @@ typedef struct sfu_track_desc {
     sfu_codec codec;
     uint8_t pt;                 /* payload type in this leg's SDP */
     uint8_t rtx_pt;             /* 0: no RTX negotiated */
+    uint8_t red_pt;             /* audio/red (RFC 2198) around `pt`; 0: not negotiated */
     uint32_t clock_rate;
     uint32_t remote_ssrc;       /* what the client sends with; 0 if unsignaled */
     uint32_t remote_rtx_ssrc;

@@ -65,6 +65,10 @@ typedef struct sfu_room_stats {
      * (forwarded and retransmitted), in packets and bytes before SRTP. */
     uint64_t rtp_in_kind[2], bytes_in_kind[2];
     uint64_t rtp_out_kind[2], bytes_out_kind[2];
+    /* RFC 2198 audio RED: packets accepted from publishers, sent to viewers
+     * as RED, and sent reduced to their primary Opus block. */
+    uint64_t red_in, red_passed, red_reduced;
+    uint64_t audio_copies;          /* extra copies of audio packets to lossy viewers */
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -4,9 +4,11 @@
 #ifndef SFU_CORE_ROOM_INTERNAL_H
 #define SFU_CORE_ROOM_INTERNAL_H
 
+#include "sfu/core/audio_copies.h"
 #include "sfu/core/keyframe_cache.h"
 #include "sfu/core/keyframe_req.h"
 #include "sfu/core/nack_gen.h"
+#include "sfu/core/red.h"
 #include "sfu/core/room.h"
 #include "sfu/core/rtcp_twcc.h"
 #include "sfu/core/rtp.h"
@@ -114,6 +116,7 @@ typedef struct room_sink {
     uint16_t rtx_seq16;
     sfu_time rtx_tat;           /* retransmission budget (GCRA): next theoretical send */
     uint32_t packets, octets;   /* for sender reports */
+    sfu_audio_copies copies;    /* audio: copies per packet, from the viewer's loss */
     sfu_seq seq;
     sfu_vp8_rewriter vp8;
 } room_sink;
@@ -170,6 +173,9 @@ typedef struct room_pkt {
     bool keyframe;
     bool has_vp8;
     sfu_vp8_desc vp8;
+    bool is_red;                /* RFC 2198: sent with the source's RED payload type */
+    bool red_ok;                /* parsed, one codec (the source's), primary not empty */
+    sfu_red red;
 } room_pkt;
 
 /* room.c */

@@ -301,15 +301,21 @@ static void on_sr(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_t
 }
 
 /* RFC 3550 6.4.1: a viewer's report block on one of our sinks that echoes
- * our last SR gives the round trip: now - when we sent it - DLSR. */
+ * our last SR gives the round trip: now - when we sent it - DLSR. Its
+ * fraction lost on an audio sink sets the copies per packet. */
 static void on_report_blocks(sfu_room *room, room_leg *leg, const sfu_rtcp_report_block *b, uint8_t n,
                              sfu_time now)
 {
     for (uint8_t i = 0; i < n; i++) {
         room_ref ref;
-        if (!b[i].lsr || !find_sink(leg, b[i].ssrc, &ref))
+        if (!find_sink(leg, b[i].ssrc, &ref))
             continue;
         room_sink *sink = sink_at(room, ref);
+        /* a viewer's loss on audio sets how many copies it gets (audio_copies.h) */
+        if (leg->desc.tracks[ref.track].kind == SFU_KIND_AUDIO)
+            (void)sfu_audio_copies_on_report(&sink->copies, b[i].fraction_lost);
+        if (!b[i].lsr)
+            continue;
         if (b[i].lsr != sink->sr_mid32)
             continue;
         sfu_time rtt = now - sink->sr_at - sfu_rtcp_dlsr_to_us(b[i].dlsr);
@@ -390,8 +396,9 @@ static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, 
         on_pli(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_FIR)
         on_fir(room, leg, c, now, out);
-    /* RR, SDES, BYE, REMB, transport-cc and the rest end here: they
-     * describe the viewer's own link and are never forwarded. */
+    /* RR (read above: round trip, audio copies), SDES, BYE, REMB, transport-cc and
+     * the rest end here: they describe the viewer's own link and are never
+     * forwarded. */
 }
 
 int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n, sfu_time now,

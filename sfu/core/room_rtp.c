@@ -42,7 +42,7 @@ static int find_by_pt(const room_leg *leg, uint8_t pt)
             continue;
         if (d->ext.mid)
             return -1;
-        if (d->pt == pt || (d->rtx_pt && d->rtx_pt == pt)) {
+        if (d->pt == pt || (d->rtx_pt && d->rtx_pt == pt) || (d->red_pt && d->red_pt == pt)) {
             if (found >= 0)
                 return -1;
             found = (int)t;
@@ -119,12 +119,39 @@ static void inspect_payload(const sfu_track_desc *d, room_pkt *p)
 {
     const uint8_t *payload = p->buf->data + p->payload_off;
     p->keyframe = true; /* audio, and codecs we cannot look into: no gating */
+    p->is_red = d->red_pt && p->hdr->pt == d->red_pt;
+    if (p->is_red)
+        p->red_ok = sfu_red_parse(payload, p->payload_len, &p->red) == 0 &&
+                    sfu_red_is_single_codec(&p->red, d->pt);
     if (d->codec == SFU_CODEC_VP8) {
         p->has_vp8 = sfu_vp8_parse(payload, p->payload_len, &p->vp8) == 0;
         p->keyframe = p->has_vp8 && p->vp8.keyframe;
     } else if (d->codec == SFU_CODEC_H264) {
         sfu_h264_info info;
         p->keyframe = sfu_h264_parse(payload, p->payload_len, &info) == 0 && sfu_h264_is_keyframe(&info);
+    }
+}
+
+/* Toward a viewer whose reports show loss, the same packet again (a buffer
+ * reference and the head; see audio_copies.h). */
+static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
+                        sfu_out *out)
+{
+    for (uint8_t c = 1; c < copies; c++) {
+        sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
+        if (!dup) {
+            drop(room, SFU_DROP_OUT_FULL);
+            return;
+        }
+        memcpy(dup->head, item->head, item->head_len);
+        dup->head_len = item->head_len;
+        dup->buf = sfu_buf_ref(item->buf);
+        dup->body_off = item->body_off;
+        dup->body_len = item->body_len;
+        room->stats.audio_copies++;
+        room->stats.rtp_out++;
+        room->stats.rtp_out_kind[SFU_KIND_AUDIO]++;
+        room->stats.bytes_out_kind[SFU_KIND_AUDIO] += (uint64_t)item->head_len + item->body_len;
     }
 }
 
@@ -152,9 +179,10 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
     if (level && len)
         ext[n++] = (sfu_rtp_ext_out){ vd->ext.audio_level, len, level };
     bool as_rtx = retransmission && vd->rtx_pt && vd->local_rtx_ssrc;
+    bool as_red = p->is_red && vd->red_pt; /* else reduced to the primary below */
     sfu_rtp_header_out h = {
         .marker = p->marker,
-        .pt = as_rtx ? vd->rtx_pt : vd->pt,
+        .pt = as_rtx ? vd->rtx_pt : as_red ? vd->red_pt : vd->pt,
         .seq16 = as_rtx ? sink->rtx_seq16++ : out_seq16,
         .ts = out_ts,
         .ssrc = as_rtx ? vd->local_rtx_ssrc : vd->local_ssrc,
@@ -173,6 +201,17 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
         off += 2;
     }
     uint16_t body_off = p->payload_off, body_len = p->payload_len;
+    if (p->is_red && p->red_ok) {
+        int rl = sfu_red_egress(&p->red, p->buf->data + p->payload_off, as_red, vd->pt, item->head + off,
+                                SFU_OUT_HEAD_MAX - off, &body_off, &body_len);
+        if (rl < 0) {
+            out->count--;
+            drop(room, SFU_DROP_OUT_FULL);
+            return rl;
+        }
+        off += (size_t)rl;
+        as_red ? room->stats.red_passed++ : room->stats.red_reduced++;
+    }
     if (p->has_vp8 && vd->codec == SFU_CODEC_VP8) {
         uint16_t pid = p->vp8.picture_id;
         uint8_t tl0 = p->vp8.tl0picidx;
@@ -197,9 +236,11 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
     room->stats.bytes_out_kind[vd->kind] += (uint64_t)off + body_len;
     if (!retransmission) {
         sink->packets++;
-        sink->octets += p->payload_len;
+        sink->octets += (uint32_t)(off - (size_t)hl) + body_len;
     }
     room->stats.rtp_out++;
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission)
+        send_copies(room, vleg, item, sink->copies.copies, out);
     return 0;
 }
 
@@ -422,6 +463,16 @@ static int process_media(sfu_room *room, room_ref ref, room_pkt *p, bool resent,
     if (src->cache)
         (void)sfu_rtx_cache_put(src->cache, p->seq, p->buf, now);
     inspect_payload(d, p);
+    if (p->is_red && !p->red_ok) {
+        /* RED a viewer could not decode: its number is skipped, like padding's */
+        for (uint32_t i = 0; i < src->fanout_count; i++) {
+            room_ref v = room->fanout[src->fanout_start + i];
+            sfu_seq_drop(&room->legs[v.slot]->tracks[v.track].sink.seq, src->epoch, p->seq);
+        }
+        drop(room, SFU_DROP_MALFORMED);
+        return 0;
+    }
+    room->stats.red_in += p->is_red;
     if (p->keyframe && room_sees_keyframes(d)) {
         sfu_keyframe_req_keyframe_received(&src->kf);
         sfu_keyframe_cache_handle_keyframe(&src->kcache, p->seq, p->ts, now);

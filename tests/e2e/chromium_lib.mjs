@@ -159,8 +159,9 @@ async function stats() {
       out.audioPackets += s.packetsReceived || 0;
       out.audio = { packets: s.packetsReceived || 0, lost: s.packetsLost || 0,
         samples: s.totalSamplesReceived || 0, concealed: s.concealedSamples || 0,
-        silentConcealed: s.silentConcealedSamples || 0 };
+        silentConcealed: s.silentConcealedSamples || 0, mime: codecOf(s).mimeType || '' };
     }
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.audioOutMime = codecOf(s).mimeType || '';
     if (s.type === 'transport') {
       if (s.srtpCipher) out.ciphers.push(s.srtpCipher);
       const p = s.selectedCandidatePairId && byId.get(s.selectedCandidatePairId);

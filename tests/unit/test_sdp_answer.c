@@ -80,67 +80,68 @@ static const struct answer_case {
     uint8_t ext_mid[2], ext_level[2], ext_twcc[2], ext_rid[2];
     uint32_t remote_ssrc[2], remote_rtx[2];
     bool send;                  /* the SFU sends (VIEW) */
+    uint8_t red_pt;             /* audio/red answered on the audio track */
 } cases[] = {
     { "chromium156-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 10 },
-      { 1246469323u, 1891586647u }, { 0, 1165449660u }, false },
+      { 1246469323u, 1891586647u }, { 0, 1165449660u }, false, 63 },
     { "chromium156-simulcast-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 10 },
-      { 2123401527u, 0 }, { 0, 0 }, false },
+      { 2123401527u, 0 }, { 0, 0 }, false, 63 },
     { "aiortc1.4-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 96, 97 }, { 0, 98 }, { 1, 1 }, { 2, 0 }, { 0, 0 }, { 0, 0 },
-      { 3422230105u, 2871124527u }, { 0, 1992496204u }, false },
+      { 3422230105u, 2871124527u }, { 0, 1992496204u }, false, 0 },
     { "gstreamer1.22-webrtcbin-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "video0", "audio1" },
       { SFU_CODEC_VP8, SFU_CODEC_OPUS }, { 96, 111 }, { 97, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
-      { 2112339314u, 3612088566u }, { 3318342133u, 0 }, false },
+      { 2112339314u, 3612088566u }, { 3318342133u, 0 }, false, 0 },
     { "firefox99-sendrecv-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 7 }, { 0, 0 },
-      { 3772375965u, 7463831u }, { 0, 2513307155u }, false },
+      { 3772375965u, 7463831u }, { 0, 2513307155u }, false, 0 },
     /* Firefox 153, captured by tests/e2e/firefox_whip_whep.mjs: one
      * transport per m-line offered (bundle policy balanced) with RTCP
      * candidates; VP8 first of VP8/VP9/AV1, each with RTX, then ULPFEC and
      * RED (with its own RTX): only VP8 and its RTX are answered. */
     { "firefox153-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 7, 7 }, { 0, 0 },
-      { 4135129469u, 738172424u }, { 0, 3915579773u }, false },
+      { 4135129469u, 738172424u }, { 0, 3915579773u }, false, 0 },
     /* Firefox joining a room from the call page: max-bundle, sendrecv. */
     { "firefox153-room-join-offer.sdp", SIG_SDP_ROOM, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 2568382892u, 1813718690u }, { 0, 2718986081u }, false },
+      { 2568382892u, 1813718690u }, { 0, 2718986081u }, false, 0 },
     { "obs-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 96 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
-      { 2168349679u, 2168349680u }, { 0, 0 }, false },
+      { 2168349679u, 2168349680u }, { 0, 0 }, false, 0 },
     { "safari-handwritten-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 5 },
-      { 3390641256u, 2216395211u }, { 0, 1497102452u }, false },
+      { 3390641256u, 2216395211u }, { 0, 1497102452u }, false, 0 },
     /* A VP8 preference wins over Safari's H.264-first order. */
     { "safari-handwritten-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_VP8, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 100 }, { 0, 101 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 5 },
-      { 3390641256u, 2216395211u }, { 0, 1497102452u }, false },
+      { 3390641256u, 2216395211u }, { 0, 1497102452u }, false, 0 },
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 63 },
     /* Publisher sends Constrained Baseline: 108 (42e01f) beats 102 (42001f). */
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_H264, 0x42e01f, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 108 }, { 0, 109 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 63 },
     /* Main profile, any level: 116 (4d001f, packetization-mode=1). */
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_H264, 0x4d0032, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 116 }, { 0, 117 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 63 },
     /* Firefox viewers: max-bundle (video m-line port 0 + a=bundle-only) and
      * balanced. Their recvonly m-lines carry the SSRC Firefox sends RTCP
      * from; the SFU receives no media there (feedback is routed by its
      * media SSRC), so no remote SSRC is taken. */
     { "firefox153-whep-max-bundle-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 0 },
     { "firefox153-whep-balanced-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 0 },
     { "gstreamer1.22-webrtcbin-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "audio0", "video1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
-      { 0, 0 }, { 0, 0 }, true },
+      { 0, 0 }, { 0, 0 }, true, 0 },
 };
 
 static int check_case(const struct answer_case *c)
@@ -189,10 +190,20 @@ static int check_case(const struct answer_case *c)
         ASSERT_EQ(m->cands[1].tcptype, SIG_ICE_TCP_PASSIVE);
         ASSERT(m->end_of_candidates);
         ASSERT(m->rtcp_mux);
-        ASSERT_EQ(m->nfmts, t->rtx_pt ? 2 : 1);
-        ASSERT_EQ(m->fmts[0].pt, t->pt);
+        /* RED (when answered) first, then the codec, then its RTX */
+        unsigned base = t->red_pt ? 1 : 0;
+        ASSERT_EQ(t->red_pt, t->kind == SFU_KIND_AUDIO ? c->red_pt : 0);
+        ASSERT_EQ(m->nfmts, base + (t->rtx_pt ? 2 : 1));
+        if (base) {
+            ASSERT_STR_EQ(m->fmts[0].name, "red");
+            ASSERT_EQ(m->fmts[0].clock_rate, 48000);
+            char fmtp[16];
+            snprintf(fmtp, sizeof fmtp, "%u/%u", t->pt, t->pt);
+            ASSERT_STR_EQ(m->fmts[0].fmtp, fmtp);
+        }
+        ASSERT_EQ(m->fmts[base].pt, t->pt);
         if (t->rtx_pt)
-            ASSERT_EQ(m->fmts[1].apt, t->pt);
+            ASSERT_EQ(m->fmts[base + 1].apt, t->pt);
         ASSERT_EQ(m->nrids, 0);
         ASSERT(!m->simulcast);
         for (unsigned e = 0; e < m->nexts; e++) {
@@ -204,7 +215,7 @@ static int check_case(const struct answer_case *c)
             ASSERT_EQ(t->fb_nack && t->fb_pli, true);
             ASSERT_EQ(m->fmts[0].fb & (SIG_FB_NACK | SIG_FB_PLI), SIG_FB_NACK | SIG_FB_PLI);
         }
-        ASSERT_EQ(t->fb_twcc, (m->fmts[0].fb & SIG_FB_TWCC) != 0);
+        ASSERT_EQ(t->fb_twcc, (m->fmts[base].fb & SIG_FB_TWCC) != 0);
         if (c->mode != SIG_SDP_PUBLISH)
             ASSERT(!t->fb_twcc && !t->fb_remb && !t->ext.twcc);
         if (c->send) {
@@ -581,6 +592,65 @@ TEST(h264_profiles)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(real_offers_round_trip), TEST_ENTRY(answer_text_details), TEST_ENTRY(dtls_roles),
+/* RED is answered only around the Opus the SFU picked, and not in rooms. */
+static const struct red_case {
+    const char *from, *to;      /* edit of the Chromium WHIP offer */
+    sig_sdp_mode mode;
+    uint8_t red_pt;
+} red_cases[] = {
+    { "a=fmtp:63 111/111", "a=fmtp:63 111/111", SIG_SDP_PUBLISH, 63 },
+    { "a=fmtp:63 111/111", "a=fmtp:63 111/111/111", SIG_SDP_PUBLISH, 63 },
+    { "a=fmtp:63 111/111", "a=fmtp:63 111/111", SIG_SDP_ROOM, 0 },
+    { "a=fmtp:63 111/111", "a=fmtp:63 111/9", SIG_SDP_PUBLISH, 0 },   /* G.722 inside */
+    { "a=fmtp:63 111/111", "a=fmtp:63 111/", SIG_SDP_PUBLISH, 0 },
+    { "a=fmtp:63 111/111", "a=fmtp:63 x", SIG_SDP_PUBLISH, 0 },
+    { "a=fmtp:63 111/111\r\n", "", SIG_SDP_PUBLISH, 0 },            /* no block list */
+    { "a=rtpmap:63 red/48000/2", "a=rtpmap:63 red/8000", SIG_SDP_PUBLISH, 0 },
+    { "a=rtpmap:63 red/48000/2\r\n", "", SIG_SDP_PUBLISH, 0 },      /* not offered */
+};
+
+TEST(audio_red)
+{
+    for (size_t i = 0; i < SFU_ARRAY_LEN(red_cases); i++) {
+        const struct red_case *c = &red_cases[i];
+        sig_sdp_local l = local_default();
+        sig_sdp_result r;
+        char err[256];
+        sig_sdp *o = edited("chromium156-whip-publish-offer.sdp", c->from, c->to);
+        ASSERT(o);
+        int rc = sig_sdp_answer(o, c->mode, &l, &r, err, sizeof err);
+        sig_sdp_free(o);
+        if (rc != 0 || r.leg.tracks[0].red_pt != c->red_pt)
+            fprintf(stderr, "  in case %zu (%s -> %s)\n", i, c->from, c->to);
+        ASSERT_EQ(rc, 0);
+        ASSERT_EQ(r.leg.tracks[0].kind, SFU_KIND_AUDIO);
+        ASSERT_EQ(r.leg.tracks[0].pt, 111);
+        ASSERT_EQ(r.leg.tracks[0].red_pt, c->red_pt);
+        ASSERT_EQ(r.leg.tracks[1].red_pt, 0);
+        bool listed = strstr(r.sdp, "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n") != NULL;
+        ASSERT_EQ(listed, c->red_pt != 0);
+        /* Chromium sends RED only when it comes before Opus in the answer */
+        ASSERT(strstr(r.sdp, c->red_pt ? "m=audio 40000 UDP/TLS/RTP/SAVPF 63 111\r\n"
+                                       : "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n"));
+        sig_sdp_result_deinit(&r);
+    }
+    /* A viewer that offers RED gets it; one that does not, plain Opus. */
+    sig_sdp_local l = local_default();
+    sig_sdp_result r;
+    char err[256];
+    ASSERT_EQ(answer("chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, &l, &r, NULL, err, sizeof err), 0);
+    ASSERT_EQ(r.leg.tracks[0].red_pt, 63);
+    sig_sdp_result_deinit(&r);
+    sig_sdp *o = edited("chromium156-whep-recvonly-offer.sdp", "a=rtpmap:63 red/48000/2\r\n", "");
+    ASSERT(o);
+    ASSERT_EQ(sig_sdp_answer(o, SIG_SDP_VIEW, &l, &r, err, sizeof err), 0);
+    sig_sdp_free(o);
+    ASSERT_EQ(r.leg.tracks[0].red_pt, 0);
+    ASSERT(!strstr(r.sdp, "red/"));
+    sig_sdp_result_deinit(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(real_offers_round_trip), TEST_ENTRY(audio_red), TEST_ENTRY(answer_text_details), TEST_ENTRY(dtls_roles),
           TEST_ENTRY(firefox_offers), TEST_ENTRY(unsupported_is_422), TEST_ENTRY(datachannel),
           TEST_ENTRY(wrong_direction_for_mode), TEST_ENTRY(room_mode_directions), TEST_ENTRY(transport_problems), TEST_ENTRY(h264_profiles))

@@ -1,0 +1,31 @@
+/* How many copies of each audio packet the SFU sends to one viewer, from the
+ * loss that viewer's receiver reports show (RFC 3550 6.4.1 fraction lost).
+ * A lost audio packet cannot be retransmitted in time, so toward a lossy
+ * viewer the SFU adds redundancy of its own: every packet goes out up to
+ * three times (the same bytes; the receiver's SRTP replay check discards
+ * the copies that arrive second). With the publisher's RED (two earlier
+ * frames in each packet) a frame is lost only when three packets in a row
+ * miss the viewer, so each copy cuts the viewer's frame loss steeply.
+ *
+ * A reported fraction is the loss left after the copies: with c copies on a
+ * link losing p, about p^c. The state moves up when that residue is still
+ * high and down only after ten reports in a row without loss, so it does not
+ * swing between reports. Sans-IO; embedded in the viewer's sink. */
+#ifndef SFU_CORE_AUDIO_COPIES_H
+#define SFU_CORE_AUDIO_COPIES_H
+
+#include "sfu/core/common.h"
+
+#define SFU_AUDIO_COPIES_MAX 3
+
+typedef struct sfu_audio_copies {
+    uint8_t copies;             /* 1..SFU_AUDIO_COPIES_MAX; 0 before init */
+    uint8_t clean_reports;      /* reports in a row with no loss */
+} sfu_audio_copies;
+
+void sfu_audio_copies_init(sfu_audio_copies *a);
+/* One receiver report block for the viewer's audio stream; returns the
+ * copies to send from now on. */
+uint8_t sfu_audio_copies_on_report(sfu_audio_copies *a, uint8_t fraction_lost);
+
+#endif
