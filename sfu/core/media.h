@@ -9,6 +9,8 @@
 
 #define SFU_MAX_TRACKS 32       /* m-lines per leg: own tracks and 15 others' A+V */
 #define SFU_MID_MAX 16          /* bytes of a mid, with its NUL */
+#define SFU_MAX_LAYERS 3        /* simulcast encodings per video source */
+#define SFU_RID_MAX 16          /* bytes of a rid (RFC 8851), with its NUL */
 
 typedef enum sfu_kind { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
 
@@ -31,6 +33,13 @@ typedef struct sfu_ext_ids {
     uint8_t twcc;               /* transport-wide sequence number */
 } sfu_ext_ids;
 
+/* One simulcast encoding the client sends on a recv m-line (RFC 8853). */
+typedef struct sfu_layer_desc {
+    char rid[SFU_RID_MAX];      /* "" when only its SSRC tells it apart */
+    uint32_t ssrc;              /* signaled (a=ssrc-group:SIM) or 0 until learnt */
+    uint32_t rtx_ssrc;
+} sfu_layer_desc;
+
 typedef struct sfu_track_desc {
     char mid[SFU_MID_MAX];
     sfu_kind kind;
@@ -47,6 +56,12 @@ typedef struct sfu_track_desc {
     uint32_t local_rtx_ssrc;
     bool fb_nack, fb_pli, fb_fir, fb_twcc, fb_remb;
     sfu_ext_ids ext;
+    /* Simulcast (recv video only): the encodings in the order of the
+     * answer's a=simulcast line; 0 when the source is one stream
+     * (remote_ssrc). The core ranks layers by what it measures, not by this
+     * order: clients differ in the order they list them. */
+    uint8_t nlayers;
+    sfu_layer_desc layers[SFU_MAX_LAYERS];
 } sfu_track_desc;
 
 typedef struct sfu_leg_desc {
