@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef BWE_DEBUG
+#include <stdio.h>
+#endif
 
 #define BETA 0.85                       /* overuse: down to this share of the acked rate */
 #define INCREASE_PER_S 1.08             /* multiplicative increase, far from capacity */
@@ -21,15 +24,24 @@
 #define REF_WRAP ((int64_t)SFU_TWCC_REF_US << 24)
 /* Probes */
 #define PROBE_SCALE 2.0                 /* at most this times the estimate */
-#define PROBE_OVER_TARGET 1.2           /* no need to go far past the target */
+#define PROBE_SCALE_AGAIN 3.0           /* after a probe that found the path clear */
+#define PROBE_OVER_TARGET 1.5           /* no need to go far past the target */
 #define PROBE_DURATION SFU_MS(60)
 #define PROBE_MIN_BYTES 6000
-#define PROBE_SEND_TIMEOUT SFU_MS(500)
+#define PROBE_SEND_TIMEOUT SFU_MS(1000)
 #define PROBE_RESULT_TIMEOUT SFU_SEC(2)
 #define PROBE_MIN_RECEIVED 4
-#define PROBE_SUCCESS 1.1               /* a result this far above the estimate counts */
+#define PROBE_SUCCESS 1.05              /* a result this far above the estimate counts */
 #define PROBE_KEEP 0.95                 /* share of a probe's result taken as estimate */
+#define PROBE_SATURATED 0.9             /* received below this share of the send rate */
 #define PROBE_BACKOFF_MIN SFU_SEC(1)
+/* After congestion loss without a queue (a policer), a probe must outlast
+ * the policer's burst allowance to tell anything: longer probes, for a while. */
+#define PROBE_LONG_DURATION SFU_MS(500)
+#define PROBE_LONG_FOR SFU_SEC(30)
+#define POLICER_NO_QUEUE_FOR SFU_SEC(3)
+#define PROBE_LOSS_MARGIN 0.05          /* a probe losing more than L + this failed */
+#define PROBE_AFTER_DECREASE SFU_SEC(1)    /* let the queue drain first */
 #define PROBE_BACKOFF_MAX SFU_SEC(3)
 
 typedef enum probe_state { PROBE_IDLE = 0, PROBE_SENDING, PROBE_WAITING } probe_state;
@@ -72,6 +84,7 @@ struct sfu_bwe {
     bool cap_known;
     double cap_kbps, cap_var;
     bool decreased_since_cut;
+    sfu_time loss_limited_at;       /* the last confirmed congestion loss; NEVER none */
     /* REMB */
     uint64_t remb_bps;
     sfu_time remb_at;
@@ -79,6 +92,7 @@ struct sfu_bwe {
     probe_cluster probe;
     uint32_t next_probe_id;
     sfu_time next_probe_at, probe_backoff;
+    bool probe_clear;               /* the last probe succeeded unsaturated */
     sfu_bwe_stats st;
 };
 
@@ -118,6 +132,7 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
     b->next_probe_id = 1;
     b->next_probe_at = 0;
     b->probe_backoff = PROBE_BACKOFF_MIN;
+    b->loss_limited_at = SFU_TIME_NEVER;
     return b;
 }
 
@@ -166,6 +181,8 @@ static uint64_t acked_bps(const sfu_bwe *b)
     return bytes * 8 * 1000000 / (uint64_t)span;
 }
 
+static void loss_restore(sfu_bwe *b, uint64_t to);
+
 /* ---- sending and probes ---- */
 
 void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
@@ -194,14 +211,21 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
 {
+    uint64_t back;
+    if (sfu_bwe_loss_handle_timeout(&b->loss, now, &back) == SFU_BWE_LOSS_RESTORE)
+        loss_restore(b, back);
     if (!b->have_twcc || target_bps <= b->est_bps || b->probe.state != PROBE_IDLE ||
-        now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss))
+        now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
+        sfu_bwe_delay_usage(&b->delay) == SFU_BWE_OVERUSE ||
+        (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
         return false;
-    double rate = PROBE_SCALE * (double)b->est_bps;
+    bool long_probe = b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < PROBE_LONG_FOR;
+    double rate = (b->probe_clear && !long_probe ? PROBE_SCALE_AGAIN : PROBE_SCALE) * (double)b->est_bps;
     if (rate > PROBE_OVER_TARGET * (double)target_bps)
         rate = PROBE_OVER_TARGET * (double)target_bps;
     uint64_t rate_bps = clamp_bps(b, rate);
-    size_t bytes = (size_t)(rate_bps * (uint64_t)PROBE_DURATION / 8 / 1000000);
+    sfu_time duration = long_probe ? PROBE_LONG_DURATION : PROBE_DURATION;
+    size_t bytes = (size_t)(rate_bps * (uint64_t)duration / 8 / 1000000);
     if (bytes < PROBE_MIN_BYTES)
         bytes = PROBE_MIN_BYTES;
     b->probe = (probe_cluster){
@@ -238,9 +262,12 @@ static void probe_add(sfu_bwe *b, const sfu_sent_packet *e, bool received, sfu_t
 }
 
 /* The probe's result: the lower of its send and receive rates (each over
- * the span between its first and last packet), 0 when it cannot tell. */
-static uint64_t probe_result(const probe_cluster *p)
+ * the span between its first and last packet), 0 when it cannot tell.
+ * *saturated: it arrived markedly slower than it was sent, so the path is
+ * full at about the receive rate. */
+static uint64_t probe_result(const probe_cluster *p, double inherent_loss, bool *saturated)
 {
+    *saturated = false;
     if (p->received < PROBE_MIN_RECEIVED || p->packets_sent < 2)
         return 0;
     sfu_time send_span = p->last_send - p->first_send;
@@ -251,9 +278,15 @@ static uint64_t probe_result(const probe_cluster *p)
         return 0;
     uint64_t send = (p->bytes_sent - p->last_size) * 8 * 1000000 / (uint64_t)send_span;
     uint64_t recv = (p->bytes_received - p->first_arrival_size) * 8 * 1000000 / (uint64_t)recv_span;
-    /* A probe that lost much of itself measured a rate the path does not carry. */
-    if (p->received * 10 < p->packets_sent * 8)
-        recv = recv * p->received / p->packets_sent;
+    /* A probe that lost more than the path's random loss overflowed it
+     * (a policer past its burst, a full queue): it proves nothing higher. */
+    double lost = 1 - (double)p->received / p->packets_sent;
+    if (lost > inherent_loss + PROBE_LOSS_MARGIN && p->packets_sent - p->received >= 2)
+        return 0;
+    /* The path's random loss took its share before the receiver: what it
+     * carried was that much more. */
+    recv = (uint64_t)((double)recv / (1 - inherent_loss));
+    *saturated = (double)recv < PROBE_SATURATED * (double)send;
     return send < recv ? send : recv;
 }
 
@@ -265,16 +298,30 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
     bool complete = p->reported * 10 >= p->packets_sent * 9;
     if (!complete && now - p->ended_at < PROBE_RESULT_TIMEOUT)
         return;
-    uint64_t result = probe_result(p);
+    bool saturated;
+    uint64_t result = probe_result(p, b->loss.inherent, &saturated);
+#ifdef BWE_DEBUG
+    fprintf(stderr, "%.1f probe %lu sent %u recv %u reported %u result %lu sat %d est %lu L %.3f\n", now / 1e6,
+            (unsigned long)p->rate_bps, p->packets_sent, p->received, p->reported,
+            (unsigned long)result, saturated, (unsigned long)b->est_bps, b->loss.inherent);
+#endif
     p->state = PROBE_IDLE;
-    if (result && (double)result > PROBE_SUCCESS * (double)b->est_bps) {
-        b->est_bps = clamp_bps(b, PROBE_KEEP * (double)result);
+    /* A saturated probe found the path's capacity: sit below it as after
+     * an overuse, or its queue never drains. */
+    double keep = (saturated ? BETA : PROBE_KEEP) * (double)result;
+    if (result && saturated)
+        b->loss_limited_at = SFU_TIME_NEVER;  /* it queued: no policer, no long probes */
+
+    if (result && keep > PROBE_SUCCESS * (double)b->est_bps) {
+        b->est_bps = clamp_bps(b, keep);
+        b->probe_clear = !saturated;
         b->cap_known = false;           /* the capacity learnt before is out of date */
         b->st.probes_succeeded++;
         b->probe_backoff = PROBE_BACKOFF_MIN;
         b->next_probe_at = now;
         return;
     }
+    b->probe_clear = false;
     b->next_probe_at = now + b->probe_backoff;
     b->probe_backoff *= 2;
     if (b->probe_backoff > PROBE_BACKOFF_MAX)
@@ -309,12 +356,14 @@ static void rate_decrease(sfu_bwe *b, uint64_t acked, sfu_time now)
 {
     if (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < b->response_time)
         return;
-    double base = acked ? (double)acked : (double)b->est_bps;
+    /* What the path carried: the acknowledged rate, plus what its random
+     * (inherent) loss took, which is not a sign of its capacity. */
+    double base = acked ? (double)acked / (1 - b->loss.inherent) : (double)b->est_bps;
     double to = BETA * base;
     if (to < (double)b->est_bps)
         b->est_bps = clamp_bps(b, to);
     if (acked) {
-        double kbps = (double)acked / 1000;
+        double kbps = base / 1000;
         if (b->cap_known && kbps < b->cap_kbps - 3 * cap_sigma_kbps(b))
             b->cap_known = false;       /* the path got slower: learn it anew */
         capacity_sample(b, kbps);
@@ -353,7 +402,16 @@ static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt)
         b->est_bps = clamp_bps(b, est);
 }
 
-static void rate_update(sfu_bwe *b, sfu_time now)
+static void loss_restore(sfu_bwe *b, uint64_t to)
+{
+    if (!b->decreased_since_cut && to > b->est_bps)
+        b->est_bps = clamp_bps(b, (double)to);
+}
+
+/* `media`: the feedback covered packets outside probes. Without any, the
+ * rate is held: a paused viewer's probes alone must not let the
+ * app-limited ceiling (1.5 x acked) creep up. */
+static void rate_update(sfu_bwe *b, sfu_time now, bool media)
 {
     uint64_t acked = acked_bps(b);
     sfu_time dt = b->last_update == SFU_TIME_NEVER ? 0 : now - b->last_update;
@@ -369,19 +427,23 @@ static void rate_update(sfu_bwe *b, sfu_time now)
     case SFU_BWE_UNDERUSE:
         break;
     case SFU_BWE_NORMAL:
-        rate_increase(b, acked, dt);
+        if (media)
+            rate_increase(b, acked, dt);
         break;
     }
     uint64_t to = 0;
-    bool overuse = sfu_bwe_delay_usage(&b->delay) == SFU_BWE_OVERUSE;
-    switch (sfu_bwe_loss_update(&b->loss, b->est_bps, overuse, now, &to)) {
+    switch (sfu_bwe_loss_update(&b->loss, b->est_bps, now, &to)) {
     case SFU_BWE_LOSS_CUT:
         b->est_bps = clamp_bps(b, (double)to);
         b->decreased_since_cut = false;
         break;
     case SFU_BWE_LOSS_RESTORE:
-        if (!b->decreased_since_cut && to > b->est_bps)
-            b->est_bps = clamp_bps(b, (double)to);
+        loss_restore(b, to);
+        break;
+    case SFU_BWE_LOSS_CONFIRMED:
+        /* Congestion loss with no queue growth seen around it: a policer. */
+        if (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR)
+            b->loss_limited_at = now;
         break;
     case SFU_BWE_LOSS_NONE:
         break;
@@ -419,6 +481,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
     int64_t off = unwrap_offset(b, fb->reference_time);
     b->st.feedbacks++;
     sfu_time newest_send = SFU_TIME_NEVER;
+    uint32_t media_received = 0;
     for (size_t i = 0; i < n; i++) {
         sfu_sent_packet *e = sfu_send_history_get(&b->hist, pkts[i].seq16);
         if (!e || e->sent_at > now) {
@@ -430,7 +493,10 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
         if (!pkts[i].received) {
             if (e->state == SFU_SENT_UNREPORTED) {
                 e->state = SFU_SENT_LOST;
-                sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, false, 0);
+                /* A probe's overflow is the probe's own verdict, not the
+                 * loss of the rate the estimate allows. */
+                if (!e->probe_id)
+                    sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, false, 0);
                 probe_add(b, e, false, 0);
             }
             continue;
@@ -443,8 +509,11 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
             newest_send = e->sent_at;
         sfu_bwe_delay_handle_packet(&b->delay, e->sent_at, arrival, e->size_bytes);
         acked_add(b, arrival, e->size_bytes);
+        if (!e->probe_id)
+            media_received++;
         if (first_report) {
-            sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, true, arrival);
+            if (!e->probe_id)
+                sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, true, arrival);
             probe_add(b, e, true, arrival);
         }
     }
@@ -459,7 +528,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
             b->response_time = RESPONSE_MAX;
     }
     if (b->have_twcc) {
-        rate_update(b, now);
+        rate_update(b, now, media_received > 0);
         probe_judge(b, now);
     }
     return 0;
@@ -499,4 +568,5 @@ void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out)
     out->inherent_loss = b->loss.inherent;
     out->loss_cuts = b->loss.cuts;
     out->loss_restores = b->loss.restores;
+    out->loss_confirmed = b->loss.confirmed;
 }

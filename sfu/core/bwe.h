@@ -65,7 +65,7 @@ typedef struct sfu_bwe_stats {
     double loss_fraction;       /* of the last loss window */
     double inherent_loss;       /* learnt non-congestive loss */
     uint64_t feedbacks, unknown_reports;
-    uint64_t overuses, loss_cuts, loss_restores;
+    uint64_t overuses, loss_cuts, loss_restores, loss_confirmed;
     uint64_t probes_sent, probes_succeeded;
 } sfu_bwe_stats;
 
