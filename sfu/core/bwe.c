@@ -5,9 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef BWE_DEBUG
-#include <stdio.h>
-#endif
 
 #define BETA 0.85                       /* overuse: down to this share of the acked rate */
 #define INCREASE_PER_S 1.08             /* multiplicative increase, far from capacity */
@@ -33,7 +30,7 @@
 #define PROBE_MIN_RECEIVED 4
 #define PROBE_SUCCESS 1.05              /* a result this far above the estimate counts */
 #define PROBE_KEEP 0.95                 /* share of a probe's result taken as estimate */
-#define PROBE_SATURATED 0.9             /* received below this share of the send rate */
+#define PROBE_SATURATED 0.9             /* arrived over 1/0.9 of the time it took to send */
 #define PROBE_BACKOFF_MIN SFU_SEC(1)
 /* After congestion loss without a queue (a policer), a probe must outlast
  * the policer's burst allowance to tell anything: longer probes, for a while. */
@@ -61,6 +58,7 @@ typedef struct probe_cluster {
     uint64_t bytes_received;
     sfu_time first_arrival, last_arrival;
     uint32_t first_arrival_size;    /* not part of the receive rate */
+    sfu_time rx_first_send, rx_last_send;   /* of the packets that arrived */
 } probe_cluster;
 
 struct sfu_bwe {
@@ -257,6 +255,10 @@ static void probe_add(sfu_bwe *b, const sfu_sent_packet *e, bool received, sfu_t
     }
     if (p->received == 0 || arrival > p->last_arrival)
         p->last_arrival = arrival;
+    if (p->received == 0 || e->sent_at < p->rx_first_send)
+        p->rx_first_send = e->sent_at;
+    if (p->received == 0 || e->sent_at > p->rx_last_send)
+        p->rx_last_send = e->sent_at;
     p->received++;
     p->bytes_received += e->size_bytes;
 }
@@ -278,15 +280,18 @@ static uint64_t probe_result(const probe_cluster *p, double inherent_loss, bool 
         return 0;
     uint64_t send = (p->bytes_sent - p->last_size) * 8 * 1000000 / (uint64_t)send_span;
     uint64_t recv = (p->bytes_received - p->first_arrival_size) * 8 * 1000000 / (uint64_t)recv_span;
+    /* The path's random loss took its share before the receiver: what it
+     * carried was that much more. */
+    recv = (uint64_t)((double)recv / (1 - inherent_loss));
+    /* Saturated: the packets that arrived came spread out by a queue (a
+     * policer drops without spreading what it passes). */
+    sfu_time rx_send_span = p->rx_last_send - p->rx_first_send;
+    *saturated = (double)rx_send_span < PROBE_SATURATED * (double)recv_span;
     /* A probe that lost more than the path's random loss overflowed it
      * (a policer past its burst, a full queue): it proves nothing higher. */
     double lost = 1 - (double)p->received / p->packets_sent;
     if (lost > inherent_loss + PROBE_LOSS_MARGIN && p->packets_sent - p->received >= 2)
         return 0;
-    /* The path's random loss took its share before the receiver: what it
-     * carried was that much more. */
-    recv = (uint64_t)((double)recv / (1 - inherent_loss));
-    *saturated = (double)recv < PROBE_SATURATED * (double)send;
     return send < recv ? send : recv;
 }
 
@@ -300,21 +305,18 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
         return;
     bool saturated;
     uint64_t result = probe_result(p, b->loss.inherent, &saturated);
-#ifdef BWE_DEBUG
-    fprintf(stderr, "%.1f probe %lu sent %u recv %u reported %u result %lu sat %d est %lu L %.3f\n", now / 1e6,
-            (unsigned long)p->rate_bps, p->packets_sent, p->received, p->reported,
-            (unsigned long)result, saturated, (unsigned long)b->est_bps, b->loss.inherent);
-#endif
     p->state = PROBE_IDLE;
     /* A saturated probe found the path's capacity: sit below it as after
      * an overuse, or its queue never drains. */
     double keep = (saturated ? BETA : PROBE_KEEP) * (double)result;
-    if (result && saturated)
+    if (saturated)
         b->loss_limited_at = SFU_TIME_NEVER;  /* it queued: no policer, no long probes */
 
     if (result && keep > PROBE_SUCCESS * (double)b->est_bps) {
         b->est_bps = clamp_bps(b, keep);
         b->probe_clear = !saturated;
+        if (!saturated)
+            b->loss_limited_at = SFU_TIME_NEVER;   /* a long probe got through whole */
         b->cap_known = false;           /* the capacity learnt before is out of date */
         b->st.probes_succeeded++;
         b->probe_backoff = PROBE_BACKOFF_MIN;

@@ -4,13 +4,11 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef BWE_DEBUG
-#include <stdio.h>
-#endif
 
 #define CUT_FACTOR 0.9
 #define SUSPECT_MARGIN 0.05         /* above 2 L */
 #define SUSPECT_MARGIN_APP_LIMITED 0.15
+#define NOISE_FLOOR 0.05            /* the noise term assumes at least this loss */
 #define APP_LIMITED 0.8             /* sent below this share of the estimate */
 #define INHERENT_WEIGHT 0.2         /* per window judged not congested */
 #define PERSIST_MIN 0.02            /* less loss than this after a cut: it went away */
@@ -104,11 +102,6 @@ static sfu_bwe_loss_verdict check_cut(sfu_bwe_loss *l, double p, uint64_t sent,
     double sent_ratio = l->cut_sent_bps ? (double)sent / (double)l->cut_sent_bps : 1;
     double delivered_ratio = l->cut_delivered_bps ? (double)delivered / (double)l->cut_delivered_bps : 1;
     bool proportional = delivered_ratio <= PROPORTIONAL * sent_ratio;
-#ifdef BWE_DEBUG
-    fprintf(stderr, "%.1f check p %.3f (cut at %.3f) sent %lu/%lu delivered %lu/%lu\n", now / 1e6, p,
-            l->cut_fraction, (unsigned long)sent, (unsigned long)l->cut_sent_bps,
-            (unsigned long)delivered, (unsigned long)l->cut_delivered_bps);
-#endif
     if (stayed && proportional) {
         double learned = (p + l->cut_fraction) / 2;
         l->inherent = learned > INHERENT_MAX ? INHERENT_MAX : learned;
@@ -164,16 +157,12 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
         return check_cut(l, p, sent_bps, delivered, estimate_bps, now, bps);
     /* Twice the binomial noise of a window this size at the inherent loss
      * on top: a window is a small sample. */
-    double noise = 2 * sqrt(l->inherent * (1 - l->inherent) / n);
+    double base = l->inherent > NOISE_FLOOR ? l->inherent : NOISE_FLOOR;
+    double noise = 2 * sqrt(base * (1 - base) / n);
     double suspect = 2 * l->inherent + noise +
                      (app_limited ? SUSPECT_MARGIN_APP_LIMITED : SUSPECT_MARGIN);
     if (p > suspect) {
         uint64_t to = (uint64_t)(CUT_FACTOR * (double)delivered);
-#ifdef BWE_DEBUG
-        fprintf(stderr, "%.1f suspect p %.3f L %.3f sent %lu delivered %lu est %lu app %d\n", now / 1e6, p,
-                l->inherent, (unsigned long)sent_bps, (unsigned long)delivered,
-                (unsigned long)estimate_bps, app_limited);
-#endif
         if (to < estimate_bps) {
             arm_check(l, p, sent_bps, delivered, now);
             l->cut_from_bps = estimate_bps;

@@ -9,8 +9,8 @@
  * packets and SFU_BWE_LOSS_MIN_SPAN of send time). For each window:
  *  - its loss fraction p is compared with the path's inherent loss L (a
  *    running average of the windows judged not congested): p above
- *    2 L + 5 % + twice the binomial noise of the window at L is suspected
- *    congestion. (Loss together with a growing
+ *    2 L + 5 % + twice the binomial noise of the window at L (at least
+ *    at 5 %) is suspected congestion. (Loss together with a growing
  *    queue needs no rule here: the delay detector acts on the queue
  *    first; and at a random-loss path's capacity the two coincide by
  *    chance at every sawtooth peak.) When the window was sent at less than 80 % of the
