@@ -179,7 +179,7 @@ static uint64_t acked_bps(const sfu_bwe *b)
     return bytes * 8 * 1000000 / (uint64_t)span;
 }
 
-static void loss_restore(sfu_bwe *b, uint64_t to);
+static void probe_judge(sfu_bwe *b, sfu_time now);
 
 /* ---- sending and probes ---- */
 
@@ -209,9 +209,8 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
 {
-    uint64_t back;
-    if (sfu_bwe_loss_handle_timeout(&b->loss, now, &back) == SFU_BWE_LOSS_RESTORE)
-        loss_restore(b, back);
+    sfu_bwe_loss_handle_timeout(&b->loss, now);
+    probe_judge(b, now);                /* a probe whose feedback never came */
     if (!b->have_twcc || target_bps <= b->est_bps || b->probe.state != PROBE_IDLE ||
         now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
         sfu_bwe_delay_usage(&b->delay) == SFU_BWE_OVERUSE ||

@@ -64,18 +64,16 @@ static uint64_t delivered_bps(const sfu_bwe_loss_window *w)
     return w->bytes_received * 8 * 1000000 / (uint64_t)span;
 }
 
-sfu_bwe_loss_verdict sfu_bwe_loss_handle_timeout(sfu_bwe_loss *l, sfu_time now, uint64_t *bps)
+void sfu_bwe_loss_handle_timeout(sfu_bwe_loss *l, sfu_time now)
 {
     if (!l->checking || now - l->cut_at <= SFU_BWE_LOSS_CHECK_TIMEOUT)
-        return SFU_BWE_LOSS_NONE;
+        return;
     /* Too little was sent after the cut to check it (the cut paused the
      * video): the cut stands, and probes, which allow for the path's
      * random loss, find out whether more fits. Restoring instead would
      * resume video into a link too slow for it, again and again. */
-    (void)bps;
     l->checking = false;
     memset(&l->win, 0, sizeof l->win);
-    return SFU_BWE_LOSS_NONE;
 }
 
 /* The window after a cut decides: random loss stays at the same fraction
@@ -130,9 +128,7 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
                                          uint64_t *bps)
 {
     sfu_bwe_loss_window *w = &l->win;
-    sfu_bwe_loss_verdict v = sfu_bwe_loss_handle_timeout(l, now, bps);
-    if (v != SFU_BWE_LOSS_NONE)
-        return v;
+    sfu_bwe_loss_handle_timeout(l, now);
     sfu_time send_span = w->last_send - w->first_send;
     /* A check needs more packets: a cut's check misjudged costs more. */
     uint32_t min_packets = l->checking ? SFU_BWE_LOSS_CHECK_PACKETS : SFU_BWE_LOSS_MIN_PACKETS;

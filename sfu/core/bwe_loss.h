@@ -87,9 +87,8 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
                                          uint64_t *bps);
 
 /* Gives up a check that found too little traffic within
- * SFU_BWE_LOSS_CHECK_TIMEOUT (the cut paused the video); the cut stands.
- * Returns NONE (the verdict is for symmetry with sfu_bwe_loss_update). */
-sfu_bwe_loss_verdict sfu_bwe_loss_handle_timeout(sfu_bwe_loss *l, sfu_time now, uint64_t *bps);
+ * SFU_BWE_LOSS_CHECK_TIMEOUT (the cut paused the video); the cut stands. */
+void sfu_bwe_loss_handle_timeout(sfu_bwe_loss *l, sfu_time now);
 
 /* True while a cut is being checked: the caller holds the rate still. */
 static inline bool sfu_bwe_loss_checking(const sfu_bwe_loss *l) { return l->checking; }
