@@ -1,6 +1,7 @@
 /* Send-side bandwidth estimation: feedback bookkeeping, acknowledged
  * bitrate, AIMD rate control and probes (see bwe.h). */
 #include "sfu/core/bwe.h"
+#include "sfu/core/probe_cluster.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,41 +26,16 @@
 #define PROBE_OVER_TARGET 1.5           /* no need to go far past the target */
 #define PROBE_DURATION SFU_MS(60)
 #define PROBE_MIN_BYTES 6000
-#define PROBE_SEND_TIMEOUT SFU_MS(1000)
-#define PROBE_RESULT_TIMEOUT SFU_SEC(2)
-#define PROBE_MIN_RECEIVED 4
 #define PROBE_SUCCESS 1.05              /* a result this far above the estimate counts */
 #define PROBE_KEEP 0.95                 /* share of a probe's result taken as estimate */
-#define PROBE_SATURATED 0.9             /* arrived over 1/0.9 of the time it took to send */
 #define PROBE_BACKOFF_MIN SFU_SEC(1)
 /* After congestion loss without a queue (a policer), a probe must outlast
  * the policer's burst allowance to tell anything: longer probes, for a while. */
 #define PROBE_LONG_DURATION SFU_MS(500)
 #define PROBE_LONG_FOR SFU_SEC(30)
 #define POLICER_NO_QUEUE_FOR SFU_SEC(3)
-#define PROBE_LOSS_MARGIN 0.05          /* a probe losing more than L + this failed */
 #define PROBE_AFTER_DECREASE SFU_SEC(1)    /* let the queue drain first */
 #define PROBE_BACKOFF_MAX SFU_SEC(3)
-
-typedef enum probe_state { PROBE_IDLE = 0, PROBE_SENDING, PROBE_WAITING } probe_state;
-
-typedef struct probe_cluster {
-    probe_state state;
-    uint32_t id;
-    uint64_t rate_bps;
-    size_t bytes_target;
-    uint64_t bytes_sent;
-    uint32_t packets_sent;
-    sfu_time started_at, ended_at;
-    sfu_time first_send, last_send;
-    uint32_t last_size;             /* of the last packet sent: not part of the send rate */
-    /* From feedback */
-    uint32_t reported, received;
-    uint64_t bytes_received;
-    sfu_time first_arrival, last_arrival;
-    uint32_t first_arrival_size;    /* not part of the receive rate */
-    sfu_time rx_first_send, rx_last_send;   /* of the packets that arrived */
-} probe_cluster;
 
 struct sfu_bwe {
     sfu_bwe_config cfg;
@@ -87,7 +63,7 @@ struct sfu_bwe {
     uint64_t remb_bps;
     sfu_time remb_at;
     /* Probes */
-    probe_cluster probe;
+    sfu_probe_cluster probe;
     uint32_t next_probe_id;
     sfu_time next_probe_at, probe_backoff;
     bool probe_clear;               /* the last probe succeeded unsaturated */
@@ -185,25 +161,7 @@ static void probe_judge(sfu_bwe *b, sfu_time now);
 
 void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
 {
-    probe_cluster *p = &b->probe;
-    uint32_t probe_id = 0;
-    if (p->state == PROBE_SENDING && now - p->started_at > PROBE_SEND_TIMEOUT) {
-        p->state = PROBE_WAITING;       /* the caller did not send it all: judge what went */
-        p->ended_at = now;
-    }
-    if (p->state == PROBE_SENDING) {
-        probe_id = p->id;
-        if (p->packets_sent == 0)
-            p->first_send = now;
-        p->last_send = now;
-        p->packets_sent++;
-        p->bytes_sent += size_bytes;
-        p->last_size = (uint32_t)size_bytes;
-        if (p->bytes_sent >= p->bytes_target) {
-            p->state = PROBE_WAITING;
-            p->ended_at = now;
-        }
-    }
+    uint32_t probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
     sfu_send_history_add(&b->hist, seq16, size_bytes, now, probe_id);
 }
 
@@ -211,7 +169,7 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
 {
     sfu_bwe_loss_handle_timeout(&b->loss, now);
     probe_judge(b, now);                /* a probe whose feedback never came */
-    if (!b->have_twcc || target_bps <= b->est_bps || b->probe.state != PROBE_IDLE ||
+    if (!b->have_twcc || target_bps <= b->est_bps || !sfu_probe_cluster_idle(&b->probe) ||
         now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
         sfu_bwe_delay_usage(&b->delay) == SFU_BWE_OVERUSE ||
         (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
@@ -225,86 +183,24 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     size_t bytes = (size_t)(rate_bps * (uint64_t)duration / 8 / 1000000);
     if (bytes < PROBE_MIN_BYTES)
         bytes = PROBE_MIN_BYTES;
-    b->probe = (probe_cluster){
-        .state = PROBE_SENDING, .id = b->next_probe_id, .rate_bps = rate_bps,
-        .bytes_target = bytes, .started_at = now,
-    };
+    sfu_probe_cluster_start(&b->probe, b->next_probe_id, rate_bps, bytes, now);
+    *probe = (sfu_bwe_probe){ .id = b->next_probe_id, .rate_bps = rate_bps, .bytes = bytes };
     b->next_probe_id = b->next_probe_id == UINT32_MAX ? 1 : b->next_probe_id + 1;
     b->st.probes_sent++;
-    *probe = (sfu_bwe_probe){ .id = b->probe.id, .rate_bps = rate_bps, .bytes = bytes };
     return true;
 }
 
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
 {
-    return b->probe.state == PROBE_SENDING ? b->probe.rate_bps : 0;
-}
-
-static void probe_add(sfu_bwe *b, const sfu_sent_packet *e, bool received, sfu_time arrival)
-{
-    probe_cluster *p = &b->probe;
-    if (p->state == PROBE_IDLE || e->probe_id != p->id)
-        return;
-    p->reported++;
-    if (!received)
-        return;
-    if (p->received == 0 || arrival < p->first_arrival) {
-        p->first_arrival = arrival;
-        p->first_arrival_size = e->size_bytes;
-    }
-    if (p->received == 0 || arrival > p->last_arrival)
-        p->last_arrival = arrival;
-    if (p->received == 0 || e->sent_at < p->rx_first_send)
-        p->rx_first_send = e->sent_at;
-    if (p->received == 0 || e->sent_at > p->rx_last_send)
-        p->rx_last_send = e->sent_at;
-    p->received++;
-    p->bytes_received += e->size_bytes;
-}
-
-/* The probe's result: the lower of its send and receive rates (each over
- * the span between its first and last packet), 0 when it cannot tell.
- * *saturated: it arrived markedly slower than it was sent, so the path is
- * full at about the receive rate. */
-static uint64_t probe_result(const probe_cluster *p, double inherent_loss, bool *saturated)
-{
-    *saturated = false;
-    if (p->received < PROBE_MIN_RECEIVED || p->packets_sent < 2)
-        return 0;
-    sfu_time send_span = p->last_send - p->first_send;
-    sfu_time recv_span = p->last_arrival - p->first_arrival;
-    if (send_span < SFU_MS(1))
-        send_span = SFU_MS(1);
-    if (recv_span < SFU_MS(1))
-        return 0;
-    uint64_t send = (p->bytes_sent - p->last_size) * 8 * 1000000 / (uint64_t)send_span;
-    uint64_t recv = (p->bytes_received - p->first_arrival_size) * 8 * 1000000 / (uint64_t)recv_span;
-    /* The path's random loss took its share before the receiver: what it
-     * carried was that much more. */
-    recv = (uint64_t)((double)recv / (1 - inherent_loss));
-    /* Saturated: the packets that arrived came spread out by a queue (a
-     * policer drops without spreading what it passes). */
-    sfu_time rx_send_span = p->rx_last_send - p->rx_first_send;
-    *saturated = (double)rx_send_span < PROBE_SATURATED * (double)recv_span;
-    /* A probe that lost more than the path's random loss overflowed it
-     * (a policer past its burst, a full queue): it proves nothing higher. */
-    double lost = 1 - (double)p->received / p->packets_sent;
-    if (lost > inherent_loss + PROBE_LOSS_MARGIN && p->packets_sent - p->received >= 2)
-        return 0;
-    return send < recv ? send : recv;
+    return sfu_probe_cluster_sending_rate(&b->probe);
 }
 
 static void probe_judge(sfu_bwe *b, sfu_time now)
 {
-    probe_cluster *p = &b->probe;
-    if (p->state != PROBE_WAITING)
-        return;
-    bool complete = p->reported * 10 >= p->packets_sent * 9;
-    if (!complete && now - p->ended_at < PROBE_RESULT_TIMEOUT)
+    if (!sfu_probe_cluster_ready(&b->probe, now))
         return;
     bool saturated;
-    uint64_t result = probe_result(p, b->loss.inherent, &saturated);
-    p->state = PROBE_IDLE;
+    uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
     /* A saturated probe found the path's capacity: sit below it as after
      * an overuse, or its queue never drains. */
     double keep = (saturated ? BETA : PROBE_KEEP) * (double)result;
@@ -498,7 +394,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
                  * loss of the rate the estimate allows. */
                 if (!e->probe_id)
                     sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, false, 0);
-                probe_add(b, e, false, 0);
+                sfu_probe_cluster_on_report(&b->probe, e, false, 0);
             }
             continue;
         }
@@ -515,7 +411,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
         if (first_report) {
             if (!e->probe_id)
                 sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, true, arrival);
-            probe_add(b, e, true, arrival);
+            sfu_probe_cluster_on_report(&b->probe, e, true, arrival);
         }
     }
     if (newest_send != SFU_TIME_NEVER) {

@@ -14,7 +14,7 @@
 
 #include "sfu/core/common.h"
 
-#define SFU_SEND_HISTORY_LEN 8192    /* a power of two; ~4 s at 20 Mbit/s */
+#define SFU_SEND_HISTORY_LEN 4096    /* a power of two: 2 s of 1200-byte packets at 20 Mbit/s, 20 s at 2 */
 
 typedef enum sfu_send_state {
     SFU_SENT_NONE = 0,          /* an empty slot */
