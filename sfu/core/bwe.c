@@ -60,6 +60,7 @@ struct sfu_bwe {
     bool decreased_since_cut;
     sfu_time loss_limited_at;       /* the last confirmed congestion loss; NEVER none */
     /* REMB */
+    bool have_remb;
     uint64_t remb_bps;
     sfu_time remb_at;
     /* Probes */
@@ -433,20 +434,21 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
 
 void sfu_bwe_on_remb(sfu_bwe *b, uint64_t bps, sfu_time now)
 {
+    b->have_remb = true;
     b->remb_bps = bps;
     b->remb_at = now;
 }
 
 static bool remb_fresh(const sfu_bwe *b, sfu_time now)
 {
-    return b->remb_bps && now - b->remb_at <= SFU_BWE_REMB_FRESH;
+    return b->have_remb && now - b->remb_at <= SFU_BWE_REMB_FRESH;
 }
 
 uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now)
 {
     if (!b->have_twcc) {
         /* A REMB-only viewer: its REMB while fresh, the last one after. */
-        return b->remb_bps ? clamp_bps(b, (double)b->remb_bps) : b->est_bps;
+        return b->have_remb ? clamp_bps(b, (double)b->remb_bps) : b->est_bps;
     }
     if (remb_fresh(b, now) && b->remb_bps < b->est_bps)
         return clamp_bps(b, (double)b->remb_bps);

@@ -59,7 +59,7 @@ typedef struct sfu_bwe_probe {
 typedef struct sfu_bwe_stats {
     uint64_t estimate_bps;      /* what sfu_bwe_estimate returns */
     uint64_t delay_loss_bps;    /* from transport-cc alone; 0 before any */
-    uint64_t remb_bps;          /* the last REMB; 0 none */
+    uint64_t remb_bps;          /* the last REMB (0 also before any) */
     uint64_t acked_bps;         /* 0 until measured */
     sfu_bwe_usage usage;
     double loss_fraction;       /* of the last loss window */
@@ -87,7 +87,8 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_packet *pkts,
                         size_t n, sfu_time now);
 
-/* A REMB from the viewer (sfu_rtcp_remb.bitrate_bps). */
+/* A REMB from the viewer (sfu_rtcp_remb.bitrate_bps; 0 counts, as the
+ * lowest estimate). */
 void sfu_bwe_on_remb(sfu_bwe *b, uint64_t bps, sfu_time now);
 
 /* The estimate, bits per second. */

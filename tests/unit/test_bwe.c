@@ -327,17 +327,18 @@ TEST(remb_table)
 {
     static const struct {
         const char *name;
-        bool twcc;
+        bool twcc, remb_sent;
         uint64_t remb;
         sfu_time remb_age;
         uint64_t want_min, want_max;
     } rows[] = {
-        { "no feedback at all: the start rate", false, 0, 0, 300000, 300000 },
-        { "REMB only", false, 1234000, 0, 1234000, 1234000 },
-        { "REMB only, old: still the last word", false, 1234000, SFU_SEC(60), 1234000, 1234000 },
-        { "REMB below transport-cc caps it", true, 100000, 0, 100000, 100000 },
-        { "REMB above transport-cc: no effect", true, 9000000, 0, 300000, 700000 },
-        { "stale REMB below: ignored", true, 100000, SFU_SEC(6), 300000, 700000 },
+        { "no feedback at all: the start rate", false, false, 0, 0, 300000, 300000 },
+        { "REMB only", false, true, 1234000, 0, 1234000, 1234000 },
+        { "REMB only, old: still the last word", false, true, 1234000, SFU_SEC(60), 1234000, 1234000 },
+        { "REMB of 0: the minimum", false, true, 0, 0, 30000, 30000 },
+        { "REMB below transport-cc caps it", true, true, 100000, 0, 100000, 100000 },
+        { "REMB above transport-cc: no effect", true, true, 9000000, 0, 300000, 700000 },
+        { "stale REMB below: ignored", true, true, 100000, SFU_SEC(6), 300000, 700000 },
     };
     for (size_t i = 0; i < SFU_ARRAY_LEN(rows); i++) {
         sfu_bwe *b = sfu_bwe_new(NULL);
@@ -346,7 +347,7 @@ TEST(remb_table)
         if (rows[i].twcc)
             for (int k = 0; k < 5; k++)
                 now = exchange(b, &seq, 10, 300000, &t, SFU_MS(30), 0, 0);
-        if (rows[i].remb)
+        if (rows[i].remb_sent)
             sfu_bwe_on_remb(b, rows[i].remb, now);
         uint64_t e = sfu_bwe_estimate(b, now + rows[i].remb_age);
         if (e < rows[i].want_min || e > rows[i].want_max)
