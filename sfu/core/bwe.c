@@ -169,10 +169,12 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
 {
     sfu_bwe_loss_handle_timeout(&b->loss, now);
+    sfu_probe_cluster_handle_timeout(&b->probe, now);
     probe_judge(b, now);                /* a probe whose feedback never came */
+    /* (Not the delay detector's state: it only changes with feedback, and
+     * a paused viewer sends none, so an overuse would last for ever.) */
     if (!b->have_twcc || target_bps <= b->est_bps || !sfu_probe_cluster_idle(&b->probe) ||
         now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
-        sfu_bwe_delay_usage(&b->delay) == SFU_BWE_OVERUSE ||
         (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
         return false;
     bool long_probe = b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < PROBE_LONG_FOR;

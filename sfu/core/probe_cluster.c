@@ -17,15 +17,19 @@ void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bp
     };
 }
 
-uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now)
+void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now)
 {
-    if (c->state != SFU_PROBE_SENDING)
-        return 0;
-    if (now - c->started_at > SFU_PROBE_SEND_TIMEOUT) {
+    if (c->state == SFU_PROBE_SENDING && now - c->started_at > SFU_PROBE_SEND_TIMEOUT) {
         c->state = SFU_PROBE_WAITING;
         c->ended_at = now;
-        return 0;
     }
+}
+
+uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now)
+{
+    sfu_probe_cluster_handle_timeout(c, now);
+    if (c->state != SFU_PROBE_SENDING)
+        return 0;
     if (c->packets_sent == 0)
         c->first_send = now;
     c->last_send = now;

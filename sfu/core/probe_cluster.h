@@ -45,6 +45,10 @@ void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bp
  * or at the first packet after SFU_PROBE_SEND_TIMEOUT. */
 uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now);
 
+/* Ends the sending of a probe the caller stopped short of its bytes,
+ * SFU_PROBE_SEND_TIMEOUT after its start (or never began). */
+void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now);
+
 /* Feedback on a sent packet (the first report of it only). Packets of
  * other probes are ignored. */
 void sfu_probe_cluster_on_report(sfu_probe_cluster *c, const sfu_sent_packet *e, bool received,

@@ -43,6 +43,8 @@ typedef struct scenario {
     int loss_permille;
     sfu_time prop;                  /* one way, both directions */
     uint64_t demand_bps;            /* what the sender would send (no layers) */
+    sfu_time frame;                 /* > 0: media leaves in one burst per frame, unpaced,
+                                       as an SFU forwards it */
     const uint64_t *layers;         /* simulcast layers instead of demand; NULL none */
     size_t nlayers;
     sfu_time end;
@@ -83,6 +85,7 @@ typedef struct sim {
     size_t fb_head, fb_tail;
     /* Sender */
     uint16_t tseq;
+    sfu_time frame_all;             /* BWE_SIM_FRAME_MS: every case bursty, to explore */
     double media_credit, pad_credit;    /* bits */
     uint64_t sent_bytes, pad_bytes, probes;
     /* Samples every 100 ms */
@@ -211,7 +214,10 @@ static void sender_tick(sim *s)
     if (target && sfu_bwe_poll_probe(s->bwe, target, s->now, &probe))
         s->probes++;
     s->media_credit += (double)rate * TICK / 1e6;
-    while (s->media_credit >= PKT * 8) {
+    /* Unpaced: a frame's packets leave together at its boundary. */
+    sfu_time frame = s->sc->frame ? s->sc->frame : s->frame_all;
+    bool frame_due = !frame || s->now % frame == 0;
+    while (frame_due && s->media_credit >= PKT * 8) {
         s->media_credit -= PKT * 8;
         send_packet(s, false);
     }
@@ -232,6 +238,9 @@ static void run(sim *s, const scenario *sc)
     memset(s, 0, sizeof *s);
     s->sc = sc;
     s->rng = 0x9e3779b97f4a7c15ull;
+    const char *frame = getenv("BWE_SIM_FRAME_MS");
+    if (frame)
+        s->frame_all = SFU_MS(atoi(frame));
     const char *seed = getenv("BWE_SIM_SEED");     /* to explore: the assertions hold for the default */
     if (seed)
         s->rng ^= strtoull(seed, NULL, 0) * 0x2545f4914f6cdd1dull;
@@ -513,6 +522,47 @@ TEST(layers_follow_the_link)
     return 0;
 }
 
+/* The layers case again with media in unpaced 33 ms frame bursts, as the
+ * SFU forwards it (probes stay paced, as padding can be). */
+TEST(layers_follow_the_link_bursty)
+{
+    static const uint64_t layers[] = { 150000, 500000, 1500000 };
+    static const scenario sc = {
+        .name = "layers bursty",
+        .steps = { { 0, 2000000 }, { SFU_SEC(20), 300000 }, { SFU_SEC(40), 2000000 } },
+        .queue = SFU_MS(300), .prop = SFU_MS(25), .layers = layers, .nlayers = 3,
+        .frame = SFU_MS(33), .end = SFU_SEC(60),
+    };
+    static sim s;
+    run(&s, &sc);
+    print_stats(&s);
+    sfu_time top0 = first_layer(&s, 0, SFU_SEC(20), 2);
+    sfu_time low = first_layer(&s, SFU_SEC(20), SFU_SEC(40), 0);
+    sfu_time top1 = first_layer(&s, SFU_SEC(40), SFU_SEC(60), 2);
+    span_stats r = span(&s, SFU_SEC(12), SFU_SEC(20));
+    print_span(sc.name, "12-20 s (2M)", r);
+    printf("  layers bursty: top layer at %" PRId64 " ms; after the drop to 300k layer 0 at +%" PRId64
+           " ms; after the lift top at +%" PRId64 " ms\n", (int64_t)(top0 / 1000),
+           (int64_t)((low - SFU_SEC(20)) / 1000), (int64_t)((top1 - SFU_SEC(40)) / 1000));
+    static const struct { sfu_time from, to; int layer; } hold[] = {
+        { SFU_SEC(12), SFU_SEC(20), 2 }, { SFU_SEC(25), SFU_SEC(40), 0 }, { SFU_SEC(52), SFU_SEC(60), 2 },
+    };
+    int bad = -1;
+    for (size_t i = 0; i < SFU_ARRAY_LEN(hold) && bad < 0; i++)
+        for (size_t k = idx(hold[i].from); k < idx(hold[i].to); k++)
+            if (s.layer_at[k] != hold[i].layer) {
+                printf("  layer %d at %zu00 ms, want %d\n", s.layer_at[k], k, hold[i].layer);
+                bad = (int)i;
+                break;
+            }
+    done(&s);
+    ASSERT_LE(top0, SFU_SEC(10));
+    ASSERT_LE(low - SFU_SEC(20), SFU_SEC(2));
+    ASSERT_LE(top1 - SFU_SEC(40), SFU_SEC(10));
+    ASSERT_EQ(bad, -1);
+    return 0;
+}
+
 /* Layers at 2 Mbit/s with 10 % random loss: the top layer throughout. */
 TEST(layers_keep_top_under_random_loss)
 {
@@ -580,5 +630,6 @@ TEST(layers_behind_a_policer)
 
 TEST_LIST(TEST_ENTRY(converges_300k), TEST_ENTRY(converges_2m), TEST_ENTRY(steps_down_and_up),
           TEST_ENTRY(random_loss_10pct_at_2m), TEST_ENTRY(random_loss_5pct_at_300k),
-          TEST_ENTRY(layers_follow_the_link), TEST_ENTRY(layers_keep_top_under_random_loss),
+          TEST_ENTRY(layers_follow_the_link), TEST_ENTRY(layers_follow_the_link_bursty),
+          TEST_ENTRY(layers_keep_top_under_random_loss),
           TEST_ENTRY(layers_behind_a_policer))

@@ -68,6 +68,13 @@ TEST(timeouts_and_other_probes)
     ASSERT(sfu_probe_cluster_ready(&c, SFU_SEC(3) + 1));   /* no feedback in 2 s */
     bool sat;
     ASSERT_EQ(sfu_probe_cluster_finish(&c, 0, &sat), 0);
+    /* A probe the caller never sent a byte of ends as well. */
+    sfu_probe_cluster_start(&c, 5, 1000000, 100000, SFU_SEC(10));
+    sfu_probe_cluster_handle_timeout(&c, SFU_SEC(11));
+    ASSERT_EQ(sfu_probe_cluster_sending_rate(&c), 1000000);
+    sfu_probe_cluster_handle_timeout(&c, SFU_SEC(11) + 1);
+    ASSERT_EQ(sfu_probe_cluster_sending_rate(&c), 0);
+    ASSERT(sfu_probe_cluster_ready(&c, SFU_SEC(14)));
     return 0;
 }
 
