@@ -169,5 +169,7 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
         return SFU_BWE_LOSS_NONE;
     }
     l->inherent = (1 - INHERENT_WEIGHT) * l->inherent + INHERENT_WEIGHT * p;
+    if (l->inherent > INHERENT_MAX)
+        l->inherent = INHERENT_MAX;     /* beyond this a path is no use anyway */
     return SFU_BWE_LOSS_NONE;
 }
