@@ -16,10 +16,15 @@
  *    sender learns nothing about rates it does not send (probes do);
  *  - loss: bwe_loss.h, which cuts only on loss that responds to our rate
  *    and learns the path's random loss;
- *  - probes: when the caller wants more than the estimate (the next
- *    layer's bitrate), sfu_bwe_poll_probe asks for a short burst at up to
- *    twice the estimate; what the feedback says arrived of it, at what
- *    rate, raises the estimate at once (a failed probe backs off 1, 2, 3 s);
+ *  - probes (probe_cluster.h): when the caller wants more than the
+ *    estimate (the next layer's bitrate), sfu_bwe_poll_probe asks for a
+ *    60 ms burst at twice the estimate (three times after a clean
+ *    success; at most 1.5 x the target); what the feedback says arrived of
+ *    it, at what rate, raises the estimate at once. A probe losing more
+ *    than the path's random loss + 5 % fails; failures back off 1, 2, 3 s.
+ *    After congestion loss with no queue growth around it (a policer,
+ *    whose burst allowance lets a short probe through) probes last 500 ms
+ *    for 30 s. No probe within 1 s of a delay-based decrease;
  *  - REMB: a viewer's REMB caps the estimate while fresh (5 s), and is the
  *    estimate for a viewer that never sent transport-cc feedback.
  * The acknowledged bitrate is bytes received per arrival time over the
