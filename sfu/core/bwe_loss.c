@@ -76,10 +76,6 @@ void sfu_bwe_loss_handle_timeout(sfu_bwe_loss *l, sfu_time now)
     memset(&l->win, 0, sizeof l->win);
 }
 
-/* The window after a cut decides: random loss stays at the same fraction
- * (within twice its binomial noise) and the delivered rate falls with the
- * send rate; congestion loss shrinks as the send rate falls, and what is
- * delivered stays near the bottleneck's rate. */
 static void arm_check(sfu_bwe_loss *l, double p, uint64_t sent, uint64_t delivered, sfu_time now)
 {
     l->checking = true;
@@ -89,6 +85,10 @@ static void arm_check(sfu_bwe_loss *l, double p, uint64_t sent, uint64_t deliver
     l->cut_delivered_bps = delivered;
 }
 
+/* The window after a cut decides: random loss stays at about the same
+ * fraction and the delivered rate falls with the send rate; congestion
+ * loss shrinks as the send rate falls, and what is delivered stays near
+ * the bottleneck's rate. */
 static sfu_bwe_loss_verdict check_cut(sfu_bwe_loss *l, double p, uint64_t sent,
                                       uint64_t delivered, uint64_t estimate_bps, sfu_time now,
                                       uint64_t *bps)
