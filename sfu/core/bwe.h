@@ -102,7 +102,9 @@ uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now);
 /* True when a probe should start now toward `target_bps` (typically the
  * next layer's bitrate; 0: no probing wanted), filling *probe. Only with
  * transport-cc feedback, one probe at a time, and not while the estimate
- * is at or above the target. */
+ * is at or above the target. Also runs the estimator's timeouts (a probe
+ * or a loss check that got no traffic or no feedback): call it often, at
+ * least at every feedback and every 100 ms or so while video is paused. */
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe);
 
 /* While a probe is being sent: its rate, else 0 (for a pacer). */
