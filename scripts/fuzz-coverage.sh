@@ -19,6 +19,7 @@ declare -A FILES=(
     [fuzz_rtp]="sfu/core/rtp.c sfu/core/audio_level.c"
     [fuzz_sdp]="signaling/sdp.c signaling/sdp_attr.c signaling/sdp_candidate.c"
     [fuzz_sdpfrag]="signaling/sdpfrag.c"
+    [fuzz_twcc_feedback]="sfu/core/bwe.c sfu/core/bwe_delay.c sfu/core/bwe_loss.c sfu/core/probe_cluster.c sfu/core/send_history.c sfu/core/layer_choice.c"
     [fuzz_vp8]="sfu/core/vp8.c"
 )
 

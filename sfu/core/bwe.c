@@ -1,0 +1,473 @@
+/* Send-side bandwidth estimation: feedback bookkeeping, acknowledged
+ * bitrate, AIMD rate control and probes (see bwe.h). */
+#include "sfu/core/bwe.h"
+#include "sfu/core/probe_cluster.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BETA 0.85                       /* overuse: down to this share of the acked rate */
+#define INCREASE_PER_S 1.08             /* multiplicative increase, far from capacity */
+#define APP_LIMIT_FACTOR 1.5
+#define APP_LIMIT_EXTRA_BPS 10000
+#define PACKET_BITS (1200 * 8)          /* additive increase: a packet per response time */
+#define RESPONSE_MIN SFU_MS(100)
+#define RESPONSE_MAX SFU_SEC(1)
+#define UPDATE_MAX_DT SFU_SEC(1)
+#define CAP_ALPHA 0.05
+#define CAP_VAR_MIN 0.4
+#define CAP_VAR_MAX 2.5
+#define ACKED_MIN_SPAN SFU_MS(100)      /* no acked rate before this much was seen */
+#define REF_WRAP ((int64_t)SFU_TWCC_REF_US << 24)
+/* Probes */
+#define PROBE_SCALE 2.0                 /* at most this times the estimate */
+#define PROBE_SCALE_AGAIN 3.0           /* after a probe that found the path clear */
+#define PROBE_OVER_TARGET 1.5           /* no need to go far past the target */
+#define PROBE_DURATION SFU_MS(60)
+#define PROBE_MIN_BYTES 6000
+#define PROBE_SUCCESS 1.05              /* a result this far above the estimate counts */
+#define PROBE_KEEP 0.95                 /* share of a probe's result taken as estimate */
+#define PROBE_BACKOFF_MIN SFU_SEC(1)
+/* After congestion loss without a queue (a policer), a probe must outlast
+ * the policer's burst allowance to tell anything: longer probes, for a while. */
+#define PROBE_LONG_DURATION SFU_MS(500)
+#define PROBE_LONG_FOR SFU_SEC(30)
+#define POLICER_NO_QUEUE_FOR SFU_SEC(3)
+#define PROBE_AFTER_DECREASE SFU_SEC(1)    /* let the queue drain first */
+#define PROBE_BACKOFF_MAX SFU_SEC(3)
+
+struct sfu_bwe {
+    sfu_bwe_config cfg;
+    sfu_send_history hist;
+    sfu_bwe_delay delay;
+    sfu_bwe_loss loss;
+    /* Acknowledged bitrate over arrival time */
+    uint64_t acked[SFU_BWE_ACKED_BUCKETS];
+    bool acked_any;
+    int64_t acked_newest, acked_oldest;   /* bucket numbers */
+    /* Receiver clock: the 24-bit reference time unwrapped */
+    bool have_ref;
+    uint32_t last_ref;
+    int64_t ref_offset;
+    /* Rate control */
+    bool have_twcc;
+    uint64_t est_bps;
+    sfu_time last_update, last_decrease;
+    sfu_time response_time;
+    bool cap_known;
+    double cap_kbps, cap_var;
+    bool decreased_since_cut;
+    sfu_time loss_limited_at;       /* the last confirmed congestion loss; NEVER none */
+    /* REMB */
+    bool have_remb;
+    uint64_t remb_bps;
+    sfu_time remb_at;
+    /* Probes */
+    sfu_probe_cluster probe;
+    uint32_t next_probe_id;
+    sfu_time next_probe_at, probe_backoff;
+    bool probe_clear;               /* the last probe succeeded unsaturated */
+    sfu_bwe_stats st;
+};
+
+const sfu_bwe_config sfu_bwe_config_default = {
+    .start_bps = 300000,
+    .min_bps = 30000,
+    .max_bps = 50000000,
+};
+
+static uint64_t clamp_bps(const sfu_bwe *b, double bps)
+{
+    if (bps < (double)b->cfg.min_bps)
+        return b->cfg.min_bps;
+    if (bps > (double)b->cfg.max_bps)
+        return b->cfg.max_bps;
+    return (uint64_t)bps;
+}
+
+sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
+{
+    sfu_bwe *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->cfg = cfg ? *cfg : sfu_bwe_config_default;
+    if (b->cfg.min_bps == 0)
+        b->cfg.min_bps = 1;
+    if (b->cfg.max_bps < b->cfg.min_bps)
+        b->cfg.max_bps = b->cfg.min_bps;
+    sfu_send_history_init(&b->hist);
+    sfu_bwe_delay_init(&b->delay);
+    sfu_bwe_loss_init(&b->loss);
+    b->est_bps = clamp_bps(b, (double)b->cfg.start_bps);
+    b->last_update = SFU_TIME_NEVER;
+    b->last_decrease = SFU_TIME_NEVER;
+    b->response_time = SFU_MS(200);
+    b->cap_var = CAP_VAR_MIN;
+    b->next_probe_id = 1;
+    b->next_probe_at = 0;
+    b->probe_backoff = PROBE_BACKOFF_MIN;
+    b->loss_limited_at = SFU_TIME_NEVER;
+    return b;
+}
+
+void sfu_bwe_free(sfu_bwe *b)
+{
+    free(b);
+}
+
+/* ---- acknowledged bitrate ---- */
+
+static size_t bucket(int64_t k)
+{
+    return (size_t)(((k % SFU_BWE_ACKED_BUCKETS) + SFU_BWE_ACKED_BUCKETS) % SFU_BWE_ACKED_BUCKETS);
+}
+
+static void acked_add(sfu_bwe *b, sfu_time arrival, size_t size)
+{
+    int64_t k = arrival / SFU_BWE_ACKED_BUCKET;
+    if (!b->acked_any || k - b->acked_newest >= SFU_BWE_ACKED_BUCKETS) {
+        memset(b->acked, 0, sizeof b->acked);
+        b->acked_any = true;
+        b->acked_newest = b->acked_oldest = k;
+    } else if (k <= b->acked_newest - SFU_BWE_ACKED_BUCKETS) {
+        return;                         /* older than the window */
+    }
+    while (b->acked_newest < k)
+        b->acked[bucket(++b->acked_newest)] = 0;
+    if (k < b->acked_oldest)
+        b->acked_oldest = k;
+    b->acked[bucket(k)] += size;
+}
+
+static uint64_t acked_bps(const sfu_bwe *b)
+{
+    if (!b->acked_any)
+        return 0;
+    int64_t nb = b->acked_newest - b->acked_oldest + 1;
+    if (nb > SFU_BWE_ACKED_BUCKETS)
+        nb = SFU_BWE_ACKED_BUCKETS;
+    sfu_time span = nb * SFU_BWE_ACKED_BUCKET;
+    if (span < ACKED_MIN_SPAN)
+        return 0;
+    uint64_t bytes = 0;
+    for (int i = 0; i < SFU_BWE_ACKED_BUCKETS; i++)
+        bytes += b->acked[i];
+    return bytes * 8 * 1000000 / (uint64_t)span;
+}
+
+static void probe_judge(sfu_bwe *b, sfu_time now);
+
+/* ---- sending and probes ---- */
+
+void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
+{
+    uint32_t probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
+    sfu_send_history_add(&b->hist, seq16, size_bytes, now, probe_id);
+}
+
+bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
+{
+    sfu_bwe_loss_handle_timeout(&b->loss, now);
+    sfu_probe_cluster_handle_timeout(&b->probe, now);
+    probe_judge(b, now);                /* a probe whose feedback never came */
+    /* (Not the delay detector's state: it only changes with feedback, and
+     * a paused viewer sends none, so an overuse would last for ever.) */
+    if (!b->have_twcc || target_bps <= b->est_bps || !sfu_probe_cluster_idle(&b->probe) ||
+        now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
+        (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
+        return false;
+    bool long_probe = b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < PROBE_LONG_FOR;
+    double rate = (b->probe_clear && !long_probe ? PROBE_SCALE_AGAIN : PROBE_SCALE) * (double)b->est_bps;
+    if (rate > PROBE_OVER_TARGET * (double)target_bps)
+        rate = PROBE_OVER_TARGET * (double)target_bps;
+    uint64_t rate_bps = clamp_bps(b, rate);
+    sfu_time duration = long_probe ? PROBE_LONG_DURATION : PROBE_DURATION;
+    size_t bytes = (size_t)(rate_bps * (uint64_t)duration / 8 / 1000000);
+    if (bytes < PROBE_MIN_BYTES)
+        bytes = PROBE_MIN_BYTES;
+    sfu_probe_cluster_start(&b->probe, b->next_probe_id, rate_bps, bytes, now);
+    *probe = (sfu_bwe_probe){ .id = b->next_probe_id, .rate_bps = rate_bps, .bytes = bytes };
+    b->next_probe_id = b->next_probe_id == UINT32_MAX ? 1 : b->next_probe_id + 1;
+    b->st.probes_sent++;
+    return true;
+}
+
+uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
+{
+    return sfu_probe_cluster_sending_rate(&b->probe);
+}
+
+static void probe_judge(sfu_bwe *b, sfu_time now)
+{
+    if (!sfu_probe_cluster_ready(&b->probe, now))
+        return;
+    bool saturated;
+    uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
+    /* A saturated probe found the path's capacity: sit below it as after
+     * an overuse, or its queue never drains. */
+    double keep = (saturated ? BETA : PROBE_KEEP) * (double)result;
+    if (saturated)
+        b->loss_limited_at = SFU_TIME_NEVER;  /* it queued: no policer, no long probes */
+
+    if (result && keep > PROBE_SUCCESS * (double)b->est_bps) {
+        b->est_bps = clamp_bps(b, keep);
+        b->probe_clear = !saturated;
+        if (!saturated)
+            b->loss_limited_at = SFU_TIME_NEVER;   /* a long probe got through whole */
+        b->cap_known = false;           /* the capacity learnt before is out of date */
+        b->st.probes_succeeded++;
+        b->probe_backoff = PROBE_BACKOFF_MIN;
+        b->next_probe_at = now;
+        return;
+    }
+    b->probe_clear = false;
+    b->next_probe_at = now + b->probe_backoff;
+    b->probe_backoff *= 2;
+    if (b->probe_backoff > PROBE_BACKOFF_MAX)
+        b->probe_backoff = PROBE_BACKOFF_MAX;
+}
+
+/* ---- rate control ---- */
+
+static void capacity_sample(sfu_bwe *b, double kbps)
+{
+    if (!b->cap_known) {
+        b->cap_known = true;
+        b->cap_kbps = kbps;
+    } else {
+        b->cap_kbps = (1 - CAP_ALPHA) * b->cap_kbps + CAP_ALPHA * kbps;
+    }
+    double norm = b->cap_kbps > 1 ? b->cap_kbps : 1;
+    double err = b->cap_kbps - kbps;
+    b->cap_var = (1 - CAP_ALPHA) * b->cap_var + CAP_ALPHA * err * err / norm;
+    if (b->cap_var < CAP_VAR_MIN)
+        b->cap_var = CAP_VAR_MIN;
+    if (b->cap_var > CAP_VAR_MAX)
+        b->cap_var = CAP_VAR_MAX;
+}
+
+static double cap_sigma_kbps(const sfu_bwe *b)
+{
+    return sqrt(b->cap_var * b->cap_kbps);
+}
+
+static void rate_decrease(sfu_bwe *b, uint64_t acked, sfu_time now)
+{
+    if (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < b->response_time)
+        return;
+    /* What the path carried: the acknowledged rate, plus what its random
+     * (inherent) loss took, which is not a sign of its capacity. */
+    double base = acked ? (double)acked / (1 - b->loss.inherent) : (double)b->est_bps;
+    double to = BETA * base;
+    if (to < (double)b->est_bps)
+        b->est_bps = clamp_bps(b, to);
+    if (acked) {
+        double kbps = base / 1000;
+        if (b->cap_known && kbps < b->cap_kbps - 3 * cap_sigma_kbps(b))
+            b->cap_known = false;       /* the path got slower: learn it anew */
+        capacity_sample(b, kbps);
+    }
+    b->last_decrease = now;
+    b->decreased_since_cut = true;
+    b->st.overuses++;
+}
+
+static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt)
+{
+    if (!acked || sfu_bwe_loss_checking(&b->loss))
+        return;
+    double limit = APP_LIMIT_FACTOR * (double)acked + APP_LIMIT_EXTRA_BPS;
+    double est = (double)b->est_bps;
+    if (est >= limit)
+        return;
+    double kbps = est / 1000;
+    if (b->cap_known && kbps > b->cap_kbps + 3 * cap_sigma_kbps(b))
+        b->cap_known = false;           /* well past the old capacity: it grew */
+    double secs = (double)dt / 1e6;
+    double inc;
+    if (b->cap_known) {
+        inc = PACKET_BITS * (double)dt / (double)(b->response_time + SFU_MS(100));
+        if (inc < 1000 * secs)
+            inc = 1000 * secs;
+    } else {
+        inc = est * (pow(INCREASE_PER_S, secs) - 1);
+        if (inc < 1000 * secs)
+            inc = 1000 * secs;
+    }
+    est += inc;
+    if (est > limit)
+        est = limit;
+    if (est > (double)b->est_bps)
+        b->est_bps = clamp_bps(b, est);
+}
+
+static void loss_restore(sfu_bwe *b, uint64_t to)
+{
+    if (!b->decreased_since_cut && to > b->est_bps)
+        b->est_bps = clamp_bps(b, (double)to);
+}
+
+/* `media`: the feedback covered packets outside probes. Without any, the
+ * rate is held: a paused viewer's probes alone must not let the
+ * app-limited ceiling (1.5 x acked) creep up. */
+static void rate_update(sfu_bwe *b, sfu_time now, bool media)
+{
+    uint64_t acked = acked_bps(b);
+    sfu_time dt = b->last_update == SFU_TIME_NEVER ? 0 : now - b->last_update;
+    if (dt > UPDATE_MAX_DT)
+        dt = UPDATE_MAX_DT;
+    if (dt < 0)
+        dt = 0;
+    b->last_update = now;
+    switch (sfu_bwe_delay_usage(&b->delay)) {
+    case SFU_BWE_OVERUSE:
+        rate_decrease(b, acked, now);
+        break;
+    case SFU_BWE_UNDERUSE:
+        break;
+    case SFU_BWE_NORMAL:
+        if (media)
+            rate_increase(b, acked, dt);
+        break;
+    }
+    uint64_t to = 0;
+    switch (sfu_bwe_loss_update(&b->loss, b->est_bps, now, &to)) {
+    case SFU_BWE_LOSS_CUT:
+        b->est_bps = clamp_bps(b, (double)to);
+        b->decreased_since_cut = false;
+        break;
+    case SFU_BWE_LOSS_RESTORE:
+        loss_restore(b, to);
+        break;
+    case SFU_BWE_LOSS_CONFIRMED:
+        /* Congestion loss with no queue growth seen around it: a policer. */
+        if (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR)
+            b->loss_limited_at = now;
+        break;
+    case SFU_BWE_LOSS_NONE:
+        break;
+    }
+}
+
+/* ---- feedback ---- */
+
+/* Arrival times on one axis across the 24-bit reference time's wrap. */
+static int64_t unwrap_offset(sfu_bwe *b, uint32_t ref)
+{
+    if (!b->have_ref) {
+        b->have_ref = true;
+        b->last_ref = ref;
+        return b->ref_offset;
+    }
+    int32_t d = (int32_t)((ref - b->last_ref) << 8) >> 8;  /* signed 24-bit difference */
+    int64_t off = b->ref_offset;
+    if (d > 0 && ref < b->last_ref)
+        off += REF_WRAP;                /* wrapped forward */
+    else if (d < 0 && ref > b->last_ref)
+        off -= REF_WRAP;                /* a late packet from before the wrap */
+    if (d > 0) {
+        b->last_ref = ref;
+        b->ref_offset = off;
+    }
+    return off;
+}
+
+int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_packet *pkts,
+                        size_t n, sfu_time now)
+{
+    if (n > fb->packet_count || (n && !pkts))
+        return -SFU_EINVAL;
+    int64_t off = unwrap_offset(b, fb->reference_time);
+    b->st.feedbacks++;
+    sfu_time newest_send = SFU_TIME_NEVER;
+    uint32_t media_received = 0;
+    for (size_t i = 0; i < n; i++) {
+        sfu_sent_packet *e = sfu_send_history_get(&b->hist, pkts[i].seq16);
+        if (!e || e->sent_at > now) {
+            b->st.unknown_reports++;
+            continue;
+        }
+        if (e->state == SFU_SENT_RECEIVED)
+            continue;                   /* reported before */
+        if (!pkts[i].received) {
+            if (e->state == SFU_SENT_UNREPORTED) {
+                e->state = SFU_SENT_LOST;
+                /* A probe's overflow is the probe's own verdict, not the
+                 * loss of the rate the estimate allows. */
+                if (!e->probe_id)
+                    sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, false, 0);
+                sfu_probe_cluster_on_report(&b->probe, e, false, 0);
+            }
+            continue;
+        }
+        sfu_time arrival = pkts[i].arrival_us + off;
+        bool first_report = e->state == SFU_SENT_UNREPORTED;
+        e->state = SFU_SENT_RECEIVED;
+        b->have_twcc = true;
+        if (newest_send == SFU_TIME_NEVER || e->sent_at > newest_send)
+            newest_send = e->sent_at;
+        sfu_bwe_delay_handle_packet(&b->delay, e->sent_at, arrival, e->size_bytes);
+        acked_add(b, arrival, e->size_bytes);
+        if (!e->probe_id)
+            media_received++;
+        if (first_report) {
+            if (!e->probe_id)
+                sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, true, arrival);
+            sfu_probe_cluster_on_report(&b->probe, e, true, arrival);
+        }
+    }
+    if (newest_send != SFU_TIME_NEVER) {
+        /* The time from sending to hearing about it: an RTT plus the
+         * receiver's feedback interval, smoothed. */
+        sfu_time sample = now - newest_send;
+        b->response_time = (7 * b->response_time + sample) / 8;
+        if (b->response_time < RESPONSE_MIN)
+            b->response_time = RESPONSE_MIN;
+        if (b->response_time > RESPONSE_MAX)
+            b->response_time = RESPONSE_MAX;
+    }
+    if (b->have_twcc) {
+        rate_update(b, now, media_received > 0);
+        probe_judge(b, now);
+    }
+    return 0;
+}
+
+void sfu_bwe_on_remb(sfu_bwe *b, uint64_t bps, sfu_time now)
+{
+    b->have_remb = true;
+    b->remb_bps = bps;
+    b->remb_at = now;
+}
+
+static bool remb_fresh(const sfu_bwe *b, sfu_time now)
+{
+    return b->have_remb && now - b->remb_at <= SFU_BWE_REMB_FRESH;
+}
+
+uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now)
+{
+    if (!b->have_twcc) {
+        /* A REMB-only viewer: its REMB while fresh, the last one after. */
+        return b->have_remb ? clamp_bps(b, (double)b->remb_bps) : b->est_bps;
+    }
+    if (remb_fresh(b, now) && b->remb_bps < b->est_bps)
+        return clamp_bps(b, (double)b->remb_bps);
+    return b->est_bps;
+}
+
+void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out)
+{
+    *out = b->st;
+    out->estimate_bps = sfu_bwe_estimate(b, now);
+    out->delay_loss_bps = b->have_twcc ? b->est_bps : 0;
+    out->remb_bps = b->remb_bps;
+    out->acked_bps = acked_bps(b);
+    out->usage = sfu_bwe_delay_usage(&b->delay);
+    out->loss_fraction = b->loss.last_fraction;
+    out->inherent_loss = b->loss.inherent;
+    out->loss_cuts = b->loss.cuts;
+    out->loss_restores = b->loss.restores;
+    out->loss_confirmed = b->loss.confirmed;
+}

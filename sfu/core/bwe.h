@@ -1,0 +1,115 @@
+/* Send-side bandwidth estimation toward one viewer: how many bits per
+ * second the path from the SFU to that viewer carries now.
+ *
+ * Fed by what the SFU sends (each packet's transport-wide sequence number,
+ * size and send time) and by the viewer's transport-cc feedback (arrival
+ * times, parsed by sfu_twcc_parse), or by its REMB when that is all the
+ * viewer sends. Sans-IO: every input carries `now`.
+ *
+ * The estimate combines:
+ *  - delay: the queueing-delay trend of bwe_delay.h drives an AIMD rate
+ *    controller. Overuse cuts to 85 % of the acknowledged bitrate (at most
+ *    once per response time, about an RTT); underuse holds; otherwise the
+ *    rate grows by 8 %/s, or by about one packet per response time when it
+ *    is near the link capacity learnt at earlier overuses. It never grows
+ *    beyond 1.5 x the acknowledged bitrate + 10 kbit/s: an app-limited
+ *    sender learns nothing about rates it does not send (probes do);
+ *  - loss: bwe_loss.h, which cuts only on loss that responds to our rate
+ *    and learns the path's random loss;
+ *  - probes (probe_cluster.h): when the caller wants more than the
+ *    estimate (the next layer's bitrate), sfu_bwe_poll_probe asks for a
+ *    60 ms burst at twice the estimate (three times after a clean
+ *    success; at most 1.5 x the target); what the feedback says arrived of
+ *    it, at what rate, raises the estimate at once. A probe losing more
+ *    than the path's random loss + 5 % fails; failures back off 1, 2, 3 s.
+ *    After congestion loss with no queue growth around it (a policer,
+ *    whose burst allowance lets a short probe through) probes last 500 ms
+ *    for 30 s. No probe within 1 s of a delay-based decrease;
+ *  - REMB: a viewer's REMB caps the estimate while fresh (5 s), and is the
+ *    estimate for a viewer that never sent transport-cc feedback.
+ * The acknowledged bitrate is bytes received per arrival time over the
+ * last 500 ms of the receiver's clock. */
+#ifndef SFU_CORE_BWE_H
+#define SFU_CORE_BWE_H
+
+#include "sfu/core/bwe_delay.h"
+#include "sfu/core/bwe_loss.h"
+#include "sfu/core/common.h"
+#include "sfu/core/rtcp_twcc.h"
+#include "sfu/core/send_history.h"
+
+#define SFU_BWE_ACKED_BUCKET SFU_MS(20)
+#define SFU_BWE_ACKED_BUCKETS 25    /* a 500 ms window */
+#define SFU_BWE_REMB_FRESH SFU_SEC(5)
+
+typedef struct sfu_bwe_config {
+    uint64_t start_bps;         /* before any feedback */
+    uint64_t min_bps;
+    uint64_t max_bps;
+} sfu_bwe_config;
+
+/* 300 kbit/s to start, between 30 kbit/s and 50 Mbit/s. */
+extern const sfu_bwe_config sfu_bwe_config_default;
+
+/* A probe the caller should send: `bytes` in total (media, RTX or padding,
+ * whatever it sends next) at `rate_bps`, starting now. The estimator counts
+ * every packet reported by sfu_bwe_on_packet_sent toward the probe until
+ * `bytes` have been sent. */
+typedef struct sfu_bwe_probe {
+    uint32_t id;                /* never 0 */
+    uint64_t rate_bps;
+    size_t bytes;
+} sfu_bwe_probe;
+
+typedef struct sfu_bwe_stats {
+    uint64_t estimate_bps;      /* what sfu_bwe_estimate returns */
+    uint64_t delay_loss_bps;    /* from transport-cc alone; 0 before any */
+    uint64_t remb_bps;          /* the last REMB (0 also before any) */
+    uint64_t acked_bps;         /* 0 until measured */
+    sfu_bwe_usage usage;
+    double loss_fraction;       /* of the last loss window */
+    double inherent_loss;       /* learnt non-congestive loss */
+    uint64_t feedbacks, unknown_reports;
+    uint64_t overuses, loss_cuts, loss_restores, loss_confirmed;
+    uint64_t probes_sent, probes_succeeded;
+} sfu_bwe_stats;
+
+typedef struct sfu_bwe sfu_bwe;
+
+/* NULL on allocation failure; cfg NULL takes the defaults (copied). */
+sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg);
+void sfu_bwe_free(sfu_bwe *b);
+
+/* The SFU sent a packet carrying transport-wide sequence number seq16 and
+ * `size_bytes` on the wire (RTP header and payload; constant overheads
+ * below RTP are left out on both sides, so they cancel). */
+void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now);
+
+/* The viewer's transport-cc feedback, parsed by sfu_twcc_parse into
+ * pkts[0..n) (n <= fb->packet_count). Numbers the SFU did not send, or sent
+ * too long ago, are counted and skipped. -SFU_EINVAL (nothing changes) when
+ * n exceeds fb->packet_count. */
+int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_packet *pkts,
+                        size_t n, sfu_time now);
+
+/* A REMB from the viewer (sfu_rtcp_remb.bitrate_bps; 0 counts, as the
+ * lowest estimate). */
+void sfu_bwe_on_remb(sfu_bwe *b, uint64_t bps, sfu_time now);
+
+/* The estimate, bits per second. */
+uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now);
+
+/* True when a probe should start now toward `target_bps` (typically the
+ * next layer's bitrate; 0: no probing wanted), filling *probe. Only with
+ * transport-cc feedback, one probe at a time, and not while the estimate
+ * is at or above the target. Also runs the estimator's timeouts (a probe
+ * or a loss check that got no traffic or no feedback): call it often, at
+ * least at every feedback and every 100 ms or so while video is paused. */
+bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe);
+
+/* While a probe is being sent: its rate, else 0 (for a pacer). */
+uint64_t sfu_bwe_probe_rate(const sfu_bwe *b);
+
+void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out);
+
+#endif

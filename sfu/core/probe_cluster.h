@@ -1,0 +1,81 @@
+/* One bandwidth probe toward a viewer: a burst sent at a set rate whose
+ * packets transport-cc feedback reports on, measured as the lower of the
+ * rate it was sent at and the rate it arrived at (libwebrtc's probe
+ * clusters have the same idea). When to probe and what to make of the
+ * result is bwe.c's. */
+#ifndef SFU_CORE_PROBE_CLUSTER_H
+#define SFU_CORE_PROBE_CLUSTER_H
+
+#include "sfu/core/common.h"
+#include "sfu/core/send_history.h"
+
+#define SFU_PROBE_SEND_TIMEOUT SFU_SEC(1)     /* the caller stopped short: judge what went */
+#define SFU_PROBE_RESULT_TIMEOUT SFU_SEC(2)   /* feedback on it that never came */
+
+typedef enum sfu_probe_state {
+    SFU_PROBE_IDLE = 0,
+    SFU_PROBE_SENDING,
+    SFU_PROBE_WAITING,          /* sent; waiting for feedback on it */
+} sfu_probe_state;
+
+typedef struct sfu_probe_cluster {
+    sfu_probe_state state;
+    uint32_t id;
+    uint64_t rate_bps;
+    size_t bytes_target;
+    uint64_t bytes_sent;
+    uint32_t packets_sent;
+    sfu_time started_at, ended_at;
+    sfu_time first_send, last_send;
+    uint32_t last_size;         /* of the last packet sent: not part of the send rate */
+    /* From feedback */
+    uint32_t reported, received;
+    uint64_t bytes_received;
+    sfu_time first_arrival, last_arrival;
+    uint32_t first_arrival_size;            /* not part of the receive rate */
+    sfu_time rx_first_send, rx_last_send;   /* of the packets that arrived */
+} sfu_probe_cluster;
+
+/* Starts probe `id` (not 0): `bytes` at `rate_bps` from `now`. */
+void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bps, size_t bytes,
+                             sfu_time now);
+
+/* A packet sent at `now`: the probe id to record it under (0 when no probe
+ * is being sent). The probe ends with the packet that completes its bytes,
+ * or at the first packet after SFU_PROBE_SEND_TIMEOUT. */
+uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now);
+
+/* Ends the sending of a probe the caller stopped short of its bytes,
+ * SFU_PROBE_SEND_TIMEOUT after its start (or never began). */
+void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now);
+
+/* Feedback on a sent packet (the first report of it only). Packets of
+ * other probes are ignored. */
+void sfu_probe_cluster_on_report(sfu_probe_cluster *c, const sfu_sent_packet *e, bool received,
+                                 sfu_time arrival);
+
+static inline bool sfu_probe_cluster_idle(const sfu_probe_cluster *c)
+{
+    return c->state == SFU_PROBE_IDLE;
+}
+
+static inline uint64_t sfu_probe_cluster_sending_rate(const sfu_probe_cluster *c)
+{
+    return c->state == SFU_PROBE_SENDING ? c->rate_bps : 0;
+}
+
+/* True when the probe can be judged: sent, and 90 % of its packets
+ * reported on, or SFU_PROBE_RESULT_TIMEOUT after its end. */
+bool sfu_probe_cluster_ready(const sfu_probe_cluster *c, sfu_time now);
+
+/* Ends the probe (idle again) and returns its result in bit/s: the lower
+ * of its send rate and its receive rate (the latter divided by 1 - the
+ * path's inherent loss), or 0 when it cannot tell (fewer than 4 packets
+ * arrived) or it lost more than inherent_loss + 5 % (at least 2 packets):
+ * it overflowed the path. *saturated: the packets that arrived came spread
+ * over more than 1/0.9 of the time they took to send, so a queue held
+ * them and the path is full at about the receive rate (a policer drops
+ * without spreading what it passes). */
+uint64_t sfu_probe_cluster_finish(sfu_probe_cluster *c, double inherent_loss, bool *saturated);
+
+#endif

@@ -1,0 +1,53 @@
+/* The packets sent toward one viewer, by transport-wide sequence number
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01): what transport-cc
+ * feedback resolves into send time, size and arrival.
+ *
+ * A ring of SFU_SEND_HISTORY_LEN entries indexed by the 16-bit number; an
+ * entry remembers its own number, so feedback about a packet the ring has
+ * already overwritten (more than SFU_SEND_HISTORY_LEN packets ago) is told
+ * apart and ignored. A number keeps its slot until 65536 further packets
+ * have been sent, long after the ring has reused it, so no unwrapping is
+ * needed. Each entry also remembers what feedback said about it, so an
+ * entry reported twice (feedback packets may overlap) counts once. */
+#ifndef SFU_CORE_SEND_HISTORY_H
+#define SFU_CORE_SEND_HISTORY_H
+
+#include "sfu/core/common.h"
+
+#define SFU_SEND_HISTORY_LEN 4096    /* a power of two: 2 s of 1200-byte packets at 20 Mbit/s, 20 s at 2 */
+
+typedef enum sfu_send_state {
+    SFU_SENT_NONE = 0,          /* an empty slot */
+    SFU_SENT_UNREPORTED,        /* sent, no feedback yet */
+    SFU_SENT_LOST,              /* feedback said not received (may still arrive) */
+    SFU_SENT_RECEIVED,          /* feedback gave its arrival time */
+} sfu_send_state;
+
+typedef struct sfu_sent_packet {
+    sfu_time sent_at;
+    uint32_t probe_id;          /* 0: not part of a probe cluster */
+    uint16_t seq16;
+    uint16_t size_bytes;
+    uint8_t state;              /* sfu_send_state */
+} sfu_sent_packet;
+
+typedef struct sfu_send_history {
+    sfu_sent_packet ring[SFU_SEND_HISTORY_LEN];
+    bool any;
+    uint16_t next_seq16;        /* one past the newest number recorded */
+    uint64_t overwritten_unreported; /* entries reused before any feedback named them */
+} sfu_send_history;
+
+void sfu_send_history_init(sfu_send_history *h);
+
+/* Records a packet sent at `now`. Sizes above 65535 bytes are clamped. A
+ * number already present (a caller bug or a wrap with no feedback at all)
+ * is simply replaced. */
+void sfu_send_history_add(sfu_send_history *h, uint16_t seq16, size_t size_bytes, sfu_time now,
+                          uint32_t probe_id);
+
+/* The entry for seq16, or NULL when it was never recorded or has been
+ * overwritten. The pointer stays valid until the next add. */
+sfu_sent_packet *sfu_send_history_get(sfu_send_history *h, uint16_t seq16);
+
+#endif
