@@ -69,6 +69,17 @@ int sfu_vp8_parse(const uint8_t *p, size_t len, sfu_vp8_desc *d)
     return 0;
 }
 
+int sfu_vp8_keyframe_size(const uint8_t *p, size_t len, uint16_t *width, uint16_t *height)
+{
+    /* 3-byte frame tag (P = 0 on a keyframe), start code 9d 01 2a, then
+     * 14-bit width and height, little endian, each with 2 scaling bits. */
+    if (!p || len < 10 || (p[0] & 0x01) != 0 || p[3] != 0x9d || p[4] != 0x01 || p[5] != 0x2a)
+        return -SFU_EMALFORMED;
+    *width = (uint16_t)((p[6] | p[7] << 8) & 0x3fff);
+    *height = (uint16_t)((p[8] | p[9] << 8) & 0x3fff);
+    return 0;
+}
+
 int sfu_vp8_write_desc(uint8_t *dst, size_t cap, const sfu_vp8_desc *d,
                        uint16_t picture_id, uint8_t tl0picidx)
 {

@@ -31,6 +31,11 @@ typedef struct sfu_vp8_desc {
  * it is truncated or no VP8 data follows it. */
 int sfu_vp8_parse(const uint8_t *payload, size_t len, sfu_vp8_desc *d);
 
+/* RFC 6386 9.1: the frame size in a keyframe's uncompressed header.
+ * `data` is the VP8 payload after the descriptor (the payload header first).
+ * -SFU_EMALFORMED when it is not the start of a keyframe or is too short. */
+int sfu_vp8_keyframe_size(const uint8_t *data, size_t len, uint16_t *width, uint16_t *height);
+
 /* Writes d's descriptor into dst with the given PictureID (always in the
  * 15-bit M=1 form, when d has one) and TL0PICIDX (when d has one); every
  * other field is copied. Returns the new descriptor's length, which may
