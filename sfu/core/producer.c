@@ -11,6 +11,8 @@
 #define DEFAULT_RTX_PACKETS 1024
 #define NACKS_PER_PACKET 64     /* 64 FCIs at worst: fits an output head */
 
+static bool rerank(sfu_producer *p, sfu_time now);
+
 bool sfu_producer_sees_keyframes(const sfu_producer *p)
 {
     const sfu_track_desc *d = &p->desc;
@@ -318,9 +320,12 @@ sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m
         uint16_t w, hgt;
         if (m->has_vp8 &&
             sfu_vp8_keyframe_size(m->buf->data + m->payload_off + m->vp8.desc_len,
-                                  (size_t)m->payload_len - m->vp8.desc_len, &w, &hgt) == 0) {
+                                  (size_t)m->payload_len - m->vp8.desc_len, &w, &hgt) == 0 &&
+            (w != l->width || hgt != l->height)) {
             l->width = w;
             l->height = hgt;
+            if (p->nlayers > 1)
+                (void)rerank(p, now);
         }
     }
     return SFU_PRODUCER_FORWARD;
@@ -536,7 +541,7 @@ int sfu_producer_sr_get(const sfu_producer *p, int layer, sfu_time now, uint32_t
 
 /* Quality order: frame size when every layer that carries media has one
  * (VP8 keyframes), else bitrate; ties keep the signaled order. */
-static void rerank(sfu_producer *p, sfu_time now)
+static bool rerank(sfu_producer *p, sfu_time now)
 {
     bool by_size = true;
     for (unsigned i = 0; i < p->nlayers; i++)
@@ -560,7 +565,10 @@ static void rerank(sfu_producer *p, sfu_time now)
         }
         order[j] = v;
     }
+    bool changed = memcmp(p->rank, order, p->nlayers) != 0;
     memcpy(p->rank, order, p->nlayers);
+    p->rank_changed |= changed;
+    return changed;
 }
 
 void sfu_producer_update_bitrate(sfu_producer *p, sfu_time now)
@@ -573,7 +581,7 @@ void sfu_producer_update_bitrate(sfu_producer *p, sfu_time now)
         l->rate_at = now;
     }
     if (p->nlayers > 1)
-        rerank(p, now);
+        (void)rerank(p, now);
 }
 
 uint32_t sfu_producer_bitrate(const sfu_producer *p)

@@ -16,7 +16,8 @@
  * resolution first), so the producer ranks by what it sees: the frame size
  * of the layer's last VP8 keyframe when every active layer has one, else the
  * bitrate measured over the last second. Until either is known the order is
- * the signaled one.
+ * the signaled one. The ranking is redone when a layer's keyframe size
+ * changes and at each sfu_producer_update_bitrate.
  *
  * Epochs: every layer stream has a number, unique in the room, that changes
  * when its stream does (publisher restart, new SSRC). Viewers' rewriters key
@@ -91,6 +92,7 @@ typedef struct sfu_producer {
     uint8_t nlayers;            /* 1 for a plain stream */
     bool simulcast;             /* layers told apart by SSRC or rid */
     uint8_t rank[SFU_MAX_LAYERS]; /* rank[q]: the layer of quality q, 0 lowest */
+    bool rank_changed;          /* set when the ranking changes; the room clears it */
     sfu_producer_layer layers[SFU_MAX_LAYERS];
 } sfu_producer;
 

@@ -62,14 +62,6 @@ void sfu_room_free(sfu_room *room)
     free(room);
 }
 
-room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
-{
-    for (uint32_t i = 0; i < room->max_legs; i++)
-        if (room->legs[i] && room->legs[i]->id == id)
-            return room->legs[i];
-    return NULL;
-}
-
 static int source_init(sfu_room *room, room_track *track, const sfu_track_desc *d)
 {
     track->prod = sfu_producer_new(d, &room->pcfg, &room->next_epoch);
@@ -159,14 +151,6 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     return 0;
 }
 
-static int find_mid(const sfu_leg_desc *desc, const char *mid)
-{
-    for (unsigned t = 0; t < desc->ntracks; t++)
-        if (strncmp(desc->tracks[t].mid, mid, SFU_MID_MAX) == 0)
-            return (int)t;
-    return -1;
-}
-
 /* Carries a kept m-line's state over to its new position. */
 static int carry_track(sfu_room *room, room_track *dst, const sfu_track_desc *nd, room_track *old,
                        const sfu_track_desc *od)
@@ -204,7 +188,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     next->desc = *desc;
     for (unsigned t = 0; t < desc->ntracks; t++) {
         const sfu_track_desc *nd = &desc->tracks[t];
-        int o = find_mid(&leg->desc, nd->mid);
+        int o = room_find_mid(&leg->desc, nd->mid);
         int rc = 0;
         if (o >= 0) {
             rc = carry_track(room, &next->tracks[t], nd, &leg->tracks[o], &leg->desc.tracks[o]);
@@ -217,7 +201,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
         if (rc < 0) {
             /* What was carried over goes back, so the leg stays whole. */
             for (unsigned u = 0; u <= t; u++) {
-                int b = find_mid(&leg->desc, desc->tracks[u].mid);
+                int b = room_find_mid(&leg->desc, desc->tracks[u].mid);
                 if (b >= 0 && !leg->tracks[b].prod && next->tracks[u].prod && leg->desc.tracks[b].recv) {
                     leg->tracks[b].prod = next->tracks[u].prod;
                     next->tracks[u].prod = NULL;
@@ -251,24 +235,11 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *o
     }
 }
 
-/* The sink of `leg` on m-line `mid`, or NULL. */
-static room_sink *find_sink_by_mid(const sfu_room *room, sfu_leg_id id, const char *mid, room_ref *ref)
-{
-    room_leg *leg = room_find_leg(room, id);
-    if (!leg || !mid)
-        return NULL;
-    int t = find_mid(&leg->desc, mid);
-    if (t < 0 || !leg->desc.tracks[t].send)
-        return NULL;
-    *ref = (room_ref){ leg->slot, (uint8_t)t };
-    return &leg->tracks[t].sink;
-}
-
 int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t participant,
                   sfu_time now, sfu_out *out)
 {
     room_ref ref;
-    room_sink *sink = find_sink_by_mid(room, id, mid, &ref);
+    room_sink *sink = room_find_sink(room, id, mid, &ref);
     if (!sink)
         return -SFU_ENOTFOUND;
     if (!sink->bound || sink->participant != participant) {
@@ -298,30 +269,6 @@ static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kin
     return false;
 }
 
-/* The qualities of a producer's layers as layer choice sees them. */
-static int qualities(const sfu_producer *prod, sfu_time now, sfu_consumer_quality *q)
-{
-    for (int i = 0; i < prod->nlayers; i++) {
-        int l = sfu_producer_layer_at(prod, i);
-        q[i] = (sfu_consumer_quality){ prod->layers[l].bitrate_bps, sfu_producer_layer_active(prod, l, now) };
-    }
-    return prod->nlayers;
-}
-
-/* The layer a sink starts on: its choice among the active layers, else the
- * highest it may have. */
-static int start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now)
-{
-    if (prod->nlayers < 2)
-        return 0;
-    sfu_consumer_quality q[SFU_MAX_LAYERS];
-    int n = qualities(prod, now, q);
-    int want = sfu_consumer_choose(c, q, n, -1, now);
-    if (want < 0)
-        want = c->max_quality >= 0 && c->max_quality < n ? c->max_quality : n - 1;
-    return sfu_producer_layer_at(prod, want);
-}
-
 /* A sink whose source changed (another producer, or the stream of the
  * layer it receives restarted) restarts on a keyframe of the new one. */
 static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc *d, sfu_time now,
@@ -337,28 +284,10 @@ static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc
     sfu_consumer *c = &sink->c;
     if (c->layer >= 0 && c->layer < prod->nlayers && prod->layers[c->layer].epoch == c->epoch)
         return;
-    int layer = start_layer(c, prod, now);
+    int layer = room_start_layer(c, prod, now);
     sfu_consumer_start(c, layer, prod->layers[layer].epoch, d->kind == SFU_KIND_VIDEO);
     if (d->kind == SFU_KIND_VIDEO)
         room_sink_needs_keyframe(room, sink_ref, now, out);
-}
-
-void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
-{
-    room_sink *sink = room_sink_at(room, sink_ref);
-    if (!sink->has_src || sink->c.layer < 0)
-        return;
-    /* The layer the viewer receives, or the one it is about to: a switch's
-     * keyframe serves its PLI too. */
-    int layer = sfu_consumer_switch_pending(&sink->c) ? sink->c.target : sink->c.layer;
-    if (!out) {
-        /* handle_timeout serves it (from the cache, or by asking) */
-        sfu_producer_defer_keyframe(room_prod_at(room, sink->src), layer);
-        return;
-    }
-    if (room_replay_keyframe(room, sink_ref, now, out))
-        return;
-    room_request_keyframe(room, sink->src, layer, now, out);
 }
 
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
@@ -408,47 +337,6 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
         room->next_choose_at = now + ROOM_CHOOSE_INTERVAL;
     else if (!room->simulcast)
         room->next_choose_at = SFU_TIME_NEVER;
-}
-
-void room_request_keyframe(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
-{
-    sfu_producer *prod = room_prod_at(room, ref);
-    if (!out) {
-        sfu_producer_defer_keyframe(prod, layer);
-        return;
-    }
-    if (sfu_producer_want_keyframe(prod, layer, now))
-        room_send_keyframe_request(room, ref, layer, out);
-}
-
-/* Layer choice for one sink: a new target asks for its keyframe once
- * (throttled per layer); the switch happens when it arrives. */
-static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
-{
-    room_sink *sink = room_sink_at(room, sink_ref);
-    if (!sink->has_src || sink->c.layer < 0)
-        return;
-    sfu_producer *prod = room_prod_at(room, sink->src);
-    if (prod->nlayers < 2)
-        return;
-    sfu_consumer_quality q[SFU_MAX_LAYERS];
-    int n = qualities(prod, now, q);
-    int want = sfu_consumer_choose(&sink->c, q, n, sfu_producer_quality_of(prod, sink->c.target), now);
-    if (want < 0)
-        return;
-    int layer = sfu_producer_layer_at(prod, want);
-    if (sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch))
-        room_sink_needs_keyframe(room, sink_ref, now, out);
-}
-
-static void choose_layers(sfu_room *room, sfu_time now, sfu_out *out)
-{
-    for (uint32_t s = 0; s < room->max_legs; s++) {
-        room_leg *leg = room->legs[s];
-        for (unsigned t = 0; leg && t < leg->desc.ntracks; t++)
-            if (leg->desc.tracks[t].send)
-                choose_layer(room, (room_ref){ (uint16_t)s, (uint8_t)t }, now, out);
-    }
 }
 
 void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
@@ -582,7 +470,7 @@ int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
     if (now >= room->next_choose_at) {
-        choose_layers(room, now, out);
+        room_choose_layers(room, now, out);
         room->next_choose_at = now + ROOM_CHOOSE_INTERVAL;
     }
     if (now >= sfu_speaker_poll_timeout(room->speaker))

@@ -4,9 +4,11 @@
  *
  * The room's files call each other in one direction only:
  *   room_rtp_in.c, room_rtcp_in.c  (inputs: dispatch to producers/consumers)
- *        -> room.c                  (legs, bindings, timers, layer choice)
+ *        -> room.c                  (legs, bindings, fan-out lists, timers)
+ *        -> room_layers.c           (layer choice, the layer API of room.h)
  *        -> room_send.c             (outputs: a viewer's copy of a packet,
- *                                    replays, retransmissions, RTCP items)
+ *                                    keyframe service and replays,
+ *                                    retransmissions, RTCP items)
  * The media logic itself is in producer.c and consumer.c. */
 #ifndef SFU_CORE_ROOM_INTERNAL_H
 #define SFU_CORE_ROOM_INTERNAL_H
@@ -16,6 +18,8 @@
 #include "sfu/core/room.h"
 #include "sfu/core/rtcp_twcc.h"
 #include "sfu/core/speaker.h"
+
+#include <string.h>
 
 #define ROOM_REPORT_INTERVAL SFU_SEC(1)
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
@@ -92,20 +96,57 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
 }
 static inline void room_drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
 
+static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
+{
+    for (uint32_t i = 0; i < room->max_legs; i++)
+        if (room->legs[i] && room->legs[i]->id == id)
+            return room->legs[i];
+    return NULL;
+}
+
+static inline int room_find_mid(const sfu_leg_desc *desc, const char *mid)
+{
+    for (unsigned t = 0; t < desc->ntracks; t++)
+        if (strncmp(desc->tracks[t].mid, mid, SFU_MID_MAX) == 0)
+            return (int)t;
+    return -1;
+}
+
+/* The sink of `leg` on m-line `mid` (and its ref), or NULL. */
+static inline room_sink *room_find_sink(const sfu_room *room, sfu_leg_id id, const char *mid, room_ref *ref)
+{
+    room_leg *leg = room_find_leg(room, id);
+    if (!leg || !mid)
+        return NULL;
+    int t = room_find_mid(&leg->desc, mid);
+    if (t < 0 || !leg->desc.tracks[t].send)
+        return NULL;
+    *ref = (room_ref){ leg->slot, (uint8_t)t };
+    return &leg->tracks[t].sink;
+}
+
 /* room.c */
-room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id);
+/* Resolves every sink's source and rebuilds the fan-out lists. */
+void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
+/* Pushes an SFU_OUT_ACTIVE_SPEAKER item if the speaker changed. */
+void room_report_speaker(sfu_room *room, sfu_out *out);
+
+/* room_layers.c */
+/* The layer a sink starts on: its choice among the active layers, else the
+ * highest it may have. */
+int room_start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now);
+/* Layer choice for every sink (each new target asks for its keyframe). */
+void room_choose_layers(sfu_room *room, sfu_time now, sfu_out *out);
+/* The same for the sinks of one source. */
+void room_choose_layers_of(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
+
+/* room_send.c */
 /* Asks for a keyframe of `layer` of the source, throttled; with out == NULL
  * the request waits for the next handle_timeout. */
 void room_request_keyframe(sfu_room *room, room_ref src, int layer, sfu_time now, sfu_out *out);
 /* A viewer's sink needs a keyframe: from the cache when worth it, else
  * asked of the publisher (throttled). */
 void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out);
-/* Resolves every sink's source and rebuilds the fan-out lists. */
-void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
-/* Pushes an SFU_OUT_ACTIVE_SPEAKER item if the speaker changed. */
-void room_report_speaker(sfu_room *room, sfu_out *out);
-
-/* room_send.c */
 /* Writes one viewer's copy of `p` (a fresh forward, or a retransmission with
  * `out_seq16`/`out_ts` from the sink's history) into a new output item. */
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,

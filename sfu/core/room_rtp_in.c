@@ -129,6 +129,11 @@ static int process_media(sfu_room *room, room_ref ref, sfu_media_pkt *p, bool re
         return 0;
     }
     room->stats.red_in += p->is_red;
+    if (prod->rank_changed) {
+        /* Viewers waiting for their first keyframe start on the right layer. */
+        prod->rank_changed = false;
+        room_choose_layers_of(room, ref, now, out);
+    }
     room_fan_out(room, ref, p, now, out);
     feed_speaker(room, ref, p, now, out);
     return 0;

@@ -1,7 +1,7 @@
 /* What the room sends: each bound viewer's copy of a packet (a rewritten
  * header and VP8 descriptor in the output item, the payload referenced in
- * the shared buffer), keyframe replays and retransmissions from a
- * producer's cache, and the RTCP the SFU generates: RR, NACK, PLI/FIR and
+ * the shared buffer), keyframes a viewer needs (replayed from a producer's
+ * cache, else asked of the publisher), retransmissions from the cache, and the RTCP the SFU generates: RR, NACK, PLI/FIR and
  * transport-cc feedback toward publishers, SR with CNAME toward viewers. */
 #include "sfu/core/room_internal.h"
 #include "sfu/core/rtcp_sdes_bye.h"
@@ -256,6 +256,35 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     if (rc == 0)
         room->stats.retransmitted++;
     return rc;
+}
+
+void room_request_keyframe(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
+{
+    sfu_producer *prod = room_prod_at(room, ref);
+    if (!out) {
+        sfu_producer_defer_keyframe(prod, layer);
+        return;
+    }
+    if (sfu_producer_want_keyframe(prod, layer, now))
+        room_send_keyframe_request(room, ref, layer, out);
+}
+
+void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    if (!sink->has_src || sink->c.layer < 0)
+        return;
+    /* The layer the viewer receives, or the one it is about to: a switch's
+     * keyframe serves its PLI too. */
+    int layer = sfu_consumer_switch_pending(&sink->c) ? sink->c.target : sink->c.layer;
+    if (!out) {
+        /* handle_timeout serves it (from the cache, or by asking) */
+        sfu_producer_defer_keyframe(room_prod_at(room, sink->src), layer);
+        return;
+    }
+    if (room_replay_keyframe(room, sink_ref, now, out))
+        return;
+    room_request_keyframe(room, sink->src, layer, now, out);
 }
 
 static void unpush(sfu_room *room, sfu_out *out)
