@@ -263,7 +263,33 @@ TEST(rewriter_restart_latched_per_field)
     return 0;
 }
 
+/* RFC 6386 9.1: a keyframe's size, after the 3-byte frame tag and the
+ * start code; the top two bits of each 16-bit field are the scale. */
+TEST(keyframe_size_table)
+{
+    static const struct {
+        uint8_t b[10];
+        size_t len;
+        int rc;
+        uint16_t w, h;
+    } t[] = {
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 10, 0, 1280, 720 },
+        { { 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x41, 0xb4, 0xc0 }, 10, 0, 320, 180 },
+        { { 0x11, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 10, -SFU_EMALFORMED, 0, 0 }, /* P=1 */
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2b, 0x00, 0x05, 0xd0, 0x02 }, 10, -SFU_EMALFORMED, 0, 0 }, /* code */
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 9, -SFU_EMALFORMED, 0, 0 },  /* short */
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        uint16_t w = 0, h = 0;
+        int rc = sfu_vp8_keyframe_size(t[i].b, t[i].len, &w, &h);
+        if (rc != t[i].rc || (rc == 0 && (w != t[i].w || h != t[i].h)))
+            TEST_FAIL_("case %zu: rc %d %ux%u, want %d %ux%u", i, rc, w, h, t[i].rc, t[i].w, t[i].h);
+    }
+    return 0;
+}
+
 TEST_LIST(
+    TEST_ENTRY(keyframe_size_table),
     TEST_ENTRY(parse_table),
     TEST_ENTRY(rewrite_round_trip),
     TEST_ENTRY(rewrite_exact_bytes),
