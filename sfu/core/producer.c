@@ -539,14 +539,19 @@ int sfu_producer_sr_get(const sfu_producer *p, int layer, sfu_time now, uint32_t
     return sfu_sr_translate_get(&p->layers[layer].sr, now, ts_off, ntp, rtp_ts);
 }
 
-/* Quality order: frame size when every layer that carries media has one
- * (VP8 keyframes), else bitrate; ties keep the signaled order. */
+/* Quality order: frame size once every layer has sent a keyframe whose
+ * size we read (VP8), else bitrate once one is measured, else unchanged;
+ * ties keep the current order. */
 static bool rerank(sfu_producer *p, sfu_time now)
 {
-    bool by_size = true;
-    for (unsigned i = 0; i < p->nlayers; i++)
-        if (sfu_producer_layer_active(p, (int)i, now) && p->layers[i].width == 0)
-            by_size = false;
+    (void)now;
+    bool by_size = true, any_rate = false;
+    for (unsigned i = 0; i < p->nlayers; i++) {
+        by_size &= p->layers[i].width != 0;
+        any_rate |= p->layers[i].bitrate_bps != 0;
+    }
+    if (!by_size && !any_rate)
+        return false;
     uint64_t key[SFU_MAX_LAYERS];
     for (unsigned i = 0; i < p->nlayers; i++) {
         const sfu_producer_layer *l = &p->layers[i];

@@ -14,7 +14,7 @@
  * clients list their encodings in different orders (Chromium's rids are
  * whatever the page chose, "q/h/f" or "0/1/2"; Firefox lists the full
  * resolution first), so the producer ranks by what it sees: the frame size
- * of the layer's last VP8 keyframe when every active layer has one, else the
+ * of the layer's last VP8 keyframe once every layer has sent one, else the
  * bitrate measured over the last second. Until either is known the order is
  * the signaled one. The ranking is redone when a layer's keyframe size
  * changes and at each sfu_producer_update_bitrate.

@@ -40,8 +40,12 @@ static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_ou
     if (want < 0)
         return;
     int layer = sfu_producer_layer_at(prod, want);
-    if (sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch))
-        room_sink_needs_keyframe(room, sink_ref, now, out);
+    if (!sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch))
+        return;
+    if (sink->c.waiting_keyframe)
+        room_sink_needs_keyframe(room, sink_ref, now, out); /* a join: the cache may serve it */
+    else
+        room_request_keyframe(room, sink->src, layer, now, out); /* a switch: a fresh keyframe */
 }
 
 void room_choose_layers(sfu_room *room, sfu_time now, sfu_out *out)

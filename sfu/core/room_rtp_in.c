@@ -130,9 +130,11 @@ static int process_media(sfu_room *room, room_ref ref, sfu_media_pkt *p, bool re
     }
     room->stats.red_in += p->is_red;
     if (prod->rank_changed) {
-        /* Viewers waiting for their first keyframe start on the right layer. */
+        /* Viewers move to the right layer before this packet fans out. What
+         * they need (a replay, a request) is deferred to the timeout, due at
+         * once: a replay now would include this packet, sent again below. */
         prod->rank_changed = false;
-        room_choose_layers_of(room, ref, now, out);
+        room_choose_layers_of(room, ref, now, NULL);
     }
     room_fan_out(room, ref, p, now, out);
     feed_speaker(room, ref, p, now, out);
