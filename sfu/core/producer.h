@@ -31,9 +31,9 @@
 #include "sfu/core/media.h"
 #include "sfu/core/nack_gen.h"
 #include "sfu/core/red.h"
-#include "sfu/core/rtcp_sr_rr.h"
 #include "sfu/core/rtp.h"
 #include "sfu/core/rtx_cache.h"
+#include "sfu/core/rx_stats.h"
 #include "sfu/core/seq.h"
 #include "sfu/core/sr_translate.h"
 #include "sfu/core/vp8.h"
@@ -50,19 +50,6 @@ typedef struct sfu_producer_config {
     sfu_time keyframe_min_interval; /* at most one PLI/FIR per layer per this */
     sfu_time keyframe_cache_max_age;
 } sfu_producer_config;
-
-/* RFC 3550 A.3 and A.8: what a receiver report says about one stream. */
-typedef struct sfu_rx_stats {
-    bool started;
-    uint64_t base_seq;
-    uint64_t received;
-    uint64_t expected_prior, received_prior;
-    bool have_transit;
-    int64_t transit;
-    uint32_t jitter_q4;         /* jitter * 16 */
-    uint32_t lsr;               /* middle 32 bits of the last SR's NTP time */
-    sfu_time lsr_at;
-} sfu_rx_stats;
 
 typedef struct sfu_producer_layer {
     char rid[SFU_RID_MAX];      /* "" for a plain stream or a layer told apart by SSRC */
@@ -219,9 +206,5 @@ int sfu_producer_layer_at(const sfu_producer *p, int q);
 int sfu_producer_quality_of(const sfu_producer *p, int layer);
 /* Whether `layer` carried media lately (SFU_PRODUCER_LAYER_IDLE). */
 bool sfu_producer_layer_active(const sfu_producer *p, int layer, sfu_time now);
-
-/* RFC 3550 A.8: interarrival jitter, kept scaled by 16. */
-void sfu_rx_stats_update(sfu_rx_stats *rx, uint64_t seq, uint32_t ts, uint32_t clock_rate, bool retransmission,
-                         sfu_time now);
 
 #endif
