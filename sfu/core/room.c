@@ -1,7 +1,7 @@
 /* The room: legs and their tracks, sink bindings and fan-out lists,
- * timers, liveness and layer choice. Inputs are dispatched in
- * room_rtp_in.c and room_rtcp_in.c, outputs built in room_send.c; the media
- * logic is in producer.c and consumer.c. */
+ * timers and liveness. Inputs are dispatched in room_rtp_in.c and
+ * room_rtcp_in.c, layers chosen in room_layers.c, outputs built in
+ * room_send.c; the media logic is in producer.c and consumer.c. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
