@@ -159,8 +159,11 @@ typedef struct sfu_room_sink_layer {
  * unknown leg or a mid that is not a sink. */
 int sfu_room_sink_layer_get(const sfu_room *room, sfu_leg_id leg, const char *mid, sfu_room_sink_layer *info);
 /* Caps the sink's layer at quality `layer` (0 lowest); -1 goes back to
- * automatic. A lower cap moves the sink at once (at the layer's next
- * keyframe, which is asked for). -SFU_EINVAL for layer < -1. */
+ * automatic. Without an estimate the sink gets the cap itself when that
+ * layer is active, so this also pins a layer (WHEP layer selection). A
+ * change moves the sink at the new layer's next keyframe, asked for now
+ * (the request is in `out`). -SFU_EINVAL for layer < -1 or >=
+ * SFU_MAX_LAYERS; a cap above the source's top layer means the top. */
 int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id leg, const char *mid, int layer, sfu_time now,
                            sfu_out *out);
 /* The sink's bandwidth estimate (bits per second; 0: none), from its
