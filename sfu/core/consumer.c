@@ -23,6 +23,7 @@ void sfu_consumer_init(sfu_consumer *c, uint32_t local_ssrc, uint32_t local_rtx_
     c->layer = c->target = -1;
     c->max_quality = -1;
     c->up_quality = -1;
+    c->max_tid = c->want_tid = SFU_CONSUMER_ALL_TIDS;
     uint32_t h = mix32(local_ssrc);
     sfu_seq_init(&c->seq, (uint16_t)h, mix32(h), clock_rate);
     c->rtx_seq16 = (uint16_t)(mix32(local_rtx_ssrc) & 0x7fff);
@@ -131,6 +132,39 @@ void sfu_consumer_sent(sfu_consumer *c, bool retransmission, bool keyframe, uint
 }
 
 uint16_t sfu_consumer_next_rtx_seq(sfu_consumer *c) { return c->rtx_seq16++; }
+
+void sfu_consumer_set_max_tid(sfu_consumer *c, uint8_t tid)
+{
+    c->want_tid = tid > SFU_CONSUMER_ALL_TIDS ? SFU_CONSUMER_ALL_TIDS : tid;
+}
+
+bool sfu_consumer_temporal_pass(sfu_consumer *c, const sfu_vp8_desc *d)
+{
+    if (!d->has_tid)
+        return true;
+    if (d->keyframe) {
+        c->max_tid = c->want_tid; /* everything after it decodes from it */
+    } else if (d->start && d->pid == 0 && c->want_tid != c->max_tid) {
+        /* RFC 7741 4.2: Y says the picture depends only on base-layer
+         * pictures, so the layers up to its TID can start here. */
+        if (c->want_tid < c->max_tid)
+            c->max_tid = c->want_tid;
+        else if (d->layer_sync && d->tid > c->max_tid && d->tid <= c->want_tid)
+            c->max_tid = d->tid;
+    }
+    return d->tid <= c->max_tid;
+}
+
+bool sfu_consumer_tid_wanted(const sfu_consumer *c, const sfu_vp8_desc *d)
+{
+    return !d->has_tid || d->tid <= c->max_tid;
+}
+
+void sfu_consumer_drop(sfu_consumer *c, uint32_t epoch, uint64_t seq, const sfu_vp8_desc *d)
+{
+    sfu_seq_drop(&c->seq, epoch, seq);
+    sfu_vp8_rewriter_drop(&c->vp8, d);
+}
 
 int sfu_consumer_unmap(const sfu_consumer *c, uint16_t out_seq16, uint32_t *epoch, uint64_t *seq,
                        uint32_t *ts_off)

@@ -48,6 +48,8 @@
 /* A higher quality must fit the estimate this long before the viewer moves
  * up to it. */
 #define SFU_CONSUMER_UP_HOLD SFU_SEC(2)
+/* VP8 temporal layers (TID 0..3): a cap of 3 forwards all of them. */
+#define SFU_CONSUMER_ALL_TIDS 3
 
 typedef struct sfu_consumer {
     /* The layer forwarded and its stream's epoch; layer -1 before the
@@ -64,6 +66,9 @@ typedef struct sfu_consumer {
     int8_t up_quality;          /* the higher quality that fits, since up_since */
     sfu_time up_since;
     uint64_t switches;          /* layer switches done */
+    /* VP8 temporal layers forwarded: 0..max_tid; want_tid is where it
+     * goes, lower at the next picture, higher at a layer sync picture. */
+    uint8_t max_tid, want_tid;
     /* The last keyframe sent (the layer's numbering, epoch `epoch`): a NACK
      * for a packet before it is not answered, the viewer decodes from it. */
     bool have_key;
@@ -141,6 +146,19 @@ void sfu_consumer_map_vp8(sfu_consumer *c, const sfu_vp8_desc *d, uint16_t *pict
 /* A copy went out: `bytes` of payload after the RTP header. A fresh
  * keyframe packet (`keyframe`, source seq `seq`) moves the NACK floor. */
 void sfu_consumer_sent(sfu_consumer *c, bool retransmission, bool keyframe, uint64_t seq, uint32_t bytes);
+/* VP8 temporal layers. The cap the viewer should get (0..3); a lower one
+ * takes effect at the next picture, a higher one at a keyframe or at a
+ * picture that says it is a layer sync point (Y) for its layer. */
+void sfu_consumer_set_max_tid(sfu_consumer *c, uint8_t tid);
+/* Whether a VP8 packet passes the temporal cap (applying a pending change
+ * at a picture start). A packet without TID always passes. */
+bool sfu_consumer_temporal_pass(sfu_consumer *c, const sfu_vp8_desc *d);
+/* Whether a packet's temporal layer is one the viewer gets now (for
+ * retransmissions and replays, which change nothing). */
+bool sfu_consumer_tid_wanted(const sfu_consumer *c, const sfu_vp8_desc *d);
+/* A packet of source stream `epoch` that did not pass: the viewer's
+ * sequence numbers and PictureIDs close over it. */
+void sfu_consumer_drop(sfu_consumer *c, uint32_t epoch, uint64_t seq, const sfu_vp8_desc *d);
 /* The next RTX sequence number (RFC 4588). */
 uint16_t sfu_consumer_next_rtx_seq(sfu_consumer *c);
 

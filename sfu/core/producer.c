@@ -308,6 +308,10 @@ sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m
     *want_keyframe = sfu_nack_gen_take_keyframe_request(&l->nack);
     sfu_rx_stats_update(&l->rx, m->seq, m->ts, p->desc.clock_rate, resent || r == SFU_NACK_RECOVERED, now);
     l->bytes += m->buf->len;
+    if (m->has_vp8 && m->vp8.has_tid) {
+        l->has_tid = true;
+        l->tid_bytes[m->vp8.tid & 3] += m->buf->len;
+    }
     l->have_media = true;
     l->last_media_at = now;
     if (l->cache)
@@ -531,9 +535,17 @@ void sfu_producer_update_bitrate(sfu_producer *p, sfu_time now)
 {
     for (unsigned i = 0; i < p->nlayers; i++) {
         sfu_producer_layer *l = &p->layers[i];
-        if (l->rate_at > 0 && now > l->rate_at)
-            l->bitrate_bps = (uint32_t)((l->bytes - l->bytes_at_rate) * 8 * SFU_SEC(1) / (uint64_t)(now - l->rate_at));
+        if (l->rate_at > 0 && now > l->rate_at) {
+            uint64_t dt = (uint64_t)(now - l->rate_at);
+            l->bitrate_bps = (uint32_t)((l->bytes - l->bytes_at_rate) * 8 * SFU_SEC(1) / dt);
+            uint64_t sum = 0;
+            for (int t = 0; t < 4; t++) {
+                sum += l->tid_bytes[t] - l->tid_bytes_at_rate[t];
+                l->tid_bps[t] = (uint32_t)(sum * 8 * SFU_SEC(1) / dt);
+            }
+        }
         l->bytes_at_rate = l->bytes;
+        memcpy(l->tid_bytes_at_rate, l->tid_bytes, sizeof l->tid_bytes);
         l->rate_at = now;
     }
     if (p->nlayers > 1)

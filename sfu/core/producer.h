@@ -69,6 +69,11 @@ typedef struct sfu_producer_layer {
     uint64_t bytes_at_rate;
     sfu_time rate_at;
     uint32_t bitrate_bps;       /* over the last sfu_producer_update_bitrate interval */
+    /* VP8 temporal layers (RFC 7741 TID): bytes per TID, and the bitrate of
+     * TIDs 0..t over the last interval (tid_bps[3]: all of them). */
+    bool has_tid;
+    uint64_t tid_bytes[4], tid_bytes_at_rate[4];
+    uint32_t tid_bps[4];
     bool have_media;
     sfu_time last_media_at;
     uint16_t width, height;     /* of its last VP8 keyframe; 0 unknown */

@@ -9,8 +9,6 @@
 
 #define DEFAULT_MAX_LEGS 64
 #define DEFAULT_RTX_PACKETS 1024
-/* Layer choice runs this often while the room has a simulcast producer. */
-#define ROOM_CHOOSE_INTERVAL SFU_MS(500)
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg)
 {
@@ -335,8 +333,6 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
     }
     if (room->simulcast && room->next_choose_at == SFU_TIME_NEVER)
         room->next_choose_at = now + ROOM_CHOOSE_INTERVAL;
-    else if (!room->simulcast)
-        room->next_choose_at = SFU_TIME_NEVER;
 }
 
 void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)

@@ -153,6 +153,7 @@ typedef struct sfu_room_sink_layer {
     int max;                    /* its cap; -1 automatic */
     uint32_t limit_bps;         /* its estimate; 0 none */
     uint64_t switches;          /* layer switches done */
+    uint8_t max_tid;            /* VP8 temporal layers forwarded: 0..max_tid (3: all) */
 } sfu_room_sink_layer;
 
 /* What the sink on `leg`'s m-line `mid` receives. -SFU_ENOTFOUND for an
@@ -169,7 +170,8 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id leg, const char *mid, int 
 /* The sink's bandwidth estimate (bits per second; 0: none), from its
  * viewer's estimator: the sink gets the highest layer whose bitrate fits,
  * moving down at once and up once the higher layer has fitted for
- * SFU_CONSUMER_UP_HOLD. Whoever holds one estimate per viewer connection
+ * SFU_CONSUMER_UP_HOLD. When not even the lowest layer fits, VP8 temporal
+ * layers are dropped (down to the base layer) for a finer step. Whoever holds one estimate per viewer connection
  * divides it among that viewer's sinks. */
 int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id leg, const char *mid, uint32_t bps,
                                     sfu_time now, sfu_out *out);

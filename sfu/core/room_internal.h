@@ -24,6 +24,9 @@
 #define ROOM_REPORT_INTERVAL SFU_SEC(1)
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
 #define ROOM_TWCC_MAX 256               /* arrivals held per leg between feedbacks */
+/* Layer choice runs this often once the room has a simulcast producer or a
+ * sink with an estimate. */
+#define ROOM_CHOOSE_INTERVAL SFU_MS(500)
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -77,7 +80,7 @@ struct sfu_room {
     room_ref *fanout;           /* sinks grouped by source, see room_rebind */
     sfu_speaker *speaker;       /* fed by audio sources with the level extension */
     bool speaker_unsent;        /* a change the full output list refused; retried */
-    bool simulcast;             /* some producer has layers: layer choice runs */
+    bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
     sfu_room_stats stats;
 };

@@ -24,6 +24,19 @@ int room_start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now)
     return sfu_producer_layer_at(prod, want);
 }
 
+/* VP8 temporal layers, a finer step below the lowest layer: when even the
+ * chosen layer does not fit the estimate, the most of its temporal layers
+ * that does (at least the base layer). */
+static uint8_t temporal_cap(const sfu_consumer *c, const sfu_producer_layer *l)
+{
+    if (!c->limit_bps || !l->has_tid || l->bitrate_bps <= c->limit_bps)
+        return SFU_CONSUMER_ALL_TIDS;
+    for (uint8_t t = SFU_CONSUMER_ALL_TIDS; t > 0; t--)
+        if (l->tid_bps[t - 1] && l->tid_bps[t - 1] <= c->limit_bps)
+            return (uint8_t)(t - 1);
+    return 0;
+}
+
 /* Layer choice for one sink: a new target asks for its keyframe once
  * (throttled per layer); the switch happens when it arrives. */
 static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
@@ -32,14 +45,17 @@ static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_ou
     if (!sink->has_src || sink->c.layer < 0)
         return;
     sfu_producer *prod = room_prod_at(room, sink->src);
-    if (prod->nlayers < 2)
+    if (prod->nlayers < 2) {
+        sfu_consumer_set_max_tid(&sink->c, temporal_cap(&sink->c, &prod->layers[0]));
         return;
+    }
     sfu_consumer_quality q[SFU_MAX_LAYERS];
     int n = qualities(prod, now, q);
     int want = sfu_consumer_choose(&sink->c, q, n, sfu_producer_quality_of(prod, sink->c.target), now);
     if (want < 0)
         return;
     int layer = sfu_producer_layer_at(prod, want);
+    sfu_consumer_set_max_tid(&sink->c, temporal_cap(&sink->c, &prod->layers[layer]));
     if (!sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch))
         return;
     if (sink->c.waiting_keyframe)
@@ -95,7 +111,7 @@ int sfu_room_sink_layer_get(const sfu_room *room, sfu_leg_id id, const char *mid
         return -SFU_ENOTFOUND;
     const sfu_consumer *c = &sink->c;
     *info = (sfu_room_sink_layer){ .current = -1, .target = -1, .max = c->max_quality, .limit_bps = c->limit_bps,
-                                   .switches = c->switches };
+                                   .switches = c->switches, .max_tid = c->max_tid };
     if (!sink->has_src || c->layer < 0)
         return 0;
     const sfu_producer *prod = room_prod_at(room, sink->src);
@@ -128,5 +144,7 @@ int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id id, const char *m
         return -SFU_ENOTFOUND;
     sfu_consumer_set_limit(&sink->c, bps);
     choose_layer(room, ref, now, out);
+    if (bps && room->next_choose_at == SFU_TIME_NEVER)
+        room->next_choose_at = now + ROOM_CHOOSE_INTERVAL; /* it follows the estimate from now on */
     return 0;
 }

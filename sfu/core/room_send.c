@@ -141,6 +141,11 @@ bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_o
         uint32_t ts;
         if (sfu_producer_cached(prod, layer, q, now, &h, &p) < 0)
             continue;
+        if (p.has_vp8 && !(join ? sfu_consumer_temporal_pass(c, &p.vp8) : sfu_consumer_tid_wanted(c, &p.vp8))) {
+            if (join && c->squeezed)
+                sfu_consumer_drop(c, epoch, q, &p.vp8); /* a temporal layer it does not get */
+            continue;
+        }
         if (sfu_consumer_map(c, epoch, q, p.ts, now, &o, &ts) < 0) {
             if (q == from)
                 return false; /* before what the viewer's mapping covers */
@@ -190,6 +195,10 @@ static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref sr
         uint32_t ts;
         if (sfu_producer_cached(prod, key->layer, q, now, &h, &p) < 0)
             continue;
+        if (p.has_vp8 && !sfu_consumer_temporal_pass(c, &p.vp8)) {
+            sfu_consumer_drop(c, l->epoch, q, &p.vp8);
+            continue;
+        }
         if (sfu_consumer_map(c, l->epoch, q, p.ts, now, &o, &ts) == 0 &&
             room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
             room->stats.forwarded++;
@@ -207,6 +216,10 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
         sfu_consumer_gate g = sfu_consumer_gate_packet(c, p->layer, epoch, p->keyframe);
         if (g == SFU_CONSUMER_SKIP)
             continue;
+        if (p->has_vp8 && !sfu_consumer_temporal_pass(c, &p->vp8)) {
+            sfu_consumer_drop(c, epoch, p->seq, &p->vp8); /* a temporal layer it does not get */
+            continue;
+        }
         uint16_t o;
         uint32_t ts;
         if (sfu_consumer_map(c, epoch, p->seq, p->ts, now, &o, &ts) < 0) {
@@ -246,6 +259,10 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     if (rc < 0) {
         room->stats.rtx_missed++;
         return -SFU_ENOTFOUND;
+    }
+    if (p.has_vp8 && !sfu_consumer_tid_wanted(c, &p.vp8)) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* a temporal layer it does not get */
+        return -SFU_ELIMIT;
     }
     if (!sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
         room_drop(room, SFU_DROP_RTX_RATE);

@@ -21,6 +21,10 @@ static void one(sfu_vp8_rewriter *rw, const uint8_t *p, size_t n, bool restarted
 
     uint16_t pid = 0;
     uint8_t tl0 = 0;
+    if (d.has_tid && d.tid >= 2 && !restarted) {
+        sfu_vp8_rewriter_drop(rw, &d); /* a temporal layer a viewer does not get */
+        return;
+    }
     sfu_vp8_rewriter_map(rw, &d, restarted, &pid, &tl0);
     check(pid <= 0x7fff);
 

@@ -239,6 +239,53 @@ TEST(layer_choice)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(gate_opens_at_keyframe_and_switches_at_target_keyframe),
+/* VP8 temporal layers: the pattern 0 2 1 2 (Y on the first TID 1 and 2
+ * pictures after a base picture, as libvpx sets it). A lower cap applies at
+ * the next picture, a higher one at a sync picture of a layer it admits. */
+TEST(temporal_cap)
+{
+    static const struct {
+        int set;                /* -1: no change */
+        uint8_t tid;
+        bool sync, key;
+        bool pass;
+        uint8_t max_after;
+    } t[] = {
+        { -1, 0, false, true, true, 3 },
+        { -1, 2, true, false, true, 3 },
+        { 1, 1, true, false, true, 1 },     /* lowered: takes effect at this picture */
+        { -1, 2, false, false, false, 1 },
+        { -1, 0, false, false, true, 1 },
+        { 0, 2, true, false, false, 0 },
+        { -1, 1, true, false, false, 0 },
+        { 2, 2, false, false, false, 0 },   /* raised: waits for a sync picture */
+        { -1, 0, false, false, true, 0 },
+        { -1, 2, true, false, true, 2 },    /* TID 2 sync: up to 2 */
+        { -1, 1, false, false, true, 2 },
+        { 3, 2, false, false, true, 2 },
+        { -1, 0, false, true, true, 3 },    /* a keyframe: everything */
+    };
+    sfu_consumer c;
+    sfu_consumer_init(&c, 1, 2, 90000);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        if (t[i].set >= 0)
+            sfu_consumer_set_max_tid(&c, (uint8_t)t[i].set);
+        sfu_vp8_desc d = { .has_tid = true, .tid = t[i].tid, .layer_sync = t[i].sync, .start = true,
+                           .keyframe = t[i].key };
+        bool pass = sfu_consumer_temporal_pass(&c, &d);
+        if (pass != t[i].pass || c.max_tid != t[i].max_after)
+            TEST_FAIL_("step %zu: pass %d max %u, want %d %u", i, pass, c.max_tid, t[i].pass, t[i].max_after);
+        ASSERT_EQ(sfu_consumer_tid_wanted(&c, &d), pass);
+        /* a later packet of the same picture: the same answer, nothing moves */
+        d.start = false;
+        ASSERT_EQ(sfu_consumer_temporal_pass(&c, &d), pass);
+    }
+    sfu_vp8_desc none = { .has_tid = false };
+    sfu_consumer_set_max_tid(&c, 0);
+    ASSERT(sfu_consumer_temporal_pass(&c, &none));
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(temporal_cap), TEST_ENTRY(gate_opens_at_keyframe_and_switches_at_target_keyframe),
           TEST_ENTRY(switches_keep_the_viewer_stream_continuous), TEST_ENTRY(retransmission_usefulness_and_budget),
           TEST_ENTRY(layer_choice))

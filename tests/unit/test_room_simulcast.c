@@ -239,5 +239,78 @@ TEST(layer_api_errors)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(viewers_on_different_layers), TEST_ENTRY(join_replay_reports_and_renegotiation),
+/* A plain VP8 publisher with three temporal layers (pattern 0 2 1 2, one
+ * packet per picture) and a viewer whose estimate is below the stream's
+ * bitrate: it gets temporal layers 0 and 1 only, with sequence numbers and
+ * PictureIDs that run on without a gap. */
+TEST(temporal_layers_below_the_estimate)
+{
+    rig r;
+    memset(&r, 0, sizeof r);
+    sfu_room_config cfg = { .max_legs = 4, .liveness_timeout = SFU_SEC(30), .rtx_cache_packets = 64,
+                            .keyframe_min_interval = SFU_MS(100) };
+    r.pool = sfu_buf_pool_new(256);
+    r.room = sfu_room_new(&cfg);
+    ASSERT(r.pool && r.room && sfu_out_init(&r.out, 256) == 0);
+    sfu_track_desc pv = fx_pub_video("0"), vv = fx_view_video("v", VA_SSRC);
+    sfu_leg_desc pl = fx_leg(0xA1, &pv, 1), vl = fx_leg(0xA2, &vv, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, PUB, ALICE, &pl, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(r.room, VA, BOB, &vl, 0), 0);
+    ASSERT_EQ(sfu_room_bind(r.room, VA, "v", ALICE, 0, &r.out), 0);
+    static const uint8_t tids[4] = { 0, 2, 1, 2 };
+    static const size_t sizes[3] = { 1000, 400, 600 };  /* by TID */
+    uint8_t tl0 = 0;
+    int got = 0, bad_tid = 0, gaps = 0, pid_jumps = 0;
+    bool have = false;
+    uint16_t last_seq = 0, last_pid = 0;
+    sfu_time now = SFU_MS(1);
+    for (uint16_t f = 0; f < 120; f++, now += SFU_MS(33)) {
+        if (f == 66) /* 2.2 s: the estimate, once two bitrate intervals have passed */
+            ASSERT_EQ(sfu_room_set_sink_bitrate_limit(r.room, VA, "v", 110000, now, &r.out), 0);
+        uint8_t tid = tids[f % 4];
+        tl0 = (uint8_t)(tl0 + (tid == 0));
+        uint8_t pl_[1100] = { 0x90, 0xE0, (uint8_t)(0x80 | f >> 8), (uint8_t)f, tl0,
+                              (uint8_t)(tid << 6 | (f % 4 == 1 || f % 4 == 2 ? 0x20 : 0)), f == 0 ? 0x10 : 0x11 };
+        fx_rtp rp = { 0x1111, PUB_PT, f, f * 3000u, true, "0", -1, -1, pl_, sizes[tid] };
+        sfu_buf *b = fx_build(r.pool, &rp);
+        ASSERT(b);
+        ASSERT_EQ(sfu_room_handle_rtp(r.room, PUB, b, now, &r.out), 0);
+        sfu_buf_unref(b);
+        if (sfu_room_poll_timeout(r.room) <= now)
+            sfu_room_handle_timeout(r.room, now, &r.out);
+        for (uint32_t i = 0; i < r.out.count; i++) {
+            fx_seen seen;
+            sfu_vp8_desc d;
+            if (r.out.items[i].type != SFU_OUT_RTP || r.out.items[i].leg != VA || fx_read_rtp(&r.out.items[i], &seen) < 0 ||
+                sfu_vp8_parse(seen.bytes + seen.h.payload_off, seen.h.payload_len, &d) < 0)
+                continue;
+            if (have) {
+                gaps += seen.h.seq16 != (uint16_t)(last_seq + 1);
+                pid_jumps += d.picture_id != ((last_pid + 1) & 0x7fff);
+            }
+            have = true;
+            last_seq = seen.h.seq16;
+            last_pid = d.picture_id;
+            if (f >= 67) {
+                got++;
+                bad_tid += !d.has_tid || d.tid > 1;
+            }
+        }
+        sfu_out_reset(&r.out);
+    }
+    sfu_room_sink_layer info;
+    ASSERT_EQ(sfu_room_sink_layer_get(r.room, VA, "v", &info), 0);
+    ASSERT_EQ(info.max_tid, 1);
+    ASSERT_EQ(info.nlayers, 1);
+    ASSERT_EQ(info.current, 0);
+    ASSERT_EQ(gaps, 0);
+    ASSERT_EQ(pid_jumps, 0);
+    ASSERT_EQ(bad_tid, 0);
+    ASSERT_EQ(got, 26);         /* frames 67..119 with TID 0 or 1: 68, 70, 72, .. 118 */
+    ASSERT_EQ(sfu_room_stats_get(r.room)->drops[SFU_DROP_MALFORMED], 0);
+    rig_close(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(temporal_layers_below_the_estimate), TEST_ENTRY(viewers_on_different_layers), TEST_ENTRY(join_replay_reports_and_renegotiation),
           TEST_ENTRY(layer_api_errors))

@@ -288,7 +288,42 @@ TEST(keyframe_size_table)
     return 0;
 }
 
+/* Dropped pictures (a temporal layer the viewer does not get) leave no gap
+ * in its PictureIDs; late packets of forwarded pictures map as they did. */
+TEST(rewriter_drop_closes_gaps)
+{
+    static const struct {
+        uint16_t pid;
+        bool drop;
+        uint16_t want;          /* for forwarded ones */
+    } t[] = {
+        { 32766, false, 32766 }, { 32767, true, 0 }, { 0, false, 32767 }, { 0, false, 32767 },
+        { 1, true, 0 }, { 2, true, 0 }, { 3, false, 0 },
+        { 0, false, 32767 },    /* late: as it was */
+        { 32766, false, 32766 },
+        { 1, true, 0 },         /* a late dropped one changes nothing */
+        { 4, false, 1 },
+    };
+    sfu_vp8_rewriter rw;
+    sfu_vp8_rewriter_init(&rw);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        sfu_vp8_desc d = { .has_picture_id = true, .picture_id_15 = true, .picture_id = t[i].pid,
+                           .has_tl0picidx = true, .tl0picidx = 7 };
+        if (t[i].drop) {
+            sfu_vp8_rewriter_drop(&rw, &d);
+            continue;
+        }
+        uint16_t pid = 0;
+        uint8_t tl0 = 0;
+        sfu_vp8_rewriter_map(&rw, &d, false, &pid, &tl0);
+        if (pid != t[i].want || tl0 != 7)
+            TEST_FAIL_("step %zu: %u -> %u/%u, want %u/7", i, t[i].pid, pid, tl0, t[i].want);
+    }
+    return 0;
+}
+
 TEST_LIST(
+    TEST_ENTRY(rewriter_drop_closes_gaps),
     TEST_ENTRY(keyframe_size_table),
     TEST_ENTRY(parse_table),
     TEST_ENTRY(rewrite_round_trip),
