@@ -7,7 +7,7 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: srtp-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
+.PHONY: srtp-speed core-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
 	bench-voice bench-ramp \
 	bench-compare
 
@@ -28,6 +28,16 @@ $(BUILD)/srtp-speed: bench/tools/srtp_speed.c $(BUILD)/libsfu.a
 
 srtp-speed: $(BUILD)/srtp-speed
 	./$(BUILD)/srtp-speed
+
+# The forwarding core's cost per forwarded packet, plain and simulcast
+# (bench/tools/core_speed.c).
+$(BUILD)/core-speed: bench/tools/core_speed.c $(BUILD)/libsfu.a
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $< $(BUILD)/libsfu.a $(LDLIBS)
+
+core-speed: $(BUILD)/core-speed
+	./$(BUILD)/core-speed
 
 # The default scenario against a freshly started $(BUILD)/sfu.
 bench: $(BUILD)/sfu $(BUILD)/sfu-bench

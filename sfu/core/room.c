@@ -1,5 +1,7 @@
-/* The room: legs and their tracks, sink bindings, timers and liveness.
- * The packet path is in room_rtp.c, RTCP in room_rtcp.c. */
+/* The room: legs and their tracks, sink bindings and fan-out lists,
+ * timers and liveness. Inputs are dispatched in room_rtp_in.c and
+ * room_rtcp_in.c, layers chosen in room_layers.c, outputs built in
+ * room_send.c; the media logic is in producer.c and consumer.c. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
@@ -19,6 +21,9 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
         goto err;
     if (room->cfg.rtx_cache_packets == 0)
         room->cfg.rtx_cache_packets = DEFAULT_RTX_PACKETS;
+    room->pcfg = (sfu_producer_config){ .rtx_cache_packets = room->cfg.rtx_cache_packets,
+                                        .keyframe_min_interval = room->cfg.keyframe_min_interval,
+                                        .keyframe_cache_max_age = room->cfg.keyframe_cache_max_age };
     room->legs = calloc(room->max_legs, sizeof *room->legs);
     room->fanout = calloc((size_t)room->max_legs * SFU_MAX_TRACKS, sizeof *room->fanout);
     /* A participant's audio comes in on one of their legs: at most one
@@ -26,6 +31,7 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
     room->speaker = sfu_speaker_new(room->max_legs);
     if (!room->legs || !room->fanout || !room->speaker)
         goto err;
+    room->next_choose_at = SFU_TIME_NEVER;
     return room;
 err:
     sfu_room_free(room);
@@ -37,7 +43,7 @@ static void leg_free(room_leg *leg)
     if (!leg)
         return;
     for (unsigned t = 0; t < SFU_MAX_TRACKS; t++)
-        sfu_rtx_cache_free(leg->tracks[t].src.cache);
+        sfu_producer_free(leg->tracks[t].prod);
     free(leg);
 }
 
@@ -54,72 +60,16 @@ void sfu_room_free(sfu_room *room)
     free(room);
 }
 
-room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
+static int source_init(sfu_room *room, room_track *track, const sfu_track_desc *d)
 {
-    for (uint32_t i = 0; i < room->max_legs; i++)
-        if (room->legs[i] && room->legs[i]->id == id)
-            return room->legs[i];
-    return NULL;
-}
-
-/* A cheap mix so that first sequence numbers, timestamps and RTX counters
- * differ between sinks without a random source in the core. */
-static uint32_t mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-static int source_init(sfu_room *room, room_source *src, const sfu_track_desc *d)
-{
-    memset(src, 0, sizeof *src);
-    src->ssrc = d->remote_ssrc;
-    src->rtx_ssrc = d->remote_rtx_ssrc;
-    src->epoch = ++room->next_epoch;
-    sfu_nack_config nc = sfu_nack_config_default;
-    if (!d->fb_nack)
-        nc.max_retries = 0; /* gaps only give up, nothing is asked for */
-    sfu_nack_gen_init(&src->nack, &nc);
-    sfu_keyframe_req_init(&src->kf, room->cfg.keyframe_min_interval);
-    uint32_t replay_max = room->cfg.rtx_cache_packets < ROOM_REPLAY_MAX_PACKETS
-                              ? room->cfg.rtx_cache_packets : ROOM_REPLAY_MAX_PACKETS;
-    sfu_keyframe_cache_init(&src->kcache, room_sees_keyframes(d) ? room->cfg.keyframe_cache_max_age : 0,
-                            replay_max);
-    sfu_sr_translate_init(&src->sr, d->clock_rate);
-    if (d->kind == SFU_KIND_VIDEO) {
-        src->cache = sfu_rtx_cache_new(room->cfg.rtx_cache_packets, ROOM_RTX_MAX_AGE);
-        if (!src->cache)
-            return -SFU_ENOMEM;
-    }
-    return 0;
+    track->prod = sfu_producer_new(d, &room->pcfg, &room->next_epoch);
+    return track->prod ? 0 : -SFU_ENOMEM;
 }
 
 static void sink_init(room_sink *sink, const sfu_track_desc *d)
 {
     memset(sink, 0, sizeof *sink);
-    uint32_t h = mix32(d->local_ssrc);
-    sfu_seq_init(&sink->seq, (uint16_t)h, mix32(h), d->clock_rate);
-    sink->rtx_seq16 = (uint16_t)(mix32(d->local_rtx_ssrc) & 0x7fff);
-    sfu_vp8_rewriter_init(&sink->vp8);
-}
-
-/* A new stream on the source's m-line (publisher restart, new SSRC):
- * everything about the old stream goes. */
-void room_source_set_ssrc(sfu_room *room, room_source *src, uint32_t ssrc)
-{
-    src->ssrc = ssrc;
-    src->epoch = ++room->next_epoch;
-    src->unwrap = (sfu_seq_unwrapper){ 0 };
-    sfu_nack_gen_reset(&src->nack);
-    if (src->cache)
-        sfu_rtx_cache_clear(src->cache);
-    sfu_keyframe_cache_reset(&src->kcache);
-    src->sr.have_sr = false;
-    memset(&src->rx, 0, sizeof src->rx);
+    sfu_consumer_init(&sink->c, d->local_ssrc, d->local_rtx_ssrc, d->clock_rate);
 }
 
 /* Whether any leg of `participant` still receives audio with levels. */
@@ -155,7 +105,7 @@ static int leg_init_tracks(sfu_room *room, room_leg *leg)
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         const sfu_track_desc *d = &leg->desc.tracks[t];
         if (d->recv) {
-            int rc = source_init(room, &leg->tracks[t].src, d);
+            int rc = source_init(room, &leg->tracks[t], d);
             if (rc < 0)
                 return rc;
         }
@@ -199,27 +149,18 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     return 0;
 }
 
-static int find_mid(const sfu_leg_desc *desc, const char *mid)
-{
-    for (unsigned t = 0; t < desc->ntracks; t++)
-        if (strncmp(desc->tracks[t].mid, mid, SFU_MID_MAX) == 0)
-            return (int)t;
-    return -1;
-}
-
 /* Carries a kept m-line's state over to its new position. */
 static int carry_track(sfu_room *room, room_track *dst, const sfu_track_desc *nd, room_track *old,
                        const sfu_track_desc *od)
 {
-    if (nd->recv && od->recv && nd->kind == od->kind) {
-        dst->src = old->src;
-        old->src.cache = NULL;
-        if (nd->remote_ssrc && nd->remote_ssrc != od->remote_ssrc)
-            room_source_set_ssrc(room, &dst->src, nd->remote_ssrc);
-        if (nd->remote_rtx_ssrc)
-            dst->src.rtx_ssrc = nd->remote_rtx_ssrc;
+    if (nd->recv && od->recv && nd->kind == od->kind && old->prod) {
+        dst->prod = old->prod;
+        old->prod = NULL;
+        int rc = sfu_producer_update(dst->prod, nd, &room->next_epoch);
+        if (rc < 0)
+            return rc;
     } else if (nd->recv) {
-        int rc = source_init(room, &dst->src, nd);
+        int rc = source_init(room, dst, nd);
         if (rc < 0)
             return rc;
     }
@@ -240,22 +181,30 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     room_leg *next = malloc(sizeof *next);
     if (!next)
         return -SFU_ENOMEM;
-    memcpy(next, leg, offsetof(room_leg, tracks));
-    memset(next->tracks, 0, sizeof next->tracks);
+    memcpy(next, leg, offsetof(room_leg, fanout_start));
+    memset(next->fanout_start, 0, sizeof *next - offsetof(room_leg, fanout_start));
     next->desc = *desc;
     for (unsigned t = 0; t < desc->ntracks; t++) {
         const sfu_track_desc *nd = &desc->tracks[t];
-        int o = find_mid(&leg->desc, nd->mid);
+        int o = room_find_mid(&leg->desc, nd->mid);
         int rc = 0;
         if (o >= 0) {
             rc = carry_track(room, &next->tracks[t], nd, &leg->tracks[o], &leg->desc.tracks[o]);
         } else {
             if (nd->recv)
-                rc = source_init(room, &next->tracks[t].src, nd);
+                rc = source_init(room, &next->tracks[t], nd);
             if (nd->send)
                 sink_init(&next->tracks[t].sink, nd);
         }
         if (rc < 0) {
+            /* What was carried over goes back, so the leg stays whole. */
+            for (unsigned u = 0; u <= t; u++) {
+                int b = room_find_mid(&leg->desc, desc->tracks[u].mid);
+                if (b >= 0 && !leg->tracks[b].prod && next->tracks[u].prod && leg->desc.tracks[b].recv) {
+                    leg->tracks[b].prod = next->tracks[u].prod;
+                    next->tracks[u].prod = NULL;
+                }
+            }
             leg_free(next);
             return rc;
         }
@@ -287,13 +236,10 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *o
 int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t participant,
                   sfu_time now, sfu_out *out)
 {
-    room_leg *leg = room_find_leg(room, id);
-    if (!leg || !mid)
+    room_ref ref;
+    room_sink *sink = room_find_sink(room, id, mid, &ref);
+    if (!sink)
         return -SFU_ENOTFOUND;
-    int t = find_mid(&leg->desc, mid);
-    if (t < 0 || !leg->desc.tracks[t].send)
-        return -SFU_ENOTFOUND;
-    room_sink *sink = &leg->tracks[t].sink;
     if (!sink->bound || sink->participant != participant) {
         sink->bound = true;
         sink->participant = participant;
@@ -312,7 +258,7 @@ static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kin
             continue;
         for (unsigned t = 0; t < leg->desc.ntracks; t++) {
             const sfu_track_desc *d = &leg->desc.tracks[t];
-            if (d->recv && d->kind == kind) {
+            if (d->recv && d->kind == kind && leg->tracks[t].prod) {
                 *ref = (room_ref){ (uint16_t)s, (uint8_t)t };
                 return true;
             }
@@ -321,51 +267,37 @@ static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kin
     return false;
 }
 
-/* A sink whose source changed restarts on a keyframe of the new one. */
+/* A sink whose source changed (another producer, or the stream of the
+ * layer it receives restarted) restarts on a keyframe of the new one. */
 static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc *d, sfu_time now,
                          sfu_out *out)
 {
-    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
+    room_sink *sink = room_sink_at(room, sink_ref);
     room_ref ref;
     sink->has_src = sink->bound && find_source(room, sink->participant, d->kind, &ref);
     if (!sink->has_src)
         return;
     sink->src = ref;
-    uint32_t epoch = room_src_at(room, ref)->epoch;
-    if (epoch == sink->src_epoch)
+    sfu_producer *prod = room_prod_at(room, ref);
+    sfu_consumer *c = &sink->c;
+    if (c->layer >= 0 && c->layer < prod->nlayers && prod->layers[c->layer].epoch == c->epoch)
         return;
-    sink->src_epoch = epoch;
-    sink->vp8_restart = true;
-    sink->have_fir_seq = false;
-    sink->have_key = sink->squeezed = sink->replayed = false;
-    if (d->kind == SFU_KIND_VIDEO) {
-        sink->waiting_keyframe = true;
+    int layer = room_start_layer(c, prod, now);
+    sfu_consumer_start(c, layer, prod->layers[layer].epoch, d->kind == SFU_KIND_VIDEO);
+    if (d->kind == SFU_KIND_VIDEO)
         room_sink_needs_keyframe(room, sink_ref, now, out);
-    }
-}
-
-void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
-{
-    room_sink *sink = &room->legs[sink_ref.slot]->tracks[sink_ref.track].sink;
-    if (!sink->has_src)
-        return;
-    if (!out) {
-        /* handle_timeout serves it (from the cache, or by asking) */
-        room_src_at(room, sink->src)->kf_deferred = true;
-        return;
-    }
-    if (room_replay_keyframe(room, sink_ref, now, out))
-        return;
-    room_request_keyframe(room, sink->src, now, out);
 }
 
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 {
     /* Pass 1: resolve sinks and count them per source. */
+    room->simulcast = false;
     for (uint32_t s = 0; s < room->max_legs; s++) {
         room_leg *leg = room->legs[s];
-        for (unsigned t = 0; leg && t < leg->desc.ntracks; t++)
-            leg->tracks[t].src.fanout_count = 0;
+        for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
+            leg->fanout_count[t] = 0;
+            room->simulcast |= leg->tracks[t].prod && leg->tracks[t].prod->nlayers > 1;
+        }
     }
     for (uint32_t s = 0; s < room->max_legs; s++) {
         room_leg *leg = room->legs[s];
@@ -375,7 +307,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
             room_sink *sink = &leg->tracks[t].sink;
             resolve_sink(room, (room_ref){ (uint16_t)s, (uint8_t)t }, &leg->desc.tracks[t], now, out);
             if (sink->has_src)
-                room_src_at(room, sink->src)->fanout_count++;
+                room->legs[sink->src.slot]->fanout_count[sink->src.track]++;
         }
     }
     /* Pass 2: lay the lists out one after another, then fill them. */
@@ -383,10 +315,9 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
     for (uint32_t s = 0; s < room->max_legs; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
-            room_source *src = &leg->tracks[t].src;
-            src->fanout_start = next;
-            next += src->fanout_count;
-            src->fanout_count = 0;
+            leg->fanout_start[t] = next;
+            next += leg->fanout_count[t];
+            leg->fanout_count[t] = 0;
         }
     }
     for (uint32_t s = 0; s < room->max_legs; s++) {
@@ -395,21 +326,13 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
             room_sink *sink = &leg->tracks[t].sink;
             if (!leg->desc.tracks[t].send || !sink->has_src)
                 continue;
-            room_source *src = room_src_at(room, sink->src);
-            room->fanout[src->fanout_start + src->fanout_count++] = (room_ref){ (uint16_t)s, (uint8_t)t };
+            room_leg *src = room->legs[sink->src.slot];
+            uint8_t st = sink->src.track;
+            room->fanout[src->fanout_start[st] + src->fanout_count[st]++] = (room_ref){ (uint16_t)s, (uint8_t)t };
         }
     }
-}
-
-void room_request_keyframe(sfu_room *room, room_ref ref, sfu_time now, sfu_out *out)
-{
-    room_source *src = room_src_at(room, ref);
-    if (!out || !src->ssrc) {
-        src->kf_deferred = true;
-        return;
-    }
-    if (sfu_keyframe_req_want(&src->kf, now))
-        room_send_keyframe_request(room, ref, now, out);
+    if (room->simulcast && room->next_choose_at == SFU_TIME_NEVER)
+        room->next_choose_at = now + ROOM_CHOOSE_INTERVAL;
 }
 
 void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
@@ -437,28 +360,34 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
         if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
             continue;
+        room_ref ref = { .slot = leg->slot, .track = (uint8_t)t };
         if (leg->desc.tracks[t].send) {
-            room_sink_needs_keyframe(room, (room_ref){ .slot = leg->slot, .track = t }, now, out);
-        } else {
+            room_sink_needs_keyframe(room, ref, now, out);
+        } else if (leg->tracks[t].prod) {
             /* What it published into the dead path never arrived, and a
              * request sent meanwhile (or the keyframe answering it) went the
              * same way: ask at once, past the throttle. */
-            sfu_keyframe_req_path_changed(&leg->tracks[t].src.kf);
-            room_request_keyframe(room, (room_ref){ .slot = leg->slot, .track = (uint8_t)t },
-                                  now, out);
+            sfu_producer *prod = leg->tracks[t].prod;
+            sfu_producer_path_changed(prod);
+            for (int l = 0; l < prod->nlayers; l++)
+                room_request_keyframe(room, ref, l, now, out);
         }
     }
 }
 
-/* Starts waiting sinks from the keyframe cache where it can; true when a
- * sink still waits for a keyframe from the publisher. */
-static bool serve_waiting_sinks(sfu_room *room, const room_source *src, sfu_time now, sfu_out *out)
+/* Starts sinks waiting for a keyframe of `layer` from the keyframe cache
+ * where it can; true when a sink still waits for one from the publisher (a
+ * joining sink the cache could not serve, or a layer switch). */
+static bool serve_waiting_sinks(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
 {
+    const room_leg *leg = room->legs[ref.slot];
     bool waiting = false;
-    for (uint32_t i = 0; i < src->fanout_count; i++) {
-        room_ref r = room->fanout[src->fanout_start + i];
-        if (room->legs[r.slot]->tracks[r.track].sink.waiting_keyframe &&
-            !room_replay_keyframe(room, r, now, out))
+    for (uint32_t i = 0; i < leg->fanout_count[ref.track]; i++) {
+        room_ref r = room->fanout[leg->fanout_start[ref.track] + i];
+        const sfu_consumer *c = &room_sink_at(room, r)->c;
+        if (!sfu_consumer_waits_for(c, layer))
+            continue;
+        if (!c->waiting_keyframe || !room_replay_keyframe(room, r, now, out))
             waiting = true;
     }
     return waiting;
@@ -466,47 +395,28 @@ static bool serve_waiting_sinks(sfu_room *room, const room_source *src, sfu_time
 
 static void source_timeout(sfu_room *room, room_ref ref, sfu_time now, sfu_out *out)
 {
-    room_source *src = room_src_at(room, ref);
-    room_send_nacks(room, ref, now, out);
-    /* A gap the SFU cannot repair: only a fresh keyframe helps. */
-    bool lost = sfu_nack_gen_take_keyframe_request(&src->nack);
-    if (!src->ssrc) {
-        src->kf_deferred |= lost;
-        return;
-    }
-    bool waiting = serve_waiting_sinks(room, src, now, out);
-    /* A request that was lost, or asked for before the SSRC was known, is
-     * repeated while a viewer still waits (throttled like any other). */
-    bool deferred = src->kf_deferred;
-    src->kf_deferred = false;
-    if (lost || (deferred && waiting) || (!src->kf.pending && waiting)) {
-        if (sfu_keyframe_req_want(&src->kf, now))
-            room_send_keyframe_request(room, ref, now, out);
-    } else if (sfu_keyframe_req_handle_timeout(&src->kf, now)) {
-        room_send_keyframe_request(room, ref, now, out);
+    sfu_producer *prod = room_prod_at(room, ref);
+    for (int l = 0; l < prod->nlayers; l++) {
+        room_send_nacks(room, ref, l, now, out);
+        bool waiting = serve_waiting_sinks(room, ref, l, now, out);
+        if (sfu_producer_keyframe_timeout(prod, l, now, waiting))
+            room_send_keyframe_request(room, ref, l, out);
     }
 }
 
 static void update_bitrates(room_leg *leg, sfu_time now)
 {
-    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
-        room_source *src = &leg->tracks[t].src;
-        if (!leg->desc.tracks[t].recv)
-            continue;
-        if (src->rate_at > 0 && now > src->rate_at)
-            src->bitrate_bps = (uint32_t)((src->bytes - src->bytes_at_rate) * 8 * SFU_SEC(1) /
-                                          (uint64_t)(now - src->rate_at));
-        src->bytes_at_rate = src->bytes;
-        src->rate_at = now;
-    }
+    for (unsigned t = 0; t < leg->desc.ntracks; t++)
+        if (leg->tracks[t].prod)
+            sfu_producer_update_bitrate(leg->tracks[t].prod, now);
 }
 
 uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id id, const char *mid)
 {
     const room_leg *leg = room_find_leg(room, id);
-    for (unsigned t = 0; leg && t < leg->desc.ntracks; t++)
-        if (leg->desc.tracks[t].recv && strcmp(leg->desc.tracks[t].mid, mid) == 0)
-            return leg->tracks[t].src.bitrate_bps;
+    for (unsigned t = 0; leg && mid && t < leg->desc.ntracks; t++)
+        if (leg->tracks[t].prod && strcmp(leg->desc.tracks[t].mid, mid) == 0)
+            return sfu_producer_bitrate(leg->tracks[t].prod);
     return 0;
 }
 
@@ -528,7 +438,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
         leg->next_twcc_at = now + ROOM_TWCC_INTERVAL;
     }
     for (unsigned t = 0; t < leg->desc.ntracks; t++)
-        if (leg->desc.tracks[t].recv)
+        if (leg->tracks[t].prod)
             source_timeout(room, (room_ref){ (uint16_t)slot, (uint8_t)t }, now, out);
 }
 
@@ -555,6 +465,10 @@ int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
     for (uint32_t s = 0; s < room->max_legs; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
+    if (now >= room->next_choose_at) {
+        room_choose_layers(room, now, out);
+        room->next_choose_at = now + ROOM_CHOOSE_INTERVAL;
+    }
     if (now >= sfu_speaker_poll_timeout(room->speaker))
         sfu_speaker_handle_timeout(room->speaker, now);
     room_report_speaker(room, out);
@@ -570,15 +484,9 @@ static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
         t = min_time(t, leg->last_alive + room->cfg.liveness_timeout);
     if (leg->ntwcc)
         t = min_time(t, leg->next_twcc_at);
-    for (unsigned i = 0; i < leg->desc.ntracks; i++) {
-        if (!leg->desc.tracks[i].recv)
-            continue;
-        const room_source *src = &leg->tracks[i].src;
-        if (src->kf_deferred && src->ssrc)
-            return 0; /* due at once */
-        t = min_time(t, sfu_nack_gen_poll_timeout(&src->nack));
-        t = min_time(t, sfu_keyframe_req_poll_timeout(&src->kf));
-    }
+    for (unsigned i = 0; i < leg->desc.ntracks; i++)
+        if (leg->tracks[i].prod)
+            t = min_time(t, sfu_producer_poll_timeout(leg->tracks[i].prod));
     return t;
 }
 
@@ -586,8 +494,8 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room)
 {
     if (room->speaker_unsent)
         return 0; /* due at once */
-    sfu_time t = sfu_speaker_poll_timeout(room->speaker);
-    for (uint32_t s = 0; s < room->max_legs; s++)
+    sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
+    for (uint32_t s = 0; s < room->max_legs && t > 0; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
     return t;

@@ -126,4 +126,54 @@ uint32_t sfu_room_active_speaker(const sfu_room *room);
  * headers included, SRTP tags not); 0 for an unknown leg or mid. */
 uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id leg, const char *mid);
 
+/* Simulcast layers. A video source may have up to SFU_MAX_LAYERS layers
+ * (sfu_track_desc.layers); they are numbered by quality, 0 the lowest, as
+ * the room ranks them (see producer.h). Each video sink receives one layer,
+ * chosen automatically (the highest active one its estimate allows, the
+ * highest without an estimate) up to its cap, and switched at a keyframe
+ * of the new layer. */
+typedef struct sfu_room_layer_info {
+    char rid[SFU_RID_MAX];      /* "" for a plain stream or one told apart by SSRC */
+    uint32_t ssrc;              /* 0 until known */
+    uint32_t bitrate_bps;       /* received over the last second */
+    uint16_t width, height;     /* of its last VP8 keyframe; 0 unknown */
+    bool active;                /* media arrived lately */
+} sfu_room_layer_info;
+
+/* The layers of the source on `leg`'s m-line `mid`, lowest quality first,
+ * into `layers` (at most `cap`); returns how many the source has (1 for a
+ * plain stream), or -SFU_ENOTFOUND. */
+int sfu_room_track_layers(const sfu_room *room, sfu_leg_id leg, const char *mid, sfu_time now,
+                          sfu_room_layer_info *layers, unsigned cap);
+
+typedef struct sfu_room_sink_layer {
+    uint8_t nlayers;            /* of the source it is bound to; 0 when none */
+    int current;                /* the quality forwarded now; -1 none yet */
+    int target;                 /* the quality it is switching to (== current when none) */
+    int max;                    /* its cap; -1 automatic */
+    uint32_t limit_bps;         /* its estimate; 0 none */
+    uint64_t switches;          /* layer switches done */
+    uint8_t max_tid;            /* VP8 temporal layers forwarded: 0..max_tid (3: all) */
+} sfu_room_sink_layer;
+
+/* What the sink on `leg`'s m-line `mid` receives. -SFU_ENOTFOUND for an
+ * unknown leg or a mid that is not a sink. */
+int sfu_room_sink_layer_get(const sfu_room *room, sfu_leg_id leg, const char *mid, sfu_room_sink_layer *info);
+/* Caps the sink's layer at quality `layer` (0 lowest); -1 goes back to
+ * automatic. Without an estimate the sink gets the cap itself when that
+ * layer is active, so this also pins a layer (WHEP layer selection). A
+ * change moves the sink at the new layer's next keyframe, asked for now
+ * (the request is in `out`). -SFU_EINVAL for layer < -1 or >=
+ * SFU_MAX_LAYERS; a cap above the source's top layer means the top. */
+int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id leg, const char *mid, int layer, sfu_time now,
+                           sfu_out *out);
+/* The sink's bandwidth estimate (bits per second; 0: none), from its
+ * viewer's estimator: the sink gets the highest layer whose bitrate fits,
+ * moving down at once and up once the higher layer has fitted for
+ * SFU_CONSUMER_UP_HOLD. When not even the lowest layer fits, VP8 temporal
+ * layers are dropped (down to the base layer) for a finer step. Whoever holds one estimate per viewer connection
+ * divides it among that viewer's sinks. */
+int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id leg, const char *mid, uint32_t bps,
+                                    sfu_time now, sfu_out *out);
+
 #endif

@@ -69,6 +69,17 @@ int sfu_vp8_parse(const uint8_t *p, size_t len, sfu_vp8_desc *d)
     return 0;
 }
 
+int sfu_vp8_keyframe_size(const uint8_t *p, size_t len, uint16_t *width, uint16_t *height)
+{
+    /* 3-byte frame tag (P = 0 on a keyframe), start code 9d 01 2a, then
+     * 14-bit width and height, little endian, each with 2 scaling bits. */
+    if (!p || len < 10 || (p[0] & 0x01) != 0 || p[3] != 0x9d || p[4] != 0x01 || p[5] != 0x2a)
+        return -SFU_EMALFORMED;
+    *width = (uint16_t)((p[6] | p[7] << 8) & 0x3fff);
+    *height = (uint16_t)((p[8] | p[9] << 8) & 0x3fff);
+    return 0;
+}
+
 int sfu_vp8_write_desc(uint8_t *dst, size_t cap, const sfu_vp8_desc *d,
                        uint16_t picture_id, uint8_t tl0picidx)
 {
@@ -111,6 +122,34 @@ static bool newer(uint16_t a, uint16_t b, uint8_t bits)
     return diff != 0 && diff < mod / 2;
 }
 
+static void remember(sfu_vp8_counter *c, uint16_t in, uint16_t out)
+{
+    c->hist_in[c->hist_next] = in;
+    c->hist_out[c->hist_next] = out;
+    c->hist_next = (uint8_t)((c->hist_next + 1) % SFU_VP8_HISTORY);
+    if (c->nhist < SFU_VP8_HISTORY)
+        c->nhist++;
+}
+
+/* A late value maps as it did; one never seen keeps its distance. */
+static void recall(const sfu_vp8_counter *c, uint16_t in, uint16_t *out)
+{
+    for (uint8_t i = 0; i < c->nhist; i++)
+        if (c->hist_in[i] == in) {
+            *out = c->hist_out[i];
+            return;
+        }
+}
+
+/* The signed distance from the newest input to `in`. */
+static int32_t step(const sfu_vp8_counter *c, uint16_t in, uint32_t in_mod)
+{
+    int32_t delta = (int32_t)(((uint32_t)in - c->last_in) & (in_mod - 1));
+    if (delta >= (int32_t)(in_mod / 2))
+        delta -= (int32_t)in_mod;
+    return delta;
+}
+
 /* Maps `in` (in_bits wide) to an output out_bits wide. The step from the
  * last newest input is read as a signed distance, so a 7-bit source that
  * wraps at 127 still steps by one in the 15-bit output. */
@@ -129,15 +168,18 @@ static uint16_t counter_map(sfu_vp8_counter *c, uint16_t in, uint8_t in_bits, ui
         c->last_in = in;
         c->last_out = out;
         c->max_out = out;
+        c->nhist = 0;
+        remember(c, in, out);
         return out;
     }
-    int32_t delta = (int32_t)(((uint32_t)in - c->last_in) & (in_mod - 1));
-    if (delta >= (int32_t)(in_mod / 2))
-        delta -= (int32_t)in_mod;
+    int32_t delta = step(c, in, in_mod);
     uint16_t out = (uint16_t)((c->last_out + delta) & out_mask);
     if (delta > 0) {
         c->last_in = in;
         c->last_out = out;
+        remember(c, in, out);
+    } else if (delta < 0) {
+        recall(c, in, &out);
     }
     if (newer(out, c->max_out, out_bits))
         c->max_out = out;
@@ -156,4 +198,15 @@ void sfu_vp8_rewriter_map(sfu_vp8_rewriter *rw, const sfu_vp8_desc *d, bool rest
         *picture_id = counter_map(&rw->picture_id, d->picture_id, d->picture_id_15 ? 15 : 7, 15);
     if (d->has_tl0picidx)
         *tl0picidx = (uint8_t)counter_map(&rw->tl0picidx, d->tl0picidx, 8, 8);
+}
+
+void sfu_vp8_rewriter_drop(sfu_vp8_rewriter *rw, const sfu_vp8_desc *d)
+{
+    sfu_vp8_counter *c = &rw->picture_id;
+    uint8_t bits = d->picture_id_15 ? 15 : 7;
+    if (!d->has_picture_id || !c->valid || c->restart_pending || bits != c->in_bits)
+        return;
+    uint16_t in = (uint16_t)(d->picture_id & ((1u << bits) - 1));
+    if (step(c, in, 1u << bits) > 0)
+        c->last_in = in; /* the output does not move */
 }

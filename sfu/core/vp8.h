@@ -31,6 +31,11 @@ typedef struct sfu_vp8_desc {
  * it is truncated or no VP8 data follows it. */
 int sfu_vp8_parse(const uint8_t *payload, size_t len, sfu_vp8_desc *d);
 
+/* RFC 6386 9.1: the frame size in a keyframe's uncompressed header.
+ * `data` is the VP8 payload after the descriptor (the payload header first).
+ * -SFU_EMALFORMED when it is not the start of a keyframe or is too short. */
+int sfu_vp8_keyframe_size(const uint8_t *data, size_t len, uint16_t *width, uint16_t *height);
+
 /* Writes d's descriptor into dst with the given PictureID (always in the
  * 15-bit M=1 form, when d has one) and TL0PICIDX (when d has one); every
  * other field is copied. Returns the new descriptor's length, which may
@@ -38,6 +43,8 @@ int sfu_vp8_parse(const uint8_t *payload, size_t len, sfu_vp8_desc *d);
  * payload + d->desc_len. -SFU_ENOSPC if cap is too small. */
 int sfu_vp8_write_desc(uint8_t *dst, size_t cap, const sfu_vp8_desc *d,
                        uint16_t picture_id, uint8_t tl0picidx);
+
+#define SFU_VP8_HISTORY 16     /* recent pictures remembered for late packets */
 
 /* One field's mapping from a source's numbering to a viewer's. */
 typedef struct sfu_vp8_counter {
@@ -47,6 +54,10 @@ typedef struct sfu_vp8_counter {
     uint16_t last_in;
     uint16_t last_out;
     uint16_t max_out;           /* highest output so far (serial order) */
+    /* The newest values mapped, so that a late packet (a retransmission)
+     * maps as its picture did even when dropped pictures came between. */
+    uint8_t nhist, hist_next;
+    uint16_t hist_in[SFU_VP8_HISTORY], hist_out[SFU_VP8_HISTORY];
 } sfu_vp8_counter;
 
 /* Per viewer and stream: maps source PictureIDs (7 or 15 bits, output 15
@@ -67,5 +78,11 @@ void sfu_vp8_rewriter_init(sfu_vp8_rewriter *rw);
  * A field the descriptor lacks leaves its output untouched. */
 void sfu_vp8_rewriter_map(sfu_vp8_rewriter *rw, const sfu_vp8_desc *d, bool restarted,
                           uint16_t *picture_id, uint8_t *tl0picidx);
+
+/* The picture `d` belongs to is not forwarded to this viewer (a VP8
+ * temporal layer it does not get): the next forwarded picture's PictureID
+ * follows the last forwarded one's, so the viewer sees no gap. TL0PICIDX is
+ * untouched (only pictures above temporal layer 0 are dropped). */
+void sfu_vp8_rewriter_drop(sfu_vp8_rewriter *rw, const sfu_vp8_desc *d);
 
 #endif

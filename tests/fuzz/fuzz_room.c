@@ -90,7 +90,22 @@ static void update_leg(sfu_room *room, sfu_leg_id id, const uint8_t *p, uint8_t 
             d.tracks[t].local_ssrc = 5000 + id * 10 + t;
         }
         break;
-    default: /* too many tracks */
+    default:
+        if (len >= 6 && (p[5] & 1)) {
+            /* simulcast video: three rids, one layer's SSRCs signaled (p[5]
+             * bit 1), told apart by the rid / repaired-rid extensions */
+            static const char *rids[] = { "a", "b", "c" };
+            d.tracks[1].nlayers = SFU_MAX_LAYERS;
+            for (unsigned l = 0; l < SFU_MAX_LAYERS; l++)
+                strcpy(d.tracks[1].layers[l].rid, rids[l]);
+            if (p[5] & 2) {
+                d.tracks[1].layers[1].ssrc = ssrc;
+                d.tracks[1].layers[1].rtx_ssrc = ssrc + 1;
+            }
+            (void)sfu_room_update_leg(room, id, &d, now);
+            return;
+        }
+        /* too many tracks */
         d.ntracks = SFU_MAX_TRACKS + 1;
         if (sfu_room_update_leg(room, id, &d, now) == 0)
             abort();
@@ -109,6 +124,16 @@ static void query(const sfu_room *room)
     (void)sfu_room_track_bitrate(room, PUB, "1");
     (void)sfu_room_track_bitrate(room, PUB, "0");
     (void)sfu_room_track_bitrate(room, 9, "1");
+    sfu_room_layer_info li[SFU_MAX_LAYERS];
+    int n = sfu_room_track_layers(room, PUB, "1", SFU_SEC(1), li, SFU_MAX_LAYERS);
+    if (n > SFU_MAX_LAYERS)
+        abort();
+    for (sfu_leg_id id = VIEW_A; id <= VIEW_B; id++) {
+        sfu_room_sink_layer sl;
+        if (sfu_room_sink_layer_get(room, id, "1", &sl) == 0 &&
+            (sl.current >= SFU_MAX_LAYERS || sl.target >= SFU_MAX_LAYERS || sl.nlayers > SFU_MAX_LAYERS))
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -180,7 +205,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 else
                     (void)sfu_room_bind(room, from, len & 2 ? "1" : "0", len & 4 ? PARTICIPANT : 5, now, &big);
                 break;
-            default:
+            default: /* a viewer's cap and estimate (-2: refused), then the queries */
+                if (len >= 1)
+                    (void)sfu_room_set_max_layer(room, from, "1", (int)(p[0] % 5) - 2, now, &big);
+                if (len >= 5)
+                    (void)sfu_room_set_sink_bitrate_limit(room, from, "1", sfu_rd32(p + 1), now, &big);
                 query(room);
                 break;
             }

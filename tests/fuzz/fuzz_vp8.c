@@ -21,6 +21,10 @@ static void one(sfu_vp8_rewriter *rw, const uint8_t *p, size_t n, bool restarted
 
     uint16_t pid = 0;
     uint8_t tl0 = 0;
+    if (d.has_tid && d.tid >= 2 && !restarted) {
+        sfu_vp8_rewriter_drop(rw, &d); /* a temporal layer a viewer does not get */
+        return;
+    }
     sfu_vp8_rewriter_map(rw, &d, restarted, &pid, &tl0);
     check(pid <= 0x7fff);
 
@@ -33,6 +37,10 @@ static void one(sfu_vp8_rewriter *rw, const uint8_t *p, size_t n, bool restarted
     check(d2.desc_len == w && d2.keyframe == d.keyframe && d2.start == d.start);
     check(!d.has_picture_id || (d2.picture_id == pid && d2.picture_id_15));
     check(!d.has_tl0picidx || d2.tl0picidx == tl0);
+
+    uint16_t width = 0, height = 0;
+    if (sfu_vp8_keyframe_size(p + d.desc_len, n - d.desc_len, &width, &height) == 0)
+        check(width <= 0x3fff && height <= 0x3fff);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,8 @@
  * (RTX_BURST at once, one per RTX_INTERVAL after that); the rest
  * is counted as SFU_DROP_RTX_RATE. Found by tests/e2e/hostile.py: 10,000
  * NACKs per second made the SFU resend ~40,000 packets per second. */
-#include "sfu/core/room_internal.h"
+#include "sfu/core/consumer.h"
+#include "sfu/core/room.h"
 #include "tests/test.h"
 #include "tests/unit/room_fixture.h"
 
@@ -101,9 +102,9 @@ TEST(one_nack_is_answered_in_full)
     return 0;
 }
 
-/* The default budget: ROOM_RTX_DEFAULT_RATE per second, half a second's
+/* The default budget: SFU_CONSUMER_RTX_DEFAULT_RATE per second, half a second's
  * worth at once. */
-#define RTX_INTERVAL (SFU_SEC(1) / ROOM_RTX_DEFAULT_RATE)
+#define RTX_INTERVAL (SFU_SEC(1) / SFU_CONSUMER_RTX_DEFAULT_RATE)
 #define RTX_BURST (SFU_MS(500) / RTX_INTERVAL)
 
 TEST(storm_is_cut_to_the_burst_then_the_rate)

@@ -263,7 +263,68 @@ TEST(rewriter_restart_latched_per_field)
     return 0;
 }
 
+/* RFC 6386 9.1: a keyframe's size, after the 3-byte frame tag and the
+ * start code; the top two bits of each 16-bit field are the scale. */
+TEST(keyframe_size_table)
+{
+    static const struct {
+        uint8_t b[10];
+        size_t len;
+        int rc;
+        uint16_t w, h;
+    } t[] = {
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 10, 0, 1280, 720 },
+        { { 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x41, 0xb4, 0xc0 }, 10, 0, 320, 180 },
+        { { 0x11, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 10, -SFU_EMALFORMED, 0, 0 }, /* P=1 */
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2b, 0x00, 0x05, 0xd0, 0x02 }, 10, -SFU_EMALFORMED, 0, 0 }, /* code */
+        { { 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02 }, 9, -SFU_EMALFORMED, 0, 0 },  /* short */
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        uint16_t w = 0, h = 0;
+        int rc = sfu_vp8_keyframe_size(t[i].b, t[i].len, &w, &h);
+        if (rc != t[i].rc || (rc == 0 && (w != t[i].w || h != t[i].h)))
+            TEST_FAIL_("case %zu: rc %d %ux%u, want %d %ux%u", i, rc, w, h, t[i].rc, t[i].w, t[i].h);
+    }
+    return 0;
+}
+
+/* Dropped pictures (a temporal layer the viewer does not get) leave no gap
+ * in its PictureIDs; late packets of forwarded pictures map as they did. */
+TEST(rewriter_drop_closes_gaps)
+{
+    static const struct {
+        uint16_t pid;
+        bool drop;
+        uint16_t want;          /* for forwarded ones */
+    } t[] = {
+        { 32766, false, 32766 }, { 32767, true, 0 }, { 0, false, 32767 }, { 0, false, 32767 },
+        { 1, true, 0 }, { 2, true, 0 }, { 3, false, 0 },
+        { 0, false, 32767 },    /* late: as it was */
+        { 32766, false, 32766 },
+        { 1, true, 0 },         /* a late dropped one changes nothing */
+        { 4, false, 1 },
+    };
+    sfu_vp8_rewriter rw;
+    sfu_vp8_rewriter_init(&rw);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(t); i++) {
+        sfu_vp8_desc d = { .has_picture_id = true, .picture_id_15 = true, .picture_id = t[i].pid,
+                           .has_tl0picidx = true, .tl0picidx = 7 };
+        if (t[i].drop) {
+            sfu_vp8_rewriter_drop(&rw, &d);
+            continue;
+        }
+        uint16_t pid = 0;
+        uint8_t tl0 = 0;
+        sfu_vp8_rewriter_map(&rw, &d, false, &pid, &tl0);
+        if (pid != t[i].want || tl0 != 7)
+            TEST_FAIL_("step %zu: %u -> %u/%u, want %u/7", i, t[i].pid, pid, tl0, t[i].want);
+    }
+    return 0;
+}
+
 TEST_LIST(
+    TEST_ENTRY(rewriter_drop_closes_gaps),
+    TEST_ENTRY(keyframe_size_table),
     TEST_ENTRY(parse_table),
     TEST_ENTRY(rewrite_round_trip),
     TEST_ENTRY(rewrite_exact_bytes),

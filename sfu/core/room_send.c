@@ -1,0 +1,497 @@
+/* What the room sends: each bound viewer's copy of a packet (a rewritten
+ * header and VP8 descriptor in the output item, the payload referenced in
+ * the shared buffer), keyframes a viewer needs (replayed from a producer's
+ * cache, else asked of the publisher), retransmissions from the cache, and the RTCP the SFU generates: RR, NACK, PLI/FIR and
+ * transport-cc feedback toward publishers, SR with CNAME toward viewers. */
+#include "sfu/core/room_internal.h"
+#include "sfu/core/rtcp_sdes_bye.h"
+
+#include <string.h>
+
+#define REPLAY_MAX 64
+#define RR_BLOCKS_PER_PACKET 8
+
+/* Toward a viewer whose reports show loss, the same packet again (a buffer
+ * reference and the head; see audio_copies.h). */
+static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
+                        sfu_out *out)
+{
+    for (uint8_t c = 1; c < copies; c++) {
+        sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
+        if (!dup) {
+            room_drop(room, SFU_DROP_OUT_FULL);
+            return;
+        }
+        memcpy(dup->head, item->head, item->head_len);
+        dup->head_len = item->head_len;
+        dup->buf = sfu_buf_ref(item->buf);
+        dup->body_off = item->body_off;
+        dup->body_len = item->body_len;
+        room->stats.audio_copies++;
+        room->stats.rtp_out++;
+        room->stats.rtp_out_kind[SFU_KIND_AUDIO]++;
+        room->stats.bytes_out_kind[SFU_KIND_AUDIO] += (uint64_t)item->head_len + item->body_len;
+    }
+}
+
+int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out)
+{
+    room_leg *vleg = room->legs[sink_ref.slot];
+    const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
+    const sfu_producer *prod = room_prod_at(room, src_ref);
+    const sfu_track_desc *sd = &prod->desc;
+    sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
+    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
+    if (!item) {
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return -SFU_ENOSPC;
+    }
+    /* Extensions in the viewer's numbering; transport-wide-cc and
+     * abs-send-time describe the publisher's link and are not forwarded. */
+    sfu_rtp_ext_out ext[2];
+    uint8_t n = 0, len = 0;
+    size_t mid_len = strnlen(vd->mid, SFU_MID_MAX - 1);
+    if (vd->ext.mid && mid_len)
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.mid, (uint8_t)mid_len, (const uint8_t *)vd->mid };
+    const uint8_t *level = vd->ext.audio_level && sd->ext.audio_level
+                               ? sfu_rtp_ext_find(p->hdr, p->buf->data, sd->ext.audio_level, &len) : NULL;
+    if (level && len)
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.audio_level, len, level };
+    bool as_rtx = retransmission && vd->rtx_pt && vd->local_rtx_ssrc;
+    bool as_red = p->is_red && vd->red_pt; /* else reduced to the primary below */
+    sfu_rtp_header_out h = {
+        .marker = p->marker,
+        .pt = as_rtx ? vd->rtx_pt : as_red ? vd->red_pt : vd->pt,
+        .seq16 = as_rtx ? sfu_consumer_next_rtx_seq(c) : out_seq16,
+        .ts = out_ts,
+        .ssrc = as_rtx ? vd->local_rtx_ssrc : vd->local_ssrc,
+        .ext_count = n,
+        .ext = ext,
+    };
+    int hl = sfu_rtp_write_header(item->head, SFU_OUT_HEAD_MAX - 2 - SFU_VP8_MAX_DESC, &h);
+    if (hl < 0) {
+        out->count--; /* the item just pushed, holding nothing */
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return hl;
+    }
+    size_t off = (size_t)hl;
+    if (as_rtx) {
+        sfu_wr16(item->head + off, out_seq16); /* RFC 4588 4: the OSN */
+        off += 2;
+    }
+    uint16_t body_off = p->payload_off, body_len = p->payload_len;
+    if (p->is_red && p->red_ok) {
+        int rl = sfu_red_egress(&p->red, p->buf->data + p->payload_off, as_red, vd->pt, item->head + off,
+                                SFU_OUT_HEAD_MAX - off, &body_off, &body_len);
+        if (rl < 0) {
+            out->count--;
+            room_drop(room, SFU_DROP_OUT_FULL);
+            return rl;
+        }
+        off += (size_t)rl;
+        as_red ? room->stats.red_passed++ : room->stats.red_reduced++;
+    }
+    if (p->has_vp8 && vd->codec == SFU_CODEC_VP8) {
+        uint16_t pid = p->vp8.picture_id;
+        uint8_t tl0 = p->vp8.tl0picidx;
+        sfu_consumer_map_vp8(c, &p->vp8, &pid, &tl0);
+        int dl = sfu_vp8_write_desc(item->head + off, SFU_OUT_HEAD_MAX - off, &p->vp8, pid, tl0);
+        if (dl >= 0) {
+            off += (size_t)dl;
+            body_off += p->vp8.desc_len;
+            body_len -= p->vp8.desc_len;
+        }
+    }
+    item->head_len = (uint16_t)off;
+    item->buf = sfu_buf_ref(p->buf);
+    item->body_off = body_off;
+    item->body_len = body_len;
+    room->stats.rtp_out_kind[vd->kind]++;
+    room->stats.bytes_out_kind[vd->kind] += (uint64_t)off + body_len;
+    sfu_consumer_sent(c, retransmission, p->keyframe && sfu_producer_sees_keyframes(prod), p->seq,
+                      (uint32_t)(off - (size_t)hl) + body_len);
+    room->stats.rtp_out++;
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission)
+        send_copies(room, vleg, item, c->copies.copies, out);
+    return 0;
+}
+
+bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    if (!out || !sink->has_src || sink->c.layer < 0)
+        return false;
+    sfu_consumer *c = &sink->c;
+    room_ref src_ref = sink->src;
+    sfu_producer *prod = room_prod_at(room, src_ref);
+    int layer = c->layer;
+    uint32_t epoch = prod->layers[layer].epoch;
+    uint64_t from, to;
+    uint32_t anchor_src_ts;
+    if (!sfu_producer_replay_range(prod, layer, now, &from, &to, &anchor_src_ts) ||
+        !sfu_consumer_replay_wanted(c, epoch, from, now))
+        return false;
+    bool join = c->waiting_keyframe;
+    uint64_t sent = 0;
+    for (uint64_t q = from; q <= to; q++) {
+        sfu_rtp_hdr h;
+        sfu_media_pkt p;
+        uint16_t o;
+        uint32_t ts;
+        if (sfu_producer_cached(prod, layer, q, now, &h, &p) < 0)
+            continue;
+        if (p.has_vp8 && !(join ? sfu_consumer_temporal_pass(c, &p.vp8) : sfu_consumer_tid_wanted(c, &p.vp8))) {
+            if (join && c->squeezed)
+                sfu_consumer_drop(c, epoch, q, &p.vp8); /* a temporal layer it does not get */
+            continue;
+        }
+        if (sfu_consumer_map(c, epoch, q, p.ts, now, &o, &ts) < 0) {
+            if (q == from)
+                return false; /* before what the viewer's mapping covers */
+            continue;
+        }
+        if (join && q == from) {
+            sfu_consumer_replay_join(c, from, to, p.ts, ts, anchor_src_ts);
+            ts = sfu_consumer_squeeze(c, epoch, q, ts);
+        } else if (join && !c->squeezed) {
+            continue; /* the keyframe itself could not be mapped */
+        }
+        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, out) == 0) {
+            sent++;
+            if (join)
+                room->stats.forwarded++;
+            else
+                room->stats.retransmitted++;
+        }
+    }
+    if (join && c->waiting_keyframe)
+        return false;
+    if (!join)
+        sfu_consumer_replay_done(c, from, now);
+    room->stats.keyframe_replays++;
+    room->stats.keyframe_replay_packets += sent;
+    return true;
+}
+
+/* Packets newer than the keyframe that reached the SFU before it (reordering)
+ * were skipped while the sink waited: send them now, from the cache, so the
+ * viewer's first frame is whole without a NACK round trip. */
+static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *key,
+                                  sfu_time now, sfu_out *out)
+{
+    sfu_producer *prod = room_prod_at(room, src_ref);
+    sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
+    const sfu_producer_layer *l = &prod->layers[key->layer];
+    uint64_t last = l->unwrap.highest;
+    if (!l->cache || last <= key->seq)
+        return;
+    if (last - key->seq > REPLAY_MAX)
+        last = key->seq + REPLAY_MAX;
+    for (uint64_t q = key->seq + 1; q <= last; q++) {
+        sfu_rtp_hdr h;
+        sfu_media_pkt p;
+        uint16_t o;
+        uint32_t ts;
+        if (sfu_producer_cached(prod, key->layer, q, now, &h, &p) < 0)
+            continue;
+        if (p.has_vp8 && !sfu_consumer_temporal_pass(c, &p.vp8)) {
+            sfu_consumer_drop(c, l->epoch, q, &p.vp8);
+            continue;
+        }
+        if (sfu_consumer_map(c, l->epoch, q, p.ts, now, &o, &ts) == 0 &&
+            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
+            room->stats.forwarded++;
+    }
+}
+
+void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_time now, sfu_out *out)
+{
+    const room_leg *leg = room->legs[src_ref.slot];
+    uint32_t start = leg->fanout_start[src_ref.track], count = leg->fanout_count[src_ref.track];
+    uint32_t epoch = room_prod_at(room, src_ref)->layers[p->layer].epoch;
+    for (uint32_t i = 0; i < count; i++) {
+        room_ref r = room->fanout[start + i];
+        sfu_consumer *c = &room_sink_at(room, r)->c;
+        sfu_consumer_gate g = sfu_consumer_gate_packet(c, p->layer, epoch, p->keyframe);
+        if (g == SFU_CONSUMER_SKIP)
+            continue;
+        if (p->has_vp8 && !sfu_consumer_temporal_pass(c, &p->vp8)) {
+            sfu_consumer_drop(c, epoch, p->seq, &p->vp8); /* a temporal layer it does not get */
+            continue;
+        }
+        uint16_t o;
+        uint32_t ts;
+        if (sfu_consumer_map(c, epoch, p->seq, p->ts, now, &o, &ts) < 0) {
+            room_drop(room, SFU_DROP_TOO_OLD);
+            continue;
+        }
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
+            room->stats.forwarded++;
+        if (g == SFU_CONSUMER_STARTED)
+            replay_after_keyframe(room, r, src_ref, p, now, out);
+    }
+}
+
+int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    if (!sink->has_src)
+        return -SFU_ENOTFOUND;
+    sfu_consumer *c = &sink->c;
+    sfu_producer *prod = room_prod_at(room, sink->src);
+    uint32_t epoch, ts_off;
+    uint64_t src_seq;
+    int layer = sfu_consumer_unmap(c, seq16, &epoch, &src_seq, &ts_off) == 0
+                    ? sfu_producer_layer_of_epoch(prod, epoch) : -1;
+    bool mapped = layer >= 0 && prod->layers[layer].cache;
+    if (mapped && !sfu_consumer_rtx_useful(c, epoch, src_seq)) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* the viewer decodes from the keyframe after it */
+        return -SFU_ELIMIT;
+    }
+    sfu_rtp_hdr h;
+    sfu_media_pkt p;
+    int rc = mapped ? sfu_producer_cached(prod, layer, src_seq, now, &h, &p) : -SFU_ENOTFOUND;
+    if (rc == 0 && sfu_producer_cached_age(prod, layer, src_seq, now) > sfu_consumer_rtx_window(c)) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* it would arrive after its playout */
+        return -SFU_ELIMIT;
+    }
+    if (rc < 0) {
+        room->stats.rtx_missed++;
+        return -SFU_ENOTFOUND;
+    }
+    if (p.has_vp8 && !sfu_consumer_tid_wanted(c, &p.vp8)) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* a temporal layer it does not get */
+        return -SFU_ELIMIT;
+    }
+    if (!sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
+        room_drop(room, SFU_DROP_RTX_RATE);
+        return -SFU_ELIMIT;
+    }
+    rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
+                       sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, out);
+    if (rc == 0)
+        room->stats.retransmitted++;
+    return rc;
+}
+
+void room_request_keyframe(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
+{
+    sfu_producer *prod = room_prod_at(room, ref);
+    if (!out) {
+        sfu_producer_defer_keyframe(prod, layer);
+        return;
+    }
+    if (sfu_producer_want_keyframe(prod, layer, now))
+        room_send_keyframe_request(room, ref, layer, out);
+}
+
+void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    if (!sink->has_src || sink->c.layer < 0)
+        return;
+    /* The layer the viewer receives, or the one it is about to: a switch's
+     * keyframe serves its PLI too. */
+    int layer = sfu_consumer_switch_pending(&sink->c) ? sink->c.target : sink->c.layer;
+    if (!out) {
+        /* handle_timeout serves it (from the cache, or by asking) */
+        sfu_producer_defer_keyframe(room_prod_at(room, sink->src), layer);
+        return;
+    }
+    if (room_replay_keyframe(room, sink_ref, now, out))
+        return;
+    room_request_keyframe(room, sink->src, layer, now, out);
+}
+
+static void unpush(sfu_room *room, sfu_out *out)
+{
+    out->count--; /* the last item, which holds no buffer */
+    room->stats.rtcp_out--;
+}
+
+/* A new RTCP item for `leg`. Without reduced-size RTCP, feedback rides in a
+ * compound led by an (empty) RR (RFC 3550 6.1, RFC 4585 3.1). */
+static sfu_out_item *rtcp_item(sfu_room *room, const room_leg *leg, bool feedback, sfu_out *out)
+{
+    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTCP, leg->id);
+    if (!item) {
+        room->stats.drops[SFU_DROP_OUT_FULL]++;
+        return NULL;
+    }
+    room->stats.rtcp_out++;
+    if (feedback && !leg->desc.rtcp_rsize) {
+        sfu_rtcp_rr rr = { .ssrc = leg->desc.rtcp_ssrc };
+        int n = sfu_rtcp_rr_build(item->head, SFU_OUT_HEAD_MAX, &rr);
+        item->head_len = n > 0 ? (uint16_t)n : 0;
+    }
+    return item;
+}
+
+static size_t room_left(const sfu_out_item *item) { return SFU_OUT_HEAD_MAX - item->head_len; }
+
+static void add_cname(const room_leg *leg, sfu_out_item *item, uint32_t ssrc)
+{
+    size_t len = strnlen(leg->desc.cname, sizeof leg->desc.cname - 1);
+    if (len == 0)
+        return;
+    int n = sfu_rtcp_sdes_build_cname(item->head + item->head_len, room_left(item), ssrc,
+                                      leg->desc.cname, len);
+    if (n > 0)
+        item->head_len += (uint16_t)n;
+}
+
+void room_send_keyframe_request(sfu_room *room, room_ref ref, int layer, sfu_out *out)
+{
+    room_leg *leg = room->legs[ref.slot];
+    sfu_producer *prod = leg->tracks[ref.track].prod;
+    if (!prod->desc.fb_pli && !prod->desc.fb_fir)
+        return;
+    sfu_out_item *item = rtcp_item(room, leg, true, out);
+    if (!item)
+        return;
+    bool fir;
+    int n = sfu_producer_build_keyframe_request(prod, layer, leg->desc.rtcp_ssrc, item->head + item->head_len,
+                                                room_left(item), &fir);
+    if (n <= 0) {
+        unpush(room, out);
+        return;
+    }
+    fir ? room->stats.firs_sent++ : room->stats.plis_sent++;
+    item->head_len += (uint16_t)n;
+}
+
+void room_send_nacks(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
+{
+    room_leg *leg = room->legs[ref.slot];
+    sfu_producer *prod = leg->tracks[ref.track].prod;
+    /* Built first, so a layer with nothing due costs no item. */
+    uint8_t buf[SFU_OUT_HEAD_MAX];
+    int len = sfu_producer_build_nack(prod, layer, leg->desc.rtcp_ssrc, now, buf, sizeof buf);
+    if (len <= 0)
+        return;
+    sfu_out_item *item = rtcp_item(room, leg, true, out);
+    if (!item)
+        return;
+    if ((size_t)len > room_left(item)) {
+        unpush(room, out);
+        return;
+    }
+    memcpy(item->head + item->head_len, buf, (size_t)len);
+    item->head_len += (uint16_t)len;
+    room->stats.nacks_sent++;
+}
+
+static void send_rr(sfu_room *room, room_leg *leg, const sfu_rtcp_rr *rr, sfu_out *out)
+{
+    sfu_out_item *item = rtcp_item(room, leg, false, out);
+    if (!item)
+        return;
+    int n = sfu_rtcp_rr_build(item->head, SFU_OUT_HEAD_MAX, rr);
+    if (n < 0) {
+        unpush(room, out);
+        return;
+    }
+    item->head_len = (uint16_t)n;
+    add_cname(leg, item, rr->ssrc);
+}
+
+/* An SR only once the publisher sent one: a mapping invented from our own
+ * clock would break the viewer's lip sync. */
+static void send_sr(sfu_room *room, room_leg *leg, unsigned t, sfu_time now, sfu_out *out)
+{
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    room_sink *sink = &leg->tracks[t].sink;
+    sfu_consumer *c = &sink->c;
+    if (!sink->has_src || c->packets == 0 || c->layer < 0)
+        return;
+    sfu_producer *prod = room_prod_at(room, sink->src);
+    sfu_rtcp_sr sr = { .ssrc = d->local_ssrc, .packet_count = c->packets, .octet_count = c->octets };
+    if (c->seq.epoch != prod->layers[c->layer].epoch ||
+        sfu_producer_sr_get(prod, c->layer, now, sfu_seq_ts_off(&c->seq), &sr.ntp, &sr.rtp_ts) < 0)
+        return;
+    sfu_out_item *item = rtcp_item(room, leg, false, out);
+    if (!item)
+        return;
+    int n = sfu_rtcp_sr_build(item->head, SFU_OUT_HEAD_MAX, &sr);
+    if (n < 0) {
+        unpush(room, out);
+        return;
+    }
+    item->head_len = (uint16_t)n;
+    add_cname(leg, item, d->local_ssrc);
+    sfu_consumer_sr_sent(c, sr.ntp, now);
+}
+
+void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    sfu_rtcp_rr rr = { .ssrc = leg->desc.rtcp_ssrc };
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        if (leg->desc.tracks[t].send)
+            send_sr(room, leg, t, now, out);
+        sfu_producer *prod = leg->tracks[t].prod;
+        for (unsigned l = 0; prod && l < prod->nlayers; l++) {
+            if (!sfu_producer_report_block(prod, (int)l, now, &rr.reports[rr.report_count]))
+                continue;
+            if (++rr.report_count == RR_BLOCKS_PER_PACKET) {
+                send_rr(room, leg, &rr, out);
+                rr.report_count = 0;
+            }
+        }
+    }
+    if (rr.report_count)
+        send_rr(room, leg, &rr, out);
+}
+
+/* Keeps arrivals sorted by transport-wide sequence number (serial order),
+ * without duplicates, as the feedback builder wants them. */
+void room_record_twcc(room_leg *leg, uint16_t seq16, uint32_t media_ssrc, sfu_time now)
+{
+    if (leg->ntwcc == ROOM_TWCC_MAX)
+        return;
+    leg->twcc_media_ssrc = media_ssrc;
+    uint32_t i = leg->ntwcc;
+    while (i > 0 && sfu_seq16_newer(leg->twcc[i - 1].seq16, seq16))
+        i--;
+    if (i > 0 && leg->twcc[i - 1].seq16 == seq16)
+        return;
+    memmove(&leg->twcc[i + 1], &leg->twcc[i], (leg->ntwcc - i) * sizeof leg->twcc[0]);
+    leg->twcc[i] = (sfu_twcc_arrival){ seq16, now };
+    leg->ntwcc++;
+}
+
+/* Feedback continues from where the last one stopped; arrivals older than
+ * that were too late and are left out. */
+void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out)
+{
+    size_t done = 0;
+    if (leg->ntwcc && !leg->twcc_have_base) {
+        leg->twcc_base_seq16 = leg->twcc[0].seq16;
+        leg->twcc_have_base = true;
+    }
+    while (done < leg->ntwcc && sfu_seq16_newer(leg->twcc_base_seq16, leg->twcc[done].seq16))
+        done++;
+    while (done < leg->ntwcc) {
+        sfu_out_item *item = rtcp_item(room, leg, true, out);
+        if (!item)
+            break;
+        sfu_twcc_build_args args = {
+            .sender_ssrc = leg->desc.rtcp_ssrc,
+            .media_ssrc = leg->twcc_media_ssrc,
+            .fb_count = leg->twcc_fb_count,
+            .base_seq16 = leg->twcc_base_seq16,
+        };
+        size_t used = 0;
+        int n = sfu_twcc_build(item->head + item->head_len, room_left(item), &args, leg->twcc + done,
+                               leg->ntwcc - done, &used);
+        if (n < 0 || used == 0) {
+            unpush(room, out);
+            break;
+        }
+        item->head_len += (uint16_t)n;
+        leg->twcc_fb_count++;
+        done += used;
+        leg->twcc_base_seq16 = (uint16_t)(leg->twcc[done - 1].seq16 + 1);
+    }
+    leg->ntwcc = 0;
+}
