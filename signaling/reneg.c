@@ -477,10 +477,13 @@ static void apply_layers(reneg_slot *s, const sig_sdp_media *am)
         return;
     unsigned n = 0;
     sig_sdp_simulcast sc;
-    if (!s->td.layers[0].rid[0]) {
+    if (!s->td.layers[0].rid[0]) {     /* legacy SIM: the answer's group, if any */
+        sfu_layer_desc fresh[SFU_MAX_LAYERS];
         uint8_t k = 0;
-        if (sig_sdp_simulcast_layers(am, s->td.pt, s->td.layers, &k, NULL, 0) == 0 && k && !s->td.layers[0].rid[0])
+        if (sig_sdp_simulcast_layers(am, s->td.pt, fresh, &k, NULL, 0) == 0 && k && !fresh[0].rid[0]) {
+            memcpy(s->td.layers, fresh, k * sizeof fresh[0]);
             n = k;
+        }
     } else if (am->simulcast && !am->simulcast_too_long &&
                sig_sdp_simulcast_parse(am->simulcast_value, &sc, NULL, 0) == 0) {
         for (unsigned i = 0; i < s->td.nlayers; i++)
