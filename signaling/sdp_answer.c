@@ -268,8 +268,12 @@ static bool codecs(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_
 static void extensions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_media *am)
 {
     bool publish = n->mode == SIG_SDP_PUBLISH, video = om->kind == SIG_SDP_VIDEO;
-    /* A room publisher's simulcast layers are told apart by rid too. */
-    bool rids = (publish && video) || (t->nlayers && t->layers[0].rid[0]);
+    /* A room client's video with a=rid too, simulcast answered or not:
+     * Chromium keeps the rid of the one encoding left after a refused
+     * simulcast and, answering a later server offer, fails its own
+     * setLocalDescription ("negotiates simulcast but does not negotiate the
+     * RID RTP header extension") unless the extension is negotiated. */
+    bool rids = video && (publish || (t->recv && om->nrids));
     for (unsigned i = 0; i < om->nexts; i++) {
         const sig_sdp_ext *e = &om->exts[i];
         uint8_t *slot = NULL;

@@ -13,13 +13,15 @@
  *   only in PUBLISH. Only what the offer lists is answered.
  * - header extensions (ids kept per m-line, as aiortc reuses ids across
  *   m-lines): sdes:mid always, ssrc-audio-level on audio, rtp-stream-id,
- *   repaired-rtp-stream-id and transport-wide-cc in PUBLISH.
+ *   repaired-rtp-stream-id and transport-wide-cc in PUBLISH; rtp-stream-id
+ *   and repaired-rtp-stream-id in ROOM on a video m-line the client sends
+ *   with a=rid (whatever media.simulcast says: Chromium needs them when it
+ *   answers later server offers for a sender created with rids).
  * - simulcast (RFC 8853), only with sig_sdp_local.simulcast (config key
  *   media.simulcast): on a video m-line the SFU receives in PUBLISH and ROOM,
  *   the offer's send streams are answered "a=rid:<id> recv" +
  *   "a=simulcast:recv <ids>" (up to SFU_MAX_LAYERS; paused, undeclared or
- *   pt-restricted ones dropped; sdp_simulcast.h), rtp-stream-id and
- *   repaired-rtp-stream-id are accepted also in ROOM, and the track's
+ *   pt-restricted ones dropped; sdp_simulcast.h), and the track's
  *   layers are filled; a legacy a=ssrc-group:SIM gives layers by SSRC. A
  *   malformed a=simulcast is then -SFU_EMALFORMED. Without the switch,
  *   simulcast offers are answered without a=rid/a=simulcast, so the client
