@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "signaling/reneg_internal.h"
+#include "signaling/sdp_simulcast.h"
 
 #define DEFAULT_BATCH SFU_MS(100)
 #define DEFAULT_MAX_TRACKS 256
@@ -260,6 +261,7 @@ static reneg_slot *append_slot(sig_reneg *r, sfu_kind kind, unsigned *mid_ctr)
     s->pub = false;
     s->recv_ok = true;
     s->td.remote_ssrc = s->td.remote_rtx_ssrc = 0;
+    s->td.nlayers = 0;
     unassign(s);
     r->nnext++;
     return s;
@@ -448,7 +450,47 @@ static int check_mline(const sig_reneg *r, const reneg_slot *s, const sig_sdp *a
                         : s->pub ? SIG_SDP_RECVONLY : SIG_SDP_INACTIVE;
     if (!answer_dir_ok(offered, am->dir))
         return reneg_fail(err, errlen, "mid %s: direction not allowed by the offer", s->mid);
+    if (s->pub && s->td.nlayers && am->simulcast) {   /* we offered it */
+        sig_sdp_simulcast sc;
+        char why[128];
+        if (am->simulcast_too_long || sig_sdp_simulcast_parse(am->simulcast_value, &sc, why, sizeof why) != 0)
+            return reneg_fail(err, errlen, "mid %s: a=simulcast: %s", s->mid,
+                              am->simulcast_too_long ? "too long" : why);
+    }
     return check_formats(s, am, i, err, errlen);
+}
+
+static bool in_send_list(const sig_sdp_simulcast *sc, const char *rid)
+{
+    for (unsigned k = 0; k < sc->send.nstreams; k++)
+        for (unsigned a = 0; a < sc->send.streams[k].nalts; a++)
+            if (!sc->send.streams[k].alts[a].paused && strcmp(sc->send.streams[k].alts[a].id, rid) == 0)
+                return true;
+    return false;
+}
+
+/* RFC 8853 5.3.2 from the offerer's side: the answer may drop streams, and
+ * without a=simulcast (or a SIM group) the client sends one stream. */
+static void apply_layers(reneg_slot *s, const sig_sdp_media *am)
+{
+    if (!s->td.nlayers)
+        return;
+    unsigned n = 0;
+    sig_sdp_simulcast sc;
+    if (!s->td.layers[0].rid[0]) {     /* legacy SIM: the answer's group, if any */
+        sfu_layer_desc fresh[SFU_MAX_LAYERS];
+        uint8_t k = 0;
+        if (sig_sdp_simulcast_layers(am, s->td.pt, fresh, &k, NULL, 0) == 0 && k && !fresh[0].rid[0]) {
+            memcpy(s->td.layers, fresh, k * sizeof fresh[0]);
+            n = k;
+        }
+    } else if (am->simulcast && !am->simulcast_too_long &&
+               sig_sdp_simulcast_parse(am->simulcast_value, &sc, NULL, 0) == 0) {
+        for (unsigned i = 0; i < s->td.nlayers; i++)
+            if (in_send_list(&sc, s->td.layers[i].rid))
+                s->td.layers[n++] = s->td.layers[i];
+    }
+    s->td.nlayers = n >= 2 ? (uint8_t)n : 0;
 }
 
 static void apply_mline(reneg_slot *s, const sig_sdp_media *am)
@@ -468,7 +510,13 @@ static void apply_mline(reneg_slot *s, const sig_sdp_media *am)
         s->recv_ok = false;     /* refused: do not offer it media again */
     }
     s->pub = s->pub && client_sends;
-    if (s->pub && am->nfids) {
+    if (s->pub)
+        apply_layers(s, am);
+    else
+        s->td.nlayers = 0;
+    if (s->td.nlayers) {
+        s->td.remote_ssrc = s->td.remote_rtx_ssrc = 0;
+    } else if (s->pub && am->nfids) {
         s->td.remote_ssrc = am->fids[0].primary;
         s->td.remote_rtx_ssrc = am->fids[0].rtx;
     } else if (s->pub && am->nssrcs) {

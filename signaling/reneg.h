@@ -57,6 +57,7 @@ typedef struct sig_reneg_config {
     sig_sdp_limits limits;      /* for parsing answers and re-offers */
     sig_ssrc_fn pick_ssrc;      /* required: SSRCs for sent tracks, unique in the room */
     void *ssrc_ctx;
+    bool simulcast;             /* client re-offers: as sig_sdp_local.simulcast */
 } sig_reneg_config;
 
 /* One receiving m-line of an offer: whose media it carries. */

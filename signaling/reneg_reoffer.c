@@ -54,7 +54,7 @@ static int negotiate_fresh(reoffer *ro)
         .ice_ufrag = r->local_ice.ufrag, .ice_pwd = r->local_ice.pwd, .fingerprint = r->local_fp_hex,
         .cands = r->cands, .ncands = r->ncands, .cname = r->cname, .sess_id = r->sess_id,
         .sess_version = r->sess_version, .pick_ssrc = unused_ssrc, .video_codec = vc,
-        .h264_profile_level_id = plid,
+        .h264_profile_level_id = plid, .simulcast = r->cfg.simulcast,
     };
     int rc = sig_sdp_answer(ro->offer, SIG_SDP_ROOM, &local, &ro->fresh, ro->err, ro->errlen);
     if (rc)
@@ -124,6 +124,8 @@ static void update_slot(reneg_slot *s, const sig_sdp_media *om, const sig_sdp_me
         drop(s);
     s->td.remote_ssrc = td->remote_ssrc;
     s->td.remote_rtx_ssrc = td->remote_rtx_ssrc;
+    s->td.nlayers = td->nlayers;
+    memcpy(s->td.layers, td->layers, sizeof s->td.layers);
 }
 
 static bool dup_mid(const reneg_slot *slots, unsigned n, const char *mid)

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "signaling/reneg_internal.h"
+#include "signaling/sdp_simulcast.h"
 
 void reneg_participant_id(uint32_t participant, char out[9])
 {
@@ -101,6 +102,22 @@ static void put_sending(const sig_reneg *r, const reneg_slot *s, sig_sdp_media *
         m->fids[m->nfids++] = (sig_sdp_fid){ ssrcs[0], ssrcs[1] };
 }
 
+/* RFC 8853: the layers the SFU receives on a published m-line stay
+ * negotiated in every later offer and answer ("a=rid:<id> recv",
+ * "a=simulcast:recv <ids>"); legacy SIM layers need nothing. */
+static void put_simulcast(const reneg_slot *s, sig_sdp_media *m)
+{
+    if (!s->pub || !s->td.nlayers || !s->td.layers[0].rid[0])
+        return;
+    for (unsigned i = 0; i < s->td.nlayers && m->nrids < SIG_SDP_MAX_RIDS; i++) {
+        sig_sdp_rid *r = &m->rids[m->nrids++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", s->td.layers[i].rid);
+    }
+    m->simulcast = sig_sdp_simulcast_format(s->td.layers, s->td.nlayers, m->simulcast_value,
+                                            sizeof m->simulcast_value) == 0;
+}
+
 static void put_transport(const sig_reneg *r, sig_sdp_media *m, bool answer)
 {
     m->ice = r->local_ice;
@@ -139,6 +156,7 @@ static void put_slot(const sig_reneg *r, const reneg_slot *s, sig_sdp_media *m, 
     m->rtcp_rsize = s->rtcp_rsize;
     put_transport(r, m, answer);
     put_exts(s, m);
+    put_simulcast(s, m);
     if (s->assigned)
         put_sending(r, s, m);
 }
@@ -210,7 +228,9 @@ void reneg_leg_of(const sig_reneg *r, const reneg_slot *slots, unsigned n, sfu_l
         t->send = s->assigned;
         t->local_ssrc = s->assigned ? s->ssrc : 0;
         t->local_rtx_ssrc = s->assigned && t->rtx_pt ? s->rtx_ssrc : 0;
-        if (!t->recv)
+        if (!t->recv) {
             t->remote_ssrc = t->remote_rtx_ssrc = 0;
+            t->nlayers = 0;
+        }
     }
 }

@@ -65,6 +65,7 @@ int sig_room_session_start(sig_server *srv, sig_session *s, const sig_sdp *offer
         .limits = { .max_bytes = srv->cfg.limits.max_sdp_bytes,
                     .max_media = srv->cfg.limits.max_sdp_mlines },
         .pick_ssrc = sig_random_ssrc,
+        .simulcast = srv->cfg.media.simulcast,
     };
     s->reneg = sig_reneg_new(offer, answer, &cfg);
     if (!s->reneg) {

@@ -25,6 +25,9 @@
 #define SIG_SDP_MAX_SSRCS 16
 #define SIG_SDP_MAX_FIDS 8
 #define SIG_SDP_MAX_RIDS 8
+#define SIG_SDP_MAX_RID_PTS 8   /* payload types of one a=rid's pt= restriction */
+#define SIG_SDP_MAX_SIMS 8      /* SSRCs of one a=ssrc-group:SIM */
+#define SIG_SDP_SIMULCAST_LEN 320 /* a=simulcast value: 8 rids of 32 chars, both directions */
 #define SIG_SDP_MID_LEN 32      /* longest mid accepted (token) */
 #define SIG_SDP_ID_LEN 64       /* msid ids: RFC 8830 1*64 token-char */
 #define SIG_SDP_ICE_LEN 256     /* RFC 8839 5.4: ufrag 4-256, pwd 22-256 chars */
@@ -147,6 +150,8 @@ typedef struct sig_sdp_fid {
 typedef struct sig_sdp_rid {
     char id[SIG_SDP_MID_LEN + 1];
     bool send;                  /* "send" (else "recv") */
+    uint8_t npts;               /* RFC 8851 5: pt= restriction; 0: any format */
+    uint8_t pts[SIG_SDP_MAX_RID_PTS];
 } sig_sdp_rid;
 
 typedef struct sig_sdp_media {
@@ -178,8 +183,12 @@ typedef struct sig_sdp_media {
     sig_sdp_fid fids[SIG_SDP_MAX_FIDS];
     unsigned nrids;
     sig_sdp_rid rids[SIG_SDP_MAX_RIDS];
+    unsigned nsims;             /* a=ssrc-group:SIM (legacy simulcast), lowest layer first */
+    uint32_t sims[SIG_SDP_MAX_SIMS];
     bool simulcast;             /* an a=simulcast line was present */
-    char simulcast_value[128];  /* its value as written, "" when built */
+    unsigned simulcast_line;    /* its line number (0 when built) */
+    bool simulcast_too_long;    /* its value did not fit; simulcast_value is "" */
+    char simulcast_value[SIG_SDP_SIMULCAST_LEN + 1]; /* as written; parse with sig_sdp_simulcast_parse */
     unsigned ncands;
     sig_ice_candidate cands[SIG_SDP_MAX_CANDS];
 } sig_sdp_media;

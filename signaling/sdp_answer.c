@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "signaling/sdp_simulcast.h"
+
 enum { PROF_CB = 1, PROF_BASELINE, PROF_MAIN, PROF_EXTENDED, PROF_HIGH, PROF_CHIGH };
 
 typedef struct nego {
@@ -22,6 +24,8 @@ typedef struct nego {
     bool have_audio, have_video; /* VIEW: one of each */
     char reasons[256];
     size_t rlen;
+    char *err;                  /* for a malformed offer */
+    size_t errlen;
 } nego;
 
 __attribute__((format(printf, 3, 4))) static bool reject(nego *n, const sig_sdp_media *om,
@@ -264,14 +268,20 @@ static bool codecs(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_
 static void extensions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_media *am)
 {
     bool publish = n->mode == SIG_SDP_PUBLISH, video = om->kind == SIG_SDP_VIDEO;
+    /* A room client's video with a=rid too, simulcast answered or not:
+     * Chromium keeps the rid of the one encoding left after a refused
+     * simulcast and, answering a later server offer, fails its own
+     * setLocalDescription ("negotiates simulcast but does not negotiate the
+     * RID RTP header extension") unless the extension is negotiated. */
+    bool rids = video && (publish || (t->recv && om->nrids));
     for (unsigned i = 0; i < om->nexts; i++) {
         const sig_sdp_ext *e = &om->exts[i];
         uint8_t *slot = NULL;
         switch (e->kind) {
         case SIG_EXT_MID: slot = &t->ext.mid; break;
         case SIG_EXT_AUDIO_LEVEL: slot = om->kind == SIG_SDP_AUDIO ? &t->ext.audio_level : NULL; break;
-        case SIG_EXT_RID: slot = publish && video ? &t->ext.rid : NULL; break;
-        case SIG_EXT_REPAIRED_RID: slot = publish && video ? &t->ext.repaired_rid : NULL; break;
+        case SIG_EXT_RID: slot = rids ? &t->ext.rid : NULL; break;
+        case SIG_EXT_REPAIRED_RID: slot = rids ? &t->ext.repaired_rid : NULL; break;
         case SIG_EXT_TWCC: slot = publish ? &t->ext.twcc : NULL; break;
         default: break;
         }
@@ -290,12 +300,33 @@ static void extensions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_
 
 static void remote_ssrcs(const sig_sdp_media *om, sfu_track_desc *t)
 {
+    if (t->nlayers)
+        return;                 /* the layers say which SSRCs, if any */
     if (om->nfids) {
         t->remote_ssrc = om->fids[0].primary;
         t->remote_rtx_ssrc = t->rtx_pt ? om->fids[0].rtx : 0;
     } else if (om->nssrcs && !om->nrids) {
         t->remote_ssrc = om->ssrcs[0].ssrc;
     }
+}
+
+/* Simulcast (RFC 8853) on a video m-line the SFU receives, when switched
+ * on: the layers into the track, and for rid layers "a=rid:<id> recv" and
+ * "a=simulcast:recv <ids>" into the answer. 0 or -SFU_EMALFORMED. */
+static int simulcast(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_sdp_media *am)
+{
+    if (!n->local->simulcast || !t->recv || t->kind != SFU_KIND_VIDEO || n->mode == SIG_SDP_VIEW)
+        return 0;
+    int rc = sig_sdp_simulcast_layers(om, t->pt, t->layers, &t->nlayers, n->err, n->errlen);
+    if (rc || !t->nlayers || !t->layers[0].rid[0])
+        return rc;
+    for (unsigned i = 0; i < t->nlayers; i++) {
+        sig_sdp_rid *r = &am->rids[am->nrids++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->id, sizeof r->id, "%s", t->layers[i].rid);
+    }
+    am->simulcast = true;
+    return sig_sdp_simulcast_format(t->layers, t->nlayers, am->simulcast_value, sizeof am->simulcast_value);
 }
 
 /* The SFU's SSRCs, cname and msid for a track it sends (RFC 5576, RFC 8830). */
@@ -348,11 +379,14 @@ static int negotiate_media(nego *n, const sig_sdp_media *om, sig_sdp_media *am)
     }
     strcpy(t->mid, om->mid);
     t->kind = om->kind == SIG_SDP_AUDIO ? SFU_KIND_AUDIO : SFU_KIND_VIDEO;
+    int rc = simulcast(n, om, t, am);
+    if (rc)
+        return rc;
     extensions(n, om, t, am);
     if (t->recv)
         remote_ssrcs(om, t);
     if (t->send) {
-        int rc = local_ssrcs(n, t, am);
+        rc = local_ssrcs(n, t, am);
         if (rc)
             return rc;
     }
@@ -483,7 +517,7 @@ int sig_sdp_answer(const sig_sdp *offer, sig_sdp_mode mode, const sig_sdp_local 
         err = dummy, errlen = sizeof dummy;
     err[0] = '\0';
     memset(res, 0, sizeof(*res));
-    nego n = { .offer = offer, .mode = mode, .local = local, .leg = &res->leg };
+    nego n = { .offer = offer, .mode = mode, .local = local, .leg = &res->leg, .err = err, .errlen = errlen };
     int rc = check_local(local, &n.fp);
     if (rc) {
         snprintf(err, errlen, "bad local ICE credentials, fingerprint or candidates");

@@ -13,9 +13,19 @@
  *   only in PUBLISH. Only what the offer lists is answered.
  * - header extensions (ids kept per m-line, as aiortc reuses ids across
  *   m-lines): sdes:mid always, ssrc-audio-level on audio, rtp-stream-id,
- *   repaired-rtp-stream-id and transport-wide-cc in PUBLISH.
- * - simulcast offers are answered without a=rid/a=simulcast, so the client
- *   sends one encoding.
+ *   repaired-rtp-stream-id and transport-wide-cc in PUBLISH; rtp-stream-id
+ *   and repaired-rtp-stream-id in ROOM on a video m-line the client sends
+ *   with a=rid (whatever media.simulcast says: Chromium needs them when it
+ *   answers later server offers for a sender created with rids).
+ * - simulcast (RFC 8853), only with sig_sdp_local.simulcast (config key
+ *   media.simulcast): on a video m-line the SFU receives in PUBLISH and ROOM,
+ *   the offer's send streams are answered "a=rid:<id> recv" +
+ *   "a=simulcast:recv <ids>" (up to SFU_MAX_LAYERS; paused, undeclared or
+ *   pt-restricted ones dropped; sdp_simulcast.h), and the track's
+ *   layers are filled; a legacy a=ssrc-group:SIM gives layers by SSRC. A
+ *   malformed a=simulcast is then -SFU_EMALFORMED. Without the switch,
+ *   simulcast offers are answered without a=rid/a=simulcast, so the client
+ *   sends one encoding (JSEP: its first).
  * - m-lines that are not RTP audio/video, lack rtcp-mux, are disabled (port 0
  *   without bundle-only), are outside the first BUNDLE group, or have no codec
  *   in common are rejected (port 0, not in the answer's BUNDLE group). Without
@@ -81,6 +91,7 @@ typedef struct sig_sdp_local {
      * profile-level-id (0: any profile). PUBLISH/ROOM: a preference only. */
     sfu_codec video_codec;
     uint32_t h264_profile_level_id;
+    bool simulcast;                     /* answer simulcast offers (media.simulcast) */
 } sig_sdp_local;
 
 typedef struct sig_sdp_result {
@@ -98,7 +109,8 @@ typedef struct sig_sdp_result {
 /* Fills *res (release with sig_sdp_result_deinit). Errors, with a reason in
  * err: -SFU_EUNSUPPORTED when no m-line can be accepted (HTTP 422) or the
  * client's transport is one the SFU cannot use; -SFU_EMALFORMED when the
- * offer lacks ICE credentials or a fingerprint (HTTP 400); -SFU_EINVAL for a
+ * offer lacks ICE credentials or a fingerprint, or (with `simulcast`) has a
+ * malformed a=simulcast (HTTP 400); -SFU_EINVAL for a
  * bad `local`; -SFU_ENOMEM. */
 int sig_sdp_answer(const sig_sdp *offer, sig_sdp_mode mode, const sig_sdp_local *local,
                    sig_sdp_result *res, char *err, size_t errlen);

@@ -313,10 +313,35 @@ static int at_ssrc(sig_sdp_parser *p, sig_sdp_media *m, char *v)
     return 0;
 }
 
-/* RFC 5576 4.2: "FID <primary> <rtx>"; other semantics are ignored. */
+/* "SIM <ssrc> <ssrc> ...": the layers of legacy (pre-RFC 8853) simulcast,
+ * lowest first, as Chromium's SDP munging and older OBS builds write it. */
+static int sim_group(sig_sdp_parser *p, sig_sdp_media *m, char *v)
+{
+    if (m->nsims)
+        return sig_sdp_fail(p, "a=ssrc-group:SIM: more than one");
+    char *t;
+    while ((t = sig_sdp_tok(&v))) {
+        uint64_t ssrc;
+        if (!sig_sdp_u64(t, UINT32_MAX, &ssrc))
+            return sig_sdp_fail(p, "a=ssrc-group:SIM: bad SSRC");
+        if (m->nsims == SIG_SDP_MAX_SIMS)
+            return sig_sdp_fail(p, "a=ssrc-group:SIM: more than %d SSRCs", SIG_SDP_MAX_SIMS);
+        for (unsigned i = 0; i < m->nsims; i++)
+            if (m->sims[i] == ssrc)
+                return sig_sdp_fail(p, "a=ssrc-group:SIM: SSRC %u twice", (unsigned)ssrc);
+        m->sims[m->nsims++] = (uint32_t)ssrc;
+    }
+    if (!m->nsims)
+        return sig_sdp_fail(p, "a=ssrc-group:SIM: no SSRC");
+    return 0;
+}
+
+/* RFC 5576 4.2: "FID <primary> <rtx>" and SIM; other semantics are ignored. */
 static int at_ssrc_group(sig_sdp_parser *p, sig_sdp_media *m, char *v)
 {
     char *sem = sig_sdp_tok(&v);
+    if (sem && strcmp(sem, "SIM") == 0)
+        return sim_group(p, m, v);
     if (!sem || strcmp(sem, "FID") != 0)
         return 0;
     char *a = sig_sdp_tok(&v), *b = sig_sdp_tok(&v);
@@ -409,27 +434,60 @@ static int at_candidate(sig_sdp_parser *p, sig_sdp_media *m, char *v)
     return 0;
 }
 
+/* RFC 8851 10: "pt=<fmt>,<fmt>..." of a=rid's parameters; the other
+ * restrictions (max-width, max-fps, ...) are not used. */
+static int rid_params(sig_sdp_parser *p, sig_sdp_rid *r, char *params)
+{
+    char *save, *kv;
+    for (kv = strtok_r(params, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+        if (strncmp(kv, "pt=", 3) != 0)
+            continue;
+        char *save2, *pt;
+        for (pt = strtok_r(kv + 3, ",", &save2); pt; pt = strtok_r(NULL, ",", &save2)) {
+            uint64_t n;
+            if (!sig_sdp_u64(pt, 127, &n))
+                return sig_sdp_fail(p, "a=rid:%s: bad payload type in pt=", r->id);
+            if (r->npts == SIG_SDP_MAX_RID_PTS)
+                return sig_sdp_fail(p, "a=rid:%s: more than %d payload types", r->id, SIG_SDP_MAX_RID_PTS);
+            r->pts[r->npts++] = (uint8_t)n;
+        }
+        if (!r->npts)
+            return sig_sdp_fail(p, "a=rid:%s: empty pt=", r->id);
+    }
+    return 0;
+}
+
 /* RFC 8851 10: "<rid-id> send|recv [<params>]" */
 static int at_rid(sig_sdp_parser *p, sig_sdp_media *m, char *v)
 {
-    char *id = sig_sdp_tok(&v), *dir = sig_sdp_tok(&v);
+    char *id = sig_sdp_tok(&v), *dir = sig_sdp_tok(&v), *params = sig_sdp_tok(&v);
     if (!dir || !sig_sdp_token_ok(id, SIG_SDP_MID_LEN))
         return sig_sdp_fail(p, "a=rid: expected \"<id> send|recv\"");
     if (strcmp(dir, "send") != 0 && strcmp(dir, "recv") != 0)
         return sig_sdp_fail(p, "a=rid: direction must be send or recv");
+    for (unsigned i = 0; i < m->nrids; i++)
+        if (strcmp(m->rids[i].id, id) == 0)
+            return sig_sdp_fail(p, "a=rid: \"%s\" used twice", id);
     if (m->nrids == SIG_SDP_MAX_RIDS)
         return sig_sdp_fail(p, "a=rid: more than %d", SIG_SDP_MAX_RIDS);
-    sig_sdp_rid *r = &m->rids[m->nrids++];
+    sig_sdp_rid *r = &m->rids[m->nrids];
+    memset(r, 0, sizeof *r);
     strcpy(r->id, id);
     r->send = dir[0] == 's';
-    return 0;
+    int rc = params ? rid_params(p, r, params) : 0;
+    if (rc == 0)
+        m->nrids++;
+    return rc;
 }
 
+/* RFC 8853 5.1; the value is parsed by sig_sdp_simulcast_parse() when the
+ * negotiation wants it, so this only keeps it. */
 static int at_simulcast(sig_sdp_parser *p, sig_sdp_media *m, char *v)
 {
-    (void)p;
     m->simulcast = true;
-    snprintf(m->simulcast_value, sizeof m->simulcast_value, "%s", v);
+    m->simulcast_line = p->line;
+    m->simulcast_too_long = strlen(v) > SIG_SDP_SIMULCAST_LEN;
+    snprintf(m->simulcast_value, sizeof m->simulcast_value, "%s", m->simulcast_too_long ? "" : v);
     return 0;
 }
 

@@ -159,6 +159,7 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
         .sess_id = sig_random_ssrc(NULL), .sess_version = 1,
         .pick_ssrc = sig_random_ssrc, .video_codec = job->video_codec,
         .h264_profile_level_id = job->h264_profile_level_id,
+        .simulcast = job->srv->cfg.media.simulcast,
     };
     sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
     sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP   ? SIG_SDP_VIEW

@@ -64,6 +64,7 @@ done
 
 echo "== web pages' logic (node, no browser)"
 run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
+run_suite "web/simulcast" node tests/web/test_simulcast.mjs
 
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu

@@ -285,12 +285,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .ice_ufrag = "srvU", .ice_pwd = "serverpasswordserverpw",
         .fingerprint = "7F:C0:A7:8D:C3:44:C2:68:17:EA:6C:52:4A:78:BF:82:15:0B:3F:51:85:15:E7:96:22:0D:38:93:65:F9:D0:34",
         .cands = &cand, .ncands = 1, .cname = "c", .pick_ssrc = pick,
+        .simulcast = size && data[0] >= 128,    /* media.simulcast */
     };
     sig_sdp_result first;
     next_ssrc = 0;
     if (sig_sdp_answer(offer, SIG_SDP_ROOM, &local, &first, NULL, 0) != 0)
         abort();
-    const sig_reneg_config cfg = { .max_mlines = size ? data[0] % 20 : 0, .max_tracks = 12, .pick_ssrc = pick };
+    const sig_reneg_config cfg = { .max_mlines = size ? data[0] % 20 : 0, .max_tracks = 12, .pick_ssrc = pick,
+                                   .simulcast = local.simulcast };
     run u = { .p = data + (size ? 1 : 0), .end = data + size };
     u.r = sig_reneg_new(offer, &first, &cfg);
     if (!u.r)

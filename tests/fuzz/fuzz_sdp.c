@@ -17,13 +17,15 @@ static void negotiate(const sig_sdp *offer)
 {
     static const sig_ice_candidate cand = { .foundation = "1", .component = 1, .priority = 1,
                                             .address = "127.0.0.1", .port = 40000 };
-    const sig_sdp_local local = {
+    sig_sdp_local local = {
         .ice_ufrag = "srvU", .ice_pwd = "serverpasswordserverpw",
         .fingerprint = "7F:C0:A7:8D:C3:44:C2:68:17:EA:6C:52:4A:78:BF:82:15:0B:3F:51:85:15:E7:96:22:0D:38:93:65:F9:D0:34",
         .cands = &cand, .ncands = 1, .cname = "c", .stream_id = "p", .pick_ssrc = pick,
         .video_codec = SFU_CODEC_H264, .h264_profile_level_id = 0x42e01f,
     };
-    for (int mode = SIG_SDP_PUBLISH; mode <= SIG_SDP_ROOM; mode++) {
+    for (int i = 0; i < 2 * (SIG_SDP_ROOM + 1); i++) {
+        int mode = i / 2;
+        local.simulcast = i % 2;    /* media.simulcast off and on */
         sig_sdp_result res;
         char err[256];
         if (sig_sdp_answer(offer, (sig_sdp_mode)mode, &local, &res, err, sizeof err) != 0)

@@ -92,7 +92,7 @@ static int join_text(fixture *f, const char *text, const sig_reneg_config *cfg)
     const sig_sdp_local l = {
         .ice_ufrag = "srvU", .ice_pwd = "serverpasswordserverpw", .fingerprint = FP,
         .cands = server_cands, .ncands = 1, .cname = "sfu-cname", .stream_id = "-",
-        .sess_id = 99, .sess_version = 1, .pick_ssrc = pick,
+        .sess_id = 99, .sess_version = 1, .pick_ssrc = pick, .simulcast = cfg->simulcast,
     };
     char err[256];
     int rc = sig_sdp_answer(offer, SIG_SDP_ROOM, &l, &f->first, err, sizeof err);
@@ -832,6 +832,9 @@ static const struct real_case {
     { "chromium156-whip-publish-offer.sdp", NULL, NULL },
     { "chromium156-whip-publish-offer.sdp", "a=setup:actpass", "a=setup:passive" },
     { "chromium156-simulcast-publish-offer.sdp", "a=sendonly", "a=sendrecv" },
+    { "chromium156-simulcast-qhf-publish-offer.sdp", "a=sendonly", "a=sendrecv" },
+    { "firefox153-simulcast-publish-offer.sdp", NULL, NULL },
+    { "obs-handwritten-simulcast-publish-offer.sdp", NULL, NULL },
     { "chromium156-whep-recvonly-offer.sdp", NULL, NULL },
     { "firefox99-sendrecv-offer.sdp", NULL, NULL },
     { "aiortc1.4-publish-offer.sdp", "a=sendonly", "a=sendrecv" },
@@ -843,10 +846,11 @@ static const struct real_case {
 
 TEST(real_offers_renegotiate)
 {
-    for (unsigned i = 0; i < SFU_ARRAY_LEN(real_cases); i++) {
-        const struct real_case *c = &real_cases[i];
+    for (unsigned i = 0; i < 2 * SFU_ARRAY_LEN(real_cases); i++) {
+        const struct real_case *c = &real_cases[i / 2];
         fixture f;
-        const sig_reneg_config cfg = config(0);
+        sig_reneg_config cfg = config(0);
+        cfg.simulcast = i % 2;  /* the switch off and on */
         if (join_file(&f, c->file, c->from, c->to, &cfg) != 0) {
             fprintf(stderr, "  case %s %s\n", c->file, c->to ? c->to : "");
             return 1;
@@ -883,6 +887,106 @@ TEST(real_offers_renegotiate)
     return 0;
 }
 
+/* rc_edit: the client answers the simulcast m-line (mid 1) with a=simulcast
+ * "send q;h" (it dropped f), or with a malformed one. */
+static void answer_send_qh(sig_sdp *a)
+{
+    sig_sdp_media *m = (sig_sdp_media *)sig_sdp_find_mid(a, "1");
+    m->nrids = 2;
+    strcpy(m->rids[0].id, "q");
+    strcpy(m->rids[1].id, "h");
+    m->rids[0].send = m->rids[1].send = true;
+    m->simulcast = true;
+    strcpy(m->simulcast_value, "send q;h");
+}
+
+static void answer_send_bad(sig_sdp *a)
+{
+    answer_send_qh(a);
+    strcpy(((sig_sdp_media *)sig_sdp_find_mid(a, "1"))->simulcast_value, "send q;;h");
+}
+
+/* A re-offer that sends q/h/f on mid 1 again. */
+static void reoffer_qhf(sig_sdp *a)
+{
+    answer_send_qh(a);
+    sig_sdp_media *m = (sig_sdp_media *)sig_sdp_find_mid(a, "1");
+    m->nrids = 3;
+    strcpy(m->rids[2].id, "f");
+    m->rids[2].send = true;
+    strcpy(m->simulcast_value, "send q;h;f");
+}
+
+static bool has_line(const char *sdp, const char *line)
+{
+    char want[128];
+    snprintf(want, sizeof want, "\r\n%s\r\n", line);
+    return strstr(sdp, want) != NULL;
+}
+
+/* A simulcast publisher in a room: its layers stay negotiated in every
+ * server offer and answer (a=rid recv + a=simulcast:recv), follow what the
+ * client answers, and come back with a re-offer; with the switch off none
+ * of it appears. */
+TEST(simulcast_publisher)
+{
+    for (int on = 0; on < 2; on++) {
+        fixture f;
+        sig_reneg_config cfg = config(0);
+        cfg.simulcast = on;
+        ASSERT_EQ(join_file(&f, "chromium156-simulcast-qhf-publish-offer.sdp", "a=sendonly", "a=sendrecv", &cfg), 0);
+        ASSERT_EQ(has_line(f.first.sdp, "a=simulcast:recv q;h;f"), on);
+        ASSERT_EQ(leg_mid(&f.first.leg, "1")->nlayers, on ? 3 : 0);
+        sfu_leg_desc leg;
+        sig_reneg_leg(f.r, &leg);
+        ASSERT_EQ(leg_mid(&leg, "1")->nlayers, on ? 3 : 0);
+        ASSERT_EQ(leg_mid(&leg, "1")->ext.rid, 10);        /* a=rid in a room: always */
+        /* a server offer keeps the layers, and the client drops f */
+        ASSERT_EQ(add_av(&f, 2, 0), 0);
+        const sig_reneg_offer *o;
+        sig_reneg_result res;
+        ASSERT_EQ(offer_now(&f, SFU_SEC(1), &o), 0);
+        ASSERT_EQ(has_line(o->sdp, "a=rid:q recv") && has_line(o->sdp, "a=rid:f recv"), on);
+        ASSERT_EQ(has_line(o->sdp, "a=simulcast:recv q;h;f"), on);
+        ASSERT(has_line(o->sdp, "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"));
+        ASSERT_EQ(answer_with(&f, o, answer_send_qh, &res), 0);
+        const sfu_track_desc *t = leg_mid(&res.leg, "1");
+        ASSERT_EQ(t->nlayers, on ? 2 : 0);
+        if (on) {
+            ASSERT_STR_EQ(t->layers[0].rid, "q");
+            ASSERT_STR_EQ(t->layers[1].rid, "h");
+            ASSERT_EQ(t->remote_ssrc, 0);
+        }
+        ASSERT_EQ(leg_mid(&res.leg, "3")->nlayers, 0);      /* receive slots have none */
+        /* the next offer says q;h; a malformed answer is refused, one
+         * without a=simulcast means one stream */
+        ASSERT_EQ(add_av(&f, 3, SFU_SEC(2)), 0);
+        ASSERT_EQ(offer_now(&f, SFU_SEC(3), &o), 0);
+        ASSERT_EQ(has_line(o->sdp, "a=simulcast:recv q;h"), on);
+        ASSERT_EQ(has_line(o->sdp, "a=rid:f recv"), false);
+        ASSERT_EQ(answer_with(&f, o, answer_send_bad, &res), on ? -SFU_EMALFORMED : 0);
+        if (on) {
+            ASSERT_EQ(answer(&f, o, &res), 0);
+            ASSERT_EQ(leg_mid(&res.leg, "1")->nlayers, 0);
+            ASSERT_EQ(leg_mid(&res.leg, "1")->remote_ssrc, 7001);   /* the answer's a=ssrc */
+        }
+        /* a client re-offer with q/h/f is answered with them again */
+        size_t len;
+        char *re = rc_reoffer(&f.client, f.last, f.last_len, NULL, reoffer_qhf, &len);
+        char err[200];
+        int rc = sig_reneg_handle_client_offer(f.r, re, len, NULL, &res, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "  re-offer: %s\n", err);
+        ASSERT_EQ(rc, 0);
+        ASSERT_EQ(has_line(res.sdp, "a=simulcast:recv q;h;f"), on);
+        ASSERT_EQ(leg_mid(&res.leg, "1")->nlayers, on ? 3 : 0);
+        free(re);
+        sig_reneg_result_deinit(&res);
+        leave(&f);
+    }
+    return 0;
+}
+
 TEST(bad_construction)
 {
     fixture f;
@@ -905,4 +1009,5 @@ TEST_LIST(TEST_ENTRY(join_sendrecv_av), TEST_ENTRY(batched_offer_and_answer), TE
           TEST_ENTRY(client_refuses_an_mline), TEST_ENTRY(reoffer_while_offer_pending_409),
           TEST_ENTRY(reoffer_adds_camera), TEST_ENTRY(reoffer_errors), TEST_ENTRY(ice_restart),
           TEST_ENTRY(mline_limit), TEST_ENTRY(recvonly_join_reuses_its_mlines),
-          TEST_ENTRY(real_offers_renegotiate), TEST_ENTRY(bad_construction))
+          TEST_ENTRY(real_offers_renegotiate), TEST_ENTRY(simulcast_publisher),
+          TEST_ENTRY(bad_construction))

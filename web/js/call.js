@@ -4,7 +4,9 @@
 //
 //   join:   POST /rooms/{room}/join with our offer -> answer, session URL,
 //           events URL. Our audio and video go on the first two m-lines,
-//           sendrecv when we have the device, recvonly when we do not.
+//           sendrecv when we have the device, recvonly when we do not; the
+//           camera as three simulcast encodings (simulcast.js), of which the
+//           browser keeps one when the answer has no a=simulcast.
 //   events: GET /sessions/{id}/events (EventSource). `snapshot` and
 //           `participant-joined/left` keep the roster; each `offer` is
 //           applied and answered (POST .../answer?revision=N); its `tracks`
@@ -23,6 +25,10 @@
 import { joinRoom, postAnswer, patchOffer, deleteSession } from './api.js';
 import { gathered } from './rtc.js';
 import { IceRestarter } from './ice_restart.js';
+import { afterAnswer, videoTransceiverInit } from './simulcast.js';
+
+// Without simulcast the one picture sent stays this wide, as it always was.
+const SINGLE_LAYER_WIDTH = 640;
 
 const REOFFER_TRIES = 5;
 
@@ -53,9 +59,9 @@ export class CallSession {
     this.send = {};
     for (const kind of ['audio', 'video']) {
       const track = stream.getTracks().find((t) => t.kind === kind);
-      this.send[kind] = track
-        ? this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] })
-        : this.pc.addTransceiver(kind, { direction: 'recvonly' });
+      this.send[kind] = !track ? this.pc.addTransceiver(kind, { direction: 'recvonly' })
+        : kind === 'video' ? this.pc.addTransceiver(track, videoTransceiverInit('sendrecv', stream))
+          : this.pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
     }
     this.pc.addEventListener('track', (e) => {
       if (e.transceiver.mid && e.streams[0]) this.msids.set(e.transceiver.mid, e.streams[0].id);
@@ -80,6 +86,7 @@ export class CallSession {
     this.location = res.location;
     this.participant = res.participant;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: res.answer });
+    this.layers = await afterAnswer(this.send.video.sender, SINGLE_LAYER_WIDTH);
     this.listen(res.events);
     this.restarter = new IceRestarter(this.pc, () => this.restartIce(),
                                       { onGiveUp: (reason) => this.end(reason) });
@@ -168,9 +175,13 @@ export class CallSession {
     this.stream.addTrack(track);
     await tr.sender.replaceTrack(track);
     tr.sender.setStreams?.(this.stream);
-    if (tr.direction === 'sendrecv') return;
-    tr.direction = 'sendrecv';
-    await this.reoffer();
+    if (tr.direction !== 'sendrecv') {
+      tr.direction = 'sendrecv';
+      await this.reoffer();
+    }
+    // A camera turned on after the join has one encoding (a transceiver's
+    // encodings are fixed at its creation): keep it 640 wide.
+    if (track.kind === 'video') this.layers = await afterAnswer(tr.sender, SINGLE_LAYER_WIDTH);
   }
 
   /** PATCH with a new offer; on 409 answer the server's offer first, then retry. */

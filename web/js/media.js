@@ -2,9 +2,12 @@
 // without them (you still see and hear the others), so nothing here throws:
 // it returns whatever could be opened and why the rest could not.
 
-// A call sends one picture per person to everyone: 640x360 is plenty for a
-// grid tile and keeps every participant's uplink and encoder modest.
-const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+import { CAMERA_VIDEO } from './simulcast.js';
+
+// A call sends its camera at 720p as three simulcast layers (simulcast.js),
+// so the server can give a small tile a small layer; without simulcast the
+// one layer is scaled to 640 wide, as before.
+const VIDEO = { ...CAMERA_VIDEO, frameRate: { ideal: 24, max: 30 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 const WORDS = {

@@ -7,6 +7,7 @@
 import { postOffer, deleteSession, patchIceRestart, whipPath, whepPath } from './api.js';
 import { IceRestarter } from './ice_restart.js';
 import { restartFrag, applyRestartAnswer } from './sdpfrag.js';
+import { CAMERA_VIDEO, afterAnswer, videoTransceiverInit } from './simulcast.js';
 
 // Send the offer when gathering completes, or after this long with what we
 // have: host candidates come at once, and a slow STUN server must not stall us.
@@ -101,9 +102,18 @@ export class Publisher extends Session {
   constructor(stream) {
     super('Publishing');
     this.stream = stream;
+    // The camera as three simulcast layers; the browser keeps the first
+    // (full size) when the answer has no a=simulcast.
     for (const track of stream.getTracks()) {
-      this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      this.pc.addTransceiver(track, track.kind === 'video' ? videoTransceiverInit('sendonly', stream)
+        : { direction: 'sendonly', streams: [stream] });
     }
+  }
+
+  /** Encodings the browser sends after the answer: 3 with simulcast, else 1. */
+  videoLayers() {
+    const s = this.pc.getSenders().find((x) => x.track?.kind === 'video');
+    return s ? afterAnswer(s, 0) : Promise.resolve(0);
   }
 
   static async start(room, name, stream) {
@@ -153,7 +163,7 @@ export class Viewer extends Session {
  * rewritten in plain words (the DOMException names are not).
  */
 export async function getCameraAndMic() {
-  const video = { width: { ideal: 1280 }, height: { ideal: 720 } };
+  const video = CAMERA_VIDEO;
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error('Publishing failed: the camera needs a secure page (HTTPS or localhost).');
   }

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The pages' simulcast settings without a browser (web/js/simulcast.js): the
+// encodings offered, and what happens to the one encoding a browser keeps
+// when the answer has no a=simulcast, against a fake RTCRtpSender.
+//
+//   node tests/web/test_simulcast.mjs      prints PASS/FAIL lines, "N passed, M failed"
+
+import { CAMERA_VIDEO, simulcastEncodings, videoTransceiverInit, singleLayerScale, afterAnswer }
+  from '../../web/js/simulcast.js';
+
+let passed = 0, failed = 0;
+function check(name, ok, detail = '') {
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
+  if (ok) passed++; else failed++;
+}
+const eq = (name, got, want) => check(name, JSON.stringify(got) === JSON.stringify(want),
+  `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+
+const enc = simulcastEncodings();
+eq('three rids, full size first', enc.map((e) => e.rid), ['f', 'h', 'q']);
+eq('scales 1/2/4', enc.map((e) => e.scaleResolutionDownBy), [1, 2, 4]);
+check('bit rates fall with size', enc[0].maxBitrate > enc[1].maxBitrate && enc[1].maxBitrate > enc[2].maxBitrate
+  && enc[2].maxBitrate >= 100000, JSON.stringify(enc.map((e) => e.maxBitrate)));
+enc[0].rid = 'x';
+eq('a fresh copy each time', simulcastEncodings()[0].rid, 'f');
+eq('camera is 720p', [CAMERA_VIDEO.width.ideal, CAMERA_VIDEO.height.ideal], [1280, 720]);
+const init = videoTransceiverInit('sendonly', 'S');
+eq('transceiver init', [init.direction, init.streams, init.sendEncodings.length], ['sendonly', ['S'], 3]);
+
+eq('single layer scale', [[1280, 640], [640, 640], [320, 640], [1920, 640], [0, 640], [1280, 0]]
+  .map(([w, m]) => singleLayerScale(w, m)), [2, 1, 1, 3, 1, 1]);
+
+class FakeSender {
+  constructor(encodings, width) {
+    this.params = { encodings };
+    this.track = { getSettings: () => ({ width }) };
+    this.set = 0;
+  }
+  getParameters() { return JSON.parse(JSON.stringify(this.params)); }
+  async setParameters(p) { this.set++; this.params = p; }
+}
+
+{
+  const s = new FakeSender(simulcastEncodings(), 1280);
+  eq('simulcast answered: 3 layers, untouched', [await afterAnswer(s, 640), s.set], [3, 0]);
+}
+{
+  const s = new FakeSender([simulcastEncodings()[0]], 1280);
+  const n = await afterAnswer(s, 640);
+  eq('refused: one 720p layer scaled to 640 wide, no cap', [n, s.set, s.params.encodings[0].scaleResolutionDownBy,
+    'maxBitrate' in s.params.encodings[0]], [1, 1, 2, false]);
+  eq('refused: idempotent', [await afterAnswer(s, 640), s.set], [1, 1]);
+}
+{
+  const s = new FakeSender([simulcastEncodings()[0]], 1280);
+  eq('broadcast (no width cap): left alone', [await afterAnswer(s, 0), s.set], [1, 0]);
+}
+{
+  const s = new FakeSender([{ rid: 'f', scaleResolutionDownBy: 1 }], 640);
+  s.setParameters = async () => { throw new Error('InvalidModificationError'); };
+  eq('a refused setParameters is not fatal', await afterAnswer(s, 640), 1);
+}
+eq('no sender', await afterAnswer(null, 640), 0);
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,58 @@
+// Simulcast from the call and broadcast pages: the camera is captured at
+// 720p and offered as three encodings (RFC 8853 through sendEncodings), so
+// the SFU can give each viewer the one its network and tile size can carry.
+//
+// Full size is listed first on purpose. When the server's answer has no
+// a=simulcast (its media.simulcast is off, or it is another server), the
+// browser keeps only the first encoding (RFC 8829 5.10 / WebRTC 1.0
+// setRemoteDescription), so listing f first means such a server still gets
+// a full picture instead of a quarter-size one. The a=simulcast order is
+// only a preference; the SFU ranks layers by what it measures.
+
+/** The camera constraints: 720p is the top layer. */
+export const CAMERA_VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 } };
+
+// Bit rates after libwebrtc's own defaults for 720p/360p/180p simulcast.
+const LAYERS = [
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+];
+
+/** sendEncodings for a camera track (a fresh copy each time). */
+export function simulcastEncodings() {
+  return LAYERS.map((l) => ({ ...l }));
+}
+
+/** addTransceiver() options for a camera track with simulcast. */
+export function videoTransceiverInit(direction, stream) {
+  return { direction, streams: [stream], sendEncodings: simulcastEncodings() };
+}
+
+/**
+ * The scale for the one encoding left when the answer refused simulcast, so
+ * that it is at most `maxWidth` wide (the call page's single-stream picture
+ * has been 640 wide). 1 when the track is already that small.
+ */
+export function singleLayerScale(trackWidth, maxWidth) {
+  if (!(trackWidth > 0) || !(maxWidth > 0) || trackWidth <= maxWidth) return 1;
+  return trackWidth / maxWidth;
+}
+
+/**
+ * After an answer is applied: how many encodings the sender kept (3 with
+ * simulcast). With one left and `maxWidth` given, scales it down to that
+ * width and lifts the per-layer bit-rate cap, as a single stream had it.
+ */
+export async function afterAnswer(sender, maxWidth) {
+  const params = sender?.getParameters?.();
+  const encodings = params?.encodings || [];
+  if (encodings.length !== 1 || !maxWidth || !sender.track) return encodings.length;
+  const scale = singleLayerScale(sender.track.getSettings?.().width, maxWidth);
+  const e = encodings[0];
+  if (e.scaleResolutionDownBy === scale && e.maxBitrate === undefined) return 1;
+  e.scaleResolutionDownBy = scale;
+  delete e.maxBitrate;
+  await sender.setParameters(params).catch(() => {});   // best effort: the picture still flows
+  return 1;
+}
