@@ -3,7 +3,10 @@
 // video with three rids (h, m at 1/2, l at 1/4) over WHIP. The SFU answers
 // without a=simulcast and a=rid (docs/API.md), so by JSEP (RFC 8829 5.10)
 // Chromium keeps the first encoding only; a Chromium viewer over WHEP must
-// then decode that one stream at the publisher's rate.
+// then decode that one stream at the publisher's rate. With the server's
+// media.simulcast on, --expect-encodings 3 checks the other side: the answer
+// has a=rid:<id> recv for each rid and a=simulcast:recv, and the publisher
+// keeps and sends all three encodings.
 //
 //   node tests/e2e/chromium_simulcast.mjs --url http://127.0.0.1:PORT
 //
@@ -52,12 +55,21 @@ async function run(o, checks, { pub, view }) {
   try {
     if (checks.failed > 0 || r.sessions.length < 2) return;
     const answerVideo = videoSection(r.whip.body);
-    checks.check('WHIP answer has no a=simulcast', !/^a=simulcast/m.test(r.whip.body) && answerVideo !== '',
-      (r.whip.body.match(/^a=(simulcast|rid):.*$/gm) || ['no a=simulcast or a=rid']).join(' | '));
+    const want = Number(o['expect-encodings']);
+    const scLines = (r.whip.body.match(/^a=(simulcast|rid):.*$/gm) || ['no a=simulcast or a=rid']).join(' | ');
+    if (want > 1) {
+      // media.simulcast on: every offered rid answered recv, in the offer's order.
+      const answered = [...answerVideo.matchAll(/^a=rid:(\S+) recv/gm)].map((m) => m[1]);
+      checks.check(`WHIP answer has a=simulcast:recv ${rids.join(';')}`,
+        new RegExp(`^a=simulcast:recv ${rids.join(';')}\\r?$`, 'm').test(answerVideo)
+          && answered.join(',') === rids.join(','), scLines);
+    } else {
+      checks.check('WHIP answer has no a=simulcast', !/^a=simulcast/m.test(r.whip.body) && answerVideo !== '',
+        scLines);
+    }
     if (!await bothConnected(o, pub, view, checks)) return;
     const { p1, p2, v2 } = await measureRates(o, pub, view, checks);
     const encodings = await pub.evaluate(() => senderEncodings());
-    const want = Number(o['expect-encodings']);
     checks.check(`publisher sender keeps ${want} encoding(s)`, encodings.length === want,
       JSON.stringify(encodings));
     // An encoding is producing when its framesEncoded rose over the window.
