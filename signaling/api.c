@@ -7,6 +7,7 @@
 
 #include "signaling/api.h"
 #include "signaling/auth.h"
+#include "signaling/cluster.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
 #include "signaling/route.h"
@@ -304,13 +305,15 @@ void sig_api_dispatch(sig_server *srv, sig_request *req, const sig_route *route,
         sig_metrics_answer(srv, req);
         return;
     case SIG_ROUTE_INDEX:
-        sig_static_answer(req, srv->cfg.http.static_dir, "index.html",
-                          route->method == SIG_METHOD_HEAD);
+    case SIG_ROUTE_STATIC: {
+        /* A cluster node's page may be redirected to any live node. */
+        char *origins = srv->cluster ? sig_cluster_origins(srv->cluster) : NULL;
+        sig_static_answer(req, srv->cfg.http.static_dir,
+                          route->id == SIG_ROUTE_INDEX ? "index.html" : route->static_path,
+                          route->method == SIG_METHOD_HEAD, origins);
+        g_free(origins);
         return;
-    case SIG_ROUTE_STATIC:
-        sig_static_answer(req, srv->cfg.http.static_dir, route->static_path,
-                          route->method == SIG_METHOD_HEAD);
-        return;
+    }
     default:
         sig_http_respond_text(req, 404, "not found");
         return;

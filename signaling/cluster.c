@@ -696,6 +696,19 @@ GPtrArray *sig_cluster_remote_rooms(sig_cluster *c)
     return out;
 }
 
+char *sig_cluster_origins(sig_cluster *c)
+{
+    GString *s = g_string_new(c->public_url);
+    g_mutex_lock(&c->lock);
+    for (unsigned i = 0; i < c->nnodes; i++)
+        if (strcmp(c->nodes[i].url, c->public_url) != 0 && !strchr(c->nodes[i].url, '['))
+            g_string_append_printf(s, " %s", c->nodes[i].url);     /* checked URLs: no ';' */
+    g_mutex_unlock(&c->lock);
+    if (strchr(c->public_url, '['))     /* CSP has no IPv6 literals: leave it to 'self' */
+        g_string_truncate(s, 0);
+    return g_string_free(s, FALSE);
+}
+
 void sig_cluster_stats_get(sig_cluster *c, sig_cluster_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -85,6 +85,10 @@ void sig_cluster_leave(sig_cluster *c);
  * g_ptr_array_unref. */
 GPtrArray *sig_cluster_remote_rooms(sig_cluster *c);
 
+/* The live nodes' public URLs as CSP sources ("http://h:1 https://h2"),
+ * for the call page's connect-src; this node's own included. g_free. */
+char *sig_cluster_origins(sig_cluster *c);
+
 typedef struct sig_cluster_stats {
     bool redis_up;
     unsigned nodes;                 /* live nodes seen at the last heartbeat, this one too */
