@@ -21,7 +21,8 @@ persistence) and three nodes with a short TTL (2 s). Checks, one line each:
   - kill -9 of the owner: its record is gone from Redis within the TTL
     (figure printed) and the others count two nodes; a publisher rejoining
     the room through a live node lands on a live node, which now owns it;
-  - SIGTERM: the node's record is gone from Redis before the process ends;
+  - SIGTERM on a node with a session: its record is gone from Redis while
+    it drains (503 for new sessions), and it exits 0 when the session ends;
   - Redis holds no client name, session id or address field.
 Ends with 'N passed, M failed'.
 """
@@ -231,17 +232,25 @@ async def run(args: argparse.Namespace, c: Checks, redis: Redis,
                                 p3.url.rsplit("/", 1)[1], '"address"', '"name"') if s in text]
     c.check("Redis holds no client name, session id or address", not secrets_seen,
             ", ".join(secrets_seen))
-    for s in (p1, p2, p3):
-        s.pc and await s.pc.close()
+    for s in (p1, p2):
+        await s.pc.close()
 
-    # SIGTERM: out of the directory first.
-    leaving = via if landed != via else viewer_node
+    # SIGTERM with a session: out of the directory first, then the drain.
+    leaving = landed
     nodes[leaving].proc.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
     gone = await wait_for(lambda: asyncio.sleep(0, redis.cli("EXISTS", f"sfu:node:{leaving}")
                                                 == "0"), 3, 0.02)
-    c.check("SIGTERM: the node leaves the directory", bool(gone))
+    status, _, _ = await peers.http("GET", nodes[leaving].url + "/health")
+    c.check("SIGTERM: the node leaves the directory first, then drains",
+            bool(gone) and nodes[leaving].alive() and status == 503,
+            f"record gone after {1000 * (time.monotonic() - t0):.0f} ms, /health {status}")
+    status, headers, _ = await peers.http("POST", nodes[leaving].url + f"/whip/{ROOM}",
+                                          "v=0\r\n", "application/sdp")
+    c.check("... and refuses new sessions while its call goes on", status == 503, str(status))
+    await peers.delete(p3)
     nodes[leaving].proc.wait(10)
-    c.check("... and exits 0", nodes[leaving].proc.returncode == 0,
+    c.check("... and exits 0 once its last session ended", nodes[leaving].proc.returncode == 0,
             str(nodes[leaving].proc.returncode))
 
 
@@ -267,6 +276,7 @@ def main() -> int:
                 f"cluster.node_id={name}", f"cluster.public_url={url}",
                 f"cluster.secret={SECRET}", f"cluster.heartbeat_ms={HEARTBEAT_MS}",
                 f"cluster.node_ttl_ms={TTL_MS}", "cluster.redis_timeout_ms=250",
+                "server.drain_timeout_s=10",
                 "http.requests_per_second_per_client=0"])
             nodes[name].start()
         asyncio.run(run(args, c, redis, nodes))
