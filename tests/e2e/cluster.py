@@ -173,6 +173,13 @@ async def run(args: argparse.Namespace, c: Checks, redis: Redis,
             (body or "")[:160])
     c.check("... without names", bool(body) and NAME not in body and '"name"' not in body)
 
+    async def owned():
+        return await metric(nodes[owner].url, "sfu_cluster_rooms_owned") == 1
+    c.check("metrics: the owner owns one room", await wait_for(owned, 2, 0.1))
+    redirects = [await metric(nodes[n].url, "sfu_cluster_redirects_total") for n in others]
+    c.check("metrics: the other two counted their redirects", redirects == [2, 1],
+            f"{via}: {redirects[0]}, {viewer_node}: {redirects[1]}")
+
     # Redis stopped mid-call.
     before = len(receiver.numbers)
     redis.proc.send_signal(signal.SIGSTOP)
@@ -185,6 +192,10 @@ async def run(args: argparse.Namespace, c: Checks, redis: Redis,
             f"{status} in {1000 * (time.monotonic() - t0):.0f} ms")
     status, _, _ = await peers.http("GET", nodes[owner].url + f"/rooms/{ROOM}")
     c.check("Redis stopped: the owner still serves its room", status == 200, str(status))
+    up = await metric(nodes[via].url, "sfu_cluster_redis_up")
+    unavailable = await metric(nodes[via].url, "sfu_cluster_unavailable_total")
+    c.check("metrics: Redis down, one 503 counted", up == 0 and unavailable == 1,
+            f"redis_up {up}, unavailable {unavailable}")
     await asyncio.sleep(2.5)
     during = len(receiver.numbers) - before
     c.check("Redis stopped: the call keeps flowing", during > 30, f"{during} frames in 3 s")
