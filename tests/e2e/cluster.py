@@ -13,6 +13,8 @@ persistence) and three nodes with a short TTL (2 s). Checks, one line each:
     Location = the owner's public URL + the same path and query; followed,
     it publishes on the owner; an aiortc viewer's WHEP POST to the third
     node is redirected the same way and decodes the first publisher's frames;
+  - a new room asked at the owner, now the busiest node (3 of its 4
+    sessions), is given to an idle node (307 there, and Redis records it);
   - GET /rooms on the third node lists the room (owner's node id, both
     participants) without names;
   - Redis stopped (SIGSTOP) for 3 s mid-call: the viewer keeps decoding,
@@ -173,6 +175,19 @@ async def run(args: argparse.Namespace, c: Checks, redis: Redis,
             (body or "")[:160])
     c.check("... without names", bool(body) and NAME not in body and '"name"' not in body)
 
+    # A new room asked at the busy owner (3 of its 4 sessions) goes to one
+    # of the idle nodes.
+    await asyncio.sleep(2 * HEARTBEAT_MS / 1000)
+    status, headers, _ = await peers.http("POST", nodes[owner].url + "/whip/cl-fresh", "v=0\r\n",
+                                          "application/sdp")
+    location = peers._header(headers, "Location") or ""
+    chosen = redis.cli("GET", "sfu:room:cl-fresh")
+    # Which of the two idle ones: their CPU shares decide.
+    c.check("a new room asked at a loaded node goes to a less loaded one",
+            status == 307 and chosen in others and
+            location == nodes[chosen].url + "/whip/cl-fresh",
+            f"{status} Location {location}, owner {redis.cli('GET', 'sfu:room:cl-fresh')}")
+
     async def owned():
         return await metric(nodes[owner].url, "sfu_cluster_rooms_owned") == 1
     c.check("metrics: the owner owns one room", await wait_for(owned, 2, 0.1))
@@ -287,7 +302,7 @@ def main() -> int:
                 f"cluster.node_id={name}", f"cluster.public_url={url}",
                 f"cluster.secret={SECRET}", f"cluster.heartbeat_ms={HEARTBEAT_MS}",
                 f"cluster.node_ttl_ms={TTL_MS}", "cluster.redis_timeout_ms=250",
-                "server.drain_timeout_s=10",
+                "server.drain_timeout_s=10", "limits.max_sessions=4",
                 "http.requests_per_second_per_client=0"])
             nodes[name].start()
         asyncio.run(run(args, c, redis, nodes))
