@@ -2,6 +2,9 @@
 """Three sfu nodes and a Redis on loopback: the cluster directory end to end.
 
   /usr/bin/python3 tests/e2e/cluster.py --sfu build/asan/sfu
+  /usr/bin/python3 tests/e2e/cluster.py --sfu build/sfu -- \
+      node tests/e2e/chromium_call.mjs --url {url} --page-urls {urls}
+      (fixture mode: the same Redis and nodes, then COMMAND; its status)
 
 Starts its own redis-server (loopback port, temporary directory, no
 persistence) and three nodes with a short TTL (2 s). Checks, one line each:
@@ -280,10 +283,28 @@ async def run(args: argparse.Namespace, c: Checks, redis: Redis,
             str(nodes[leaving].proc.returncode))
 
 
+def run_command(cmd: List[str], nodes: Dict[str, SfuFixture]) -> int:
+    """Fixture mode: runs `cmd` against the cluster, {url} being node A's
+    URL and {urls} all three, comma-separated; its exit status is ours."""
+    urls = ",".join(n.url for n in nodes.values())
+    cmd = [a.replace("{urls}", urls).replace("{url}", nodes["A"].url) for a in cmd]
+    rc = subprocess.run(cmd).returncode
+    for name, n in nodes.items():
+        if not n.alive():
+            print(f"cluster: node {name} died during the command ({n.describe_exit()}):\n"
+                  f"{n.log_tail(15)}")
+            rc = rc or 1
+    return rc
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sfu", default="build/sfu")
+    ap.add_argument("command", nargs=argparse.REMAINDER,
+                    help="after --: run this against the cluster instead of the checks "
+                         "({url}: node A, {urls}: the three nodes)")
     args = ap.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not shutil.which("redis-server"):
         print("FAIL redis-server not installed (scripts/install-deps.sh)")
         print("0 passed, 1 failed")
@@ -305,7 +326,11 @@ def main() -> int:
                 "server.drain_timeout_s=10", "limits.max_sessions=4",
                 "http.requests_per_second_per_client=0"])
             nodes[name].start()
-        asyncio.run(run(args, c, redis, nodes))
+        if command:
+            rc = run_command(command, nodes)
+            c.check("the command against the cluster", rc == 0, f"exit {rc}")
+        else:
+            asyncio.run(run(args, c, redis, nodes))
     except Exception as e:  # a failure to set up is a failed check, with the logs
         c.check("the run completed", False, f"{type(e).__name__}: {e}")
         for name, n in nodes.items():
