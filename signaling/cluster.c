@@ -1,16 +1,13 @@
-/* The cluster thread: heartbeat, room ownership and look-ups in Redis
- * (see cluster.h). All Redis I/O happens here. */
-#include "signaling/cluster.h"
-
+/* The cluster thread: room ownership look-ups and claims, leaving, the
+ * views for HTTP and metrics (see cluster.h); the heartbeat is in
+ * cluster_beat.c. All Redis I/O happens on this thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "sfu/net/log.h"
+#include "signaling/cluster_internal.h"
 #include "signaling/random.h"
-#include "signaling/redis_client.h"
 
 #define RECONNECT_MAX_MS 1000       /* while Redis is down, try at least this often */
 #define RESOLVE_ATTEMPTS 3
@@ -28,61 +25,7 @@ static const char RESOLVE_LUA[] =
     "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])\n"
     "return {ARGV[2], 1}\n";
 
-/* The owner's refresh of KEYS[1]: kept (or taken back when the record
- * expired or names a node that is gone) for ARGV[1]; returns "" then, else
- * the live node that holds it now. */
-static const char REFRESH_LUA[] =
-    "local o = redis.call('GET', KEYS[1])\n"
-    "if o and o ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. o) == 1 then return o end\n"
-    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
-    "return ''\n";
-
-/* Deletes KEYS[1] only while it names ARGV[1]. */
-static const char RELEASE_LUA[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n";
-
-typedef struct resolve_job {
-    char room[SIG_CLUSTER_ID_MAX + 1];
-    bool claim;
-    sig_cluster_done_fn done;
-    void *user;
-} resolve_job;
-
-struct sig_cluster {
-    sig_cluster_params p;
-    char node_id[SIG_CLUSTER_ID_MAX + 1];
-    char public_url[SIG_CLUSTER_URL_MAX];
-    char *redis_password, *secret;
-    char ttl_text[16];
-    GThread *thread;
-
-    GMutex lock;                    /* the queue, flags and view below */
-    GCond cond;
-    GQueue jobs;                    /* resolve_job* */
-    bool stopping, stopped;
-    bool leave_wanted, leave_done;
-    sig_cluster_node *nodes;        /* live nodes, this one included */
-    unsigned nnodes;
-    GPtrArray *remote_rooms;        /* JSON array texts */
-    unsigned rooms_owned;
-
-    gint redis_up;                  /* atomic */
-    unsigned rooms_conflict;
-    uint64_t redirects, unavailable, rejected;  /* atomic adds */
-
-    /* The cluster thread's own. */
-    sig_redis *redis;
-    bool left;                      /* out of the directory: no more heartbeats */
-    bool was_up;
-    sig_redis_cause down_cause;
-    gint64 down_since;
-    GHashTable *held;               /* rooms whose owner record is ours */
-    double cpu_last_s;
-    gint64 cpu_last_at;
-};
-
-static void count(uint64_t *counter)
+void sig_cluster_count(uint64_t *counter)
 {
     __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
@@ -130,7 +73,7 @@ const char *sig_cluster_node_id(const sig_cluster *c)
 
 /* ---- Redis up and down, each cause logged once ---- */
 
-static void mark_down(sig_cluster *c, sig_redis_cause cause)
+void sig_cluster_mark_down(sig_cluster *c, sig_redis_cause cause)
 {
     sig_redis_free(c->redis);
     c->redis = NULL;
@@ -146,7 +89,7 @@ static void mark_down(sig_cluster *c, sig_redis_cause cause)
     g_atomic_int_set(&c->redis_up, 0);
 }
 
-static void mark_up(sig_cluster *c)
+void sig_cluster_mark_up(sig_cluster *c)
 {
     if (g_atomic_int_get(&c->redis_up))
         return;
@@ -158,264 +101,17 @@ static void mark_up(sig_cluster *c)
     g_atomic_int_set(&c->redis_up, 1);
 }
 
-static bool ensure_connected(sig_cluster *c)
+bool sig_cluster_connect(sig_cluster *c)
 {
     if (c->redis)
         return true;
     sig_redis_cause cause;
     c->redis = sig_redis_connect(&c->p.redis, c->redis_password, c->p.redis_timeout_ms, &cause);
     if (!c->redis) {
-        mark_down(c, cause);
+        sig_cluster_mark_down(c, cause);
         return false;
     }
     return true;
-}
-
-/* ---- heartbeat ---- */
-
-static uint32_t cpu_permille(sig_cluster *c)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    gint64 now = g_get_monotonic_time();
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint32_t permille = 0;
-    if (c->cpu_last_at && now > c->cpu_last_at) {
-        double share = (cpu - c->cpu_last_s) / ((double)(now - c->cpu_last_at) / 1e6) /
-                       (double)(cores > 0 ? cores : 1);
-        permille = share <= 0 ? 0 : share >= 100 ? 100000 : (uint32_t)(share * 1000);
-    }
-    c->cpu_last_s = cpu;
-    c->cpu_last_at = now;
-    return permille;
-}
-
-typedef struct beat {
-    sig_cluster_local local;
-    sig_cluster_node self;
-    char *record, *summary;
-    GPtrArray *released;            /* held rooms that ended here */
-} beat;
-
-static void beat_free(beat *b)
-{
-    free(b->local.rooms_json);
-    if (b->local.room_names)
-        g_ptr_array_unref(b->local.room_names);
-    g_free(b->record);
-    g_free(b->summary);
-    if (b->released)
-        g_ptr_array_unref(b->released);
-}
-
-static void beat_prepare(sig_cluster *c, beat *b)
-{
-    memset(b, 0, sizeof *b);
-    c->p.collect(c->p.user, &b->local);
-    if (!b->local.room_names)
-        b->local.room_names = g_ptr_array_new_with_free_func(g_free);
-    uint64_t bps = 0;
-    char *summary = b->local.rooms_json
-                        ? sig_cluster_summary(b->local.rooms_json, c->node_id, &bps)
-                        : NULL;
-    if (!summary)
-        summary = g_strdup_printf("{\"node\":\"%s\",\"rooms\":[]}", c->node_id);
-    b->summary = sig_cluster_seal(summary, c->secret);
-    free(summary);
-    b->self = (sig_cluster_node){ .sessions = b->local.sessions,
-                                  .max_sessions = c->p.max_sessions,
-                                  .rooms = b->local.room_names->len,
-                                  .cpu_permille = cpu_permille(c), .bitrate_bps = bps };
-    g_strlcpy(b->self.id, c->node_id, sizeof b->self.id);
-    g_strlcpy(b->self.url, c->public_url, sizeof b->self.url);
-    b->record = sig_cluster_node_encode(&b->self, c->secret);
-    b->released = g_ptr_array_new_with_free_func(g_free);
-    GHashTable *now = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < b->local.room_names->len; i++)
-        g_hash_table_add(now, g_ptr_array_index(b->local.room_names, i));
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, c->held);
-    while (g_hash_table_iter_next(&it, &key, NULL))
-        if (!g_hash_table_contains(now, key))
-            g_ptr_array_add(b->released, g_strdup(key));
-    g_hash_table_destroy(now);
-}
-
-/* Writes this node's record, summary and owner records; returns the
- * registered ids (SMEMBERS) or NULL after a failure. */
-static redisReply *beat_write(sig_cluster *c, beat *b)
-{
-    char key[128], rkey[128];
-    snprintf(key, sizeof key, SIG_CLUSTER_KEY_NODE "%s", c->node_id);
-    snprintf(rkey, sizeof rkey, SIG_CLUSTER_KEY_ROOMS "%s", c->node_id);
-    sig_redis_append(c->redis, "SET %s %s PX %s", key, b->record, c->ttl_text);
-    sig_redis_append(c->redis, "SADD %s %s", SIG_CLUSTER_KEY_NODES, c->node_id);
-    sig_redis_append(c->redis, "SET %s %s PX %s", rkey, b->summary, c->ttl_text);
-    GPtrArray *names = b->local.room_names;
-    for (guint i = 0; i < names->len; i++) {
-        snprintf(key, sizeof key, SIG_CLUSTER_KEY_ROOM "%s", (char *)g_ptr_array_index(names, i));
-        sig_redis_append(c->redis, "EVAL %s 1 %s %s %s %s", REFRESH_LUA, key, c->node_id,
-                         c->ttl_text, SIG_CLUSTER_KEY_NODE);
-    }
-    for (guint i = 0; i < b->released->len; i++) {
-        snprintf(key, sizeof key, SIG_CLUSTER_KEY_ROOM "%s",
-                 (char *)g_ptr_array_index(b->released, i));
-        sig_redis_append(c->redis, "EVAL %s 1 %s %s", RELEASE_LUA, key, c->node_id);
-    }
-    sig_redis_append(c->redis, "SMEMBERS %s", SIG_CLUSTER_KEY_NODES);
-    unsigned n = 3 + names->len + b->released->len + 1;
-    redisReply **rep = g_new0(redisReply *, n);
-    sig_redis_cause cause = sig_redis_exec(c->redis, rep, n, false);
-    if (cause != SIG_REDIS_OK) {
-        g_free(rep);
-        mark_down(c, cause);
-        return NULL;
-    }
-    bool failed = rep[0]->type == REDIS_REPLY_ERROR;
-    unsigned owned = 0, conflicts = 0;
-    g_hash_table_remove_all(c->held);
-    for (guint i = 0; i < names->len; i++) {
-        redisReply *r = rep[3 + i];
-        const char *name = g_ptr_array_index(names, i);
-        if (r->type == REDIS_REPLY_STRING && r->len == 0) {
-            owned++;
-            g_hash_table_add(c->held, g_strdup(name));
-        } else if (r->type == REDIS_REPLY_STRING) {
-            conflicts++;
-        } else {
-            failed = true;
-        }
-    }
-    g_mutex_lock(&c->lock);
-    bool changed = conflicts != c->rooms_conflict;
-    c->rooms_conflict = conflicts;
-    g_mutex_unlock(&c->lock);
-    if (changed && conflicts)   /* a room split over nodes after an outage: its calls go on here */
-        sfu_log(SFU_LOG_WARN, "cluster.room_conflict",
-                "rooms=%u msg2=\"local rooms another live node owns; served here as they are\"",
-                conflicts);
-    redisReply *members = rep[n - 1];
-    rep[n - 1] = NULL;
-    sig_redis_replies_free(rep, n);
-    g_free(rep);
-    if (failed || members->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(members);
-        mark_down(c, SIG_REDIS_REPLY);
-        return NULL;
-    }
-    g_mutex_lock(&c->lock);
-    c->rooms_owned = owned;
-    g_mutex_unlock(&c->lock);
-    return members;
-}
-
-/* Reads every registered node's record and summary; forgets the ids whose
- * record expired. */
-static void beat_read(sig_cluster *c, beat *b, redisReply *members)
-{
-    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; i < members->elements; i++) {
-        redisReply *e = members->element[i];
-        char *id = e->type == REDIS_REPLY_STRING ? g_strndup(e->str, e->len) : NULL;
-        if (id && sig_cluster_valid_node_id(id))
-            g_ptr_array_add(ids, id);
-        else
-            g_free(id);     /* not ours to judge: left alone */
-    }
-    size_t m = ids->len;
-    for (size_t i = 0; i < m; i++) {
-        sig_redis_append(c->redis, "GET " SIG_CLUSTER_KEY_NODE "%s",
-                         (char *)g_ptr_array_index(ids, i));
-        sig_redis_append(c->redis, "GET " SIG_CLUSTER_KEY_ROOMS "%s",
-                         (char *)g_ptr_array_index(ids, i));
-    }
-    redisReply **rep = g_new0(redisReply *, 2 * m + 1);
-    sig_redis_cause cause = m ? sig_redis_exec(c->redis, rep, (unsigned)(2 * m), true) : SIG_REDIS_OK;
-    if (cause != SIG_REDIS_OK) {
-        g_free(rep);
-        g_ptr_array_unref(ids);
-        mark_down(c, cause);
-        return;
-    }
-    sig_cluster_node *nodes = g_new0(sig_cluster_node, m + 1);
-    unsigned nn = 0;
-    GPtrArray *rooms = g_ptr_array_new_with_free_func(free);
-    GPtrArray *dead = g_ptr_array_new();
-    bool self_seen = false;
-    for (size_t i = 0; i < m; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        redisReply *rec = rep[2 * i], *sum = rep[2 * i + 1];
-        if (rec->type != REDIS_REPLY_STRING) {
-            g_ptr_array_add(dead, (char *)id);
-            continue;
-        }
-        if (sig_cluster_node_decode(rec->str, rec->len, c->secret, id, &nodes[nn]) != 0) {
-            count(&c->rejected);
-            continue;
-        }
-        if (strcmp(id, c->node_id) == 0) {
-            nodes[nn] = b->self;    /* ours as of now */
-            self_seen = true;
-        } else if (sum->type == REDIS_REPLY_STRING) {
-            const char *js;
-            size_t jl;
-            char *arr = NULL;
-            if (sig_cluster_unseal(sum->str, sum->len, c->secret, &js, &jl) == 0)
-                arr = sig_cluster_summary_rooms(js, jl, id);
-            if (arr)
-                g_ptr_array_add(rooms, arr);
-            else
-                count(&c->rejected);
-        }
-        nn++;
-    }
-    if (!self_seen)
-        nodes[nn++] = b->self;
-    for (guint i = 0; i < dead->len; i++)
-        sig_redis_append(c->redis, "SREM %s %s", SIG_CLUSTER_KEY_NODES,
-                         (char *)g_ptr_array_index(dead, i));
-    redisReply **srem = g_new0(redisReply *, dead->len + 1);
-    cause = dead->len ? sig_redis_exec(c->redis, srem, dead->len, false) : SIG_REDIS_OK;
-    sig_redis_replies_free(srem, dead->len);
-    g_free(srem);
-    g_ptr_array_free(dead, TRUE);
-    sig_redis_replies_free(rep, (unsigned)(2 * m));
-    g_free(rep);
-    g_ptr_array_unref(ids);
-    if (cause != SIG_REDIS_OK) {
-        mark_down(c, cause);
-        g_free(nodes);
-        g_ptr_array_unref(rooms);
-        return;
-    }
-    g_mutex_lock(&c->lock);
-    g_free(c->nodes);
-    c->nodes = nodes;
-    c->nnodes = nn;
-    g_ptr_array_unref(c->remote_rooms);
-    c->remote_rooms = rooms;
-    g_mutex_unlock(&c->lock);
-    if (!c->was_up)
-        sfu_log(SFU_LOG_INFO, "cluster.registered", "node=%s nodes=%u", c->node_id, nn);
-    c->was_up = true;
-    mark_up(c);
-}
-
-static void heartbeat(sig_cluster *c)
-{
-    if (!ensure_connected(c))
-        return;
-    beat b;
-    beat_prepare(c, &b);
-    redisReply *members = beat_write(c, &b);
-    if (members) {
-        beat_read(c, &b, members);
-        freeReplyObject(members);
-    }
-    beat_free(&b);
 }
 
 /* ---- look-ups ---- */
@@ -438,7 +134,7 @@ static bool owner_url(sig_cluster *c, const char *owner, char *url, size_t n)
     sig_redis_append(c->redis, "GET " SIG_CLUSTER_KEY_NODE "%s", owner);
     sig_redis_cause cause = sig_redis_exec(c->redis, rep, 1, true);
     if (cause != SIG_REDIS_OK) {
-        mark_down(c, cause);
+        sig_cluster_mark_down(c, cause);
         return false;
     }
     sig_cluster_node node;
@@ -447,7 +143,7 @@ static bool owner_url(sig_cluster *c, const char *owner, char *url, size_t n)
         g_strlcpy(url, node.url, n);
         found = true;
     } else if (rep[0]->type == REDIS_REPLY_STRING) {
-        count(&c->rejected);
+        sig_cluster_count(&c->rejected);
     }
     sig_redis_replies_free(rep, 1);
     return found;
@@ -482,7 +178,7 @@ static sig_cluster_verdict resolve(sig_cluster *c, const resolve_job *job, char 
         redisReply *rep[1];
         sig_redis_cause cause = sig_redis_exec(c->redis, rep, 1, true);
         if (cause != SIG_REDIS_OK) {
-            mark_down(c, cause);
+            sig_cluster_mark_down(c, cause);
             return SIG_CLUSTER_UNAVAILABLE;
         }
         redisReply *r = rep[0];
@@ -540,7 +236,7 @@ static void leave_now(sig_cluster *c)
     if (c->left)
         return;
     c->left = true;
-    if (!ensure_connected(c))
+    if (!sig_cluster_connect(c))
         return;
     char key[128];
     snprintf(key, sizeof key, SIG_CLUSTER_KEY_NODE "%s", c->node_id);
@@ -554,7 +250,7 @@ static void leave_now(sig_cluster *c)
     g_hash_table_iter_init(&it, c->held);
     while (g_hash_table_iter_next(&it, &name, NULL)) {
         snprintf(key, sizeof key, SIG_CLUSTER_KEY_ROOM "%s", (char *)name);
-        sig_redis_append(c->redis, "EVAL %s 1 %s %s", RELEASE_LUA, key, c->node_id);
+        sig_redis_append(c->redis, "EVAL %s 1 %s %s", sig_cluster_release_lua, key, c->node_id);
         n++;
     }
     redisReply **rep = g_new0(redisReply *, n);
@@ -562,7 +258,7 @@ static void leave_now(sig_cluster *c)
     sig_redis_replies_free(rep, n);
     g_free(rep);
     if (cause != SIG_REDIS_OK) {
-        mark_down(c, cause);
+        sig_cluster_mark_down(c, cause);
         return;
     }
     g_hash_table_remove_all(c->held);
@@ -606,7 +302,7 @@ static gpointer cluster_main(gpointer data)
             break;
         gint64 now = g_get_monotonic_time();
         if (now >= next_beat && !c->left) {
-            heartbeat(c);
+            sig_cluster_heartbeat(c);
             unsigned ms = c->p.heartbeat_ms;
             if (!c->redis && ms > RECONNECT_MAX_MS)
                 ms = RECONNECT_MAX_MS;
@@ -725,10 +421,10 @@ void sig_cluster_stats_get(sig_cluster *c, sig_cluster_stats *out)
 
 void sig_cluster_count_redirect(sig_cluster *c)
 {
-    count(&c->redirects);
+    sig_cluster_count(&c->redirects);
 }
 
 void sig_cluster_count_unavailable(sig_cluster *c)
 {
-    count(&c->unavailable);
+    sig_cluster_count(&c->unavailable);
 }
