@@ -2,7 +2,7 @@
 # whatever Debian packages are missing (scripts/install-deps.sh).
 
 CC      ?= cc
-PKGS    := nice libsrtp2 openssl libmicrohttpd jansson glib-2.0
+PKGS    := nice libsrtp2 openssl libmicrohttpd jansson glib-2.0 hiredis
 BUILD   ?= build
 OPT     ?= -O2
 SANITIZE ?=

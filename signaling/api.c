@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signaling/api.h"
 #include "signaling/auth.h"
+#include "signaling/cluster.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
 #include "signaling/route.h"
@@ -104,6 +106,13 @@ static void rooms_answer(rooms_job *job)
     sig_server *srv = job->srv;
     char *json = sig_registry_rooms_json(srv->reg, job->one_room ? job->room : NULL,
                                          srv->cfg.privacy.api_addresses);
+    if (json && srv->cluster && !job->one_room) {
+        char *merged = sig_cluster_api_rooms(srv, json);
+        if (merged) {
+            free(json);
+            json = merged;
+        }
+    }
     if (!json) {
         sig_http_respond_text(job->req, 404, "no such room");
     } else {
@@ -114,19 +123,24 @@ static void rooms_answer(rooms_job *job)
     g_free(job);
 }
 
+void sig_api_collect_bitrates(sig_server *srv, unsigned worker)
+{
+    GPtrArray *sessions = sig_registry_sessions_on_worker(srv->reg, worker);
+    for (guint i = 0; i < sessions->len; i++) {
+        sig_session *s = g_ptr_array_index(sessions, i);
+        for (unsigned t = 0; s->peer && s->kind != SIG_SESSION_WHEP && t < s->ntracks; t++)
+            sig_registry_set_bitrate(srv->reg, s, t,
+                                     sfu_peer_track_bitrate(s->peer, s->tracks[t].mid));
+        sig_session_unref(srv->reg, s);
+    }
+    g_ptr_array_free(sessions, TRUE);
+}
+
 static void rooms_collect(void *arg)
 {
     rooms_part *part = arg;
     rooms_job *job = part->job;
-    GPtrArray *sessions = sig_registry_sessions_on_worker(job->srv->reg, part->worker);
-    for (guint i = 0; i < sessions->len; i++) {
-        sig_session *s = g_ptr_array_index(sessions, i);
-        for (unsigned t = 0; s->peer && s->kind != SIG_SESSION_WHEP && t < s->ntracks; t++)
-            sig_registry_set_bitrate(job->srv->reg, s, t,
-                                     sfu_peer_track_bitrate(s->peer, s->tracks[t].mid));
-        sig_session_unref(job->srv->reg, s);
-    }
-    g_ptr_array_free(sessions, TRUE);
+    sig_api_collect_bitrates(job->srv, part->worker);
     g_free(part);
     if (g_atomic_int_dec_and_test(&job->pending))
         rooms_answer(job);
@@ -150,15 +164,20 @@ static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
 }
 
 
-/* What an authenticated caller may do. `sub` is the ownership key of the
- * sessions it creates, NULL with auth off: the token's room claim and sub,
- * so a token for another room with the same name owns nothing here. */
-typedef struct caller {
-    const char *sub;
-    char owner[SIG_NAME_MAX + SIG_DISPLAY_NAME_MAX + 2];
-    const char *name;           /* display name for a new participant */
-    sig_auth_claims claims;
-} caller;
+typedef sig_api_caller caller;
+
+void sig_api_caller_copy(const sig_route *route, const sig_api_caller *who, sig_route *route2,
+                         sig_api_caller *who2)
+{
+    *route2 = *route;
+    *who2 = *who;
+    if (who->sub)
+        who2->sub = who2->owner;
+    if (who->name == route->name)
+        who2->name = route2->name;
+    else if (who->name == who->claims.sub)
+        who2->name = who2->claims.sub;
+}
 
 static bool is_public(sig_route_id id)
 {
@@ -220,7 +239,8 @@ static bool authorize(sig_server *srv, sig_request *req, const sig_route *route,
     return true;
 }
 
-static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, const caller *who)
+void sig_api_dispatch(sig_server *srv, sig_request *req, const sig_route *route,
+                      const sig_api_caller *who)
 {
     switch (route->id) {
     case SIG_ROUTE_WHIP:
@@ -285,13 +305,15 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
         sig_metrics_answer(srv, req);
         return;
     case SIG_ROUTE_INDEX:
-        sig_static_answer(req, srv->cfg.http.static_dir, "index.html",
-                          route->method == SIG_METHOD_HEAD);
+    case SIG_ROUTE_STATIC: {
+        /* A cluster node's page may be redirected to any live node. */
+        char *origins = srv->cluster ? sig_cluster_origins(srv->cluster) : NULL;
+        sig_static_answer(req, srv->cfg.http.static_dir,
+                          route->id == SIG_ROUTE_INDEX ? "index.html" : route->static_path,
+                          route->method == SIG_METHOD_HEAD, origins);
+        g_free(origins);
         return;
-    case SIG_ROUTE_STATIC:
-        sig_static_answer(req, srv->cfg.http.static_dir, route->static_path,
-                          route->method == SIG_METHOD_HEAD);
-        return;
+    }
     default:
         sig_http_respond_text(req, 404, "not found");
         return;
@@ -333,5 +355,7 @@ void sig_api_handle(void *user, sig_request *req)
     caller who;
     if (!authorize(srv, req, &route, &who))
         return;
-    dispatch(srv, req, &route, &who);
+    if (srv->cluster && sig_cluster_api_route(srv, req, &route, &who))
+        return;
+    sig_api_dispatch(srv, req, &route, &who);
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "signaling/cluster_store.h"
 #include "signaling/config_value.h"
 
 #define FIELD(f) offsetof(sig_config, f), sizeof(((sig_config *)0)->f)
@@ -127,6 +128,24 @@ static const struct cfg_key keys[] = {
     { "server", "drain_timeout_s", CFG_UINT, FIELD(server.drain_timeout_s), "0", 0, 86400,
       "on SIGTERM or SIGINT, refuse new sessions and wait this long for calls to end; "
       "0: stop at once" },
+
+    { "cluster", "redis_url", CFG_STRING, FIELD(cluster.redis_url), "", 0, 0,
+      "redis://HOST:PORT/DB of the cluster directory; empty: a single node" },
+    { "cluster", "redis_password", CFG_SECRET, FIELD(cluster.redis_password), "", 0, 0,
+      "password for Redis AUTH; empty: none" },
+    { "cluster", "node_id", CFG_STRING, FIELD(cluster.node_id), "", 0, 0,
+      "this node's id, 1-64 of A-Z a-z 0-9 _ . -; empty: a random one at each start" },
+    { "cluster", "public_url", CFG_STRING, FIELD(cluster.public_url), "", 0, 0,
+      "http(s)://HOST:PORT where clients and other nodes reach this node's HTTP API" },
+    { "cluster", "secret", CFG_SECRET, FIELD(cluster.secret), "", 0, 0,
+      "cluster secret, at least 32 bytes: seals what nodes publish in Redis (HMAC-SHA256); "
+      "empty: records are not sealed" },
+    { "cluster", "heartbeat_ms", CFG_MS, FIELD(cluster.heartbeat), "2000", 100, 60000,
+      "how often a node refreshes its record, load and rooms in Redis" },
+    { "cluster", "node_ttl_ms", CFG_MS, FIELD(cluster.node_ttl), "10000", 500, 600000,
+      "a node that stops refreshing is gone from the directory after this long" },
+    { "cluster", "redis_timeout_ms", CFG_MS, FIELD(cluster.redis_timeout), "500", 50, 10000,
+      "connect and reply timeout of each Redis exchange" },
 };
 
 /* Where each group and key of the file is, from the scan of its text. */
@@ -376,6 +395,37 @@ static void check_together(struct run *r, const sig_config *cfg)
                 "TURN servers need a secret, or a username and credential");
 }
 
+/* [cluster]: the keys only matter with a Redis URL. */
+static void check_cluster(struct run *r, const sig_config *cfg)
+{
+    char why[256];
+    sig_redis_addr addr;
+    const char *node_id = cfg->cluster.node_id;
+    if (node_id[0] && !sig_cluster_valid_node_id(node_id))
+        problem(r, line_of(r, "cluster", "node_id"), "cluster.node_id",
+                "1 to 64 of A-Z a-z 0-9 _ . - expected, got \"%.70s\"", node_id);
+    size_t slen = strlen(cfg->cluster.secret);
+    if (slen && slen < 32)
+        problem(r, line_of(r, "cluster", "secret"), "cluster.secret",
+                "%zu bytes; at least 32 are needed", slen);
+    if (cfg->cluster.public_url[0] &&
+        sig_cluster_check_public_url(cfg->cluster.public_url, why, sizeof why) != 0)
+        problem(r, line_of(r, "cluster", "public_url"), "cluster.public_url", "%s", why);
+    if (!cfg->cluster.redis_url[0])
+        return;
+    if (sig_cluster_parse_redis_url(cfg->cluster.redis_url, &addr, why, sizeof why) != 0)
+        problem(r, line_of(r, "cluster", "redis_url"), "cluster.redis_url", "%s", why);
+    if (!cfg->cluster.public_url[0])
+        problem(r, line_of(r, "cluster", "redis_url"), "cluster.public_url",
+                "a cluster node needs public_url (where clients and other nodes reach it)");
+    if (cfg->cluster.heartbeat * 2 > cfg->cluster.node_ttl)
+        problem(r, line_of_either(r, "cluster", "heartbeat_ms", "node_ttl_ms"),
+                "cluster.heartbeat_ms",
+                "%" G_GINT64_FORMAT " is more than half of node_ttl_ms %" G_GINT64_FORMAT
+                ": one late heartbeat would drop the node",
+                (gint64)(cfg->cluster.heartbeat / 1000), (gint64)(cfg->cluster.node_ttl / 1000));
+}
+
 static void load_into(struct run *r, const char *text, size_t len, sig_config *cfg)
 {
     if (scan_lines(r, text, len) > 0)
@@ -397,6 +447,7 @@ static void load_into(struct run *r, const char *text, size_t len, sig_config *c
     }
     g_key_file_free(kf);
     check_together(r, cfg);
+    check_cluster(r, cfg);
 }
 
 #define FILE_MAX_BYTES (1 << 20)

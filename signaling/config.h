@@ -96,6 +96,14 @@ typedef struct sig_config {
     struct {
         uint32_t drain_timeout_s;               /* SIGTERM: wait this long for sessions to end */
     } server;
+    struct {
+        char redis_url[SIG_CONFIG_STR_MAX];     /* empty: a single node */
+        char redis_password[SIG_CONFIG_STR_MAX];    /* never printed */
+        char node_id[SIG_CONFIG_STR_MAX];       /* empty: random at start */
+        char public_url[SIG_CONFIG_STR_MAX];
+        char secret[SIG_CONFIG_STR_MAX];        /* seals the records; never printed */
+        sfu_time heartbeat, node_ttl, redis_timeout;    /* microseconds */
+    } cluster;
 } sig_config;
 
 /* Fills `cfg` with every key's default. */

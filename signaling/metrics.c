@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "signaling/cluster.h"
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
 #include "signaling/version.h"
@@ -215,6 +216,35 @@ static void server_metrics(GString *s, sig_server *srv)
                            g_atomic_int_get(&srv->reloads_failed));
 }
 
+/* Only on a cluster node ([cluster] redis_url set). */
+static void cluster_metrics(GString *s, sig_cluster *c)
+{
+    if (!c)
+        return;
+    sig_cluster_stats st;
+    sig_cluster_stats_get(c, &st);
+    metric(s, "sfu_cluster_redis_up", "gauge",
+           "1 while the last exchange with the cluster directory (Redis) succeeded.",
+           st.redis_up ? 1 : 0);
+    metric(s, "sfu_cluster_nodes", "gauge",
+           "Live nodes in the directory at the last heartbeat, this one included; 0 while Redis is down.",
+           st.nodes);
+    metric(s, "sfu_cluster_rooms_owned", "gauge",
+           "Rooms on this node whose owner record in the directory names this node.",
+           st.rooms_owned);
+    metric(s, "sfu_cluster_rooms_conflict", "gauge",
+           "Rooms on this node whose owner record names another live node (split after an outage).",
+           st.rooms_conflict);
+    metric(s, "sfu_cluster_redirects_total", "counter",
+           "Requests answered 307 to the node that owns the room.", (double)st.redirects);
+    metric(s, "sfu_cluster_unavailable_total", "counter",
+           "Requests answered 503 because the directory could not be reached.",
+           (double)st.unavailable);
+    metric(s, "sfu_cluster_records_rejected_total", "counter",
+           "Node records or rooms summaries in Redis ignored: bad seal or content.",
+           (double)st.records_rejected);
+}
+
 static void connection_metrics(GString *s, sig_http *http)
 {
     static const char *const states[SIG_CONN_STATES] = {
@@ -305,6 +335,7 @@ static void answer(metrics_job *job)
     kind_metrics(s, &t.rooms);
     http_metrics(s, job->srv->http_counts);
     server_metrics(s, job->srv);
+    cluster_metrics(s, job->srv->cluster);
     connection_metrics(s, job->srv->http);
     process_metrics(s);
     sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",

@@ -518,3 +518,24 @@ void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out)
         out->participants += ((reg_room *)value)->participants->len;
     g_mutex_unlock(&reg->lock);
 }
+
+bool sig_registry_has_room(sig_registry *reg, const char *room_name)
+{
+    g_mutex_lock(&reg->lock);
+    bool found = g_hash_table_contains(reg->rooms, room_name);
+    g_mutex_unlock(&reg->lock);
+    return found;
+}
+
+GPtrArray *sig_registry_room_names(sig_registry *reg)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    g_mutex_lock(&reg->lock);
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, reg->rooms);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(names, g_strdup(key));
+    g_mutex_unlock(&reg->lock);
+    return names;
+}

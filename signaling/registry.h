@@ -141,6 +141,11 @@ typedef struct sig_registry_counts {
     unsigned rooms, sessions, participants;
 } sig_registry_counts;
 void sig_registry_counts_get(sig_registry *reg, sig_registry_counts *out);
+/* Whether `room` has a session of any kind on this node (the cluster's
+ * "is it here" test). */
+bool sig_registry_has_room(sig_registry *reg, const char *room);
+/* The names of every room on this node, copied (free the array). */
+GPtrArray *sig_registry_room_names(sig_registry *reg);
 
 /* "audio" or "video", as the API writes kinds. */
 const char *sig_kind_name(sfu_kind kind);

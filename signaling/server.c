@@ -9,7 +9,10 @@
 
 #include "sfu/crypto/srtp.h"
 #include "sfu/net/log.h"
+#include "signaling/api.h"
 #include "signaling/budget.h"
+#include "signaling/cluster.h"
+#include "signaling/cluster_store.h"
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
@@ -150,6 +153,29 @@ static void count_answer(void *user, unsigned tag, unsigned status)
     sig_http_counts_add(srv->http_counts, tag, status);
 }
 
+/* [cluster] with a Redis URL: the node's directory thread (started once
+ * the HTTP API answers, so no node is sent here before). */
+static sig_cluster *make_cluster(sig_server *srv)
+{
+    const sig_config *cfg = &srv->cfg;
+    sig_cluster_params p = {
+        .redis_password = cfg->cluster.redis_password,
+        .node_id = cfg->cluster.node_id,
+        .public_url = cfg->cluster.public_url,
+        .secret = cfg->cluster.secret,
+        .heartbeat_ms = (unsigned)(cfg->cluster.heartbeat / 1000),
+        .node_ttl_ms = (unsigned)(cfg->cluster.node_ttl / 1000),
+        .redis_timeout_ms = (unsigned)(cfg->cluster.redis_timeout / 1000),
+        .max_sessions = srv->max_sessions,
+        .collect = sig_cluster_api_collect,
+        .user = srv,
+    };
+    char why[256];
+    if (sig_cluster_parse_redis_url(cfg->cluster.redis_url, &p.redis, why, sizeof why) != 0)
+        return NULL;    /* the config check refused it already */
+    return sig_cluster_new(&p);
+}
+
 static gboolean keep_streams_open(gpointer data)
 {
     sig_room_keepalive(data);
@@ -187,9 +213,15 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
                              .connection_timeout_s = 30,
                              .cors_origin = cfg->http.cors_origin,
                              .on_answer = count_answer };
+    if (cfg->cluster.redis_url[0] && !(srv->cluster = make_cluster(srv))) {
+        snprintf(err, errlen, "cluster.redis_url: not a redis:// URL");
+        goto err;
+    }
     srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
+    if (srv->cluster)
+        sig_cluster_start(srv->cluster);
     srv->keepalive_timer = g_timeout_add(SIG_EVENTS_KEEPALIVE_CHECK_MS, keep_streams_open, srv);
     sfu_log(SFU_LOG_INFO, "server.started", "port=%u workers=%u max_sessions=%u auth=%s",
             sig_http_port(srv->http), srv->nworkers, srv->max_sessions,
@@ -214,7 +246,10 @@ void sig_server_free(sig_server *srv)
         return;
     if (srv->keepalive_timer)
         g_source_remove(srv->keepalive_timer);
+    /* Out of the directory first; the requests it holds are answered. */
+    sig_cluster_stop(srv->cluster);
     sig_http_free(srv->http);   /* no new requests from here on */
+    sig_cluster_free(srv->cluster);
     for (unsigned i = 0; i < srv->nworkers; i++) {
         if (!srv->workers[i])
             continue;
@@ -243,6 +278,10 @@ static void tell_shutdown(struct sig_events *ev, void *user)
 
 void sig_server_drain(sig_server *srv)
 {
+    if (g_atomic_int_get(&srv->draining))
+        return;
+    /* No node may send clients here any more (bounded by the Redis timeout). */
+    sig_cluster_leave(srv->cluster);
     if (!g_atomic_int_compare_and_exchange(&srv->draining, 0, 1))
         return;
     char json[64];
@@ -328,6 +367,8 @@ static void diff_configs(const sig_config *old, const sig_config *next, GString 
         { "auth.secret", offsetof(sig_config, auth.secret) },
         { "turn.secret", offsetof(sig_config, turn.secret) },
         { "turn.credential", offsetof(sig_config, turn.credential) },
+        { "cluster.redis_password", offsetof(sig_config, cluster.redis_password) },
+        { "cluster.secret", offsetof(sig_config, cluster.secret) },
     };
     char *ta = dump_text(old), *tb = dump_text(next);
     char **la = g_strsplit(ta, "\n", -1), **lb = g_strsplit(tb, "\n", -1);

@@ -13,6 +13,7 @@
 #include "sfu/net/worker.h"
 
 struct sig_http_counts;
+struct sig_cluster;
 
 /* Threads and the configuration: `cfg` is read by the HTTP thread (inside
  * the handler, which runs under cfg_lock as a reader) and by the workers
@@ -41,12 +42,14 @@ typedef struct sig_server {
     struct sig_http_counts *http_counts;    /* answers by route and status */
     gint draining;                  /* atomic: SIGTERM seen, no new sessions */
     gint reloads_ok, reloads_failed;    /* atomic: SIGHUP outcomes */
+    struct sig_cluster *cluster;    /* NULL: a single node ([cluster] redis_url empty) */
 } sig_server;
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen);
 void sig_server_free(sig_server *srv);
 
-/* Graceful stop, first part (main thread): from now on a POST that would
+/* Graceful stop, first part (main thread): a cluster node first leaves the
+ * directory (so no node sends clients here), then from now on a POST that would
  * start a session (WHIP, WHEP, room join) is answered 503 with Retry-After
  * and GET /health 503 "draining"; every room session's event stream gets
  * `event: server-shutdown` with {"drain_timeout_s":N}. Idempotent. */

@@ -22,7 +22,8 @@ static const char *content_type(const char *path)
     return "application/octet-stream";
 }
 
-void sig_static_answer(sig_request *req, const char *dir, const char *rel, bool head)
+void sig_static_answer(sig_request *req, const char *dir, const char *rel, bool head,
+                       const char *connect_src)
 {
     gchar *path = g_build_filename(dir, rel, NULL);
     struct stat st;
@@ -34,17 +35,21 @@ void sig_static_answer(sig_request *req, const char *dir, const char *rel, bool 
         sig_http_respond_text(req, 404, "not found");
         return;
     }
-    /* The page loads only its own scripts and talks only to this origin. */
+    /* The page loads only its own scripts and talks only to this origin
+     * (and, on a cluster node, to the nodes it may be redirected to). */
+    gchar *csp = g_strdup_printf("default-src 'self'; %s%s%smedia-src 'self' blob: mediastream:; "
+                                 "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                 "frame-ancestors 'none'",
+                                 connect_src ? "connect-src 'self' " : "",
+                                 connect_src ? connect_src : "", connect_src ? "; " : "");
     sig_response resp = {
         .status = 200, .content_type = content_type(path), .body = head ? "" : data,
         .body_len = head ? 0 : len, .nheaders = 2,
         .header_names = { "Content-Security-Policy", "X-Content-Type-Options" },
-        .header_values = { "default-src 'self'; media-src 'self' blob: mediastream:; "
-                           "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                           "frame-ancestors 'none'",
-                           "nosniff" },
+        .header_values = { csp, "nosniff" },
     };
     sig_http_respond(req, &resp);
+    g_free(csp);
     g_free(data);
     g_free(path);
 }

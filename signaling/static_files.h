@@ -6,6 +6,9 @@
 #include "signaling/http.h"
 
 /* `rel` is "index.html" for / or the path under /static/. */
-void sig_static_answer(sig_request *req, const char *dir, const char *rel, bool head);
+/* `connect_src`: more sources for the page's CSP connect-src beside 'self'
+ * (space-separated origins), or NULL. */
+void sig_static_answer(sig_request *req, const char *dir, const char *rel, bool head,
+                       const char *connect_src);
 
 #endif

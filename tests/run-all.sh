@@ -65,6 +65,7 @@ done
 echo "== web pages' logic (node, no browser)"
 run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
 run_suite "web/simulcast" node tests/web/test_simulcast.mjs
+run_suite "web/api-redirect" node tests/web/test_api_redirect.mjs
 
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
@@ -88,6 +89,7 @@ run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.livenes
 run_suite "e2e/liveness" $FIX --sfu build/asan/sfu --set media.liveness_timeout_ms=3000 -- \
     $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
 run_suite "e2e/session-limit" $PY tests/e2e/session_limit.py --sfu build/asan/sfu
+run_suite "e2e/cluster" $PY tests/e2e/cluster.py --sfu build/asan/sfu
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \

@@ -42,7 +42,7 @@ brief() { # the output, shortened to one line for a FAIL detail
 }
 
 # ---- good files: exit 0, say nothing
-for f in configs/sfu.conf tests/data/config/good.conf; do
+for f in configs/sfu.conf tests/data/config/good.conf configs/cluster/node-*.conf; do
     run --check-config "$f"
     check "--check-config $f exits 0 with no output" "$(brief)" \
         test "$rc" = 0 -a -z "$out" -a -z "$err"
@@ -82,6 +82,8 @@ expect_lines() { # FILE EXPECTED-OUTPUT (lines, in order)
 }
 d=tests/data/config
 expect_lines bad_duplicate.conf "$d/bad_duplicate.conf:3: log.level: duplicate key (first at line 2)"
+expect_lines bad_cluster_public_url.conf \
+    "$d/bad_cluster_public_url.conf:3: cluster.public_url: expected http(s)://HOST[:PORT] with no path, got \"http://10.0.0.1:8080/sfu\""
 expect_lines bad_unknown_key.conf \
     "$d/bad_unknown_key.conf:3: http.lisen: unknown key (did you mean listen?)"
 expect_lines bad_wrong_group.conf \

@@ -15,6 +15,8 @@
 //
 //   node tests/e2e/chromium_call.mjs --url http://127.0.0.1:PORT [--screenshot FILE]
 //       [--screenshot-mobile FILE] [--room NAME] [--chromium PATH]
+//       [--page-urls URL1,URL2,URL3]   participant i opens the page at URL i (cluster
+//                                       nodes: joins on the others are redirected)
 // Prints one PASS/FAIL line per check, then "N passed, M failed"; exit 0 only
 // when all passed. Needs Debian chromium and `npm ci` here.
 
@@ -40,6 +42,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       url: { type: 'string' },
+      'page-urls': { type: 'string' },
       room: { type: 'string' },
       screenshot: { type: 'string' },
       'screenshot-mobile': { type: 'string' },
@@ -52,6 +55,8 @@ function options() {
     process.exit(2);
   }
   values.url = values.url.replace(/\/+$/, '');
+  // Participant i opens the page at pageUrls[i % n] (cluster nodes); default --url.
+  values.pageUrls = (values['page-urls'] || values.url).split(',').map((u) => u.replace(/\/+$/, ''));
   values.room ??= 'call-' + Math.random().toString(16).slice(2, 10);
   values.timeoutMs = Number(values.timeout) * 1000;
   return values;
@@ -164,7 +169,7 @@ class Person {
         this.problems.push(`${this.name}: ${m.text()}`);
       }
     });
-    await this.page.goto(`${o.url}/`);
+    await this.page.goto(`${o.pageUrls[this.index % o.pageUrls.length]}/`);
     // Remember whether any tile ever gets the speaker highlight.
     await this.page.evaluate(() => {
       window.__spoke = '';
@@ -181,8 +186,10 @@ class Person {
     const p = this.page;
     await p.fill('#name', this.name);
     await p.fill('#room', o.room);
-    const res = p.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/join'),
-      { timeout: o.timeoutMs }).catch(() => null);
+    // On a cluster node the first answer may be a 307 to the room's node,
+    // which the page's fetch follows: wait for the final one.
+    const res = p.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/join')
+      && r.status() !== 307, { timeout: o.timeoutMs }).catch(() => null);
     await p.click('#join');
     const r = await res;
     this.id = '';

@@ -333,7 +333,8 @@ def _http_sync(method: str, url: str, body: Optional[bytes], headers: Dict[str, 
 async def http(method: str, url: str, body: Optional[str] = None,
                content_type: Optional[str] = None, token: Optional[str] = None,
                timeout: float = 10.0) -> Tuple[int, Dict[str, str], str]:
-    """One HTTP request off the event loop: (status, headers, body text)."""
+    """One HTTP request off the event loop: (status, headers, body text).
+    Redirects are not followed (urllib does not follow a 307 POST)."""
     headers = {}
     if content_type:
         headers["Content-Type"] = content_type
@@ -341,6 +342,25 @@ async def http(method: str, url: str, body: Optional[str] = None,
         headers["Authorization"] = f"Bearer {token}"
     data = body.encode() if body is not None else None
     return await asyncio.to_thread(_http_sync, method, url, data, headers, timeout)
+
+
+# Our clients follow a cluster node's 307 themselves (docs/API.md,
+# "A cluster of nodes"): same method, body and token, at most this many hops.
+MAX_REDIRECTS = 3
+
+
+async def http_follow(method: str, url: str, body: Optional[str] = None,
+                      content_type: Optional[str] = None, token: Optional[str] = None,
+                      timeout: float = 10.0) -> Tuple[int, Dict[str, str], str, str]:
+    """http() that follows 307/308 with the same method, body and token.
+    Returns (status, headers, body, final URL)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        status, headers, text = await http(method, url, body, content_type, token, timeout)
+        location = _header(headers, "Location")
+        if status not in (307, 308) or not location:
+            return status, headers, text, url
+        url = urllib.parse.urljoin(url, location)
+    raise HttpError(method, url, status, "too many redirects")
 
 
 def _header(headers: Dict[str, str], name: str) -> Optional[str]:
@@ -384,8 +404,8 @@ async def wait_connected(pc: RTCPeerConnection, timeout: float = 15.0) -> None:
 async def _offer_answer(pc: RTCPeerConnection, url: str, token: Optional[str]) -> Session:
     await pc.setLocalDescription(await pc.createOffer())
     await wait_gathering(pc)
-    status, headers, body = await http("POST", url, pc.localDescription.sdp,
-                                       "application/sdp", token)
+    status, headers, body, url = await http_follow("POST", url, pc.localDescription.sdp,
+                                                   "application/sdp", token)
     if status != 201:
         raise HttpError("POST", url, status, body)
     location = _header(headers, "Location")
@@ -399,7 +419,7 @@ async def _offer_answer(pc: RTCPeerConnection, url: str, token: Optional[str]) -
 
 
 async def whip_publish(base_url: str, room: str, tracks: List[MediaStreamTrack],
-                       token: Optional[str] = None) -> Session:
+                       token: Optional[str] = None, name: Optional[str] = None) -> Session:
     """POST /whip/{room} with a sendonly Opus/VP8 offer for `tracks`.
 
     Raises HttpError unless the answer is 201 with a Location. The caller
@@ -411,6 +431,8 @@ async def whip_publish(base_url: str, room: str, tracks: List[MediaStreamTrack],
             pc.addTransceiver(track, direction="sendonly")
         restrict_codecs(pc)
         url = f"{base_url.rstrip('/')}/whip/{urllib.parse.quote(room, safe='')}"
+        if name is not None:
+            url += "?name=" + urllib.parse.quote(name, safe="")
         return await _offer_answer(pc, url, token)
     except BaseException:
         await pc.close()

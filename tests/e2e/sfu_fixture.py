@@ -83,8 +83,10 @@ class SfuFixture:
 
     def __init__(self, binary: str, settings: Optional[List[str]] = None,
                  start_timeout: float = 10.0, stop_timeout: float = 5.0,
-                 extra_args: Optional[List[str]] = None, keep_tmp: bool = False):
+                 extra_args: Optional[List[str]] = None, keep_tmp: bool = False,
+                 port: Optional[int] = None):
         self.binary = binary
+        self.port = port            # None: a free one at start
         self.settings = settings or []
         self.start_timeout, self.stop_timeout = start_timeout, stop_timeout
         self.extra_args = extra_args or []
@@ -109,7 +111,7 @@ class SfuFixture:
 
     def start(self) -> str:
         self.tmpdir = tempfile.mkdtemp(prefix="sfu-e2e-")
-        port = free_tcp_port()
+        port = self.port or free_tcp_port()
         self.config_path = os.path.join(self.tmpdir, "sfu.ini")
         write_config(self.config_path, self._sections(port))
         self.log_path = os.path.join(self.tmpdir, "sfu.log")

@@ -53,6 +53,10 @@ function describe(status, reason, what) {
 }
 
 // fetch() with the token, turning network failures into ApiError(0).
+// A cluster node answers 307 for a room another node serves; fetch follows
+// it with the same method and body (docs/API.md, "A cluster of nodes"), but
+// drops the Authorization header when the redirect crosses origins (Fetch
+// standard), so a 401 after a redirect is asked again at the final URL.
 async function call(method, url, what, { body, type, keepalive, ifMatch } = {}) {
   const headers = {};
   if (type) headers['Content-Type'] = type;
@@ -61,10 +65,20 @@ async function call(method, url, what, { body, type, keepalive, ifMatch } = {}) 
   let res;
   try {
     res = await fetch(url, { method, headers, body, keepalive, cache: 'no-store' });
+    if (res.status === 401 && res.redirected && token && res.url) {
+      res = await fetch(res.url, { method, headers, body, keepalive, cache: 'no-store' });
+    }
   } catch (e) {
     throw new ApiError(0, e.message || 'network error', what);
   }
   return res;
+}
+
+// A Location or Link target of an answer: after a redirect, relative to the
+// node that answered (the one that serves the room); otherwise as before.
+function answerUrl(res, path) {
+  const elsewhere = res.url && (res.redirected || new URL(res.url).origin !== new URL(BASE).origin);
+  return elsewhere ? new URL(path, res.url).href : apiUrl(path);
 }
 
 // The reason is one line of text/plain; keep it short whatever comes back.
@@ -84,7 +98,7 @@ export async function postOffer(path, sdp, what) {
   if (!location) throw new ApiError(res.status, 'the answer had no Location header', what);
   return {
     answer: await res.text(),
-    location: apiUrl(location),
+    location: answerUrl(res, location),
     participant: res.headers.get('X-Participant-Id') || '',
   };
 }
@@ -121,7 +135,7 @@ export const whepPath = (room, participant) =>
 function eventsLink(res, location) {
   for (const part of (res.headers.get('Link') || '').split(',')) {
     const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
-    if (m && /\brel="?events"?/.test(m[2])) return apiUrl(m[1]);
+    if (m && /\brel="?events"?/.test(m[2])) return answerUrl(res, m[1]);
   }
   return location + '/events';
 }
@@ -141,7 +155,7 @@ export async function joinRoom(room, name, sdp) {
   if (res.status !== 201) throw new ApiError(res.status, await reasonOf(res), what);
   const loc = res.headers.get('Location');
   if (!loc) throw new ApiError(res.status, 'the answer had no Location header', what);
-  const location = apiUrl(loc);
+  const location = answerUrl(res, loc);
   const events = new URL(eventsLink(res, location));
   if (token) events.searchParams.set('access_token', token);
   return {
