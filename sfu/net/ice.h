@@ -101,6 +101,14 @@ unsigned sfu_ice_generations(const sfu_ice *ice);
 /* How many restarts fell back to restarting in place. */
 unsigned sfu_ice_restarts_in_place(const sfu_ice *ice);
 
+/* Lets `worker` read the selected UDP socket itself from its epoll set
+ * (ice.c, "the fast receive path"); without it libnice reads everything. */
+struct sfu_worker;
+void sfu_ice_use_worker(sfu_ice *ice, struct sfu_worker *worker);
+/* True while the worker reads the selected socket (and answers its
+ * consent checks) itself. */
+bool sfu_ice_parked(const sfu_ice *ice);
+
 /* Sends one datagram on the selected pair; negative when not connected
  * (and so after consent is lost, RFC 7675 section 5.1). */
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);

@@ -363,6 +363,7 @@ sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participan
         sfu_peer_free(peer);
         return NULL;
     }
+    sfu_ice_use_worker(peer->ice, sfu_host_worker(host));
     return peer;
 }
 

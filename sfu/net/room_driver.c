@@ -10,6 +10,7 @@ struct sfu_room_driver {
     char *key;
     sfu_room *core;
     GSource *timer;
+    gint64 timer_at;            /* what the timer is set to, -1 never */
     unsigned refs;
 };
 
@@ -37,6 +38,7 @@ sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
     room->timer = g_source_new(&timer_funcs, sizeof(GSource));
     g_source_set_callback(room->timer, NULL, room, NULL);
     g_source_set_ready_time(room->timer, -1);
+    room->timer_at = -1;
     g_source_attach(room->timer, sfu_worker_context(sfu_host_worker(host)));
     return room;
 }
@@ -69,7 +71,13 @@ unsigned *sfu_room_driver_refs(sfu_room_driver *room) { return &room->refs; }
 void sfu_room_driver_rearm(sfu_room_driver *room)
 {
     sfu_time deadline = sfu_room_poll_timeout(room->core);
-    g_source_set_ready_time(room->timer, deadline == SFU_TIME_NEVER ? -1 : deadline);
+    gint64 at = deadline == SFU_TIME_NEVER ? -1 : deadline;
+    /* GLib wakes its loop up (an eventfd write and read) on every change of
+     * a ready time, even from its own thread: only a change is worth that. */
+    if (at != room->timer_at) {
+        room->timer_at = at;
+        g_source_set_ready_time(room->timer, at);
+    }
 }
 
 void sfu_room_driver_drain(sfu_room_driver *room)
