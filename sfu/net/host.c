@@ -133,4 +133,8 @@ void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out)
     while (g_hash_table_iter_next(&it, NULL, &value))
         sfu_room_driver_stats_add(value, &out->rooms);
     out->buffers_in_use = sfu_buf_pool_in_use(sfu_worker_pool(host->worker));
+    /* Counted as sent when queued; the kernel's refusals come at the flush. */
+    uint64_t refused = sfu_egress_failed(sfu_worker_egress(host->worker));
+    out->drops[SFU_HOST_DROP_SEND_FAILED] += refused;
+    out->packets_out -= refused < out->packets_out ? refused : out->packets_out;
 }

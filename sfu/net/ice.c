@@ -150,7 +150,11 @@ static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandida
  * its next selected pair is parked again. Answers to libnice's own consent
  * checks are dropped: libnice's verdict on a parked pair is ignored and
  * consent is lost when no valid check came for SFU_ICE_CONSENT_TIMEOUT_US.
- * ICE-TCP and relayed pairs are never parked. */
+ * ICE-TCP and relayed pairs are never parked, nor any pair when the agent
+ * gathers on more than one address (see schedule_park). While parked,
+ * libnice's other sockets of the component (the ICE-TCP listener) are not
+ * polled either: a client that selected UDP does not move to TCP, which
+ * has the lower priority, without an ICE restart (a new agent). */
 
 #define RECV_BATCH 16           /* datagrams per socket per wake-up */
 #define RECV_CAP 2048
@@ -305,7 +309,10 @@ static gboolean park_dispatch(gpointer data)
 /* From an idle callback: libnice is inside its own read when it selects. */
 static void schedule_park(sfu_ice *ice)
 {
-    if (!ice->worker || ice->park_idle || ice->fast_fd < 0)
+    /* libnice moves all of a component's sockets at once: with more than
+     * one gathered address, a higher-priority pair on another local socket
+     * could be nominated later and would not be heard while parked. */
+    if (!ice->worker || ice->park_idle || ice->fast_fd < 0 || ice->cfg.naddrs != 1)
         return;
     ice->park_idle = g_idle_source_new();
     g_source_set_callback(ice->park_idle, park_dispatch, ice, NULL);
@@ -590,6 +597,16 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
         return n >= 0 || errno == EAGAIN ? (int)len : -1;   /* a full buffer is loss */
     }
     return nice_agent_send(ice->cur->agent, ice->cur->stream, 1, (guint)len, (const gchar *)data);
+}
+
+int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to, socklen_t *tolen)
+{
+    if (!may_send(ice) || ice->fast_fd < 0)
+        return -1;
+    *fd = ice->fast_fd;
+    *to = (const struct sockaddr *)&ice->fast_peer;
+    *tolen = ice->fast_peer_len;
+    return 0;
 }
 
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice) { return ice->state; }

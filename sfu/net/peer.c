@@ -44,6 +44,19 @@ static sfu_out *out_of(sfu_peer *peer) { return sfu_worker_out(sfu_host_worker(p
 
 /* ---- egress ---- */
 
+static int protect(sfu_peer *peer, const sfu_out_item *item, uint8_t *dst, size_t cap,
+                   size_t *len)
+{
+    int n = sfu_out_item_flatten(item, dst, cap - SFU_SRTP_MAX_TRAILER_LEN);
+    if (n < 0)
+        return n;
+    *len = (size_t)n;
+    return item->type == SFU_OUT_RTP ? sfu_srtp_session_protect_rtp(peer->srtp, dst, len)
+                                     : sfu_srtp_session_protect_rtcp(peer->srtp, dst, len);
+}
+
+/* Into the worker's egress batch when the pair is plain UDP (sent at the
+ * end of the wake-up, egress.h), else through libnice at once. */
 void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)
 {
     if (!peer || !peer->srtp) {
@@ -52,16 +65,26 @@ void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)
         return;
     }
     sfu_host_stats *st = stats(peer);
-    uint8_t pkt[SFU_BUF_CAP + SFU_SRTP_MAX_TRAILER_LEN];
-    int n = sfu_out_item_flatten(item, pkt, sizeof pkt - SFU_SRTP_MAX_TRAILER_LEN);
-    if (n < 0)
-        return;
-    size_t len = (size_t)n;
-    int rc = item->type == SFU_OUT_RTP ? sfu_srtp_session_protect_rtp(peer->srtp, pkt, &len)
-                                       : sfu_srtp_session_protect_rtcp(peer->srtp, pkt, &len);
-    if (rc != 0 || sfu_ice_send(peer->ice, pkt, len) < 0) {
-        st->drops[SFU_HOST_DROP_SEND_FAILED]++;
-        return;
+    size_t len = 0;
+    int fd;
+    const struct sockaddr *to;
+    socklen_t tolen;
+    if (sfu_ice_send_target(peer->ice, &fd, &to, &tolen) == 0) {
+        sfu_egress *eg = sfu_worker_egress(sfu_host_worker(peer->host));
+        uint8_t *slot = sfu_egress_reserve(eg, fd, to, tolen);
+        int rc = protect(peer, item, slot, SFU_EGRESS_DGRAM_CAP, &len);
+        sfu_egress_commit(eg, rc == 0 ? len : 0);
+        if (rc != 0) {
+            st->drops[SFU_HOST_DROP_SEND_FAILED]++;
+            return;
+        }
+    } else {
+        uint8_t pkt[SFU_BUF_CAP + SFU_SRTP_MAX_TRAILER_LEN];
+        if (protect(peer, item, pkt, sizeof pkt, &len) != 0 ||
+            sfu_ice_send(peer->ice, pkt, len) < 0) {
+            st->drops[SFU_HOST_DROP_SEND_FAILED]++;
+            return;
+        }
     }
     st->packets_out++;
     st->bytes_out += len;

@@ -105,5 +105,8 @@ void sfu_room_driver_drain(sfu_room_driver *room)
         }
     }
     sfu_out_reset(out);
+    sfu_worker *w = sfu_host_worker(host);
+    if (!sfu_worker_in_io(w))
+        sfu_egress_flush(sfu_worker_egress(w));
     sfu_room_driver_rearm(room);
 }

@@ -28,6 +28,8 @@ struct sfu_worker {
      * meanwhile is skipped. */
     struct epoll_event events[WORKER_EVENTS];
     int nevents;
+    bool in_io;
+    sfu_egress *egress;
     GMainLoop *loop;
     GThread *thread;
     sfu_buf_pool *pool;
@@ -41,12 +43,15 @@ static gboolean epoll_dispatch(GSource *src, GSourceFunc cb, gpointer data)
     int64_t now = g_source_get_time(src);
     int n = epoll_wait(w->epfd, w->events, WORKER_EVENTS, 0);
     w->nevents = n > 0 ? n : 0;
+    w->in_io = true;
     for (int i = 0; i < w->nevents; i++) {
         sfu_worker_watch *watch = w->events[i].data.ptr;
         if (watch)
             watch->fn(watch->user, now);
     }
+    w->in_io = false;
     w->nevents = 0;
+    sfu_egress_flush(w->egress);
     return G_SOURCE_CONTINUE;
 }
 
@@ -89,6 +94,7 @@ sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets)
     w->loop = g_main_loop_new(w->ctx, FALSE);
     w->pool = sfu_buf_pool_new(pool_packets);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->egress = sfu_egress_new();
     if (w->epfd < 0 || !w->pool || sfu_out_init(&w->out, WORKER_OUT_ITEMS) != 0)
         goto err;
     w->epoll = g_source_new(&epoll_funcs, sizeof(epoll_source));
@@ -119,6 +125,7 @@ void sfu_worker_free(sfu_worker *w)
     if (w->epfd >= 0)
         close(w->epfd);
     g_main_context_unref(w->parked);
+    sfu_egress_free(w->egress);
     sfu_out_deinit(&w->out);
     sfu_buf_pool_free(w->pool);
     g_main_loop_unref(w->loop);
@@ -187,6 +194,8 @@ void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg)
 }
 
 GMainContext *sfu_worker_context(sfu_worker *w) { return w->ctx; }
+sfu_egress *sfu_worker_egress(sfu_worker *w) { return w->egress; }
+bool sfu_worker_in_io(const sfu_worker *w) { return w->in_io; }
 sfu_buf_pool *sfu_worker_pool(sfu_worker *w) { return w->pool; }
 sfu_out *sfu_worker_out(sfu_worker *w) { return &w->out; }
 unsigned sfu_worker_index(const sfu_worker *w) { return w->index; }

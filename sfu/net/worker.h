@@ -8,6 +8,7 @@
 
 #include "sfu/core/buf.h"
 #include "sfu/core/out.h"
+#include "sfu/net/egress.h"
 
 typedef struct sfu_worker sfu_worker;
 
@@ -41,6 +42,10 @@ GMainContext *sfu_worker_context(sfu_worker *w);
 sfu_buf_pool *sfu_worker_pool(sfu_worker *w);
 sfu_out *sfu_worker_out(sfu_worker *w);
 unsigned sfu_worker_index(const sfu_worker *w);
+/* The worker's egress batch; the epoll wake-up flushes it at its end. */
+sfu_egress *sfu_worker_egress(sfu_worker *w);
+/* True while the epoll wake-up runs (its sends wait for its end). */
+bool sfu_worker_in_io(const sfu_worker *w);
 bool sfu_worker_is_current(const sfu_worker *w);
 
 #endif
