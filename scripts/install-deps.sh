@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config clang libclang-rt-14-dev llvm
 libnice-dev libsrtp2-dev libssl-dev libmicrohttpd-dev libjansson-dev
 libglib2.0-dev libopus-dev libvpx-dev libhiredis-dev
 python3 python3-aiortc python3-numpy
-iproute2 nftables curl procps prometheus
+iproute2 nftables curl procps prometheus strace
 chromium firefox-esr coturn redis-server"
 
 # `install-deps.sh bench` adds what only the comparison benchmark and the

@@ -138,6 +138,9 @@ run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/ben
 run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
     --json build/bench-meeting-smoke.json configs/bench/meeting-smoke.conf
 
+echo "== syscalls per forwarded packet (strace, 1 -> 8, 4 s; batching must not regress)"
+run_suite "perf/syscalls" tests/perf/syscalls.sh --sfu build/sfu
+
 echo
 if [ ${#failed_suites[@]} -ne 0 ]; then
     echo "failed suites: ${failed_suites[*]}"

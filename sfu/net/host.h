@@ -1,17 +1,19 @@
-/* The media side of one worker: the rooms pinned to it, their forwarding
- * cores and timers, and the peers (PeerConnections) in them. Everything here
- * runs on the worker's thread; a host is made on the main thread before the
- * worker starts and freed after it stops. */
+/* The media side of one worker: the glue between the worker's thread, the
+ * rooms pinned to it (room_driver.h) and the peers in them (peer.h): the
+ * peer table (indexed by slot), the room table, the clock of a wake-up and
+ * the counters. Everything here runs on the worker's thread; a host is made
+ * on the main thread before the worker starts and freed after it stops. */
 #ifndef SFU_NET_HOST_H
 #define SFU_NET_HOST_H
 
 #include "sfu/core/room.h"
 #include "sfu/crypto/dtls.h"
 #include "sfu/net/ice.h"
+#include "sfu/net/peer.h"
+#include "sfu/net/room_driver.h"
 #include "sfu/net/worker.h"
 
 typedef struct sfu_host sfu_host;
-typedef struct sfu_peer sfu_peer;
 
 /* Drops the shell counts, beside the core's own (sfu_room_stats). */
 typedef enum sfu_host_drop {
@@ -58,36 +60,22 @@ sfu_worker *sfu_host_worker(sfu_host *host);
 /* A snapshot, on the worker's thread. */
 void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out);
 
-/* What the client's SDP said about its transport. */
-typedef struct sfu_peer_remote {
-    const char *ice_ufrag, *ice_pwd;    /* candidates: none needed, see ice.h */
-    sfu_dtls_role dtls_role;        /* the SFU's role */
-    const char *fp_algo;
-    const uint8_t *fp;
-    size_t fp_len;
-} sfu_peer_remote;
-
-/* A new peer in room `room_key` (the room is made on first use), owned by
- * participant `participant`: ICE gathered, nothing else yet. NULL with a
- * reason when no port is free. `user` is the owner's, for callbacks. */
-sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participant, void *user,
-                       char *err, size_t errlen);
-/* Removes the peer's leg from its room and frees its transport; the room
- * goes when its last peer does. */
-void sfu_peer_free(sfu_peer *peer);
-void *sfu_peer_user(const sfu_peer *peer);
-sfu_leg_id sfu_peer_leg(const sfu_peer *peer);
-
-sfu_ice *sfu_peer_ice(sfu_peer *peer);
-/* Sets the client's ICE and DTLS parameters and adds the leg to the room. */
-int sfu_peer_start(sfu_peer *peer, const sfu_peer_remote *remote, const sfu_leg_desc *desc,
-                   char *err, size_t errlen);
-int sfu_peer_update(sfu_peer *peer, const sfu_leg_desc *desc);
-/* Binds the sink on `mid` to `participant`'s media (WHEP, room sessions). */
-int sfu_peer_bind(sfu_peer *peer, const char *mid, uint32_t participant);
-/* Bits per second the peer's track on `mid` published over the last second. */
-uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid);
-/* The negotiated SRTP profile name, "" before the handshake. */
-const char *sfu_peer_srtp_profile(const sfu_peer *peer);
+/* For peer.c and room_driver.c, on the worker's thread. */
+const sfu_host_config *sfu_host_cfg(const sfu_host *host);
+sfu_host_stats *sfu_host_stats_mut(sfu_host *host);
+/* Now, read once per wake-up of the worker's loop (GLib's cached time of
+ * the iteration), so every input and output of one wake-up shares it. */
+sfu_time sfu_host_now(const sfu_host *host);
+/* A slot for a new peer; returns its leg id (the slot in the low bits,
+ * never 0), or 0 when full. */
+sfu_leg_id sfu_host_attach_peer(sfu_host *host, sfu_peer *peer);
+void sfu_host_detach_peer(sfu_host *host, sfu_leg_id leg);
+/* The peer of `leg` by its slot, NULL when gone. */
+sfu_peer *sfu_host_peer(const sfu_host *host, sfu_leg_id leg);
+/* The room `key` pinned to this host, made on first use (NULL: out of
+ * memory); each acquire takes one reference, released by
+ * sfu_host_room_release, which frees the room with its last one. */
+sfu_room_driver *sfu_host_room_acquire(sfu_host *host, const char *key);
+void sfu_host_room_release(sfu_host *host, sfu_room_driver *room);
 
 #endif

@@ -3,9 +3,14 @@
 #include <agent.h>
 #include <errno.h>
 #include <gio/gio.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 #include <sys/socket.h>
+
+#include "sfu/net/worker.h"
 
 /* One ICE generation (RFC 8445 9): a libnice agent with its own port and
  * credentials. An ICE restart starts a new generation next to the current
@@ -22,6 +27,7 @@ typedef struct ice_gen {
     gulong state_handler, pair_handler;
     sfu_ice_state state;                /* this agent's own */
     gchar *ufrag, *pwd;
+    gchar *remote_ufrag;                /* for the responder's USERNAME check */
     sfu_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
     unsigned ncands;
 } ice_gen;
@@ -41,6 +47,15 @@ struct sfu_ice {
     int fast_fd;
     struct sockaddr_storage fast_peer;
     socklen_t fast_peer_len;
+    /* The worker's own read of the selected UDP socket (see "the fast
+     * receive path" below); NULL worker: libnice reads everything. */
+    sfu_worker *worker;
+    ice_gen *parked;                    /* its sockets are out of GLib's poll */
+    sfu_worker_watch *watch;
+    GSource *park_idle;                 /* parks after the libnice callback */
+    GSource *consent_timer;             /* while parked */
+    gint64 last_check_at;               /* the client's last valid check */
+    StunAgent stun;
     /* The last selected pair's ends, to tell a new path from a repeat. */
     bool had_pair;
     NiceAddress last_local, last_remote;
@@ -64,6 +79,8 @@ static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, 
     g->ice->cb.on_data(g->ice->user, (uint8_t *)buf, len);
 }
 
+static void schedule_park(sfu_ice *ice);
+
 static void on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
                                gpointer data)
 {
@@ -74,13 +91,21 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
     else if (state == NICE_COMPONENT_STATE_FAILED)
         g->state = SFU_ICE_FAILED;
     /* A restart's generation speaks for the session once it selects a pair
-     * (on_selected_pair); until then the current one does. */
-    if (g == g->ice->cur)
+     * (on_selected_pair); until then the current one does. A parked one
+     * does not see the answers to its own consent checks (the worker reads
+     * its socket): its verdict is blind, the responder's timer decides. */
+    if (g == g->ice->cur && g != g->ice->parked) {
         report_state(g->ice, g->state);
+        if (g->state == SFU_ICE_CONNECTED)
+            schedule_park(g->ice);
+    }
 }
+
+static void unpark(sfu_ice *ice);
 
 static void clear_fast_path(sfu_ice *ice)
 {
+    unpark(ice);
     if (ice->fast_socket)
         g_object_unref(ice->fast_socket);
     ice->fast_socket = NULL;
@@ -107,6 +132,197 @@ static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandida
     ice->fast_fd = g_socket_get_fd(sock);
 }
 
+/* ---- the fast receive path ----
+ *
+ * Once a UDP pair is selected, the worker reads that socket itself, from
+ * its epoll set, instead of GLib polling it (with every other agent's
+ * sockets) on every wake-up: libnice's socket sources move to a context
+ * the worker never iterates. libnice cannot be handed a datagram read by
+ * someone else, so while parked this module is the ICE-lite responder of
+ * the selected pair (RFC 8445 7.3, RFC 7675): an authenticated Binding
+ * request from the selected remote address is answered here with libnice's
+ * own STUN code (stun/usages/ice.h) and the local credentials, and counts
+ * as consent. Anything that may change the pair goes back to libnice: an
+ * authenticated request from another address (a new path or nomination),
+ * a request that fails authentication (other credentials), an error.
+ * The socket is handed back and that one datagram dropped; the client
+ * retransmits its check (RFC 8445 14.3), which libnice then answers, and
+ * its next selected pair is parked again. Answers to libnice's own consent
+ * checks are dropped: libnice's verdict on a parked pair is ignored and
+ * consent is lost when no valid check came for SFU_ICE_CONSENT_TIMEOUT_US.
+ * ICE-TCP and relayed pairs are never parked, nor any pair when the agent
+ * gathers on more than one address (see schedule_park). While parked,
+ * libnice's other sockets of the component (the ICE-TCP listener) are not
+ * polled either: a client that selected UDP does not move to TCP, which
+ * has the lower priority, without an ICE restart (a new agent). */
+
+#define RECV_BATCH 16           /* datagrams per socket per wake-up */
+#define RECV_CAP 2048
+
+static gboolean consent_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    (void)cb;
+    sfu_ice *ice = data;
+    gint64 due = ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US;
+    if (g_source_get_time(src) < due) {
+        g_source_set_ready_time(src, due);
+        return G_SOURCE_CONTINUE;
+    }
+    g_source_set_ready_time(src, -1);
+    report_state(ice, SFU_ICE_FAILED);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs consent_timer_funcs = { .dispatch = consent_timer_dispatch };
+
+static void unpark(sfu_ice *ice)
+{
+    if (!ice->parked)
+        return;
+    ice_gen *g = ice->parked;
+    ice->parked = NULL;
+    sfu_worker_unwatch(ice->worker, ice->watch);
+    ice->watch = NULL;
+    g_source_destroy(ice->consent_timer);
+    g_source_unref(ice->consent_timer);
+    ice->consent_timer = NULL;
+    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
+}
+
+static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
+{
+    const struct sockaddr_storage *p = &ice->fast_peer;
+    if (from->ss_family != p->ss_family)
+        return false;
+    if (from->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)from, *b = (const void *)p;
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *a = (const void *)from, *b = (const void *)p;
+    return a->sin6_port == b->sin6_port &&
+           memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+}
+
+/* One STUN datagram on the parked socket. */
+static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
+                        const struct sockaddr_storage *from, socklen_t fromlen, gint64 now)
+{
+    ice_gen *g = ice->parked;
+    char username[160];
+    snprintf(username, sizeof username, "%s:%s", g->ufrag, g->remote_ufrag);
+    StunDefaultValidaterData creds[2] = {
+        { (uint8_t *)username, strlen(username), (uint8_t *)g->pwd, strlen(g->pwd) },
+        { NULL, 0, NULL, 0 },
+    };
+    StunMessage req;
+    StunValidationStatus v =
+        stun_agent_validate(&ice->stun, &req, buf, len, stun_agent_default_validater, creds);
+    if (v == STUN_VALIDATION_UNMATCHED_RESPONSE || v == STUN_VALIDATION_NOT_STUN ||
+        v == STUN_VALIDATION_INCOMPLETE_STUN)
+        return;     /* answers to libnice's own checks; junk */
+    if (v == STUN_VALIDATION_SUCCESS && stun_message_get_class(&req) == STUN_INDICATION)
+        return;
+    if (v != STUN_VALIDATION_SUCCESS || stun_message_get_class(&req) != STUN_REQUEST ||
+        stun_message_get_method(&req) != STUN_BINDING || !from_peer(ice, from)) {
+        unpark(ice);    /* libnice's to judge: see above */
+        return;
+    }
+    uint8_t out[1280];
+    size_t outlen = sizeof out;
+    StunMessage msg;
+    bool control = false;
+    if (stun_usage_ice_conncheck_create_reply(&ice->stun, &req, &msg, out, &outlen, from, fromlen,
+                                              &control, 0, STUN_USAGE_ICE_COMPATIBILITY_RFC5245) !=
+        STUN_USAGE_ICE_RETURN_SUCCESS) {
+        unpark(ice);
+        return;
+    }
+    sendto(ice->fast_fd, out, outlen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
+    ice->last_check_at = now;
+    if (ice->state == SFU_ICE_FAILED) {
+        g_source_set_ready_time(ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
+        report_state(ice, SFU_ICE_CONNECTED);
+    }
+}
+
+static void on_readable(void *user, int64_t now)
+{
+    sfu_ice *ice = user;
+    static __thread uint8_t bufs[RECV_BATCH][RECV_CAP];
+    struct iovec iov[RECV_BATCH];
+    struct sockaddr_storage from[RECV_BATCH];
+    struct mmsghdr msgs[RECV_BATCH];
+    for (int i = 0; i < RECV_BATCH; i++) {
+        iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = RECV_CAP };
+        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i],
+                                                 .msg_namelen = sizeof from[i],
+                                                 .msg_iov = &iov[i],
+                                                 .msg_iovlen = 1 } };
+    }
+    int n = recvmmsg(ice->fast_fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n && ice->parked; i++) {
+        uint8_t *d = bufs[i];
+        size_t len = msgs[i].msg_len;
+        if (len == 0 || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+            continue;
+        if (d[0] < 4) {     /* RFC 7983: STUN */
+            handle_stun(ice, d, len, &from[i], msgs[i].msg_hdr.msg_namelen, now);
+            continue;
+        }
+        if (!from_peer(ice, &from[i]))
+            continue;       /* media only from the selected pair */
+        ice->cb.on_data(ice->user, d, len);
+    }
+}
+
+static const uint16_t stun_known[] = {
+    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
+};
+
+static gboolean park_dispatch(gpointer data)
+{
+    sfu_ice *ice = data;
+    g_source_unref(ice->park_idle);
+    ice->park_idle = NULL;
+    ice_gen *g = ice->cur;
+    if (ice->parked || ice->fast_fd < 0 || ice->next || !g->remote_ufrag ||
+        ice->state != SFU_ICE_CONNECTED)
+        return G_SOURCE_REMOVE;
+    ice->watch = sfu_worker_watch_fd(ice->worker, ice->fast_fd, on_readable, ice);
+    if (!ice->watch)
+        return G_SOURCE_REMOVE;
+    stun_agent_init(&ice->stun, stun_known, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
+                           g);
+    ice->parked = g;
+    ice->last_check_at = g_get_monotonic_time();
+    ice->consent_timer = g_source_new(&consent_timer_funcs, sizeof(GSource));
+    g_source_set_callback(ice->consent_timer, NULL, ice, NULL);
+    g_source_set_ready_time(ice->consent_timer, ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US);
+    g_source_attach(ice->consent_timer, ice->ctx);
+    return G_SOURCE_REMOVE;
+}
+
+/* From an idle callback: libnice is inside its own read when it selects. */
+static void schedule_park(sfu_ice *ice)
+{
+    /* libnice moves all of a component's sockets at once: with more than
+     * one gathered address, a higher-priority pair on another local socket
+     * could be nominated later and would not be heard while parked. */
+    if (!ice->worker || ice->park_idle || ice->fast_fd < 0 || ice->cfg.naddrs != 1)
+        return;
+    ice->park_idle = g_idle_source_new();
+    g_source_set_callback(ice->park_idle, park_dispatch, ice, NULL);
+    g_source_attach(ice->park_idle, ice->ctx);
+}
+
+void sfu_ice_use_worker(sfu_ice *ice, sfu_worker *worker) { ice->worker = worker; }
+
+bool sfu_ice_parked(const sfu_ice *ice) { return ice->parked != NULL; }
+
 static void gen_free(ice_gen *g)
 {
     if (!g)
@@ -124,6 +340,7 @@ static void gen_free(ice_gen *g)
     }
     g_free(g->ufrag);
     g_free(g->pwd);
+    g_free(g->remote_ufrag);
     g_free(g);
 }
 
@@ -155,6 +372,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
     ice->last_local = local->addr;
     ice->last_remote = remote->addr;
     ice->last_transport = local->transport;
+    schedule_park(ice);
     if (promoted) {
         /* A selected pair is a nominated, answered check: connected, even
          * if libnice reports the component state a moment later. */
@@ -276,6 +494,10 @@ void sfu_ice_free(sfu_ice *ice)
     if (!ice)
         return;
     clear_fast_path(ice);
+    if (ice->park_idle) {
+        g_source_destroy(ice->park_idle);
+        g_source_unref(ice->park_idle);
+    }
     gen_free(ice->next);
     gen_free(ice->cur);
     g_free(ice);
@@ -301,7 +523,11 @@ unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned
 int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd)
 {
     ice_gen *g = newest(ice);
-    return nice_agent_set_remote_credentials(g->agent, g->stream, ufrag, pwd) ? 0 : -1;
+    if (!nice_agent_set_remote_credentials(g->agent, g->stream, ufrag, pwd))
+        return -1;
+    g_free(g->remote_ufrag);
+    g->remote_ufrag = g_strdup(ufrag);
+    return 0;
 }
 
 /* No port or descriptor for a second agent: restart the current one in
@@ -371,6 +597,16 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
         return n >= 0 || errno == EAGAIN ? (int)len : -1;   /* a full buffer is loss */
     }
     return nice_agent_send(ice->cur->agent, ice->cur->stream, 1, (guint)len, (const gchar *)data);
+}
+
+int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to, socklen_t *tolen)
+{
+    if (!may_send(ice) || ice->fast_fd < 0)
+        return -1;
+    *fd = ice->fast_fd;
+    *to = (const struct sockaddr *)&ice->fast_peer;
+    *tolen = ice->fast_peer_len;
+    return 0;
 }
 
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice) { return ice->state; }

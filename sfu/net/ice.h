@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 typedef struct sfu_ice sfu_ice;
 
@@ -101,9 +102,23 @@ unsigned sfu_ice_generations(const sfu_ice *ice);
 /* How many restarts fell back to restarting in place. */
 unsigned sfu_ice_restarts_in_place(const sfu_ice *ice);
 
+/* Lets `worker` read the selected UDP socket itself from its epoll set
+ * (ice.c, "the fast receive path"); without it libnice reads everything. */
+struct sfu_worker;
+void sfu_ice_use_worker(sfu_ice *ice, struct sfu_worker *worker);
+/* True while the worker reads the selected socket (and answers its
+ * consent checks) itself. */
+bool sfu_ice_parked(const sfu_ice *ice);
+
 /* Sends one datagram on the selected pair; negative when not connected
  * (and so after consent is lost, RFC 7675 section 5.1). */
 int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);
+/* Where a datagram to the client goes when the selected pair is plain UDP
+ * (for a batched send of the caller's own); -1 when it must go through
+ * sfu_ice_send (not connected, TCP, TURN). Valid until control returns to
+ * the worker's loop. */
+int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to,
+                        socklen_t *tolen);
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice);
 /* The client's address on the selected pair ("192.0.2.1:5000",
  * "[2001:db8::1]:5000"), or "" when none is selected yet. */

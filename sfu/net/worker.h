@@ -8,6 +8,7 @@
 
 #include "sfu/core/buf.h"
 #include "sfu/core/out.h"
+#include "sfu/net/egress.h"
 
 typedef struct sfu_worker sfu_worker;
 
@@ -21,11 +22,30 @@ void sfu_worker_stop(sfu_worker *w);
 /* Runs fn(arg) on the worker's thread, in order, soon. Thread-safe. */
 void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg);
 
+/* The worker's epoll set (worker thread only): sockets the worker reads
+ * itself instead of leaving them in GLib's poll array, so a wake-up costs
+ * what is ready, not every socket the worker owns. GLib polls the one epoll
+ * descriptor; each ready socket's `fn` runs with the wake-up's time (the
+ * clock is read once per wake-up). A watch may be removed from any
+ * callback, its own included; its `fn` is not called afterwards. */
+typedef struct sfu_worker_watch sfu_worker_watch;
+typedef void (*sfu_worker_io_fn)(void *user, int64_t now);
+/* NULL when the descriptor cannot be added. */
+sfu_worker_watch *sfu_worker_watch_fd(sfu_worker *w, int fd, sfu_worker_io_fn fn, void *user);
+void sfu_worker_unwatch(sfu_worker *w, sfu_worker_watch *watch);
+/* A context the worker never iterates: libnice's socket sources are moved
+ * there while the worker reads their socket itself. */
+GMainContext *sfu_worker_parked_context(sfu_worker *w);
+
 /* For code running on the worker's thread. */
 GMainContext *sfu_worker_context(sfu_worker *w);
 sfu_buf_pool *sfu_worker_pool(sfu_worker *w);
 sfu_out *sfu_worker_out(sfu_worker *w);
 unsigned sfu_worker_index(const sfu_worker *w);
+/* The worker's egress batch; the epoll wake-up flushes it at its end. */
+sfu_egress *sfu_worker_egress(sfu_worker *w);
+/* True while the epoll wake-up runs (its sends wait for its end). */
+bool sfu_worker_in_io(const sfu_worker *w);
 bool sfu_worker_is_current(const sfu_worker *w);
 
 #endif

@@ -8,6 +8,7 @@
 #include "tests/test.h"
 
 #include "sfu/net/ice.h"
+#include "sfu/net/worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,9 +41,14 @@ typedef struct rig {
     char user_out[128];         /* USERNAME of our checks: "sfu:client" */
     const char *client_ufrag, *client_pwd;  /* what the SFU's checks must use */
     client_sock *watch;         /* for got_data */
+    int ndata;                  /* datagrams handed to on_data */
 } rig;
 
-static void on_data(void *user, uint8_t *data, size_t len) { (void)user, (void)data, (void)len; }
+static void on_data(void *user, uint8_t *data, size_t len)
+{
+    (void)data, (void)len;
+    ((rig *)user)->ndata++;
+}
 
 static void on_state(void *user, sfu_ice_state state)
 {
@@ -154,6 +160,10 @@ static bool connected(rig *r) { return r->state == SFU_ICE_CONNECTED; }
 static bool path_changed(rig *r) { return r->paths > 0; }
 static bool got_data(rig *r) { return r->watch->ngot > 0; }
 static bool never(rig *r) { (void)r; return false; }
+static bool parked(rig *r) { return sfu_ice_parked(r->ice); }
+static bool unparked(rig *r) { return !sfu_ice_parked(r->ice); }
+static bool answered(rig *r) { return r->watch->nanswers > 0; }
+static bool data_in(rig *r) { return r->ndata > 0; }
 
 TEST(send_follows_new_pair)
 {
@@ -296,7 +306,6 @@ static void use_new_generation(rig *r, const char **pwd)
     r->client_pwd = CLIENT2_PWD;
 }
 
-static bool answered(rig *r) { return r->watch->nanswers > 0; }
 static bool connected_with_pair(rig *r)
 {
     char remote[80];
@@ -468,5 +477,88 @@ TEST(restart_in_place_without_port)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(send_follows_new_pair), TEST_ENTRY(restart_in_place_without_port), TEST_ENTRY(restart_old_generation_first),
+/* The fast receive path: with a worker, the selected UDP socket leaves
+ * libnice's polling for the worker's epoll set; the responder answers the
+ * client's checks on it, passes datagrams from the selected address only,
+ * and hands the socket back to libnice for a check it must not judge (here:
+ * wrong credentials); the next selected pair is parked again. */
+TEST(parked_responder)
+{
+    sfu_worker *w = sfu_worker_new(0, 64);
+    ASSERT(w);
+    rig r = { 0 };
+    r.ctx = sfu_worker_context(w);
+    static const char *const addrs[] = { "127.0.0.1" };
+    sfu_ice_config cfg = { .gather_addrs = addrs, .naddrs = 1 };
+    sfu_ice_callbacks cb = { .on_data = on_data, .on_state = on_state, .on_path = on_path };
+    char err[128] = "";
+    r.ice = sfu_ice_new(r.ctx, &cfg, &cb, &r, err, sizeof err);
+    ASSERT(r.ice);
+    sfu_ice_use_worker(r.ice, w);
+    const char *ufrag, *pwd;
+    sfu_ice_local_credentials(r.ice, &ufrag, &pwd);
+    snprintf(r.user_out, sizeof r.user_out, "%s:%s", ufrag, CLIENT_UFRAG);
+    sfu_ice_candidate cand;
+    ASSERT_EQ(sfu_ice_local_candidates(r.ice, &cand, 1), 1);
+    r.sfu = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(cand.port) };
+    inet_pton(AF_INET, cand.addr, &r.sfu.sin_addr);
+    ASSERT_EQ(sfu_ice_set_remote_credentials(r.ice, CLIENT_UFRAG, CLIENT_PWD), 0);
+    r.client_ufrag = CLIENT_UFRAG;
+    r.client_pwd = CLIENT_PWD;
+    stun_agent_init(&r.stun, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    client_sock s[2];
+    ASSERT_EQ(sock_open(&s[0], 1000), 0);
+    ASSERT_EQ(sock_open(&s[1], 2000), 0);
+
+    ASSERT(pump(&r, s, 2, &s[0], pwd, connected, 3000));
+    ASSERT(pump(&r, s, 2, NULL, pwd, parked, 1000));
+
+    /* A consent check on the parked socket: answered by the responder. */
+    s[0].nanswers = 0;
+    r.watch = &s[0];
+    ASSERT(pump(&r, s, 2, &s[0], pwd, answered, 1000));
+    ASSERT(sfu_ice_parked(r.ice));
+    ASSERT_EQ(r.state, SFU_ICE_CONNECTED);
+
+    /* Media from the selected address reaches on_data; from another, not. */
+    sendto(s[1].fd, "stray", 5, 0, (struct sockaddr *)&r.sfu, sizeof r.sfu);
+    pump(&r, s, 2, NULL, pwd, never, 50);
+    ASSERT_EQ(r.ndata, 0);
+    sendto(s[0].fd, "media", 5, 0, (struct sockaddr *)&r.sfu, sizeof r.sfu);
+    ASSERT(pump(&r, s, 2, NULL, pwd, data_in, 1000));
+    ASSERT_EQ(r.ndata, 1);
+    ASSERT_EQ(sfu_ice_send(r.ice, (const uint8_t *)"down", 4), 4);
+    r.watch = &s[0];
+    s[0].ngot = 0;
+    ASSERT(pump(&r, s, 2, NULL, pwd, got_data, 1000));
+    ASSERT_STR_EQ(s[0].got, "down");
+
+    /* A check it must not judge: the socket goes back to libnice. */
+    send_check(&r, &s[0], "not-the-password-at-all");
+    ASSERT(pump(&r, s, 2, NULL, pwd, unparked, 1000));
+    ASSERT_EQ(r.state, SFU_ICE_CONNECTED);
+
+    /* A new nomination from another address: libnice selects it, the
+     * worker parks it, media follows. */
+    ASSERT(pump(&r, s, 2, &s[1], pwd, path_changed, 3000));
+    ASSERT(pump(&r, s, 2, NULL, pwd, parked, 1000));
+    s[1].nanswers = 0;
+    r.watch = &s[1];
+    ASSERT(pump(&r, s, 2, &s[1], pwd, answered, 1000));
+    ASSERT_EQ(sfu_ice_send(r.ice, (const uint8_t *)"moved", 5), 5);
+    s[1].ngot = 0;
+    ASSERT(pump(&r, s, 2, NULL, pwd, got_data, 1000));
+    ASSERT_STR_EQ(s[1].got, "moved");
+
+    sfu_ice_free(r.ice);
+    close(s[0].fd);
+    close(s[1].fd);
+    while (g_main_context_iteration(r.ctx, FALSE))
+        ;
+    sfu_worker_free(w);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(send_follows_new_pair), TEST_ENTRY(parked_responder), TEST_ENTRY(restart_in_place_without_port), TEST_ENTRY(restart_old_generation_first),
           TEST_ENTRY(restart_answer_first), TEST_ENTRY(restart_cancel_and_replace))

@@ -1,0 +1,112 @@
+#include "sfu/net/room_driver.h"
+
+#include <glib.h>
+
+#include "sfu/net/host.h"
+#include "sfu/net/peer.h"
+
+struct sfu_room_driver {
+    sfu_host *host;
+    char *key;
+    sfu_room *core;
+    GSource *timer;
+    gint64 timer_at;            /* what the timer is set to, -1 never */
+    unsigned refs;
+};
+
+static gboolean timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    (void)src, (void)cb;
+    sfu_room_driver *room = data;
+    sfu_out *out = sfu_worker_out(sfu_host_worker(room->host));
+    sfu_room_handle_timeout(room->core, sfu_host_now(room->host), out);
+    sfu_room_driver_drain(room);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_funcs = { .dispatch = timer_dispatch };
+
+sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
+{
+    sfu_room *core = sfu_room_new(&sfu_host_cfg(host)->room);
+    if (!core)
+        return NULL;
+    sfu_room_driver *room = g_new0(sfu_room_driver, 1);
+    room->host = host;
+    room->key = g_strdup(key);
+    room->core = core;
+    room->timer = g_source_new(&timer_funcs, sizeof(GSource));
+    g_source_set_callback(room->timer, NULL, room, NULL);
+    g_source_set_ready_time(room->timer, -1);
+    room->timer_at = -1;
+    g_source_attach(room->timer, sfu_worker_context(sfu_host_worker(host)));
+    return room;
+}
+
+void sfu_room_driver_stats_add(const sfu_room_driver *room, sfu_room_stats *sum)
+{
+    const sfu_room_stats *s = sfu_room_stats_get(room->core);
+    uint64_t *a = (uint64_t *)sum;
+    const uint64_t *b = (const uint64_t *)s;
+    for (size_t i = 0; i < sizeof *s / sizeof(uint64_t); i++)
+        a[i] += b[i];
+}
+
+void sfu_room_driver_free(sfu_room_driver *room)
+{
+    if (!room)
+        return;
+    sfu_room_driver_stats_add(room, &sfu_host_stats_mut(room->host)->rooms);
+    g_source_destroy(room->timer);
+    g_source_unref(room->timer);
+    sfu_room_free(room->core);
+    g_free(room->key);
+    g_free(room);
+}
+
+sfu_room *sfu_room_driver_core(sfu_room_driver *room) { return room->core; }
+const char *sfu_room_driver_key(const sfu_room_driver *room) { return room->key; }
+unsigned *sfu_room_driver_refs(sfu_room_driver *room) { return &room->refs; }
+
+void sfu_room_driver_rearm(sfu_room_driver *room)
+{
+    sfu_time deadline = sfu_room_poll_timeout(room->core);
+    gint64 at = deadline == SFU_TIME_NEVER ? -1 : deadline;
+    /* GLib wakes its loop up (an eventfd write and read) on every change of
+     * a ready time, even from its own thread: only a change is worth that. */
+    if (at != room->timer_at) {
+        room->timer_at = at;
+        g_source_set_ready_time(room->timer, at);
+    }
+}
+
+void sfu_room_driver_drain(sfu_room_driver *room)
+{
+    sfu_host *host = room->host;
+    const sfu_host_config *cfg = sfu_host_cfg(host);
+    sfu_out *out = sfu_worker_out(sfu_host_worker(host));
+    for (uint32_t i = 0; i < out->count; i++) {
+        const sfu_out_item *item = &out->items[i];
+        switch (item->type) {
+        case SFU_OUT_RTP:
+        case SFU_OUT_RTCP:
+            sfu_peer_send_out(sfu_host_peer(host, item->leg), item);
+            break;
+        case SFU_OUT_LEG_EXPIRED: {
+            sfu_peer *peer = sfu_host_peer(host, item->leg);
+            if (peer)
+                sfu_peer_fail(peer, "liveness timeout (no media, no consent)");
+            break;
+        }
+        case SFU_OUT_ACTIVE_SPEAKER:
+            if (cfg->on_active_speaker)
+                cfg->on_active_speaker(cfg->owner, room->key, item->participant);
+            break;
+        }
+    }
+    sfu_out_reset(out);
+    sfu_worker *w = sfu_host_worker(host);
+    if (!sfu_worker_in_io(w))
+        sfu_egress_flush(sfu_worker_egress(w));
+    sfu_room_driver_rearm(room);
+}
