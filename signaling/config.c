@@ -73,6 +73,9 @@ static const struct cfg_key keys[] = {
     { "media", "max_retransmissions_per_second", CFG_UINT,
       FIELD(media.max_retransmissions_per_second), "1000", 1, 100000,
       "retransmissions per viewer stream, half a second's worth at once; more NACKs are refused" },
+    { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,
+      "toward a viewer whose NACKs show heavy loss, send video twice and retransmissions up to "
+      "three times, out of the retransmission budget" },
 
     { "limits", "max_sessions", CFG_UINT, FIELD(limits.max_sessions), "1000", 1, 1000000,
       "PeerConnections at once; more are answered 503" },

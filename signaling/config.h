@@ -57,6 +57,7 @@ typedef struct sig_config {
         sfu_time keyframe_cache;                /* microseconds; 0: off */
         uint32_t max_publish_bitrate_bps;       /* 0: unlimited */
         uint32_t max_retransmissions_per_second; /* per viewer stream */
+        bool video_loss_copies;                 /* sink_repair.h */
     } media;
     struct {
         uint32_t max_sessions;

@@ -14,6 +14,7 @@
 #include "sfu/core/rtp.h"
 #include "sfu/core/rtx_cache.h"
 #include "sfu/core/seq.h"
+#include "sfu/core/sink_repair.h"
 #include "sfu/core/speaker.h"
 #include "sfu/core/sr_translate.h"
 #include "sfu/core/vp8.h"
@@ -117,6 +118,7 @@ typedef struct room_sink {
     sfu_time rtx_tat;           /* retransmission budget (GCRA): next theoretical send */
     uint32_t packets, octets;   /* for sender reports */
     sfu_audio_copies copies;    /* audio: copies per packet, from the viewer's loss */
+    sfu_sink_repair repair;     /* video: keyframe on a break, copies on loss (all zero: init) */
     sfu_seq seq;
     sfu_vp8_rewriter vp8;
 } room_sink;
@@ -213,6 +215,14 @@ bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_o
 bool room_sees_keyframes(const sfu_track_desc *d);
 /* Answers a viewer's NACK for `seq16` on a sink from its source's cache. */
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out);
+/* One retransmission (or video copy) out of the sink's budget (GCRA). */
+bool room_rtx_budget_take(const sfu_room *room, room_sink *sink, sfu_time now);
+
+/* room_repair.c (sink_repair.h) */
+/* The item just pushed for this video sink goes out `copies` times in all. */
+void room_repair_copies(sfu_room *room, room_ref sink_ref, uint8_t copies, sfu_time now, sfu_out *out);
+/* The sink's viewer NACKed source packet `seq`, which cannot be resent. */
+void room_repair_broken(sfu_room *room, room_ref sink_ref, uint64_t seq, sfu_time now, sfu_out *out);
 
 /* room_rtcp.c */
 void room_send_keyframe_request(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);

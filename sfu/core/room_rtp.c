@@ -227,6 +227,7 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const roo
     if (!retransmission && p->keyframe && room_sees_keyframes(sd)) {
         sink->have_key = true;
         sink->key_seq = p->seq;
+        sfu_sink_repair_keyframe_sent(&sink->repair, room_src_at(room, src_ref)->epoch, p->seq);
     }
     item->head_len = (uint16_t)off;
     item->buf = sfu_buf_ref(p->buf);
@@ -407,8 +408,10 @@ static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_tim
         }
         if (sink->squeezed)
             ts = sink_ts(sink, p->seq, ts);
-        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0) {
             room->stats.forwarded++;
+            room_repair_copies(room, r, sfu_sink_repair_on_forward(&sink->repair), now, out);
+        }
         if (unblocked)
             replay_after_keyframe(room, r, src_ref, p->seq, now, out);
     }
@@ -535,7 +538,7 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
 /* Generic cell rate algorithm: each retransmission moves the sink's
  * theoretical time on by one interval (1 s / rate); refused while that time
  * runs more than half a second ahead of now. */
-static bool rtx_budget_take(const sfu_room *room, room_sink *sink, sfu_time now)
+bool room_rtx_budget_take(const sfu_room *room, room_sink *sink, sfu_time now)
 {
     uint32_t rate = room->cfg.max_rtx_per_second ? room->cfg.max_rtx_per_second
                                                  : ROOM_RTX_DEFAULT_RATE;
@@ -575,21 +578,26 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         buf = sfu_rtx_cache_get(src->cache, src_seq, now);
     if (buf && sfu_rtx_cache_age(src->cache, src_seq, now) > room_rtx_useful_window(sink)) {
         drop(room, SFU_DROP_RTX_USELESS); /* it would arrive after its playout */
+        room_repair_broken(room, sink_ref, src_seq, now, out);
         return -SFU_ELIMIT;
     }
     sfu_rtp_hdr h;
     room_pkt p;
     if (!buf || pkt_from_cache(src, room_desc_at(room, sink->src), buf, &h, &p) < 0) {
         room->stats.rtx_missed++;
+        if (mapped && !sfu_nack_gen_is_missing(&src->nack, src_seq)) /* gone, not on its way */
+            room_repair_broken(room, sink_ref, src_seq, now, out);
         return -SFU_ENOTFOUND;
     }
-    if (!rtx_budget_take(room, sink, now)) {
+    if (!room_rtx_budget_take(room, sink, now)) {
         drop(room, SFU_DROP_RTX_RATE);
         return -SFU_ELIMIT;
     }
     int rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16, sink_ts(sink, src_seq, p.ts + ts_off), true,
                            out);
-    if (rc == 0)
+    if (rc == 0) {
         room->stats.retransmitted++;
+        room_repair_copies(room, sink_ref, sfu_sink_repair_rtx_copies(&sink->repair), now, out);
+    }
     return rc;
 }

@@ -1,0 +1,106 @@
+/* sink_repair: one keyframe request per break (again only after the re-ask
+ * time, never after a keyframe repaired it), and copies that follow the
+ * loss the viewer's NACKs show, with hysteresis. */
+#include "sfu/core/sink_repair.h"
+#include "tests/test.h"
+
+TEST(one_request_per_break)
+{
+    sfu_sink_repair r;
+    sfu_sink_repair_init(&r);
+    sfu_time t = SFU_SEC(10);
+    /* A NACK naming 60 packets that cannot be resent: one request. */
+    ASSERT(sfu_sink_repair_unrecoverable(&r, 1, 100, t));
+    for (uint64_t q = 101; q < 160; q++)
+        ASSERT(!sfu_sink_repair_unrecoverable(&r, 1, q, t));
+    ASSERT_EQ(r.broken_seq, 159);
+    /* The browser NACKs them again every 100 ms: no new request while the
+     * keyframe may be on its way ... */
+    ASSERT(!sfu_sink_repair_unrecoverable(&r, 1, 100, t + SFU_MS(100)));
+    ASSERT(!sfu_sink_repair_unrecoverable(&r, 1, 100, t + SFU_MS(299)));
+    /* ... then once more (the request or the keyframe may have been lost). */
+    ASSERT(sfu_sink_repair_unrecoverable(&r, 1, 100, t + SFU_MS(300)));
+    ASSERT(!sfu_sink_repair_unrecoverable(&r, 1, 100, t + SFU_MS(400)));
+    ASSERT_EQ(r.keyframes_asked, 2);
+    /* A keyframe older than the break does not repair it; a newer one does. */
+    sfu_sink_repair_keyframe_sent(&r, 1, 150);
+    ASSERT(r.broken);
+    sfu_sink_repair_keyframe_sent(&r, 1, 170);
+    ASSERT(!r.broken);
+    /* A late NACK for the old packets after that is a new break only by
+     * what the caller sees: packets before the viewer's keyframe are not
+     * NACK-answered at all (room_retransmit), so it never gets here. A new
+     * break asks at once, whatever the time since the last request. */
+    ASSERT(sfu_sink_repair_unrecoverable(&r, 1, 200, t + SFU_MS(450)));
+    /* A new stream (epoch): its first break asks at once. */
+    ASSERT(sfu_sink_repair_unrecoverable(&r, 2, 5, t + SFU_MS(460)));
+    ASSERT_EQ(r.epoch, 2);
+    /* A keyframe of another epoch ends the old break too. */
+    sfu_sink_repair_keyframe_sent(&r, 3, 1);
+    ASSERT(!r.broken);
+    return 0;
+}
+
+/* Forwards `n` packets, NACKing every `every`-th one (0: none); returns the
+ * copies asked for the last. */
+static uint8_t run(sfu_sink_repair *r, uint16_t *seq16, int n, int every)
+{
+    uint8_t c = 1;
+    for (int i = 0; i < n; i++) {
+        c = sfu_sink_repair_on_forward(r);
+        if (every && (*seq16 % every) == 0) {
+            sfu_sink_repair_on_nack(r, *seq16);
+            sfu_sink_repair_on_nack(r, *seq16); /* a retry: counted once */
+        }
+        (*seq16)++;
+    }
+    return c;
+}
+
+TEST(copies_follow_loss)
+{
+    static const struct {
+        int packets, every;     /* NACKed: one in `every` */
+        uint8_t fwd, rtx;       /* copies after them */
+    } steps[] = {
+        { 320, 0, 1, 1 },       /* clean */
+        { 320, 20, 1, 2 },      /* 5 %: retransmissions twice */
+        { 320, 5, 2, 3 },       /* 20 %: everything twice, retransmissions three times */
+        { 320, 12, 2, 3 },      /* 8 % left with the copies: they stay */
+        { 320, 50, 2, 3 },      /* 2 % */
+        { 320, 0, 1, 1 },       /* clean: back to one */
+        { 320, 10, 1, 2 },      /* 10 %: not enough for copies of everything */
+    };
+    sfu_sink_repair r;
+    sfu_sink_repair_init(&r);
+    ASSERT_EQ(sfu_sink_repair_rtx_copies(&r), 1);
+    uint16_t seq16 = 65000; /* wraps during the run */
+    for (size_t i = 0; i < SFU_ARRAY_LEN(steps); i++) {
+        uint8_t fwd = run(&r, &seq16, steps[i].packets, steps[i].every);
+        if (fwd != steps[i].fwd || sfu_sink_repair_rtx_copies(&r) != steps[i].rtx)
+            fprintf(stderr, "  step %zu: loss %u permille, copies %u\n", i, r.loss_pm, r.copies);
+        ASSERT_EQ(fwd, steps[i].fwd);
+        ASSERT_EQ(sfu_sink_repair_rtx_copies(&r), steps[i].rtx);
+    }
+    return 0;
+}
+
+TEST(old_nacks_not_counted)
+{
+    sfu_sink_repair r;
+    sfu_sink_repair_init(&r);
+    sfu_sink_repair_on_nack(&r, 100);
+    sfu_sink_repair_on_nack(&r, 90);    /* older: a retry's order */
+    sfu_sink_repair_on_nack(&r, 100);
+    sfu_sink_repair_on_nack(&r, 101);
+    ASSERT_EQ(r.window_nacked, 2);
+    /* A burst of more NACKs than packets in a window counts as all lost. */
+    for (uint16_t q = 102; q < 300; q++)
+        sfu_sink_repair_on_nack(&r, q);
+    for (int i = 0; i < SFU_SINK_REPAIR_WINDOW; i++)
+        (void)sfu_sink_repair_on_forward(&r);
+    ASSERT_EQ(r.loss_pm, 250); /* a quarter of the way to 1000 */
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(one_request_per_break), TEST_ENTRY(copies_follow_loss), TEST_ENTRY(old_nacks_not_counted))
