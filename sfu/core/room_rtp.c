@@ -410,7 +410,7 @@ static void fan_out(sfu_room *room, room_ref src_ref, const room_pkt *p, sfu_tim
             ts = sink_ts(sink, p->seq, ts);
         if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0) {
             room->stats.forwarded++;
-            room_repair_copies(room, r, sfu_sink_repair_on_forward(&sink->repair), now, out);
+            room_repair_copies(room, r, sfu_sink_repair_on_forward(&sink->repair, o), now, out);
         }
         if (unblocked)
             replay_after_keyframe(room, r, src_ref, p->seq, now, out);

@@ -29,8 +29,9 @@ void sfu_sink_repair_keyframe_sent(sfu_sink_repair *r, uint32_t epoch, uint64_t 
         r->broken = false;
 }
 
-uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r)
+uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r, uint16_t seq16)
 {
+    r->newest_sent16 = seq16;
     if (++r->window_sent >= SFU_SINK_REPAIR_WINDOW) {
         uint32_t sample = r->window_nacked * 1000 / r->window_sent;
         if (sample > 1000)
@@ -48,13 +49,21 @@ uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r)
     return r->copies > 1 ? r->copies : 1;
 }
 
-void sfu_sink_repair_on_nack(sfu_sink_repair *r, uint16_t seq16)
+void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n)
 {
-    if (r->have_nacked && !sfu_seq16_newer(seq16, r->newest_nacked16))
-        return; /* asked again, or an older one: counted once */
-    r->have_nacked = true;
-    r->newest_nacked16 = seq16;
-    r->window_nacked++;
+    uint32_t counted = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r->have_nacked && !sfu_seq16_newer(seq16[i], r->newest_nacked16))
+            continue; /* asked again, or an older one: counted once */
+        r->have_nacked = true;
+        r->newest_nacked16 = seq16[i];
+        /* Random loss is found at once (the next packet shows the gap);
+         * packets far behind were lost in an outage. */
+        if ((uint16_t)(r->newest_sent16 - seq16[i]) < SFU_SINK_REPAIR_WINDOW &&
+            counted < SFU_SINK_REPAIR_NACK_BURST)
+            counted++;
+    }
+    r->window_nacked += counted;
 }
 
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r)

@@ -38,6 +38,11 @@
 
 #define SFU_SINK_REPAIR_REASK SFU_MS(300)
 #define SFU_SINK_REPAIR_WINDOW 32     /* packets forwarded per loss sample */
+/* Newly missing packets counted from one NACK, among the last
+ * SFU_SINK_REPAIR_WINDOW sent: more, or older ones, are an outage (a
+ * blackout's first NACK names hundreds), which copies do not help (its
+ * repair is the keyframe), not random loss. */
+#define SFU_SINK_REPAIR_NACK_BURST 8
 #define SFU_SINK_REPAIR_RTX2 40       /* permille of loss: retransmissions twice */
 #define SFU_SINK_REPAIR_RTX3 150      /* ... three times */
 #define SFU_SINK_REPAIR_DUP_ON 150    /* every new packet twice */
@@ -54,6 +59,7 @@ typedef struct sfu_sink_repair {
     /* Loss estimate from NACKs, in output sequence numbers. */
     bool have_nacked;
     uint16_t newest_nacked16;   /* the newest packet NACKed so far */
+    uint16_t newest_sent16;     /* the newest packet forwarded */
     uint32_t window_sent, window_nacked;
     uint16_t loss_pm;           /* smoothed, permille of forwarded packets */
     uint8_t copies;             /* of each new packet: 0 or 1 (once), or 2 */
@@ -71,11 +77,13 @@ bool sfu_sink_repair_unrecoverable(sfu_sink_repair *r, uint32_t epoch, uint64_t 
  * before it is repaired. */
 void sfu_sink_repair_keyframe_sent(sfu_sink_repair *r, uint32_t epoch, uint64_t seq);
 
-/* A new (not retransmitted) video packet is being forwarded to the viewer.
- * Returns how many times to send it (1 or 2). */
-uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r);
-/* The viewer NACKed output packet `seq16` (counted once per packet). */
-void sfu_sink_repair_on_nack(sfu_sink_repair *r, uint16_t seq16);
+/* A new (not retransmitted) video packet, `seq16` in the viewer's
+ * numbering, is being forwarded to it. Returns how many times to send it
+ * (1 or 2). */
+uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r, uint16_t seq16);
+/* A NACK from the viewer naming output packets `seq16[0..n)`, ascending
+ * (each counted once, and at most SFU_SINK_REPAIR_NACK_BURST per NACK). */
+void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n);
 /* How many times to send a retransmission (1..3). */
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r);
 

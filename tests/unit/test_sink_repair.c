@@ -47,10 +47,10 @@ static uint8_t run(sfu_sink_repair *r, uint16_t *seq16, int n, int every)
 {
     uint8_t c = 1;
     for (int i = 0; i < n; i++) {
-        c = sfu_sink_repair_on_forward(r);
+        c = sfu_sink_repair_on_forward(r, *seq16);
         if (every && (*seq16 % every) == 0) {
-            sfu_sink_repair_on_nack(r, *seq16);
-            sfu_sink_repair_on_nack(r, *seq16); /* a retry: counted once */
+            sfu_sink_repair_on_nack(r, seq16, 1);
+            sfu_sink_repair_on_nack(r, seq16, 1); /* a retry: counted once */
         }
         (*seq16)++;
     }
@@ -89,17 +89,37 @@ TEST(old_nacks_not_counted)
 {
     sfu_sink_repair r;
     sfu_sink_repair_init(&r);
-    sfu_sink_repair_on_nack(&r, 100);
-    sfu_sink_repair_on_nack(&r, 90);    /* older: a retry's order */
-    sfu_sink_repair_on_nack(&r, 100);
-    sfu_sink_repair_on_nack(&r, 101);
+    static const uint16_t a[] = { 100 }, b[] = { 90, 100, 101 };
+    (void)sfu_sink_repair_on_forward(&r, 102);
+    sfu_sink_repair_on_nack(&r, a, 1);
+    sfu_sink_repair_on_nack(&r, b, 3);  /* 90 older, 100 again: only 101 counts */
     ASSERT_EQ(r.window_nacked, 2);
-    /* A burst of more NACKs than packets in a window counts as all lost. */
-    for (uint16_t q = 102; q < 300; q++)
-        sfu_sink_repair_on_nack(&r, q);
-    for (int i = 0; i < SFU_SINK_REPAIR_WINDOW; i++)
-        (void)sfu_sink_repair_on_forward(&r);
-    ASSERT_EQ(r.loss_pm, 250); /* a quarter of the way to 1000 */
+    /* An outage's NACK (200 packets at once) counts as SFU_SINK_REPAIR_NACK_BURST. */
+    uint16_t burst[200];
+    for (int i = 0; i < 200; i++)
+        burst[i] = (uint16_t)(102 + i);
+    (void)sfu_sink_repair_on_forward(&r, 310);
+    sfu_sink_repair_on_nack(&r, burst, 200);
+    ASSERT_EQ(r.window_nacked, 2 + SFU_SINK_REPAIR_NACK_BURST);
+    ASSERT_EQ(r.newest_nacked16, 301);
+    /* ... and of those only the last SFU_SINK_REPAIR_WINDOW sent count. */
+    for (int i = 0; i < 200; i++)
+        burst[i] = (uint16_t)(302 + i);
+    (void)sfu_sink_repair_on_forward(&r, 700);
+    sfu_sink_repair_on_nack(&r, burst, 200); /* 302..501: all far behind 700 */
+    ASSERT_EQ(r.window_nacked, 2 + SFU_SINK_REPAIR_NACK_BURST);
+    for (int i = 2; i < SFU_SINK_REPAIR_WINDOW; i++)
+        (void)sfu_sink_repair_on_forward(&r, (uint16_t)(700 + i));
+    ASSERT_EQ(r.loss_pm, (2 + SFU_SINK_REPAIR_NACK_BURST) * 1000 / SFU_SINK_REPAIR_WINDOW / 4);
+    ASSERT_EQ(r.copies, 0); /* not copies: the keyframe repairs an outage */
+    /* Across the 16-bit wrap. */
+    static const uint16_t c[] = { 65534, 65535, 0, 1 };
+    sfu_sink_repair r2;
+    sfu_sink_repair_init(&r2);
+    (void)sfu_sink_repair_on_forward(&r2, 2);
+    sfu_sink_repair_on_nack(&r2, c, 4);
+    sfu_sink_repair_on_nack(&r2, c, 4);
+    ASSERT_EQ(r2.window_nacked, 4);
     return 0;
 }
 
