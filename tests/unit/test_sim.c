@@ -969,7 +969,7 @@ TEST(pli_storm_is_bounded)
  * this seed 0.9 s per viewer against 5-6.5 s without; over ten other seeds
  * 0.5-3.4 s against 5.8-9.1 s). This viewer has a fixed 100 ms jitter
  * buffer, harsher than Chromium's, where the same change took 3-5 s frozen
- * to 0-1 s (tests/e2e/netlab.sh). What is left: the 1-2.5 s before
+ * to 0-1.1 s (tests/e2e/netlab.sh). What is left: the 1-2.5 s before
  * the estimate reaches SFU_SINK_REPAIR_DUP_ON, and lost NACKs (each costs
  * a 100 ms retry),
  * and never exceeds the retransmission
