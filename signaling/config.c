@@ -77,6 +77,9 @@ static const struct cfg_key keys[] = {
     { "media", "simulcast", CFG_BOOL, FIELD(media.simulcast), "false", 0, 0,
       "answer simulcast offers (a=rid + a=simulcast, RFC 8853) so publishers send up to 3 layers; "
       "false: one layer (the client's first encoding)" },
+    { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,
+      "toward a viewer whose NACKs show heavy loss, send video twice and retransmissions up to "
+      "three times, out of the retransmission budget" },
 
     { "limits", "max_sessions", CFG_UINT, FIELD(limits.max_sessions), "1000", 1, 1000000,
       "PeerConnections at once; more are answered 503" },

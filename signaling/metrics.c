@@ -167,6 +167,12 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_audio_copies_total", "counter",
            "Extra copies of audio packets sent to viewers whose reports show loss.",
            (double)r->audio_copies);
+    metric(s, "sfu_video_copies_total", "counter",
+           "Extra copies of video packets and retransmissions sent to viewers whose NACKs show heavy loss.",
+           (double)r->video_copies);
+    metric(s, "sfu_repair_keyframe_requests_total", "counter",
+           "Keyframes asked for because a viewer NACKed a packet that could no longer be resent.",
+           (double)r->repair_keyframe_requests);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

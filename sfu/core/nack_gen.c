@@ -186,3 +186,16 @@ bool sfu_nack_gen_take_keyframe_request(sfu_nack_gen *g)
     g->keyframe_needed = false;
     return k;
 }
+
+bool sfu_nack_gen_is_missing(const sfu_nack_gen *g, uint64_t seq)
+{
+    uint32_t lo = 0, hi = g->nmissing;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->missing[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nmissing && g->missing[lo].seq == seq;
+}

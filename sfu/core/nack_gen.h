@@ -67,6 +67,8 @@ size_t sfu_nack_gen_handle_timeout(sfu_nack_gen *g, sfu_time now, uint64_t *seqs
 sfu_time sfu_nack_gen_poll_timeout(const sfu_nack_gen *g);
 /* Retries wait at least this long (0: unknown). */
 void sfu_nack_gen_set_rtt(sfu_nack_gen *g, sfu_time rtt);
+/* Whether `seq` is a gap still being NACKed (it may yet arrive). */
+bool sfu_nack_gen_is_missing(const sfu_nack_gen *g, uint64_t seq);
 /* True once after a gap too large to recover by NACKs. */
 bool sfu_nack_gen_take_keyframe_request(sfu_nack_gen *g);
 

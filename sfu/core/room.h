@@ -33,6 +33,7 @@ typedef struct sfu_room_config {
     sfu_time keyframe_cache_max_age; /* replay a keyframe at most this old; 0: never */
     uint32_t max_publish_bps;       /* 0: unlimited */
     uint32_t max_rtx_per_second;    /* per viewer stream; 0: 1000 */
+    bool no_video_copies;           /* no copies toward lossy viewers (sink_repair.h) */
 } sfu_room_config;
 
 /* Why an input packet was dropped; counted per room. */
@@ -69,6 +70,11 @@ typedef struct sfu_room_stats {
      * as RED, and sent reduced to their primary Opus block. */
     uint64_t red_in, red_passed, red_reduced;
     uint64_t audio_copies;          /* extra copies of audio packets to lossy viewers */
+    /* sink_repair.h: extra copies of video packets and retransmissions to
+     * lossy viewers, and keyframe requests for viewers that NACKed a packet
+     * that could not be resent. */
+    uint64_t video_copies;
+    uint64_t repair_keyframe_requests;
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -17,6 +17,7 @@
 #include "sfu/core/producer.h"
 #include "sfu/core/room.h"
 #include "sfu/core/rtcp_twcc.h"
+#include "sfu/core/sink_repair.h"
 #include "sfu/core/speaker.h"
 
 #include <string.h>
@@ -41,6 +42,7 @@ typedef struct room_sink {
     bool has_src;
     room_ref src;
     sfu_consumer c;
+    sfu_sink_repair repair;     /* video: keyframe on a break, copies on loss (all zero: init) */
 } room_sink;
 
 typedef struct room_track {

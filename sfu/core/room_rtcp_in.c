@@ -65,7 +65,9 @@ static void on_nack(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu
     room->stats.nacks_received++;
     if (!find_sink(leg, nack.media_ssrc, &ref))
         return;
-    for (uint16_t i = 0; i < nack.count; i++)
+    sfu_sink_repair_on_nack(&room_sink_at(room, ref)->repair, nack.seq16, nack.count);
+    /* newest first: the most useful ones when the budget runs short */
+    for (uint16_t i = nack.count; i-- > 0;)
         (void)room_retransmit(room, ref, nack.seq16[i], now, out);
 }
 

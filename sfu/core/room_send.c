@@ -11,10 +11,12 @@
 #define REPLAY_MAX 64
 #define RR_BLOCKS_PER_PACKET 8
 
-/* Toward a viewer whose reports show loss, the same packet again (a buffer
- * reference and the head; see audio_copies.h). */
+/* Toward a viewer whose loss shows, the same packet again (a buffer
+ * reference and the head): the receiver keeps whichever arrives first and
+ * its SRTP replay check drops the other. Audio copies: audio_copies.h;
+ * video copies: sink_repair.h. */
 static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
-                        sfu_out *out)
+                        sfu_kind kind, sfu_out *out)
 {
     for (uint8_t c = 1; c < copies; c++) {
         sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
@@ -27,11 +29,50 @@ static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item
         dup->buf = sfu_buf_ref(item->buf);
         dup->body_off = item->body_off;
         dup->body_len = item->body_len;
-        room->stats.audio_copies++;
+        kind == SFU_KIND_AUDIO ? room->stats.audio_copies++ : room->stats.video_copies++;
         room->stats.rtp_out++;
-        room->stats.rtp_out_kind[SFU_KIND_AUDIO]++;
-        room->stats.bytes_out_kind[SFU_KIND_AUDIO] += (uint64_t)item->head_len + item->body_len;
+        room->stats.rtp_out_kind[kind]++;
+        room->stats.bytes_out_kind[kind] += (uint64_t)item->head_len + item->body_len;
     }
+}
+
+/* Copies of the video item just pushed for a sink, `copies` in all, each
+ * out of the spare half of its retransmission budget: answers to NACKs come
+ * first (the budget allows half a second's worth at once). */
+static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies, sfu_time now, sfu_out *out)
+{
+    room_leg *vleg = room->legs[sink_ref.slot];
+    sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
+    if (room->cfg.no_video_copies || copies < 2 || out->count == 0 ||
+        vleg->desc.tracks[sink_ref.track].kind != SFU_KIND_VIDEO)
+        return;
+    uint8_t n = 1;
+    while (n < copies && c->rtx_tat <= now + SFU_MS(250) &&
+           sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now))
+        n++;
+    if (n < copies)
+        room_drop(room, SFU_DROP_RTX_RATE);
+    send_copies(room, vleg, &out->items[out->count - 1], n, SFU_KIND_VIDEO, out);
+}
+
+/* The sink's viewer NACKed source packet `seq` of stream `epoch`, which
+ * cannot be resent: the producer's cached keyframe is the one this viewer
+ * was sent last, before the packet it lacks, so only a new one helps
+ * (once per break, sink_repair.h). */
+static void repair_broken(sfu_room *room, room_ref sink_ref, uint32_t epoch, uint64_t seq, sfu_time now,
+                          sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    sfu_consumer *c = &sink->c;
+    if (c->waiting_keyframe || c->layer < 0 || epoch != c->epoch)
+        return;
+    sfu_producer *prod = room_prod_at(room, sink->src);
+    if (!prod->layers[c->layer].cache || prod->layers[c->layer].epoch != epoch)
+        return; /* not video, or a stream the viewer is no longer on */
+    if (!sfu_sink_repair_unrecoverable(&sink->repair, epoch, seq, now))
+        return;
+    room->stats.repair_keyframe_requests++;
+    room_request_keyframe(room, sink->src, c->layer, now, out);
 }
 
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,
@@ -109,11 +150,14 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     item->body_len = body_len;
     room->stats.rtp_out_kind[vd->kind]++;
     room->stats.bytes_out_kind[vd->kind] += (uint64_t)off + body_len;
-    sfu_consumer_sent(c, retransmission, p->keyframe && sfu_producer_sees_keyframes(prod), p->seq,
-                      (uint32_t)(off - (size_t)hl) + body_len);
+    bool key = p->keyframe && sfu_producer_sees_keyframes(prod);
+    sfu_consumer_sent(c, retransmission, key, p->seq, (uint32_t)(off - (size_t)hl) + body_len);
+    if (key && !retransmission)
+        sfu_sink_repair_keyframe_sent(&room_sink_at(room, sink_ref)->repair, prod->layers[p->layer].epoch,
+                                      p->seq);
     room->stats.rtp_out++;
     if (vd->kind == SFU_KIND_AUDIO && !retransmission)
-        send_copies(room, vleg, item, c->copies.copies, out);
+        send_copies(room, vleg, item, c->copies.copies, SFU_KIND_AUDIO, out);
     return 0;
 }
 
@@ -226,8 +270,11 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
             room_drop(room, SFU_DROP_TOO_OLD);
             continue;
         }
-        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0) {
             room->stats.forwarded++;
+            send_video_copies(room, r, sfu_sink_repair_on_forward(&room_sink_at(room, r)->repair, o), now,
+                              out);
+        }
         if (g == SFU_CONSUMER_STARTED)
             replay_after_keyframe(room, r, src_ref, p, now, out);
     }
@@ -254,10 +301,14 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     int rc = mapped ? sfu_producer_cached(prod, layer, src_seq, now, &h, &p) : -SFU_ENOTFOUND;
     if (rc == 0 && sfu_producer_cached_age(prod, layer, src_seq, now) > sfu_consumer_rtx_window(c)) {
         room_drop(room, SFU_DROP_RTX_USELESS); /* it would arrive after its playout */
+        repair_broken(room, sink_ref, epoch, src_seq, now, out);
         return -SFU_ELIMIT;
     }
     if (rc < 0) {
         room->stats.rtx_missed++;
+        /* gone from the cache, not still on its way from the publisher */
+        if (mapped && !sfu_nack_gen_is_missing(&prod->layers[layer].nack, src_seq))
+            repair_broken(room, sink_ref, epoch, src_seq, now, out);
         return -SFU_ENOTFOUND;
     }
     if (p.has_vp8 && !sfu_consumer_tid_wanted(c, &p.vp8)) {
@@ -270,8 +321,10 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     }
     rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
                        sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, out);
-    if (rc == 0)
+    if (rc == 0) {
         room->stats.retransmitted++;
+        send_video_copies(room, sink_ref, sfu_sink_repair_rtx_copies(&sink->repair), now, out);
+    }
     return rc;
 }
 

@@ -203,6 +203,7 @@ if [ ! -s "$TMP/participant" ]; then
     finish
 fi
 
+: >"$TMP/view.log"   # tail -f below must find it, however late the viewer starts
 in_ns "$NS_VIEW" "$TMP/view.log" --role viewer --rows "$ROWS" --measure "$MEASURE" \
     --nft-table lab $REPORT_ONLY
 VIEW_PID=$!

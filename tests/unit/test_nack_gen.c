@@ -167,6 +167,29 @@ TEST(rtt_stretches_retries)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(reordered_start_opens_gaps_below), TEST_ENTRY(retries_until_limit),
+/* is_missing: the gaps being NACKed, not what arrived or was given up. */
+TEST(is_missing)
+{
+    sfu_nack_gen g;
+    sfu_nack_gen_init(&g, &cfg);
+    ASSERT(!sfu_nack_gen_is_missing(&g, 5));
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 10, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 15, SFU_MS(1)), SFU_NACK_NEW);
+    for (uint64_t q = 11; q < 15; q++)
+        ASSERT(sfu_nack_gen_is_missing(&g, q));
+    ASSERT(!sfu_nack_gen_is_missing(&g, 10));
+    ASSERT(!sfu_nack_gen_is_missing(&g, 15));
+    ASSERT(!sfu_nack_gen_is_missing(&g, 16));
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 12, SFU_MS(2)), SFU_NACK_RECOVERED);
+    ASSERT(!sfu_nack_gen_is_missing(&g, 12));
+    ASSERT(sfu_nack_gen_is_missing(&g, 11));
+    ASSERT(sfu_nack_gen_is_missing(&g, 14));
+    uint64_t seqs[8];
+    (void)sfu_nack_gen_handle_timeout(&g, SFU_SEC(1), seqs, 8); /* past max_age: given up */
+    ASSERT(!sfu_nack_gen_is_missing(&g, 11));
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(is_missing), TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(reordered_start_opens_gaps_below), TEST_ENTRY(retries_until_limit),
           TEST_ENTRY(max_age_gives_up), TEST_ENTRY(window_edges),
           TEST_ENTRY(huge_gap_asks_for_keyframe), TEST_ENTRY(rtt_stretches_retries))

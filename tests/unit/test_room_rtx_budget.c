@@ -128,5 +128,82 @@ TEST(storm_is_cut_to_the_burst_then_the_rate)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(one_nack_is_answered_in_full),
+/* PLIs (and FIRs) the room sent the publisher in its outputs; clears them. */
+static int plis_to_pub(rig *r)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < r->out.count; i++) {
+        const sfu_out_item *it = &r->out.items[i];
+        size_t off = 0;
+        sfu_rtcp_common c;
+        while (it->type == SFU_OUT_RTCP && it->leg == PUB && sfu_rtcp_next(it->head, it->head_len, &off, &c) == 1)
+            n += c.pt == SFU_RTCP_PSFB;
+    }
+    sfu_out_reset(&r->out);
+    return n;
+}
+
+static int nack_one(rig *r, uint16_t seq16, sfu_time now)
+{
+    uint8_t nack[64];
+    int n = sfu_rtcp_nack_build(nack, sizeof nack, 0x77, VIEW_SSRC, &seq16, 1);
+    return n > 0 ? sfu_room_handle_rtcp(r->room, VIEW, nack, (size_t)n, now, &r->out) : -1;
+}
+
+/* sink_repair.h: a NACK for a packet after the viewer's last keyframe that
+ * is gone from the cache asks the publisher for a keyframe, once per break
+ * (again after SFU_SINK_REPAIR_REASK, through the throttle), and no more
+ * once a newer keyframe went to the viewer. */
+TEST(unanswerable_nack_asks_for_a_keyframe)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    const sfu_room_stats *st = sfu_room_stats_get(r.room);
+    uint16_t lost = (uint16_t)(r.first_out + 5);
+    /* 3 s later the packet is past the cache's 2 s. */
+    ASSERT_EQ(nack_one(&r, lost, SFU_SEC(3)), 0);
+    ASSERT_EQ(plis_to_pub(&r), 1);
+    ASSERT_EQ(st->repair_keyframe_requests, 1);
+    ASSERT_EQ(st->rtx_missed, 1);
+    /* The browser asks again 100 ms later: nothing new. */
+    ASSERT_EQ(nack_one(&r, lost, SFU_SEC(3) + SFU_MS(100)), 0);
+    ASSERT_EQ(plis_to_pub(&r), 0);
+    /* 300 ms on, asked again: the publisher's throttle (1 s here) holds it
+     * until the interval ends ... */
+    ASSERT_EQ(nack_one(&r, lost, SFU_SEC(3) + SFU_MS(300)), 0);
+    ASSERT_EQ(st->repair_keyframe_requests, 2);
+    ASSERT_EQ(plis_to_pub(&r), 0);
+    ASSERT_EQ(sfu_room_poll_timeout(r.room) <= SFU_SEC(4), true);
+    /* ... and the keyframe arriving first makes it unnecessary. */
+    ASSERT_EQ(send_vp8(&r, NPKT + 1, true, SFU_SEC(3) + SFU_MS(400)), 0);
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(4), &r.out), 0);
+    ASSERT_EQ(plis_to_pub(&r), 0);
+    /* Now the lost packet is before the viewer's keyframe: refused, no request. */
+    ASSERT_EQ(nack_one(&r, lost, SFU_SEC(5)), 0);
+    ASSERT_EQ(plis_to_pub(&r), 0);
+    ASSERT_EQ(st->repair_keyframe_requests, 2);
+    rig_close(&r);
+    return 0;
+}
+
+/* A NACK for a packet the SFU never had and still NACKs upstream is not a
+ * break: the packet may yet come. */
+TEST(nack_for_packet_on_its_way_is_no_break)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    /* The publisher skips NPKT + 1: the viewer's next packet is one more. */
+    ASSERT_EQ(send_vp8(&r, NPKT + 2, false, SFU_MS(100)), 0);
+    sfu_out_reset(&r.out);
+    uint16_t missing = (uint16_t)(r.first_out + NPKT); /* the viewer's number for NPKT + 1 */
+    ASSERT_EQ(nack_one(&r, missing, SFU_MS(110)), 0);
+    ASSERT_EQ(plis_to_pub(&r), 0);
+    ASSERT_EQ(sfu_room_stats_get(r.room)->repair_keyframe_requests, 0);
+    rig_close(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(one_nack_is_answered_in_full), TEST_ENTRY(unanswerable_nack_asks_for_a_keyframe),
+          TEST_ENTRY(nack_for_packet_on_its_way_is_no_break),
           TEST_ENTRY(storm_is_cut_to_the_burst_then_the_rate));
