@@ -5,7 +5,7 @@
 //
 //   node tests/web/test_simulcast.mjs      prints PASS/FAIL lines, "N passed, M failed"
 
-import { CAMERA_VIDEO, simulcastEncodings, videoTransceiverInit, singleLayerScale, afterAnswer }
+import { CAMERA_VIDEO, simulcastEncodings, videoTransceiverInit, singleLayerSize, afterAnswer }
   from '../../web/js/simulcast.js';
 
 let passed = 0, failed = 0;
@@ -27,38 +27,48 @@ eq('camera is 720p', [CAMERA_VIDEO.width.ideal, CAMERA_VIDEO.height.ideal], [128
 const init = videoTransceiverInit('sendonly', 'S');
 eq('transceiver init', [init.direction, init.streams, init.sendEncodings.length], ['sendonly', ['S'], 3]);
 
-eq('single layer scale', [[1280, 640], [640, 640], [320, 640], [1920, 640], [0, 640], [1280, 0]]
-  .map(([w, m]) => singleLayerScale(w, m)), [2, 1, 1, 3, 1, 1]);
+eq('single layer size', [[1280, 720, 640], [640, 360, 640], [320, 180, 640], [1920, 1080, 640], [0, 0, 640],
+  [1280, 720, 0]].map(([w, h, m]) => singleLayerSize(w, h, m)),
+  [{ width: 640, height: 360 }, null, null, { width: 640, height: 360 }, null, null]);
 
 class FakeSender {
-  constructor(encodings, width) {
+  constructor(encodings, width, height) {
     this.params = { encodings };
-    this.track = { getSettings: () => ({ width }) };
     this.set = 0;
+    this.applied = [];
+    const self = this;
+    this.track = {
+      settings: { width, height },
+      getSettings() { return this.settings; },
+      getConstraints() { return { frameRate: { ideal: 24 } }; },
+      async applyConstraints(c) { self.applied.push(c); this.settings = { width: c.width.ideal, height: c.height.ideal }; },
+    };
   }
   getParameters() { return JSON.parse(JSON.stringify(this.params)); }
   async setParameters(p) { this.set++; this.params = p; }
 }
 
 {
-  const s = new FakeSender(simulcastEncodings(), 1280);
-  eq('simulcast answered: 3 layers, untouched', [await afterAnswer(s, 640), s.set], [3, 0]);
+  const s = new FakeSender(simulcastEncodings(), 1280, 720);
+  eq('simulcast answered: 3 layers, untouched', [await afterAnswer(s, 640), s.set, s.applied.length], [3, 0, 0]);
 }
 {
-  const s = new FakeSender([simulcastEncodings()[0]], 1280);
+  const s = new FakeSender([simulcastEncodings()[0]], 1280, 720);
   const n = await afterAnswer(s, 640);
-  eq('refused: one 720p layer scaled to 640 wide, no cap', [n, s.set, s.params.encodings[0].scaleResolutionDownBy,
-    'maxBitrate' in s.params.encodings[0]], [1, 1, 2, false]);
-  eq('refused: idempotent', [await afterAnswer(s, 640), s.set], [1, 1]);
+  eq('refused: one layer, no cap, captured 640x360 at the same frame rate',
+    [n, s.set, 'maxBitrate' in s.params.encodings[0], s.applied],
+    [1, 1, false, [{ frameRate: { ideal: 24 }, width: { ideal: 640 }, height: { ideal: 360 } }]]);
+  eq('refused: idempotent', [await afterAnswer(s, 640), s.set, s.applied.length], [1, 1, 1]);
 }
 {
-  const s = new FakeSender([simulcastEncodings()[0]], 1280);
-  eq('broadcast (no width cap): left alone', [await afterAnswer(s, 0), s.set], [1, 0]);
+  const s = new FakeSender([simulcastEncodings()[0]], 1280, 720);
+  eq('broadcast (no width cap): left alone', [await afterAnswer(s, 0), s.set, s.applied.length], [1, 0, 0]);
 }
 {
-  const s = new FakeSender([{ rid: 'f', scaleResolutionDownBy: 1 }], 640);
+  const s = new FakeSender([{ rid: 'f', maxBitrate: 1 }], 1280, 720);
   s.setParameters = async () => { throw new Error('InvalidModificationError'); };
-  eq('a refused setParameters is not fatal', await afterAnswer(s, 640), 1);
+  s.track.applyConstraints = async () => { throw new Error('OverconstrainedError'); };
+  eq('refused setParameters / applyConstraints are not fatal', await afterAnswer(s, 640), 1);
 }
 eq('no sender', await afterAnswer(null, 640), 0);
 

@@ -6,7 +6,7 @@ import { CAMERA_VIDEO } from './simulcast.js';
 
 // A call sends its camera at 720p as three simulcast layers (simulcast.js),
 // so the server can give a small tile a small layer; without simulcast the
-// one layer is scaled to 640 wide, as before.
+// one layer is captured 640 wide, as before.
 const VIDEO = { ...CAMERA_VIDEO, frameRate: { ideal: 24, max: 30 } };
 const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 

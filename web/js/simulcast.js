@@ -30,29 +30,38 @@ export function videoTransceiverInit(direction, stream) {
 }
 
 /**
- * The scale for the one encoding left when the answer refused simulcast, so
- * that it is at most `maxWidth` wide (the call page's single-stream picture
- * has been 640 wide). 1 when the track is already that small.
+ * The capture size for the one encoding left when the answer refused
+ * simulcast, at most `maxWidth` wide with the track's aspect ratio (the call
+ * page's single-stream picture has been 640 wide); null when the track is
+ * already that small.
  */
-export function singleLayerScale(trackWidth, maxWidth) {
-  if (!(trackWidth > 0) || !(maxWidth > 0) || trackWidth <= maxWidth) return 1;
-  return trackWidth / maxWidth;
+export function singleLayerSize(width, height, maxWidth) {
+  if (!(width > 0) || !(height > 0) || !(maxWidth > 0) || width <= maxWidth) return null;
+  return { width: maxWidth, height: Math.round((maxWidth * height) / width) };
 }
 
 /**
  * After an answer is applied: how many encodings the sender kept (3 with
- * simulcast). With one left and `maxWidth` given, scales it down to that
- * width and lifts the per-layer bit-rate cap, as a single stream had it.
+ * simulcast). With one left and `maxWidth` given, lifts the per-layer
+ * bit-rate cap and captures at most `maxWidth` wide, as a single stream
+ * had it. The capture is narrowed (applyConstraints) rather than the
+ * encoding scaled, which works the same in every browser. (Firefox 153 with
+ * its fake camera reported 1280x720 sent either way; Chromium sends 640x360.)
  */
 export async function afterAnswer(sender, maxWidth) {
   const params = sender?.getParameters?.();
   const encodings = params?.encodings || [];
   if (encodings.length !== 1 || !maxWidth || !sender.track) return encodings.length;
-  const scale = singleLayerScale(sender.track.getSettings?.().width, maxWidth);
-  const e = encodings[0];
-  if (e.scaleResolutionDownBy === scale && e.maxBitrate === undefined) return 1;
-  e.scaleResolutionDownBy = scale;
-  delete e.maxBitrate;
-  await sender.setParameters(params).catch(() => {});   // best effort: the picture still flows
+  if (encodings[0].maxBitrate !== undefined) {
+    delete encodings[0].maxBitrate;
+    await sender.setParameters(params).catch(() => {});   // best effort: the picture still flows
+  }
+  const t = sender.track;
+  const { width, height } = t.getSettings?.() || {};
+  const size = singleLayerSize(width, height, maxWidth);
+  if (size) {
+    await t.applyConstraints({ ...(t.getConstraints?.() || {}), width: { ideal: size.width },
+                               height: { ideal: size.height } }).catch(() => {});
+  }
   return 1;
 }
