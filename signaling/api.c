@@ -11,6 +11,7 @@
 #include "signaling/route.h"
 #include "signaling/server.h"
 #include "signaling/events.h"
+#include "signaling/layer_select.h"
 #include "signaling/room_session.h"
 #include "signaling/session.h"
 #include "signaling/static_files.h"
@@ -124,6 +125,7 @@ static void rooms_collect(void *arg)
         for (unsigned t = 0; s->peer && s->kind != SIG_SESSION_WHEP && t < s->ntracks; t++)
             sig_registry_set_bitrate(job->srv->reg, s, t,
                                      sfu_peer_track_bitrate(s->peer, s->tracks[t].mid));
+        sig_layer_collect(job->srv, s);
         sig_session_unref(job->srv->reg, s);
     }
     g_ptr_array_free(sessions, TRUE);
@@ -207,7 +209,8 @@ static bool authorize(sig_server *srv, sig_request *req, const sig_route *route,
     }
     bool room_scoped = route->id != SIG_ROUTE_ROOMS && route->id != SIG_ROUTE_SESSION &&
                        route->id != SIG_ROUTE_SESSION_EVENTS &&
-                       route->id != SIG_ROUTE_SESSION_ANSWER;
+                       route->id != SIG_ROUTE_SESSION_ANSWER &&
+                       route->id != SIG_ROUTE_SESSION_LAYER;
     if ((room_scoped || route->id == SIG_ROUTE_ROOMS) &&
         !sig_auth_allows(&who->claims, room_scoped ? route->room : NULL,
                          needed_actions(route->id))) {
@@ -263,6 +266,9 @@ static void dispatch(sig_server *srv, sig_request *req, const sig_route *route, 
         return;
     case SIG_ROUTE_SESSION_ANSWER:
         sig_room_answer(srv, req, route->session, who->sub, route->has_revision, route->revision);
+        return;
+    case SIG_ROUTE_SESSION_LAYER:
+        sig_layer_select(srv, req, route->session, who->sub);
         return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)
