@@ -11,17 +11,24 @@
 //     ({"mediaId"}) it gets the top layer again;
 //   - GET /rooms/{room} shows the three layers (rid, size, bitrate, active)
 //     and each viewer's current layer and cap;
-//   - a participant of the call page (a room session) gets the top layer.
+//   - a participant of the call page (a room session) gets the top layer;
+//   - an aiortc WHEP viewer (no transport-cc, so no estimate) gets the top
+//     layer too (whep_video_viewer.py).
 //
 //   node tests/e2e/chromium_simulcast.mjs --url http://127.0.0.1:PORT
 //
 // Prints one PASS/FAIL line per check with the measured figures, then
 // "N passed, M failed"; exit 0 only if all pass. Options: --seconds 8
-// (measuring window), --warmup 4, --min-fps 18, --room, --chromium.
+// (measuring window), --warmup 4, --min-fps 18, --room, --chromium,
+// --python /usr/bin/python3.
 
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Checks, COMMON_OPTIONS, deleteSessions, randomRoom, sleep, withPages } from './chromium_lib.mjs';
 
+const HERE = dirname(fileURLToPath(import.meta.url));
 const RIDS = ['q', 'h', 'f'];
 const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
 
@@ -31,6 +38,7 @@ function options() {
       ...COMMON_OPTIONS,
       seconds: { type: 'string', default: '8' },
       'min-fps': { type: 'string', default: '18' },
+      python: { type: 'string', default: '/usr/bin/python3' },
     },
   });
   if (!values.url) {
@@ -77,6 +85,20 @@ async function watch(o, page, participant, name, checks) {
   return { session: { page, url: r.location, who: name }, mid: midOf(videoSection(r.body)), layer };
 }
 
+// whep_video_viewer.py: resolves to its JSON line (plus `code`).
+function aiortcViewer(o, participant) {
+  return new Promise((resolve) => {
+    const child = spawn(o.python, [join(HERE, 'whep_video_viewer.py'), '--url', o.url, '--room', o.room,
+      '--participant', participant, '--seconds', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    child.on('close', (code) => {
+      const line = text.trim().split('\n').pop() || '';
+      try { resolve({ code, ...JSON.parse(line) }); } catch { resolve({ code, error: text.trim() }); }
+    });
+  });
+}
+
 async function videoIn(page) {
   const s = await page.evaluate(() => stats());
   return { t: s.t, frames: s.inbound?.framesDecoded || 0, width: s.inbound?.width || 0,
@@ -116,6 +138,7 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
       checks.check('viewer B pins encodingId q: 204', pin.status === 204, `${pin.status} ${pin.text.trim()}`);
     }
 
+    const aio = aiortcViewer(o, whip.participant);
     await sleep(Number(o.warmup) * 1000);
     const [p1, a1, b1] = [await pub.evaluate(() => stats()), await videoIn(viewA), await videoIn(viewB)];
     await sleep(Number(o.seconds) * 1000);
@@ -142,6 +165,12 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
       low.width > 0 && b2.width === low.width && b2.width < top.width && fb > 0.5 * Number(o['min-fps']),
       `${b2.width}x${b2.height} at ${fb.toFixed(1)} fps`);
 
+    const ai = await aio;
+    console.log(`INFO aiortc viewer: ${JSON.stringify(ai)}`);
+    checks.check('an aiortc viewer (no transport-cc) gets the top layer',
+      ai.connected && ai.width === top.width && ai.fps > 5,
+      `${ai.width}x${ai.height} at ${ai.fps} fps, transport-cc offered: ${ai.offer_twcc}`);
+
     const room = await getRoom(o);
     const pubJson = room?.participants?.find((p) => p.participant === whip.participant);
     const vtrack = pubJson?.tracks?.find((t) => t.kind === 'video');
@@ -153,7 +182,7 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
     const viewers = room?.viewers || [];
     const cur = viewers.map((v) => v.receiving?.[0]).filter(Boolean);
     checks.check('GET /rooms shows each viewer\'s layer (A top automatic, B lowest capped)',
-      viewers.length === 2 && cur.some((k) => k.current === 2 && k.max === null)
+      viewers.length >= 2 && cur.some((k) => k.current === 2 && k.max === null)
         && cur.some((k) => k.current === 0 && k.max === 0),
       JSON.stringify(viewers));
 
