@@ -144,6 +144,7 @@ async function stats() {
     if (s.type === 'outbound-rtp' && s.kind === 'video') {
       out.outbound.push({ ssrc: s.ssrc, rid: s.rid || null, active: s.active,
         framesEncoded: s.framesEncoded || 0, width: s.frameWidth || 0, height: s.frameHeight || 0,
+        limit: s.qualityLimitationReason || '',
         encoder: s.encoderImplementation || '', mime: codecOf(s).mimeType || '',
         fmtp: codecOf(s).sdpFmtpLine || '' });
     }

@@ -11,7 +11,9 @@
 //     ({"mediaId"}) it gets the top layer again;
 //   - GET /rooms/{room} shows the three layers (rid, size, bitrate, active)
 //     and each viewer's current layer and cap;
-//   - a participant of the call page (a room session) gets the top layer;
+//   - a participant of the call page (a room session) gets the top layer in a
+//     big window; in a small one its tile asks for a small layer (maxLayer)
+//     and gets it;
 //   - an aiortc WHEP viewer (no transport-cc, so no estimate) gets the top
 //     layer too (whep_video_viewer.py).
 //
@@ -128,6 +130,25 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
     if (!checks.check('publisher and both viewers connected', states.every((s) => s === 'connected'),
       states.join(', '))) return;
 
+    // Chromium starts the top encoding only once its bandwidth estimate
+    // allows, and drops it while CPU-limited (a busy machine): wait until all
+    // three produce frames, so that the layers' ranking is settled before B
+    // pins by rid.
+    const tw = Date.now();
+    let producing = [];
+    for (let prev = null; Date.now() - tw < 25000;) {
+      const now = await pub.evaluate(() => stats());
+      if (prev) {
+        const was = new Map(prev.outbound.map((e) => [e.rid, e.framesEncoded]));
+        producing = now.outbound.filter((e) => e.framesEncoded > (was.get(e.rid) ?? 0));
+        if (producing.length === RIDS.length) break;
+      }
+      prev = now;
+      await sleep(1000);
+    }
+    console.log(`INFO all three encodings producing after ${((Date.now() - tw) / 1000).toFixed(1)} s `
+      + `(${producing.map((e) => e.rid).join(',')})`);
+
     if (b.layer) {
       const bad = await postJson(viewB, b.layer, '{"mediaId":"' + b.mid + '","spatialLayerId":1}');
       checks.check('bad layer request answered 400 with a reason', bad.status === 400 && bad.text.length > 1,
@@ -148,7 +169,7 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
     const encFps = (rid) => ((out.get(rid)?.framesEncoded || 0) - (before.get(rid) || 0)) / ((p2.t - p1.t) / 1000);
     console.log('INFO publisher encodings: ' + RIDS.map((rid) => {
       const e = out.get(rid) || {};
-      return `${rid} ${e.width}x${e.height} ${encFps(rid).toFixed(1)} fps`;
+      return `${rid} ${e.width}x${e.height} ${encFps(rid).toFixed(1)} fps${e.limit && e.limit !== 'none' ? ' (limited: ' + e.limit + ')' : ''}`;
     }).join(', '));
     checks.check('publisher sends three encodings, each producing frames',
       RIDS.every((rid) => encFps(rid) > 0), RIDS.map((rid) => `${rid} ${encFps(rid).toFixed(1)}/s`).join(', '));
@@ -195,6 +216,7 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
     }
 
     // A participant of the call page: a room session.
+    await call.setViewportSize({ width: 1920, height: 1080 });
     await call.goto(`${o.url}/`);
     await call.fill('#name', 'Tess');
     await call.fill('#room', o.room);
@@ -215,6 +237,24 @@ async function run(o, checks, [pub, viewA, viewB, call]) {
     checks.check('GET /rooms shows the room participant\'s received layers',
       Array.isArray(tess?.receiving) && tess.receiving.some((k) => k.current === 2 && k.layers === 3),
       JSON.stringify(tess?.receiving));
+
+    // A small window: the tile asks for a small layer and gets it.
+    await call.setViewportSize({ width: 480, height: 360 });
+    let small = null;
+    const t1 = Date.now();
+    while (Date.now() - t1 < 15000) {
+      const snap = await call.evaluate(() => window.sfuPage.snapshot());
+      small = snap.tiles.find((t) => t.participant === whip.participant);
+      if (small?.stats?.width > 0 && small.stats.width < top.width) break;
+      await sleep(500);
+    }
+    const room3 = await getRoom(o);
+    const tess3 = room3?.participants?.find((p) => p.name === 'Tess');
+    const capped = (tess3?.receiving || []).find((k) => k.layers === 3);
+    console.log(`INFO small call page tile: ${JSON.stringify(small?.stats || null)}, receiving ${JSON.stringify(capped)}`);
+    checks.check('a small call page tile asks for a small layer and gets it',
+      capped && capped.max !== null && capped.max < 2 && small?.stats?.width > 0 && small.stats.width < top.width,
+      `${small?.stats?.width}x${small?.stats?.height}, cap ${capped?.max}, current ${capped?.current}`);
     await call.click('#leave').catch(() => {});
   } finally {
     await deleteSessions(sessions, checks);
