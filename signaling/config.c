@@ -74,7 +74,7 @@ static const struct cfg_key keys[] = {
     { "media", "max_retransmissions_per_second", CFG_UINT,
       FIELD(media.max_retransmissions_per_second), "1000", 1, 100000,
       "retransmissions per viewer stream, half a second's worth at once; more NACKs are refused" },
-    { "media", "simulcast", CFG_BOOL, FIELD(media.simulcast), "false", 0, 0,
+    { "media", "simulcast", CFG_BOOL, FIELD(media.simulcast), "true", 0, 0,
       "answer simulcast offers (a=rid + a=simulcast, RFC 8853) so publishers send up to 3 layers; "
       "false: one layer (the client's first encoding)" },
     { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,

@@ -320,18 +320,56 @@ int sig_registry_participant_tracks(sig_registry *reg, const char *room_name,
     return n;
 }
 
+/* A quality index, or null for -1 (none yet; automatic). */
+static json_t *quality_json(int q)
+{
+    return q < 0 ? json_null() : json_integer(q);
+}
+
+static json_t *sinks_json(const sig_session *s)
+{
+    json_t *out = json_array();
+    for (unsigned i = 0; i < s->nsinks; i++) {
+        const sig_sink_info *k = &s->sinks[i];
+        json_array_append_new(out, json_pack("{s:s, s:i, s:o, s:o, s:o, s:I, s:I}", "mid", k->mid,
+                                             "layers", k->nlayers, "current",
+                                             quality_json(k->current), "target",
+                                             quality_json(k->target), "max",
+                                             quality_json(k->max), "estimate_bps",
+                                             (json_int_t)k->limit_bps, "switches",
+                                             (json_int_t)k->switches));
+    }
+    return out;
+}
+
+static json_t *track_json(const sig_track_info *t)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "kind", sig_kind_name(t->kind), "mid", t->mid,
+                          "codec", t->codec, "bitrate_bps", (json_int_t)t->bitrate_bps);
+    if (t->kind == SFU_KIND_VIDEO && t->nlayers > 0) {
+        json_t *layers = json_array();
+        for (unsigned l = 0; l < t->nlayers; l++) {
+            const sig_layer_info *li = &t->layers[l];
+            json_array_append_new(layers, json_pack("{s:s, s:i, s:i, s:I, s:b}", "rid", li->rid,
+                                                    "width", li->width, "height", li->height,
+                                                    "bitrate_bps", (json_int_t)li->bitrate_bps,
+                                                    "active", li->active));
+        }
+        json_object_set_new(o, "layers", layers);
+    }
+    return o;
+}
+
 static json_t *participant_json(const sig_session *s, bool with_address)
 {
     char pid[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(s->participant, pid);
     json_t *tracks = json_array();
     for (unsigned i = 0; i < s->ntracks; i++)
-        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s, s:I}", "kind",
-                                                sig_kind_name(s->tracks[i].kind),
-                                                "mid", s->tracks[i].mid, "codec",
-                                                s->tracks[i].codec, "bitrate_bps",
-                                                (json_int_t)s->tracks[i].bitrate_bps));
+        json_array_append_new(tracks, track_json(&s->tracks[i]));
     json_t *p = json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
+    if (s->kind == SIG_SESSION_ROOM)
+        json_object_set_new(p, "receiving", sinks_json(s));
     if (with_address && s->remote_addr[0])
         json_object_set_new(p, "address", json_string(s->remote_addr));
     return p;
@@ -339,7 +377,7 @@ static json_t *participant_json(const sig_session *s, bool with_address)
 
 /* A room is public while it has participants (API.md): viewers alone keep
  * its media state, not its listing. */
-static json_t *room_json(const reg_room *room, bool with_addresses)
+static json_t *room_json(const sig_registry *reg, const reg_room *room, bool with_addresses)
 {
     json_t *people = json_array();
     for (guint i = 0; i < room->participants->len; i++) {
@@ -351,7 +389,23 @@ static json_t *room_json(const reg_room *room, bool with_addresses)
         json_decref(people);
         return NULL;
     }
-    return json_pack("{s:s, s:o}", "room", room->name, "participants", people);
+    /* WHEP viewers: who they watch and what they receive, never their
+     * session id or address. */
+    json_t *viewers = json_array();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, reg->sessions);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const sig_session *s = value;
+        if (s->kind != SIG_SESSION_WHEP || !s->ready || s->closing || strcmp(s->room, room->name))
+            continue;
+        char pid[SIG_PARTICIPANT_ID_LEN + 1];
+        sig_participant_format(s->watched, pid);
+        json_array_append_new(viewers, json_pack("{s:s, s:o}", "watching", pid, "receiving",
+                                                 sinks_json(s)));
+    }
+    return json_pack("{s:s, s:o, s:o}", "room", room->name, "participants", people, "viewers",
+                     viewers);
 }
 
 void sig_registry_set_address(sig_registry *reg, sig_session *s, const char *addr)
@@ -367,14 +421,14 @@ char *sig_registry_rooms_json(sig_registry *reg, const char *room_name, bool wit
     g_mutex_lock(&reg->lock);
     if (room_name) {
         reg_room *room = g_hash_table_lookup(reg->rooms, room_name);
-        doc = room ? room_json(room, with_addresses) : NULL;
+        doc = room ? room_json(reg, room, with_addresses) : NULL;
     } else {
         json_t *rooms = json_array();
         GHashTableIter it;
         gpointer value;
         g_hash_table_iter_init(&it, reg->rooms);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
-            json_t *r = room_json(value, with_addresses);
+            json_t *r = room_json(reg, value, with_addresses);
             if (r)
                 json_array_append_new(rooms, r);
         }
@@ -471,6 +525,28 @@ GPtrArray *sig_registry_sessions_on_worker(sig_registry *reg, unsigned worker)
     }
     g_mutex_unlock(&reg->lock);
     return out;
+}
+
+void sig_registry_set_layers(sig_registry *reg, sig_session *s, unsigned track,
+                             const sig_layer_info *layers, unsigned n)
+{
+    g_mutex_lock(&reg->lock);
+    if (track < s->ntracks) {
+        n = n < SFU_MAX_LAYERS ? n : SFU_MAX_LAYERS;
+        memcpy(s->tracks[track].layers, layers, n * sizeof *layers);
+        s->tracks[track].nlayers = (uint8_t)n;
+    }
+    g_mutex_unlock(&reg->lock);
+}
+
+void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_info *sinks,
+                            unsigned n)
+{
+    g_mutex_lock(&reg->lock);
+    n = n < SIG_SINKS_MAX ? n : SIG_SINKS_MAX;
+    memcpy(s->sinks, sinks, n * sizeof *sinks);
+    s->nsinks = n;
+    g_mutex_unlock(&reg->lock);
 }
 
 void sig_registry_set_bitrate(sig_registry *reg, sig_session *s, unsigned track, uint32_t bps)

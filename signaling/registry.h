@@ -22,12 +22,34 @@ typedef enum sig_session_kind {
     SIG_SESSION_ROOM,
 } sig_session_kind;
 
+/* GET /rooms: one simulcast layer of a published video track (or its one
+ * stream), lowest quality first, as the core last reported it. */
+typedef struct sig_layer_info {
+    char rid[SFU_RID_MAX];          /* "" for a plain stream */
+    uint16_t width, height;         /* 0: unknown (no VP8 keyframe yet) */
+    uint32_t bitrate_bps;
+    bool active;
+} sig_layer_info;
+
+/* GET /rooms: what one video m-line the SFU sends to a viewer receives. */
+typedef struct sig_sink_info {
+    char mid[SFU_MID_MAX];
+    uint8_t nlayers;                /* of its source; 0: bound to nothing yet */
+    int current, target, max;       /* quality, 0 lowest; -1: none / automatic */
+    uint32_t limit_bps;             /* its bandwidth estimate; 0: none */
+    uint64_t switches;
+} sig_sink_info;
+
+#define SIG_SINKS_MAX 16            /* video sinks shown per session */
+
 typedef struct sig_track_info {
     char mid[SFU_MID_MAX];
     sfu_kind kind;
     char codec[16];                 /* "opus", "VP8", "H264" */
     uint32_t profile_level_id;      /* H.264 */
     uint32_t bitrate_bps;           /* received, over the last second */
+    uint8_t nlayers;                /* video: layers[] last collected */
+    sig_layer_info layers[SFU_MAX_LAYERS];
 } sig_track_info;
 
 typedef struct sig_limits {
@@ -64,6 +86,8 @@ typedef struct sig_session {
     unsigned etag;
     unsigned ntracks;
     sig_track_info tracks[SIG_TRACKS_MAX];
+    unsigned nsinks;                /* video m-lines it receives, last collected */
+    sig_sink_info sinks[SIG_SINKS_MAX];
 } sig_session;
 
 typedef struct sig_registry sig_registry;
@@ -130,6 +154,11 @@ char *sig_registry_snapshot_json(sig_registry *reg, const sig_session *s);
 /* References to the ready sessions that live on `worker`. */
 GPtrArray *sig_registry_sessions_on_worker(sig_registry *reg, unsigned worker);
 /* Sets a published track's bitrate for GET /rooms. */
+/* GET /rooms, from the session's worker: its track's layers, its sinks. */
+void sig_registry_set_layers(sig_registry *reg, sig_session *s, unsigned track,
+                             const sig_layer_info *layers, unsigned n);
+void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_info *sinks,
+                            unsigned n);
 void sig_registry_set_bitrate(sig_registry *reg, sig_session *s, unsigned track, uint32_t bps);
 /* Remembers the room's active speaker for snapshots. */
 void sig_registry_set_speaker(sig_registry *reg, const char *room, uint32_t participant);

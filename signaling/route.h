@@ -10,6 +10,7 @@
  *   PATCH, DELETE /sessions/{id}            SIG_ROUTE_SESSION
  *   GET     /sessions/{id}/events?access_token=   SIG_ROUTE_SESSION_EVENTS
  *   POST    /sessions/{id}/answer?revision= SIG_ROUTE_SESSION_ANSWER
+ *   POST    /sessions/{id}/layer            SIG_ROUTE_SESSION_LAYER
  *   GET     /health, /metrics, /            SIG_ROUTE_HEALTH, _METRICS, _INDEX
  *   GET     /static/{file path}             SIG_ROUTE_STATIC
  *   OPTIONS on every path above (CORS preflight); HEAD wherever GET is,
@@ -47,6 +48,7 @@ typedef enum sig_route_id {
     SIG_ROUTE_METRICS,
     SIG_ROUTE_INDEX,
     SIG_ROUTE_STATIC,
+    SIG_ROUTE_SESSION_LAYER,
 } sig_route_id;
 
 /* Methods as bits, so that a path's allowed set is one mask. */

@@ -8,6 +8,7 @@
 #include "signaling/sdp_answer.h"
 #include "signaling/events.h"
 #include "signaling/ice_servers.h"
+#include "signaling/layer_select.h"
 #include "signaling/random.h"
 #include "signaling/room_session.h"
 #include "signaling/sdpfrag.h"
@@ -117,6 +118,13 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     if (s->kind == SIG_SESSION_ROOM) {
         snprintf(events_link, sizeof events_link, "</sessions/%s/events>; rel=\"events\"", s->id);
         resp.header_names[n] = "Link", resp.header_values[n++] = events_link;
+    }
+    char layer_link[120];
+    if (s->kind != SIG_SESSION_WHIP) {
+        /* The WHEP draft's layer selection extension (layer_select.h). */
+        snprintf(layer_link, sizeof layer_link, "</sessions/%s/layer>; rel=\"%s\"", s->id,
+                 SIG_LAYER_REL);
+        resp.header_names[n] = "Link", resp.header_values[n++] = layer_link;
     }
     /* RFC 9725 4.6: STUN and TURN servers, TURN with credentials of its own. */
     sig_ice_links *links = g_new0(sig_ice_links, 1);

@@ -3,6 +3,7 @@
 // holds the page's state, the tiles and the buttons.
 
 import { setToken } from './js/api.js';
+import { layerForTile } from './js/simulcast.js';
 import { CallSession } from './js/call.js';
 import { CallStats } from './js/call_stats.js';
 import { CallTile } from './js/call_tile.js';
@@ -167,6 +168,19 @@ function layout() {
     best = Math.max(best, tw);
   }
   grid.style.setProperty('--tile-w', `${Math.max(120, Math.floor(best))}px`);
+  capTiles();
+}
+
+// Small tiles ask for a small simulcast layer (API.md "Simulcast layers"):
+// after each layout and with each stats pass, so reused m-lines follow.
+function capTiles() {
+  const s = state.session;
+  if (!s) return;
+  for (const [id, list] of s.media()) {
+    const t = state.tiles.get(id);
+    const v = list.find((m) => m.kind === 'video');
+    if (t && v) s.capVideo(v.mid, id, layerForTile(t.video.clientHeight, devicePixelRatio));
+  }
 }
 
 /* ---------- microphone and camera ---------- */
@@ -223,6 +237,7 @@ async function updateStats() {
   if (!samples || state.session !== s) return;
   state.self?.showStats(samples.get('self'));
   for (const [id, t] of state.tiles) t.showStats(samples.get(id));
+  capTiles();
 }
 
 /* ---------- start-up ---------- */

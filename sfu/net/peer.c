@@ -481,6 +481,30 @@ uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid)
 {
     return peer->in_room ? sfu_room_track_bitrate(core(peer), peer->leg, mid) : 0;
 }
+
+int sfu_peer_track_layers(const sfu_peer *peer, const char *mid, sfu_room_layer_info *layers,
+                          unsigned cap)
+{
+    if (!peer->in_room)
+        return -SFU_ENOTFOUND;
+    return sfu_room_track_layers(core(peer), peer->leg, mid, sfu_host_now(peer->host), layers, cap);
+}
+
+int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_layer *info)
+{
+    return peer->in_room ? sfu_room_sink_layer_get(core(peer), peer->leg, mid, info) : -SFU_ENOTFOUND;
+}
+
+int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer)
+{
+    if (!peer->in_room)
+        return -SFU_ENOTFOUND;
+    int rc = sfu_room_set_max_layer(core(peer), peer->leg, mid, layer, sfu_host_now(peer->host),
+                                    sfu_worker_out(sfu_host_worker(peer->host)));
+    sfu_room_driver_drain(peer->room);
+    return rc;
+}
+
 sfu_leg_id sfu_peer_leg(const sfu_peer *peer) { return peer->leg; }
 sfu_ice *sfu_peer_ice(sfu_peer *peer) { return peer->ice; }
 const char *sfu_peer_srtp_profile(const sfu_peer *peer) { return peer->profile; }

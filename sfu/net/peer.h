@@ -44,6 +44,14 @@ int sfu_peer_update(sfu_peer *peer, const sfu_leg_desc *desc);
 int sfu_peer_bind(sfu_peer *peer, const char *mid, uint32_t participant);
 /* Bits per second the peer's track on `mid` published over the last second. */
 uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid);
+/* Simulcast (room.h "Simulcast layers"), for the API on the worker's
+ * thread: the layers of the peer's source on `mid`, what its sink on `mid`
+ * receives, and a cap on that sink's layer (-1: automatic), whose keyframe
+ * request goes out at once. -SFU_ENOTFOUND before the peer is in its room. */
+int sfu_peer_track_layers(const sfu_peer *peer, const char *mid, sfu_room_layer_info *layers,
+                          unsigned cap);
+int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_layer *info);
+int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer);
 /* The negotiated SRTP profile name, "" before the handshake. */
 const char *sfu_peer_srtp_profile(const sfu_peer *peer);
 

@@ -193,6 +193,7 @@ def check_options(c: Checks, cl: Client) -> None:
         ("/whip/r", {"POST"}, True),
         ("/whep/r/p", {"POST"}, True),
         (f"/sessions/{sid}", {"PATCH", "DELETE"}, False),
+        (f"/sessions/{sid}/layer", {"POST"}, False),
         ("/rooms", {"GET"}, False),
         ("/rooms/r", {"GET"}, False),
     ]
@@ -470,6 +471,16 @@ async def check_sessions(c: Checks, cl: Client, url: str) -> None:
                 me = [p for p in people if p.get("participant") == pub.participant_id]
                 kinds = sorted(t.get("kind") for t in me[0].get("tracks", [])) if me else []
                 ok, detail = kinds == ["audio", "video"], f"tracks {kinds}"
+                # a plain (not simulcast) video track has one layer, rid ""
+                video = [t for t in me[0]["tracks"] if t.get("kind") == "video"] if me else []
+                layers = video[0].get("layers") if video else None
+                lay_ok = (isinstance(layers, list) and len(layers) == 1 and layers[0].get("rid") == ""
+                          and all(isinstance(layers[0].get(k), int) for k in ("width", "height", "bitrate_bps"))
+                          and isinstance(layers[0].get("active"), bool)
+                          and isinstance(mine[0].get("viewers"), list))
+                c.check(f"GET {path.replace(room, '<room>')} shows the video track's layers "
+                        "(rid, width, height, bitrate_bps, active) and a viewers list", lay_ok,
+                        f"layers {layers}, viewers {mine[0].get('viewers') if mine else None}")
             except (ValueError, KeyError, TypeError, IndexError) as e:
                 ok, detail = False, f"bad JSON: {e}: {r.text[:120]!r}"
             c.check(f"GET {path.replace(room, '<room>')} lists the room, the publisher's "
@@ -496,6 +507,40 @@ async def check_sessions(c: Checks, cl: Client, url: str) -> None:
         c.check("GET /rooms never shows a session id (viewer present)",
                 sid not in r.text.lower() and
                 (viewer is None or viewer.url.rsplit("/", 1)[-1] not in r.text.lower()), "")
+        if viewer is not None:
+            # The WHEP layer selection extension on a plain (one-layer) source.
+            lpath = urllib.parse.urlsplit(viewer.url).path + "/layer"
+            vsec = [x for x in re.split(r"\r?\n(?=m=)", viewer.answer_sdp) if x.startswith("m=video")]
+            found = re.search(r"^a=mid:(\S+)", vsec[0], re.M) if vsec else None
+            vmid = found.group(1) if found else "?"
+            try:
+                await peers.wait_connected(viewer.pc, 15)
+            except (TimeoutError, ConnectionError):
+                pass    # the GET /rooms check below then fails with the figures
+            r = await call("POST", lpath, b"{}", {"Content-Type": "text/plain"})
+            expect(c, "POST <session>/layer as text/plain -> 415", r, 415)
+            r = await call("POST", lpath, b'{"encodingId":', {"Content-Type": "application/json"})
+            expect(c, "POST <session>/layer with bad JSON -> 400", r, 400)
+            r = await call("POST", lpath, b'{"mediaId":"nope"}', {"Content-Type": "application/json"})
+            expect(c, "POST <session>/layer for an unknown mediaId -> 400", r, 400)
+            r = await call("POST", lpath, json.dumps({"mediaId": vmid}).encode(),
+                           {"Content-Type": "application/json"})
+            expect(c, "POST <session>/layer back to automatic -> 204", r, 204, reason=False)
+            r = await call("POST", lpath, json.dumps({"mediaId": vmid, "maxLayer": 0}).encode(),
+                           {"Content-Type": "application/json"})
+            expect(c, "POST <session>/layer with maxLayer 0 -> 204", r, 204, reason=False)
+            r = await call("POST", "/sessions/" + "0" * 32 + "/layer", b"{}",
+                           {"Content-Type": "application/json"})
+            expect(c, "POST <unknown session>/layer -> 404", r, 404)
+            r = await call("GET", f"/rooms/{room}")
+            try:
+                v = json.loads(r.text)["viewers"]
+                ok = (len(v) == 1 and v[0]["watching"] == pub.participant_id
+                      and v[0]["receiving"][0]["mid"] == vmid and v[0]["receiving"][0]["max"] == 0
+                      and v[0]["receiving"][0]["layers"] == 1)
+            except (ValueError, KeyError, TypeError, IndexError) as e:
+                ok, v = False, f"{e}: {r.text[:200]!r}"
+            c.check("GET /rooms/<room> shows the viewer: whom it watches, its mid, layer cap", ok, str(v))
 
         await asyncio.to_thread(check_patch, c, cl, pub, loc)
 

@@ -49,9 +49,10 @@ function videoCodecs() {
 // { error } when the browser offers no such codec.
 // opts.sendEncodings: passed to addTransceiver as is (simulcast).
 // opts.rtcConfig: the RTCPeerConnection configuration (TURN, relay only).
+// opts.video: getUserMedia video constraints (default: true).
 async function publish(opts) {
   log('publisher');
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: opts.video || true });
   document.getElementById('v').srcObject = stream;
   pc = new RTCPeerConnection(opts.rtcConfig || {});
   pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });
@@ -105,7 +106,7 @@ async function post(url, sdp) {
   const loc = r.headers.get('Location');
   return { status: r.status, body: await r.text(),
            location: loc ? new URL(loc, url).href : null,
-           participant: r.headers.get('X-Participant-Id') };
+           participant: r.headers.get('X-Participant-Id'), link: r.headers.get('Link') || '' };
 }
 // Chromium fails requests once with ERR_NETWORK_CHANGED (a TypeError here)
 // right after an address of the machine changed: try again a few times.
@@ -143,6 +144,7 @@ async function stats() {
     if (s.type === 'outbound-rtp' && s.kind === 'video') {
       out.outbound.push({ ssrc: s.ssrc, rid: s.rid || null, active: s.active,
         framesEncoded: s.framesEncoded || 0, width: s.frameWidth || 0, height: s.frameHeight || 0,
+        limit: s.qualityLimitationReason || '',
         encoder: s.encoderImplementation || '', mime: codecOf(s).mimeType || '',
         fmtp: codecOf(s).sdpFmtpLine || '' });
     }
@@ -301,7 +303,8 @@ export async function withPage(o, checks, body) {
   return withPages(o, checks, 1, ([page]) => body(page));
 }
 
-async function withPages(o, checks, count, body) {
+// The same with `count` pages: body([page, ...]).
+export async function withPages(o, checks, count, body) {
   const server = await servePage();
   const pageUrl = `http://127.0.0.1:${server.address().port}/`;
   const userDataDir = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));

@@ -5,7 +5,8 @@
 //
 //   node tests/web/test_simulcast.mjs      prints PASS/FAIL lines, "N passed, M failed"
 
-import { CAMERA_VIDEO, simulcastEncodings, videoTransceiverInit, singleLayerSize, afterAnswer }
+import { CAMERA_VIDEO, simulcastEncodings, videoTransceiverInit, singleLayerSize, afterAnswer,
+         layerForTile }
   from '../../web/js/simulcast.js';
 
 let passed = 0, failed = 0;
@@ -71,6 +72,14 @@ class FakeSender {
   eq('refused setParameters / applyConstraints are not fatal', await afterAnswer(s, 640), 1);
 }
 eq('no sender', await afterAnswer(null, 640), 0);
+
+// A tile's layer cap: the lowest layer (180, 360, 720 high) at least as tall
+// as the tile in device pixels; -1 (automatic) when only the top one is.
+eq('layer for tile heights (dpr 1)', [90, 180, 181, 360, 361, 720, 1080].map((h) => layerForTile(h, 1)),
+  [0, 0, 1, 1, -1, -1, -1]);
+eq('layer for tile heights (dpr 2)', [90, 91, 180, 181].map((h) => layerForTile(h, 2)), [0, 1, 1, -1]);
+eq('not laid out or bad dpr: automatic / dpr 1', [layerForTile(0, 1), layerForTile(NaN, 1), layerForTile(100, 0)],
+  [-1, -1, 0]);
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

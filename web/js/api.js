@@ -140,6 +140,16 @@ function eventsLink(res, location) {
   return location + '/events';
 }
 
+// The layer selection URL from `Link: <...>; rel="urn:ietf:params:whep:ext:core:layer"`,
+// else the session URL + "/layer" (API.md "Simulcast layers").
+function layerLink(res, location) {
+  for (const part of (res.headers.get('Link') || '').split(',')) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /\brel="urn:ietf:params:whep:ext:core:layer"/.test(m[2])) return apiUrl(m[1]);
+  }
+  return location + '/layer';
+}
+
 /**
  * POST /rooms/{room}/join with the offer. The display name goes in ?name=
  * only without a token (with one, the server takes the token's `sub`).
@@ -163,7 +173,19 @@ export async function joinRoom(room, name, sdp) {
     location,
     participant: res.headers.get('X-Participant-Id') || '',
     events: events.href,
+    layer: layerLink(res, location),
   };
+}
+
+/**
+ * POST the session's layer URL: cap what the video m-line `mid` receives at
+ * quality `maxLayer` (0 lowest), or -1 for the SFU's automatic choice.
+ */
+export async function postLayer(url, mid, maxLayer) {
+  const what = 'Choosing a video layer failed';
+  const body = JSON.stringify(maxLayer >= 0 ? { mediaId: mid, maxLayer } : { mediaId: mid });
+  const res = await call('POST', url, what, { body, type: 'application/json' });
+  if (res.status !== 204) throw new ApiError(res.status, await reasonOf(res), what);
 }
 
 /** POST /sessions/{id}/answer?revision=N: 204, else ApiError (409: stale). */

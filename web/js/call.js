@@ -22,7 +22,7 @@
 // All SDP work runs one step at a time through `queue`, so a server offer
 // never meets a half-done re-offer of ours.
 
-import { joinRoom, postAnswer, patchOffer, deleteSession } from './api.js';
+import { joinRoom, postAnswer, patchOffer, deleteSession, postLayer } from './api.js';
 import { gathered } from './rtc.js';
 import { IceRestarter } from './ice_restart.js';
 import { afterAnswer, videoTransceiverInit } from './simulcast.js';
@@ -84,6 +84,7 @@ export class CallSession {
     await gathered(this.pc);
     const res = await joinRoom(room, name, this.pc.localDescription.sdp);
     this.location = res.location;
+    this.layerUrl = res.layer;
     this.participant = res.participant;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: res.answer });
     this.layers = await afterAnswer(this.send.video.sender, SINGLE_LAYER_WIDTH);
@@ -151,6 +152,20 @@ export class CallSession {
     this.answered = offer.revision;
     this.on.media?.(this.media());
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /**
+   * Caps the video m-line `mid` (showing `participant`) at layer `maxLayer`
+   * (-1: automatic), asking the server only when that changed. A reused
+   * m-line (another participant now) starts uncapped on the server's side
+   * too only if we say so, hence the participant in the key.
+   */
+  async capVideo(mid, participant, maxLayer) {
+    this.caps ??= new Map();
+    const key = `${participant}/${maxLayer}`;
+    if (!this.layerUrl || this.closed || this.caps.get(mid) === key) return;
+    this.caps.set(mid, key);
+    await postLayer(this.layerUrl, mid, maxLayer).catch(() => this.caps.delete(mid));
   }
 
   /** Whose media each receiving m-line carries now: id -> [{ mid, kind, track }]. */

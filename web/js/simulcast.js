@@ -65,3 +65,20 @@ export async function afterAnswer(sender, maxWidth) {
   }
   return 1;
 }
+
+// The heights of the layers the pages publish (720p / 2 / 4), lowest first,
+// as the SFU numbers them (0 lowest).
+const LAYER_HEIGHTS = [180, 360, 720];
+
+/**
+ * The layer cap for a tile `cssHeight` CSS pixels high on a screen of
+ * `dpr` device pixels per CSS pixel: the lowest layer at least as tall as
+ * the tile shows, or -1 (no cap: the SFU's automatic choice) when only the
+ * top one is. POST /sessions/{id}/layer {"mediaId", "maxLayer"} takes it.
+ */
+export function layerForTile(cssHeight, dpr = 1) {
+  const px = cssHeight * (dpr > 0 ? dpr : 1);
+  if (!(px > 0)) return -1;         // not laid out: leave it to the server
+  const i = LAYER_HEIGHTS.findIndex((h) => h >= px);
+  return i < 0 || i === LAYER_HEIGHTS.length - 1 ? -1 : i;
+}
