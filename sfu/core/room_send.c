@@ -13,8 +13,8 @@
 
 /* Toward a viewer whose reports show loss, the same packet again (a buffer
  * reference and the head; see audio_copies.h). */
-static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
-                        sfu_out *out)
+static void send_copies(sfu_room *room, room_leg *vleg, const sfu_out_item *item, uint8_t copies,
+                        int tw_off, sfu_time now, sfu_out *out)
 {
     for (uint8_t c = 1; c < copies; c++) {
         sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
@@ -27,6 +27,11 @@ static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item
         dup->buf = sfu_buf_ref(item->buf);
         dup->body_off = item->body_off;
         dup->body_len = item->body_len;
+        if (tw_off >= 0) { /* each copy is a packet of its own on the transport */
+            uint16_t tseq = vleg->tw_seq16++;
+            sfu_wr16(dup->head + tw_off, tseq);
+            room_bwe_sent(room, vleg, tseq, (size_t)dup->head_len + dup->body_len, now);
+        }
         room->stats.audio_copies++;
         room->stats.rtp_out++;
         room->stats.rtp_out_kind[SFU_KIND_AUDIO]++;
@@ -35,7 +40,7 @@ static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item
 }
 
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,
-                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out)
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_time now, sfu_out *out)
 {
     room_leg *vleg = room->legs[sink_ref.slot];
     const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
@@ -47,10 +52,18 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
         room_drop(room, SFU_DROP_OUT_FULL);
         return -SFU_ENOSPC;
     }
-    /* Extensions in the viewer's numbering; transport-wide-cc and
-     * abs-send-time describe the publisher's link and are not forwarded. */
-    sfu_rtp_ext_out ext[2];
-    uint8_t n = 0, len = 0;
+    /* Extensions in the viewer's numbering. The publisher's transport-wide-cc
+     * and abs-send-time describe its own link and are not forwarded; a
+     * viewer with an estimator gets the leg's own transport-wide number,
+     * first so that copies can rewrite it in place. */
+    sfu_rtp_ext_out ext[3];
+    uint8_t n = 0, len = 0, tw[2];
+    bool stamp = vleg->bwe && vd->ext.twcc;
+    uint16_t tseq = vleg->tw_seq16;
+    if (stamp) {
+        sfu_wr16(tw, tseq);
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.twcc, 2, tw };
+    }
     size_t mid_len = strnlen(vd->mid, SFU_MID_MAX - 1);
     if (vd->ext.mid && mid_len)
         ext[n++] = (sfu_rtp_ext_out){ vd->ext.mid, (uint8_t)mid_len, (const uint8_t *)vd->mid };
@@ -112,8 +125,19 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     sfu_consumer_sent(c, retransmission, p->keyframe && sfu_producer_sees_keyframes(prod), p->seq,
                       (uint32_t)(off - (size_t)hl) + body_len);
     room->stats.rtp_out++;
+    int tw_off = -1;
+    if (stamp) {
+        vleg->tw_seq16++;
+        room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
+        sfu_rtp_hdr wh;
+        uint8_t wl;
+        const uint8_t *w = sfu_rtp_parse(item->head, (size_t)hl, &wh) == 0
+                               ? sfu_rtp_ext_find(&wh, item->head, vd->ext.twcc, &wl) : NULL;
+        if (w && wl == 2)
+            tw_off = (int)(w - item->head);
+    }
     if (vd->kind == SFU_KIND_AUDIO && !retransmission)
-        send_copies(room, vleg, item, c->copies.copies, out);
+        send_copies(room, vleg, item, c->copies.copies, tw_off, now, out);
     return 0;
 }
 
@@ -157,7 +181,7 @@ bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_o
         } else if (join && !c->squeezed) {
             continue; /* the keyframe itself could not be mapped */
         }
-        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, out) == 0) {
+        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, now, out) == 0) {
             sent++;
             if (join)
                 room->stats.forwarded++;
@@ -200,7 +224,7 @@ static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref sr
             continue;
         }
         if (sfu_consumer_map(c, l->epoch, q, p.ts, now, &o, &ts) == 0 &&
-            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
+            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, now, out) == 0)
             room->stats.forwarded++;
     }
 }
@@ -226,7 +250,7 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
             room_drop(room, SFU_DROP_TOO_OLD);
             continue;
         }
-        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0)
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, now, out) == 0)
             room->stats.forwarded++;
         if (g == SFU_CONSUMER_STARTED)
             replay_after_keyframe(room, r, src_ref, p, now, out);
@@ -269,7 +293,7 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         return -SFU_ELIMIT;
     }
     rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
-                       sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, out);
+                       sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, now, out);
     if (rc == 0)
         room->stats.retransmitted++;
     return rc;
