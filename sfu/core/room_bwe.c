@@ -20,8 +20,6 @@
 
 #include <stdlib.h>
 
-#define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
-
 bool room_bwe_wanted(const sfu_leg_desc *desc)
 {
     for (unsigned t = 0; t < desc->ntracks; t++)
@@ -45,12 +43,6 @@ int room_bwe_sync(room_leg *leg, sfu_time now)
         leg->probe_left = 0;
     }
     return 0;
-}
-
-void room_bwe_sent(sfu_room *room, room_leg *leg, uint16_t tseq, size_t bytes, sfu_time now)
-{
-    sfu_bwe_on_packet_sent(leg->bwe, tseq, bytes + ROOM_SRTP_OVERHEAD, now);
-    room->stats.bwe_packets++;
 }
 
 /* A bound video sink's source, or NULL. */
@@ -128,50 +120,6 @@ static int probe_track(const room_leg *leg)
     return -1;
 }
 
-/* One padding-only packet of `pad` bytes on the sink's RTX SSRC. */
-static bool send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out)
-{
-    const sfu_track_desc *d = &leg->desc.tracks[t];
-    sfu_consumer *c = &leg->tracks[t].sink.c;
-    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, leg->id);
-    if (!item) {
-        room_drop(room, SFU_DROP_OUT_FULL);
-        return false;
-    }
-    uint8_t tw[2];
-    uint16_t tseq = leg->tw_seq16++;
-    sfu_wr16(tw, tseq);
-    sfu_rtp_ext_out ext[2];
-    uint8_t n = 0;
-    ext[n++] = (sfu_rtp_ext_out){ d->ext.twcc, 2, tw };
-    size_t mid_len = strnlen(d->mid, SFU_MID_MAX - 1);
-    if (d->ext.mid && mid_len)
-        ext[n++] = (sfu_rtp_ext_out){ d->ext.mid, (uint8_t)mid_len, (const uint8_t *)d->mid };
-    sfu_rtp_header_out h = {
-        .pt = d->rtx_pt,
-        .seq16 = sfu_consumer_next_rtx_seq(c),
-        .ts = 0,
-        .ssrc = d->local_rtx_ssrc,
-        .ext_count = n,
-        .ext = ext,
-    };
-    int hl = sfu_rtp_write_header(item->head, SFU_OUT_HEAD_MAX - ROOM_PROBE_PAD_MAX, &h);
-    if (hl < 0) {
-        out->count--;
-        room_drop(room, SFU_DROP_OUT_FULL);
-        return false;
-    }
-    item->head[0] |= 0x20; /* P: the payload is all padding, its last byte the count */
-    memset(item->head + hl, 0, pad - 1);
-    item->head[hl + pad - 1] = (uint8_t)pad;
-    item->head_len = (uint16_t)(hl + pad);
-    room->stats.rtp_out++;
-    room->stats.probe_packets++;
-    room->stats.probe_bytes += item->head_len;
-    room_bwe_sent(room, leg, tseq, item->head_len, now);
-    return true;
-}
-
 /* Sends the probe's share of one slice. */
 static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
@@ -189,7 +137,7 @@ static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *ou
         size_t pad = bytes < ROOM_PROBE_PAD_MAX ? bytes : ROOM_PROBE_PAD_MAX;
         if (pad < 32)
             pad = 32;
-        if (!send_padding(room, leg, (unsigned)t, pad, now, out))
+        if (!room_send_padding(room, leg, (unsigned)t, pad, now, out))
             break;
         bytes = pad >= bytes ? 0 : bytes - pad;
         leg->probe_left = pad >= leg->probe_left ? 0 : leg->probe_left - pad;

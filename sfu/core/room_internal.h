@@ -5,6 +5,7 @@
  * The room's files call each other in one direction only:
  *   room_rtp_in.c, room_rtcp_in.c  (inputs: dispatch to producers/consumers)
  *        -> room.c                  (legs, bindings, fan-out lists, timers)
+ *        -> room_bwe.c              (per-viewer estimation: limits, probes)
  *        -> room_layers.c           (layer choice, the layer API of room.h)
  *        -> room_send.c             (outputs: a viewer's copy of a packet,
  *                                    keyframe service and replays,
@@ -38,6 +39,7 @@
 #define ROOM_SRTP_OVERHEAD 10
 #define ROOM_PROBE_SLICE SFU_MS(5)
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
+#define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -119,6 +121,14 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
 }
 static inline void room_drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
 
+/* A packet with transport-wide number `tseq` and `bytes` before SRTP went
+ * out to a leg with an estimator. */
+static inline void room_bwe_sent(sfu_room *room, room_leg *leg, uint16_t tseq, size_t bytes, sfu_time now)
+{
+    sfu_bwe_on_packet_sent(leg->bwe, tseq, bytes + ROOM_SRTP_OVERHEAD, now);
+    room->stats.bwe_packets++;
+}
+
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
     for (uint32_t i = 0; i < room->max_legs; i++)
@@ -171,8 +181,6 @@ void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time no
 bool room_bwe_wanted(const sfu_leg_desc *desc);
 /* Creates or frees the leg's estimator to match its description. */
 int room_bwe_sync(room_leg *leg, sfu_time now);
-/* A packet with transport-wide number `tseq` and `bytes` before SRTP went out. */
-void room_bwe_sent(sfu_room *room, room_leg *leg, uint16_t tseq, size_t bytes, sfu_time now);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
@@ -204,6 +212,10 @@ void room_send_keyframe_request(sfu_room *room, room_ref src, int layer, sfu_out
 void room_send_nacks(sfu_room *room, room_ref src, int layer, sfu_time now, sfu_out *out);
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out);
+/* A bandwidth probe's packet toward `leg`: `pad` (1..ROOM_PROBE_PAD_MAX)
+ * bytes of RTP padding on the RTX SSRC of its video sink on track `t`, with
+ * the leg's transport-wide number. False when the output list is full. */
+bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out);
 void room_record_twcc(room_leg *leg, uint16_t seq16, uint32_t media_ssrc, sfu_time now);
 
 #endif

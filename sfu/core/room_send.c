@@ -141,6 +141,50 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     return 0;
 }
 
+/* One padding-only packet of `pad` bytes on the sink's RTX SSRC. */
+bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out)
+{
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    sfu_consumer *c = &leg->tracks[t].sink.c;
+    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, leg->id);
+    if (!item) {
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return false;
+    }
+    uint8_t tw[2];
+    uint16_t tseq = leg->tw_seq16++;
+    sfu_wr16(tw, tseq);
+    sfu_rtp_ext_out ext[2];
+    uint8_t n = 0;
+    ext[n++] = (sfu_rtp_ext_out){ d->ext.twcc, 2, tw };
+    size_t mid_len = strnlen(d->mid, SFU_MID_MAX - 1);
+    if (d->ext.mid && mid_len)
+        ext[n++] = (sfu_rtp_ext_out){ d->ext.mid, (uint8_t)mid_len, (const uint8_t *)d->mid };
+    sfu_rtp_header_out h = {
+        .pt = d->rtx_pt,
+        .seq16 = sfu_consumer_next_rtx_seq(c),
+        .ts = 0,
+        .ssrc = d->local_rtx_ssrc,
+        .ext_count = n,
+        .ext = ext,
+    };
+    int hl = sfu_rtp_write_header(item->head, SFU_OUT_HEAD_MAX - ROOM_PROBE_PAD_MAX, &h);
+    if (hl < 0) {
+        out->count--;
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return false;
+    }
+    item->head[0] |= 0x20; /* P: the payload is all padding, its last byte the count */
+    memset(item->head + hl, 0, pad - 1);
+    item->head[hl + pad - 1] = (uint8_t)pad;
+    item->head_len = (uint16_t)(hl + pad);
+    room->stats.rtp_out++;
+    room->stats.probe_packets++;
+    room->stats.probe_bytes += item->head_len;
+    room_bwe_sent(room, leg, tseq, item->head_len, now);
+    return true;
+}
+
 bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
 {
     room_sink *sink = room_sink_at(room, sink_ref);
