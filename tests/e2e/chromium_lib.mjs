@@ -49,9 +49,10 @@ function videoCodecs() {
 // { error } when the browser offers no such codec.
 // opts.sendEncodings: passed to addTransceiver as is (simulcast).
 // opts.rtcConfig: the RTCPeerConnection configuration (TURN, relay only).
+// opts.video: getUserMedia's video constraints (default: true).
 async function publish(opts) {
   log('publisher');
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: opts.video || true });
   document.getElementById('v').srcObject = stream;
   pc = new RTCPeerConnection(opts.rtcConfig || {});
   pc.addTransceiver(stream.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });

@@ -117,8 +117,9 @@ const pct = (a, b) => (b > 0 ? (100 * a / b).toFixed(1) : '0.0');
 async function publisher(o, checks, page) {
   // Simulcast: three layers, lowest first (Chromium keeps those its
   // resolution allows).
-  const opts = o.simulcast ? { sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 },
-    { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }] } : {};
+  const opts = o.simulcast ? { video: { width: 1280, height: 720 },
+    sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }] }
+    : {};
   const offer = await page.evaluate((p) => publish(p), opts);
   const whip = await page.evaluate(([u, s]) => post(u, s),
     [`${o.url}/whip/${encodeURIComponent(o.room)}`, offer.sdp]);
@@ -284,7 +285,8 @@ async function policeRow(o, checks, page, name, row) {
   console.log(`FIGURE ${name} police=${row.kbit}kbit/s seconds=${secs.toFixed(1)} fps=${fps.toFixed(1)} `
     + `freezes=${freezes} frozen_s=${frozen.toFixed(2)} width=${v1.width}->${v2.width} `
     + `nacks=${(v2.nacks || 0) - (v1.nacks || 0)} plis=${(v2.plis || 0) - (v1.plis || 0)} `
-    + `dropped_in=${counters.in[1]}/${counters.in[0]} (${pct(counters.in[1], counters.in[0])}%)`);
+    + `dropped_in=${counters.in[1]}/${counters.in[0]} (${pct(counters.in[1], counters.in[0])}%) `
+    + await bweMetrics(o));
   checks.check(`${name}: the policer dropped packets`, counters.in[0] > 0, `${counters.in[1]}/${counters.in[0]}`);
   goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
   goal(o, checks, `${name}: <= ${row.maxFrozen} s frozen`, frozen <= row.maxFrozen,
@@ -323,12 +325,22 @@ async function policeStepRow(o, checks, page, name, row) {
   const fmt = (x) => (x === null ? 'never' : `${x.toFixed(1)}s`);
   console.log(`FIGURE ${name} high=${row.highKbit}kbit/s low=${row.lowKbit}kbit/s width_high=${wHigh} `
     + `width_low=${wLow} lower_layer_after=${fmt(down)} top_back_after_lift=${fmt(up)} `
-    + `dropped_in=${counters.in[1]}/${counters.in[0]}`);
+    + `dropped_in=${counters.in[1]}/${counters.in[0]} ` + await bweMetrics(o));
   goal(o, checks, `${name}: lower layer <= ${row.maxDownS} s after ${row.lowKbit} kbit/s`,
     down !== null && down <= row.maxDownS, fmt(down));
   goal(o, checks, `${name}: top layer back <= ${row.maxUpS} s after the lift`, up !== null && up <= row.maxUpS,
     fmt(up));
   return true;
+}
+
+// The sfu's estimation counters (sfu_bwe_*), for the FIGURE lines.
+async function bweMetrics(o) {
+  try {
+    const text = await (await fetch(`${o.url}/metrics`)).text();
+    return [...text.matchAll(/^(sfu_bwe_[a-z_]+) (\d+)/gm)].map((m) => `${m[1].slice(8)}=${m[2]}`).join(' ');
+  } catch (e) {
+    return `metrics: ${e.message}`;
+  }
 }
 
 async function viewer(o, checks, page) {
