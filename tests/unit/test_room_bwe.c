@@ -23,6 +23,9 @@ static const uint16_t tick_bytes[NL] = { 90, 300, 720 };
 
 typedef struct link {
     uint64_t bps;
+    bool police;                /* a token bucket (12 kB burst) instead of the queue */
+    double tokens;
+    sfu_time tokens_at;
     sfu_time free_at;           /* the bottleneck is busy until then */
     sfu_twcc_arrival arr[MAX_ARR];
     size_t narr;
@@ -38,6 +41,7 @@ typedef struct rig {
     uint16_t seq[NL];
     uint16_t picid[NL];
     link l;
+    uint64_t steps, steps_at_want;  /* of run(): 5 ms steps, and those on `want` */
 } rig;
 
 static int rig_open(rig *r)
@@ -130,6 +134,22 @@ static int drain(rig *r, sfu_time now)
             l->args.base_seq16 = tseq;
             l->have_base = true;
         }
+        if (l->police) {
+            l->tokens += (double)(now - l->tokens_at) * (double)l->bps / 8 / SFU_SEC(1);
+            l->tokens_at = now;
+            if (l->tokens > 12000)
+                l->tokens = 12000;
+            if (l->tokens < s.len + 10) {
+                l->dropped++;
+                continue;
+            }
+            l->tokens -= s.len + 10;
+            if (l->narr == MAX_ARR)
+                return -3;
+            l->arr[l->narr++] = (sfu_twcc_arrival){ tseq, now + ONE_WAY };
+            l->passed++;
+            continue;
+        }
         sfu_time start = l->free_at > now ? l->free_at : now;
         if (start - now > QUEUE_MAX) {
             l->dropped++;
@@ -198,8 +218,11 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
         if (rc < 0)
             *err = 10 - rc;
         uint32_t limit = 0;
-        if (reached < 0 && quality(r, &limit) == want)
+        int q = quality(r, &limit);
+        if (reached < 0 && q == want)
             reached = *now;
+        r->steps++;
+        r->steps_at_want += q == want;
     }
     return reached;
 }
@@ -252,6 +275,49 @@ TEST(limit_follows_the_estimate_down_and_up)
     return 0;
 }
 
+/* The same through a policer (nftables' limit rate over .. drop, 12 kB
+ * burst) 2M / 250k / 2M: no queue, only loss tells. */
+TEST(policer_down_and_up)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    r.l.police = true;
+    sfu_time now = 0;
+    int err = 0;
+    uint32_t limit = 0;
+    (void)run(&r, &now, SFU_SEC(20), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    ASSERT_EQ(quality(&r, &limit), 2);
+    uint64_t d0 = r.l.dropped, p0 = r.l.passed;
+    r.steps = r.steps_at_want = 0;
+    sfu_time down = run(&r, &now, SFU_SEC(40), 250000, 0, &err);
+    ASSERT_EQ(err, 0);
+    int q = quality(&r, &limit);
+    uint64_t d1 = r.l.dropped - d0, p1 = r.l.passed - p0;
+    sfu_bwe_stats st;
+    ASSERT_EQ(sfu_room_leg_bwe_get(r.room, VIEW, now, &st), 0);
+    printf("  policer 250k from 20 s: layer 0 after %.2f s, on it %.0f %% of 20-40 s; at 40 s layer %d, limit %u, "
+           "estimate %llu, learnt loss %.3f; dropped %llu of %llu in 20-40 s\n",
+           (double)(down - SFU_SEC(20)) / SFU_SEC(1), 100.0 * (double)r.steps_at_want / (double)r.steps, q, limit,
+           (unsigned long long)st.estimate_bps, st.inherent_loss, (unsigned long long)d1,
+           (unsigned long long)(d1 + p1));
+    printf("  loss cuts %llu, restores %llu, confirmed %llu; probes %llu, succeeded %llu\n",
+           (unsigned long long)st.loss_cuts, (unsigned long long)st.loss_restores,
+           (unsigned long long)st.loss_confirmed, (unsigned long long)st.probes_sent,
+           (unsigned long long)st.probes_succeeded);
+    /* Known gap (docs/ARCHITECTURE.md): behind a policer the loss estimator
+     * takes the policer's loss for random and restores the estimate, so the
+     * viewer goes back up and down; only the first step down is asserted. */
+    ASSERT(down >= 0 && down - SFU_SEC(20) < SFU_SEC(2));
+    (void)q;
+    sfu_time up = run(&r, &now, SFU_SEC(60), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    printf("  policer lifted at 40 s: top layer after %.1f s\n", (double)(up - SFU_SEC(40)) / SFU_SEC(1));
+    ASSERT(up >= 0 && up - SFU_SEC(40) < SFU_SEC(15));
+    rig_close(&r);
+    return 0;
+}
+
 /* A viewer without transport-cc has no estimator and no numbers; bad
  * feedback is counted as malformed and changes nothing. */
 TEST(no_transport_cc_no_estimator)
@@ -279,4 +345,4 @@ TEST(no_transport_cc_no_estimator)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(no_transport_cc_no_estimator))
+TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(no_transport_cc_no_estimator))
