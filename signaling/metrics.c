@@ -174,6 +174,16 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_repair_keyframe_requests_total", "counter",
            "Keyframes asked for because a viewer NACKed a packet that could no longer be resent.",
            (double)r->repair_keyframe_requests);
+    metric(s, "sfu_bwe_feedback_total", "counter",
+           "Viewers' transport-cc feedback packets fed to their bandwidth estimators.",
+           (double)r->bwe_feedbacks);
+    metric(s, "sfu_bwe_remb_total", "counter", "Viewers' REMB messages fed to their bandwidth estimators.",
+           (double)r->bwe_rembs);
+    metric(s, "sfu_bwe_packets_total", "counter",
+           "RTP packets sent to viewers with a transport-wide sequence number.", (double)r->bwe_packets);
+    metric(s, "sfu_bwe_probes_total", "counter", "Bandwidth probes started toward viewers.", (double)r->probes);
+    metric(s, "sfu_bwe_probe_bytes_total", "counter",
+           "Bytes of RTX padding packets sent as bandwidth probes, before SRTP.", (double)r->probe_bytes);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

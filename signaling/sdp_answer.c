@@ -216,9 +216,12 @@ static void add_fmt(sig_sdp_media *am, const sig_sdp_fmt *of, uint8_t fb)
 
 static uint8_t fb_wanted(const nego *n, const sig_sdp_media *om)
 {
-    uint8_t fb = om->kind == SIG_SDP_VIDEO ? SIG_FB_NACK | SIG_FB_PLI | SIG_FB_FIR : 0;
-    if (n->mode == SIG_SDP_PUBLISH)
-        fb |= SIG_FB_TWCC | (om->kind == SIG_SDP_VIDEO ? SIG_FB_REMB : 0);
+    /* transport-cc on every m-line: publishers get the SFU's feedback, and
+     * viewers send theirs on what the SFU sends (send-side estimation per
+     * viewer, sfu/core/bwe.h). REMB only from publishers. */
+    uint8_t fb = SIG_FB_TWCC | (om->kind == SIG_SDP_VIDEO ? SIG_FB_NACK | SIG_FB_PLI | SIG_FB_FIR : 0);
+    if (n->mode == SIG_SDP_PUBLISH && om->kind == SIG_SDP_VIDEO)
+        fb |= SIG_FB_REMB;
     return fb;
 }
 
@@ -282,7 +285,7 @@ static void extensions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_
         case SIG_EXT_AUDIO_LEVEL: slot = om->kind == SIG_SDP_AUDIO ? &t->ext.audio_level : NULL; break;
         case SIG_EXT_RID: slot = rids ? &t->ext.rid : NULL; break;
         case SIG_EXT_REPAIRED_RID: slot = rids ? &t->ext.repaired_rid : NULL; break;
-        case SIG_EXT_TWCC: slot = publish ? &t->ext.twcc : NULL; break;
+        case SIG_EXT_TWCC: slot = &t->ext.twcc; break;
         default: break;
         }
         if (!slot || *slot)

@@ -15,6 +15,7 @@
 #define PERSIST_SHARE 0.2           /* it "stayed" when this share of it remains */
 #define PROPORTIONAL 1.2            /* delivered fell at least about as much as sent */
 #define INHERENT_MAX 0.5
+#define FOLLOWED 0.9                /* the send rate fell below this share: the cut was obeyed */
 
 void sfu_bwe_loss_init(sfu_bwe_loss *l)
 {
@@ -93,11 +94,17 @@ static sfu_bwe_loss_verdict check_cut(sfu_bwe_loss *l, double p, uint64_t sent,
                                       uint64_t delivered, uint64_t estimate_bps, sfu_time now,
                                       uint64_t *bps)
 {
-    l->checking = false;
     /* Random loss does not grow when we send less either. */
     bool stayed = p >= PERSIST_MIN && p >= PERSIST_SHARE * l->cut_fraction &&
                   p <= 2 * l->cut_fraction + SUSPECT_MARGIN;
     double sent_ratio = l->cut_sent_bps ? (double)sent / (double)l->cut_sent_bps : 1;
+    /* A sender that has not yet followed the cut (an SFU switches layers
+     * only at a keyframe) tells nothing: loss that stayed at an unchanged
+     * send rate is what a policer does too. Check the next window; without
+     * one before the check timeout the cut stands. */
+    if (stayed && sent_ratio > FOLLOWED && now - l->cut_at <= SFU_BWE_LOSS_CHECK_TIMEOUT)
+        return SFU_BWE_LOSS_NONE;
+    l->checking = false;
     double delivered_ratio = l->cut_delivered_bps ? (double)delivered / (double)l->cut_delivered_bps : 1;
     bool proportional = delivered_ratio <= PROPORTIONAL * sent_ratio;
     if (stayed && proportional) {

@@ -31,9 +31,13 @@
  *    a property of the path: L becomes that loss and the estimate goes
  *    back to where it was before the cut. Otherwise the cut stands (and
  *    if the loss is still well above L, the delivered rate of this window
- *    gives a second cut, checked the same way). When the cut left too
- *    little traffic to check (it paused the video) for 5 s, the cut
- *    stands: probes find out whether more fits.
+ *    gives a second cut, checked the same way). Loss that stayed while
+ *    the send rate has not yet fallen below 90 % of its rate at the cut
+ *    decides nothing (an SFU follows a cut only at the next keyframe of a
+ *    lower layer, and a policer keeps the loss too): the next window
+ *    checks. When the cut left too little traffic to check (it paused the
+ *    video), or the sender did not follow it, for 5 s, the cut stands:
+ *    probes find out whether more fits.
  * A viewer with 10 % random loss thus costs one checking window at a lower
  * rate, after which 10 % is its normal and only loss well beyond it counts. */
 #ifndef SFU_CORE_BWE_LOSS_H

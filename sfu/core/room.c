@@ -44,6 +44,7 @@ static void leg_free(room_leg *leg)
         return;
     for (unsigned t = 0; t < SFU_MAX_TRACKS; t++)
         sfu_producer_free(leg->tracks[t].prod);
+    sfu_bwe_free(leg->bwe);
     free(leg);
 }
 
@@ -139,6 +140,8 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     leg->next_twcc_at = now + ROOM_TWCC_INTERVAL;
     leg->rate_window_at = now;
     int rc = leg_init_tracks(room, leg);
+    if (rc == 0)
+        rc = room_bwe_sync(leg, now);
     if (rc < 0) {
         leg_free(leg);
         return rc;
@@ -184,6 +187,11 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     memcpy(next, leg, offsetof(room_leg, fanout_start));
     memset(next->fanout_start, 0, sizeof *next - offsetof(room_leg, fanout_start));
     next->desc = *desc;
+    next->bwe = NULL; /* moves over below, once nothing can fail */
+    if (room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) {
+        free(next);
+        return -SFU_ENOMEM;
+    }
     for (unsigned t = 0; t < desc->ntracks; t++) {
         const sfu_track_desc *nd = &desc->tracks[t];
         int o = room_find_mid(&leg->desc, nd->mid);
@@ -208,6 +216,11 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
             leg_free(next);
             return rc;
         }
+    }
+    if (!next->bwe) { /* the estimator and its history carry over */
+        next->bwe = leg->bwe;
+        leg->bwe = NULL;
+        (void)room_bwe_sync(next, now); /* frees it when no longer wanted; cannot fail */
     }
     for (uint32_t i = 0; i < room->max_legs; i++)
         if (room->legs[i] == leg)
@@ -437,6 +450,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
         room_send_twcc(room, leg, out);
         leg->next_twcc_at = now + ROOM_TWCC_INTERVAL;
     }
+    room_bwe_timeout(room, leg, now, out);
     for (unsigned t = 0; t < leg->desc.ntracks; t++)
         if (leg->tracks[t].prod)
             source_timeout(room, (room_ref){ (uint16_t)slot, (uint8_t)t }, now, out);
@@ -484,6 +498,7 @@ static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
         t = min_time(t, leg->last_alive + room->cfg.liveness_timeout);
     if (leg->ntwcc)
         t = min_time(t, leg->next_twcc_at);
+    t = min_time(t, room_bwe_deadline(leg));
     for (unsigned i = 0; i < leg->desc.ntracks; i++)
         if (leg->tracks[i].prod)
             t = min_time(t, sfu_producer_poll_timeout(leg->tracks[i].prod));

@@ -19,6 +19,7 @@
 #define SFU_CORE_ROOM_H
 
 #include "sfu/core/buf.h"
+#include "sfu/core/bwe.h"
 #include "sfu/core/common.h"
 #include "sfu/core/media.h"
 #include "sfu/core/out.h"
@@ -75,6 +76,11 @@ typedef struct sfu_room_stats {
      * that could not be resent. */
     uint64_t video_copies;
     uint64_t repair_keyframe_requests;
+    /* Send-side estimation toward viewers (room_bwe.c): packets sent with a
+     * transport-wide sequence number, viewers' transport-cc feedback and
+     * REMB messages used, probes started and their padding packets/bytes. */
+    uint64_t bwe_packets, bwe_feedbacks, bwe_rembs;
+    uint64_t probes, probe_packets, probe_bytes;
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);
@@ -181,5 +187,11 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id leg, const char *mid, int 
  * divides it among that viewer's sinks. */
 int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id leg, const char *mid, uint32_t bps,
                                     sfu_time now, sfu_out *out);
+/* The room holds that estimate itself for a leg that negotiated
+ * transport-cc on an m-line the SFU sends on (room_bwe.c): it sets its
+ * sinks' limits at every feedback and every 100 ms, overriding a limit set
+ * above. The leg's estimator state; -SFU_ENOTFOUND for an unknown leg,
+ * -SFU_ESTATE for a leg without an estimator. */
+int sfu_room_leg_bwe_get(const sfu_room *room, sfu_leg_id leg, sfu_time now, sfu_bwe_stats *out);
 
 #endif

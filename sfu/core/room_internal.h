@@ -5,6 +5,7 @@
  * The room's files call each other in one direction only:
  *   room_rtp_in.c, room_rtcp_in.c  (inputs: dispatch to producers/consumers)
  *        -> room.c                  (legs, bindings, fan-out lists, timers)
+ *        -> room_bwe.c              (per-viewer estimation: limits, probes)
  *        -> room_layers.c           (layer choice, the layer API of room.h)
  *        -> room_send.c             (outputs: a viewer's copy of a packet,
  *                                    keyframe service and replays,
@@ -13,9 +14,11 @@
 #ifndef SFU_CORE_ROOM_INTERNAL_H
 #define SFU_CORE_ROOM_INTERNAL_H
 
+#include "sfu/core/bwe.h"
 #include "sfu/core/consumer.h"
 #include "sfu/core/producer.h"
 #include "sfu/core/room.h"
+#include "sfu/core/rtcp_fb.h"
 #include "sfu/core/rtcp_twcc.h"
 #include "sfu/core/sink_repair.h"
 #include "sfu/core/speaker.h"
@@ -28,6 +31,16 @@
 /* Layer choice runs this often once the room has a simulcast producer or a
  * sink with an estimate. */
 #define ROOM_CHOOSE_INTERVAL SFU_MS(500)
+/* Per-viewer estimation (room_bwe.c): the limits follow the estimate at
+ * every feedback and this often; audio is reckoned at ROOM_BWE_AUDIO_BPS per
+ * audio sink; a packet's wire size counts an SRTP tag of ROOM_SRTP_OVERHEAD
+ * bytes; probes go out in slices of ROOM_PROBE_SLICE. */
+#define ROOM_BWE_INTERVAL SFU_MS(100)
+#define ROOM_BWE_AUDIO_BPS 50000
+#define ROOM_SRTP_OVERHEAD 10
+#define ROOM_PROBE_SLICE SFU_MS(5)
+#define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
+#define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -66,6 +79,14 @@ typedef struct room_leg {
     uint32_t twcc_media_ssrc;
     uint32_t ntwcc;
     sfu_twcc_arrival twcc[ROOM_TWCC_MAX];
+    /* Send-side estimation toward this leg (room_bwe.c); NULL when it
+     * negotiated no transport-cc on what the SFU sends it. */
+    sfu_bwe *bwe;
+    uint16_t tw_seq16;          /* the next transport-wide sequence number */
+    sfu_time next_bwe_at;
+    size_t probe_left;          /* bytes of the current probe still to send */
+    uint64_t probe_rate_bps;
+    sfu_time probe_next_at;
     sfu_time rate_window_at;    /* max_publish_bps accounting */
     uint64_t rate_window_bytes;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
@@ -85,6 +106,7 @@ struct sfu_room {
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
     sfu_room_stats stats;
+    sfu_twcc_packet twcc_pkts[ROOM_TWCC_FB_MAX]; /* scratch for a viewer's feedback */
 };
 
 static inline sfu_producer *room_prod_at(const sfu_room *room, room_ref r)
@@ -100,6 +122,14 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
     return &room->legs[r.slot]->desc.tracks[r.track];
 }
 static inline void room_drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
+
+/* A packet with transport-wide number `tseq` and `bytes` before SRTP went
+ * out to a leg with an estimator. */
+static inline void room_bwe_sent(sfu_room *room, room_leg *leg, uint16_t tseq, size_t bytes, sfu_time now)
+{
+    sfu_bwe_on_packet_sent(leg->bwe, tseq, bytes + ROOM_SRTP_OVERHEAD, now);
+    room->stats.bwe_packets++;
+}
 
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
@@ -145,6 +175,22 @@ void room_choose_layers(sfu_room *room, sfu_time now, sfu_out *out);
 /* The same for the sinks of one source. */
 void room_choose_layers_of(sfu_room *room, room_ref src, sfu_time now, sfu_out *out);
 
+/* Sets a sink's bitrate limit and runs its layer choice. */
+void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out);
+
+/* room_bwe.c */
+/* Whether the description asks for an estimator (transport-cc on a sent m-line). */
+bool room_bwe_wanted(const sfu_leg_desc *desc);
+/* Creates or frees the leg's estimator to match its description. */
+int room_bwe_sync(room_leg *leg, sfu_time now);
+/* The limits from the estimate, and a probe when one is due. */
+void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+sfu_time room_bwe_deadline(const room_leg *leg);
+/* A viewer's transport-cc feedback (RTPFB 15) and REMB (PSFB 15). */
+void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out);
+void room_bwe_on_remb(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out);
+
 /* room_send.c */
 /* Asks for a keyframe of `layer` of the source, throttled; with out == NULL
  * the request waits for the next handle_timeout. */
@@ -155,7 +201,7 @@ void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, s
 /* Writes one viewer's copy of `p` (a fresh forward, or a retransmission with
  * `out_seq16`/`out_ts` from the sink's history) into a new output item. */
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,
-                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out);
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_time now, sfu_out *out);
 /* Forwards `p` to every sink of the source that takes it. */
 void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_time now, sfu_out *out);
 /* Sends a sink its source's last keyframe and what followed, from the cache:
@@ -168,6 +214,10 @@ void room_send_keyframe_request(sfu_room *room, room_ref src, int layer, sfu_out
 void room_send_nacks(sfu_room *room, room_ref src, int layer, sfu_time now, sfu_out *out);
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out);
+/* A bandwidth probe's packet toward `leg`: `pad` (1..ROOM_PROBE_PAD_MAX)
+ * bytes of RTP padding on the RTX SSRC of its video sink on track `t`, with
+ * the leg's transport-wide number. False when the output list is full. */
+bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out);
 void room_record_twcc(room_leg *leg, uint16_t seq16, uint32_t media_ssrc, sfu_time now);
 
 #endif

@@ -135,6 +135,14 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id id, const char *mid, int l
     return 0;
 }
 
+void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out)
+{
+    sfu_consumer_set_limit(&room_sink_at(room, ref)->c, bps);
+    choose_layer(room, ref, now, out);
+    if (bps && room->next_choose_at == SFU_TIME_NEVER)
+        room->next_choose_at = now + ROOM_CHOOSE_INTERVAL; /* it follows the estimate from now on */
+}
+
 int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t bps,
                                     sfu_time now, sfu_out *out)
 {
@@ -142,9 +150,6 @@ int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id id, const char *m
     room_sink *sink = room_find_sink(room, id, mid, &ref);
     if (!sink)
         return -SFU_ENOTFOUND;
-    sfu_consumer_set_limit(&sink->c, bps);
-    choose_layer(room, ref, now, out);
-    if (bps && room->next_choose_at == SFU_TIME_NEVER)
-        room->next_choose_at = now + ROOM_CHOOSE_INTERVAL; /* it follows the estimate from now on */
+    room_set_sink_limit(room, ref, bps, now, out);
     return 0;
 }

@@ -2,8 +2,9 @@
  * producers' SR translation; viewers' RRs feed their consumers (round trip,
  * audio copies); viewers' NACKs are answered from the cache of the layer
  * they receive, and their PLI/FIR are answered from the keyframe cache or
- * become the SFU's own throttled request to that layer. REMB, transport-cc,
- * SDES and BYE end here. */
+ * become the SFU's own throttled request to that layer. REMB and
+ * transport-cc feed the estimate toward the viewer (room_bwe.c); SDES and
+ * BYE end here. */
 #include "sfu/core/room_internal.h"
 #include "sfu/core/rtcp_fb.h"
 
@@ -114,8 +115,12 @@ static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, 
         on_pli(room, leg, c, now, out);
     else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_FIR)
         on_fir(room, leg, c, now, out);
-    /* SDES, BYE, REMB, transport-cc and the rest end here: they describe
-     * the viewer's own link and are never forwarded. */
+    else if (c->pt == SFU_RTCP_RTPFB && c->count == SFU_RTCP_FMT_TWCC)
+        room_bwe_on_twcc(room, leg, c, now, out);
+    else if (c->pt == SFU_RTCP_PSFB && c->count == SFU_RTCP_FMT_AFB)
+        room_bwe_on_remb(room, leg, c, now, out);
+    /* SDES, BYE and the rest end here. Transport-cc and REMB feed the
+     * estimate toward this viewer (room_bwe.c); none is forwarded. */
 }
 
 int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size_t n, sfu_time now,

@@ -11,13 +11,27 @@
 #define REPLAY_MAX 64
 #define RR_BLOCKS_PER_PACKET 8
 
+/* Where the viewer's transport-wide sequence number sits in an item's head,
+ * -1 when the leg has no estimator or the track no such extension. */
+static int tw_offset(const room_leg *vleg, const sfu_track_desc *vd, const sfu_out_item *item)
+{
+    sfu_rtp_hdr wh;
+    uint8_t wl;
+    if (!vleg->bwe || !vd->ext.twcc || sfu_rtp_parse(item->head, item->head_len, &wh) < 0)
+        return -1;
+    const uint8_t *w = sfu_rtp_ext_find(&wh, item->head, vd->ext.twcc, &wl);
+    return w && wl == 2 ? (int)(w - item->head) : -1;
+}
+
 /* Toward a viewer whose loss shows, the same packet again (a buffer
  * reference and the head): the receiver keeps whichever arrives first and
- * its SRTP replay check drops the other. Audio copies: audio_copies.h;
- * video copies: sink_repair.h. */
-static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item *item, uint8_t copies,
-                        sfu_kind kind, sfu_out *out)
+ * its SRTP replay check drops the other. On the transport each copy is a
+ * packet of its own, with its own transport-wide number. Audio copies:
+ * audio_copies.h; video copies: sink_repair.h. */
+static void send_copies(sfu_room *room, room_leg *vleg, const sfu_track_desc *vd, const sfu_out_item *item,
+                        uint8_t copies, sfu_time now, sfu_out *out)
 {
+    int tw_off = copies > 1 ? tw_offset(vleg, vd, item) : -1;
     for (uint8_t c = 1; c < copies; c++) {
         sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
         if (!dup) {
@@ -29,10 +43,15 @@ static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item
         dup->buf = sfu_buf_ref(item->buf);
         dup->body_off = item->body_off;
         dup->body_len = item->body_len;
-        kind == SFU_KIND_AUDIO ? room->stats.audio_copies++ : room->stats.video_copies++;
+        if (tw_off >= 0) {
+            uint16_t tseq = vleg->tw_seq16++;
+            sfu_wr16(dup->head + tw_off, tseq);
+            room_bwe_sent(room, vleg, tseq, (size_t)dup->head_len + dup->body_len, now);
+        }
+        vd->kind == SFU_KIND_AUDIO ? room->stats.audio_copies++ : room->stats.video_copies++;
         room->stats.rtp_out++;
-        room->stats.rtp_out_kind[kind]++;
-        room->stats.bytes_out_kind[kind] += (uint64_t)item->head_len + item->body_len;
+        room->stats.rtp_out_kind[vd->kind]++;
+        room->stats.bytes_out_kind[vd->kind] += (uint64_t)item->head_len + item->body_len;
     }
 }
 
@@ -42,9 +61,9 @@ static void send_copies(sfu_room *room, const room_leg *vleg, const sfu_out_item
 static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies, sfu_time now, sfu_out *out)
 {
     room_leg *vleg = room->legs[sink_ref.slot];
+    const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
     sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
-    if (room->cfg.no_video_copies || copies < 2 || out->count == 0 ||
-        vleg->desc.tracks[sink_ref.track].kind != SFU_KIND_VIDEO)
+    if (room->cfg.no_video_copies || copies < 2 || out->count == 0 || vd->kind != SFU_KIND_VIDEO)
         return;
     uint8_t n = 1;
     while (n < copies && c->rtx_tat <= now + SFU_MS(250) &&
@@ -52,7 +71,7 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
         n++;
     if (n < copies)
         room_drop(room, SFU_DROP_RTX_RATE);
-    send_copies(room, vleg, &out->items[out->count - 1], n, SFU_KIND_VIDEO, out);
+    send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
 }
 
 /* The sink's viewer NACKed source packet `seq` of stream `epoch`, which
@@ -76,7 +95,7 @@ static void repair_broken(sfu_room *room, room_ref sink_ref, uint32_t epoch, uin
 }
 
 int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu_media_pkt *p,
-                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_out *out)
+                  uint16_t out_seq16, uint32_t out_ts, bool retransmission, sfu_time now, sfu_out *out)
 {
     room_leg *vleg = room->legs[sink_ref.slot];
     const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
@@ -88,10 +107,18 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
         room_drop(room, SFU_DROP_OUT_FULL);
         return -SFU_ENOSPC;
     }
-    /* Extensions in the viewer's numbering; transport-wide-cc and
-     * abs-send-time describe the publisher's link and are not forwarded. */
-    sfu_rtp_ext_out ext[2];
-    uint8_t n = 0, len = 0;
+    /* Extensions in the viewer's numbering. The publisher's transport-wide-cc
+     * and abs-send-time describe its own link and are not forwarded; a
+     * viewer with an estimator gets the leg's own transport-wide number,
+     * first so that copies can rewrite it in place. */
+    sfu_rtp_ext_out ext[3];
+    uint8_t n = 0, len = 0, tw[2];
+    bool stamp = vleg->bwe && vd->ext.twcc;
+    uint16_t tseq = vleg->tw_seq16;
+    if (stamp) {
+        sfu_wr16(tw, tseq);
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.twcc, 2, tw };
+    }
     size_t mid_len = strnlen(vd->mid, SFU_MID_MAX - 1);
     if (vd->ext.mid && mid_len)
         ext[n++] = (sfu_rtp_ext_out){ vd->ext.mid, (uint8_t)mid_len, (const uint8_t *)vd->mid };
@@ -156,9 +183,57 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
         sfu_sink_repair_keyframe_sent(&room_sink_at(room, sink_ref)->repair, prod->layers[p->layer].epoch,
                                       p->seq);
     room->stats.rtp_out++;
+    if (stamp) {
+        vleg->tw_seq16++;
+        room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
+    }
     if (vd->kind == SFU_KIND_AUDIO && !retransmission)
-        send_copies(room, vleg, item, c->copies.copies, SFU_KIND_AUDIO, out);
+        send_copies(room, vleg, vd, item, c->copies.copies, now, out);
     return 0;
+}
+
+/* One padding-only packet of `pad` bytes on the sink's RTX SSRC. */
+bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out)
+{
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    sfu_consumer *c = &leg->tracks[t].sink.c;
+    sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, leg->id);
+    if (!item) {
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return false;
+    }
+    uint8_t tw[2];
+    uint16_t tseq = leg->tw_seq16++;
+    sfu_wr16(tw, tseq);
+    sfu_rtp_ext_out ext[2];
+    uint8_t n = 0;
+    ext[n++] = (sfu_rtp_ext_out){ d->ext.twcc, 2, tw };
+    size_t mid_len = strnlen(d->mid, SFU_MID_MAX - 1);
+    if (d->ext.mid && mid_len)
+        ext[n++] = (sfu_rtp_ext_out){ d->ext.mid, (uint8_t)mid_len, (const uint8_t *)d->mid };
+    sfu_rtp_header_out h = {
+        .pt = d->rtx_pt,
+        .seq16 = sfu_consumer_next_rtx_seq(c),
+        .ts = 0,
+        .ssrc = d->local_rtx_ssrc,
+        .ext_count = n,
+        .ext = ext,
+    };
+    int hl = sfu_rtp_write_header(item->head, SFU_OUT_HEAD_MAX - ROOM_PROBE_PAD_MAX, &h);
+    if (hl < 0) {
+        out->count--;
+        room_drop(room, SFU_DROP_OUT_FULL);
+        return false;
+    }
+    item->head[0] |= 0x20; /* P: the payload is all padding, its last byte the count */
+    memset(item->head + hl, 0, pad - 1);
+    item->head[hl + pad - 1] = (uint8_t)pad;
+    item->head_len = (uint16_t)(hl + pad);
+    room->stats.rtp_out++;
+    room->stats.probe_packets++;
+    room->stats.probe_bytes += item->head_len;
+    room_bwe_sent(room, leg, tseq, item->head_len, now);
+    return true;
 }
 
 bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
@@ -201,7 +276,7 @@ bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_o
         } else if (join && !c->squeezed) {
             continue; /* the keyframe itself could not be mapped */
         }
-        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, out) == 0) {
+        if (room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, !join, now, out) == 0) {
             sent++;
             if (join)
                 room->stats.forwarded++;
@@ -244,7 +319,7 @@ static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref sr
             continue;
         }
         if (sfu_consumer_map(c, l->epoch, q, p.ts, now, &o, &ts) == 0 &&
-            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, out) == 0)
+            room_emit_rtp(room, sink_ref, src_ref, &p, o, ts, false, now, out) == 0)
             room->stats.forwarded++;
     }
 }
@@ -270,7 +345,7 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
             room_drop(room, SFU_DROP_TOO_OLD);
             continue;
         }
-        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, out) == 0) {
+        if (room_emit_rtp(room, r, src_ref, p, o, ts, false, now, out) == 0) {
             room->stats.forwarded++;
             send_video_copies(room, r, sfu_sink_repair_on_forward(&room_sink_at(room, r)->repair, o), now,
                               out);
@@ -320,7 +395,7 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         return -SFU_ELIMIT;
     }
     rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
-                       sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, out);
+                       sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, now, out);
     if (rc == 0) {
         room->stats.retransmitted++;
         send_video_copies(room, sink_ref, sfu_sink_repair_rtx_copies(&sink->repair), now, out);

@@ -20,6 +20,12 @@
 //     selected candidate pair's protocol.
 //     Goals: loss10 >= 19 fps (the fake camera makes 20) and no freeze;
 //     loss30 >= 15 fps, <= 1 s frozen, <= 5 % of audio concealed.
+//   police250: a 250 kbit/s policer (12 kB burst) on the viewer's incoming
+//     UDP for --measure s. Goals: >= 15 fps decoded, <= 1 s frozen.
+//   police_step: 2 Mbit/s for 10 s, 300 kbit/s for 10 s, lifted. Goals:
+//     the decoded width below the 2 Mbit/s one <= 2 s after the drop, back
+//     <= 10 s after the lift. Both are for a simulcast publisher
+//     (--simulcast here, media.simulcast=true in the sfu).
 //   blackout: all UDP dropped both ways for --blackout-ms, then clear.
 //     Figures: the time from the clear to the first newly decoded frame
 //     ("video back after") and the gap between the last frame before and
@@ -39,6 +45,11 @@ const ROWS = {
   loss10: { loss: 10, floorFps: 18, minFps: 19, maxFreezes: 0, maxFrozen: null, maxConcealed: null },
   loss30: { loss: 30, floorFps: 15, minFps: 15, maxFreezes: null, maxFrozen: 1.0, maxConcealed: 0.05 },
   blackout: { maxResumeMs: 300 },
+  // Policers on the viewer's incoming UDP (bandwidth estimation per viewer,
+  // issue 9; run with a simulcast publisher: --simulcast and the sfu's
+  // media.simulcast=true).
+  police250: { kbit: 250, minFps: 15, maxFrozen: 1.0 },
+  police_step: { highKbit: 2000, lowKbit: 300, highS: 10, lowS: 10, maxDownS: 2, maxUpS: 10 },
 };
 
 function options() {
@@ -53,6 +64,7 @@ function options() {
       'blackout-ms': { type: 'string', default: '2000' },
       'nft-table': { type: 'string', default: 'lab' },
       'report-only': { type: 'boolean', default: false },
+      simulcast: { type: 'boolean', default: false },
     },
   });
   const rows = (values.rows || '').split(',').filter(Boolean);
@@ -79,6 +91,15 @@ function applyRule(table, dropExpr) {
     + `add rule inet ${table} ${chain} ${drop}\n`).join('');
   execFileSync('nft', ['-f', '-'], { input: script });
 }
+// A token-bucket policer on the viewer's incoming UDP: `kbit` kbit/s, a
+// 12 kB burst, the excess dropped (chain `in` only).
+function policeRule(table, kbit) {
+  const kbytes = Math.max(1, Math.round(kbit * 1000 / 8 / 1024));
+  const script = `flush chain inet ${table} in\n`
+    + `add rule inet ${table} in meta l4proto udp counter\n`
+    + `add rule inet ${table} in meta l4proto udp limit rate over ${kbytes} kbytes/second burst 12 kbytes counter drop\n`;
+  execFileSync('nft', ['-f', '-'], { input: script });
+}
 // { in: [seen, dropped], out: [...] } from the counters, then both chains
 // emptied in one transaction.
 function clearRules(table) {
@@ -94,7 +115,12 @@ function clearRules(table) {
 const pct = (a, b) => (b > 0 ? (100 * a / b).toFixed(1) : '0.0');
 
 async function publisher(o, checks, page) {
-  const offer = await page.evaluate(() => publish({}));
+  // Simulcast: three layers, lowest first (Chromium keeps those its
+  // resolution allows).
+  const opts = o.simulcast ? { video: { width: 1280, height: 720 },
+    sendEncodings: [{ rid: 'q', scaleResolutionDownBy: 4 }, { rid: 'h', scaleResolutionDownBy: 2 }, { rid: 'f' }] }
+    : {};
+  const offer = await page.evaluate((p) => publish(p), opts);
   const whip = await page.evaluate(([u, s]) => post(u, s),
     [`${o.url}/whip/${encodeURIComponent(o.room)}`, offer.sdp]);
   if (!checks.check('publisher WHIP POST 201', whip.status === 201 && !!whip.participant,
@@ -238,6 +264,85 @@ async function blackoutRow(o, checks, page, name, row) {
   return endFrames >= 10;
 }
 
+// police250: the policer for --measure s: frames decoded per second and
+// time frozen.
+async function policeRow(o, checks, page, name, row) {
+  const table = o['nft-table'];
+  const s1 = await page.evaluate(() => stats());
+  policeRule(table, row.kbit);
+  let counters;
+  try {
+    await sleep(Number(o.measure) * 1000);
+  } finally {
+    counters = clearRules(table);
+  }
+  const s2 = await page.evaluate(() => stats());
+  const secs = (s2.t - s1.t) / 1000;
+  const v1 = s1.inbound || {}, v2 = s2.inbound || {};
+  const fps = ((v2.framesDecoded || 0) - (v1.framesDecoded || 0)) / secs;
+  const frozen = (v2.freezeSeconds || 0) - (v1.freezeSeconds || 0);
+  const freezes = (v2.freezes || 0) - (v1.freezes || 0);
+  console.log(`FIGURE ${name} police=${row.kbit}kbit/s seconds=${secs.toFixed(1)} fps=${fps.toFixed(1)} `
+    + `freezes=${freezes} frozen_s=${frozen.toFixed(2)} width=${v1.width}->${v2.width} `
+    + `nacks=${(v2.nacks || 0) - (v1.nacks || 0)} plis=${(v2.plis || 0) - (v1.plis || 0)} `
+    + `dropped_in=${counters.in[1]}/${counters.in[0]} (${pct(counters.in[1], counters.in[0])}%) `
+    + await bweMetrics(o));
+  checks.check(`${name}: the policer dropped packets`, counters.in[0] > 0, `${counters.in[1]}/${counters.in[0]}`);
+  goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
+  goal(o, checks, `${name}: <= ${row.maxFrozen} s frozen`, frozen <= row.maxFrozen,
+    `${frozen.toFixed(2)} s frozen in ${freezes} freezes over ${secs.toFixed(1)} s`);
+  return fps >= 1;
+}
+
+// police_step: highKbit for highS s, lowKbit for lowS s, then lifted:
+// seconds until the decoded width falls below the high phase's, and until
+// it is back after the lift.
+async function policeStepRow(o, checks, page, name, row) {
+  const table = o['nft-table'];
+  const width = async () => ((await page.evaluate(() => stats())).inbound || {}).width || 0;
+  // until(pred, s): seconds until pred(width) holds, or null
+  const until = async (pred, s) => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < s * 1000) {
+      if (pred(await width())) return (Date.now() - t0) / 1000;
+      await sleep(100);
+    }
+    return null;
+  };
+  let counters, wHigh = 0, down = null, wLow = 0, up = null;
+  try {
+    policeRule(table, row.highKbit);
+    await sleep(row.highS * 1000);
+    wHigh = await width();
+    policeRule(table, row.lowKbit);
+    down = await until((w) => w > 0 && w < wHigh, row.lowS);
+    await sleep(Math.max(0, row.lowS - (down || row.lowS)) * 1000);
+    wLow = await width();
+  } finally {
+    counters = clearRules(table);
+  }
+  up = await until((w) => w >= wHigh, row.maxUpS + 5);
+  const fmt = (x) => (x === null ? 'never' : `${x.toFixed(1)}s`);
+  console.log(`FIGURE ${name} high=${row.highKbit}kbit/s low=${row.lowKbit}kbit/s width_high=${wHigh} `
+    + `width_low=${wLow} lower_layer_after=${fmt(down)} top_back_after_lift=${fmt(up)} `
+    + `dropped_in=${counters.in[1]}/${counters.in[0]} ` + await bweMetrics(o));
+  goal(o, checks, `${name}: lower layer <= ${row.maxDownS} s after ${row.lowKbit} kbit/s`,
+    down !== null && down <= row.maxDownS, fmt(down));
+  goal(o, checks, `${name}: top layer back <= ${row.maxUpS} s after the lift`, up !== null && up <= row.maxUpS,
+    fmt(up));
+  return true;
+}
+
+// The sfu's estimation counters (sfu_bwe_*), for the FIGURE lines.
+async function bweMetrics(o) {
+  try {
+    const text = await (await fetch(`${o.url}/metrics`)).text();
+    return [...text.matchAll(/^(sfu_bwe_[a-z_]+) (\d+)/gm)].map((m) => `${m[1].slice(8)}=${m[2]}`).join(' ');
+  } catch (e) {
+    return `metrics: ${e.message}`;
+  }
+}
+
 async function viewer(o, checks, page) {
   const participant = readFileSync(o['participant-file'], 'utf8').trim();
   const whepUrl = `${o.url}/whep/${encodeURIComponent(o.room)}/${encodeURIComponent(participant)}`;
@@ -258,7 +363,9 @@ async function viewer(o, checks, page) {
       if (!checks.check(`${name}: video decoding before the impairment`,
         (s0.inbound?.framesDecoded || 0) > 0, `${s0.inbound?.framesDecoded || 0} frames`)) continue;
       flowing = name === 'blackout' ? await blackoutRow(o, checks, page, name, row)
-        : await lossRow(o, checks, page, name, row);
+        : name === 'police250' ? await policeRow(o, checks, page, name, row)
+          : name === 'police_step' ? await policeStepRow(o, checks, page, name, row)
+            : await lossRow(o, checks, page, name, row);
     } finally {
       // A session whose media stopped for good (a failed goal above says
       // so) may be one the sfu has ended: 404 then.

@@ -6,7 +6,7 @@
 #
 #   tests/e2e/netlab.sh [--sfu build/sfu] [--rows loss10,loss30,blackout]
 #                       [--measure 10] [--report-only] [--set section.key=value]...
-#                       [--log-dir DIR]
+#                       [--log-dir DIR] [--simulcast]
 #
 # Needs root (ip netns, nft), Debian chromium and `npm ci` in tests/e2e.
 # The lab is made and removed here, and nothing is sent anywhere else:
@@ -25,6 +25,9 @@
 #   loss30    30 % random UDP loss both ways: goal >= 15 fps, <= 1 s frozen,
 #             <= 5 % of audio samples concealed
 #   blackout  all UDP dropped for 2 s, then clear: goal video back <= 300 ms after
+#   police250, police_step  policers on the viewer's incoming UDP (netlab.mjs);
+#             with --simulcast (the publisher sends three layers; pass
+#             --set media.simulcast=true while that is off by default)
 # Loss is `numgen random mod 100 < N drop` on UDP only (TESTING.md, "Loss and
 # delay"), so signaling over TCP is never hit.
 #
@@ -44,6 +47,7 @@ MEASURE=10
 REPORT_ONLY=
 SETS=()
 LOG_DIR=
+SIMULCAST=
 while [ $# -gt 0 ]; do
     case $1 in
     --sfu) SFU=$2; shift 2 ;;
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
     --report-only) REPORT_ONLY=--report-only; shift ;;
     --set) SETS+=("$2"); shift 2 ;;
     --log-dir) LOG_DIR=$2; shift 2 ;;
+    --simulcast) SIMULCAST=--simulcast; shift ;;
     *) echo "usage: $0 [--sfu PATH] [--rows loss10,loss30,blackout] [--measure S] [--report-only] [--set section.key=value]... [--log-dir DIR]" >&2
        exit 2 ;;
     esac
@@ -189,7 +194,7 @@ fold() {
     [ -n "$cp" ]
 }
 
-in_ns "$NS_PUB" "$TMP/pub.log" --role publisher
+in_ns "$NS_PUB" "$TMP/pub.log" --role publisher $SIMULCAST
 PUB_PID=$!
 for _ in $(seq 300); do
     [ -s "$TMP/participant" ] && break

@@ -1,6 +1,7 @@
 /* Fuzzes the forwarding core as a whole: a room with a VP8+Opus publisher and
  * two viewers takes a scripted sequence of inputs decoded from the fuzzer's
- * bytes (RTP and RTCP from either side, time passing, legs renegotiated,
+ * bytes (RTP and RTCP from either side, viewers' transport-cc feedback and
+ * REMB feeding their estimators, time passing, legs renegotiated,
  * removed, added back and rebound, an output queue that fills up). Nothing a
  * peer sends may crash it, and every buffer reference must come back. */
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static sfu_track_desc track(const char *mid, sfu_kind kind, bool recv, uint32_t 
         .pt = kind == SFU_KIND_VIDEO ? 96 : 111, .rtx_pt = kind == SFU_KIND_VIDEO ? 97 : 0,
         .clock_rate = kind == SFU_KIND_VIDEO ? 90000 : 48000,
         .local_ssrc = recv ? 0 : ssrc, .local_rtx_ssrc = recv || kind != SFU_KIND_VIDEO ? 0 : ssrc + 1,
-        .fb_nack = true, .fb_pli = true, .fb_fir = true, .fb_twcc = recv,
+        .fb_nack = true, .fb_pli = true, .fb_fir = true, .fb_twcc = true, /* viewers: an estimator */
         .ext = { .mid = 1, .audio_level = 2, .twcc = 3, .rid = 4, .repaired_rid = 5 },
     };
     strcpy(t.mid, mid);
@@ -132,6 +133,9 @@ static void query(const sfu_room *room)
         sfu_room_sink_layer sl;
         if (sfu_room_sink_layer_get(room, id, "1", &sl) == 0 &&
             (sl.current >= SFU_MAX_LAYERS || sl.target >= SFU_MAX_LAYERS || sl.nlayers > SFU_MAX_LAYERS))
+            abort();
+        sfu_bwe_stats bs;
+        if (sfu_room_leg_bwe_get(room, id, SFU_SEC(1), &bs) == 0 && bs.estimate_bps == 0)
             abort();
     }
 }

@@ -106,7 +106,7 @@ static const struct answer_case {
       { 4135129469u, 738172424u }, { 0, 3915579773u }, false, 0 },
     /* Firefox joining a room from the call page: max-bundle, sendrecv. */
     { "firefox153-room-join-offer.sdp", SIG_SDP_ROOM, SFU_CODEC_NONE, 0, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 7, 7 }, { 0, 0 },
       { 2568382892u, 1813718690u }, { 0, 2718986081u }, false, 0 },
     { "obs-whip-publish-offer.sdp", SIG_SDP_PUBLISH, SFU_CODEC_NONE, 0, { "0", "1" },
       { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 96 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
@@ -119,25 +119,25 @@ static const struct answer_case {
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 100 }, { 0, 101 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 5 },
       { 3390641256u, 2216395211u }, { 0, 1497102452u }, false, 0 },
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_NONE, 0, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true, 63 },
     /* Publisher sends Constrained Baseline: 108 (42e01f) beats 102 (42001f). */
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_H264, 0x42e01f, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 108 }, { 0, 109 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 108 }, { 0, 109 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true, 63 },
     /* Main profile, any level: 116 (4d001f, packetization-mode=1). */
     { "chromium156-whep-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_H264, 0x4d0032, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 116 }, { 0, 117 }, { 4, 4 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_H264 }, { 111, 116 }, { 0, 117 }, { 4, 4 }, { 1, 0 }, { 3, 3 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true, 63 },
     /* Firefox viewers: max-bundle (video m-line port 0 + a=bundle-only) and
      * balanced. Their recvonly m-lines carry the SSRC Firefox sends RTCP
      * from; the SFU receives no media there (feedback is routed by its
      * media SSRC), so no remote SSRC is taken. */
     { "firefox153-whep-max-bundle-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 7, 7 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true, 0 },
     { "firefox153-whep-balanced-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "0", "1" },
-      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 0, 0 }, { 0, 0 },
+      { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 109, 120 }, { 0, 124 }, { 3, 3 }, { 1, 0 }, { 7, 7 }, { 0, 0 },
       { 0, 0 }, { 0, 0 }, true, 0 },
     { "gstreamer1.22-webrtcbin-recvonly-offer.sdp", SIG_SDP_VIEW, SFU_CODEC_VP8, 0, { "audio0", "video1" },
       { SFU_CODEC_OPUS, SFU_CODEC_VP8 }, { 111, 96 }, { 0, 97 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 },
@@ -216,8 +216,12 @@ static int check_case(const struct answer_case *c)
             ASSERT_EQ(m->fmts[0].fb & (SIG_FB_NACK | SIG_FB_PLI), SIG_FB_NACK | SIG_FB_PLI);
         }
         ASSERT_EQ(t->fb_twcc, (m->fmts[base].fb & SIG_FB_TWCC) != 0);
+        /* transport-cc everywhere (viewers' feedback drives the SFU's
+         * estimate toward them); REMB only from publishers */
+        if (c->ext_twcc[i])
+            ASSERT(t->fb_twcc);
         if (c->mode != SIG_SDP_PUBLISH)
-            ASSERT(!t->fb_twcc && !t->fb_remb && !t->ext.twcc);
+            ASSERT(!t->fb_remb);
         if (c->send) {
             ASSERT_NE(t->local_ssrc, 0);
             ASSERT_EQ(m->nssrcs, t->rtx_pt ? 2 : 1);
@@ -521,7 +525,9 @@ TEST(room_mode_directions)
         ASSERT_EQ(a->media[i].dir, SIG_SDP_RECVONLY);
         ASSERT_EQ(r.leg.tracks[i].local_ssrc, 0);
     }
-    ASSERT_EQ(r.leg.tracks[0].ext.twcc, 0);
+    ASSERT_EQ(r.leg.tracks[0].ext.twcc, 0); /* Firefox 99 offers it on video only */
+    ASSERT_EQ(r.leg.tracks[1].ext.twcc, 7);
+    ASSERT(r.leg.tracks[1].fb_twcc);
     sig_sdp_free(a);
     sig_sdp_result_deinit(&r);
     /* recvonly in a room: the SFU sends; inactive: kept, inactive */

@@ -327,9 +327,14 @@ static int check_case(const struct answer_case *c, bool on)
     bool rid_exts = c->mode == SIG_SDP_PUBLISH || strstr(c->file, "simulcast");
     ASSERT_EQ(t->ext.rid, rid_exts ? c->ext_rid : 0);
     ASSERT_EQ(t->ext.repaired_rid, rid_exts ? c->ext_rrid : 0);
-    /* room answers still carry no transport-cc */
-    if (c->mode == SIG_SDP_ROOM)
-        ASSERT_EQ(t->ext.twcc, 0);
+    /* transport-cc answered in every mode, the answer's text agreeing */
+    uint8_t twcc_id = 0;
+    for (unsigned e = 0; e < m->nexts; e++)
+        if (m->exts[e].kind == SIG_EXT_TWCC)
+            twcc_id = (uint8_t)m->exts[e].id;
+    ASSERT_EQ(t->ext.twcc, twcc_id);
+    if (!strstr(c->file, "obs"))   /* OBS offers no transport-cc */
+        ASSERT_NE(t->ext.twcc, 0);
     for (unsigned e = 0; e < m->nexts; e++)
         if (m->exts[e].kind == SIG_EXT_RID && m->exts[e].has_dir)
             ASSERT_EQ(m->exts[e].dir, SIG_SDP_RECVONLY);

@@ -1,0 +1,236 @@
+/* Send-side bandwidth estimation per viewer leg, wired into the room.
+ *
+ * A leg that negotiated transport-cc on an m-line the SFU sends on (the
+ * transport-wide-cc extension and a=rtcp-fb transport-cc) gets an sfu_bwe
+ * (bwe.h). Every RTP packet the room sends it on such an m-line carries the
+ * leg's own transport-wide sequence number (16 bits, one counter per leg,
+ * written in the viewer's extension id by room_emit_rtp) and is recorded with
+ * its wire size. The viewer's transport-cc feedback and REMB feed the
+ * estimator; at every feedback and every ROOM_BWE_INTERVAL the estimate,
+ * less ROOM_BWE_AUDIO_BPS per audio sink, is split evenly over the leg's
+ * video sinks as their bitrate limit, and the consumer's layer choice
+ * (consumer.h: down at once, up after SFU_CONSUMER_UP_HOLD) follows it.
+ *
+ * Probes: when the estimate is below what the next layer of the leg's video
+ * sinks would need, sfu_bwe_poll_probe asks for a probe; it goes out as
+ * padding-only RTP packets on a video sink's RTX SSRC (what libwebrtc
+ * sends), paced in ROOM_PROBE_SLICE slices from the room's timer. A leg with
+ * no RTX on its video sinks is not probed. */
+#include "sfu/core/room_internal.h"
+
+#include <stdlib.h>
+
+bool room_bwe_wanted(const sfu_leg_desc *desc)
+{
+    for (unsigned t = 0; t < desc->ntracks; t++)
+        if (desc->tracks[t].send && desc->tracks[t].ext.twcc && desc->tracks[t].fb_twcc)
+            return true;
+    return false;
+}
+
+int room_bwe_sync(room_leg *leg, sfu_time now)
+{
+    bool want = room_bwe_wanted(&leg->desc);
+    if (want && !leg->bwe) {
+        leg->bwe = sfu_bwe_new(NULL);
+        if (!leg->bwe)
+            return -SFU_ENOMEM;
+        leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
+        leg->probe_left = 0;
+    } else if (!want && leg->bwe) {
+        sfu_bwe_free(leg->bwe);
+        leg->bwe = NULL;
+        leg->probe_left = 0;
+    }
+    return 0;
+}
+
+/* A bound video sink's source, or NULL. */
+static const sfu_producer *video_src(const sfu_room *room, const room_leg *leg, unsigned t)
+{
+    const sfu_track_desc *d = &leg->desc.tracks[t];
+    const room_sink *s = &leg->tracks[t].sink;
+    if (!d->send || d->kind != SFU_KIND_VIDEO || !s->has_src)
+        return NULL;
+    return room_prod_at(room, s->src);
+}
+
+static unsigned count_sinks(const sfu_room *room, const room_leg *leg, unsigned *naudio)
+{
+    unsigned nvideo = 0;
+    *naudio = 0;
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_track_desc *d = &leg->desc.tracks[t];
+        if (!d->send || !leg->tracks[t].sink.has_src)
+            continue;
+        if (d->kind == SFU_KIND_AUDIO)
+            (*naudio)++;
+        else if (video_src(room, leg, t))
+            nvideo++;
+    }
+    return nvideo;
+}
+
+/* What the leg would need for each video sink to move one step up (the
+ * next active layer within its cap, or all temporal layers of a single
+ * stream); 0 when none can. With the even split, that is the largest per
+ * sink need times the number of video sinks, plus the audio allowance. */
+static uint64_t probe_target(const sfu_room *room, const room_leg *leg, sfu_time now)
+{
+    unsigned naudio, nvideo = count_sinks(room, leg, &naudio);
+    uint64_t need = 0;
+    bool step = false;
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_producer *prod = video_src(room, leg, t);
+        if (!prod)
+            continue;
+        const sfu_consumer *c = &leg->tracks[t].sink.c;
+        uint64_t b;
+        if (prod->nlayers < 2) {
+            b = prod->layers[0].bitrate_bps;
+            step |= c->max_tid < SFU_CONSUMER_ALL_TIDS;
+        } else {
+            int q = c->target >= 0 ? sfu_producer_quality_of(prod, c->target) : 0;
+            b = prod->layers[sfu_producer_layer_at(prod, q)].bitrate_bps;
+            int nq = q + 1;
+            if (nq < prod->nlayers && (c->max_quality < 0 || nq <= c->max_quality)) {
+                int l = sfu_producer_layer_at(prod, nq);
+                if (sfu_producer_layer_active(prod, l, now) && prod->layers[l].bitrate_bps) {
+                    b = prod->layers[l].bitrate_bps;
+                    step = true;
+                }
+            }
+        }
+        if (b > need)
+            need = b;
+    }
+    if (!step || !need)
+        return 0;
+    return need * nvideo + (uint64_t)naudio * ROOM_BWE_AUDIO_BPS;
+}
+
+/* The video sink that probes go out on: one with RTX. */
+static int probe_track(const room_leg *leg)
+{
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_track_desc *d = &leg->desc.tracks[t];
+        if (d->send && d->kind == SFU_KIND_VIDEO && d->rtx_pt && d->local_rtx_ssrc && d->ext.twcc)
+            return (int)t;
+    }
+    return -1;
+}
+
+/* Sends the probe's share of one slice. */
+static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    int t = probe_track(leg);
+    if (t < 0 || !out) {
+        leg->probe_left = 0;
+        return;
+    }
+    size_t bytes = (size_t)(leg->probe_rate_bps * (uint64_t)ROOM_PROBE_SLICE / 8 / SFU_SEC(1));
+    if (bytes < 64)
+        bytes = 64;
+    if (bytes > leg->probe_left)
+        bytes = leg->probe_left;
+    while (bytes > 0) {
+        size_t pad = bytes < ROOM_PROBE_PAD_MAX ? bytes : ROOM_PROBE_PAD_MAX;
+        if (pad < 32)
+            pad = 32;
+        if (!room_send_padding(room, leg, (unsigned)t, pad, now, out))
+            break;
+        bytes = pad >= bytes ? 0 : bytes - pad;
+        leg->probe_left = pad >= leg->probe_left ? 0 : leg->probe_left - pad;
+    }
+    leg->probe_next_at = now + ROOM_PROBE_SLICE;
+}
+
+void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    if (!leg->bwe)
+        return;
+    uint64_t est = sfu_bwe_estimate(leg->bwe, now);
+    unsigned naudio, nvideo = count_sinks(room, leg, &naudio);
+    if (nvideo) {
+        uint64_t audio = (uint64_t)naudio * ROOM_BWE_AUDIO_BPS;
+        uint64_t each = est > audio ? (est - audio) / nvideo : 1;
+        if (each < 1)
+            each = 1; /* 0 would mean "no estimate" */
+        if (each > UINT32_MAX)
+            each = UINT32_MAX;
+        for (unsigned t = 0; t < leg->desc.ntracks; t++)
+            if (video_src(room, leg, t))
+                room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, (uint32_t)each, now, out);
+    }
+    sfu_bwe_probe probe;
+    uint64_t target = probe_track(leg) >= 0 ? probe_target(room, leg, now) : 0;
+    if (sfu_bwe_poll_probe(leg->bwe, target, now, &probe) && leg->probe_left == 0) {
+        leg->probe_left = probe.bytes;
+        leg->probe_rate_bps = probe.rate_bps;
+        room->stats.probes++;
+        probe_slice(room, leg, now, out);
+    }
+}
+
+void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    if (!leg->bwe)
+        return;
+    if (leg->probe_left && now >= leg->probe_next_at)
+        probe_slice(room, leg, now, out);
+    if (now >= leg->next_bwe_at) {
+        room_bwe_update(room, leg, now, out);
+        leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
+    }
+}
+
+sfu_time room_bwe_deadline(const room_leg *leg)
+{
+    if (!leg->bwe)
+        return SFU_TIME_NEVER;
+    if (leg->probe_left && leg->probe_next_at < leg->next_bwe_at)
+        return leg->probe_next_at;
+    return leg->next_bwe_at;
+}
+
+void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
+{
+    sfu_twcc_feedback fb;
+    if (sfu_twcc_parse(c, &fb, room->twcc_pkts, ROOM_TWCC_FB_MAX) < 0) {
+        room_drop(room, SFU_DROP_MALFORMED);
+        return;
+    }
+    if (!leg->bwe)
+        return;
+    room->stats.bwe_feedbacks++;
+    (void)sfu_bwe_on_feedback(leg->bwe, &fb, room->twcc_pkts, fb.packet_count, now);
+    room_bwe_update(room, leg, now, out);
+}
+
+void room_bwe_on_remb(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
+{
+    sfu_rtcp_remb remb;
+    int rc = sfu_rtcp_remb_parse(c, &remb);
+    if (rc == -SFU_EUNSUPPORTED)
+        return; /* another application-layer message */
+    if (rc < 0) {
+        room_drop(room, SFU_DROP_MALFORMED);
+        return;
+    }
+    if (!leg->bwe)
+        return;
+    room->stats.bwe_rembs++;
+    sfu_bwe_on_remb(leg->bwe, remb.bitrate_bps, now);
+    room_bwe_update(room, leg, now, out);
+}
+
+int sfu_room_leg_bwe_get(const sfu_room *room, sfu_leg_id id, sfu_time now, sfu_bwe_stats *out)
+{
+    const room_leg *leg = room_find_leg(room, id);
+    if (!leg)
+        return -SFU_ENOTFOUND;
+    if (!leg->bwe)
+        return -SFU_ESTATE;
+    sfu_bwe_stats_get(leg->bwe, now, out);
+    return 0;
+}
