@@ -36,6 +36,8 @@ int room_bwe_sync(room_leg *leg, sfu_time now)
         if (!leg->bwe)
             return -SFU_ENOMEM;
         leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
+        leg->bwe_since = now;
+        leg->bwe_heard = false;
         leg->probe_left = 0;
     } else if (!want && leg->bwe) {
         sfu_bwe_free(leg->bwe);
@@ -151,6 +153,13 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         return;
     uint64_t est = sfu_bwe_estimate(leg->bwe, now);
     unsigned naudio, nvideo = count_sinks(room, leg, &naudio);
+    if (!leg->bwe_heard && now - leg->bwe_since >= ROOM_BWE_DEAF) {
+        /* deaf: no limit (0), no probes */
+        for (unsigned t = 0; t < leg->desc.ntracks; t++)
+            if (video_src(room, leg, t) && leg->tracks[t].sink.c.limit_bps)
+                room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, 0, now, out);
+        return;
+    }
     if (nvideo) {
         uint64_t audio = (uint64_t)naudio * ROOM_BWE_AUDIO_BPS;
         uint64_t each = est > audio ? (est - audio) / nvideo : 1;
@@ -203,6 +212,7 @@ void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
     if (!leg->bwe)
         return;
     room->stats.bwe_feedbacks++;
+    leg->bwe_heard = true;
     (void)sfu_bwe_on_feedback(leg->bwe, &fb, room->twcc_pkts, fb.packet_count, now);
     room_bwe_update(room, leg, now, out);
 }
@@ -220,6 +230,7 @@ void room_bwe_on_remb(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
     if (!leg->bwe)
         return;
     room->stats.bwe_rembs++;
+    leg->bwe_heard = true;
     sfu_bwe_on_remb(leg->bwe, remb.bitrate_bps, now);
     room_bwe_update(room, leg, now, out);
 }

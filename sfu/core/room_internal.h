@@ -38,6 +38,10 @@
 #define ROOM_BWE_INTERVAL SFU_MS(100)
 #define ROOM_BWE_AUDIO_BPS 50000
 #define ROOM_SRTP_OVERHEAD 10
+/* A viewer that negotiated transport-cc but has sent neither feedback nor
+ * REMB this long after its estimator started is not limited by it (a start
+ * estimate never confirmed would hold it on the lowest layer for good). */
+#define ROOM_BWE_DEAF SFU_SEC(2)
 #define ROOM_PROBE_SLICE SFU_MS(5)
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
 #define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
@@ -84,6 +88,8 @@ typedef struct room_leg {
     sfu_bwe *bwe;
     uint16_t tw_seq16;          /* the next transport-wide sequence number */
     sfu_time next_bwe_at;
+    sfu_time bwe_since;         /* when the estimator started */
+    bool bwe_heard;             /* feedback or REMB has reached it */
     size_t probe_left;          /* bytes of the current probe still to send */
     uint64_t probe_rate_bps;
     sfu_time probe_next_at;

@@ -42,6 +42,7 @@ typedef struct rig {
     uint16_t picid[NL];
     link l;
     uint64_t steps, steps_at_want;  /* of run(): 5 ms steps, and those on `want` */
+    bool deaf;                  /* the viewer sends no feedback */
 } rig;
 
 static int rig_open(rig *r)
@@ -209,7 +210,7 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
                 }
         if (*now >= sfu_room_poll_timeout(r->room))
             sfu_room_handle_timeout(r->room, *now, &r->out);
-        if (*now >= next_fb) {
+        if (*now >= next_fb && !r->deaf) {
             if (feedback(r, *now) < 0)
                 *err = 2;
             next_fb = *now + SFU_MS(100);
@@ -320,6 +321,40 @@ TEST(policer_down_and_up)
     return 0;
 }
 
+/* A viewer that negotiated transport-cc but never sends feedback (the
+ * bench's viewers) is held to the start estimate only until ROOM_BWE_DEAF:
+ * then it is not limited, gets the top layer, and is not probed. */
+TEST(deaf_viewer_is_not_limited)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    r.deaf = true;
+    sfu_time now = 0;
+    int err = 0;
+    uint32_t limit = 0;
+    sfu_time top = run(&r, &now, SFU_SEC(6), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    int q = quality(&r, &limit);
+    const sfu_room_stats *rs = sfu_room_stats_get(r.room);
+    printf("  no feedback: on the top layer %.0f %% of 0-6 s, limit %u at 6 s, probes %llu\n",
+           100.0 * (double)r.steps_at_want / (double)r.steps, limit, (unsigned long long)rs->probes);
+    /* limited by the start estimate (300 kbit/s) until ROOM_BWE_DEAF, then
+     * not: without that the limit stays 300000 and the viewer falls to the
+     * lowest layer once layer bitrates are measured */
+    ASSERT(top >= 0);
+    ASSERT_EQ(rs->probes, 0);
+    ASSERT_EQ(q, 2);
+    ASSERT_EQ(limit, 0);
+    uint64_t probes = rs->probes;
+    r.deaf = false; /* feedback starts: the estimate rules again */
+    (void)run(&r, &now, SFU_SEC(8), 300000, 0, &err);
+    ASSERT_EQ(err, 0);
+    ASSERT(quality(&r, &limit) < 2 && limit > 0);
+    ASSERT(rs->probes >= probes);
+    rig_close(&r);
+    return 0;
+}
+
 /* A viewer without transport-cc has no estimator and no numbers; bad
  * feedback is counted as malformed and changes nothing. */
 TEST(no_transport_cc_no_estimator)
@@ -347,4 +382,5 @@ TEST(no_transport_cc_no_estimator)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(no_transport_cc_no_estimator))
+TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(deaf_viewer_is_not_limited),
+          TEST_ENTRY(no_transport_cc_no_estimator))
