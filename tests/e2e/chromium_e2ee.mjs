@@ -220,29 +220,51 @@ async function run(o, checks, [pub, viewA, viewC]) {
     if (!checks.check('publisher and both viewers connected', states.every((s) => s === 'connected'),
       states.join(', '))) return;
 
-    // Automatic: the top layer, once Chromium sends it.
-    const up = await untilWidth(viewA, (w) => w >= 1280, 20000);
-    console.log(`INFO viewer A reached ${up.width} wide after ${up.after.toFixed(1)} s`);
-    const p1 = await phase(viewA, per);
-    const enc = await pub.evaluate(() => e2eeCount());
-    const p1c = await videoIn(viewC);
-    const dec = await viewA.evaluate(() => e2eeCount());
-    console.log(`INFO publisher transform: ${enc.frames} frames encrypted (${enc.keys} keyframes, ${enc.events} `
-      + `transforms); viewer A: ${dec.frames} frames decrypted (${dec.keys} keyframes, ${dec.events} transforms)`);
-    const gm = async (pg) => { const g = await pg.evaluate(() => grey(32, 18)); return g ? (g.reduce((n, v) => n + v, 0) / g.length).toFixed(1) : 'none'; };
-    console.log(`INFO mean grey: publisher ${await gm(pub)}, viewer A ${await gm(viewA)}, viewer C ${await gm(viewC)}`);
-    console.log(`INFO phase 1 (automatic): ${p1.width}x${p1.height} at ${p1.fps.toFixed(1)} fps, freezes ${p1.freezes}`);
-    checks.check('the publisher\'s frames pass its encrypting transform', enc.frames > 30 && enc.keys > 0,
-      `${enc.frames} frames, ${enc.keys} keyframes`);
-    checks.check(`phase 1: viewer A decrypts and decodes the top layer at >= ${minFps} fps`,
-      p1.width >= 1280 && p1.fps >= minFps, `${p1.width}x${p1.height} at ${p1.fps.toFixed(1)} fps`);
+    // Chromium starts the top encoding once its bandwidth estimate allows:
+    // wait until all three produce frames.
+    const tw = Date.now();
+    let producing = [];
+    for (let prev = null; Date.now() - tw < 20000;) {
+      const now = await pub.evaluate(() => stats());
+      if (prev) {
+        const was = new Map(prev.outbound.map((e) => [e.rid, e.framesEncoded]));
+        producing = now.outbound.filter((e) => e.framesEncoded > (was.get(e.rid) ?? 0));
+        if (producing.length === RIDS.length) break;
+      }
+      prev = now;
+      await sleep(1000);
+    }
+    console.log(`INFO encodings producing after ${((Date.now() - tw) / 1000).toFixed(1)} s: `
+      + `${producing.map((e) => `${e.rid} ${e.width}x${e.height}`).join(', ')}`);
+
+    // Viewer C, without the key: nothing usable. It leaves then, so that its
+    // decoder's keyframe requests do not disturb the measured phases.
     const dA = await pictureDiff(pub, viewA), dC = await pictureDiff(pub, viewC);
+    const vc = await videoIn(viewC);
     console.log(`INFO picture difference to the publisher's preview (mean |grey|, 32x18): viewer A ${dA.toFixed(1)}, `
-      + `viewer C ${Number.isFinite(dC) ? dC.toFixed(1) : 'no picture'} (C decoded ${p1c.frames} frames, `
-      + `${p1c.width}x${p1c.height})`);
+      + `viewer C ${Number.isFinite(dC) ? dC.toFixed(1) : 'no picture'} (C decoded ${vc.frames} frames, `
+      + `${vc.width}x${vc.height})`);
     checks.check('viewer A\'s picture matches the publisher\'s', dA < 20, `mean difference ${dA.toFixed(1)}`);
     checks.check('viewer C (no key) gets no usable picture', !Number.isFinite(dC) || dC > 2 * dA + 10,
       `mean difference ${Number.isFinite(dC) ? dC.toFixed(1) : 'no picture'}`);
+    await deleteSessions([sessions.pop()], checks);
+    await viewC.evaluate(() => close());
+
+    // Automatic: the top layer.
+    const up = await untilWidth(viewA, (w) => w >= 1280, 15000);
+    console.log(`INFO viewer A at ${up.width} wide after ${up.after.toFixed(1)} s more`);
+    const p1 = await phase(viewA, per);
+    const enc = await pub.evaluate(() => e2eeCount());
+    const dec = await viewA.evaluate(() => e2eeCount());
+    console.log(`INFO publisher transform: ${enc.frames} frames encrypted (${enc.keys} keyframes, ${enc.events} `
+      + `transforms); viewer A: ${dec.frames} frames decrypted (${dec.keys} keyframes, ${dec.events} transforms)`);
+    console.log(`INFO phase 1 (automatic): ${p1.width}x${p1.height} at ${p1.fps.toFixed(1)} fps, freezes ${p1.freezes}`);
+    checks.check('the publisher\'s frames pass its encrypting transform, viewer A\'s its decrypting one',
+      enc.frames > 30 && enc.keys > 0 && dec.frames > 30, `${enc.frames} and ${dec.frames} frames`);
+    checks.check(`phase 1: viewer A decrypts and decodes the top layer at >= ${minFps} fps`,
+      p1.width >= 1280 && p1.fps >= minFps, `${p1.width}x${p1.height} at ${p1.fps.toFixed(1)} fps`);
+    const dA1 = await pictureDiff(pub, viewA);
+    checks.check('phase 1: viewer A\'s picture matches the publisher\'s', dA1 < 20, `mean difference ${dA1.toFixed(1)}`);
 
     // Pinned to the lowest layer.
     if (!checks.check('viewer A has a layer selection Link', !!a.layer)) return;
