@@ -397,6 +397,7 @@ static uint8_t *ext_slot(sfu_ext_ids *ids, sig_sdp_ext_kind kind)
     case SIG_EXT_AUDIO_LEVEL: return &ids->audio_level;
     case SIG_EXT_ABS_SEND_TIME: return &ids->abs_send_time;
     case SIG_EXT_TWCC: return &ids->twcc;
+    case SIG_EXT_DD: return &ids->dd;
     default: return NULL;
     }
 }

@@ -71,6 +71,7 @@ static void put_exts(const reneg_slot *s, sig_sdp_media *m)
         { s->td.ext.twcc, SIG_EXT_TWCC },
         { s->td.ext.rid, SIG_EXT_RID },
         { s->td.ext.repaired_rid, SIG_EXT_REPAIRED_RID },
+        { s->td.ext.dd, SIG_EXT_DD },
     };
     for (unsigned i = 0; i < SFU_ARRAY_LEN(exts); i++) {
         const char *uri = sig_sdp_ext_uri(exts[i].kind);

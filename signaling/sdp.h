@@ -67,6 +67,7 @@ typedef enum sig_sdp_ext_kind {
     SIG_EXT_AUDIO_LEVEL,    /* urn:ietf:params:rtp-hdrext:ssrc-audio-level */
     SIG_EXT_ABS_SEND_TIME,
     SIG_EXT_TWCC,           /* draft-holmer-rmcat-transport-wide-cc-extensions-01 */
+    SIG_EXT_DD,             /* AV1 RTP spec: dependency descriptor (forwarded untouched) */
 } sig_sdp_ext_kind;
 
 /* rtcp-fb (RFC 4585 4.2, RFC 5104 7.1) bits in sig_sdp_fmt.fb */

@@ -286,6 +286,9 @@ static void extensions(nego *n, const sig_sdp_media *om, sfu_track_desc *t, sig_
         case SIG_EXT_RID: slot = rids ? &t->ext.rid : NULL; break;
         case SIG_EXT_REPAIRED_RID: slot = rids ? &t->ext.repaired_rid : NULL; break;
         case SIG_EXT_TWCC: slot = &t->ext.twcc; break;
+        /* Up to 255 bytes: a viewer needs the two-byte form (RFC 8285 4.3),
+         * which it allows only with a=extmap-allow-mixed. */
+        case SIG_EXT_DD: slot = video && n->offer->extmap_allow_mixed ? &t->ext.dd : NULL; break;
         default: break;
         }
         if (!slot || *slot)

@@ -201,6 +201,7 @@ static const char *const ext_uris[] = {
     [SIG_EXT_AUDIO_LEVEL] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
     [SIG_EXT_ABS_SEND_TIME] = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
     [SIG_EXT_TWCC] = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    [SIG_EXT_DD] = "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension",
 };
 
 sig_sdp_ext_kind sig_sdp_ext_kind_of(const char *uri)

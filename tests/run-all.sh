@@ -108,6 +108,8 @@ run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_h264.mjs --url {url}
 run_suite "e2e/chromium-simulcast" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_simulcast.mjs --url {url}
+run_suite "e2e/chromium-e2ee" $FIX --sfu build/sfu -- \
+    node tests/e2e/chromium_e2ee.mjs --url {url}
 run_suite "e2e/ice-tcp" tests/e2e/ice_tcp.sh --sfu build/sfu
 run_suite "e2e/path-change" tests/e2e/path_change.sh --sfu build/sfu
 

@@ -31,6 +31,7 @@ typedef struct sfu_ext_ids {
     uint8_t audio_level;
     uint8_t abs_send_time;
     uint8_t twcc;               /* transport-wide sequence number */
+    uint8_t dd;                 /* dependency descriptor: copied publisher to viewer */
 } sfu_ext_ids;
 
 /* One simulcast encoding the client sends on a recv m-line (RFC 8853). */

@@ -111,7 +111,7 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
      * and abs-send-time describe its own link and are not forwarded; a
      * viewer with an estimator gets the leg's own transport-wide number,
      * first so that copies can rewrite it in place. */
-    sfu_rtp_ext_out ext[3];
+    sfu_rtp_ext_out ext[4];
     uint8_t n = 0, len = 0, tw[2];
     bool stamp = vleg->bwe && vd->ext.twcc;
     uint16_t tseq = vleg->tw_seq16;
@@ -126,6 +126,12 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
                                ? sfu_rtp_ext_find(p->hdr, p->buf->data, sd->ext.audio_level, &len) : NULL;
     if (level && len)
         ext[n++] = (sfu_rtp_ext_out){ vd->ext.audio_level, len, level };
+    /* The dependency descriptor describes the frame, not the link: its bytes
+     * go on as they came (an end-to-end encrypted payload leaves it the only
+     * frame structure a viewer's decoder can see). */
+    const uint8_t *dd = vd->ext.dd && sd->ext.dd ? sfu_rtp_ext_find(p->hdr, p->buf->data, sd->ext.dd, &len) : NULL;
+    if (dd && len)
+        ext[n++] = (sfu_rtp_ext_out){ vd->ext.dd, len, dd };
     bool as_rtx = retransmission && vd->rtx_pt && vd->local_rtx_ssrc;
     bool as_red = p->is_red && vd->red_pt; /* else reduced to the primary below */
     sfu_rtp_header_out h = {

@@ -21,7 +21,7 @@ static sfu_track_desc track(const char *mid, sfu_kind kind, bool recv, uint32_t 
         .clock_rate = kind == SFU_KIND_VIDEO ? 90000 : 48000,
         .local_ssrc = recv ? 0 : ssrc, .local_rtx_ssrc = recv || kind != SFU_KIND_VIDEO ? 0 : ssrc + 1,
         .fb_nack = true, .fb_pli = true, .fb_fir = true, .fb_twcc = true, /* viewers: an estimator */
-        .ext = { .mid = 1, .audio_level = 2, .twcc = 3, .rid = 4, .repaired_rid = 5 },
+        .ext = { .mid = 1, .audio_level = 2, .twcc = 3, .rid = 4, .repaired_rid = 5, .dd = 6 },
     };
     strcpy(t.mid, mid);
     return t;

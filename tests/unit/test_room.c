@@ -559,9 +559,78 @@ TEST(audio_by_pt_with_level)
     return 0;
 }
 
+/* The dependency descriptor is copied byte for byte into the viewer's id
+ * (two-byte form: it is longer than 16 bytes); a viewer that did not
+ * negotiate it gets none. */
+TEST(dependency_descriptor_copied)
+{
+    enum { PUB_DD = 12, VIEW_DD = 7, VIEW2 = 4, CAROL = 300 };
+    sfu_buf_pool *pool = sfu_buf_pool_new(16);
+    sfu_room *room = sfu_room_new(&cfg);
+    sfu_out out;
+    ASSERT(pool && room && sfu_out_init(&out, 16) == 0);
+    sfu_track_desc pv = fx_pub_video("v");
+    pv.ext.dd = PUB_DD;
+    sfu_track_desc vv = fx_view_video("m", 0x5050), vn = fx_view_video("m", 0x6060);
+    vv.ext.dd = VIEW_DD;
+    sfu_leg_desc pub = fx_leg(1, &pv, 1), view = fx_leg(2, &vv, 1), view2 = fx_leg(4, &vn, 1);
+    ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(room, VIEW, BOB, &view, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(room, VIEW2, CAROL, &view2, 0), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW, "m", ALICE, 0, &out), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW2, "m", ALICE, 0, &out), 0);
+    out.count = 0; /* keyframe requests */
+    uint8_t dd[40];
+    for (size_t i = 0; i < sizeof dd; i++)
+        dd[i] = (uint8_t)(0xA0 + i * 7);
+    uint8_t payload[16];
+    fx_vp8(payload, true, true, 100, 5, 0xC0FFEE01);
+    memset(payload + 10, 0x5A, 6);
+    sfu_rtp_ext_out ext[2] = { { EXT_MID, 1, (const uint8_t *)"v" }, { PUB_DD, sizeof dd, dd } };
+    sfu_rtp_header_out h = { true, PUB_PT, 500, 9000, 0x1111, 2, ext };
+    sfu_buf *b = sfu_buf_alloc(pool);
+    ASSERT(b);
+    int hl = sfu_rtp_write_header(b->data, SFU_BUF_CAP, &h);
+    ASSERT(hl > 0);
+    memcpy(b->data + hl, payload, sizeof payload);
+    b->len = (uint16_t)(hl + sizeof payload);
+    ASSERT_EQ(sfu_room_handle_rtp(room, PUB, b, 0, &out), 0);
+    sfu_buf_unref(b);
+    unsigned got = 0, with_dd = 0;
+    for (uint32_t i = 0; i < out.count; i++) {
+        if (out.items[i].type != SFU_OUT_RTP)
+            continue;
+        fx_seen seen;
+        ASSERT_EQ(fx_read_rtp(&out.items[i], &seen), 0);
+        uint8_t len = 0;
+        got++;
+        if (out.items[i].leg == VIEW) {
+            const uint8_t *x = sfu_rtp_ext_find(&seen.h, seen.bytes, VIEW_DD, &len);
+            ASSERT(x);
+            ASSERT_EQ(len, sizeof dd);
+            ASSERT_MEM_EQ(x, dd, sizeof dd);
+            ASSERT(!sfu_rtp_ext_find(&seen.h, seen.bytes, PUB_DD, &len));
+            with_dd++;
+        } else {
+            ASSERT_EQ(out.items[i].leg, VIEW2);
+            ASSERT(!sfu_rtp_ext_find(&seen.h, seen.bytes, VIEW_DD, &len));
+            ASSERT(!sfu_rtp_ext_find(&seen.h, seen.bytes, PUB_DD, &len));
+        }
+        ASSERT_EQ(seen.h.payload_len, sizeof payload);
+        ASSERT_MEM_EQ(seen.bytes + seen.h.payload_off + 10, payload + 10, 6);
+    }
+    ASSERT_EQ(got, 2);
+    ASSERT_EQ(with_dd, 1);
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
           TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
           TEST_ENTRY(path_changed_requests_keyframe), TEST_ENTRY(path_changed_served_from_cache),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
-          TEST_ENTRY(audio_by_pt_with_level))
+          TEST_ENTRY(audio_by_pt_with_level), TEST_ENTRY(dependency_descriptor_copied))

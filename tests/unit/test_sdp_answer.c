@@ -209,8 +209,13 @@ static int check_case(const struct answer_case *c)
         for (unsigned e = 0; e < m->nexts; e++) {
             uint8_t id = (uint8_t)m->exts[e].id;
             ASSERT(id == t->ext.mid || id == t->ext.audio_level || id == t->ext.twcc ||
-                   id == t->ext.rid || id == t->ext.repaired_rid);
+                   id == t->ext.rid || id == t->ext.repaired_rid || id == t->ext.dd);
         }
+        /* the dependency descriptor: on video, only with extmap-allow-mixed */
+        if (t->ext.dd)
+            ASSERT(t->kind == SFU_KIND_VIDEO && a->extmap_allow_mixed);
+        if (strncmp(c->file, "chromium156-simulcast", 21) == 0 && t->kind == SFU_KIND_VIDEO)
+            ASSERT(t->ext.dd != 0); /* Chromium offers it, with extmap-allow-mixed */
         if (t->kind == SFU_KIND_VIDEO) {
             ASSERT_EQ(t->fb_nack && t->fb_pli, true);
             ASSERT_EQ(m->fmts[0].fb & (SIG_FB_NACK | SIG_FB_PLI), SIG_FB_NACK | SIG_FB_PLI);
