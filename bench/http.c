@@ -132,6 +132,21 @@ static void header_value(const char *line, const char *name, char *out, size_t c
     out[vlen] = '\0';
 }
 
+/* Link: <URL>; rel="urn:ietf:params:whep:ext:core:layer" (the WHEP video
+ * layer selection extension): its URL into out. Other Links are skipped. */
+static void layer_link(const char *line, char *out, size_t cap)
+{
+    char v[512] = "";
+    header_value(line, "Link", v, sizeof v);
+    const char *lt = v[0] == '<' ? v + 1 : NULL;
+    const char *gt = lt ? strchr(lt, '>') : NULL;
+    if (!gt || !strstr(gt, "rel=\"urn:ietf:params:whep:ext:core:layer\"") ||
+        (size_t)(gt - lt) >= cap)
+        return;
+    memcpy(out, lt, (size_t)(gt - lt));
+    out[gt - lt] = '\0';
+}
+
 /* RFC 9112 7.1: decodes a chunked body in place (Janus answers chunked);
  * trailers are ignored. 0 or -1 when the framing is broken. */
 static int dechunk(char *body, size_t *len)
@@ -171,6 +186,7 @@ static int parse_response(char *raw, size_t len, bench_http_resp *resp)
         header_value(line, "Location", resp->location, sizeof resp->location);
         header_value(line, "X-Participant-Id", resp->participant, sizeof resp->participant);
         header_value(line, "Retry-After", retry, sizeof retry);
+        layer_link(line, resp->layer_link, sizeof resp->layer_link);
         header_value(line, "Transfer-Encoding", te, sizeof te);
     }
     resp->retry_after_s = atoi(retry);

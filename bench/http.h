@@ -15,6 +15,8 @@ typedef struct bench_http_resp {
     int status;
     char location[256];         /* Location header, "" if none */
     char participant[64];       /* X-Participant-Id, "" if none */
+    char layer_link[256];       /* the Link with rel urn:ietf:params:whep:ext:core:layer
+                                 * (its URL, without <>), "" if none */
     int retry_after_s;          /* Retry-After, 0 if none */
     char *body;                 /* NUL-terminated; free with bench_http_resp_free */
     size_t body_len;

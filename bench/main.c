@@ -117,6 +117,10 @@ static int verdict(const bench_result *r, const bench_scenario *s)
                 r->first_failure);
         return 2;
     }
+    if (r->simulcast && !r->layers_ok) {
+        fprintf(stderr, "sfu-bench: FAIL: a simulcast viewer's video rate is not its layer's\n");
+        return 2;
+    }
     if (r->loss_ratio > s->max_loss_ratio) {
         fprintf(stderr, "sfu-bench: FAIL: loss %.3f%% over the scenario's limit %.3f%%\n",
                 r->loss_ratio * 100, s->max_loss_ratio * 100);

@@ -4,6 +4,7 @@
 #include "bench/run_internal.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +116,72 @@ void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_r
     res->nacks_received = b->pub.nacks_received - a->pub.nacks_received;
 }
 
+/* Each peer's video counters (simulcast: per viewer). */
+typedef struct peer_video {
+    bench_run_state *r;
+    uint64_t *bytes, *packets;
+} peer_video;
+
+static void do_peer_video(void *arg)
+{
+    peer_video *v = arg;
+    for (unsigned i = 0; i < v->r->npeers; i++) {
+        bench_counters c;
+        bench_peer_counters(v->r->peers[i], &c);
+        v->bytes[i] = c.rx_video_bytes;
+        v->packets[i] = c.rx_video_packets;
+    }
+}
+
+static void take_peer_video(bench_run_state *r, uint64_t *bytes, uint64_t *packets,
+                            sfu_time *at)
+{
+    peer_video v = { r, bytes, packets };
+    bench_loop_call(r->loop, do_peer_video, &v);
+    *at = bench_now();
+}
+
+/* What each group of simulcast viewers received, per viewer, between the
+ * two takes; and what the publisher encodes on the layer each should get. */
+static void layer_groups(bench_run_state *r, const uint64_t *b0, const uint64_t *p0,
+                         const uint64_t *b1, const uint64_t *p1, double dt, bench_result *res)
+{
+    const bench_media *m = &r->media;
+    res->simulcast = true;
+    for (unsigned g = 0; g < 3; g++) {
+        struct bench_layer_group *lg = &res->groups[g];
+        size_t bytes = g < 2 ? m->low[g].bytes : m->video_bytes;
+        unsigned n = g < 2 ? m->low[g].n : m->nvideo;
+        lg->source_kbps = n ? (double)bytes * 8 * m->fps / n / 1000 : -1;
+        lg->kbps_min = lg->kbps_max = lg->kbps_mean = lg->pps_mean = -1;
+        double sum = 0, psum = 0;
+        for (unsigned i = 0; i < r->npeers_ctl; i++) {
+            if (r->roles[i] != BENCH_VIEWER || r->groups[i] != g)
+                continue;
+            double kbps = (double)(b1[i] - b0[i]) * 8 / dt / 1000;
+            lg->kbps_min = lg->viewers == 0 || kbps < lg->kbps_min ? kbps : lg->kbps_min;
+            lg->kbps_max = kbps > lg->kbps_max ? kbps : lg->kbps_max;
+            sum += kbps;
+            psum += (double)(p1[i] - p0[i]) / dt;
+            lg->viewers++;
+        }
+        if (lg->viewers) {
+            lg->kbps_mean = sum / lg->viewers;
+            lg->pps_mean = psum / lg->viewers;
+        }
+    }
+    /* A viewer gets its layer when its rate is nearer that layer's than
+     * either neighbour's (geometric midpoints: the rates are 1:3:10). */
+    res->layers_ok = true;
+    for (unsigned g = 0; g < 3; g++) {
+        const struct bench_layer_group *lg = &res->groups[g];
+        double lo = g > 0 ? sqrt(res->groups[g - 1].source_kbps * lg->source_kbps) : 0;
+        double hi = g < 2 ? sqrt(res->groups[g + 1].source_kbps * lg->source_kbps) : 1e12;
+        if (lg->viewers && (lg->kbps_min < lo || lg->kbps_max > hi))
+            res->layers_ok = false;
+    }
+}
+
 int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen)
 {
     const bench_scenario *s = r->s;
@@ -127,7 +194,17 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     res->twcc = r->pub_answer.twcc;
     usleep((useconds_t)(s->warmup_s * 1e6));
     bench_snapshot a, b;
+    uint64_t *vid = s->simulcast ? g_new0(uint64_t, 4 * (size_t)r->cap) : NULL;
+    sfu_time t0 = 0, t1 = 0;
+    if (vid)
+        take_peer_video(r, vid, vid + r->cap, &t0);
     bench_run_window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
+    if (vid) {
+        take_peer_video(r, vid + 2 * r->cap, vid + 3 * r->cap, &t1);
+        layer_groups(r, vid, vid + r->cap, vid + 2 * r->cap, vid + 3 * r->cap,
+                     (double)(t1 - t0) / 1e6, res);
+        g_free(vid);
+    }
     res->sfu_rss_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
     res->rss_bytes_per_participant =
         res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0 && res->participants

@@ -11,6 +11,8 @@
 #define SAMPLE_RATE 48000
 #define FRAME_SAMPLES (SAMPLE_RATE * BENCH_AUDIO_FRAME_MS / 1000)
 
+const char *const bench_layer_rid[BENCH_LAYERS] = { "q", "h", "f" };
+
 static int keep_frame(bench_frame *f, const void *data, size_t len, bool key)
 {
     f->data = malloc(len ? len : 1);
@@ -87,15 +89,15 @@ static void draw_frame(vpx_image_t *img, unsigned n)
                    (int)((n + y) % 64)), (w + 1) / 2);
 }
 
-static int setup_vp8(vpx_codec_ctx_t *codec, const bench_scenario *s)
+static int setup_vp8(vpx_codec_ctx_t *codec, const bench_scenario *s, const bench_layer *l)
 {
     vpx_codec_enc_cfg_t cfg;
     if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &cfg, 0) != VPX_CODEC_OK)
         return -1;
-    cfg.g_w = s->width;
-    cfg.g_h = s->height;
+    cfg.g_w = l->width;
+    cfg.g_h = l->height;
     cfg.g_timebase = (vpx_rational_t){ 1, (int)s->fps };
-    cfg.rc_target_bitrate = s->video_kbps;
+    cfg.rc_target_bitrate = l->kbps;
     cfg.rc_end_usage = VPX_CBR;
     cfg.g_error_resilient = VPX_ERROR_RESILIENT_DEFAULT;
     cfg.g_lag_in_frames = 0;
@@ -107,7 +109,7 @@ static int setup_vp8(vpx_codec_ctx_t *codec, const bench_scenario *s)
     return 0;
 }
 
-static int keep_packets(bench_media *m, vpx_codec_ctx_t *codec)
+static int keep_packets(bench_layer *l, vpx_codec_ctx_t *codec)
 {
     vpx_codec_iter_t it = NULL;
     const vpx_codec_cx_pkt_t *pkt;
@@ -115,45 +117,68 @@ static int keep_packets(bench_media *m, vpx_codec_ctx_t *codec)
         if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
             continue;
         bool key = (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0;
-        if (keep_frame(&m->video[m->nvideo], pkt->data.frame.buf, pkt->data.frame.sz, key))
+        if (keep_frame(&l->frames[l->n], pkt->data.frame.buf, pkt->data.frame.sz, key))
             return -1;
-        m->video_bytes += pkt->data.frame.sz;
-        m->nvideo++;
+        l->bytes += pkt->data.frame.sz;
+        l->n++;
     }
     return 0;
 }
 
-static int encode_video(bench_media *m, const bench_scenario *s, char *err, size_t errlen)
+/* One loop of gop_frames at l's size and bitrate into l->frames. */
+static int encode_layer(bench_layer *l, const bench_scenario *s, char *err, size_t errlen)
 {
     vpx_codec_ctx_t codec;
     vpx_image_t img;
-    if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, s->width, s->height, 16)) {
+    if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, l->width, l->height, 16)) {
         snprintf(err, errlen, "vpx_img_alloc failed");
         return -1;
     }
-    int rc = setup_vp8(&codec, s);
+    int rc = setup_vp8(&codec, s, l);
     if (rc != 0) {
-        snprintf(err, errlen, "VP8 encoder setup failed for %ux%u", s->width, s->height);
+        snprintf(err, errlen, "VP8 encoder setup failed for %ux%u", l->width, l->height);
         vpx_img_free(&img);
         return -1;
     }
-    m->video = calloc(s->gop_frames, sizeof *m->video);
-    rc = m->video ? 0 : -1;
+    l->frames = calloc(s->gop_frames, sizeof *l->frames);
+    rc = l->frames ? 0 : -1;
     for (unsigned n = 0; n < s->gop_frames && rc == 0; n++) {
         draw_frame(&img, n);
         vpx_enc_frame_flags_t flags = n == 0 ? VPX_EFLAG_FORCE_KF : 0;
-        unsigned before = m->nvideo;
+        unsigned before = l->n;
         rc = vpx_codec_encode(&codec, &img, n, 1, flags, VPX_DL_REALTIME) == VPX_CODEC_OK
-                 ? keep_packets(m, &codec) : -1;
-        if (rc == 0 && m->nvideo == before)  /* a dropped frame: the loop must not skip */
+                 ? keep_packets(l, &codec) : -1;
+        if (rc == 0 && l->n == before)  /* a dropped frame: the loop must not skip */
             rc = -1;
     }
     if (rc != 0)
-        snprintf(err, errlen, "VP8 encoding failed at frame %u", m->nvideo);
-    else if (!m->video[0].key)
+        snprintf(err, errlen, "VP8 encoding failed at frame %u (%ux%u)", l->n, l->width,
+                 l->height);
+    else if (!l->frames[0].key)
         snprintf(err, errlen, "VP8: the loop does not start with a keyframe"), rc = -1;
     vpx_codec_destroy(&codec);
     vpx_img_free(&img);
+    return rc;
+}
+
+static int encode_video(bench_media *m, const bench_scenario *s, char *err, size_t errlen)
+{
+    bench_layer top = { .width = s->width, .height = s->height, .kbps = s->video_kbps };
+    int rc = encode_layer(&top, s, err, errlen);
+    m->video = top.frames;
+    m->nvideo = top.n;
+    m->video_bytes = top.bytes;
+    if (rc != 0 || !s->simulcast)
+        return rc;
+    /* Even sizes: 640x360 gives 160x90 and 320x180. */
+    static const unsigned div[] = { 4, 2 }, kdiv[] = { 10, 3 };
+    for (unsigned i = 0; i < BENCH_LAYERS - 1 && rc == 0; i++) {
+        bench_layer *l = &m->low[i];
+        l->width = s->width / div[i] & ~1u;
+        l->height = s->height / div[i] & ~1u;
+        l->kbps = s->video_kbps / kdiv[i] > 30 ? s->video_kbps / kdiv[i] : 30;
+        rc = encode_layer(l, s, err, errlen);
+    }
     return rc;
 }
 
@@ -175,6 +200,11 @@ void bench_media_deinit(bench_media *m)
         free(m->audio[i].data);
     for (unsigned i = 0; i < m->nvideo; i++)
         free(m->video[i].data);
+    for (unsigned l = 0; l < BENCH_LAYERS - 1; l++) {
+        for (unsigned i = 0; i < m->low[l].n; i++)
+            free(m->low[l].frames[i].data);
+        free(m->low[l].frames);
+    }
     free(m->audio);
     free(m->video);
     memset(m, 0, sizeof *m);

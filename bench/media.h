@@ -20,6 +20,18 @@ typedef struct bench_frame {
     bool key;                   /* VP8: a keyframe */
 } bench_frame;
 
+/* Simulcast (scenario media.simulcast): the rids, lowest first; layer 2 is
+ * bench_media.video, the scenario's own size and bitrate. */
+#define BENCH_LAYERS 3
+extern const char *const bench_layer_rid[BENCH_LAYERS];
+
+typedef struct bench_layer {
+    bench_frame *frames;        /* frames[0] is the only keyframe */
+    unsigned n;
+    size_t bytes;
+    unsigned width, height, kbps;
+} bench_layer;
+
 typedef struct bench_media {
     bench_frame *audio;         /* 20 ms Opus frames, 48 kHz */
     unsigned naudio;
@@ -27,6 +39,8 @@ typedef struct bench_media {
     unsigned nvideo;
     unsigned fps;
     size_t video_bytes;         /* sum over the loop, for the bitrate */
+    bench_layer low[BENCH_LAYERS - 1]; /* simulcast: q (1/4 size, 1/10 of the
+                                 * bitrate) and h (1/2, 1/3); n == 0 without */
 } bench_media;
 
 /* Encodes what the scenario asks for. 0, or -1 with a reason in err. */

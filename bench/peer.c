@@ -144,6 +144,8 @@ char *bench_peer_offer(const bench_peer *p)
 {
     bench_offer o = {
         .publisher = p->role != BENCH_VIEWER, .audio = p->env->audio, .video = p->env->video,
+        .simulcast = p->env->simulcast && p->role == BENCH_PUBLISHER,
+        .no_twcc = p->role == BENCH_VIEWER && !p->env->viewer_twcc,
         .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
         .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
         .audio_ssrc = p->pub.audio.ssrc, .video_ssrc = p->pub.video.ssrc,

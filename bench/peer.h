@@ -26,6 +26,8 @@ typedef struct bench_env {
     const char *fingerprint;    /* our certificate, "AB:CD:..." */
     const bench_media *media;
     bool audio, video;
+    bool simulcast;             /* publishers send media->low[] and video by rid */
+    bool viewer_twcc;           /* viewers offer transport-cc */
     bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
 } bench_env;
 
@@ -33,6 +35,7 @@ typedef struct bench_env {
 typedef struct bench_counters {
     uint64_t tx_packets, tx_bytes;
     uint64_t rx_packets, rx_bytes;      /* decrypted and authenticated RTP */
+    uint64_t rx_video_packets, rx_video_bytes; /* the video part of them */
     uint64_t rx_expected;               /* by sequence number ranges */
     uint64_t rx_rtcp, rx_errors;        /* SRTCP packets; SRTP/SRTCP failures */
     uint64_t latency_matched, latency_unmatched;

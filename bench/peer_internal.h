@@ -26,11 +26,14 @@ typedef struct bench_tx_track {
     sfu_time next_at;
 } bench_tx_track;
 
+/* Simulcast: video is the top layer (rid f), low[0] q and low[1] h, each
+ * with its own SSRC, sequence numbers, PictureID and NACK ring. */
 typedef struct bench_publisher {
     bench_tx_track audio, video;
-    uint16_t picture_id;
+    bench_tx_track low[BENCH_LAYERS - 1];
+    uint16_t picture_id[BENCH_LAYERS];  /* [BENCH_LAYERS - 1]: video */
     uint16_t twcc_seq;
-    bench_sent *ring;           /* BENCH_RTX_RING entries by seq16 */
+    bench_sent *ring[BENCH_LAYERS];     /* BENCH_RTX_RING entries by seq16 each */
 } bench_publisher;
 
 typedef struct bench_rx_stream {

@@ -1,7 +1,10 @@
 /* A publisher replays the encoded loop in real time: an Opus frame every
  * 20 ms, a VP8 frame every 1/fps s cut into RTP packets per RFC 7741, each
  * payload stamped for the latency table. PLI/FIR jump to the loop's
- * keyframe; NACKs are answered from a ring of recently sent packets. */
+ * keyframe; NACKs are answered from a ring of recently sent packets.
+ * Simulcast (env->simulcast): three VP8 layers, each on its own SSRC with the
+ * rid extension (RFC 8852) on every packet, sent at the same instants with
+ * the same RTP timestamps (one capture); a PLI jumps that layer only. */
 #include "bench/peer_internal.h"
 
 #include "sfu/core/rtcp.h"
@@ -13,6 +16,26 @@
 #define VP8_DESC_LEN 4          /* X=1, I=1, 15-bit PictureID (RFC 7741 4.2) */
 #define MAX_BEHIND SFU_MS(200)  /* after a stall, skip ahead instead of bursting */
 
+#define TOP (BENCH_LAYERS - 1)
+
+static unsigned nlayers(const bench_peer *p)
+{
+    return p->env->simulcast && p->answer.simulcast && p->answer.rid_ext ? BENCH_LAYERS : 1;
+}
+
+/* Layer l's track and loop (TOP: the plain video). */
+static bench_tx_track *layer_track(bench_peer *p, unsigned l)
+{
+    return l == TOP ? &p->pub.video : &p->pub.low[l];
+}
+
+static const bench_frame *layer_frames(const bench_peer *p, unsigned l, unsigned *n)
+{
+    const bench_media *m = p->env->media;
+    *n = l == TOP ? m->nvideo : m->low[l].n;
+    return l == TOP ? m->video : m->low[l].frames;
+}
+
 int bench_publisher_init(bench_peer *p)
 {
     bench_publisher *pub = &p->pub;
@@ -22,23 +45,38 @@ int bench_publisher_init(bench_peer *p)
     pub->video.seq16 = (uint16_t)g_random_int_range(0, 30000);
     pub->audio.ts = g_random_int();
     pub->video.ts = g_random_int();
-    pub->picture_id = (uint16_t)g_random_int_range(0, 0x7fff);
-    pub->ring = g_new0(bench_sent, BENCH_RTX_RING);
+    for (unsigned l = 0; l < TOP; l++) {
+        pub->low[l].ssrc = (g_random_int() & ~3u) | 3;
+        pub->low[l].seq16 = (uint16_t)g_random_int_range(0, 30000);
+        pub->low[l].ts = pub->video.ts;
+    }
+    for (unsigned l = 0; l < BENCH_LAYERS; l++) {
+        pub->picture_id[l] = (uint16_t)g_random_int_range(0, 0x7fff);
+        pub->ring[l] = g_new0(bench_sent, BENCH_RTX_RING);
+    }
     return 0;
 }
 
-void bench_publisher_deinit(bench_peer *p) { g_free(p->pub.ring); }
+void bench_publisher_deinit(bench_peer *p)
+{
+    for (unsigned l = 0; l < BENCH_LAYERS; l++)
+        g_free(p->pub.ring[l]);
+}
 
 /* RTP header with the mid and transport-wide sequence extensions the
- * answer negotiated. Returns the header length. */
+ * answer negotiated, and the rid when rid is not NULL. Returns the header
+ * length. */
 static size_t write_header(bench_peer *p, uint8_t *buf, bench_tx_track *t, uint8_t pt,
-                           bool marker, bool video)
+                           bool marker, bool video, const char *rid)
 {
     uint8_t twcc[2], mid[1] = { video ? '1' : '0' };
-    sfu_rtp_ext_out ext[2];
+    sfu_rtp_ext_out ext[3];
     uint8_t n = 0;
     if (p->answer.mid_ext)
         ext[n++] = (sfu_rtp_ext_out){ p->answer.mid_ext, 1, mid };
+    if (rid)
+        ext[n++] = (sfu_rtp_ext_out){ p->answer.rid_ext, (uint8_t)strlen(rid),
+                                      (const uint8_t *)rid };
     if (p->answer.twcc_ext) {
         sfu_wr16(twcc, p->pub.twcc_seq++);
         ext[n++] = (sfu_rtp_ext_out){ p->answer.twcc_ext, 2, twcc };
@@ -63,16 +101,16 @@ static void send_audio(bench_peer *p)
     bench_tx_track *t = &p->pub.audio;
     const bench_frame *f = &p->env->media->audio[t->frame];
     uint8_t buf[BENCH_PKT_CAP];
-    size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false);
+    size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false, NULL);
     memcpy(buf + hdr, f->data, f->len);
     send_stamped(p, buf, hdr, 0, hdr + f->len);
     t->frame = (t->frame + 1) % p->env->media->naudio;
     t->ts += 48000 * BENCH_AUDIO_FRAME_MS / 1000;
 }
 
-static void keep_for_nack(bench_publisher *pub, const uint8_t *buf, size_t len, uint16_t seq16)
+static void keep_for_nack(bench_sent *ring, const uint8_t *buf, size_t len, uint16_t seq16)
 {
-    bench_sent *s = &pub->ring[seq16 % BENCH_RTX_RING];
+    bench_sent *s = &ring[seq16 % BENCH_RTX_RING];
     s->seq16 = seq16;
     s->len = (uint16_t)len;
     memcpy(s->data, buf, len);
@@ -80,16 +118,18 @@ static void keep_for_nack(bench_publisher *pub, const uint8_t *buf, size_t len, 
 
 /* RFC 7741 4.1/4.2: each packet carries X=1, S on a frame's first packet,
  * PID 0, I=1 with a 15-bit PictureID; the marker ends the frame. */
-static void send_video(bench_peer *p)
+static void send_video(bench_peer *p, unsigned l, bool sim)
 {
     bench_publisher *pub = &p->pub;
-    bench_tx_track *t = &pub->video;
-    const bench_frame *f = &p->env->media->video[t->frame];
+    bench_tx_track *t = layer_track(p, l);
+    unsigned nframes;
+    const bench_frame *f = &layer_frames(p, l, &nframes)[t->frame];
     size_t off = 0;
     while (off < f->len) {
         uint8_t buf[BENCH_PKT_CAP];
         uint16_t seq16 = t->seq16;
-        size_t hdr = write_header(p, buf, t, p->answer.video_pt, false, true);
+        size_t hdr = write_header(p, buf, t, p->answer.video_pt, false, true,
+                                  sim ? bench_layer_rid[l] : NULL);
         size_t room = BENCH_MTU - hdr - VP8_DESC_LEN;
         size_t n = f->len - off < room ? f->len - off : room;
         if (off + n == f->len)
@@ -97,15 +137,15 @@ static void send_video(bench_peer *p)
         uint8_t *d = buf + hdr;
         d[0] = 0x80 | (off == 0 ? 0x10 : 0);
         d[1] = 0x80;
-        sfu_wr16(d + 2, 0x8000 | pub->picture_id);
+        sfu_wr16(d + 2, 0x8000 | pub->picture_id[l]);
         memcpy(d + VP8_DESC_LEN, f->data + off, n);
         size_t len = hdr + VP8_DESC_LEN + n;
-        keep_for_nack(pub, buf, len, seq16);
+        keep_for_nack(pub->ring[l], buf, len, seq16);
         send_stamped(p, buf, hdr, VP8_DESC_LEN, len);
         off += n;
     }
-    pub->picture_id = (pub->picture_id + 1) & 0x7fff;
-    t->frame = (t->frame + 1) % p->env->media->nvideo;
+    pub->picture_id[l] = (pub->picture_id[l] + 1) & 0x7fff;
+    t->frame = (t->frame + 1) % nframes;
     t->ts += 90000 / p->env->media->fps;
 }
 
@@ -122,15 +162,26 @@ void bench_publisher_tick(bench_peer *p, sfu_time now)
     if (p->answer.video && m->nvideo) {
         if (pub->video.next_at == 0 || now - pub->video.next_at > MAX_BEHIND)
             pub->video.next_at = now;
+        unsigned nl = nlayers(p);
         for (; pub->video.next_at <= now; pub->video.next_at += SFU_SEC(1) / m->fps)
-            send_video(p);
+            for (unsigned l = BENCH_LAYERS - nl; l < BENCH_LAYERS; l++)
+                send_video(p, l, nl > 1);
     }
 }
 
-static void retransmit(bench_peer *p, const sfu_rtcp_nack *nack)
+/* The layer sending on ssrc, or -1. */
+static int layer_of(bench_peer *p, uint32_t ssrc)
+{
+    for (unsigned l = BENCH_LAYERS - nlayers(p); l < BENCH_LAYERS; l++)
+        if (layer_track(p, l)->ssrc == ssrc)
+            return (int)l;
+    return -1;
+}
+
+static void retransmit(bench_peer *p, const sfu_rtcp_nack *nack, unsigned l)
 {
     for (unsigned i = 0; i < nack->count; i++) {
-        bench_sent *s = &p->pub.ring[nack->seq16[i] % BENCH_RTX_RING];
+        bench_sent *s = &p->pub.ring[l][nack->seq16[i] % BENCH_RTX_RING];
         if (s->len == 0 || s->seq16 != nack->seq16[i])
             continue;
         uint8_t buf[BENCH_PKT_CAP];
@@ -150,11 +201,14 @@ void bench_publisher_handle_rtcp(bench_peer *p, const uint8_t *pkt, size_t len)
         if (c.pt == SFU_RTCP_PSFB && (c.count == SFU_RTCP_FMT_PLI || c.count == SFU_RTCP_FMT_FIR) &&
             sfu_rtcp_fb_parse_ssrcs(&c, &sender, &media) == 0) {
             p->n.plis_received++;
-            p->pub.video.frame = 0;     /* the loop's keyframe goes next */
+            int l = layer_of(p, media);
+            for (unsigned k = 0; k < BENCH_LAYERS; k++)     /* FIR names no media SSRC */
+                if (l < 0 || (unsigned)l == k)
+                    layer_track(p, k)->frame = 0;   /* the loop's keyframe goes next */
         } else if (c.pt == SFU_RTCP_RTPFB && c.count == SFU_RTCP_FMT_NACK &&
-                   sfu_rtcp_nack_parse(&c, &nack) == 0 && nack.media_ssrc == p->pub.video.ssrc) {
+                   sfu_rtcp_nack_parse(&c, &nack) == 0 && layer_of(p, nack.media_ssrc) >= 0) {
             p->n.nacks_received++;
-            retransmit(p, &nack);
+            retransmit(p, &nack, (unsigned)layer_of(p, nack.media_ssrc));
         }
     }
 }

@@ -222,6 +222,8 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
         return;
     p->n.rx_packets++;
     p->n.rx_bytes += len;
+    p->n.rx_video_packets += video;
+    p->n.rx_video_bytes += video ? len : 0;
     count_seq(p, h.ssrc, h.seq16);
     const uint8_t *pl = pkt + h.payload_off;
     size_t skip = 0;

@@ -72,6 +72,18 @@ void bench_report_table(FILE *f, const bench_result *r)
             (unsigned long long)r->plis_received, (unsigned long long)r->nacks_received);
     if (r->sfu_cpu != UINT32_MAX)
         fprintf(f, "  %-34s sfu on cpu %u, bench on cpu %u\n", "pinning", r->sfu_cpu, r->bench_cpu);
+    if (r->simulcast) {
+        static const char *const what[] = { "pinned to q", "pinned to h", "automatic (f)" };
+        fprintf(f, "  simulcast: video per viewer (SRTP kbit/s min / mean / max, pkt/s) vs the "
+                "layer's VP8 rate\n");
+        for (unsigned g = 0; g < 3; g++) {
+            const struct bench_layer_group *lg = &r->groups[g];
+            fprintf(f, "    %-14s %3u viewers  %8.1f / %8.1f / %8.1f kbit/s  %6.1f pkt/s  "
+                    "(layer sends %.1f kbit/s)\n", what[g], lg->viewers, lg->kbps_min,
+                    lg->kbps_mean, lg->kbps_max, lg->pps_mean, lg->source_kbps);
+        }
+        fprintf(f, "    every viewer within its layer's band: %s\n", r->layers_ok ? "yes" : "NO");
+    }
     if (r->nsteps)
         ramp_table(f, r);
 }
@@ -111,6 +123,27 @@ int bench_report_json(const char *path, const bench_result *r)
             (unsigned long long)r->frames_decoded, (unsigned long long)r->decode_errors,
             r->srtp_profile, r->nack ? "true" : "false", r->pli ? "true" : "false",
             r->twcc ? "true" : "false");
+    if (r->simulcast) {
+        static const char *const names[] = { "q", "h", "auto" };
+        fprintf(f, ",\n  \"simulcast_layers_ok\": %s,\n  \"simulcast_viewers\": [\n",
+                r->layers_ok ? "true" : "false");
+        for (unsigned g = 0; g < 3; g++) {
+            const struct bench_layer_group *lg = &r->groups[g];
+            fprintf(f, "    {\"asked\": \"%s\", \"viewers\": %u, \"video_kbps_min\": ", names[g],
+                    lg->viewers);
+            num(f, lg->kbps_min, "%.1f", "null");
+            fprintf(f, ", \"video_kbps_mean\": ");
+            num(f, lg->kbps_mean, "%.1f", "null");
+            fprintf(f, ", \"video_kbps_max\": ");
+            num(f, lg->kbps_max, "%.1f", "null");
+            fprintf(f, ", \"video_pps_mean\": ");
+            num(f, lg->pps_mean, "%.1f", "null");
+            fprintf(f, ", \"layer_source_kbps\": ");
+            num(f, lg->source_kbps, "%.1f", "null");
+            fprintf(f, "}%s\n", g < 2 ? "," : "");
+        }
+        fprintf(f, "  ]");
+    }
     if (r->nsteps) {
         fprintf(f, ",\n  \"capacity_participants\": %u,\n  \"ramp_stop\": \"%s\",\n"
                 "  \"ramp\": [\n", r->capacity, r->ramp_stop);

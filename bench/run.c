@@ -193,6 +193,29 @@ static int start_peer(bench_run_state *r, bench_peer *peer, bench_role role, int
     return 0;
 }
 
+/* WHEP layer selection (docs/API.md "Simulcast layers"): pins the viewer's
+ * video (mid 1) to the publisher's encoding rid. */
+static int pin_layer(bench_run_state *r, const char *link, const char *rid, char *err,
+                     size_t errlen)
+{
+    if (!link[0]) {
+        snprintf(err, errlen, "the WHEP 201 has no layer selection Link");
+        return -1;
+    }
+    char body[64];
+    int n = snprintf(body, sizeof body, "{\"mediaId\":\"1\",\"encodingId\":\"%s\"}", rid);
+    bench_http_resp resp;
+    if (bench_http_request(&r->url, "POST", link, "application/json", body, (size_t)n, &resp,
+                           err, errlen) != 0)
+        return -1;
+    int rc = resp.status == 204 ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "POST %s %s: %d %.100s", link, body, resp.status,
+                 resp.body ? resp.body : "");
+    bench_http_resp_free(&resp);
+    return rc;
+}
+
 int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decode, char *err,
                    size_t errlen)
 {
@@ -212,6 +235,7 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     }
     unsigned idx = r->npeers_ctl++;
     r->roles[idx] = role;
+    r->groups[idx] = role == BENCH_VIEWER ? r->nviewers_ctl++ % 3 : 0;
     bench_answer answer;
     sfu_time post_at;
     if (r->janus) {
@@ -240,6 +264,8 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
         rc = bench_answer_parse(resp.body, resp.body_len, &answer, err, errlen);
         bench_http_resp_free(&resp);
     }
+    if (rc == 0 && role == BENCH_VIEWER && r->s->simulcast && r->groups[idx] < 2)
+        rc = pin_layer(r, resp.layer_link, bench_layer_rid[r->groups[idx]], err, errlen);
     if (rc == 0 && role == BENCH_MEMBER) {
         if (!r->rooms)
             r->rooms = bench_rooms_new(r, err, errlen);
@@ -284,6 +310,10 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
         bench_media_encode(&r->media, s, err, errlen) != 0)
         return -1;
     r->janus = strcmp(r->o->target, "janus") == 0;
+    if (r->janus && s->simulcast) {
+        snprintf(err, errlen, "media.simulcast: not built for --target janus");
+        return -1;
+    }
     if (r->janus && bench_janus_setup(r, err, errlen) != 0)
         return -1;
     r->cert = sfu_cert_new_self_signed("sfu-bench", err, errlen);
@@ -295,12 +325,15 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->pubs = g_new0(bench_pub_slot, r->pubs_cap);
     r->peers = g_new0(bench_peer *, r->cap);
     r->roles = g_new0(bench_role, r->cap);
+    r->groups = g_new0(unsigned, r->cap);
     r->join_us = g_new0(sfu_time, r->cap);
     r->phase_us = g_malloc0_n(r->cap, sizeof *r->phase_us);
     r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
     r->env = (bench_env){
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
-        .audio = s->audio, .video = s->video, .latency = g_new0(bench_hist, 1),
+        .audio = s->audio, .video = s->video, .simulcast = s->simulcast,
+        .viewer_twcc = s->viewer_transport_cc,
+        .latency = g_new0(bench_hist, 1),
     };
     r->loop = bench_loop_new(tick, r);
     if (!r->loop) {
@@ -327,6 +360,7 @@ static void teardown(bench_run_state *r)
     g_free(r->env.latency);
     g_free(r->peers);
     g_free(r->roles);
+    g_free(r->groups);
     g_free(r->join_us);
     g_free(r->phase_us);
     g_free(r->sessions);

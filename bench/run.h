@@ -59,6 +59,18 @@ typedef struct bench_result {
      * within the limits, 0 if none) and why the ramp stopped. */
     unsigned nsteps, capacity;
     char ramp_stop[128];
+    /* simulcast (media.simulcast): the viewers by what they asked for,
+     * [0] pinned to q, [1] pinned to h, [2] automatic; the video each
+     * received in the window (SRTP bytes, per viewer) against what the
+     * publisher sends on the layer they should get (VP8 payload only). */
+    bool simulcast;
+    bool layers_ok;             /* every viewer's rate lies between the midpoints
+                                 * to the neighbouring layers' rates */
+    struct bench_layer_group {
+        unsigned viewers;
+        double kbps_min, kbps_mean, kbps_max, pps_mean;
+        double source_kbps;     /* the layer's encoded VP8 rate */
+    } groups[3];
     bench_ramp_step steps[BENCH_RAMP_MAX_STEPS];
 } bench_result;
 

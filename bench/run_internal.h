@@ -38,8 +38,9 @@ typedef struct bench_run_state {
     unsigned npeers, cap;
     char srtp_profile[32];
     /* Owned by the control thread (same index as peers): */
-    unsigned npeers_ctl;
+    unsigned npeers_ctl, nviewers_ctl;
     bench_role *roles;          /* written before the peer is visible to snapshots */
+    unsigned *groups;           /* simulcast viewers: 0 pin q, 1 pin h, 2 automatic */
     char (*sessions)[256];      /* Location of each session, for DELETE */
     sfu_time *join_us;          /* copied by bench_run_join_times */
     sfu_time (*phase_us)[3];    /* the same, bench_peer_join_phases */

@@ -35,6 +35,8 @@ static const key_def keys[] = {
     { "media", "video_kbps", K_UINT, F(video_kbps), 50, 20000 },
     { "media", "gop_frames", K_UINT, F(gop_frames), 1, 600 },
     { "media", "audio_kbps", K_UINT, F(audio_kbps), 6, 510 },
+    { "media", "simulcast", K_BOOL, F(simulcast), 0, 0 },
+    { "media", "viewer_transport_cc", K_BOOL, F(viewer_transport_cc), 0, 0 },
     { "ramp", "step", K_UINT, F(ramp.step), 1, 1000 },
     { "ramp", "step_s", K_DOUBLE, F(ramp.step_s), 1, 3600 },
     { "ramp", "max_viewers", K_UINT, F(ramp.max_viewers), 1, 5000 },
@@ -58,6 +60,7 @@ void bench_scenario_defaults(bench_scenario *s)
         .duration_s = 20, .warmup_s = 1, .join_interval_ms = 20, .decode_sample = 2,
         .max_loss_ratio = 1, .audio = true, .video = true, .width = 640, .height = 360,
         .fps = 30, .video_kbps = 800, .gop_frames = 0, .audio_kbps = 32,
+        .viewer_transport_cc = true,
         .participants = 4, .calls = 10,
         .ramp = { .step = 10, .step_s = 5, .max_viewers = 500, .max_loss_ratio = 0.01,
                   .max_latency_ms = 50 },
@@ -156,6 +159,17 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
     }
     if (rc == 0 && !s->audio && !s->video) {
         snprintf(err, errlen, "%s: media: neither audio nor video", path);
+        rc = -1;
+    }
+    if (rc == 0 && s->simulcast && (!s->video || (strcmp(s->kind, "one-to-many") != 0 &&
+                                                  strcmp(s->kind, "ramp") != 0))) {
+        snprintf(err, errlen, "%s: media.simulcast: needs video and kind one-to-many or ramp",
+                 path);
+        rc = -1;
+    }
+    if (rc == 0 && s->simulcast && (s->width < 64 || s->height < 64)) {
+        snprintf(err, errlen, "%s: media.simulcast: the lowest layer is a quarter of width x "
+                 "height: give at least 64x64", path);
         rc = -1;
     }
     if (s->gop_frames == 0)

@@ -5,7 +5,11 @@
  *               duration_s, warmup_s, join_interval_ms, decode_sample
  *               (viewers that decode video), max_loss_ratio
  *   [media]     audio, video (booleans), width, height, fps, video_kbps,
- *               gop_frames, audio_kbps
+ *               gop_frames, audio_kbps, simulcast (boolean: the publisher
+ *               sends three VP8 layers by rid, q/h/f at 1/4, 1/2 and the
+ *               full size, 1/10, 1/3 and all of video_kbps; a third of the
+ *               viewers pin q, a third h, the rest stay automatic),
+ *               viewer_transport_cc (boolean)
  *   [ramp]      step, step_s, max_viewers, max_loss_ratio, max_latency_ms
  *   [soak]      cycles, parallel, viewers, hold_ms, liveness_timeout_ms,
  *               settle_s, rss_tolerance
@@ -40,6 +44,11 @@ typedef struct bench_scenario {
     unsigned video_kbps;        /* default 800 */
     unsigned gop_frames;        /* frames in the replayed loop, default 2 s */
     unsigned audio_kbps;        /* Opus target, default 32 */
+    bool simulcast;             /* default false */
+    bool viewer_transport_cc;   /* WHEP viewers offer transport-cc, default true
+                                 * (they send no feedback: with it the SFU's
+                                 * estimate for them never grows; without it a
+                                 * simulcast viewer gets the top layer) */
     unsigned participants;      /* meeting, default 4 */
     unsigned calls;             /* voice-calls, default 10 */
     struct {

@@ -11,23 +11,36 @@ static void media_section(GString *s, const bench_offer *o, bool video)
     g_string_append_printf(s,
         "m=%s 9 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%d\r\n"
         "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
-        "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
-        "a=extmap:%d http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
-        "a=%s\r\n",
+        "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n",
         video ? "video" : "audio", pt, video ? 1 : 0, o->ufrag, o->pwd, o->fingerprint,
-        BENCH_EXT_MID, BENCH_EXT_TWCC, o->publisher ? "sendonly" : "recvonly");
+        BENCH_EXT_MID);
+    if (!o->no_twcc)
+        g_string_append_printf(s, "a=extmap:%d "
+            "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n",
+            BENCH_EXT_TWCC);
+    g_string_append_printf(s, "a=%s\r\n", o->publisher ? "sendonly" : "recvonly");
+    bool sim = video && o->publisher && o->simulcast;
+    if (sim)
+        g_string_append_printf(s,
+            "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+            "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n",
+            BENCH_EXT_RID, BENCH_EXT_RRID);
     if (o->publisher)
         g_string_append_printf(s, "a=msid:bench %s\r\n", video ? "video" : "audio");
     g_string_append(s, "a=rtcp-mux\r\na=rtcp-rsize\r\n");
+    g_string_append_printf(s, video ? "a=rtpmap:%u VP8/90000\r\n" : "a=rtpmap:%u opus/48000/2\r\n",
+                           pt);
+    if (!o->no_twcc)
+        g_string_append_printf(s, "a=rtcp-fb:%u transport-cc\r\n", pt);
     if (video)
-        g_string_append_printf(s,
-            "a=rtpmap:%u VP8/90000\r\na=rtcp-fb:%u transport-cc\r\na=rtcp-fb:%u ccm fir\r\n"
-            "a=rtcp-fb:%u nack\r\na=rtcp-fb:%u nack pli\r\n", pt, pt, pt, pt, pt);
+        g_string_append_printf(s, "a=rtcp-fb:%u ccm fir\r\na=rtcp-fb:%u nack\r\n"
+                               "a=rtcp-fb:%u nack pli\r\n", pt, pt, pt);
     else
-        g_string_append_printf(s,
-            "a=rtpmap:%u opus/48000/2\r\na=rtcp-fb:%u transport-cc\r\n"
-            "a=fmtp:%u minptime=10;useinbandfec=1\r\n", pt, pt, pt);
-    if (o->publisher)
+        g_string_append_printf(s, "a=fmtp:%u minptime=10;useinbandfec=1\r\n", pt);
+    if (sim)
+        g_string_append(s, "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\n"
+                           "a=simulcast:send q;h;f\r\n");
+    else if (o->publisher)
         g_string_append_printf(s, "a=ssrc:%u cname:bench\r\na=ssrc:%u msid:bench %s\r\n",
                                video ? o->video_ssrc : o->audio_ssrc,
                                video ? o->video_ssrc : o->audio_ssrc, video ? "video" : "audio");
@@ -88,6 +101,9 @@ static void read_media(const sig_sdp_media *m, bench_answer *a)
         a->mid_ext = ext_id(m, SIG_EXT_MID);
     if (!a->twcc_ext)
         a->twcc_ext = ext_id(m, SIG_EXT_TWCC);
+    if (video && !a->rid_ext)
+        a->rid_ext = ext_id(m, SIG_EXT_RID);
+    a->simulcast |= video && m->simulcast;
 }
 
 int bench_answer_parse(const char *text, size_t len, bench_answer *a, char *err, size_t errlen)

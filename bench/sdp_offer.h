@@ -14,12 +14,18 @@
 #define BENCH_PT_VP8 96
 #define BENCH_EXT_MID 1
 #define BENCH_EXT_TWCC 3
+#define BENCH_EXT_RID 4         /* simulcast publishers (RFC 8852) */
+#define BENCH_EXT_RRID 5
 
 typedef struct bench_offer {
     bool publisher;             /* sendonly with SSRCs, else recvonly */
     bool mirror;                /* answers: mirror each m-line's direction (a room
                                  * member's re-answer; sendonly ones with SSRCs) */
     bool audio, video;
+    bool simulcast;             /* a publisher: video as a=rid q, h, f send and
+                                 * a=simulcast:send q;h;f (RFC 8853), no a=ssrc */
+    bool no_twcc;               /* leave transport-cc out (a viewer that sends no
+                                 * feedback: the SFU then has no estimate for it) */
     const char *ufrag, *pwd;
     const char *candidate;      /* "candidate:..." */
     const char *fingerprint;    /* sha-256 "AB:CD:..." */
@@ -46,6 +52,8 @@ typedef struct bench_answer {
     uint8_t audio_pt, video_pt;
     bool nack, pli, twcc;       /* negotiated on video (twcc: on any m-line) */
     uint8_t mid_ext, twcc_ext;  /* 0: not negotiated */
+    uint8_t rid_ext;            /* sdes:rtp-stream-id on video, 0: none */
+    bool simulcast;             /* the video m-line has a=simulcast */
 } bench_answer;
 
 /* 0, or -1 with a reason in err. Also reads a target's offer (the remote
