@@ -370,6 +370,8 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
     /* A viewer is served like its own PLI: from the keyframe cache when it
      * holds a recent keyframe, else by asking the publisher. */
     room_leg *leg = room_find_leg(room, from);
+    if (leg)
+        room_bwe_path_changed(leg, now);
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
         if (leg->desc.tracks[t].kind != SFU_KIND_VIDEO)
             continue;

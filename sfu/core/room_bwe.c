@@ -47,6 +47,28 @@ int room_bwe_sync(room_leg *leg, sfu_time now)
     return 0;
 }
 
+void room_bwe_path_changed(room_leg *leg, sfu_time now)
+{
+    if (!leg->bwe)
+        return;
+    /* What the old path's feedback says (its queue, its losses, and the
+     * packets lost while it was dead) does not describe the new one: start
+     * over from the last estimate, never below the usual start. */
+    sfu_bwe_config cfg = sfu_bwe_config_default;
+    uint64_t last = sfu_bwe_estimate(leg->bwe, now);
+    if (last > cfg.start_bps)
+        cfg.start_bps = last;
+    sfu_bwe *fresh = sfu_bwe_new(&cfg);
+    if (!fresh)
+        return; /* keep the old one */
+    sfu_bwe_free(leg->bwe);
+    leg->bwe = fresh;
+    leg->bwe_since = now;
+    leg->bwe_heard = false;
+    leg->bwe_hold = true;
+    leg->probe_left = 0;
+}
+
 /* A bound video sink's source, or NULL. */
 static const sfu_producer *video_src(const sfu_room *room, const room_leg *leg, unsigned t)
 {
@@ -153,6 +175,10 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         return;
     uint64_t est = sfu_bwe_estimate(leg->bwe, now);
     unsigned naudio, nvideo = count_sinks(room, leg, &naudio);
+    if (leg->bwe_heard && now - leg->bwe_heard_at > ROOM_BWE_SILENT)
+        return; /* no news: keep the limits, no probes */
+    if (leg->bwe_hold && !leg->bwe_heard && now - leg->bwe_since < ROOM_BWE_DEAF)
+        return; /* a new path, not heard from yet */
     if (!leg->bwe_heard && now - leg->bwe_since >= ROOM_BWE_DEAF) {
         /* deaf: no limit (0), no probes */
         for (unsigned t = 0; t < leg->desc.ntracks; t++)
@@ -213,6 +239,8 @@ void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
         return;
     room->stats.bwe_feedbacks++;
     leg->bwe_heard = true;
+    leg->bwe_hold = false;
+    leg->bwe_heard_at = now;
     (void)sfu_bwe_on_feedback(leg->bwe, &fb, room->twcc_pkts, fb.packet_count, now);
     room_bwe_update(room, leg, now, out);
 }
@@ -231,6 +259,8 @@ void room_bwe_on_remb(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
         return;
     room->stats.bwe_rembs++;
     leg->bwe_heard = true;
+    leg->bwe_hold = false;
+    leg->bwe_heard_at = now;
     sfu_bwe_on_remb(leg->bwe, remb.bitrate_bps, now);
     room_bwe_update(room, leg, now, out);
 }

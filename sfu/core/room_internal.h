@@ -42,6 +42,9 @@
  * REMB this long after its estimator started is not limited by it (a start
  * estimate never confirmed would hold it on the lowest layer for good). */
 #define ROOM_BWE_DEAF SFU_SEC(2)
+/* Silence is not congestion: while no feedback has come for this long (a
+ * dead path, a restart), the limits stay where they were. */
+#define ROOM_BWE_SILENT SFU_MS(500)
 #define ROOM_PROBE_SLICE SFU_MS(5)
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
 #define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
@@ -90,6 +93,8 @@ typedef struct room_leg {
     sfu_time next_bwe_at;
     sfu_time bwe_since;         /* when the estimator started */
     bool bwe_heard;             /* feedback or REMB has reached it */
+    bool bwe_hold;              /* path changed: limits stay until the new path's feedback */
+    sfu_time bwe_heard_at;      /* the last feedback or REMB */
     size_t probe_left;          /* bytes of the current probe still to send */
     uint64_t probe_rate_bps;
     sfu_time probe_next_at;
@@ -191,6 +196,8 @@ bool room_bwe_wanted(const sfu_leg_desc *desc);
 int room_bwe_sync(room_leg *leg, sfu_time now);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+/* The leg's path changed: its estimator starts over (from its last estimate). */
+void room_bwe_path_changed(room_leg *leg, sfu_time now);
 void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 sfu_time room_bwe_deadline(const room_leg *leg);
 /* A viewer's transport-cc feedback (RTPFB 15) and REMB (PSFB 15). */

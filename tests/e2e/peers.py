@@ -320,14 +320,23 @@ class HttpError(Exception):
         self.status, self.body = status, body
 
 
+def _header_dict(msg) -> Dict[str, str]:
+    """Header fields by name; repeated ones (several Link fields) joined with
+    ", ", as RFC 9110 5.3 allows for list-based fields."""
+    out: Dict[str, str] = {}
+    for k, v in msg.items():
+        out[k] = f"{out[k]}, {v}" if k in out else v
+    return out
+
+
 def _http_sync(method: str, url: str, body: Optional[bytes], headers: Dict[str, str],
                timeout: float) -> Tuple[int, Dict[str, str], str]:
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, dict(resp.headers.items()), resp.read().decode("utf-8", "replace")
+            return resp.status, _header_dict(resp.headers), resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers.items()), e.read().decode("utf-8", "replace")
+        return e.code, _header_dict(e.headers), e.read().decode("utf-8", "replace")
 
 
 async def http(method: str, url: str, body: Optional[str] = None,
