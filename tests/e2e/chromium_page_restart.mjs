@@ -11,7 +11,7 @@
 //
 // Checks, one line each, then "N passed, M failed": everyone connects and
 // decodes; after the move each page PATCHes by itself, decodes new frames
-// within --max-back-ms (4000: since the estimator landed a page sometimes
+// within --max-back-ms (4000: since the simulcast and estimator work merged a page
 // waits 2-2.9 s, for Chromium's own keyframe timer) of its first restart
 // request and within --max-total-ms (15000) of the move, keeps the same tiles (no new join or
 // WHEP POST), and is not ended. Prints the times measured (FIGURE lines).

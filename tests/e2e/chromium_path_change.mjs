@@ -129,8 +129,8 @@ async function movePhase(o, checks, { pub, view }, sessions, p) {
     await pairStates('viewer', view);
   }
   console.log(`FIGURE ${p.label}: viewer video back ${resumeMs} ms after the restarts started`);
-  // Issue 12's goal is --max-resume-ms. Since the per-viewer estimator
-  // landed, the PATCH-then-trickle row is bimodal (about 0.2 s, or 2-2.9 s
+  // Issue 12's goal is --max-resume-ms. Since the simulcast and estimator
+  // work merged, the PATCH-then-trickle row is bimodal (about 0.2 s, or 2-2.9 s
   // when the viewer waits for Chromium's own keyframe timer): the goal is
   // reported, and what always held before then, --floor-resume-ms, asserted.
   if (resumeMs >= 0 && resumeMs <= Number(o['max-resume-ms']))
