@@ -21,10 +21,10 @@
 // --chromium.
 
 import { parseArgs } from 'node:util';
-import { Checks, COMMON_OPTIONS, deleteSessions, randomRoom, sleep, withPages } from './chromium_lib.mjs';
+import { Checks, COMMON_OPTIONS, deleteSessions, layerUrl, midOf, postJson, randomRoom, sleep, videoSection,
+         withPages } from './chromium_lib.mjs';
 
 const RIDS = ['q', 'h', 'f'];
-const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
 
 function options() {
   const { values } = parseArgs({
@@ -124,22 +124,6 @@ onmessage = () => postMessage({ frames, keys, events });
     return out;
   };
 };
-
-const videoSection = (sdp) => sdp.split(/\r?\n(?=m=)/).find((m) => m.startsWith('m=video')) || '';
-const midOf = (section) => (section.match(/^a=mid:(\S+)/m) || [])[1];
-
-function layerUrl(link, base) {
-  for (const part of link.split(/,\s*(?=<)/)) {
-    const m = part.match(/^<([^>]+)>\s*;\s*rel="([^"]+)"/);
-    if (m && m[2] === LAYER_REL) return new URL(m[1], base).href;
-  }
-  return null;
-}
-
-const postJson = (page, url, body) => page.evaluate(async ([u, b]) => {
-  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
-  return { status: r.status, text: await r.text() };
-}, [url, body]);
 
 async function watch(o, page, participant, name, decrypt, checks) {
   const offer = await page.evaluate((d) => viewerE2ee(d), decrypt);

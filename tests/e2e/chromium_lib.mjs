@@ -409,3 +409,24 @@ export const COMMON_OPTIONS = {
   chromium: { type: 'string', default: '/usr/bin/chromium' },
   'connect-timeout': { type: 'string', default: '15' },
 };
+
+// Simulcast layer selection (docs/API.md "Simulcast layers"), shared by
+// chromium_simulcast.mjs and chromium_e2ee.mjs.
+export const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
+export const videoSection = (sdp) => sdp.split(/\r?\n(?=m=)/).find((m) => m.startsWith('m=video')) || '';
+export const midOf = (section) => (section.match(/^a=mid:(\S+)/m) || [])[1];
+
+// The layer selection URL among a response's Link fields, resolved against `base`.
+export function layerUrl(link, base) {
+  for (const part of link.split(/,\s*(?=<)/)) {
+    const m = part.match(/^<([^>]+)>\s*;\s*rel="([^"]+)"/);
+    if (m && m[2] === LAYER_REL) return new URL(m[1], base).href;
+  }
+  return null;
+}
+
+// POST of `body` (a string) as JSON from the page; { status, text }.
+export const postJson = (page, url, body) => page.evaluate(async ([u, b]) => {
+  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
+  return { status: r.status, text: await r.text() };
+}, [url, body]);

@@ -28,11 +28,11 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Checks, COMMON_OPTIONS, deleteSessions, randomRoom, sleep, withPages } from './chromium_lib.mjs';
+import { Checks, COMMON_OPTIONS, deleteSessions, layerUrl, midOf, postJson, randomRoom, sleep, videoSection,
+         withPages } from './chromium_lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RIDS = ['q', 'h', 'f'];
-const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
 
 function options() {
   const { values } = parseArgs({
@@ -51,23 +51,6 @@ function options() {
   values.room ??= randomRoom('simulcast');
   return values;
 }
-
-const videoSection = (sdp) => sdp.split(/\r?\n(?=m=)/).find((m) => m.startsWith('m=video')) || '';
-const midOf = (section) => (section.match(/^a=mid:(\S+)/m) || [])[1];
-
-function layerUrl(link, base) {
-  for (const part of link.split(/,\s*(?=<)/)) {
-    const m = part.match(/^<([^>]+)>\s*;\s*rel="([^"]+)"/);
-    if (m && m[2] === LAYER_REL) return new URL(m[1], base).href;
-  }
-  return null;
-}
-
-// POST of `body` (a string) as JSON from the page; { status, text }.
-const postJson = (page, url, body) => page.evaluate(async ([u, b]) => {
-  const r = await fetch(u, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
-  return { status: r.status, text: await r.text() };
-}, [url, body]);
 
 async function getRoom(o) {
   const r = await fetch(`${o.url}/rooms/${encodeURIComponent(o.room)}`);
