@@ -90,6 +90,7 @@ run_suite "e2e/liveness" $FIX --sfu build/asan/sfu --set media.liveness_timeout_
     $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
 run_suite "e2e/session-limit" $PY tests/e2e/session_limit.py --sfu build/asan/sfu
 run_suite "e2e/cluster" $PY tests/e2e/cluster.py --sfu build/asan/sfu
+run_suite "e2e/cluster-relay" $PY tests/e2e/cluster_relay.py --sfu build/asan/sfu
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \

@@ -12,6 +12,8 @@ Every node runs with [cluster] relay = true. Checks, one line each:
   - the owner's relay bytes sent over 3 s with 1 viewer on the second node,
     then with 3: one leg either way (ratio printed, at most 1.35), and the
     owner's total bytes sent do not grow with them either;
+  - a headless Chromium viewer on the second node decodes too (frames per
+    second printed), and the owner's relay uplink is still one leg's worth;
   - a viewer on the third node decodes too (two legs served);
   - the third node's only viewer leaves: its leg ends and the owner serves
     one leg again (time printed);
@@ -127,6 +129,32 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
     pulls = await metric(nodes[b].url, "sfu_relay_opens_total", 'result="ok"')
     c.check(f"{b} opened one leg for its three viewers", pulls == 1, f"{pulls}")
 
+    # A Chromium viewer on the same node, kept until the owner is killed.
+    chromium = await asyncio.create_subprocess_exec(
+        "node", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "chromium_relay_viewer.mjs"),
+        "--url", nodes[b].url, "--room", ROOM, "--participant", pub.participant_id,
+        "--seconds", "5", "--watch-seconds", "60",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    ready = False
+    try:
+        while True:
+            line = await asyncio.wait_for(chromium.stdout.readline(), 60)
+            if not line:
+                break
+            text = line.decode(errors="replace").rstrip()
+            if text == "READY":
+                ready = True
+                break
+            print(f"  chromium: {text}", flush=True)
+    except asyncio.TimeoutError:
+        pass
+    c.check(f"a Chromium viewer on {b} decodes through the same leg", ready)
+    r4 = await rate(nodes[owner].url, "sfu_relay_bytes_total", 'direction="out"', 4.0)
+    c.check(f"owner's relay uplink with 3 aiortc + 1 Chromium viewers on {b}: still one leg",
+            r1 > 50000 and r4 / r1 <= 1.35,
+            f"{r4 / 1000:.0f} kbit/s (x{r4 / max(r1, 1):.2f} of 1 viewer)")
+
     vc, rxc = await peers.whep_view(nodes[cc].url, ROOM, pub.participant_id)
     await peers.wait_connected(vc.pc)
     c.check(f"a viewer on {cc} decodes too", node_of(vc.url, nodes) == cc and
@@ -201,6 +229,25 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
     told_ms = 1000 * (time.monotonic() - killed)
     c.check(f"kill -9 of the owner: {b}'s three viewers are told (DTLS closed)", bool(ok),
             f"{told_ms:.0f} ms; DTLS " + ", ".join(dtls_state(v) for v, _ in viewers))
+    killed_epoch_ms = time.time() * 1000 - told_ms
+    chromium_closed_ms = None
+    try:
+        while True:
+            line = await asyncio.wait_for(chromium.stdout.readline(), 70)
+            if not line:
+                break
+            text = line.decode(errors="replace").rstrip()
+            print(f"  chromium: {text}", flush=True)
+            m = re.match(r"INFO dtls (\w+) at (\d+)", text)
+            if m and m.group(1) in ("closed", "failed"):
+                chromium_closed_ms = int(m.group(2)) - killed_epoch_ms
+    except asyncio.TimeoutError:
+        chromium.kill()
+    rc = await chromium.wait()
+    c.check(f"... and the Chromium viewer on {b} too (its DTLS transport closed)",
+            chromium_closed_ms is not None and rc == 0,
+            f"{chromium_closed_ms:.0f} ms after the kill" if chromium_closed_ms is not None
+            else f"exit {rc}")
     lost = await metric(nodes[b].url, "sfu_relay_lost_total")
     pulled = await metric(nodes[b].url, "sfu_relay_legs", 'role="pull"')
     st, _, _ = await peers.http("DELETE", v1.url)
