@@ -508,7 +508,8 @@ bool sig_relay_whep(sig_server *srv, sig_request *req, const sig_route *route,
         p->relay = r;
         g_strlcpy(p->key, key, sizeof p->key);
         g_strlcpy(p->room, route->room, sizeof p->room);
-        snprintf(p->local_room, sizeof p->local_room, "~%s", route->room);
+        p->local_room[0] = '~';    /* the length was checked above */
+        g_strlcpy(p->local_room + 1, route->room, sizeof p->local_room - 1);
         p->participant = participant;
         p->waiters = g_ptr_array_new_with_free_func(g_free);
         g_hash_table_insert(r->pulls, p->key, p);
