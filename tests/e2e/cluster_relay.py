@@ -14,6 +14,8 @@ Every node runs with [cluster] relay = true. Checks, one line each:
     owner's total bytes sent do not grow with them either;
   - a headless Chromium viewer on the second node decodes too (frames per
     second printed), and the owner's relay uplink is still one leg's worth;
+  - keyframe requests of the second node's viewers (which its keyframe
+    cache cannot answer) cross the leg to the owner and reach the publisher;
   - a viewer on the third node decodes too (two legs served);
   - the third node's only viewer leaves: its leg ends and the owner serves
     one leg again (time printed);
@@ -154,6 +156,20 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
     c.check(f"owner's relay uplink with 3 aiortc + 1 Chromium viewers on {b}: still one leg",
             r1 > 50000 and r4 / r1 <= 1.35,
             f"{r4 / 1000:.0f} kbit/s (x{r4 / max(r1, 1):.2f} of 1 viewer)")
+
+    # Keyframe requests flow back over the leg: the publisher (aiortc) sends
+    # a keyframe only when asked, so the viewers that joined after the first
+    # one found no fresh keyframe in B's cache (keyframe_cache_ms): B asked A
+    # over the leg (A's only viewer so far is that leg), and A the publisher.
+    replays = await metric(nodes[b].url, "sfu_keyframe_replays_total") or 0
+    leg_reqs = sum([await metric(nodes[owner].url, m) or 0
+                    for m in ("sfu_plis_received_total", "sfu_firs_received_total")])
+    to_pub = await metric(nodes[owner].url, "sfu_keyframe_requests_sent_total") or 0
+    b_reqs = await metric(nodes[b].url, "sfu_keyframe_requests_sent_total") or 0
+    c.check(f"keyframe requests of {b}'s viewers flow back over the leg to {owner} "
+            f"and on to the publisher", leg_reqs >= 1 and b_reqs >= 1 and to_pub >= 1,
+            f"{b} sent {b_reqs:.0f} over the leg, {owner} received {leg_reqs:.0f} PLI/FIR and "
+            f"asked the publisher {to_pub:.0f} times; {b} replayed {replays:.0f} from its cache")
 
     vc, rxc = await peers.whep_view(nodes[cc].url, ROOM, pub.participant_id)
     await peers.wait_connected(vc.pc)
