@@ -193,8 +193,6 @@ static int start_peer(bench_run_state *r, bench_peer *peer, bench_role role, int
     return 0;
 }
 
-/* WHEP layer selection (docs/API.md "Simulcast layers"): pins the viewer's
- * video (mid 1) to the publisher's encoding rid. */
 /* The node a peer's session lives on: a viewer's is one of --viewer-urls. */
 static const bench_url *url_of(const bench_run_state *r, unsigned idx)
 {
@@ -203,6 +201,8 @@ static const bench_url *url_of(const bench_run_state *r, unsigned idx)
     return &r->viewer_urls[r->viewer_node[idx]];
 }
 
+/* WHEP layer selection (docs/API.md "Simulcast layers"): pins the viewer's
+ * video (mid 1) to the publisher's encoding rid. */
 static int pin_layer(const bench_url *url, const char *link, const char *rid, char *err,
                      size_t errlen)
 {
