@@ -46,11 +46,11 @@ static const row rows[] = {
       /* 3 replaces a silent one; 4 then takes the other silent position */
       { { 1800, { 3, 2 } }, { 2600, { 3, 4 } } } },
     { "a louder newcomer waits for the dwell of the one it replaces", 1, 3,
-      { { 2, 1000, 8000, 30 }, { 3, 2000, 8000, 10 } }, 0, 0, 0, 0,
-      /* 2 gets in at about 1.65 s; 3 is clearly louder from about 2.2 s
-       * and has held it by 2.5 s, but the position changes hands at most
-       * once a second */
-      { { 2600, { 2 } }, { 3000, { 3 } } } },
+      { { 2, 1500, 8000, 30 }, { 3, 2000, 8000, 0 } }, 0, 0, 0, 0,
+      /* 2 gets in at about 2.15 s; 3 is clearly louder from about 2.5 s and
+       * has held it by 2.85 s, but the position changes hands at most once
+       * a second */
+      { { 3000, { 2 } }, { 3400, { 3 } } } },
     { "talkers keep their place against a quieter newcomer", 2, 6,
       { { 3, 500, 8000, 25 }, { 4, 500, 8000, 25 }, { 5, 3000, 8000, 28 } }, 0, 0, 0, 0,
       { { 2500, { 3, 4 } }, { 7000, { 3, 4 } } } },
