@@ -51,7 +51,7 @@ uint32_t sig_participant_parse(const char *text)
             return 0;
         v = v << 4 | (uint32_t)d;
     }
-    return v;
+    return sfu_is_audio_slot(v) ? 0 : v;
 }
 
 static void session_free(sig_session *s)
@@ -126,7 +126,7 @@ static uint32_t new_participant_number(const reg_room *room)
     uint32_t n;
     do
         sig_random_bytes(&n, sizeof n);
-    while (n == 0 || find_participant(room, n));
+    while (n == 0 || sfu_is_audio_slot(n) || find_participant(room, n));
     return n;
 }
 
