@@ -207,6 +207,22 @@ static void update_slotted(sig_reneg *r)
 
 bool sig_reneg_audio_slotted(const sig_reneg *r) { return r->slotted; }
 
+const char *sig_reneg_mid_of(const sig_reneg *r, uint32_t participant, sfu_kind kind)
+{
+    for (unsigned i = 0; i < r->nslots; i++)
+        if (r->slots[i].assigned && r->slots[i].participant == participant && r->slots[i].td.kind == kind)
+            return r->slots[i].mid;
+    return NULL;
+}
+
+unsigned sig_reneg_audio_slot_count(const sig_reneg *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nslots; i++)
+        n += r->slots[i].assigned && sfu_is_audio_slot(r->slots[i].participant);
+    return n;
+}
+
 static int sub_find(const sig_reneg *r, uint32_t participant)
 {
     for (unsigned i = 0; i < r->nsubs; i++)

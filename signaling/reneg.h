@@ -146,6 +146,10 @@ int sig_reneg_set_subscriptions(sig_reneg *r, bool on, const uint32_t *participa
                                 sfu_time now);
 /* Whether the session receives audio through slots now. */
 bool sig_reneg_audio_slotted(const sig_reneg *r);
+/* The committed m-line that carries `participant`'s track of `kind`, or NULL. */
+const char *sig_reneg_mid_of(const sig_reneg *r, uint32_t participant, sfu_kind kind);
+/* Committed m-lines carrying audio slots. */
+unsigned sig_reneg_audio_slot_count(const sig_reneg *r);
 
 /* Whether an offer should be built now: something would change, no offer is
  * outstanding, and batch_delay has passed since the first change. Call it

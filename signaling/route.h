@@ -11,6 +11,7 @@
  *   GET     /sessions/{id}/events?access_token=   SIG_ROUTE_SESSION_EVENTS
  *   POST    /sessions/{id}/answer?revision= SIG_ROUTE_SESSION_ANSWER
  *   POST    /sessions/{id}/layer            SIG_ROUTE_SESSION_LAYER
+ *   POST    /sessions/{id}/subscriptions    SIG_ROUTE_SESSION_SUBSCRIPTIONS
  *   GET     /health, /metrics, /            SIG_ROUTE_HEALTH, _METRICS, _INDEX
  *   GET     /static/{file path}             SIG_ROUTE_STATIC
  *   OPTIONS on every path above (CORS preflight); HEAD wherever GET is,
@@ -49,6 +50,7 @@ typedef enum sig_route_id {
     SIG_ROUTE_INDEX,
     SIG_ROUTE_STATIC,
     SIG_ROUTE_SESSION_LAYER,
+    SIG_ROUTE_SESSION_SUBSCRIPTIONS,
 } sig_route_id;
 
 /* Methods as bits, so that a path's allowed set is one mask. */
