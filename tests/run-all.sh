@@ -102,6 +102,8 @@ run_suite "e2e/firefox-call" $FIX --sfu build/sfu -- \
     node tests/e2e/firefox_call.mjs --url {url} --screenshot build/e2e-firefox-call.png
 run_suite "e2e/room-call-6" $FIX --sfu build/sfu $NOLIMIT -- \
     $PY tests/e2e/room_call.py --url {url} --pid {pid} --seconds 20
+run_suite "e2e/big-room-50" $FIX --sfu build/sfu $NOLIMIT -- \
+    $PY tests/e2e/big_room.py --url {url} --pid {pid}
 run_suite "e2e/chromium-red" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_red.mjs --url {url} --seconds 8
 run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \
