@@ -46,9 +46,10 @@ static bool apply_cap(sig_server *srv, sig_session *s, const char *mid, const si
     uint16_t w[SFU_MAX_LAYERS], h[SFU_MAX_LAYERS];
     for (unsigned i = 0; i < n; i++)
         w[i] = li[i].width, h[i] = li[i].height;
-    int layer = sig_sub_layer_for(e, w, h, n);
+    bool unresolved;
+    int layer = sig_sub_layer_for(e, w, h, n, &unresolved);
     (void)sfu_peer_set_max_layer(s->peer, mid, layer);
-    return layer >= 0 || e->max_layer >= 0 || (!e->max_width && !e->max_height) || n == 1;
+    return !unresolved;
 }
 
 static gboolean recap_tick(gpointer data);

@@ -113,17 +113,24 @@ int sig_sub_req_parse(const char *body, size_t len, sig_sub_req *out, char *err,
     return msg ? fail(err, errlen, msg) : 0;
 }
 
-int sig_sub_layer_for(const sig_sub_entry *e, const uint16_t *widths, const uint16_t *heights, unsigned n)
+int sig_sub_layer_for(const sig_sub_entry *e, const uint16_t *widths, const uint16_t *heights, unsigned n,
+                      bool *unresolved)
 {
+    if (unresolved)
+        *unresolved = false;
     if (e->max_layer >= 0)
         return e->max_layer;
-    if ((!e->max_width && !e->max_height) || n == 0)
-        return -1;
-    for (unsigned i = 0; i < n; i++)
-        if (!heights[i] || !widths[i])
+    if ((!e->max_width && !e->max_height) || n <= 1)
+        return -1;      /* one layer: nothing to choose */
+    for (unsigned i = 0; i < n; i++) {
+        if (!heights[i] || !widths[i]) {
+            if (unresolved)
+                *unresolved = true;
             return -1;
-    for (unsigned i = 0; i < n; i++)
+        }
+    }
+    for (unsigned i = 0; i + 1 < n; i++)
         if (widths[i] >= e->max_width && heights[i] >= e->max_height)
             return (int)i;
-    return (int)n - 1;
+    return -1;
 }

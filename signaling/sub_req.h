@@ -41,10 +41,12 @@ typedef struct sig_sub_req {
  * entries or SIG_SUB_REQ_MAX_BYTES bytes. `out` is untouched on error. */
 int sig_sub_req_parse(const char *body, size_t len, sig_sub_req *out, char *err, size_t errlen);
 
-/* The layer a size asks for among `n` layers whose heights (lowest quality
- * first; 0 unknown) are given: the lowest layer at least as large as the
- * size, else the top; -1 (no cap) when no size is given or a height is
- * unknown, or maxLayer as given. */
-int sig_sub_layer_for(const sig_sub_entry *e, const uint16_t *widths, const uint16_t *heights, unsigned n);
+/* The cap an entry asks for among `n` layers whose sizes (lowest quality
+ * first; 0 unknown) are given: maxLayer as given; for a size, the lowest
+ * layer at least as large, or -1 (no cap: the automatic choice) when only
+ * the top one is or none is; -1 without either. *unresolved (may be NULL)
+ * says a size was given but a layer's size is not known yet (then -1). */
+int sig_sub_layer_for(const sig_sub_entry *e, const uint16_t *widths, const uint16_t *heights, unsigned n,
+                      bool *unresolved);
 
 #endif

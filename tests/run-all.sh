@@ -66,6 +66,7 @@ echo "== web pages' logic (node, no browser)"
 run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
 run_suite "web/simulcast" node tests/web/test_simulcast.mjs
 run_suite "web/api-redirect" node tests/web/test_api_redirect.mjs
+run_suite "web/subscriptions" node tests/web/test_subscriptions.mjs
 
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (r.e[k].participant == e->participant)
                 abort();
         uint16_t w[3] = { 320, 640, 1280 }, h[3] = { 180, 360, 720 };
-        int l = sig_sub_layer_for(e, w, h, 3);
+        bool unresolved;
+        int l = sig_sub_layer_for(e, w, h, 3, &unresolved);
         if (l < -1 || l > 2)
             abort();
     }

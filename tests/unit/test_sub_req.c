@@ -90,22 +90,27 @@ TEST(fields_and_limits)
     return 0;
 }
 
-/* Sizes to layers: the lowest layer at least as large, the top when none
- * is, no cap when a height is unknown. */
+/* Sizes to layers: the lowest layer at least as large; no cap when only
+ * the top one is, or none is, or a size is unknown (unresolved). */
 TEST(layer_for_size)
 {
     const uint16_t w[3] = { 320, 640, 1280 }, h[3] = { 180, 360, 720 }, unknown[3] = { 180, 0, 720 };
     static const struct { uint16_t mw, mh; int max_layer; int want; } rows[] = {
         { 0, 0, -1, -1 }, { 0, 0, 2, 2 }, { 0, 180, -1, 0 }, { 0, 181, -1, 1 }, { 320, 200, -1, 1 },
-        { 640, 0, -1, 1 }, { 0, 720, -1, 2 }, { 1920, 1080, -1, 2 }, { 100, 100, -1, 0 },
+        { 640, 0, -1, 1 }, { 0, 720, -1, -1 }, { 1920, 1080, -1, -1 }, { 100, 100, -1, 0 },
     };
+    bool unresolved;
     for (size_t i = 0; i < SFU_ARRAY_LEN(rows); i++) {
         sig_sub_entry e = { 1, rows[i].max_layer, rows[i].mw, rows[i].mh };
-        ASSERT_EQ(sig_sub_layer_for(&e, w, h, 3), rows[i].want);
+        ASSERT_EQ(sig_sub_layer_for(&e, w, h, 3, &unresolved), rows[i].want);
+        ASSERT(!unresolved);
     }
     sig_sub_entry e = { 1, -1, 0, 180 };
-    ASSERT_EQ(sig_sub_layer_for(&e, w, unknown, 3), -1);
-    ASSERT_EQ(sig_sub_layer_for(&e, w, h, 0), -1);
+    ASSERT_EQ(sig_sub_layer_for(&e, w, unknown, 3, &unresolved), -1);
+    ASSERT(unresolved);
+    ASSERT_EQ(sig_sub_layer_for(&e, w, h, 1, &unresolved), -1);   /* one layer */
+    ASSERT(!unresolved);
+    ASSERT_EQ(sig_sub_layer_for(&e, w, h, 0, NULL), -1);
     return 0;
 }
 
