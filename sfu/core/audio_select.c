@@ -15,12 +15,12 @@
 /* Someone counts as talking from a steady -50 dBov (as speaker.c). */
 #define ACTIVE_MIN 20.0f
 /* A replacement must be this much louder than the weakest selected one... */
-#define LOUDER_MARGIN 6.0f
+#define LOUDER_MARGIN SFU_AUDIO_SELECT_MARGIN
 /* ...at every evaluation for this long (a cough or a laugh is shorter)... */
 #define HOLD SFU_MS(300)
 /* ...and the weakest must have been selected this long: a position does not
  * change hands twice within a second. */
-#define MIN_DWELL SFU_SEC(1)
+#define MIN_DWELL SFU_AUDIO_SELECT_MIN_DWELL
 #define SAMPLE_SPAN_MAX SFU_MS(40)
 #define FIRST_SPAN SFU_MS(20)
 /* Unheard this long: may be dropped from a full table. */
@@ -283,6 +283,16 @@ bool sfu_audio_select_take_change(sfu_audio_select *sel)
     bool c = sel->changed;
     sel->changed = false;
     return c;
+}
+
+void sfu_audio_select_scores(const sfu_audio_select *sel, sfu_time now, float *out, unsigned cap)
+{
+    for (unsigned i = 0; i < sel->npos && i < cap; i++) {
+        const entry *e = sel->pos[i] ? find(sel, sel->pos[i]) : NULL;
+        out[i] = !e                                ? 0.0f
+                 : sel->pos[i] == sel->speaker ? SFU_AUDIO_SELECT_SPEAKER_SCORE
+                                                   : score_at(e, now);
+    }
 }
 
 unsigned sfu_audio_select_positions(const sfu_audio_select *sel, uint32_t *out, unsigned cap)

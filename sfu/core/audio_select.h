@@ -22,6 +22,14 @@
 
 #define SFU_AUDIO_SELECT_MAX 16         /* positions */
 #define SFU_AUDIO_SELECT_EVAL SFU_MS(100)
+/* A replacement must be this many dB louder than the one it replaces, and
+ * the one replaced must have held its place this long (reasons in
+ * audio_select.c); a viewer choosing among the positions uses the same. */
+#define SFU_AUDIO_SELECT_MARGIN 6.0f
+#define SFU_AUDIO_SELECT_MIN_DWELL SFU_SEC(1)
+/* The score the active speaker's position gets in sfu_audio_select_scores:
+ * above any loudness, so that it ranks first. */
+#define SFU_AUDIO_SELECT_SPEAKER_SCORE 1000.0f
 
 typedef struct sfu_audio_select sfu_audio_select;
 
@@ -50,5 +58,10 @@ bool sfu_audio_select_take_change(sfu_audio_select *sel);
  * number of positions; the count of positions is `members`. */
 unsigned sfu_audio_select_positions(const sfu_audio_select *sel, uint32_t *out, unsigned cap);
 bool sfu_audio_select_has(const sfu_audio_select *sel, uint32_t participant);
+/* Position i's loudness at `now` (dB above silence; 0 for an empty one;
+ * SFU_AUDIO_SELECT_SPEAKER_SCORE for the active speaker) into out[i] for
+ * i < cap: for a viewer with fewer audio m-lines than positions, which
+ * ones to carry. */
+void sfu_audio_select_scores(const sfu_audio_select *sel, sfu_time now, float *out, unsigned cap);
 
 #endif

@@ -272,7 +272,7 @@ int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t parti
             sink->participant = 0;
             sink->has_src = false;
         }
-        room_audio_assign(room);
+        room_audio_assign(room, now);
     } else if (!sink->bound || sink->participant != participant || sink->audio_slot) {
         sink->audio_slot = 0;
         sink->bound = true;

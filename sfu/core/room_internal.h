@@ -62,6 +62,7 @@ typedef struct room_sink {
     uint32_t participant;       /* bound to this participant's first source of the kind */
     uint8_t audio_slot;         /* k + 1 for an audio slot (room_audio.c): the room
                                    sets `participant` itself; 0 otherwise */
+    sfu_time slot_at;           /* an audio slot: when it took its talker */
     bool has_src;
     room_ref src;
     sfu_consumer c;
@@ -190,7 +191,7 @@ void room_audio_forget(sfu_room *room, uint32_t participant);
 void room_audio_speaker(sfu_room *room, uint32_t participant);
 /* Points every audio slot at the current selection; true if a binding changed
  * (the caller rebinds). */
-bool room_audio_assign(sfu_room *room);
+bool room_audio_assign(sfu_room *room, sfu_time now);
 void room_audio_timeout(sfu_room *room, sfu_time now, sfu_out *out);
 sfu_time room_audio_deadline(const sfu_room *room);
 

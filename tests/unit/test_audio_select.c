@@ -158,6 +158,45 @@ TEST(positions_are_stable)
     return 0;
 }
 
+/* Scores rank the positions for a viewer with fewer slots: a talker above
+ * a silent one by more than the margin, the speaker above all, an empty
+ * position 0. */
+TEST(scores)
+{
+    sfu_audio_select *sel = sfu_audio_select_new(8, 4);
+    ASSERT(sel != NULL);
+    for (int t = 0; t <= 2000; t += 20) {
+        sfu_time now = SFU_MS(t);
+        sfu_audio_select_handle_level(sel, 1, 127, true, now);
+        sfu_audio_select_handle_level(sel, 2, 30, true, now);
+        sfu_audio_select_handle_level(sel, 3, 30, true, now);
+        if (t == 1000)
+            sfu_audio_select_set_speaker(sel, 3);
+        sfu_audio_select_handle_timeout(sel, now);
+    }
+    uint32_t pos[4];
+    float score[4];
+    ASSERT_EQ(sfu_audio_select_positions(sel, pos, 4), 4u);
+    sfu_audio_select_scores(sel, SFU_MS(2000), score, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        if (pos[i] == 1)
+            ASSERT(score[i] >= 0.0f && score[i] < 1.0f);
+        else if (pos[i] == 2)       /* 40 dB above the floor, nearly settled */
+            ASSERT(score[i] > 35.0f && score[i] <= 40.0f);
+        else if (pos[i] == 3)
+            ASSERT(score[i] == SFU_AUDIO_SELECT_SPEAKER_SCORE);
+        else
+            ASSERT(pos[i] == 0 && score[i] == 0.0f);
+    }
+    /* Unheard, a talker's score decays: after 2 s, below the margin. */
+    sfu_audio_select_scores(sel, SFU_MS(4000), score, 4);
+    for (unsigned i = 0; i < 4; i++)
+        if (pos[i] == 2)
+            ASSERT(score[i] < SFU_AUDIO_SELECT_MARGIN);
+    sfu_audio_select_free(sel);
+    return 0;
+}
+
 TEST(bad_input_and_limits)
 {
     ASSERT(sfu_audio_select_new(0, 3) == NULL);
@@ -186,4 +225,5 @@ TEST(bad_input_and_limits)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(bad_input_and_limits))
+TEST_LIST(TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(scores),
+          TEST_ENTRY(bad_input_and_limits))

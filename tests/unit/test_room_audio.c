@@ -123,7 +123,7 @@ TEST(slots_follow_the_loudest_and_skip_self)
     ASSERT(switched_at > 1000);
     ASSERT(switched_at <= 2000);
     ASSERT_EQ(src, 'c');
-    ASSERT_EQ(av.tag, 'b');         /* A's own view: B, then C in the freed place, not A */
+    ASSERT_EQ(av.tag, 'c');         /* A's own view: C, the speaker, in place of the silent B; never A */
     ASSERT_EQ(gaps, 0u);
     ASSERT_EQ(sfu_room_active_speaker(room), C);
     /* C leaves: the position empties and is filled again from the rest. */
@@ -138,6 +138,97 @@ TEST(slots_follow_the_loudest_and_skip_self)
     ASSERT_EQ(sfu_room_audio_selection(room, pos, 4), 2u);
     ASSERT(pos[0] != C && pos[1] != C);
     ASSERT(pos[0] && pos[1]);
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
+/* One 20 ms packet from each of `n` publishers (legs 1..n, participant
+ * 100 * leg, payload tag 'a' + i) at its level; returns the tag V's slot
+ * (SSRC SLOT_SSRC) carried last, or the previous one. */
+static int step_n(sfu_room *room, sfu_buf_pool *pool, sfu_out *out, int t_ms, const int *level, unsigned n,
+                  last *v, unsigned *gaps)
+{
+    sfu_time now = SFU_MS(t_ms);
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t payload[3] = { 0xfc, 0, (uint8_t)('a' + i) };
+        fx_rtp s = { 0xA0 + 0x10 * i, OPUS_PT, (uint16_t)(1000 * (i + 1) + t_ms / 20),
+                     (uint32_t)(77777 * (i + 1) + 960 * (t_ms / 20)), false, "0", -1, level[i], payload, 3 };
+        sfu_buf *b = fx_build(pool, &s);
+        if (!b || sfu_room_handle_rtp(room, (sfu_leg_id)(i + 1), b, now, out) != 0)
+            return -1;
+        sfu_buf_unref(b);
+    }
+    if (sfu_room_poll_timeout(room) <= now)
+        sfu_room_handle_timeout(room, now, out);
+    for (unsigned i = 0; i < out->count; i++) {
+        fx_seen seen;
+        if (out->items[i].type != SFU_OUT_RTP || fx_read_rtp(&out->items[i], &seen) != 0 ||
+            seen.h.ssrc != SLOT_SSRC)
+            continue;
+        if (v->any && ((uint16_t)(v->seq16 + 1) != seen.h.seq16 || (int32_t)(seen.h.ts - v->ts) <= 0))
+            (*gaps)++;
+        *v = (last){ true, seen.h.seq16, seen.h.ts, seen.bytes[seen.h.payload_off + 2] };
+    }
+    sfu_out_reset(out);
+    return 0;
+}
+
+/* The selection has one position more than a viewer has slots. A viewer
+ * that is not selected carries the louder ones: when a talker stops and
+ * another starts, the newcomer takes the position of a silent one, and the
+ * viewer's slot must leave the one who stopped (still selected: nobody is
+ * louder than it by the margin) for the newcomer. */
+TEST(a_viewer_with_fewer_slots_follows_a_new_talker)
+{
+    sfu_room_config cfg = { .max_legs = 8, .liveness_timeout = SFU_SEC(60), .audio_slots = 1 };
+    sfu_buf_pool *pool = sfu_buf_pool_new(64);
+    sfu_room *room = sfu_room_new(&cfg);
+    sfu_out out;
+    ASSERT(pool && room && sfu_out_init(&out, 64) == 0);
+    sfu_track_desc pubs[3] = { pub_audio("0"), pub_audio("0"), pub_audio("0") };
+    for (unsigned i = 0; i < 3; i++) {
+        sfu_leg_desc l = fx_leg(i + 1, &pubs[i], 1);
+        ASSERT_EQ(sfu_room_add_leg(room, (sfu_leg_id)(i + 1), 100 * (i + 1), &l, 0), 0);
+    }
+    sfu_track_desc vs = slot_audio("s", SLOT_SSRC);
+    sfu_leg_desc lv = fx_leg(9, &vs, 1);
+    ASSERT_EQ(sfu_room_add_leg(room, LEG_V, V, &lv, 0), 0);
+    ASSERT_EQ(sfu_room_bind(room, LEG_V, "s", SFU_AUDIO_SLOT_BASE, 0, &out), 0);
+    sfu_out_reset(&out);
+    last v = { 0 };
+    unsigned gaps = 0;
+    /* A (leg 1) talks, B and C are silent: A and B hold the two positions
+     * (the first heard); V hears A. */
+    int phase1[3] = { 25, 127, 127 };
+    for (int t = 0; t < 3000; t += 20)
+        ASSERT_EQ(step_n(room, pool, &out, t, phase1, 3, &v, &gaps), 0);
+    uint32_t pos[4];
+    ASSERT_EQ(sfu_room_audio_selection(room, pos, 4), 2u);
+    ASSERT(pos[0] == A || pos[1] == A);
+    ASSERT_EQ(v.tag, 'a');
+    /* A stops, C starts: C must be heard within 1.5 s, on the same SSRC
+     * with numbering running on. */
+    int phase2[3] = { 127, 127, 25 };
+    int heard_at = -1;
+    for (int t = 3000; t < 6000; t += 20) {
+        ASSERT_EQ(step_n(room, pool, &out, t, phase2, 3, &v, &gaps), 0);
+        if (v.tag == 'c' && heard_at < 0)
+            heard_at = t;
+    }
+    ASSERT(heard_at > 3000);
+    ASSERT(heard_at <= 4500);
+    ASSERT_EQ(v.tag, 'c');
+    ASSERT_EQ(gaps, 0u);
+    /* B starts too, as loud as C: V keeps C (no swap without the margin). */
+    int phase3[3] = { 127, 25, 25 };
+    for (int t = 6000; t < 9000; t += 20) {
+        ASSERT_EQ(step_n(room, pool, &out, t, phase3, 3, &v, &gaps), 0);
+        ASSERT_EQ(v.tag, 'c');
+    }
+    ASSERT_EQ(gaps, 0u);
     sfu_out_deinit(&out);
     sfu_room_free(room);
     ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
@@ -165,4 +256,5 @@ TEST(no_slots_configured)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(slots_follow_the_loudest_and_skip_self), TEST_ENTRY(no_slots_configured))
+TEST_LIST(TEST_ENTRY(slots_follow_the_loudest_and_skip_self),
+          TEST_ENTRY(a_viewer_with_fewer_slots_follows_a_new_talker), TEST_ENTRY(no_slots_configured))
