@@ -16,7 +16,8 @@ right after its join:
   - c1, a 3x3 grid: nine publishers, small tiles (maxHeight 90);
   - c2, a speaker view: one big tile (maxHeight 720) and four small ones;
   - c3, four tiles, then (phase B) four others: its m-lines are reused.
-Between phase A and B the talkers change: the first stops, a fourth starts.
+Five publishers talk in phase A, one per audio slot; between phase A and B
+the first stops and a sixth starts, so the selector must replace one.
 
 Checks (PASS/FAIL lines, then 'N passed, M failed'; exit 0 only if all pass):
   - every WHIP publish and join answers 201 and connects; the join's Link
@@ -31,8 +32,11 @@ Checks (PASS/FAIL lines, then 'N passed, M failed'; exit 0 only if all pass):
     showed at once (plus its own);
   - each checker receives audio on slot m-lines only (5), hears every
     talker of the phase (its tone dominates frames on one of the slots),
-    and the active speaker is a talker.
-INFO lines give the SFU's CPU (with --pid) and the participants' CPU.
+    and the active speaker is a talker;
+  - when the talkers change, each checker hears the new one on a slot within
+    SWITCH_MAX_S of it starting (the time is printed), and the talkers of
+    both phases stay on the slot m-lines they had.
+INFO lines give the SFU's CPU and RSS (with --pid) and the participants' CPU.
 """
 
 import argparse
@@ -54,9 +58,28 @@ sys.path.insert(0, HERE)
 
 from room_call import Checks, Child, http_get, msids_by_mid, proc_cpu, sse_reader  # noqa: E402
 
+
+def proc_rss_mib(pid: int) -> Dict[str, float]:
+    """VmRSS and VmHWM (peak) of a process in MiB (Linux /proc); {} if unknown."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
 WIDTH, HEIGHT, FPS = 128, 96, 5.0
-TALK_FREQS = [500.0, 800.0, 1250.0, 1900.0]     # publishers 0..3; 3 talks in phase B only
+# Publishers 0..5 talk at these pitches: 0..4 in phase A, 1..5 in phase B.
+TALK_FREQS = [500.0, 800.0, 1250.0, 1900.0, 2600.0, 3400.0]
 SLOTS = 5
+# The selector replaces a position after the newcomer was clearly louder for
+# 300 ms of a 500 ms average (audio_select.c); 2 s leaves room for a loaded
+# machine and aiortc's jitter buffer.
+SWITCH_MAX_S = 2.0
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -104,7 +127,7 @@ async def publishers_main(args) -> int:
 
     async def one(i: int):
         freq = TALK_FREQS[i] if i < len(TALK_FREQS) else 440.0
-        sine = peers.SineTrack(freq, 0.3 if i < 3 else 0.0)
+        sine = peers.SineTrack(freq, 0.3 if i < SLOTS else 0.0)
         video = peers.FrameNumberTrack(WIDTH, HEIGHT, FPS)
         s = await peers.whip_publish(args.url, args.room, [sine, video], name=f"pub{i}")
         sines[i], sessions[i], ids[i] = sine, s, s.participant_id
@@ -159,6 +182,9 @@ class Checker:
         self.mismatches: List[str] = []
         self.max_video_mlines = 0
         self.speakers: List[str] = []
+        self.max_mlines = 0                     # m-lines of the largest offer, all kinds
+        self.tone_first: Dict[str, float] = {}  # Hz -> monotonic time first heard (never reset)
+        self.tone_last: Dict[str, float] = {}   # Hz -> monotonic time last heard
         self.q: "queue.Queue" = queue.Queue()
         self.stop_sse = threading.Event()
         self.reset()
@@ -217,6 +243,9 @@ class Checker:
                 if abs(near - f) < 60:
                     key = str(int(near))
                     c["freqs"][key] = c["freqs"].get(key, 0) + 1
+                    now = time.monotonic()
+                    self.tone_first.setdefault(key, now)
+                    self.tone_last[key] = now
 
     async def join(self) -> bool:
         from aiortc import RTCSessionDescription
@@ -276,6 +305,7 @@ class Checker:
         vids = sum(1 for blk in data["sdp"].split("\nm=")[1:]
                    if blk.startswith("video") and not blk.startswith("video 0 "))
         self.max_video_mlines = max(self.max_video_mlines, vids - 1)
+        self.max_mlines = max(self.max_mlines, data["sdp"].count("\nm="))
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         st, _, body = await self.peers.http(
@@ -310,6 +340,8 @@ class Checker:
                 "slot_mids": sorted(self.slot_mids), "answers": self.answers,
                 "mismatches": self.mismatches[:3], "max_video_mlines": self.max_video_mlines,
                 "speakers": self.speakers[-3:], "seconds": time.monotonic() - self.t_reset,
+                "max_mlines": self.max_mlines, "tone_first": self.tone_first,
+                "tone_last": self.tone_last,
                 "cpu": ru.ru_utime + ru.ru_stime}
 
 
@@ -413,6 +445,16 @@ def check_phase(args, phase: int, name: str, rep: dict, tiles: List[dict], talke
                  f"last speakers {rep['speakers']}")
 
 
+def tone_slots(rep: dict) -> Dict[str, str]:
+    """Each tone heard -> the slot mid that carried most of its frames."""
+    best: Dict[str, tuple] = {}
+    for mid, a in rep["audio"].items():
+        for f, n in a["freqs"].items():
+            if n > best.get(f, (0, ""))[0]:
+                best[f] = (n, mid)
+    return {f: mid for f, (n, mid) in best.items()}
+
+
 async def coordinator(args) -> int:
     checks = Checks()
     npub_procs = (args.publishers + 15) // 16
@@ -420,6 +462,7 @@ async def coordinator(args) -> int:
           f"{args.checkers} checkers", flush=True)
     t_start = time.monotonic()
     cpu0 = proc_cpu(args.pid) if args.pid else 0.0
+    rss0 = proc_rss_mib(args.pid) if args.pid else {}
     pub_children, checkers = [], []
     try:
         per = -(-args.publishers // npub_procs)
@@ -457,12 +500,13 @@ async def coordinator(args) -> int:
         if checks.failed:
             return checks.summary()
         plan = plans(pubs)
-        talkers = [[0, 1, 2], [1, 2, 3]]
+        talkers = [list(range(0, SLOTS)), list(range(1, SLOTS + 1))]
         for phase in (1, 2):
             if phase == 2:
+                t_switch = time.monotonic()
                 for c in pub_children:
                     await c.send("amp 0 0.0")
-                    await c.send("amp 3 0.3")
+                    await c.send(f"amp {SLOTS} 0.3")
             for c in checkers:
                 await c.send("subscribe " + json.dumps(plan[c.name][phase - 1]))
                 m = await expect_skipping_info(c, ("subscribed",), 15)
@@ -482,8 +526,31 @@ async def coordinator(args) -> int:
             for c in checkers:
                 await c.send("report")
                 c.last_report = await expect_skipping_info(c, ("report",), 20)
+                c.phase_reports = getattr(c, "phase_reports", []) + [c.last_report]
                 check_phase(args, phase, c.name, c.last_report, plan[c.name][phase - 1],
                             talkers[phase - 1], pubs, checks)
+        # Talker switch: from the new talker's first loud frame sent (its
+        # process changes the amplitude within a few ms of the command) to
+        # the first frame of its tone a checker plays from a slot; and from
+        # the old talker's silence to the last frame of its tone.
+        new_f, old_f = str(int(TALK_FREQS[SLOTS])), str(int(TALK_FREQS[0]))
+        for c in checkers:
+            r = c.last_report
+            t_in = r["tone_first"].get(new_f, 0.0) - t_switch
+            t_out = r["tone_last"].get(old_f, 0.0) - t_switch
+            checks.check(f"{c.name}: the new talker is heard within {SWITCH_MAX_S:.0f} s of starting",
+                         new_f in r["tone_first"] and 0 < t_in <= SWITCH_MAX_S,
+                         f"heard after {t_in * 1000:.0f} ms; the old one's tone last heard "
+                         f"{t_out * 1000:.0f} ms after it stopped; largest offer "
+                         f"{r['max_mlines']} m-lines")
+        # Positions are stable: the talkers of both phases stay on their slots.
+        both = [str(int(TALK_FREQS[i])) for i in set(talkers[0]) & set(talkers[1])]
+        for c in checkers:
+            before, after = (tone_slots(r) for r in c.phase_reports)
+            moved = {f: (before.get(f), after.get(f)) for f in both if before.get(f) != after.get(f)}
+            checks.check(f"{c.name}: the talkers of both phases keep their slot m-lines", not moved,
+                         f"moved (mid before, after): {moved}" if moved else
+                         ", ".join(f"{f} Hz on {after[f]}" for f in sorted(both)))
         most = {n: max(len(t) for t in plan[n]) for n in plan}
         for c in checkers:
             r = c.last_report
@@ -498,6 +565,10 @@ async def coordinator(args) -> int:
                   f"over the {wall:.0f} s of both phases ({args.publishers + args.checkers} "
                   f"participants); {100 * (proc_cpu(args.pid) - cpu0) / (time.monotonic() - t_start):.0f}% "
                   f"since the first publish", flush=True)
+            rss = proc_rss_mib(args.pid)
+            print(f"INFO sfu RSS {rss0.get('VmRSS', 0):.1f} MiB before the first publish, "
+                  f"{rss.get('VmRSS', 0):.1f} MiB with {args.publishers + args.checkers} "
+                  f"participants, peak {rss.get('VmHWM', 0):.1f} MiB", flush=True)
         for c in pub_children:
             await c.send("report")
         cpus = []
