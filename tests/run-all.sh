@@ -97,6 +97,8 @@ run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_page.mjs --url {url} --screenshot build/e2e-page.png
 run_suite "e2e/chromium-call" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_call.mjs --url {url} --screenshot build/e2e-call.png
+run_suite "e2e/chromium-big-call" $FIX --sfu build/sfu $NOLIMIT -- \
+    node tests/e2e/chromium_big_call.mjs --url {url} --screenshot build/e2e-big-call.png
 run_suite "e2e/firefox-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/firefox_whip_whep.mjs --url {url} --screenshot build/e2e-firefox-viewer.png
 run_suite "e2e/firefox-call" $FIX --sfu build/sfu -- \
