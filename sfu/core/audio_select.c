@@ -252,8 +252,18 @@ static void evaluate(sfu_audio_select *sel, sfu_time now)
         sel->candidate = 0;
         return;
     }
-    float cs;
-    const entry *c = loudest_out(sel, now, &cs);
+    /* The candidate keeps its hold while it still qualifies, loudest out or
+     * not: equally loud talkers cross each other packet by packet, and
+     * following the loudest would restart the hold at every crossing. */
+    float cs = 0.0f;
+    const entry *c = sel->candidate && position_of(sel, sel->candidate) < 0 ? find(sel, sel->candidate) : NULL;
+    if (c && w >= 0) {
+        cs = score_at(c, now);
+        if (cs < ACTIVE_MIN || cs < ws + LOUDER_MARGIN)
+            c = NULL;
+    }
+    if (!c)
+        c = loudest_out(sel, now, &cs);
     if (!c || w < 0 || cs < ACTIVE_MIN || cs < ws + LOUDER_MARGIN) {
         sel->candidate = 0;
         return;

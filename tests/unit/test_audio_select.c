@@ -158,6 +158,34 @@ TEST(positions_are_stable)
     return 0;
 }
 
+/* Several newcomers equally loud, whose scores cross each other packet by
+ * packet (as real talkers' do): the loudest one out changes from one
+ * evaluation to the next, but someone stays clearly louder than the
+ * weakest, so replacements go on; all three are in within 3 s. */
+TEST(equal_newcomers_all_get_in)
+{
+    sfu_audio_select *sel = sfu_audio_select_new(16, 3);
+    ASSERT(sel != NULL);
+    int all_in_at = -1;
+    for (int t = 0; t <= 6000; t += 20) {
+        sfu_time now = SFU_MS(t);
+        for (uint32_t p = 1; p <= 6; p++) {
+            int level = 127;
+            if (p >= 4 && t >= 1000)     /* 4, 5, 6 talk, each alternately a little louder */
+                level = ((t / 20 + (int)p) % 3 == 0) ? 24 : 32;
+            sfu_audio_select_handle_level(sel, p, (uint8_t)level, true, now);
+        }
+        sfu_audio_select_handle_timeout(sel, now);
+        if (all_in_at < 0 && sfu_audio_select_has(sel, 4) && sfu_audio_select_has(sel, 5) &&
+            sfu_audio_select_has(sel, 6))
+            all_in_at = t;
+    }
+    ASSERT(all_in_at >= 1000);
+    ASSERT(all_in_at <= 4000);
+    sfu_audio_select_free(sel);
+    return 0;
+}
+
 /* Scores rank the positions for a viewer with fewer slots: a talker above
  * a silent one by more than the margin, the speaker above all, an empty
  * position 0. */
@@ -225,5 +253,5 @@ TEST(bad_input_and_limits)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(scores),
+TEST_LIST(TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(equal_newcomers_all_get_in), TEST_ENTRY(scores),
           TEST_ENTRY(bad_input_and_limits))
