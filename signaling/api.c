@@ -15,6 +15,7 @@
 #include "signaling/server.h"
 #include "signaling/events.h"
 #include "signaling/layer_select.h"
+#include "signaling/room_subs.h"
 #include "signaling/room_session.h"
 #include "signaling/session.h"
 #include "signaling/static_files.h"
@@ -134,6 +135,7 @@ void sig_api_collect_bitrates(sig_server *srv, unsigned worker)
             sig_registry_set_bitrate(srv->reg, s, t,
                                      sfu_peer_track_bitrate(s->peer, s->tracks[t].mid));
         sig_layer_collect(srv, s);
+        sig_room_subs_collect(srv, s);
         sig_session_unref(srv->reg, s);
     }
     g_ptr_array_free(sessions, TRUE);
@@ -231,7 +233,8 @@ static bool authorize(sig_server *srv, sig_request *req, const sig_route *route,
     bool room_scoped = route->id != SIG_ROUTE_ROOMS && route->id != SIG_ROUTE_SESSION &&
                        route->id != SIG_ROUTE_SESSION_EVENTS &&
                        route->id != SIG_ROUTE_SESSION_ANSWER &&
-                       route->id != SIG_ROUTE_SESSION_LAYER;
+                       route->id != SIG_ROUTE_SESSION_LAYER &&
+                       route->id != SIG_ROUTE_SESSION_SUBSCRIPTIONS;
     if ((room_scoped || route->id == SIG_ROUTE_ROOMS) &&
         !sig_auth_allows(&who->claims, room_scoped ? route->room : NULL,
                          needed_actions(route->id))) {
@@ -291,6 +294,9 @@ void sig_api_dispatch(sig_server *srv, sig_request *req, const sig_route *route,
         return;
     case SIG_ROUTE_SESSION_LAYER:
         sig_layer_select(srv, req, route->session, who->sub);
+        return;
+    case SIG_ROUTE_SESSION_SUBSCRIPTIONS:
+        sig_room_subscribe(srv, req, route->session, who->sub);
         return;
     case SIG_ROUTE_SESSION:
         if (route->method == SIG_METHOD_DELETE)

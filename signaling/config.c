@@ -11,6 +11,7 @@
 
 #include "signaling/cluster_store.h"
 #include "signaling/config_value.h"
+#include "sfu/core/media.h"
 
 #define FIELD(f) offsetof(sig_config, f), sizeof(((sig_config *)0)->f)
 
@@ -80,6 +81,11 @@ static const struct cfg_key keys[] = {
     { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,
       "toward a viewer whose NACKs show heavy loss, send video twice and retransmissions up to "
       "three times, out of the retransmission budget" },
+
+    { "room", "audio_slots", CFG_UINT, FIELD(room.audio_slots), "5", 0, SFU_AUDIO_SLOTS_MAX,
+      "a room participant with more than this many others sending audio receives the loudest "
+      "this many (the active speaker always among them) on this many audio m-lines; 0: "
+      "everyone's audio, one m-line each" },
 
     { "limits", "max_sessions", CFG_UINT, FIELD(limits.max_sessions), "1000", 1, 1000000,
       "PeerConnections at once; more are answered 503" },

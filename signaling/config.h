@@ -61,6 +61,9 @@ typedef struct sig_config {
         bool video_loss_copies;                 /* sink_repair.h */
     } media;
     struct {
+        uint32_t audio_slots;                   /* reneg.h, room_audio.c */
+    } room;
+    struct {
         uint32_t max_sessions;
         uint32_t max_rooms;
         uint32_t max_participants_per_room;

@@ -40,8 +40,8 @@ static unsigned video_sinks(const sig_session *s, char mids[][SFU_MID_MAX], unsi
 
 /* The layers of participant `who`'s video in the session's room, lowest
  * quality first; how many (0 when it publishes none now). */
-static unsigned publisher_layers(sig_server *srv, const sig_session *s, uint32_t who,
-                                 sfu_room_layer_info *layers)
+unsigned sig_layer_publisher_layers(sig_server *srv, const sig_session *s, uint32_t who,
+                                   sfu_room_layer_info *layers)
 {
     unsigned n = 0;
     GPtrArray *all = sig_registry_sessions_on_worker(srv->reg, s->worker);
@@ -85,7 +85,7 @@ static void select_on_worker(void *arg)
     } else {
         if (job->body.rid[0]) {
             sfu_room_layer_info layers[SFU_MAX_LAYERS];
-            unsigned n = publisher_layers(job->srv, s, s->watched, layers);
+            unsigned n = sig_layer_publisher_layers(job->srv, s, s->watched, layers);
             for (unsigned i = 0; i < n && layer < 0; i++)
                 if (strcmp(layers[i].rid, job->body.rid) == 0)
                     layer = (int)i;

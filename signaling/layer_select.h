@@ -12,6 +12,12 @@
 
 void sig_layer_select(sig_server *srv, sig_request *req, const char *id, const char *sub);
 
+/* On the session's worker: the layers of participant `who`'s first video in
+ * the session's room, lowest quality first, into layers[SFU_MAX_LAYERS];
+ * how many (0 when it publishes none now). */
+unsigned sig_layer_publisher_layers(sig_server *srv, const sig_session *s, uint32_t who,
+                                   sfu_room_layer_info *layers);
+
 /* On the session's worker: copies its tracks' layers and its video sinks'
  * state into the registry for GET /rooms. */
 void sig_layer_collect(sig_server *srv, sig_session *s);

@@ -12,7 +12,7 @@
 #include "signaling/route.h"
 #include "signaling/version.h"
 
-#define ROUTES (SIG_ROUTE_CLUSTER_RELAY + 1)
+#define ROUTES (SIG_ROUTE_SESSION_SUBSCRIPTIONS + 1)
 #define STATUS_MIN 100
 #define STATUS_MAX 599
 
@@ -36,6 +36,7 @@ static const char *const route_names[ROUTES] = {
     [SIG_ROUTE_STATIC] = "static",
     [SIG_ROUTE_SESSION_LAYER] = "session_layer",
     [SIG_ROUTE_CLUSTER_RELAY] = "cluster_relay",
+    [SIG_ROUTE_SESSION_SUBSCRIPTIONS] = "session_subscriptions",
 };
 
 const char *sig_metrics_route_name(unsigned route)

@@ -3,6 +3,7 @@
 #include "signaling/events.h"
 #include "signaling/random.h"
 #include "signaling/reneg.h"
+#include "signaling/room_subs.h"
 
 #include <glib.h>
 #include <jansson.h>
@@ -51,7 +52,7 @@ uint32_t sig_participant_parse(const char *text)
             return 0;
         v = v << 4 | (uint32_t)d;
     }
-    return v;
+    return sfu_is_audio_slot(v) ? 0 : v;
 }
 
 static void session_free(sig_session *s)
@@ -63,6 +64,7 @@ static void session_free(sig_session *s)
         g_source_unref(s->reneg_timer);
     }
     sig_reneg_free(s->reneg);
+    sig_room_subs_stop(s);
     sig_events_close(s->events);
     g_free(s);
 }
@@ -126,7 +128,7 @@ static uint32_t new_participant_number(const reg_room *room)
     uint32_t n;
     do
         sig_random_bytes(&n, sizeof n);
-    while (n == 0 || find_participant(room, n));
+    while (n == 0 || sfu_is_audio_slot(n) || find_participant(room, n));
     return n;
 }
 
@@ -216,6 +218,7 @@ sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec
     s->watched = watched;
     s->refs = 2;    /* the registry's and the caller's */
     s->etag = 1;
+    s->subscribed = -1;
     if (kind != SIG_SESSION_WHEP) {
         s->participant = spec->reuse_participant ? spec->reuse_participant
                                                  : new_participant_number(room);
@@ -368,8 +371,11 @@ static json_t *participant_json(const sig_session *s, bool with_address)
     for (unsigned i = 0; i < s->ntracks; i++)
         json_array_append_new(tracks, track_json(&s->tracks[i]));
     json_t *p = json_pack("{s:s, s:s, s:o}", "participant", pid, "name", s->name, "tracks", tracks);
-    if (s->kind == SIG_SESSION_ROOM)
+    if (s->kind == SIG_SESSION_ROOM) {
         json_object_set_new(p, "receiving", sinks_json(s));
+        json_object_set_new(p, "subscribed", s->subscribed < 0 ? json_null() : json_integer(s->subscribed));
+        json_object_set_new(p, "audio_slots", json_integer(s->audio_slots));
+    }
     if (with_address && s->remote_addr[0])
         json_object_set_new(p, "address", json_string(s->remote_addr));
     return p;
@@ -546,6 +552,14 @@ void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_in
     n = n < SIG_SINKS_MAX ? n : SIG_SINKS_MAX;
     memcpy(s->sinks, sinks, n * sizeof *sinks);
     s->nsinks = n;
+    g_mutex_unlock(&reg->lock);
+}
+
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots)
+{
+    g_mutex_lock(&reg->lock);
+    s->subscribed = subscribed;
+    s->audio_slots = audio_slots;
     g_mutex_unlock(&reg->lock);
 }
 

@@ -77,6 +77,8 @@ typedef struct sig_session {
     char remote_addr[80];           /* under the lock; shown only if the operator allows */
     struct sig_reneg *reneg;        /* room sessions: renegotiation state */
     void *reneg_timer;              /* GSource batching server offers */
+    struct sig_sub_req *subs;       /* room sessions: the last subscription request, or NULL */
+    void *subs_timer;               /* GSource re-applying size caps (room_subs.c) */
     /* Set at creation, then constant: */
     struct sig_events *events;      /* room sessions: the event stream */
     /* Under the registry lock: */
@@ -86,6 +88,8 @@ typedef struct sig_session {
     unsigned etag;
     unsigned ntracks;
     sig_track_info tracks[SIG_TRACKS_MAX];
+    int subscribed;                 /* video subscriptions, -1 none (everyone's), last collected */
+    unsigned audio_slots;           /* audio slot m-lines it receives (0: everyone's audio) */
     unsigned nsinks;                /* video m-lines it receives, last collected */
     sig_sink_info sinks[SIG_SINKS_MAX];
 } sig_session;
@@ -131,6 +135,9 @@ unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s);
  * most `max`; returns how many, or -1 if the participant is unknown. */
 int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_t participant,
                                     sig_track_info *out, unsigned max);
+
+/* Room sessions' subscription figures for GET /rooms (room_subs.c). */
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots);
 
 /* JSON text for GET /rooms (room == NULL) or GET /rooms/{room}; NULL when
  * that room does not exist. The caller frees it with free(). */

@@ -102,6 +102,8 @@ sig_reneg *sig_reneg_new(const sig_sdp *client_offer, const sig_sdp_result *firs
         r->cfg.max_mlines = SFU_MAX_TRACKS;
     if (!r->cfg.max_tracks)
         r->cfg.max_tracks = DEFAULT_MAX_TRACKS;
+    if (r->cfg.audio_slots > SFU_AUDIO_SLOTS_MAX)
+        goto err;
     if (init_slots(r, client_offer, first_answer) != 0)
         goto err;
     fp_hex(&r->local_fp, r->local_fp_hex, sizeof r->local_fp_hex);
@@ -188,6 +190,93 @@ static void changed(sig_reneg *r, sfu_time now)
         r->change_since = now;
 }
 
+/* Slots from more than audio_slots others with audio, back below
+ * audio_slots: a room hovering around the size does not flip. */
+static void update_slotted(sig_reneg *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nwant; i++)
+        n += r->want[i].kind == SFU_KIND_AUDIO;
+    if (!r->cfg.audio_slots)
+        r->slotted = false;
+    else if (n > r->cfg.audio_slots)
+        r->slotted = true;
+    else if (n < r->cfg.audio_slots)
+        r->slotted = false;
+}
+
+bool sig_reneg_audio_slotted(const sig_reneg *r) { return r->slotted; }
+
+const char *sig_reneg_mid_of(const sig_reneg *r, uint32_t participant, sfu_kind kind)
+{
+    for (unsigned i = 0; i < r->nslots; i++)
+        if (r->slots[i].assigned && r->slots[i].participant == participant && r->slots[i].td.kind == kind)
+            return r->slots[i].mid;
+    return NULL;
+}
+
+unsigned sig_reneg_audio_slot_count(const sig_reneg *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nslots; i++)
+        n += r->slots[i].assigned && sfu_is_audio_slot(r->slots[i].participant);
+    return n;
+}
+
+static int sub_find(const sig_reneg *r, uint32_t participant)
+{
+    for (unsigned i = 0; i < r->nsubs; i++)
+        if (r->subs[i] == participant)
+            return (int)i;
+    return -1;
+}
+
+int sig_reneg_set_subscriptions(sig_reneg *r, bool on, const uint32_t *participants, unsigned n,
+                                sfu_time now)
+{
+    if (n > SIG_RENEG_MAX_SUBS || (n && !participants))
+        return -SFU_EINVAL;
+    r->subs_on = on;
+    r->nsubs = 0;
+    for (unsigned i = 0; on && i < n; i++)
+        if (participants[i] && sub_find(r, participants[i]) < 0)
+            r->subs[r->nsubs++] = participants[i];
+    changed(r, now);
+    return 0;
+}
+
+/* Whether a slot assigned to (participant, kind) should keep it. */
+static bool wanted(const sig_reneg *r, uint32_t participant, sfu_kind kind)
+{
+    if (sfu_is_audio_slot(participant))
+        return kind == SFU_KIND_AUDIO && r->slotted && participant - SFU_AUDIO_SLOT_BASE < r->cfg.audio_slots;
+    if (want_find(r, participant, kind) < 0)
+        return false;
+    if (kind == SFU_KIND_AUDIO)
+        return !r->slotted;
+    return !r->subs_on || sub_find(r, participant) >= 0;
+}
+
+/* The tracks to place, in order of priority: the audio slots, then the
+ * tracks in the order they came (audio unless slotted, video unless
+ * subscribed), then the subscribed video in the client's order. Returns
+ * how many were written into out. */
+static unsigned wanted_list(const sig_reneg *r, reneg_want *out, unsigned cap)
+{
+    unsigned n = 0;
+    if (r->slotted) {
+        for (unsigned k = 0; k < r->cfg.audio_slots && n < cap; k++)
+            out[n++] = (reneg_want){ SFU_AUDIO_SLOT_BASE + k, SFU_KIND_AUDIO };
+    }
+    for (unsigned i = 0; i < r->nwant && n < cap; i++)   /* in the order they came */
+        if (r->want[i].kind == SFU_KIND_AUDIO ? !r->slotted : !r->subs_on)
+            out[n++] = r->want[i];
+    for (unsigned i = 0; r->subs_on && i < r->nsubs && n < cap; i++)
+        if (want_find(r, r->subs[i], SFU_KIND_VIDEO) >= 0)
+            out[n++] = (reneg_want){ r->subs[i], SFU_KIND_VIDEO };
+    return n;
+}
+
 int sig_reneg_add_track(sig_reneg *r, uint32_t participant, sfu_kind kind, sfu_time now)
 {
     if (!r || (kind != SFU_KIND_AUDIO && kind != SFU_KIND_VIDEO))
@@ -204,6 +293,7 @@ int sig_reneg_add_track(sig_reneg *r, uint32_t participant, sfu_kind kind, sfu_t
             r->capwant = cap;
         }
         r->want[r->nwant++] = (reneg_want){ participant, kind };
+        update_slotted(r);
         changed(r, now);
     }
     return placeable(r, participant, kind) ? 0 : SIG_RENEG_WAITING;
@@ -216,6 +306,7 @@ int sig_reneg_remove_track(sig_reneg *r, uint32_t participant, sfu_kind kind, sf
         return -SFU_ENOTFOUND;
     memmove(&r->want[i], &r->want[i + 1], (r->nwant - (unsigned)i - 1) * sizeof r->want[0]);
     r->nwant--;
+    update_slotted(r);
     changed(r, now);
     return 0;
 }
@@ -286,16 +377,30 @@ static bool plan(sig_reneg *r, unsigned *mid_ctr)
     bool diff = false;
     for (unsigned i = 0; i < r->nnext; i++) {
         reneg_slot *s = &r->next[i];
-        if (s->assigned && (s->rejected || !s->recv_ok || want_find(r, s->participant, s->td.kind) < 0)) {
+        if (s->assigned && (s->rejected || !s->recv_ok || !wanted(r, s->participant, s->td.kind))) {
             unassign(s);
             diff = true;
         }
     }
-    for (unsigned i = 0; i < r->nwant; i++) {
-        const reneg_want *w = &r->want[i];
+    reneg_want list[SFU_AUDIO_SLOTS_MAX + DEFAULT_MAX_TRACKS];
+    unsigned nlist = wanted_list(r, list, SFU_ARRAY_LEN(list));
+    /* With subscriptions, video m-lines (free or draining ones included)
+     * never outnumber the subscribed tracks. */
+    unsigned video_cap = 0;
+    for (unsigned i = 0; i < nlist; i++)
+        video_cap += list[i].kind == SFU_KIND_VIDEO;
+    for (unsigned i = 0; i < nlist; i++) {
+        const reneg_want *w = &list[i];
         if (find_assigned(r->next, r->nnext, w->participant, w->kind) >= 0)
             continue;
         reneg_slot *s = find_free(r, w->kind);
+        if (!s && w->kind == SFU_KIND_VIDEO && r->subs_on) {
+            unsigned have = 0;
+            for (unsigned k = 0; k < r->nnext; k++)
+                have += recv_slot(&r->next[k], SFU_KIND_VIDEO);
+            if (have >= video_cap)
+                continue;       /* waits for a draining m-line */
+        }
         if (!s)
             s = append_slot(r, w->kind, mid_ctr);
         if (!s)

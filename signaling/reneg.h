@@ -58,6 +58,12 @@ typedef struct sig_reneg_config {
     sig_ssrc_fn pick_ssrc;      /* required: SSRCs for sent tracks, unique in the room */
     void *ssrc_ctx;
     bool simulcast;             /* client re-offers: as sig_sdp_local.simulcast */
+    /* Large rooms: when more than this many others publish audio, the
+     * session receives audio on this many slot m-lines instead (bound to
+     * SFU_AUDIO_SLOT_BASE + k: the room switches their source), and goes
+     * back to one m-line per participant when fewer than this many do.
+     * 0: always one per participant. At most SFU_AUDIO_SLOTS_MAX. */
+    unsigned audio_slots;
 } sig_reneg_config;
 
 /* One receiving m-line of an offer: whose media it carries. */
@@ -127,6 +133,23 @@ int sig_reneg_add_track(sig_reneg *r, uint32_t participant, sfu_kind kind, sfu_t
 int sig_reneg_remove_track(sig_reneg *r, uint32_t participant, sfu_kind kind, sfu_time now);
 /* Both kinds; 0 or -SFU_ENOTFOUND when it had none. */
 int sig_reneg_remove_participant(sig_reneg *r, uint32_t participant, sfu_time now);
+
+/* Video subscriptions: with `on`, the session receives video only from the
+ * `n` participants listed (in that order of priority; duplicates and
+ * participants not publishing video are ignored), and never has more video
+ * m-lines than the list is long: a participant that drops out of the list
+ * frees its m-line (a=inactive), which the next one reuses once the client
+ * has answered. Without `on` (the default): everyone's video, as m-lines
+ * allow. Returns 0, or -SFU_EINVAL when n > SIG_RENEG_MAX_SUBS. */
+#define SIG_RENEG_MAX_SUBS SFU_MAX_TRACKS
+int sig_reneg_set_subscriptions(sig_reneg *r, bool on, const uint32_t *participants, unsigned n,
+                                sfu_time now);
+/* Whether the session receives audio through slots now. */
+bool sig_reneg_audio_slotted(const sig_reneg *r);
+/* The committed m-line that carries `participant`'s track of `kind`, or NULL. */
+const char *sig_reneg_mid_of(const sig_reneg *r, uint32_t participant, sfu_kind kind);
+/* Committed m-lines carrying audio slots. */
+unsigned sig_reneg_audio_slot_count(const sig_reneg *r);
 
 /* Whether an offer should be built now: something would change, no offer is
  * outstanding, and batch_delay has passed since the first change. Call it

@@ -40,6 +40,10 @@ struct sig_reneg {
     reneg_slot next[RENEG_MAX_SLOTS];
     reneg_want *want;
     unsigned nwant, capwant;
+    bool subs_on;               /* video from `subs` only */
+    unsigned nsubs;
+    uint32_t subs[SIG_RENEG_MAX_SUBS];
+    bool slotted;               /* audio through cfg.audio_slots slots */
     sfu_time change_since;      /* first unoffered change, SFU_TIME_NEVER if none */
     bool outstanding;
     uint32_t revision;

@@ -9,7 +9,11 @@
 
 void reneg_participant_id(uint32_t participant, char out[9])
 {
-    snprintf(out, 9, "%08x", (unsigned)participant);
+    /* Audio slots carry whoever the room selects: one stream id for all. */
+    if (sfu_is_audio_slot(participant))
+        snprintf(out, 9, "slots");
+    else
+        snprintf(out, 9, "%08x", (unsigned)participant);
 }
 
 unsigned reneg_live(const reneg_slot *slots, unsigned n)

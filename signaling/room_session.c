@@ -8,6 +8,7 @@
 #include "signaling/events.h"
 #include "signaling/random.h"
 #include "signaling/reneg.h"
+#include "signaling/room_subs.h"
 #include "signaling/session.h"
 
 #define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
@@ -19,7 +20,15 @@ static char *offer_json(const sig_reneg_offer *offer)
     json_t *tracks = json_object();
     for (unsigned i = 0; i < offer->ntracks; i++) {
         char pid[SIG_PARTICIPANT_ID_LEN + 1];
-        sig_participant_format(offer->tracks[i].participant, pid);
+        uint32_t p = offer->tracks[i].participant;
+        if (sfu_is_audio_slot(p)) {
+            /* Whoever the room selects: no participant, a slot number. */
+            json_object_set_new(tracks, offer->tracks[i].mid,
+                                json_pack("{s:s, s:i}", "kind", "audio", "slot",
+                                          (int)(p - SFU_AUDIO_SLOT_BASE)));
+            continue;
+        }
+        sig_participant_format(p, pid);
         json_object_set_new(tracks, offer->tracks[i].mid,
                             json_pack("{s:s, s:s}", "participant", pid, "kind",
                                       sig_kind_name(offer->tracks[i].kind)));
@@ -31,7 +40,7 @@ static char *offer_json(const sig_reneg_offer *offer)
     return text;
 }
 
-static void rearm(sig_session *s)
+void sig_room_rearm(sig_session *s)
 {
     if (!s->reneg_timer || !s->reneg)
         return;
@@ -50,7 +59,7 @@ static gboolean offer_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data
         sig_events_set_offer(s->events, json);
         free(json);
     }
-    rearm(s);
+    sig_room_rearm(s);
     return G_SOURCE_CONTINUE;
 }
 
@@ -66,6 +75,7 @@ int sig_room_session_start(sig_server *srv, sig_session *s, const sig_sdp *offer
                     .max_media = srv->cfg.limits.max_sdp_mlines },
         .pick_ssrc = sig_random_ssrc,
         .simulcast = srv->cfg.media.simulcast,
+        .audio_slots = srv->cfg.room.audio_slots,
     };
     s->reneg = sig_reneg_new(offer, answer, &cfg);
     if (!s->reneg) {
@@ -86,12 +96,13 @@ int sig_room_session_start(sig_server *srv, sig_session *s, const sig_sdp *offer
             sig_reneg_add_track(s->reneg, m->participant, m->kinds[t], now);
     }
     g_array_free(members, TRUE);
-    rearm(s);
+    sig_room_rearm(s);
     return 0;
 }
 
 void sig_room_session_stop(sig_session *s)
 {
+    sig_room_subs_stop(s);
     if (s->reneg_timer) {
         g_source_destroy(s->reneg_timer);
         g_source_unref(s->reneg_timer);
@@ -137,7 +148,7 @@ static void announce(sig_server *srv, sig_session *s, bool joined)
                 sig_reneg_add_track(o->reneg, s->participant, s->tracks[t].kind, now);
             if (!joined)
                 sig_reneg_remove_participant(o->reneg, s->participant, now);
-            rearm(o);
+            sig_room_rearm(o);
         }
         sig_session_unref(srv->reg, o);
     }
@@ -183,7 +194,7 @@ static void update_published(sig_server *srv, sig_session *s, const sfu_leg_desc
                     sig_reneg_remove_track(o->reneg, s->participant, (sfu_kind)k, now);
             }
         }
-        rearm(o);
+        sig_room_rearm(o);
         sig_session_unref(srv->reg, o);
     }
     g_ptr_array_free(others, TRUE);
@@ -271,11 +282,13 @@ static void sdp_job_free(sdp_job *job)
     g_free(job);
 }
 
-static void apply(sig_session *s, const sig_reneg_result *res)
+static void apply(sig_server *srv, sig_session *s, const sig_reneg_result *res)
 {
     sfu_peer_update(s->peer, &res->leg);
-    for (unsigned i = 0; i < res->nbindings; i++)
+    for (unsigned i = 0; i < res->nbindings; i++) {
         sfu_peer_bind(s->peer, res->bindings[i].mid, res->bindings[i].participant);
+        sig_room_subs_bound(srv, s, res->bindings[i].mid, res->bindings[i].participant);
+    }
 }
 
 static void answer_on_worker(void *arg)
@@ -292,12 +305,12 @@ static void answer_on_worker(void *arg)
         if (rc != 0) {
             sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
         } else {
-            apply(s, &res);
+            apply(job->srv, s, &res);
             sig_reneg_result_deinit(&res);
             sig_events_set_offer(s->events, NULL);
             sig_http_respond(job->req, &(sig_response){ .status = 204 });
         }
-        rearm(s);   /* changes queued meanwhile make the next offer */
+        sig_room_rearm(s);   /* changes queued meanwhile make the next offer */
     }
     sdp_job_free(job);
 }
@@ -365,7 +378,7 @@ static void reoffer_on_worker(void *arg)
             sfu_log(SFU_LOG_INFO, "ice.restart", "kind=room generations=%u",
                     sfu_ice_generations(ice));
         }
-        apply(s, &res);
+        apply(job->srv, s, &res);
         update_published(job->srv, s, &res.leg);
         char etag[32];
         snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
@@ -374,7 +387,7 @@ static void reoffer_on_worker(void *arg)
                               .header_names = { "ETag" }, .header_values = { etag } };
         sig_http_respond(job->req, &resp);
         sig_reneg_result_deinit(&res);
-        rearm(s);
+        sig_room_rearm(s);
     }
     sdp_job_free(job);
 }

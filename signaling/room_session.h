@@ -25,6 +25,10 @@ void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const ch
 /* PATCH /sessions/{id} with application/sdp: a client re-offer. */
 void sig_room_reoffer(sig_server *srv, sig_request *req, const char *id, const char *sub);
 
+/* Re-arms the session's offer timer after its renegotiation state changed
+ * (worker side). */
+void sig_room_rearm(sig_session *s);
+
 /* sfu_host_config.on_active_speaker */
 void sig_room_on_active_speaker(void *owner, const char *room, uint32_t participant);
 /* Keeps idle event streams open (a comment line); call every few seconds. */

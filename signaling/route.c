@@ -42,6 +42,7 @@ static const struct pattern patterns[] = {
     { SIG_ROUTE_SESSION_EVENTS, SIG_METHOD_GET, { LIT("sessions"), SESS, LIT("events") } },
     { SIG_ROUTE_SESSION_ANSWER, SIG_METHOD_POST, { LIT("sessions"), SESS, LIT("answer") } },
     { SIG_ROUTE_SESSION_LAYER, SIG_METHOD_POST, { LIT("sessions"), SESS, LIT("layer") } },
+    { SIG_ROUTE_SESSION_SUBSCRIPTIONS, SIG_METHOD_POST, { LIT("sessions"), SESS, LIT("subscriptions") } },
     { SIG_ROUTE_HEALTH, GET_LIKE, { LIT("health") } },
     { SIG_ROUTE_METRICS, GET_LIKE, { LIT("metrics") } },
     { SIG_ROUTE_STATIC, GET_LIKE, { LIT("static"), REST } },

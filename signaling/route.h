@@ -11,6 +11,7 @@
  *   GET     /sessions/{id}/events?access_token=   SIG_ROUTE_SESSION_EVENTS
  *   POST    /sessions/{id}/answer?revision= SIG_ROUTE_SESSION_ANSWER
  *   POST    /sessions/{id}/layer            SIG_ROUTE_SESSION_LAYER
+ *   POST    /sessions/{id}/subscriptions    SIG_ROUTE_SESSION_SUBSCRIPTIONS
  *   GET     /health, /metrics, /            SIG_ROUTE_HEALTH, _METRICS, _INDEX
  *   POST    /cluster/relay                  SIG_ROUTE_CLUSTER_RELAY (node to node,
  *                                           sealed body; signaling/relay.h)
@@ -52,6 +53,7 @@ typedef enum sig_route_id {
     SIG_ROUTE_STATIC,
     SIG_ROUTE_SESSION_LAYER,
     SIG_ROUTE_CLUSTER_RELAY,
+    SIG_ROUTE_SESSION_SUBSCRIPTIONS,
 } sig_route_id;
 
 /* Methods as bits, so that a path's allowed set is one mask. */

@@ -9,6 +9,7 @@
 #include "signaling/events.h"
 #include "signaling/ice_servers.h"
 #include "signaling/layer_select.h"
+#include "signaling/room_subs.h"
 #include "signaling/random.h"
 #include "signaling/relay.h"
 #include "signaling/room_session.h"
@@ -135,6 +136,12 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     if (s->kind == SIG_SESSION_ROOM) {
         snprintf(events_link, sizeof events_link, "</sessions/%s/events>; rel=\"events\"", s->id);
         resp.header_names[n] = "Link", resp.header_values[n++] = events_link;
+    }
+    char subs_link[120];
+    if (s->kind == SIG_SESSION_ROOM) {
+        snprintf(subs_link, sizeof subs_link, "</sessions/%s/subscriptions>; rel=\"%s\"", s->id,
+                 SIG_SUBS_REL);
+        resp.header_names[n] = "Link", resp.header_values[n++] = subs_link;
     }
     char layer_link[120];
     if (s->kind != SIG_SESSION_WHIP) {

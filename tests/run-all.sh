@@ -65,6 +65,7 @@ echo "== web pages' logic (node, no browser)"
 run_suite "web/ice-restart" node tests/web/test_ice_restart.mjs
 run_suite "web/simulcast" node tests/web/test_simulcast.mjs
 run_suite "web/api-redirect" node tests/web/test_api_redirect.mjs
+run_suite "web/subscriptions" node tests/web/test_subscriptions.mjs
 
 echo "== command line"
 run_suite "cli/check-config" tests/cli/check_config.sh build/sfu
@@ -108,12 +109,16 @@ run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_page.mjs --url {url} --screenshot build/e2e-page.png
 run_suite "e2e/chromium-call" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_call.mjs --url {url} --screenshot build/e2e-call.png
+run_suite "e2e/chromium-big-call" $FIX --sfu build/sfu $NOLIMIT -- \
+    node tests/e2e/chromium_big_call.mjs --url {url} --screenshot build/e2e-big-call.png
 run_suite "e2e/firefox-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/firefox_whip_whep.mjs --url {url} --screenshot build/e2e-firefox-viewer.png
 run_suite "e2e/firefox-call" $FIX --sfu build/sfu -- \
     node tests/e2e/firefox_call.mjs --url {url} --screenshot build/e2e-firefox-call.png
 run_suite "e2e/room-call-6" $FIX --sfu build/sfu $NOLIMIT -- \
     $PY tests/e2e/room_call.py --url {url} --pid {pid} --seconds 20
+run_suite "e2e/big-room-50" $FIX --sfu build/sfu $NOLIMIT -- \
+    $PY tests/e2e/big_room.py --url {url} --pid {pid}
 run_suite "e2e/chromium-red" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_red.mjs --url {url} --seconds 8
 run_suite "e2e/chromium-h264" $FIX --sfu build/sfu -- \

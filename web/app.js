@@ -4,6 +4,7 @@
 
 import { setToken } from './js/api.js';
 import { layerForTile } from './js/simulcast.js';
+import { shownVideo, subscriptionBody } from './js/subscriptions.js';
 import { CallSession } from './js/call.js';
 import { CallStats } from './js/call_stats.js';
 import { CallTile } from './js/call_tile.js';
@@ -20,6 +21,9 @@ const state = {
   tiles: new Map(),  // participant id -> CallTile, in join order
   speaker: '',
   speakerEvents: 0,  // active-speaker events seen (tests read it)
+  view: 'grid',      // or 'speaker': the speaker big, a strip of the others
+  shown: [],         // participants whose video we receive, speaker view's big one first
+  slotAudio: new Map(),  // mid -> <audio> for the audio slots of a large room
   busy: false,       // joining, or turning on a device
 };
 
@@ -97,6 +101,8 @@ async function leave() {
   state.self?.remove();
   state.self = null;
   state.speaker = '';
+  state.shown = [];
+  playSlots([]);
   $('call-view').hidden = true;
   $('join-view').hidden = false;
   document.title = 'Call · SFU';
@@ -132,6 +138,7 @@ function render() {
     tile.remove();              // participant-left: gone at once
     state.tiles.delete(id);
   }
+  playSlots(media.get('') || []);
   const n = s.roster.size + 1;
   $('people-count').textContent = n === 1 ? 'just you' : `${n} people`;
   layout();
@@ -142,6 +149,30 @@ function setSpeaker(id) {
   state.speakerEvents++;
   for (const [pid, t] of state.tiles) t.setFlag('speaking', pid === id);
   state.self?.setFlag('speaking', !!id && id === state.session?.participant);
+  layout();     // the speaker comes first among the pictures we receive
+}
+
+// A large room sends the loudest few on audio slots, whoever they are: each
+// plays in an element of its own (the tiles play their participant's sound
+// in small rooms).
+function playSlots(list) {
+  const want = new Map(list.filter((m) => m.kind === 'audio').map((m) => [m.mid, m.track]));
+  for (const [mid, a] of state.slotAudio) {
+    if (want.get(mid) === a.srcObject?.getTracks()[0]) continue;
+    a.srcObject = null;
+    a.remove();
+    state.slotAudio.delete(mid);
+  }
+  for (const [mid, track] of want) {
+    if (state.slotAudio.has(mid)) continue;
+    const a = document.createElement('audio');
+    a.autoplay = true;
+    a.srcObject = new MediaStream([track]);
+    a.dataset.mid = mid;
+    document.body.append(a);
+    a.play().catch(() => {});
+    state.slotAudio.set(mid, a);
+  }
 }
 
 const STATUS = { new: 'connecting…', connecting: 'connecting…', connected: '',
@@ -153,14 +184,32 @@ function setStatus(s) {
 
 // Tiles as large as fit: try each column count, keep the one that gives the
 // widest 16:9 tile inside the grid's box.
+// In speaker view the big tile takes the room the strip (one row of small
+// tiles) leaves.
+const STRIP_W = 192;
 function layout() {
   const grid = $('grid');
+  const s = state.session;
+  grid.dataset.view = state.view;
+  if (s) {
+    const ids = [...s.roster.values()]
+      .filter((p) => !p.tracks?.length || p.tracks.some((t) => t.kind === 'video'))
+      .map((p) => p.participant);
+    state.shown = shownVideo(ids, state.speaker, state.view);
+  }
+  for (const [id, t] of state.tiles) t.setFlag('featured', state.view === 'speaker' && id === state.shown[0]);
   const n = grid.children.length;
   if (!n || grid.clientWidth === 0) return;
   const cs = getComputedStyle(grid);
   const gap = parseFloat(cs.columnGap) || 0;
   const w = grid.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
   const h = grid.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+  if (state.view === 'speaker') {
+    grid.style.setProperty('--tile-w', `${STRIP_W}px`);
+    grid.style.setProperty('--feature-h', `${Math.max(180, Math.floor(h - (STRIP_W * 9) / 16 - gap))}px`);
+    subscribeTiles();
+    return;
+  }
   let best = 0;
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
@@ -168,7 +217,24 @@ function layout() {
     best = Math.max(best, tw);
   }
   grid.style.setProperty('--tile-w', `${Math.max(120, Math.floor(best))}px`);
-  capTiles();
+  subscribeTiles();
+}
+
+// The video of the tiles shown, each at the size shown (API.md
+// "Subscriptions"); against a server without subscriptions, caps instead.
+function subscribeTiles() {
+  const s = state.session;
+  if (!s) return;
+  const height = (id) => state.tiles.get(id)?.root.clientHeight || 0;
+  s.subscribe(subscriptionBody(state.shown, height, devicePixelRatio))
+    .then((ok) => { if (!ok) capTiles(); })
+    .catch(showError);
+}
+
+function toggleView() {
+  state.view = state.view === 'grid' ? 'speaker' : 'grid';
+  $('view').setAttribute('aria-pressed', String(state.view === 'speaker'));
+  layout();
 }
 
 // Small tiles ask for a small simulcast layer (API.md "Simulcast layers"):
@@ -237,7 +303,7 @@ async function updateStats() {
   if (!samples || state.session !== s) return;
   state.self?.showStats(samples.get('self'));
   for (const [id, t] of state.tiles) t.showStats(samples.get(id));
-  capTiles();
+  subscribeTiles();
 }
 
 /* ---------- start-up ---------- */
@@ -247,6 +313,7 @@ function init() {
   $('leave').addEventListener('click', () => leave());
   $('mic').addEventListener('click', () => toggle('audio'));
   $('cam').addEventListener('click', () => toggle('video'));
+  $('view').addEventListener('click', toggleView);
   $('token').addEventListener('change', () => {
     setToken($('token').value);
     try { sessionStorage.setItem('sfu.token', $('token').value); } catch { /* ignore */ }
@@ -284,6 +351,10 @@ window.sfuPage = Object.freeze({
       answered: s?.answered || 0,
       speaker: state.speaker,
       speakerEvents: state.speakerEvents,
+      view: state.view,
+      shown: [...state.shown],
+      subscribed: s?.subscribed ? JSON.parse(s.subscribed) : null,
+      slots: [...state.slotAudio.keys()],
       mids: s ? { ...s.mids } : {},
       msids: s ? Object.fromEntries(s.msids) : {},
       self: state.self && tile(state.self),

@@ -12,6 +12,15 @@
 #define SFU_MAX_LAYERS 3        /* simulcast encodings per video source */
 #define SFU_RID_MAX 16          /* bytes of a rid (RFC 8851), with its NUL */
 
+/* Participant numbers from SFU_AUDIO_SLOT_BASE up are not participants: a
+ * sink bound to SFU_AUDIO_SLOT_BASE + k carries the k-th of the audio
+ * streams the room selects for its viewer (the loudest few, see
+ * audio_select.h), switched by the room itself. Whoever numbers
+ * participants never hands these out. */
+#define SFU_AUDIO_SLOT_BASE 0xFFFFFFF0u
+#define SFU_AUDIO_SLOTS_MAX 15
+static inline bool sfu_is_audio_slot(uint32_t participant) { return participant >= SFU_AUDIO_SLOT_BASE; }
+
 typedef enum sfu_kind { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
 
 typedef enum sfu_codec {

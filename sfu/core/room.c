@@ -29,8 +29,13 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
     /* A participant's audio comes in on one of their legs: at most one
      * speaker slot per leg. */
     room->speaker = sfu_speaker_new(room->max_legs);
-    if (!room->legs || !room->fanout || !room->speaker)
+    if (!room->legs || !room->fanout || !room->speaker || cfg->audio_slots > SFU_AUDIO_SLOTS_MAX)
         goto err;
+    if (cfg->audio_slots) {
+        room->audio_sel = sfu_audio_select_new(room->max_legs, cfg->audio_slots + 1u);
+        if (!room->audio_sel)
+            goto err;
+    }
     room->next_choose_at = SFU_TIME_NEVER;
     return room;
 err:
@@ -58,6 +63,7 @@ void sfu_room_free(sfu_room *room)
     free(room->legs);
     free(room->fanout);
     sfu_speaker_free(room->speaker);
+    sfu_audio_select_free(room->audio_sel);
     free(room);
 }
 
@@ -90,8 +96,10 @@ static bool has_level_source(const sfu_room *room, uint32_t participant)
 /* A participant whose audio went away stops counting for active speaker. */
 static void forget_speaker_if_gone(sfu_room *room, uint32_t participant)
 {
-    if (!has_level_source(room, participant))
+    if (!has_level_source(room, participant)) {
         sfu_speaker_remove(room->speaker, participant);
+        room_audio_forget(room, participant);
+    }
 }
 
 static int check_desc(const sfu_leg_desc *desc)
@@ -253,7 +261,20 @@ int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t parti
     room_sink *sink = room_find_sink(room, id, mid, &ref);
     if (!sink)
         return -SFU_ENOTFOUND;
-    if (!sink->bound || sink->participant != participant) {
+    if (sfu_is_audio_slot(participant)) {
+        /* The room points it at a talker (room_audio.c). */
+        if (room_desc_at(room, ref)->kind != SFU_KIND_AUDIO)
+            return -SFU_EINVAL;
+        uint8_t k = (uint8_t)(participant - SFU_AUDIO_SLOT_BASE + 1);
+        if (sink->audio_slot != k) {
+            sink->audio_slot = k;
+            sink->bound = false;
+            sink->participant = 0;
+            sink->has_src = false;
+        }
+        room_audio_assign(room, now);
+    } else if (!sink->bound || sink->participant != participant || sink->audio_slot) {
+        sink->audio_slot = 0;
         sink->bound = true;
         sink->participant = participant;
         sink->has_src = false;
@@ -461,8 +482,10 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
 void room_report_speaker(sfu_room *room, sfu_out *out)
 {
     uint32_t p;
-    if (sfu_speaker_take_change(room->speaker, &p))
+    if (sfu_speaker_take_change(room->speaker, &p)) {
         room->speaker_unsent = true;
+        room_audio_speaker(room, p);
+    }
     if (!room->speaker_unsent)
         return;
     if (!sfu_speaker_current(room->speaker, &p)) {
@@ -488,6 +511,7 @@ int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
     if (now >= sfu_speaker_poll_timeout(room->speaker))
         sfu_speaker_handle_timeout(room->speaker, now);
     room_report_speaker(room, out);
+    room_audio_timeout(room, now, out);
     return 0;
 }
 
@@ -512,6 +536,7 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room)
     if (room->speaker_unsent)
         return 0; /* due at once */
     sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
+    t = min_time(t, room_audio_deadline(room));
     for (uint32_t s = 0; s < room->max_legs && t > 0; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));

@@ -35,6 +35,12 @@ typedef struct sfu_room_config {
     uint32_t max_publish_bps;       /* 0: unlimited */
     uint32_t max_rtx_per_second;    /* per viewer stream; 0: 1000 */
     bool no_video_copies;           /* no copies toward lossy viewers (sink_repair.h) */
+    /* Audio slots (room_audio.c): a sink bound to SFU_AUDIO_SLOT_BASE + k
+     * (k < audio_slots) carries one of the loudest few of the room but its
+     * own participant; the room selects audio_slots + 1 (audio_select.h).
+     * 0: no selection (such bindings carry nothing). At most
+     * SFU_AUDIO_SLOTS_MAX. */
+    uint8_t audio_slots;
 } sfu_room_config;
 
 /* Why an input packet was dropped; counted per room. */
@@ -99,7 +105,9 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id leg, sfu_time now, sfu_out *
 
 /* Binds the sink of `leg` on m-line `mid` to the first source of the sink's
  * kind that `participant` publishes, now or later. Asks for a keyframe for
- * video. */
+ * video. An audio sink bound to SFU_AUDIO_SLOT_BASE + k is an audio slot:
+ * the room points it at one of its selected talkers itself (with continuous
+ * SSRC, sequence numbers and timestamps), see sfu_room_config.audio_slots. */
 int sfu_room_bind(sfu_room *room, sfu_leg_id leg, const char *mid, uint32_t participant,
                   sfu_time now, sfu_out *out);
 
@@ -134,6 +142,12 @@ uint32_t sfu_room_leg_count(const sfu_room *room);
  * (nobody has talked yet, or the speaker left). Callers that need to tell
  * "none" apart number participants from 1. */
 uint32_t sfu_room_active_speaker(const sfu_room *room);
+/* The participants whose audio the room selects for its audio slots, by
+ * position (0: empty) into out[0..cap); the number of positions (0 without
+ * audio slots). */
+unsigned sfu_room_audio_selection(const sfu_room *room, uint32_t *out, unsigned cap);
+/* Audio-slot sinks of `leg` and how many of them carry a talker now. */
+void sfu_room_audio_slots_get(const sfu_room *room, sfu_leg_id leg, unsigned *slots, unsigned *active);
 /* What the leg's source on `mid` received over the last second (RTP bytes,
  * headers included, SRTP tags not); 0 for an unknown leg or mid. */
 uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id leg, const char *mid);

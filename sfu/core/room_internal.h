@@ -14,6 +14,7 @@
 #ifndef SFU_CORE_ROOM_INTERNAL_H
 #define SFU_CORE_ROOM_INTERNAL_H
 
+#include "sfu/core/audio_select.h"
 #include "sfu/core/bwe.h"
 #include "sfu/core/consumer.h"
 #include "sfu/core/producer.h"
@@ -59,6 +60,9 @@ typedef struct room_ref {
 typedef struct room_sink {
     bool bound;
     uint32_t participant;       /* bound to this participant's first source of the kind */
+    uint8_t audio_slot;         /* k + 1 for an audio slot (room_audio.c): the room
+                                   sets `participant` itself; 0 otherwise */
+    sfu_time slot_at;           /* an audio slot: when it took its talker */
     bool has_src;
     room_ref src;
     sfu_consumer c;
@@ -113,6 +117,7 @@ struct sfu_room {
     room_leg **legs;            /* max_legs slots, NULL when free */
     room_ref *fanout;           /* sinks grouped by source, see room_rebind */
     sfu_speaker *speaker;       /* fed by audio sources with the level extension */
+    sfu_audio_select *audio_sel; /* the talkers of audio slots; NULL without */
     bool speaker_unsent;        /* a change the full output list refused; retried */
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
@@ -176,6 +181,19 @@ static inline room_sink *room_find_sink(const sfu_room *room, sfu_leg_id id, con
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out);
 /* Pushes an SFU_OUT_ACTIVE_SPEAKER item if the speaker changed. */
 void room_report_speaker(sfu_room *room, sfu_out *out);
+
+/* room_audio.c */
+/* One audio packet's RFC 6464 level of `participant`, for the selection. */
+void room_audio_level(sfu_room *room, uint32_t participant, uint8_t level, bool voice, sfu_time now);
+/* The participant's audio went away. */
+void room_audio_forget(sfu_room *room, uint32_t participant);
+/* The active speaker changed (0: none). */
+void room_audio_speaker(sfu_room *room, uint32_t participant);
+/* Points every audio slot at the current selection; true if a binding changed
+ * (the caller rebinds). */
+bool room_audio_assign(sfu_room *room, sfu_time now);
+void room_audio_timeout(sfu_room *room, sfu_time now, sfu_out *out);
+sfu_time room_audio_deadline(const sfu_room *room);
 
 /* room_layers.c */
 /* The layer a sink starts on: its choice among the active layers, else the

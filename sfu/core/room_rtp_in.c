@@ -108,6 +108,7 @@ static void feed_speaker(sfu_room *room, room_ref ref, const sfu_media_pkt *p, s
     if (sfu_speaker_handle_level(room->speaker, room->legs[ref.slot]->participant, lv.level, lv.voice,
                                  now) == 0)
         room_report_speaker(room, out);
+    room_audio_level(room, room->legs[ref.slot]->participant, lv.level, lv.voice, now);
 }
 
 static int process_media(sfu_room *room, room_ref ref, sfu_media_pkt *p, bool resent, sfu_time now,

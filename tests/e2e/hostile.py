@@ -57,6 +57,7 @@ SCENARIOS: List[tuple] = [
     ("slowloris", hostile_http.slowloris),
     ("post-storm", hostile_http.post_storm),
     ("bad-tokens", hostile_http.bad_tokens),
+    ("bad-subscriptions", hostile_http.bad_subscriptions),
 ]
 
 

@@ -64,6 +64,30 @@ def patch_loopback() -> None:
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 
+def patch_mid_routing() -> None:
+    """Demultiplex by the mid header extension when the SSRC is unknown.
+
+    RFC 8843 section 9.2: a receiver learns a new SSRC from the mid
+    extension. aiortc 1.4 learns SSRCs only from a=ssrc lines at its first
+    negotiation, or from a payload type that one receiver alone uses, so a
+    transceiver that the SFU re-points to another participant (new SSRC on
+    the same mid, after a renegotiation) would get nothing. Browsers do this.
+    """
+    from aiortc.rtcdtlstransport import RtpRouter
+
+    if getattr(RtpRouter, "_mid_routing", False):
+        return
+    original = RtpRouter.route_rtp
+
+    def route_rtp(self, packet):
+        if packet.ssrc not in self.ssrc_table and packet.extensions.mid in self.mid_table:
+            self.ssrc_table[packet.ssrc] = self.mid_table[packet.extensions.mid]
+        return original(self, packet)
+
+    RtpRouter.route_rtp = route_rtp
+    RtpRouter._mid_routing = True
+
+
 def fix_extmap_ids() -> None:
     """Give abs-send-time its own extmap id in aiortc's offers and answers.
 

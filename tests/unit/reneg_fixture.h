@@ -176,7 +176,10 @@ static inline int check_offer(const fixture *f, const sig_reneg_offer *o)
         }
         sending++;
         char id[16], track[40];
-        snprintf(id, sizeof id, "%08x", (unsigned)t->participant);
+        if (sfu_is_audio_slot(t->participant))
+            snprintf(id, sizeof id, "slots");
+        else
+            snprintf(id, sizeof id, "%08x", (unsigned)t->participant);
         snprintf(track, sizeof track, "%s-%s", t->kind == SFU_KIND_VIDEO ? "video" : "audio", m->mid);
         ASSERT_EQ(m->kind, t->kind == SFU_KIND_VIDEO ? SIG_SDP_VIDEO : SIG_SDP_AUDIO);
         ASSERT_STR_EQ(m->msid_stream, id);

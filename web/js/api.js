@@ -150,6 +150,16 @@ function layerLink(res, location) {
   return location + '/layer';
 }
 
+// The subscription URL from `Link: <...>; rel="urn:x-sfu:subscriptions"`
+// (API.md "Subscriptions"); '' when the server has none (an older one).
+function subsLink(res) {
+  for (const part of (res.headers.get('Link') || '').split(',')) {
+    const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (m && /\brel="urn:x-sfu:subscriptions"/.test(m[2])) return answerUrl(res, m[1]);
+  }
+  return '';
+}
+
 /**
  * POST /rooms/{room}/join with the offer. The display name goes in ?name=
  * only without a token (with one, the server takes the token's `sub`).
@@ -174,7 +184,15 @@ export async function joinRoom(room, name, sdp) {
     participant: res.headers.get('X-Participant-Id') || '',
     events: events.href,
     layer: layerLink(res, location),
+    subscriptions: subsLink(res),
   };
+}
+
+/** POST the session's subscription URL: whose video, at what size (`body` as JSON). */
+export async function postSubscriptions(url, body) {
+  const what = 'Choosing whom to watch failed';
+  const res = await call('POST', url, what, { body: JSON.stringify(body), type: 'application/json' });
+  if (res.status !== 204) throw new ApiError(res.status, await reasonOf(res), what);
 }
 
 /**

@@ -22,7 +22,7 @@
 // All SDP work runs one step at a time through `queue`, so a server offer
 // never meets a half-done re-offer of ours.
 
-import { joinRoom, postAnswer, patchOffer, deleteSession, postLayer } from './api.js';
+import { joinRoom, postAnswer, patchOffer, deleteSession, postLayer, postSubscriptions } from './api.js';
 import { gathered } from './rtc.js';
 import { IceRestarter } from './ice_restart.js';
 import { afterAnswer, videoTransceiverInit } from './simulcast.js';
@@ -85,6 +85,11 @@ export class CallSession {
     const res = await joinRoom(room, name, this.pc.localDescription.sdp);
     this.location = res.location;
     this.layerUrl = res.layer;
+    this.subsUrl = res.subscriptions;
+    // Nothing to show yet: no video until the page says whose (layout()
+    // subscribes once it knows the room), so the first server offer does
+    // not bring an m-line for everyone.
+    if (this.subsUrl) await this.subscribe({ video: [] }).catch(() => {});
     this.participant = res.participant;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: res.answer });
     this.layers = await afterAnswer(this.send.video.sender, SINGLE_LAYER_WIDTH);
@@ -168,14 +173,33 @@ export class CallSession {
     await postLayer(this.layerUrl, mid, maxLayer).catch(() => this.caps.delete(mid));
   }
 
-  /** Whose media each receiving m-line carries now: id -> [{ mid, kind, track }]. */
+  /**
+   * Says whose video to receive and at what size (API.md "Subscriptions"),
+   * asking the server only when that changed. False when the server has no
+   * subscriptions (the page then caps each tile with capVideo).
+   */
+  async subscribe(body) {
+    if (!this.subsUrl || this.closed) return false;
+    const text = JSON.stringify(body);
+    if (this.subscribed === text) return true;
+    this.subscribed = text;
+    await postSubscriptions(this.subsUrl, body).catch((e) => { this.subscribed = ''; throw e; });
+    return true;
+  }
+
+  /**
+   * Whose media each receiving m-line carries now: id -> [{ mid, kind, track }].
+   * Audio slots (the loudest few of a large room, whoever they are) are
+   * under the id ''.
+   */
   media() {
     const out = new Map();
     for (const t of this.pc.getTransceivers()) {
       const info = t.mid !== null && this.mids[t.mid];
       if (!info || t.currentDirection === 'inactive') continue;
-      if (!out.has(info.participant)) out.set(info.participant, []);
-      out.get(info.participant).push({ mid: t.mid, kind: info.kind, track: t.receiver.track });
+      const who = 'slot' in info ? '' : info.participant;
+      if (!out.has(who)) out.set(who, []);
+      out.get(who).push({ mid: t.mid, kind: info.kind, track: t.receiver.track });
     }
     return out;
   }
