@@ -11,6 +11,7 @@ struct sfu_room_driver {
     sfu_room *core;
     sfu_worker_timer *timer;
     sfu_time timer_at;          /* what the timer is set to, SFU_TIME_NEVER when not */
+    sfu_worker_task *rearm;     /* the deadline is recomputed once per wake-up */
     unsigned refs;
 };
 
@@ -21,6 +22,19 @@ static void on_timer(void *user, int64_t now)
     sfu_out *out = sfu_worker_out(sfu_host_worker(room->host));
     sfu_room_handle_timeout(room->core, now, out);
     sfu_room_driver_drain(room);
+}
+
+/* The core's earliest deadline scans every leg and track: once per wake-up,
+ * after all of the wake-up's inputs to this room, not after each. */
+static void rearm_now(void *user)
+{
+    sfu_room_driver *room = user;
+    sfu_time at = sfu_room_poll_timeout(room->core);
+    if (at != room->timer_at) {
+        room->timer_at = at;
+        sfu_worker_timer_set(sfu_host_worker(room->host), room->timer,
+                             at == SFU_TIME_NEVER ? -1 : at);
+    }
 }
 
 sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
@@ -34,6 +48,7 @@ sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
     room->core = core;
     room->timer = sfu_worker_timer_new(sfu_host_worker(host), on_timer, room);
     room->timer_at = SFU_TIME_NEVER;
+    room->rearm = sfu_worker_task_new(sfu_host_worker(host), rearm_now, room);
     return room;
 }
 
@@ -52,6 +67,7 @@ void sfu_room_driver_free(sfu_room_driver *room)
         return;
     sfu_room_driver_stats_add(room, &sfu_host_stats_mut(room->host)->rooms);
     sfu_worker_timer_free(sfu_host_worker(room->host), room->timer);
+    sfu_worker_task_free(sfu_host_worker(room->host), room->rearm);
     sfu_room_free(room->core);
     g_free(room->key);
     g_free(room);
@@ -63,12 +79,7 @@ unsigned *sfu_room_driver_refs(sfu_room_driver *room) { return &room->refs; }
 
 void sfu_room_driver_rearm(sfu_room_driver *room)
 {
-    sfu_time at = sfu_room_poll_timeout(room->core);
-    if (at != room->timer_at) {
-        room->timer_at = at;
-        sfu_worker_timer_set(sfu_host_worker(room->host), room->timer,
-                             at == SFU_TIME_NEVER ? -1 : at);
-    }
+    sfu_worker_task_post(sfu_host_worker(room->host), room->rearm);
 }
 
 void sfu_room_driver_drain(sfu_room_driver *room)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -20,6 +21,12 @@ struct sfu_worker_timer {
     uint32_t idx;               /* in the heap, or UINT32_MAX */
     uint64_t armed_seq;         /* when it was last set: see run_timers */
     sfu_worker_timer_fn fn;
+    void *user;
+};
+
+struct sfu_worker_task {
+    bool posted;
+    void (*fn)(void *user);
     void *user;
 };
 
@@ -49,6 +56,8 @@ struct sfu_worker {
     sfu_worker_timer **heap;
     uint32_t nheap, heap_cap;
     uint64_t seq;
+    sfu_worker_task **tasks;    /* posted, run at the end of the wake-up */
+    uint32_t ntasks, tasks_cap;
     sfu_egress *egress;
     GThread *thread;
     sfu_buf_pool *pool;
@@ -166,6 +175,58 @@ static void run_timers(sfu_worker *w, int64_t now)
     }
 }
 
+/* ---- tasks: work deferred to the end of the wake-up ---- */
+
+sfu_worker_task *sfu_worker_task_new(sfu_worker *w, void (*fn)(void *user), void *user)
+{
+    (void)w;
+    sfu_worker_task *t = g_new(sfu_worker_task, 1);
+    *t = (sfu_worker_task){ .fn = fn, .user = user };
+    return t;
+}
+
+void sfu_worker_task_post(sfu_worker *w, sfu_worker_task *t)
+{
+    if (t->posted)
+        return;
+    if (w->ntasks == w->tasks_cap) {
+        w->tasks_cap = w->tasks_cap ? w->tasks_cap * 2 : 64;
+        w->tasks = g_renew(sfu_worker_task *, w->tasks, w->tasks_cap);
+    }
+    w->tasks[w->ntasks++] = t;
+    t->posted = true;
+}
+
+void sfu_worker_task_free(sfu_worker *w, sfu_worker_task *t)
+{
+    if (!t)
+        return;
+    if (t->posted)
+        for (uint32_t i = 0; i < w->ntasks; i++)
+            if (w->tasks[i] == t)
+                w->tasks[i] = NULL;
+    g_free(t);
+}
+
+/* A task posted by a task (itself included) runs on the next wake-up,
+ * which then does not wait. */
+static void run_tasks(sfu_worker *w)
+{
+    uint32_t n = w->ntasks;
+    if (n == 0)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        sfu_worker_task *t = w->tasks[i];
+        if (!t)
+            continue;
+        w->tasks[i] = NULL;
+        t->posted = false;
+        t->fn(t->user);
+    }
+    memmove(w->tasks, w->tasks + n, (w->ntasks - n) * sizeof *w->tasks);
+    w->ntasks -= n;
+}
+
 /* ---- GLib: iterated only when one of its descriptors is ready or its next
  * timeout is due. The context is made with OWNERLESS_POLLING, so every
  * source attached, every ready time changed and every descriptor added,
@@ -259,7 +320,7 @@ static int wait_ms(const sfu_worker *w)
     int64_t next = w->glib_at;
     if (w->nheap && w->heap[0]->at < next)
         next = w->heap[0]->at;
-    if (w->glib_due || next <= w->now)
+    if (w->glib_due || w->ntasks || next <= w->now)
         return 0;
     if (next == TIME_NEVER)
         return -1;
@@ -293,6 +354,10 @@ static void wake_up(sfu_worker *w, bool block)
      * for a descriptor number that may be reused. */
     if (w->glib_due || w->now >= w->glib_at)
         glib_run(w);
+    /* Last, so that what the sockets, the timers and GLib changed is seen
+     * once (a room's next deadline, for one); their sends go at once. */
+    run_tasks(w);
+    sfu_egress_flush(w->egress);
 }
 
 sfu_worker_watch *sfu_worker_watch_fd(sfu_worker *w, int fd, sfu_worker_io_fn fn, void *user)
@@ -364,6 +429,7 @@ void sfu_worker_free(sfu_worker *w)
     g_free(w->greg);
     g_free(w->greg_new);
     g_free(w->heap);
+    g_free(w->tasks);
     g_free(w);
 }
 
@@ -438,12 +504,14 @@ void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg)
 void sfu_worker_iterate(sfu_worker *w)
 {
     g_main_context_acquire(w->ctx);
+    tls_worker = w;
     if (!w->primed) {
         w->now = g_get_monotonic_time();
         glib_prepare(w);
         w->primed = true;
     }
     wake_up(w, false);
+    tls_worker = NULL;
     g_main_context_release(w->ctx);
 }
 

@@ -53,6 +53,16 @@ sfu_worker_timer *sfu_worker_timer_new(sfu_worker *w, sfu_worker_timer_fn fn, vo
 void sfu_worker_timer_set(sfu_worker *w, sfu_worker_timer *t, int64_t at);
 void sfu_worker_timer_free(sfu_worker *w, sfu_worker_timer *t);
 
+/* Work deferred to the end of the wake-up (worker thread only), after its
+ * sockets, timers and GLib's turn: posting twice before then runs it once.
+ * A task runs on the wake-up it was posted in (posted outside one or by a
+ * task, on the next); its sends go at once. Freeing a posted task cancels
+ * it. */
+typedef struct sfu_worker_task sfu_worker_task;
+sfu_worker_task *sfu_worker_task_new(sfu_worker *w, void (*fn)(void *user), void *user);
+void sfu_worker_task_post(sfu_worker *w, sfu_worker_task *t);
+void sfu_worker_task_free(sfu_worker *w, sfu_worker_task *t);
+
 /* The time of the wake-up being run on the worker's thread (read once per
  * wake-up); the clock itself from any other thread. */
 int64_t sfu_worker_now(const sfu_worker *w);
