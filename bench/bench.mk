@@ -9,7 +9,7 @@ BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
 .PHONY: srtp-speed core-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
 	bench-voice bench-ramp bench-simulcast bench-simulcast-smoke \
-	bench-compare
+	bench-compare bench-cluster
 
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
@@ -64,6 +64,14 @@ bench-simulcast: $(BUILD)/sfu $(BUILD)/sfu-bench
 bench-simulcast-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
 	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-simulcast-smoke.json \
 	  configs/bench/simulcast-smoke.conf
+
+# A cluster with relay legs (bench/cluster.py): a Redis and three nodes on
+# loopback, the publisher on A, configs/bench/cluster.conf's 20 viewers spread
+# over B and C; first the same with every viewer on A. CPU per forwarded
+# packet per node; build/bench-cluster.json. Needs redis-server. About 95 s.
+bench-cluster: $(BUILD)/sfu $(BUILD)/sfu-bench
+	/usr/bin/python3 bench/cluster.py --sfu $(BUILD)/sfu --bench $(BUILD)/sfu-bench --single \
+	  --json $(BUILD)/bench-cluster.json
 
 # Join/leave cycles, then the leak checks (bench/soak.h): 10,000 cycles
 # (about 11 minutes on 2 cores) and the 500 that make test runs (about 35 s).

@@ -34,6 +34,9 @@ static const char usage[] =
     "                  bench starts --sfu BINARY (default build/sfu) on a free port,\n"
     "                  pins it to cpu 0 and itself to cpu 1\n"
     "  --sfu-pid PID   the SFU's process, for CPU and memory figures with --url\n"
+    "  --viewer-urls U1,U2  viewers' WHEP POSTs go to these nodes, round robin (a\n"
+    "                  cluster with relay legs: bench/cluster.py); publishers stay\n"
+    "                  on --url\n"
     "  --sfu BINARY    the SFU binary to start (default build/sfu)\n"
     "  --duration S    measuring window in seconds (default: the scenario's)\n"
     "  --json FILE     write the figures as JSON\n"
@@ -65,6 +68,7 @@ static int parse_args(int argc, char **argv, cli *c)
         { "csv", required_argument, 0, 'c' }, { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' }, { "plot", required_argument, 0, 'P' },
         { "soak", required_argument, 0, 'S' }, { "parallel", required_argument, 0, 'K' },
+        { "viewer-urls", required_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
     *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu" };
@@ -83,6 +87,7 @@ static int parse_args(int argc, char **argv, cli *c)
         case 'P': c->plot = optarg; break;
         case 'S': c->soak = (unsigned)atoi(optarg); break;
         case 'K': c->parallel = (unsigned)atoi(optarg); break;
+        case 'V': c->o.viewer_urls = optarg; break;
         default: fputs(usage, stderr); return -1;
         }
     }

@@ -133,11 +133,11 @@ void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency
 }
 
 /* POSTs one offer; retries a 429 or 503 a few times as Retry-After says. */
-static int post_offer(bench_run_state *r, const char *path, const char *offer,
-                      bench_http_resp *resp, char *err, size_t errlen)
+static int post_offer(const bench_url *url, const char *path,
+                      const char *offer, bench_http_resp *resp, char *err, size_t errlen)
 {
     for (int attempt = 0;; attempt++) {
-        if (bench_http_request(&r->url, "POST", path, "application/sdp", offer, strlen(offer),
+        if (bench_http_request(url, "POST", path, "application/sdp", offer, strlen(offer),
                                resp, err, errlen) != 0)
             return -1;
         if ((resp->status != 429 && resp->status != 503) || attempt == 3)
@@ -193,9 +193,17 @@ static int start_peer(bench_run_state *r, bench_peer *peer, bench_role role, int
     return 0;
 }
 
+/* The node a peer's session lives on: a viewer's is one of --viewer-urls. */
+static const bench_url *url_of(const bench_run_state *r, unsigned idx)
+{
+    if (r->roles[idx] != BENCH_VIEWER || !r->nviewer_urls)
+        return &r->url;
+    return &r->viewer_urls[r->viewer_node[idx]];
+}
+
 /* WHEP layer selection (docs/API.md "Simulcast layers"): pins the viewer's
  * video (mid 1) to the publisher's encoding rid. */
-static int pin_layer(bench_run_state *r, const char *link, const char *rid, char *err,
+static int pin_layer(const bench_url *url, const char *link, const char *rid, char *err,
                      size_t errlen)
 {
     if (!link[0]) {
@@ -205,7 +213,7 @@ static int pin_layer(bench_run_state *r, const char *link, const char *rid, char
     char body[64];
     int n = snprintf(body, sizeof body, "{\"mediaId\":\"1\",\"encodingId\":\"%s\"}", rid);
     bench_http_resp resp;
-    if (bench_http_request(&r->url, "POST", link, "application/json", body, (size_t)n, &resp,
+    if (bench_http_request(url, "POST", link, "application/json", body, (size_t)n, &resp,
                            err, errlen) != 0)
         return -1;
     int rc = resp.status == 204 ? 0 : -1;
@@ -235,6 +243,8 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     }
     unsigned idx = r->npeers_ctl++;
     r->roles[idx] = role;
+    if (role == BENCH_VIEWER && r->nviewer_urls)
+        r->viewer_node[idx] = r->nviewers_ctl % r->nviewer_urls;
     r->groups[idx] = role == BENCH_VIEWER ? r->nviewers_ctl++ % 3 : 0;
     bench_answer answer;
     sfu_time post_at;
@@ -250,7 +260,7 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     /* The events thread maps a member's participant id to its send-time
      * table: hold it off until the id is known. */
     g_mutex_lock(&r->pubs_lock);
-    int rc = c.offer ? post_offer(r, path, c.offer, &resp, err, errlen) : -1;
+    int rc = c.offer ? post_offer(url_of(r, idx), path, c.offer, &resp, err, errlen) : -1;
     if (!c.offer)
         snprintf(err, errlen, "no memory for the offer");
     free(c.offer);
@@ -265,7 +275,8 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
         bench_http_resp_free(&resp);
     }
     if (rc == 0 && role == BENCH_VIEWER && r->s->simulcast && r->groups[idx] < 2)
-        rc = pin_layer(r, resp.layer_link, bench_layer_rid[r->groups[idx]], err, errlen);
+        rc = pin_layer(url_of(r, idx), resp.layer_link, bench_layer_rid[r->groups[idx]], err,
+                       errlen);
     if (rc == 0 && role == BENCH_MEMBER) {
         if (!r->rooms)
             r->rooms = bench_rooms_new(r, err, errlen);
@@ -297,7 +308,7 @@ static void delete_sessions(bench_run_state *r)
             continue;
         }
         if (r->sessions[i][0] &&
-            bench_http_request(&r->url, "DELETE", r->sessions[i], NULL, NULL, 0, &resp, err,
+            bench_http_request(url_of(r, i), "DELETE", r->sessions[i], NULL, NULL, 0, &resp, err,
                                sizeof err) == 0)
             bench_http_resp_free(&resp);
     }
@@ -309,6 +320,20 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     if (bench_url_parse(r->o->url, &r->url, err, errlen) != 0 ||
         bench_media_encode(&r->media, s, err, errlen) != 0)
         return -1;
+    if (r->o->viewer_urls) {
+        gchar **parts = g_strsplit(r->o->viewer_urls, ",", -1);
+        r->nviewer_urls = g_strv_length(parts);
+        r->viewer_urls = g_new0(bench_url, r->nviewer_urls ? r->nviewer_urls : 1);
+        int bad = r->nviewer_urls == 0;
+        for (unsigned i = 0; i < r->nviewer_urls && !bad; i++)
+            bad = bench_url_parse(parts[i], &r->viewer_urls[i], err, errlen) != 0;
+        g_strfreev(parts);
+        if (bad) {
+            if (!r->nviewer_urls)
+                snprintf(err, errlen, "--viewer-urls: no URL");
+            return -1;
+        }
+    }
     r->janus = strcmp(r->o->target, "janus") == 0;
     if (r->janus && s->simulcast) {
         snprintf(err, errlen, "media.simulcast: not built for --target janus");
@@ -329,6 +354,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->join_us = g_new0(sfu_time, r->cap);
     r->phase_us = g_malloc0_n(r->cap, sizeof *r->phase_us);
     r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
+    r->viewer_node = g_new0(unsigned, r->cap);
     r->env = (bench_env){
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
         .audio = s->audio, .video = s->video, .simulcast = s->simulcast,
@@ -364,6 +390,8 @@ static void teardown(bench_run_state *r)
     g_free(r->join_us);
     g_free(r->phase_us);
     g_free(r->sessions);
+    g_free(r->viewer_node);
+    g_free(r->viewer_urls);
     sfu_dtls_ctx_free(r->dtls);
     sfu_cert_free(r->cert);
     bench_media_deinit(&r->media);

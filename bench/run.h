@@ -12,6 +12,9 @@
 typedef struct bench_options {
     const char *target;         /* "sfu" */
     const char *url;            /* base URL of the SFU's HTTP API */
+    /* Comma-separated base URLs the viewers' WHEP POSTs go to, round robin
+     * (a cluster's other nodes); NULL: `url`. */
+    const char *viewer_urls;
     pid_t sfu_pid;              /* 0: no CPU or memory figures */
     double duration_s;          /* > 0 overrides the scenario */
     bool progress;              /* live progress line on stderr */

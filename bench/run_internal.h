@@ -21,6 +21,8 @@ typedef struct bench_run_state {
     const bench_options *o;
     const bench_scenario *s;
     bench_url url;
+    bench_url *viewer_urls;     /* --viewer-urls, parsed; NULL: url */
+    unsigned nviewer_urls;
     char room[64];              /* the run's room, or the prefix of its rooms */
     bool janus;                 /* --target janus: janus.h signaling, not WHIP/WHEP */
     char janus_base[64];        /* Janus API path, "/janus" */
@@ -42,6 +44,7 @@ typedef struct bench_run_state {
     bench_role *roles;          /* written before the peer is visible to snapshots */
     unsigned *groups;           /* simulcast viewers: 0 pin q, 1 pin h, 2 automatic */
     char (*sessions)[256];      /* Location of each session, for DELETE */
+    unsigned *viewer_node;      /* a viewer's index in viewer_urls */
     sfu_time *join_us;          /* copied by bench_run_join_times */
     sfu_time (*phase_us)[3];    /* the same, bench_peer_join_phases */
     bench_answer pub_answer, view_answer;

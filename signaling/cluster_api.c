@@ -11,6 +11,7 @@
 #include "sfu/net/log.h"
 #include "signaling/api.h"
 #include "signaling/cluster.h"
+#include "signaling/relay.h"
 
 #define UNAVAILABLE_RETRY_AFTER_S 2
 #define COLLECT_WAIT_MS 200         /* the heartbeat's wait for the workers' bitrates */
@@ -110,6 +111,8 @@ bool sig_cluster_api_route(sig_server *srv, sig_request *req, const sig_route *r
         return false;
     if (sig_registry_has_room(srv->reg, route->room))
         return false;   /* here already: no need to ask, even with Redis down */
+    if (route->id == SIG_ROUTE_WHEP && srv->relay && sig_relay_whep(srv, req, route, who))
+        return true;    /* served here through a relay leg (relay.h) */
     cluster_req *cr = g_new0(cluster_req, 1);
     cr->srv = srv;
     cr->req = req;
@@ -200,4 +203,8 @@ void sig_cluster_api_collect(void *user, sig_cluster_local *out)
     out->sessions = counts.sessions;
     out->rooms_json = sig_registry_rooms_json(srv->reg, NULL, false);
     out->room_names = sig_registry_room_names(srv->reg);
+    /* A relayed room's local copy ("~R", relay.h) is not this node's room. */
+    for (guint i = out->room_names->len; i-- > 0;)
+        if (((const char *)g_ptr_array_index(out->room_names, i))[0] == '~')
+            g_ptr_array_remove_index(out->room_names, i);
 }

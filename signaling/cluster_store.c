@@ -328,6 +328,11 @@ char *sig_cluster_summary(const char *rooms_json, const char *node_id, uint64_t 
     size_t i;
     json_t *r;
     json_array_foreach(rooms, i, r) {
+        /* A relayed room's local copy ("~R", signaling/relay.h) is not a
+         * room of this node's: not published. */
+        const char *name = json_string_value(json_object_get(r, "room"));
+        if (!name || name[0] == '~')
+            continue;
         json_t *s = room_summary(r, bitrate_bps);
         if (s)
             json_array_append_new(out_rooms, s);

@@ -149,6 +149,12 @@ static const struct cfg_key keys[] = {
       "a node that stops refreshing is gone from the directory after this long" },
     { "cluster", "redis_timeout_ms", CFG_MS, FIELD(cluster.redis_timeout), "500", 50, 10000,
       "connect and reply timeout of each Redis exchange" },
+    { "cluster", "relay", CFG_BOOL, FIELD(cluster.relay), "false", 0, 0,
+      "a WHEP viewer of a room owned by another node is served here through a relay leg "
+      "(one per published track, shared by all of this node's viewers) instead of a 307; "
+      "needs secret" },
+    { "cluster", "relay_timeout_ms", CFG_MS, FIELD(cluster.relay_timeout), "3000", 100, 30000,
+      "deadline of the node-to-node call that opens a relay leg" },
 };
 
 /* Where each group and key of the file is, from the scan of its text. */
@@ -421,6 +427,10 @@ static void check_cluster(struct run *r, const sig_config *cfg)
     if (!cfg->cluster.public_url[0])
         problem(r, line_of(r, "cluster", "redis_url"), "cluster.public_url",
                 "a cluster node needs public_url (where clients and other nodes reach it)");
+    if (cfg->cluster.relay && !cfg->cluster.secret[0])
+        problem(r, line_of(r, "cluster", "relay"), "cluster.relay",
+                "relay legs need cluster.secret (it authenticates the nodes' calls and keys "
+                "the legs)");
     if (cfg->cluster.heartbeat * 2 > cfg->cluster.node_ttl)
         problem(r, line_of_either(r, "cluster", "heartbeat_ms", "node_ttl_ms"),
                 "cluster.heartbeat_ms",

@@ -104,6 +104,8 @@ typedef struct sig_config {
         char public_url[SIG_CONFIG_STR_MAX];
         char secret[SIG_CONFIG_STR_MAX];        /* seals the records; never printed */
         sfu_time heartbeat, node_ttl, redis_timeout;    /* microseconds */
+        bool relay;                             /* WHEP for a room elsewhere: relay leg, not 307 */
+        sfu_time relay_timeout;                 /* the node-to-node call's deadline */
     } cluster;
 } sig_config;
 

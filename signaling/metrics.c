@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "signaling/cluster.h"
+#include "signaling/relay.h"
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
 #include "signaling/version.h"
 
-#define ROUTES (SIG_ROUTE_SESSION_LAYER + 1)
+#define ROUTES (SIG_ROUTE_CLUSTER_RELAY + 1)
 #define STATUS_MIN 100
 #define STATUS_MAX 599
 
@@ -34,6 +35,7 @@ static const char *const route_names[ROUTES] = {
     [SIG_ROUTE_INDEX] = "index",
     [SIG_ROUTE_STATIC] = "static",
     [SIG_ROUTE_SESSION_LAYER] = "session_layer",
+    [SIG_ROUTE_CLUSTER_RELAY] = "cluster_relay",
 };
 
 const char *sig_metrics_route_name(unsigned route)
@@ -112,6 +114,11 @@ static void sum_stats(const metrics_job *job, sfu_host_stats *sum)
         sum->bytes_in += s->bytes_in;
         sum->bytes_out += s->bytes_out;
         sum->buffers_in_use += s->buffers_in_use;
+        sum->relay_legs += s->relay_legs;
+        sum->relay_packets_in += s->relay_packets_in;
+        sum->relay_packets_out += s->relay_packets_out;
+        sum->relay_bytes_in += s->relay_bytes_in;
+        sum->relay_bytes_out += s->relay_bytes_out;
         for (int i = 0; i < SFU_HOST_DROP_COUNT; i++)
             sum->drops[i] += s->drops[i];
         const uint64_t *b = (const uint64_t *)&s->rooms;
@@ -262,6 +269,47 @@ static void cluster_metrics(GString *s, sig_cluster *c)
            (double)st.records_rejected);
 }
 
+/* Relay legs between cluster nodes (signaling/relay.c). "serve": legs this
+ * node sends a local publisher's tracks on to another node; "pull": legs
+ * this node pulls a publisher from another node on, for its own viewers. */
+static void relay_metrics(GString *s, sig_server *srv, const sfu_host_stats *t)
+{
+    if (!srv->cluster)
+        return;
+    sig_relay_counts rc;
+    sig_relay_counts_get(srv->relay, &rc);
+    g_string_append(s, "# HELP sfu_relay_legs Relay legs alive, by role (serve: to another "
+                       "node; pull: from another node).\n# TYPE sfu_relay_legs gauge\n");
+    g_string_append_printf(s, "sfu_relay_legs{role=\"serve\"} %u\nsfu_relay_legs{role=\"pull\"} %u\n",
+                           rc.serving, rc.pulling);
+    metric(s, "sfu_relay_transports", "gauge", "Relay sockets open on the media workers.",
+           (double)t->relay_legs);
+    labelled_header(s, "sfu_relay_bytes_total",
+                    "Bytes of SRTP/SRTCP on relay legs, by direction (rate() gives the bitrate).");
+    g_string_append_printf(s, "sfu_relay_bytes_total{direction=\"out\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_relay_bytes_total{direction=\"in\"} %" G_GUINT64_FORMAT "\n",
+                           t->relay_bytes_out, t->relay_bytes_in);
+    labelled_header(s, "sfu_relay_packets_total", "Datagrams on relay legs, by direction.");
+    g_string_append_printf(s, "sfu_relay_packets_total{direction=\"out\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_relay_packets_total{direction=\"in\"} %" G_GUINT64_FORMAT "\n",
+                           t->relay_packets_out, t->relay_packets_in);
+    g_string_append(s, "# HELP sfu_relay_bitrate_bps Relay legs' bitrate since the previous "
+                       "scrape (at least 1 s before), by direction.\n"
+                       "# TYPE sfu_relay_bitrate_bps gauge\n");
+    g_string_append_printf(s, "sfu_relay_bitrate_bps{direction=\"out\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_relay_bitrate_bps{direction=\"in\"} %" G_GUINT64_FORMAT "\n",
+                           sig_relay_rate(srv->relay, true, t->relay_bytes_out),
+                           sig_relay_rate(srv->relay, false, t->relay_bytes_in));
+    labelled_header(s, "sfu_relay_opens_total", "Relay legs asked for, by result.");
+    g_string_append_printf(s, "sfu_relay_opens_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_relay_opens_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_relay_opens_total{result=\"refused\"} %" G_GUINT64_FORMAT "\n",
+                           rc.opened, rc.open_failed, rc.refused);
+    metric(s, "sfu_relay_lost_total", "counter",
+           "Pulled relay legs that ended by failure (node lost, leg refused, liveness); their viewers were ended.",
+           (double)rc.lost);
+}
+
 static void connection_metrics(GString *s, sig_http *http)
 {
     static const char *const states[SIG_CONN_STATES] = {
@@ -348,6 +396,7 @@ static void answer(metrics_job *job)
     for (int i = 0; i < SFU_DROP_REASON_COUNT; i++)
         g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                room_drop_names[i], t.rooms.drops[i]);
+    relay_metrics(s, job->srv, &t);
     rtcp_metrics(s, &t.rooms);
     kind_metrics(s, &t.rooms);
     http_metrics(s, job->srv->http_counts);

@@ -45,6 +45,7 @@ static const struct pattern patterns[] = {
     { SIG_ROUTE_HEALTH, GET_LIKE, { LIT("health") } },
     { SIG_ROUTE_METRICS, GET_LIKE, { LIT("metrics") } },
     { SIG_ROUTE_STATIC, GET_LIKE, { LIT("static"), REST } },
+    { SIG_ROUTE_CLUSTER_RELAY, SIG_METHOD_POST, { LIT("cluster"), LIT("relay") } },
 };
 
 static const struct {

@@ -12,6 +12,8 @@
  *   POST    /sessions/{id}/answer?revision= SIG_ROUTE_SESSION_ANSWER
  *   POST    /sessions/{id}/layer            SIG_ROUTE_SESSION_LAYER
  *   GET     /health, /metrics, /            SIG_ROUTE_HEALTH, _METRICS, _INDEX
+ *   POST    /cluster/relay                  SIG_ROUTE_CLUSTER_RELAY (node to node,
+ *                                           sealed body; signaling/relay.h)
  *   GET     /static/{file path}             SIG_ROUTE_STATIC
  *   OPTIONS on every path above (CORS preflight); HEAD wherever GET is,
  *   except the event stream.
@@ -49,6 +51,7 @@ typedef enum sig_route_id {
     SIG_ROUTE_INDEX,
     SIG_ROUTE_STATIC,
     SIG_ROUTE_SESSION_LAYER,
+    SIG_ROUTE_CLUSTER_RELAY,
 } sig_route_id;
 
 /* Methods as bits, so that a path's allowed set is one mask. */

@@ -13,6 +13,7 @@
 #include "signaling/budget.h"
 #include "signaling/cluster.h"
 #include "signaling/cluster_store.h"
+#include "signaling/relay.h"
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
@@ -218,6 +219,8 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cluster.redis_url: not a redis:// URL");
         goto err;
     }
+    if (srv->cluster && cfg->cluster.relay)
+        srv->relay = sig_relay_new(srv);
     srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
@@ -249,6 +252,7 @@ void sig_server_free(sig_server *srv)
         g_source_remove(srv->keepalive_timer);
     /* Out of the directory first; the requests it holds are answered. */
     sig_cluster_stop(srv->cluster);
+    sig_relay_stop(srv->relay);
     sig_http_free(srv->http);   /* no new requests from here on */
     sig_cluster_free(srv->cluster);
     for (unsigned i = 0; i < srv->nworkers; i++) {
@@ -261,6 +265,7 @@ void sig_server_free(sig_server *srv)
     }
     g_free(srv->workers);
     g_free(srv->hosts);
+    sig_relay_free(srv->relay);
     sig_registry_free(srv->reg);
     sig_ratelimit_free(srv->ratelimit);
     sfu_dtls_ctx_free(srv->dtls);

@@ -10,6 +10,7 @@
 #include "signaling/ice_servers.h"
 #include "signaling/layer_select.h"
 #include "signaling/random.h"
+#include "signaling/relay.h"
 #include "signaling/room_session.h"
 #include "signaling/sdpfrag.h"
 
@@ -58,15 +59,31 @@ static const char *kind_name(sig_session_kind kind)
 
 /* The media is gone: tell the room, then free what the worker holds. The
  * first of DELETE and a failure to get here does it. */
-static void end_media(sig_server *srv, sig_session *s)
+static void end_media(sig_server *srv, sig_session *s, bool failed, bool goodbye)
 {
-    if (!s->peer)
+    sfu_peer *peer = s->peer;
+    if (!peer)
         return;
     if (s->kind != SIG_SESSION_WHEP)
         sig_room_announce_leave(srv, s);
     sig_room_session_stop(s);
-    sfu_peer_free(s->peer);
+    /* Unset first: the relay's hook may end other sessions, and through
+     * them come back here for this one. */
     s->peer = NULL;
+    sig_relay_session_ending(srv, s, peer, failed);
+    if (goodbye)
+        sfu_peer_goodbye(peer);
+    sfu_peer_free(peer);
+}
+
+void sig_session_end(sig_server *srv, sig_session *s, bool goodbye)
+{
+    if (!s->peer)
+        return;
+    sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"relay leg ended\"",
+            kind_name(s->kind), sfu_peer_leg(s->peer));
+    end_media(srv, s, false, goodbye);
+    sig_registry_remove(srv->reg, s);
 }
 
 static const char *codec_name(sfu_codec codec)
@@ -294,7 +311,7 @@ static void delete_on_worker(void *arg)
 {
     session_job *job = arg;
     sig_session *s = job->s;
-    end_media(job->srv, s);
+    end_media(job->srv, s, false, false);
     sig_registry_remove(job->srv->reg, s);
     sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
     sig_session_unref(job->srv->reg, s);
@@ -343,7 +360,7 @@ void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *
     sig_session *s = sfu_peer_user(peer);
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
             sfu_peer_leg(peer), reason);
-    end_media(srv, s);
+    end_media(srv, s, true, false);
     sig_registry_remove(srv->reg, s);
 }
 
@@ -399,7 +416,7 @@ static void patch_on_worker(void *arg)
     char etag[32];
     snprintf(etag, sizeof etag, "\"%u\"", s->etag);
     bool restart = job->frag.ice.ufrag[0] && strcmp(job->frag.ice.ufrag, s->remote_ufrag) != 0;
-    if (!s->peer) {
+    if (!s->peer || !sfu_peer_ice(s->peer)) {   /* gone, or a relay leg: no ICE */
         sig_http_respond_text(job->req, 404, "no such session");
     } else if (restart && !job->if_match[0]) {
         sig_http_respond_text(job->req, 428, "an ICE restart needs If-Match: \"*\"");

@@ -27,6 +27,10 @@ unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bo
 unsigned sig_session_local_candidates(struct sfu_ice *ice, sig_ice_candidate *out);
 
 /* sfu_host_config.on_peer_failed */
+/* Ends `s`'s media and unlists it, on its worker (a relay leg's ending
+ * takes its viewers along); with `goodbye` the client first gets a DTLS
+ * close_notify. The caller keeps its reference. */
+void sig_session_end(sig_server *srv, sig_session *s, bool goodbye);
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);
 /* sfu_host_config.on_peer_connected */
 void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote);

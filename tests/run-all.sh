@@ -16,9 +16,10 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=23
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 
-total_pass=0
-total_fail=0
-failed_suites=()
+# One line per suite run, "PASS FAIL NAME": the totals are counted from it,
+# so suites run in a background lane (below) count like the others.
+RESULTS="$LOGS/results.txt"
+: >"$RESULTS"
 
 # run_suite NAME COMMAND...: counts the suite's own "N passed, M failed"
 # lines when it prints them, else the exit status as one test.
@@ -39,12 +40,10 @@ run_suite() {
     elif [ $rc -ne 0 ] && [ "$fail" -eq 0 ]; then
         fail=1    # it counted no failure but did not exit cleanly (a sanitizer, a crash)
     fi
-    total_pass=$((total_pass + pass))
-    total_fail=$((total_fail + fail))
+    echo "$pass $fail $name" >>"$RESULTS"
     printf '%-40s %4d passed %3d failed  %6.1f s\n' "$name" "$pass" "$fail" \
         "$(awk "BEGIN { print $end - $start }")"
     if [ "$fail" -ne 0 ]; then
-        failed_suites+=("$name")
         echo "---- $log (last 30 lines) ----"
         tail -n 30 "$log"
         echo "----"
@@ -74,6 +73,20 @@ run_suite "cli/version" tests/cli/version.sh build/sfu
 echo "== end to end: real peers against the sfu"
 FIX="$PY tests/e2e/sfu_fixture.py"
 NOLIMIT="--set http.requests_per_second_per_client=0 --set http.max_pending_connections_per_client=0"
+# A background lane: suites that mostly wait (HTTP timeouts, liveness
+# timeouts, idle checks; a fifth of their wall time is CPU) run next to the
+# functional ASan suites below instead of after them. Each sfu has its own
+# ports; none of these uses a namespace. The lane is joined before the
+# browser tests, whose timing must have the machine to itself.
+LANE_OUT="$LOGS/lane.out"
+(
+    run_suite "e2e/http-limits" $PY tests/e2e/http_limits.py --sfu build/asan/sfu
+    run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.liveness_timeout_ms=2000 -- \
+        $PY tests/e2e/resources.py --url {url} --pid {pid}
+    run_suite "e2e/liveness" $FIX --sfu build/asan/sfu --set media.liveness_timeout_ms=3000 -- \
+        $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
+) >"$LANE_OUT" 2>&1 &
+lane_pid=$!
 run_suite "e2e/peers-selftest" $PY -m unittest discover -s tests/e2e -p 'test_*.py'
 run_suite "e2e/api" $FIX --sfu build/asan/sfu $NOLIMIT -- \
     $PY tests/e2e/api_conformance.py --url {url}
@@ -81,15 +94,14 @@ run_suite "e2e/auth-limits" $PY tests/e2e/auth_limits.py --sfu build/asan/sfu
 run_suite "e2e/aiortc-whip-whep" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/whip_whep.py --url {url} --viewers 3 --seconds 10
 run_suite "e2e/hostile" $PY tests/e2e/hostile.py --sfu build/asan/sfu
-run_suite "e2e/http-limits" $PY tests/e2e/http_limits.py --sfu build/asan/sfu
 run_suite "e2e/republish" $FIX --sfu build/asan/sfu -- \
     $PY tests/e2e/republish.py --url {url}
-run_suite "e2e/resources" $FIX --sfu build/asan/sfu $NOLIMIT --set media.liveness_timeout_ms=2000 -- \
-    $PY tests/e2e/resources.py --url {url} --pid {pid}
-run_suite "e2e/liveness" $FIX --sfu build/asan/sfu --set media.liveness_timeout_ms=3000 -- \
-    $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
 run_suite "e2e/session-limit" $PY tests/e2e/session_limit.py --sfu build/asan/sfu
 run_suite "e2e/cluster" $PY tests/e2e/cluster.py --sfu build/asan/sfu
+wait "$lane_pid"
+echo "-- background lane (ran alongside the suites above):"
+cat "$LANE_OUT"
+run_suite "e2e/cluster-relay" $PY tests/e2e/cluster_relay.py --sfu build/asan/sfu
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
@@ -143,9 +155,11 @@ run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
 echo "== syscalls per forwarded packet (strace, 1 -> 8, 4 s; batching must not regress)"
 run_suite "perf/syscalls" tests/perf/syscalls.sh --sfu build/sfu
 
+read -r total_pass total_fail < <(awk '{p+=$1; f+=$2} END {print p+0, f+0}' "$RESULTS")
+failed_suites=$(awk '$2 > 0 {printf "%s ", $3}' "$RESULTS")
 echo
-if [ ${#failed_suites[@]} -ne 0 ]; then
-    echo "failed suites: ${failed_suites[*]}"
+if [ -n "$failed_suites" ]; then
+    echo "failed suites: $failed_suites"
 fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

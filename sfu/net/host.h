@@ -33,6 +33,10 @@ typedef struct sfu_host_stats {
     uint64_t dtls_ok, dtls_failed;
     uint64_t packets_in, packets_out, bytes_in, bytes_out;
     uint64_t drops[SFU_HOST_DROP_COUNT];
+    /* Relay legs between nodes (relay_sock.h): live ones, and their share
+     * of the packets and bytes above (SRTP included). */
+    uint64_t relay_legs;
+    uint64_t relay_packets_in, relay_packets_out, relay_bytes_in, relay_bytes_out;
     sfu_room_stats rooms;           /* summed over the rooms, live and gone */
     uint32_t buffers_in_use;
 } sfu_host_stats;

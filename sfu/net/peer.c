@@ -7,6 +7,7 @@
 #include "sfu/crypto/srtp.h"
 #include "sfu/net/host.h"
 #include "sfu/net/log.h"
+#include "sfu/net/relay_sock.h"
 
 struct sfu_peer {
     sfu_host *host;
@@ -14,7 +15,8 @@ struct sfu_peer {
     sfu_leg_id leg;
     uint32_t participant;
     void *user;
-    sfu_ice *ice;
+    sfu_ice *ice;               /* NULL on a relay leg */
+    sfu_relay_sock *relay;      /* a relay leg's transport (relay_sock.h), else NULL */
     sfu_dtls *dtls;
     sfu_srtp_session *srtp;
     char profile[32];
@@ -69,7 +71,9 @@ void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)
     int fd;
     const struct sockaddr *to;
     socklen_t tolen;
-    if (sfu_ice_send_target(peer->ice, &fd, &to, &tolen) == 0) {
+    int target = peer->relay ? sfu_relay_sock_send_target(peer->relay, &fd, &to, &tolen)
+                             : sfu_ice_send_target(peer->ice, &fd, &to, &tolen);
+    if (target == 0) {
         sfu_egress *eg = sfu_worker_egress(sfu_host_worker(peer->host));
         uint8_t *slot = sfu_egress_reserve(eg, fd, to, tolen);
         int rc = protect(peer, item, slot, SFU_EGRESS_DGRAM_CAP, &len);
@@ -80,7 +84,7 @@ void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)
         }
     } else {
         uint8_t pkt[SFU_BUF_CAP + SFU_SRTP_MAX_TRAILER_LEN];
-        if (protect(peer, item, pkt, sizeof pkt, &len) != 0 ||
+        if (!peer->ice || protect(peer, item, pkt, sizeof pkt, &len) != 0 ||
             sfu_ice_send(peer->ice, pkt, len) < 0) {
             st->drops[SFU_HOST_DROP_SEND_FAILED]++;
             return;
@@ -88,6 +92,10 @@ void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)
     }
     st->packets_out++;
     st->bytes_out += len;
+    if (peer->relay) {
+        st->relay_packets_out++;
+        st->relay_bytes_out += len;
+    }
 }
 
 /* ---- failures are reported from an idle callback, never re-entrantly ---- */
@@ -275,6 +283,10 @@ static void on_ice_data(void *user, uint8_t *data, size_t len)
     sfu_peer *peer = user;
     stats(peer)->packets_in++;
     stats(peer)->bytes_in += len;
+    if (peer->relay) {
+        stats(peer)->relay_packets_in++;
+        stats(peer)->relay_bytes_in += len;
+    }
     sfu_demux_kind kind = sfu_demux_classify(data, len);
     switch (kind) {
     case SFU_DEMUX_DTLS:
@@ -359,8 +371,9 @@ static void on_ice_path(void *user)
 
 /* ---- peers ---- */
 
-sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participant, void *user,
-                       char *err, size_t errlen)
+/* The peer without a transport: its room and its slot. */
+static sfu_peer *peer_alloc(sfu_host *host, const char *room_key, uint32_t participant,
+                            void *user, char *err, size_t errlen)
 {
     sfu_peer *peer = g_new0(sfu_peer, 1);
     peer->host = host;
@@ -378,6 +391,15 @@ sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participan
         sfu_peer_free(peer);
         return NULL;
     }
+    return peer;
+}
+
+sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participant, void *user,
+                       char *err, size_t errlen)
+{
+    sfu_peer *peer = peer_alloc(host, room_key, participant, user, err, errlen);
+    if (!peer)
+        return NULL;
     static const sfu_ice_callbacks cb = { .on_data = on_ice_data, .on_state = on_ice_state,
                                           .on_path = on_ice_path };
     peer->ice = sfu_ice_new(sfu_worker_context(sfu_host_worker(host)), &sfu_host_cfg(host)->ice,
@@ -471,6 +493,10 @@ void sfu_peer_free(sfu_peer *peer)
         g_queue_free_full(peer->dtls_held, (GDestroyNotify)g_bytes_unref);
     sfu_dtls_free(peer->dtls);
     sfu_ice_free(peer->ice);
+    if (peer->relay) {
+        sfu_relay_sock_free(peer->relay);
+        sfu_host_stats_mut(host)->relay_legs--;
+    }
     sfu_host_room_release(host, peer->room);
     g_free(peer);
 }
@@ -509,3 +535,77 @@ sfu_leg_id sfu_peer_leg(const sfu_peer *peer) { return peer->leg; }
 sfu_ice *sfu_peer_ice(sfu_peer *peer) { return peer->ice; }
 const char *sfu_peer_srtp_profile(const sfu_peer *peer) { return peer->profile; }
 
+
+/* ---- relay legs (relay_sock.h): keyed by the nodes, no ICE, no DTLS ---- */
+
+static void on_relay_error(void *user, const char *reason)
+{
+    sfu_peer *peer = user;
+    sfu_log(SFU_LOG_INFO, "relay.refused", "leg=%u", peer->leg);
+    sfu_peer_fail(peer, reason);
+}
+
+sfu_peer *sfu_peer_new_relay(sfu_host *host, const char *room_key, uint32_t participant,
+                             void *user, char *err, size_t errlen)
+{
+    sfu_peer *peer = peer_alloc(host, room_key, participant, user, err, errlen);
+    if (!peer)
+        return NULL;
+    static const sfu_relay_sock_callbacks cb = { .on_data = on_ice_data,
+                                                 .on_error = on_relay_error };
+    peer->relay = sfu_relay_sock_new(sfu_host_worker(host), &sfu_host_cfg(host)->ice, &cb, peer,
+                                     err, errlen);
+    if (!peer->relay) {
+        sfu_peer_free(peer);
+        return NULL;
+    }
+    sfu_host_stats_mut(host)->relay_legs++;
+    return peer;
+}
+
+bool sfu_peer_is_relay(const sfu_peer *peer) { return peer->relay != NULL; }
+
+void sfu_peer_relay_local(const sfu_peer *peer, char *addr, size_t n, uint16_t *port)
+{
+    sfu_relay_sock_local(peer->relay, addr, n, port);
+}
+
+int sfu_peer_start_relay(sfu_peer *peer, const char *addr, uint16_t port,
+                         const sfu_srtp_keys *keys, const sfu_leg_desc *desc, char *err,
+                         size_t errlen)
+{
+    if (!peer->relay || peer->in_room) {
+        snprintf(err, errlen, "not a relay leg, or started already");
+        return -SFU_ESTATE;
+    }
+    if (sfu_relay_sock_connect(peer->relay, addr, port) != 0) {
+        snprintf(err, errlen, "relay: bad address of the other node");
+        return -SFU_EINVAL;
+    }
+    peer->srtp = sfu_srtp_session_new(keys);
+    if (!peer->srtp) {
+        snprintf(err, errlen, "relay: SRTP refused the keys");
+        return -SFU_EINVAL;
+    }
+    g_strlcpy(peer->profile, sfu_srtp_profile_name(keys->profile), sizeof peer->profile);
+    int rc = sfu_room_add_leg(core(peer), peer->leg, peer->participant, desc,
+                              sfu_host_now(peer->host));
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot add media: %s", sfu_strerror(rc));
+        return rc;
+    }
+    /* No consent on a relay leg: authenticated SRTP/SRTCP (media one way,
+     * receiver reports the other) keeps it alive, and its liveness timer
+     * ends it when the other node goes quiet. */
+    peer->in_room = true;
+    apply_pending_binds(peer);
+    return 0;
+}
+
+void sfu_peer_goodbye(sfu_peer *peer)
+{
+    if (!peer->dtls || sfu_dtls_get_state(peer->dtls) != SFU_DTLS_CONNECTED)
+        return;
+    if (sfu_dtls_close(peer->dtls) == 0)
+        dtls_flush(peer);
+}

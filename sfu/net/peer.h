@@ -52,6 +52,24 @@ int sfu_peer_track_layers(const sfu_peer *peer, const char *mid, sfu_room_layer_
                           unsigned cap);
 int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_layer *info);
 int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer);
+/* A relay leg between two nodes of a cluster (relay_sock.h, signaling/
+ * relay.c): a UDP socket instead of ICE, keys from the nodes' exchange
+ * instead of DTLS; to the room it is a leg like any other (a publisher on
+ * the node that pulls, a viewer on the node that serves). NULL with a
+ * reason when no port is free. sfu_peer_ice() is NULL for it. */
+sfu_peer *sfu_peer_new_relay(sfu_host *host, const char *room_key, uint32_t participant,
+                             void *user, char *err, size_t errlen);
+bool sfu_peer_is_relay(const sfu_peer *peer);
+/* Where the other node must send (announced address, bound port). */
+void sfu_peer_relay_local(const sfu_peer *peer, char *addr, size_t n, uint16_t *port);
+/* Connects to the other node's relay socket, keys SRTP, adds the leg. */
+struct sfu_srtp_keys;
+int sfu_peer_start_relay(sfu_peer *peer, const char *addr, uint16_t port,
+                         const struct sfu_srtp_keys *keys, const sfu_leg_desc *desc, char *err,
+                         size_t errlen);
+/* Tells the client the session ends (DTLS close_notify, RFC 5246 7.2.1),
+ * before sfu_peer_free; nothing without a DTLS association. */
+void sfu_peer_goodbye(sfu_peer *peer);
 /* The negotiated SRTP profile name, "" before the handshake. */
 const char *sfu_peer_srtp_profile(const sfu_peer *peer);
 

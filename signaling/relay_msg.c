@@ -1,0 +1,410 @@
+#include "signaling/relay_msg.h"
+
+#include <arpa/inet.h>
+#include <glib.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sfu/core/common.h"
+
+#define EXT_MID 1
+#define EXT_AUDIO_LEVEL 2
+#define EXT_DD 3
+
+sfu_codec sig_relay_codec_parse(const char *name)
+{
+    if (!name)
+        return SFU_CODEC_NONE;
+    if (strcmp(name, "opus") == 0)
+        return SFU_CODEC_OPUS;
+    if (strcmp(name, "VP8") == 0)
+        return SFU_CODEC_VP8;
+    if (strcmp(name, "H264") == 0)
+        return SFU_CODEC_H264;
+    return SFU_CODEC_NONE;
+}
+
+const char *sig_relay_codec_name(sfu_codec codec)
+{
+    switch (codec) {
+    case SFU_CODEC_OPUS: return "opus";
+    case SFU_CODEC_VP8: return "VP8";
+    case SFU_CODEC_H264: return "H264";
+    default: return "none";
+    }
+}
+
+static bool valid_nonce(const char *s)
+{
+    if (!s || strlen(s) != SIG_RELAY_NONCE_HEX)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isdigit(*p) && !(*p >= 'a' && *p <= 'f'))
+            return false;
+    return true;
+}
+
+static bool valid_addr(const char *s)
+{
+    uint8_t buf[16];
+    return s && strlen(s) < SIG_RELAY_ADDR_MAX &&
+           (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+static bool dynamic_pt(json_int_t pt) { return pt >= 96 && pt <= 127; }
+
+/* ---- encode ---- */
+
+static char *seal(json_t *o, const char *secret)
+{
+    if (!o)
+        return NULL;
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return NULL;
+    char *sealed = sig_cluster_seal(text, secret);
+    free(text);
+    return sealed;
+}
+
+char *sig_relay_request_encode(const sig_relay_request *r, const char *secret)
+{
+    if (!secret || !secret[0] || !valid_nonce(r->nonce) || !valid_addr(r->addr) || !r->port)
+        return NULL;
+    char pid[9];
+    snprintf(pid, sizeof pid, "%08x", r->participant);
+    return seal(json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "v", 1, "node", r->node, "room",
+                          r->room, "participant", pid, "addr", r->addr, "port", (int)r->port,
+                          "nonce", r->nonce, "ts", (json_int_t)r->ts),
+                secret);
+}
+
+char *sig_relay_response_encode(const sig_relay_response *r, const char *secret)
+{
+    if (!secret || !secret[0] || !valid_nonce(r->nonce) || !valid_nonce(r->echo) ||
+        !valid_addr(r->addr) || !r->port || r->ntracks > SIG_RELAY_TRACKS_MAX)
+        return NULL;
+    json_t *tracks = json_array();
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        const sig_relay_track *t = &r->tracks[i];
+        json_array_append_new(
+            tracks, json_pack("{s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I}", "mid", t->mid, "kind",
+                              t->kind == SFU_KIND_VIDEO ? "video" : "audio", "codec",
+                              sig_relay_codec_name(t->codec), "pt", (int)t->pt, "rtx_pt",
+                              (int)t->rtx_pt, "ssrc", (json_int_t)t->ssrc, "rtx_ssrc",
+                              (json_int_t)t->rtx_ssrc, "plid", (json_int_t)t->profile_level_id));
+    }
+    return seal(json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:o}", "v", 1, "node", r->node, "nonce",
+                          r->nonce, "echo", r->echo, "addr", r->addr, "port", (int)r->port,
+                          "tracks", tracks),
+                secret);
+}
+
+/* ---- decode ---- */
+
+#define WHY(...) (snprintf(why, n, __VA_ARGS__), -SFU_EMALFORMED)
+
+static json_t *open_sealed(const char *text, size_t len, const char *secret, char *why,
+                           size_t n)
+{
+    const char *js;
+    size_t jl;
+    if (!secret || !secret[0]) {
+        snprintf(why, n, "no cluster secret: relay legs are off");
+        return NULL;
+    }
+    if (len > SIG_RELAY_BODY_MAX || sig_cluster_unseal(text, len, secret, &js, &jl) != 0) {
+        snprintf(why, n, "the body's seal does not check with the cluster secret");
+        return NULL;
+    }
+    json_error_t err;
+    json_t *o = json_loadb(js, jl, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        snprintf(why, n, "the body is not a JSON object");
+        return NULL;
+    }
+    json_int_t v = json_integer_value(json_object_get(o, "v"));
+    if (v != 1) {
+        json_decref(o);
+        snprintf(why, n, "unknown version");
+        return NULL;
+    }
+    return o;
+}
+
+static const char *str_of(json_t *o, const char *key, size_t max)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s && strlen(s) < max && strlen(s) == json_string_length(json_object_get(o, key)) ? s
+                                                                                          : NULL;
+}
+
+static bool int_of(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return false;
+    *out = json_integer_value(v);
+    return *out >= lo && *out <= hi;
+}
+
+static bool valid_id(const char *s) { return s && sig_cluster_valid_node_id(s); }
+
+int sig_relay_request_decode(const char *text, size_t len, const char *secret, int64_t now_s,
+                             sig_relay_request *out, char *why, size_t n)
+{
+    json_t *o = open_sealed(text, len, secret, why, n);
+    if (!o)
+        return -SFU_EMALFORMED;
+    int rc = 0;
+    sig_relay_request r = { 0 };
+    const char *node = str_of(o, "node", sizeof r.node);
+    const char *room = str_of(o, "room", sizeof r.room);
+    const char *pid = str_of(o, "participant", 9);
+    const char *addr = str_of(o, "addr", sizeof r.addr);
+    const char *nonce = str_of(o, "nonce", sizeof r.nonce);
+    json_int_t port, ts;
+    if (!valid_id(node))
+        rc = WHY("bad node id");
+    else if (!room || !sig_route_valid_name(room, strlen(room)))
+        rc = WHY("bad room name");
+    else if (!pid || strlen(pid) != 8 || strspn(pid, "0123456789abcdef") != 8 ||
+             !(r.participant = (uint32_t)strtoul(pid, NULL, 16)))
+        rc = WHY("bad participant id");
+    else if (!valid_addr(addr))
+        rc = WHY("addr is not an IP literal");
+    else if (!int_of(o, "port", 1, 65535, &port))
+        rc = WHY("bad port");
+    else if (!valid_nonce(nonce))
+        rc = WHY("bad nonce");
+    else if (!int_of(o, "ts", 0, INT64_MAX / 2, &ts) || ts < now_s - SIG_RELAY_MAX_SKEW_S ||
+             ts > now_s + SIG_RELAY_MAX_SKEW_S)
+        rc = WHY("stale or future timestamp");
+    if (rc == 0) {
+        g_strlcpy(r.node, node, sizeof r.node);
+        g_strlcpy(r.room, room, sizeof r.room);
+        g_strlcpy(r.addr, addr, sizeof r.addr);
+        g_strlcpy(r.nonce, nonce, sizeof r.nonce);
+        r.port = (uint16_t)port;
+        r.ts = ts;
+        *out = r;
+    }
+    json_decref(o);
+    return rc;
+}
+
+static int track_decode(json_t *t, sig_relay_track *out, char *why, size_t n)
+{
+    if (!json_is_object(t))
+        return WHY("a track is not an object");
+    const char *mid = str_of(t, "mid", SFU_MID_MAX);
+    const char *kind = str_of(t, "kind", 8);
+    const char *codec = str_of(t, "codec", 8);
+    json_int_t pt, rtx_pt, ssrc, rtx_ssrc, plid;
+    if (!mid || !mid[0] || !sig_route_valid_name(mid, strlen(mid)))
+        return WHY("bad track mid");
+    if (!kind || (strcmp(kind, "audio") != 0 && strcmp(kind, "video") != 0))
+        return WHY("bad track kind");
+    out->kind = strcmp(kind, "video") == 0 ? SFU_KIND_VIDEO : SFU_KIND_AUDIO;
+    out->codec = sig_relay_codec_parse(codec);
+    if (out->codec == SFU_CODEC_NONE || (out->codec == SFU_CODEC_OPUS) != (out->kind == SFU_KIND_AUDIO))
+        return WHY("bad track codec");
+    if (!int_of(t, "pt", 96, 127, &pt) || !int_of(t, "rtx_pt", 0, 127, &rtx_pt) ||
+        (rtx_pt && (!dynamic_pt(rtx_pt) || rtx_pt == pt)))
+        return WHY("bad payload type");
+    if (!int_of(t, "ssrc", 1, UINT32_MAX, &ssrc) || !int_of(t, "rtx_ssrc", 0, UINT32_MAX, &rtx_ssrc) ||
+        ssrc == rtx_ssrc || (rtx_pt != 0) != (rtx_ssrc != 0))
+        return WHY("bad ssrc");
+    if (!int_of(t, "plid", 0, 0xffffff, &plid))
+        return WHY("bad profile-level-id");
+    g_strlcpy(out->mid, mid, sizeof out->mid);
+    out->pt = (uint8_t)pt;
+    out->rtx_pt = (uint8_t)rtx_pt;
+    out->ssrc = (uint32_t)ssrc;
+    out->rtx_ssrc = (uint32_t)rtx_ssrc;
+    out->profile_level_id = (uint32_t)plid;
+    return 0;
+}
+
+static bool unique_tracks(const sig_relay_response *r)
+{
+    for (unsigned i = 0; i < r->ntracks; i++)
+        for (unsigned j = 0; j < i; j++) {
+            const sig_relay_track *a = &r->tracks[i], *b = &r->tracks[j];
+            if (strcmp(a->mid, b->mid) == 0 || a->ssrc == b->ssrc ||
+                (b->rtx_ssrc && a->ssrc == b->rtx_ssrc) || (a->rtx_ssrc && a->rtx_ssrc == b->ssrc) ||
+                (a->rtx_ssrc && a->rtx_ssrc == b->rtx_ssrc))
+                return false;
+        }
+    return true;
+}
+
+int sig_relay_response_decode(const char *text, size_t len, const char *secret,
+                              const char *nonce, sig_relay_response *out, char *why, size_t n)
+{
+    json_t *o = open_sealed(text, len, secret, why, n);
+    if (!o)
+        return -SFU_EMALFORMED;
+    int rc = 0;
+    sig_relay_response *r = g_new0(sig_relay_response, 1);
+    const char *node = str_of(o, "node", sizeof r->node);
+    const char *mine = str_of(o, "nonce", sizeof r->nonce);
+    const char *echo = str_of(o, "echo", sizeof r->echo);
+    const char *addr = str_of(o, "addr", sizeof r->addr);
+    json_t *tracks = json_object_get(o, "tracks");
+    json_int_t port;
+    if (!valid_id(node))
+        rc = WHY("bad node id");
+    else if (!valid_nonce(mine))
+        rc = WHY("bad nonce");
+    else if (!echo || !nonce || strcmp(echo, nonce) != 0)
+        rc = WHY("the answer is not to this request");
+    else if (!valid_addr(addr))
+        rc = WHY("addr is not an IP literal");
+    else if (!int_of(o, "port", 1, 65535, &port))
+        rc = WHY("bad port");
+    else if (!json_is_array(tracks) || json_array_size(tracks) == 0 ||
+             json_array_size(tracks) > SIG_RELAY_TRACKS_MAX)
+        rc = WHY("tracks: 1 to %d of them", SIG_RELAY_TRACKS_MAX);
+    for (size_t i = 0; rc == 0 && i < json_array_size(tracks); i++) {
+        rc = track_decode(json_array_get(tracks, i), &r->tracks[i], why, n);
+        r->ntracks++;
+    }
+    if (rc == 0 && !unique_tracks(r))
+        rc = WHY("tracks repeat a mid or an ssrc");
+    if (rc == 0) {
+        g_strlcpy(r->node, node, sizeof r->node);
+        g_strlcpy(r->nonce, mine, sizeof r->nonce);
+        g_strlcpy(r->echo, echo, sizeof r->echo);
+        g_strlcpy(r->addr, addr, sizeof r->addr);
+        r->port = (uint16_t)port;
+        *out = *r;
+    }
+    g_free(r);
+    json_decref(o);
+    return rc;
+}
+
+/* ---- keys ---- */
+
+static void derive(const char *secret, const char *label, const char *np, const char *ns,
+                   uint8_t out[32])
+{
+    char msg[128];
+    int len = snprintf(msg, sizeof msg, "sfu-relay-srtp-v1|%s|%s|%s", label, np, ns);
+    unsigned int mlen = 0;
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, (size_t)len, out,
+         &mlen);
+}
+
+int sig_relay_keys(const char *secret, const char *nonce_pull, const char *nonce_serve,
+                   bool serving, sfu_srtp_keys *out)
+{
+    if (!secret || !secret[0] || !valid_nonce(nonce_pull) || !valid_nonce(nonce_serve))
+        return -SFU_EINVAL;
+    uint8_t to_pull[32], to_serve[32];
+    derive(secret, "serve-to-pull", nonce_pull, nonce_serve, to_pull);
+    derive(secret, "pull-to-serve", nonce_pull, nonce_serve, to_serve);
+    memset(out, 0, sizeof *out);
+    out->profile = SFU_SRTP_AEAD_AES_128_GCM;
+    const uint8_t *local = serving ? to_pull : to_serve;
+    const uint8_t *remote = serving ? to_serve : to_pull;
+    memcpy(out->local_key, local, 16);
+    memcpy(out->local_salt, local + 16, 12);
+    memcpy(out->remote_key, remote, 16);
+    memcpy(out->remote_salt, remote + 16, 12);
+    OPENSSL_cleanse(to_pull, sizeof to_pull);
+    OPENSSL_cleanse(to_serve, sizeof to_serve);
+    return 0;
+}
+
+/* ---- tracks and leg descriptions ---- */
+
+unsigned sig_relay_tracks_make(const sig_relay_source *in, unsigned n,
+                               uint32_t (*pick)(void *user), void *user, sig_relay_track *out)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < n && k < SIG_RELAY_TRACKS_MAX; i++) {
+        sig_relay_track *t = &out[k];
+        memset(t, 0, sizeof *t);
+        t->codec = in[i].codec;
+        t->kind = in[i].kind;
+        if (t->codec == SFU_CODEC_OPUS && t->kind == SFU_KIND_AUDIO) {
+            t->pt = 111;
+        } else if (t->codec == SFU_CODEC_VP8 && t->kind == SFU_KIND_VIDEO) {
+            t->pt = 96, t->rtx_pt = 97;
+        } else if (t->codec == SFU_CODEC_H264 && t->kind == SFU_KIND_VIDEO) {
+            t->pt = 102, t->rtx_pt = 103;
+            t->profile_level_id = in[i].profile_level_id & 0xffffff;
+        } else {
+            continue;
+        }
+        snprintf(t->mid, sizeof t->mid, "r%u", k);
+        do
+            t->ssrc = pick(user);
+        while (t->ssrc == 0);
+        if (t->rtx_pt)
+            do
+                t->rtx_ssrc = pick(user);
+            while (t->rtx_ssrc == 0 || t->rtx_ssrc == t->ssrc);
+        k++;
+    }
+    return k;
+}
+
+static void fill_common(const sig_relay_track *t, sfu_track_desc *d)
+{
+    memset(d, 0, sizeof *d);
+    g_strlcpy(d->mid, t->mid, sizeof d->mid);
+    d->kind = t->kind;
+    d->codec = t->codec;
+    d->pt = t->pt;
+    d->rtx_pt = t->rtx_pt;
+    d->clock_rate = t->codec == SFU_CODEC_OPUS ? 48000 : 90000;
+    bool video = t->kind == SFU_KIND_VIDEO;
+    d->fb_nack = video;
+    d->fb_pli = video;
+    d->fb_fir = video;
+    d->ext.mid = EXT_MID;
+    d->ext.audio_level = video ? 0 : EXT_AUDIO_LEVEL;
+    d->ext.dd = video ? EXT_DD : 0;
+}
+
+static void leg_common(unsigned n, uint32_t rtcp_ssrc, sfu_leg_desc *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ntracks = n < SFU_MAX_TRACKS ? n : SFU_MAX_TRACKS;
+    out->rtcp_ssrc = rtcp_ssrc;
+    g_strlcpy(out->cname, "sfu-relay", sizeof out->cname);
+}
+
+void sig_relay_serve_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
+                          sfu_leg_desc *out)
+{
+    leg_common(n, rtcp_ssrc, out);
+    for (unsigned i = 0; i < out->ntracks; i++) {
+        sfu_track_desc *d = &out->tracks[i];
+        fill_common(&tracks[i], d);
+        d->send = true;
+        d->local_ssrc = tracks[i].ssrc;
+        d->local_rtx_ssrc = tracks[i].rtx_ssrc;
+    }
+}
+
+void sig_relay_pull_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
+                         sfu_leg_desc *out)
+{
+    leg_common(n, rtcp_ssrc, out);
+    for (unsigned i = 0; i < out->ntracks; i++) {
+        sfu_track_desc *d = &out->tracks[i];
+        fill_common(&tracks[i], d);
+        d->recv = true;
+        d->remote_ssrc = tracks[i].ssrc;
+        d->remote_rtx_ssrc = tracks[i].rtx_ssrc;
+    }
+}
