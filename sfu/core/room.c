@@ -47,7 +47,7 @@ static void leg_free(room_leg *leg)
 {
     if (!leg)
         return;
-    for (unsigned t = 0; t < SFU_MAX_TRACKS; t++)
+    for (unsigned t = 0; t < leg->desc.ntracks; t++)
         sfu_producer_free(leg->tracks[t].prod);
     sfu_bwe_free(leg->bwe);
     free(leg);
@@ -136,7 +136,7 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
         slot++;
     if (slot == room->max_legs)
         return -SFU_ELIMIT;
-    room_leg *leg = calloc(1, sizeof *leg);
+    room_leg *leg = calloc(1, room_leg_size(desc->ntracks));
     if (!leg)
         return -SFU_ENOMEM;
     leg->id = id;
@@ -189,11 +189,12 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     room_leg *leg = room_find_leg(room, id);
     if (!leg)
         return -SFU_ENOTFOUND;
-    room_leg *next = malloc(sizeof *next);
+    size_t size = room_leg_size(desc->ntracks);
+    room_leg *next = malloc(size);
     if (!next)
         return -SFU_ENOMEM;
     memcpy(next, leg, offsetof(room_leg, fanout_start));
-    memset(next->fanout_start, 0, sizeof *next - offsetof(room_leg, fanout_start));
+    memset(next->fanout_start, 0, size - offsetof(room_leg, fanout_start));
     next->desc = *desc;
     next->bwe = NULL; /* moves over below, once nothing can fail */
     if (room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) {

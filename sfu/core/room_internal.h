@@ -105,8 +105,15 @@ typedef struct room_leg {
     sfu_time rate_window_at;    /* max_publish_bps accounting */
     uint64_t rate_window_bytes;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
-    room_track tracks[SFU_MAX_TRACKS];
+    /* desc.ntracks of them (room_leg_size): a track is about 2.5 KB, and a
+     * voice call's leg has 2 of the 32 an m-line list may hold. */
+    room_track tracks[];
 } room_leg;
+
+static inline size_t room_leg_size(unsigned ntracks)
+{
+    return sizeof(room_leg) + (size_t)ntracks * sizeof(room_track);
+}
 
 struct sfu_room {
     sfu_room_config cfg;

@@ -444,6 +444,25 @@ static bool check_datagram(const uint8_t *p, size_t len)
     return true;
 }
 
+/* Once connected, records are rare (alerts, a retransmitted flight): the
+ * record layer's read and write buffers (about 34 KB a session) are freed
+ * between calls instead of held for the session's life. OpenSSL 3.0's DTLS
+ * write path does not allocate its write buffer again by itself, so every
+ * call that may write allocates both first (a no-op while they exist). */
+static bool buffers_in(sfu_dtls *d)
+{
+    if (SSL_alloc_buffers(d->ssl) == 1)
+        return true;
+    ERR_clear_error();
+    return false;
+}
+
+static void buffers_out(sfu_dtls *d)
+{
+    if (d->state != SFU_DTLS_CONNECTING && d->state != SFU_DTLS_NEW)
+        (void)SSL_free_buffers(d->ssl);     /* 0 with data pending: kept */
+}
+
 int sfu_dtls_handle_input(sfu_dtls *d, const uint8_t *data, size_t len)
 {
     if (d->state == SFU_DTLS_FAILED || d->state == SFU_DTLS_CLOSED)
@@ -456,10 +475,13 @@ int sfu_dtls_handle_input(sfu_dtls *d, const uint8_t *data, size_t len)
         ERR_clear_error();
         return -SFU_ENOMEM;
     }
+    if (!buffers_in(d))
+        return -SFU_ENOMEM;
     drive(d);
     /* Whatever OpenSSL left unread (a datagram beyond its buffer) must not
      * be glued to the next datagram. */
     (void)BIO_reset(d->rbio);
+    buffers_out(d);
     ERR_clear_error();
     return 0;
 }
@@ -499,10 +521,13 @@ int sfu_dtls_handle_timeout(sfu_dtls *d)
     if (d->state == SFU_DTLS_NEW)
         return 0;
     ERR_clear_error();
+    if (!buffers_in(d))
+        return 0;   /* no memory now: the timer stays due, tried again */
     if (DTLSv1_handle_timeout(d->ssl) < 0) {
         fail(d, "handshake timed out after retransmissions");
         return -SFU_ESTATE;
     }
+    buffers_out(d);
     ERR_clear_error();
     return 0;
 }
@@ -512,10 +537,12 @@ int sfu_dtls_close(sfu_dtls *d)
     if (d->state != SFU_DTLS_CONNECTED)
         return -SFU_ESTATE;
     ERR_clear_error();
-    (void)SSL_shutdown(d->ssl); /* queues close_notify; no answer awaited */
+    if (buffers_in(d))
+        (void)SSL_shutdown(d->ssl); /* queues close_notify; no answer awaited */
     ERR_clear_error();
     set_failure(d, "closed locally");
     d->state = SFU_DTLS_CLOSED;
+    buffers_out(d);
     return 0;
 }
 

@@ -90,11 +90,9 @@ void sfu_host_room_release(sfu_host *host, sfu_room_driver *room)
 
 sfu_time sfu_host_now(const sfu_host *host)
 {
-    (void)host;
-    /* GLib reads the clock once per iteration of the worker's loop, before
-     * it dispatches what is ready; every callback of that wake-up sees it. */
-    GSource *src = g_main_current_source();
-    return src ? g_source_get_time(src) : g_get_monotonic_time();
+    /* The worker reads the clock once per wake-up; every callback of that
+     * wake-up, GLib's included, sees that time. */
+    return sfu_worker_now(host->worker);
 }
 
 sfu_host *sfu_host_new(sfu_worker *worker, const sfu_host_config *cfg)

@@ -53,7 +53,7 @@ struct sfu_ice {
     ice_gen *parked;                    /* its sockets are out of GLib's poll */
     sfu_worker_watch *watch;
     GSource *park_idle;                 /* parks after the libnice callback */
-    GSource *consent_timer;             /* while parked */
+    sfu_worker_timer *consent_timer;    /* while parked */
     gint64 last_check_at;               /* the client's last valid check */
     StunAgent stun;
     /* The last selected pair's ends, to tell a new path from a repeat. */
@@ -159,21 +159,16 @@ static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandida
 #define RECV_BATCH 16           /* datagrams per socket per wake-up */
 #define RECV_CAP 2048
 
-static gboolean consent_timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+static void on_consent_timer(void *user, int64_t now)
 {
-    (void)cb;
-    sfu_ice *ice = data;
+    sfu_ice *ice = user;
     gint64 due = ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US;
-    if (g_source_get_time(src) < due) {
-        g_source_set_ready_time(src, due);
-        return G_SOURCE_CONTINUE;
+    if (now < due) {
+        sfu_worker_timer_set(ice->worker, ice->consent_timer, due);
+        return;
     }
-    g_source_set_ready_time(src, -1);
     report_state(ice, SFU_ICE_FAILED);
-    return G_SOURCE_CONTINUE;
 }
-
-static GSourceFuncs consent_timer_funcs = { .dispatch = consent_timer_dispatch };
 
 static void unpark(sfu_ice *ice)
 {
@@ -183,8 +178,7 @@ static void unpark(sfu_ice *ice)
     ice->parked = NULL;
     sfu_worker_unwatch(ice->worker, ice->watch);
     ice->watch = NULL;
-    g_source_destroy(ice->consent_timer);
-    g_source_unref(ice->consent_timer);
+    sfu_worker_timer_free(ice->worker, ice->consent_timer);
     ice->consent_timer = NULL;
     nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
 }
@@ -240,7 +234,7 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
     sendto(ice->fast_fd, out, outlen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
     ice->last_check_at = now;
     if (ice->state == SFU_ICE_FAILED) {
-        g_source_set_ready_time(ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
+        sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
         report_state(ice, SFU_ICE_CONNECTED);
     }
 }
@@ -298,11 +292,10 @@ static gboolean park_dispatch(gpointer data)
     nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
                            g);
     ice->parked = g;
-    ice->last_check_at = g_get_monotonic_time();
-    ice->consent_timer = g_source_new(&consent_timer_funcs, sizeof(GSource));
-    g_source_set_callback(ice->consent_timer, NULL, ice, NULL);
-    g_source_set_ready_time(ice->consent_timer, ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US);
-    g_source_attach(ice->consent_timer, ice->ctx);
+    ice->last_check_at = sfu_worker_now(ice->worker);
+    ice->consent_timer = sfu_worker_timer_new(ice->worker, on_consent_timer, ice);
+    sfu_worker_timer_set(ice->worker, ice->consent_timer,
+                         ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US);
     return G_SOURCE_REMOVE;
 }
 

@@ -9,22 +9,33 @@ struct sfu_room_driver {
     sfu_host *host;
     char *key;
     sfu_room *core;
-    GSource *timer;
-    gint64 timer_at;            /* what the timer is set to, -1 never */
+    sfu_worker_timer *timer;
+    sfu_time timer_at;          /* what the timer is set to, SFU_TIME_NEVER when not */
+    sfu_worker_task *rearm;     /* the deadline is recomputed once per wake-up */
     unsigned refs;
 };
 
-static gboolean timer_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+static void on_timer(void *user, int64_t now)
 {
-    (void)src, (void)cb;
-    sfu_room_driver *room = data;
+    sfu_room_driver *room = user;
+    room->timer_at = SFU_TIME_NEVER;    /* a worker timer fires once per set */
     sfu_out *out = sfu_worker_out(sfu_host_worker(room->host));
-    sfu_room_handle_timeout(room->core, sfu_host_now(room->host), out);
+    sfu_room_handle_timeout(room->core, now, out);
     sfu_room_driver_drain(room);
-    return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs timer_funcs = { .dispatch = timer_dispatch };
+/* The core's earliest deadline scans every leg and track: once per wake-up,
+ * after all of the wake-up's inputs to this room, not after each. */
+static void rearm_now(void *user)
+{
+    sfu_room_driver *room = user;
+    sfu_time at = sfu_room_poll_timeout(room->core);
+    if (at != room->timer_at) {
+        room->timer_at = at;
+        sfu_worker_timer_set(sfu_host_worker(room->host), room->timer,
+                             at == SFU_TIME_NEVER ? -1 : at);
+    }
+}
 
 sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
 {
@@ -35,11 +46,9 @@ sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
     room->host = host;
     room->key = g_strdup(key);
     room->core = core;
-    room->timer = g_source_new(&timer_funcs, sizeof(GSource));
-    g_source_set_callback(room->timer, NULL, room, NULL);
-    g_source_set_ready_time(room->timer, -1);
-    room->timer_at = -1;
-    g_source_attach(room->timer, sfu_worker_context(sfu_host_worker(host)));
+    room->timer = sfu_worker_timer_new(sfu_host_worker(host), on_timer, room);
+    room->timer_at = SFU_TIME_NEVER;
+    room->rearm = sfu_worker_task_new(sfu_host_worker(host), rearm_now, room);
     return room;
 }
 
@@ -57,8 +66,8 @@ void sfu_room_driver_free(sfu_room_driver *room)
     if (!room)
         return;
     sfu_room_driver_stats_add(room, &sfu_host_stats_mut(room->host)->rooms);
-    g_source_destroy(room->timer);
-    g_source_unref(room->timer);
+    sfu_worker_timer_free(sfu_host_worker(room->host), room->timer);
+    sfu_worker_task_free(sfu_host_worker(room->host), room->rearm);
     sfu_room_free(room->core);
     g_free(room->key);
     g_free(room);
@@ -70,14 +79,7 @@ unsigned *sfu_room_driver_refs(sfu_room_driver *room) { return &room->refs; }
 
 void sfu_room_driver_rearm(sfu_room_driver *room)
 {
-    sfu_time deadline = sfu_room_poll_timeout(room->core);
-    gint64 at = deadline == SFU_TIME_NEVER ? -1 : deadline;
-    /* GLib wakes its loop up (an eventfd write and read) on every change of
-     * a ready time, even from its own thread: only a change is worth that. */
-    if (at != room->timer_at) {
-        room->timer_at = at;
-        g_source_set_ready_time(room->timer, at);
-    }
+    sfu_worker_task_post(sfu_host_worker(room->host), room->rearm);
 }
 
 void sfu_room_driver_drain(sfu_room_driver *room)

@@ -1,8 +1,8 @@
 /* The room driver: one room pinned to a worker, its forwarding core and its
  * one timer. It drains what the core asked for after every input (packets
  * to the peers' egress, expired legs to their failure path, speaker changes
- * to the owner) and re-arms the timer from the core's earliest deadline.
- * Worker thread only. */
+ * to the owner) and re-arms the timer from the core's earliest deadline,
+ * once per wake-up (a worker task). Worker thread only. */
 #ifndef SFU_NET_ROOM_DRIVER_H
 #define SFU_NET_ROOM_DRIVER_H
 
@@ -27,7 +27,8 @@ void sfu_room_driver_stats_add(const sfu_room_driver *room, sfu_room_stats *sum)
 /* Hands the worker's sfu_out (filled by a call into this room's core) to
  * the peers, empties it, and re-arms the timer. */
 void sfu_room_driver_drain(sfu_room_driver *room);
-/* Re-arms the timer after a call that made no outputs. */
+/* Re-arms the timer after a call that made no outputs (at the end of the
+ * wake-up). */
 void sfu_room_driver_rearm(sfu_room_driver *room);
 
 #endif

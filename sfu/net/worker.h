@@ -1,6 +1,12 @@
-/* A media worker: one thread running its own GMainContext. Rooms are pinned
+/* A media worker: one thread waiting in its own epoll set. Rooms are pinned
  * to one worker, so a room's packets never cross threads and the media path
- * takes no lock. Other threads hand work over with sfu_worker_invoke. */
+ * takes no lock. Other threads hand work over with sfu_worker_invoke.
+ *
+ * Each wake-up reads the clock once, runs the ready sockets' callbacks (the
+ * watches below), then the due timers, then sends the batch of datagrams
+ * they queued; the worker's GMainContext (libnice, DTLS timers, hand-overs)
+ * is iterated only when one of its descriptors is ready or its next
+ * timeout is due, so a wake-up costs what is ready, not every source. */
 #ifndef SFU_NET_WORKER_H
 #define SFU_NET_WORKER_H
 
@@ -24,9 +30,8 @@ void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg);
 
 /* The worker's epoll set (worker thread only): sockets the worker reads
  * itself instead of leaving them in GLib's poll array, so a wake-up costs
- * what is ready, not every socket the worker owns. GLib polls the one epoll
- * descriptor; each ready socket's `fn` runs with the wake-up's time (the
- * clock is read once per wake-up). A watch may be removed from any
+ * what is ready, not every socket the worker owns. Each ready socket's `fn`
+ * runs with the wake-up's time (the clock is read once per wake-up). A watch may be removed from any
  * callback, its own included; its `fn` is not called afterwards. */
 typedef struct sfu_worker_watch sfu_worker_watch;
 typedef void (*sfu_worker_io_fn)(void *user, int64_t now);
@@ -37,14 +42,43 @@ void sfu_worker_unwatch(sfu_worker *w, sfu_worker_watch *watch);
  * there while the worker reads their socket itself. */
 GMainContext *sfu_worker_parked_context(sfu_worker *w);
 
+/* Timers of the worker's own heap (worker thread only), cheaper than GLib
+ * sources: GLib checks every source on every iteration. `fn` gets the
+ * wake-up's time. A timer fires once per set; it may re-arm or free itself,
+ * or other timers, from its callback. */
+typedef struct sfu_worker_timer sfu_worker_timer;
+typedef void (*sfu_worker_timer_fn)(void *user, int64_t now);
+sfu_worker_timer *sfu_worker_timer_new(sfu_worker *w, sfu_worker_timer_fn fn, void *user);
+/* `at` in the monotonic clock's microseconds; negative disarms. */
+void sfu_worker_timer_set(sfu_worker *w, sfu_worker_timer *t, int64_t at);
+void sfu_worker_timer_free(sfu_worker *w, sfu_worker_timer *t);
+
+/* Work deferred to the end of the wake-up (worker thread only), after its
+ * sockets, timers and GLib's turn: posting twice before then runs it once.
+ * A task runs on the wake-up it was posted in (posted outside one or by a
+ * task, on the next); its sends go at once. Freeing a posted task cancels
+ * it. */
+typedef struct sfu_worker_task sfu_worker_task;
+sfu_worker_task *sfu_worker_task_new(sfu_worker *w, void (*fn)(void *user), void *user);
+void sfu_worker_task_post(sfu_worker *w, sfu_worker_task *t);
+void sfu_worker_task_free(sfu_worker *w, sfu_worker_task *t);
+
+/* The time of the wake-up being run on the worker's thread (read once per
+ * wake-up); the clock itself from any other thread. */
+int64_t sfu_worker_now(const sfu_worker *w);
+
+/* One wake-up that does not wait, on the calling thread: for tests that
+ * drive a worker whose thread is not started. */
+void sfu_worker_iterate(sfu_worker *w);
+
 /* For code running on the worker's thread. */
 GMainContext *sfu_worker_context(sfu_worker *w);
 sfu_buf_pool *sfu_worker_pool(sfu_worker *w);
 sfu_out *sfu_worker_out(sfu_worker *w);
 unsigned sfu_worker_index(const sfu_worker *w);
-/* The worker's egress batch; the epoll wake-up flushes it at its end. */
+/* The worker's egress batch; the wake-up flushes it after its sockets and timers. */
 sfu_egress *sfu_worker_egress(sfu_worker *w);
-/* True while the epoll wake-up runs (its sends wait for its end). */
+/* True while a wake-up runs its sockets and timers (their sends wait for the flush). */
 bool sfu_worker_in_io(const sfu_worker *w);
 bool sfu_worker_is_current(const sfu_worker *w);
 

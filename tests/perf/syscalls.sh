@@ -12,12 +12,14 @@
 # steady, so the rate in the strace window is the same). strace slows the
 # sfu, which changes time, not the number of syscalls per packet.
 #
-# What the figure is made of: per wake-up GLib's poll, an epoll_wait and a
-# recvmmsg per ready socket (up to 16 datagrams each), shared by the 8
-# outputs of each publisher packet; per viewer socket one sendmmsg for all
-# it gets in that wake-up (the packets of a video frame arrive together);
-# the timers'. Measured (7 Dec, this machine, two runs each): 0.777-0.778
-# with the worker's epoll set and sendmmsg; 1.262-1.265 with the epoll set
+# What the figure is made of: per wake-up one epoll_wait and a recvmmsg
+# per ready socket (up to 16 datagrams each), shared by the 8 outputs of
+# each publisher packet; per viewer socket one sendmmsg for all it gets in
+# that wake-up (the packets of a video frame arrive together); GLib's poll
+# only when its descriptors or timeout are due. Measured (7 Dec, this
+# machine): 0.712-0.733 with the worker's own loop (GLib iterated only when
+# due, timers in the worker's heap); 0.777-0.794 with GLib polling the
+# worker's epoll set every wake-up and sendmmsg; 1.262-1.265 with the epoll set
 # but one sendto per packet; 1.556-1.567 before both (GLib polled every
 # socket, libnice read one datagram per recvmsg, GLib's wakeup eventfd was
 # written twice per dispatch). The limit, 1.0: without batched sends every

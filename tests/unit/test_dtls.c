@@ -281,6 +281,42 @@ DTLS_TEST(retransmission_after_loss)
     return 0;
 }
 
+/* The server's last flight is lost after it is connected (its record
+ * buffers are freed between records then): the client's timer resends its
+ * flight, the server answers it again, and both end connected; the
+ * server's close_notify then reaches the client. */
+DTLS_TEST(last_flight_lost_after_connect)
+{
+    endpoint c = { .d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert) };
+    endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
+    ASSERT(c.d && s.d);
+    ASSERT_EQ(sfu_dtls_start(c.d), 0);
+    ASSERT_EQ(deliver(&c, &s, 0), 1);                /* ClientHello */
+    ASSERT_GE(deliver(&s, &c, 0), 1);                /* ServerHello .. Done */
+    ASSERT_GE(deliver(&c, &s, 0), 1);                /* the client's flight */
+    ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CONNECTED);
+    ASSERT_GE(deliver(&s, &c, 100), 1);              /* its answer, lost */
+    ASSERT_EQ(sfu_dtls_get_state(c.d), SFU_DTLS_CONNECTING);
+    sfu_time now = mono_now(), at = sfu_dtls_poll_timeout(c.d, now);
+    ASSERT(at != SFU_TIME_NEVER);
+    sleep_until(at);
+    ASSERT_EQ(sfu_dtls_handle_timeout(c.d), 0);
+    ASSERT_GE(deliver(&c, &s, 0), 1);                /* the flight again */
+    ASSERT_GE(deliver(&s, &c, 0), 1);                /* answered again */
+    ASSERT_EQ(sfu_dtls_get_state(c.d), SFU_DTLS_CONNECTED);
+    ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CONNECTED);
+    sfu_srtp_keys ck, sk;
+    ASSERT_EQ(sfu_dtls_get_srtp_keys(c.d, &ck), 0);
+    ASSERT_EQ(sfu_dtls_get_srtp_keys(s.d, &sk), 0);
+    ASSERT_EQ(check_keys(&ck, &sk), 0);
+    ASSERT_EQ(sfu_dtls_close(s.d), 0);
+    ASSERT_EQ(deliver(&s, &c, 0), 1);                /* close_notify */
+    ASSERT_EQ(sfu_dtls_get_state(c.d), SFU_DTLS_CLOSED);
+    endpoint_free(&c);
+    endpoint_free(&s);
+    return 0;
+}
+
 /* The server picks its own preference among what the client offers, and
  * exports keys exactly as a plain OpenSSL client lays out RFC 5764 4.2. */
 DTLS_TEST(profiles_and_key_layout_against_plain_openssl)
@@ -442,6 +478,7 @@ DTLS_TEST(free_with_output_queued)
 }
 
 TEST_LIST(TEST_ENTRY(handshake_in_memory), TEST_ENTRY(retransmission_after_loss),
+          TEST_ENTRY(last_flight_lost_after_connect),
           TEST_ENTRY(profiles_and_key_layout_against_plain_openssl), TEST_ENTRY(server_refuses),
           TEST_ENTRY(fingerprint_mismatch_fails), TEST_ENTRY(garbage_then_close_notify),
           TEST_ENTRY(free_with_output_queued))
