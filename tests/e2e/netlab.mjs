@@ -264,6 +264,24 @@ async function blackoutRow(o, checks, page, name, row) {
   return endFrames >= 10;
 }
 
+// About `secs` s, sampling the viewer's stats every second into `trace`
+// as "t:fps/width/kbit" (frames decoded per second, the decoded width, the
+// received video bitrate): what the figures of a row average over.
+async function traceFor(page, secs, s0, trace) {
+  const end = Date.now() + secs * 1000;
+  let prev = s0;
+  while (Date.now() < end) {
+    await sleep(Math.min(1000, Math.max(0, end - Date.now())));
+    const s = await page.evaluate(() => stats());
+    const dt = (s.t - prev.t) / 1000, a = prev.inbound || {}, b = s.inbound || {};
+    if (dt > 0) {
+      trace.push(`${((s.t - s0.t) / 1000).toFixed(0)}:${(((b.framesDecoded || 0) - (a.framesDecoded || 0)) / dt).toFixed(0)}`
+        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}`);
+    }
+    prev = s;
+  }
+}
+
 // police250: the policer for --measure s: frames decoded per second and
 // time frozen.
 async function policeRow(o, checks, page, name, row) {
@@ -271,8 +289,9 @@ async function policeRow(o, checks, page, name, row) {
   const s1 = await page.evaluate(() => stats());
   policeRule(table, row.kbit);
   let counters;
+  const trace = [];
   try {
-    await sleep(Number(o.measure) * 1000);
+    await traceFor(page, Number(o.measure), s1, trace);
   } finally {
     counters = clearRules(table);
   }
@@ -287,6 +306,7 @@ async function policeRow(o, checks, page, name, row) {
     + `nacks=${(v2.nacks || 0) - (v1.nacks || 0)} plis=${(v2.plis || 0) - (v1.plis || 0)} `
     + `dropped_in=${counters.in[1]}/${counters.in[0]} (${pct(counters.in[1], counters.in[0])}%) `
     + await bweMetrics(o));
+  console.log(`TRACE ${name} ${trace.join(' ')}`);
   checks.check(`${name}: the policer dropped packets`, counters.in[0] > 0, `${counters.in[1]}/${counters.in[0]}`);
   goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
   goal(o, checks, `${name}: <= ${row.maxFrozen} s frozen`, frozen <= row.maxFrozen,
