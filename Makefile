@@ -6,6 +6,8 @@ PKGS    := nice libsrtp2 openssl libmicrohttpd jansson glib-2.0 hiredis
 BUILD   ?= build
 OPT     ?= -O2
 SANITIZE ?=
+# `make run` and `make test` build with one job per core unless told -jN.
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -I. $(OPT) -g $(WARN) $(SANITIZE)
@@ -131,12 +133,12 @@ check-layers:
 	@echo "check-layers: ok"
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./$(BUILD)/sfu --config configs/sfu.conf
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/sfu-bench unit-tests check-layers
-	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/sfu-bench unit-tests check-layers
+	@$(MAKE) --no-print-directory -j$(JOBS) asan
 	@./tests/run-all.sh
 
 clean:
