@@ -50,6 +50,9 @@ const ROWS = {
   // media.simulcast=true).
   police250: { kbit: 250, minFps: 15, maxFrozen: 1.0 },
   police_step: { highKbit: 2000, lowKbit: 300, highS: 10, lowS: 10, maxDownS: 2, maxUpS: 10 },
+  // No impairment: a viewer on a clean link keeps the top layer (with
+  // --simulcast: the publisher's 1280 wide one) at >= 18 fps.
+  clean: { minFps: 18, minWidth: 1280 },
 };
 
 function options() {
@@ -314,6 +317,28 @@ async function policeRow(o, checks, page, name, row) {
   return fps >= 1;
 }
 
+// clean: --measure s without rules: frames decoded per second and the
+// decoded width (the top layer with a simulcast publisher).
+async function cleanRow(o, checks, page, name, row) {
+  const s1 = await page.evaluate(() => stats());
+  const trace = [];
+  await traceFor(page, Number(o.measure), s1, trace);
+  const s2 = await page.evaluate(() => stats());
+  const secs = (s2.t - s1.t) / 1000;
+  const v1 = s1.inbound || {}, v2 = s2.inbound || {};
+  const fps = ((v2.framesDecoded || 0) - (v1.framesDecoded || 0)) / secs;
+  const frozen = (v2.freezeSeconds || 0) - (v1.freezeSeconds || 0);
+  console.log(`FIGURE ${name} seconds=${secs.toFixed(1)} fps=${fps.toFixed(1)} `
+    + `frozen_s=${frozen.toFixed(2)} width=${v1.width}->${v2.width} ` + await bweMetrics(o));
+  console.log(`TRACE ${name} ${trace.join(' ')}`);
+  goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
+  if (o.simulcast) {
+    goal(o, checks, `${name}: the top layer (${row.minWidth} wide) at the end`, (v2.width || 0) >= row.minWidth,
+      `${v2.width || 0} wide`);
+  }
+  return fps >= 1;
+}
+
 // police_step: highKbit for highS s, lowKbit for lowS s, then lifted:
 // seconds until the decoded width falls below the high phase's, and until
 // it is back after the lift.
@@ -385,6 +410,7 @@ async function viewer(o, checks, page) {
       flowing = name === 'blackout' ? await blackoutRow(o, checks, page, name, row)
         : name === 'police250' ? await policeRow(o, checks, page, name, row)
           : name === 'police_step' ? await policeStepRow(o, checks, page, name, row)
+            : name === 'clean' ? await cleanRow(o, checks, page, name, row)
             : await lossRow(o, checks, page, name, row);
     } finally {
       // A session whose media stopped for good (a failed goal above says
