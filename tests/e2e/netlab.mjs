@@ -267,10 +267,24 @@ async function blackoutRow(o, checks, page, name, row) {
   return endFrames >= 10;
 }
 
+// What GET /rooms/{room} says of the viewer's video m-line: "e<estimate
+// kbit/s>t<max_tid>" (the sfu's estimate toward it and the VP8 temporal
+// layers it forwards, 3: all), or "" when it cannot tell.
+async function sinkState(o) {
+  try {
+    const r = await (await fetch(`${o.url}/rooms/${encodeURIComponent(o.room)}`)).json();
+    const k = (r.viewers || []).flatMap((v) => v.receiving || [])[0];
+    return k ? `/e${Math.round(k.estimate_bps / 1000)}t${k.max_tid}` : '';
+  } catch {
+    return '';
+  }
+}
+
 // About `secs` s, sampling the viewer's stats every second into `trace`
-// as "t:fps/width/kbit" (frames decoded per second, the decoded width, the
-// received video bitrate): what the figures of a row average over.
-async function traceFor(page, secs, s0, trace) {
+// as "t:fps/width/kbit/e<kbit>t<tid>" (frames decoded per second, the
+// decoded width, the received video bitrate, then sinkState): what the
+// figures of a row average over.
+async function traceFor(o, page, secs, s0, trace) {
   const end = Date.now() + secs * 1000;
   let prev = s0;
   while (Date.now() < end) {
@@ -279,7 +293,7 @@ async function traceFor(page, secs, s0, trace) {
     const dt = (s.t - prev.t) / 1000, a = prev.inbound || {}, b = s.inbound || {};
     if (dt > 0) {
       trace.push(`${((s.t - s0.t) / 1000).toFixed(0)}:${(((b.framesDecoded || 0) - (a.framesDecoded || 0)) / dt).toFixed(0)}`
-        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}`);
+        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}${await sinkState(o)}`);
     }
     prev = s;
   }
@@ -294,7 +308,7 @@ async function policeRow(o, checks, page, name, row) {
   let counters;
   const trace = [];
   try {
-    await traceFor(page, Number(o.measure), s1, trace);
+    await traceFor(o, page, Number(o.measure), s1, trace);
   } finally {
     counters = clearRules(table);
   }
@@ -322,7 +336,7 @@ async function policeRow(o, checks, page, name, row) {
 async function cleanRow(o, checks, page, name, row) {
   const s1 = await page.evaluate(() => stats());
   const trace = [];
-  await traceFor(page, Number(o.measure), s1, trace);
+  await traceFor(o, page, Number(o.measure), s1, trace);
   const s2 = await page.evaluate(() => stats());
   const secs = (s2.t - s1.t) / 1000;
   const v1 = s1.inbound || {}, v2 = s2.inbound || {};
