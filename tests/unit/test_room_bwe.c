@@ -58,6 +58,8 @@ typedef struct rig {
     link l;
     uint64_t steps, steps_at_want;  /* of run(): 5 ms steps, and those on `want` */
     bool deaf;                  /* the viewer sends no feedback */
+    bool tl;                    /* VP8 temporal layers: pictures 0, 2, 1, 2, ... */
+    uint64_t steps_all_tids;    /* of run(): steps with every temporal layer forwarded */
 } rig;
 
 static int rig_open(rig *r)
@@ -98,11 +100,16 @@ static void rig_close(rig *r)
 static int send_picture(rig *r, int l, bool key, sfu_time now)
 {
     uint16_t pic = r->picid[l]++;
+    static const uint8_t tid_of[4] = { 0, 2, 1, 2 };
     for (int k = 0; k < 2; k++) {
         uint16_t seq = r->seq[l]++;
-        uint8_t pl[800] = { (uint8_t)(k == 0 ? 0x90 : 0x80), 0x80, (uint8_t)(0x80 | (pic >> 8 & 0x7f)),
+        uint8_t pl[800] = { (uint8_t)(k == 0 ? 0x90 : 0x80), r->tl ? 0xa0 : 0x80, (uint8_t)(0x80 | (pic >> 8 & 0x7f)),
                             (uint8_t)pic };
         size_t dl = 4;
+        if (r->tl) {
+            uint8_t tid = key ? 0 : tid_of[pic % 4];
+            pl[dl++] = (uint8_t)(tid << 6 | (tid == 1 ? 0x20 : 0)); /* TID, Y on TL1 */
+        }
         if (k == 0) {
             uint8_t hdr[10] = { key ? 0x10 : 0x11, 0x02, 0x00, 0x9d, 0x01, 0x2a, (uint8_t)(160 << l),
                                 (uint8_t)((160 << l) >> 8), 0x10, 0x00 };
@@ -299,6 +306,9 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
             reached = *now;
         r->steps++;
         r->steps_at_want += q == want;
+        sfu_room_sink_layer sl;
+        if (sfu_room_sink_layer_get(r->room, VIEW, "v", &sl) == 0 && sl.max_tid >= 3)
+            r->steps_all_tids++;
     }
     return reached;
 }
@@ -392,6 +402,41 @@ TEST(policer_down_and_up)
     ASSERT_EQ(err, 0);
     printf("  policer lifted at 40 s: top layer after %.1f s\n", (double)(up - SFU_SEC(40)) / SFU_SEC(1));
     ASSERT(up >= 0 && up - SFU_SEC(40) < SFU_SEC(15));
+    rig_close(&r);
+    return 0;
+}
+
+/* With VP8 temporal layers, behind a 250k policer that carries the lowest
+ * layer whole (about 220k on the wire) but not the next: the viewer gets the
+ * lowest layer with every temporal layer, not its base layer alone (a
+ * quarter of the frames), at least 80 % of the time. */
+TEST(policer_keeps_temporal_layers)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    r.tl = true;
+    r.l.police = true;
+    sfu_time now = 0;
+    int err = 0;
+    uint32_t limit = 0;
+    (void)run(&r, &now, SFU_SEC(10), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    (void)run(&r, &now, SFU_SEC(20), 250000, 0, &err);
+    uint64_t d0 = r.l.dropped, p0 = r.l.passed;
+    r.steps = r.steps_at_want = r.steps_all_tids = 0;
+    (void)run(&r, &now, SFU_SEC(50), 250000, 0, &err);
+    ASSERT_EQ(err, 0);
+    uint64_t d1 = r.l.dropped - d0, p1 = r.l.passed - p0;
+    sfu_bwe_stats st;
+    ASSERT_EQ(sfu_room_leg_bwe_get(r.room, VIEW, now, &st), 0);
+    int q = quality(&r, &limit);
+    printf("  policer 250k, 20-50 s: layer 0 %.0f %%, every temporal layer %.0f %% of the time; at 50 s layer %d, "
+           "limit %u; dropped %llu of %llu; probes %llu, succeeded %llu; loss cuts %llu\n",
+           100.0 * (double)r.steps_at_want / (double)r.steps, 100.0 * (double)r.steps_all_tids / (double)r.steps, q,
+           limit, (unsigned long long)d1, (unsigned long long)(d1 + p1), (unsigned long long)st.probes_sent,
+           (unsigned long long)st.probes_succeeded, (unsigned long long)st.loss_cuts);
+    ASSERT_EQ(q, 0);
+    ASSERT(r.steps_all_tids * 100 >= r.steps * 80);
     rig_close(&r);
     return 0;
 }
@@ -505,6 +550,6 @@ TEST(no_transport_cc_no_estimator)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up),
+TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(policer_keeps_temporal_layers),
           TEST_ENTRY(policed_viewer_gets_no_copies), TEST_ENTRY(deaf_viewer_is_not_limited),
           TEST_ENTRY(no_transport_cc_no_estimator))
