@@ -261,6 +261,8 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     return true;
 }
 
+uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at) { return sfu_probe_cluster_due(&b->probe, at); }
+
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
 {
     return sfu_probe_cluster_sending_rate(&b->probe);

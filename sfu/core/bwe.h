@@ -128,6 +128,10 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
 
 /* While a probe is being sent: its rate, else 0 (for a pacer). */
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b);
+/* While a probe is being sent: the bytes it still needs by `at` to keep to
+ * its rate, counting what was sent toward it (media included); else 0. A
+ * caller pads only this much (sfu_probe_cluster_due). */
+uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at);
 
 void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out);
 

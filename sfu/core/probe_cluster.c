@@ -25,6 +25,16 @@ void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now)
     }
 }
 
+uint64_t sfu_probe_cluster_due(const sfu_probe_cluster *c, sfu_time at)
+{
+    if (c->state != SFU_PROBE_SENDING || at <= c->started_at)
+        return 0;
+    uint64_t want = c->rate_bps * (uint64_t)(at - c->started_at) / 8 / SFU_SEC(1);
+    if (want > c->bytes_target)
+        want = c->bytes_target;
+    return want > c->bytes_sent ? want - c->bytes_sent : 0;
+}
+
 uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now)
 {
     sfu_probe_cluster_handle_timeout(c, now);

@@ -45,6 +45,12 @@ void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bp
  * or at the first packet after SFU_PROBE_SEND_TIMEOUT. */
 uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now);
 
+/* While the probe is being sent: what it still needs by `at` to keep to
+ * its rate, everything sent toward it so far (media and copies too)
+ * counted; 0 otherwise. Padding only this much makes the probe's rate the
+ * total rate, not padding at that rate on top of the media. */
+uint64_t sfu_probe_cluster_due(const sfu_probe_cluster *c, sfu_time at);
+
 /* A copy of a packet sent under probe `probe_id` (0: none) went out too,
  * under the same transport-wide number: its bytes count as sent. */
 void sfu_probe_cluster_on_copy(sfu_probe_cluster *c, uint32_t probe_id, size_t size_bytes);

@@ -14,8 +14,9 @@
  * Probes: when the estimate is below what the highest layer of the leg's
  * video sinks would need, sfu_bwe_poll_probe asks for a probe; it goes out as
  * padding-only RTP packets on a video sink's RTX SSRC (what libwebrtc
- * sends), paced in ROOM_PROBE_SLICE slices from the room's timer. A leg with
- * no RTX on its video sinks is not probed. */
+ * sends), paced in ROOM_PROBE_SLICE slices from the room's timer, filling up
+ * to the probe's rate what the media sent meanwhile leaves. A leg with no RTX
+ * on its video sinks is not probed. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
@@ -148,7 +149,9 @@ static int probe_track(const room_leg *leg)
     return -1;
 }
 
-/* Sends the probe's share of one slice. */
+/* Pads the probe up to its rate by the end of this slice: the media sent
+ * meanwhile is part of the probe (its rate is the total rate, not padding
+ * on top of the media, which behind a policer took media down with it). */
 static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
     int t = probe_track(leg);
@@ -156,11 +159,10 @@ static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *ou
         leg->probe_left = 0;
         return;
     }
-    size_t bytes = (size_t)(leg->probe_rate_bps * (uint64_t)ROOM_PROBE_SLICE / 8 / SFU_SEC(1));
-    if (bytes < 64)
+    uint64_t due = sfu_bwe_probe_due(leg->bwe, now + ROOM_PROBE_SLICE);
+    size_t bytes = due > leg->probe_left ? leg->probe_left : (size_t)due;
+    if (bytes > 0 && bytes < 64)
         bytes = 64;
-    if (bytes > leg->probe_left)
-        bytes = leg->probe_left;
     while (bytes > 0) {
         size_t pad = bytes < ROOM_PROBE_PAD_MAX ? bytes : ROOM_PROBE_PAD_MAX;
         if (pad < 32)
