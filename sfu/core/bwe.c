@@ -231,8 +231,7 @@ bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now)
     if (sfu_bwe_loss_checking(&b->loss) ||
         (b->congested_at != SFU_TIME_NEVER && now - b->congested_at < SFU_BWE_REDUNDANCY_QUIET))
         return false;
-    bool random_loss = b->loss.restores > 0 && b->loss.inherent >= SFU_BWE_REDUNDANCY_RANDOM;
-    return random_loss || sent_bps(b, now) < b->est_bps;
+    return sent_bps(b, now) < b->est_bps;
 }
 
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)

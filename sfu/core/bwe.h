@@ -43,7 +43,6 @@
 #define SFU_BWE_ACKED_BUCKETS 25    /* a 500 ms window */
 #define SFU_BWE_REMB_FRESH SFU_SEC(5)
 #define SFU_BWE_REDUNDANCY_QUIET SFU_SEC(10)
-#define SFU_BWE_REDUNDANCY_RANDOM 0.02  /* learnt random loss that copies repair */
 
 typedef struct sfu_bwe_config {
     uint64_t start_bps;         /* before any feedback */
@@ -99,13 +98,10 @@ void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_tim
 /* Whether extra copies of packets (redundancy for random loss) may go out
  * now: not while the path shows congestion (a delay-based decrease, a
  * loss-based cut being checked or confirmed, within SFU_BWE_REDUNDANCY_QUIET)
- * and, unless a loss check has shown the path's loss to be random (a cut
- * restored) and the learnt inherent loss is at least
- * SFU_BWE_REDUNDANCY_RANDOM, not while what was sent over the last 500 ms already reaches the
+ * and not while what was sent over the last 500 ms already reaches the
  * estimate. Loss from a full queue or a policer grows with every extra
- * packet; only random loss is repaired by copies, and on a path that has
- * shown it, the copies themselves push the sent rate past an estimate that
- * follows what arrives. Without transport-cc feedback: true (nothing tells). */
+ * packet; only random loss is repaired by copies. Without transport-cc
+ * feedback: true (nothing tells). */
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now);
 
 /* The viewer's transport-cc feedback, parsed by sfu_twcc_parse into

@@ -420,63 +420,7 @@ TEST(lossy_probe_fails_and_backs_off)
     return 0;
 }
 
-/* Copies (redundancy) toward a viewer: once a loss check has shown the path
- * to lose a quarter of its packets at random, they may go out although they
- * push the sent rate past the estimate, which follows what arrives; on a
- * path without random loss, not past the estimate. */
-static bool copies_ok_after(int lose_every, double *inherent)
-{
-    sfu_bwe *b = sfu_bwe_new(NULL);
-    uint16_t seq = 1;
-    sfu_time t = SFU_SEC(1), now = 0;
-    for (int i = 0; i < 100; i++) {
-        uint64_t bps = sfu_bwe_estimate(b, now);
-        if (bps > 300000)
-            bps = 300000;
-        now = exchange(b, &seq, 10, bps * 9 / 10, &t, SFU_MS(30), lose_every, 0);
-    }
-    /* Then the same media, each packet twice (the copy under its number;
-     * a number is lost when both are, one in 16 at a quarter's loss). */
-    static sfu_twcc_packet pk[16];
-    sfu_time gap = SFU_MS(10);
-    for (int i = 0; i < 60; i++) {
-        uint16_t first = seq;
-        for (int k = 0; k < 10; k++) {
-            sfu_bwe_on_packet_sent(b, seq, 1200, t + k * gap);
-            sfu_bwe_on_copy_sent(b, seq, 1200, t + k * gap);
-            bool lost = lose_every && (i * 10 + k) % (lose_every * lose_every) == 0;
-            pk[k] = (sfu_twcc_packet){ .seq16 = seq, .received = !lost,
-                                       .arrival_us = (t + k * gap + SFU_MS(30)) % SFU_SEC(1000) };
-            seq++;
-        }
-        t += 10 * gap;
-        sfu_twcc_feedback fb = { .base_seq16 = first, .status_count = 10, .packet_count = 10 };
-        now = t + SFU_MS(50);
-        if (sfu_bwe_on_feedback(b, &fb, pk, 10, now) != 0)
-            abort();
-    }
-    sfu_bwe_stats st;
-    sfu_bwe_stats_get(b, now, &st);
-    *inherent = st.inherent_loss;
-    bool ok = sfu_bwe_redundancy_ok(b, now);
-    printf("  lose every %d: learnt loss %.3f, sent %llu, estimate %llu: copies %s\n", lose_every,
-           st.inherent_loss, (unsigned long long)st.sent_bps, (unsigned long long)st.estimate_bps,
-           ok ? "ok" : "withheld");
-    sfu_bwe_free(b);
-    return ok;
-}
-
-TEST(copies_on_a_path_with_random_loss)
-{
-    double l;
-    ASSERT(copies_ok_after(4, &l));
-    ASSERT(l >= SFU_BWE_REDUNDANCY_RANDOM);
-    ASSERT(!copies_ok_after(0, &l));
-    ASSERT(l < SFU_BWE_REDUNDANCY_RANDOM);
-    return 0;
-}
-
-TEST_LIST(TEST_ENTRY(copies_on_a_path_with_random_loss), TEST_ENTRY(delay_usage_table), TEST_ENTRY(delay_groups), TEST_ENTRY(loss_rule_table),
+TEST_LIST(TEST_ENTRY(delay_usage_table), TEST_ENTRY(delay_groups), TEST_ENTRY(loss_rule_table),
           TEST_ENTRY(loss_windows_need_enough_packets), TEST_ENTRY(feedback_errors_and_unknowns),
           TEST_ENTRY(grows_on_a_clean_path_and_reports_acked_rate),
           TEST_ENTRY(overuse_cuts_to_85_percent_of_acked), TEST_ENTRY(reference_time_wrap),
