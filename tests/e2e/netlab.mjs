@@ -181,7 +181,7 @@ async function lossRow(o, checks, page, name, row) {
     + `protocol=${proto} nacks=${(v2.nacks || 0) - (v1.nacks || 0)} `
     + `plis=${(v2.plis || 0) - (v1.plis || 0)} keyframes=${(v2.keyFrames || 0) - (v1.keyFrames || 0)} `
     + `dropped_in=${inDrop}/${inSeen} (${pct(inDrop, inSeen)}%) `
-    + `dropped_out=${outDrop}/${outSeen} (${pct(outDrop, outSeen)}%)`);
+    + `dropped_out=${outDrop}/${outSeen} (${pct(outDrop, outSeen)}%) ` + await bweMetrics(o));
   // The loss was really there: each direction dropped the asked rate, give
   // or take 4 standard deviations of a binomial count (at least 5 points).
   const near = (d, s) => {
@@ -396,7 +396,9 @@ async function policeStepRow(o, checks, page, name, row) {
 async function bweMetrics(o) {
   try {
     const text = await (await fetch(`${o.url}/metrics`)).text();
-    return [...text.matchAll(/^(sfu_bwe_[a-z_]+) (\d+)/gm)].map((m) => `${m[1].slice(8)}=${m[2]}`).join(' ');
+    return [...text.matchAll(/^sfu_((bwe_)?[a-z_]+) (\d+)/gm)]
+      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld)_total$/.test(m[1]))
+      .map((m) => `${m[2] ? m[1].slice(4) : m[1]}=${m[3]}`).join(' ');
   } catch (e) {
     return `metrics: ${e.message}`;
   }
