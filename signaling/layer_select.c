@@ -180,7 +180,7 @@ void sig_layer_collect(sig_server *srv, sig_session *s)
             continue;
         sinks[n] = (sig_sink_info){ .nlayers = k.nlayers, .current = k.current,
                                     .target = k.target, .max = k.max, .limit_bps = k.limit_bps,
-                                    .switches = k.switches };
+                                    .max_tid = k.max_tid, .switches = k.switches };
         g_strlcpy(sinks[n].mid, mids[i], sizeof sinks[n].mid);
         n++;
     }

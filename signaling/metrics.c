@@ -179,6 +179,9 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_video_copies_total", "counter",
            "Extra copies of video packets and retransmissions sent to viewers whose NACKs show heavy loss.",
            (double)r->video_copies);
+    metric(s, "sfu_copies_withheld_total", "counter",
+           "Audio and video copies not sent because the viewer's bandwidth estimator saw congestion.",
+           (double)r->copies_withheld);
     metric(s, "sfu_repair_keyframe_requests_total", "counter",
            "Keyframes asked for because a viewer NACKed a packet that could no longer be resent.",
            (double)r->repair_keyframe_requests);

@@ -334,13 +334,13 @@ static json_t *sinks_json(const sig_session *s)
     json_t *out = json_array();
     for (unsigned i = 0; i < s->nsinks; i++) {
         const sig_sink_info *k = &s->sinks[i];
-        json_array_append_new(out, json_pack("{s:s, s:i, s:o, s:o, s:o, s:I, s:I}", "mid", k->mid,
+        json_array_append_new(out, json_pack("{s:s, s:i, s:o, s:o, s:o, s:I, s:i, s:I}", "mid", k->mid,
                                              "layers", k->nlayers, "current",
                                              quality_json(k->current), "target",
                                              quality_json(k->target), "max",
                                              quality_json(k->max), "estimate_bps",
-                                             (json_int_t)k->limit_bps, "switches",
-                                             (json_int_t)k->switches));
+                                             (json_int_t)k->limit_bps, "max_tid", (int)k->max_tid,
+                                             "switches", (json_int_t)k->switches));
     }
     return out;
 }

@@ -37,6 +37,7 @@ typedef struct sig_sink_info {
     uint8_t nlayers;                /* of its source; 0: bound to nothing yet */
     int current, target, max;       /* quality, 0 lowest; -1: none / automatic */
     uint32_t limit_bps;             /* its bandwidth estimate; 0: none */
+    uint8_t max_tid;                /* VP8 temporal layers forwarded: 0..max_tid (3: all) */
     uint64_t switches;
 } sig_sink_info;
 

@@ -46,6 +46,14 @@ struct sfu_bwe {
     uint64_t acked[SFU_BWE_ACKED_BUCKETS];
     bool acked_any;
     int64_t acked_newest, acked_oldest;   /* bucket numbers */
+    /* Sent bitrate over send time, the same window */
+    uint64_t sent[SFU_BWE_ACKED_BUCKETS];
+    bool sent_any;
+    int64_t sent_newest;        /* bucket number */
+    sfu_time first_sent_at;
+    /* The last sign of congestion: SFU_TIME_NEVER none (redundancy_ok) */
+    sfu_time congested_at;
+    sfu_time cut_congested_before;  /* congested_at before a loss cut being checked */
     /* Receiver clock: the 24-bit reference time unwrapped */
     bool have_ref;
     uint32_t last_ref;
@@ -108,6 +116,7 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
     b->next_probe_at = 0;
     b->probe_backoff = PROBE_BACKOFF_MIN;
     b->loss_limited_at = SFU_TIME_NEVER;
+    b->congested_at = SFU_TIME_NEVER;
     return b;
 }
 
@@ -156,6 +165,43 @@ static uint64_t acked_bps(const sfu_bwe *b)
     return bytes * 8 * 1000000 / (uint64_t)span;
 }
 
+/* ---- sent bitrate ---- */
+
+static void sent_add(sfu_bwe *b, sfu_time now, size_t size)
+{
+    int64_t k = now / SFU_BWE_ACKED_BUCKET;
+    if (!b->sent_any || k - b->sent_newest >= SFU_BWE_ACKED_BUCKETS) {
+        memset(b->sent, 0, sizeof b->sent);
+        if (!b->sent_any)
+            b->first_sent_at = now;
+        b->sent_any = true;
+        b->sent_newest = k;
+    }
+    while (b->sent_newest < k)
+        b->sent[bucket(++b->sent_newest)] = 0;
+    if (k > b->sent_newest - SFU_BWE_ACKED_BUCKETS)
+        b->sent[bucket(k)] += size;
+}
+
+/* What went out over the window ending now, per second of it (of the time
+ * since the first packet while that is shorter). */
+static uint64_t sent_bps(const sfu_bwe *b, sfu_time now)
+{
+    if (!b->sent_any)
+        return 0;
+    int64_t k = now / SFU_BWE_ACKED_BUCKET;
+    uint64_t bytes = 0;
+    for (int64_t j = b->sent_newest; j > b->sent_newest - SFU_BWE_ACKED_BUCKETS; j--)
+        if (j > k - SFU_BWE_ACKED_BUCKETS && j <= k)
+            bytes += b->sent[bucket(j)];
+    sfu_time span = SFU_BWE_ACKED_BUCKETS * SFU_BWE_ACKED_BUCKET;
+    if (now - b->first_sent_at < span)
+        span = now - b->first_sent_at;
+    if (span < ACKED_MIN_SPAN)
+        span = ACKED_MIN_SPAN;
+    return bytes * 8 * 1000000 / (uint64_t)span;
+}
+
 static void probe_judge(sfu_bwe *b, sfu_time now);
 
 /* ---- sending and probes ---- */
@@ -164,6 +210,28 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 {
     uint32_t probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
     sfu_send_history_add(&b->hist, seq16, size_bytes, now, probe_id);
+    sent_add(b, now, size_bytes);
+}
+
+void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
+{
+    sent_add(b, now, size_bytes);
+    sfu_sent_packet *e = sfu_send_history_get(&b->hist, seq16);
+    if (!e || e->state != SFU_SENT_UNREPORTED)
+        return;
+    size_t total = (size_t)e->size_bytes + size_bytes;
+    e->size_bytes = total > UINT16_MAX ? UINT16_MAX : (uint16_t)total;
+    sfu_probe_cluster_on_copy(&b->probe, e->probe_id, size_bytes);
+}
+
+bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now)
+{
+    if (!b->have_twcc)
+        return true;
+    if (sfu_bwe_loss_checking(&b->loss) ||
+        (b->congested_at != SFU_TIME_NEVER && now - b->congested_at < SFU_BWE_REDUNDANCY_QUIET))
+        return false;
+    return sent_bps(b, now) < b->est_bps;
 }
 
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
@@ -192,6 +260,8 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     b->st.probes_sent++;
     return true;
 }
+
+uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at) { return sfu_probe_cluster_due(&b->probe, at); }
 
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
 {
@@ -270,6 +340,7 @@ static void rate_decrease(sfu_bwe *b, uint64_t acked, sfu_time now)
     }
     b->last_decrease = now;
     b->decreased_since_cut = true;
+    b->congested_at = now;
     b->st.overuses++;
 }
 
@@ -336,11 +407,16 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
     case SFU_BWE_LOSS_CUT:
         b->est_bps = clamp_bps(b, (double)to);
         b->decreased_since_cut = false;
+        b->cut_congested_before = b->congested_at;
+        b->congested_at = now;
         break;
     case SFU_BWE_LOSS_RESTORE:
         loss_restore(b, to);
+        /* The loss was the path's own: not a sign of congestion. */
+        b->congested_at = b->cut_congested_before;
         break;
     case SFU_BWE_LOSS_CONFIRMED:
+        b->congested_at = now;
         /* Congestion loss with no queue growth seen around it: a policer. */
         if (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR)
             b->loss_limited_at = now;
@@ -427,6 +503,12 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
         if (b->response_time > RESPONSE_MAX)
             b->response_time = RESPONSE_MAX;
     }
+    /* A probe whose failure the feedback already shows stops here: what it
+     * would still send could only be lost, and take media with it. */
+    if (sfu_probe_cluster_failing(&b->probe, b->loss.inherent)) {
+        sfu_probe_cluster_stop(&b->probe, now);
+        b->st.probes_stopped++;
+    }
     if (b->have_twcc) {
         rate_update(b, now, media_received > 0);
         probe_judge(b, now);
@@ -464,6 +546,7 @@ void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out)
     out->delay_loss_bps = b->have_twcc ? b->est_bps : 0;
     out->remb_bps = b->remb_bps;
     out->acked_bps = acked_bps(b);
+    out->sent_bps = sent_bps(b, now);
     out->usage = sfu_bwe_delay_usage(&b->delay);
     out->loss_fraction = b->loss.last_fraction;
     out->inherent_loss = b->loss.inherent;

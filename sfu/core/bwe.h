@@ -21,7 +21,8 @@
  *    60 ms burst at twice the estimate (three times after a clean
  *    success; at most 1.5 x the target); what the feedback says arrived of
  *    it, at what rate, raises the estimate at once. A probe losing more
- *    than the path's random loss + 5 % fails; failures back off 1, 2, 3 s.
+ *    than the path's random loss + 5 % fails, and stops being sent as soon
+ *    as the feedback shows that much lost; failures back off 1, 2, 3 s.
  *    After congestion loss with no queue growth around it (a policer,
  *    whose burst allowance lets a short probe through) probes last 500 ms
  *    for 30 s. No probe within 1 s of a delay-based decrease;
@@ -41,6 +42,7 @@
 #define SFU_BWE_ACKED_BUCKET SFU_MS(20)
 #define SFU_BWE_ACKED_BUCKETS 25    /* a 500 ms window */
 #define SFU_BWE_REMB_FRESH SFU_SEC(5)
+#define SFU_BWE_REDUNDANCY_QUIET SFU_SEC(10)
 
 typedef struct sfu_bwe_config {
     uint64_t start_bps;         /* before any feedback */
@@ -66,12 +68,13 @@ typedef struct sfu_bwe_stats {
     uint64_t delay_loss_bps;    /* from transport-cc alone; 0 before any */
     uint64_t remb_bps;          /* the last REMB (0 also before any) */
     uint64_t acked_bps;         /* 0 until measured */
+    uint64_t sent_bps;          /* sent over the last 500 ms, copies and probes included */
     sfu_bwe_usage usage;
     double loss_fraction;       /* of the last loss window */
     double inherent_loss;       /* learnt non-congestive loss */
     uint64_t feedbacks, unknown_reports;
     uint64_t overuses, loss_cuts, loss_restores, loss_confirmed;
-    uint64_t probes_sent, probes_succeeded;
+    uint64_t probes_sent, probes_succeeded, probes_stopped;
 } sfu_bwe_stats;
 
 typedef struct sfu_bwe sfu_bwe;
@@ -84,6 +87,22 @@ void sfu_bwe_free(sfu_bwe *b);
  * `size_bytes` on the wire (RTP header and payload; constant overheads
  * below RTP are left out on both sides, so they cancel). */
 void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now);
+
+/* A copy of the packet numbered seq16 went out as well (the same RTP
+ * packet again, for a lossy viewer): the receiver's SRTP replay check keeps
+ * only the first to arrive, so it can report the number once, and a copy
+ * with a number of its own would always read as lost. The copy carries the
+ * same number; its bytes count toward what was sent under it. */
+void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now);
+
+/* Whether extra copies of packets (redundancy for random loss) may go out
+ * now: not while the path shows congestion (a delay-based decrease, a
+ * loss-based cut being checked or confirmed, within SFU_BWE_REDUNDANCY_QUIET)
+ * and not while what was sent over the last 500 ms already reaches the
+ * estimate. Loss from a full queue or a policer grows with every extra
+ * packet; only random loss is repaired by copies. Without transport-cc
+ * feedback: true (nothing tells). */
+bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now);
 
 /* The viewer's transport-cc feedback, parsed by sfu_twcc_parse into
  * pkts[0..n) (n <= fb->packet_count). Numbers the SFU did not send, or sent
@@ -109,6 +128,10 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
 
 /* While a probe is being sent: its rate, else 0 (for a pacer). */
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b);
+/* While a probe is being sent: the bytes it still needs by `at` to keep to
+ * its rate, counting what was sent toward it (media included); else 0. A
+ * caller pads only this much (sfu_probe_cluster_due). */
+uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at);
 
 void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out);
 

@@ -83,15 +83,22 @@ static void advance(sfu_nack_gen *g, uint64_t seq, sfu_time now)
         g->lowest = seq;
     } else {
         /* Only the newest gaps fit in the list; the older ones of a long
-         * burst are given up at once (and a keyframe asked for). */
+         * burst are given up at once (and a keyframe asked for). A gap
+         * across a silence longer than max_silence (a dead path, a
+         * restart) is given up whole: its first packets are older than
+         * any NACK may ask for, nothing after them decodes without them,
+         * and asking for the rest would only queue stale retransmissions
+         * in the sender's pacer ahead of the keyframe that repairs it. */
         uint64_t first = g->highest + 1;
-        if (seq - first > SFU_NACK_MAX_MISSING) {
-            g->given_up += seq - first - SFU_NACK_MAX_MISSING;
+        bool stale = g->cfg.max_silence && seq > first && now - g->highest_at > g->cfg.max_silence;
+        uint64_t keep = stale ? 0 : SFU_NACK_MAX_MISSING;
+        if (seq - first > keep) {
+            g->given_up += seq - first - keep;
             g->keyframe_needed = true;
         }
         for (uint64_t q = first; q < seq; q++) {
             log_put(g, q, false);
-            if (seq - q <= SFU_NACK_MAX_MISSING)
+            if (seq - q <= keep)
                 add_missing(g, q, now);
         }
         /* Entries that fell out of the receive log cannot be told apart
@@ -102,6 +109,7 @@ static void advance(sfu_nack_gen *g, uint64_t seq, sfu_time now)
         }
     }
     g->highest = seq;
+    g->highest_at = now;
     log_put(g, seq, true);
 }
 
@@ -124,6 +132,7 @@ sfu_nack_result sfu_nack_gen_handle_packet(sfu_nack_gen *g, uint64_t seq, sfu_ti
     if (!g->started) {
         g->started = true;
         g->highest = g->lowest = seq;
+        g->highest_at = now;
         log_put(g, seq, true);
         return SFU_NACK_NEW;
     }

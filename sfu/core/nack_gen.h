@@ -6,7 +6,9 @@
  * every `retry_interval` (or the RTT, if longer), until it arrives, has been
  * asked for `max_retries` times, or is older than `max_age`. A packet older
  * than the first one seen (reordering at the start) opens gaps below it as
- * well, so a stream's first packets are not silently lost. Sans-IO:
+ * well, so a stream's first packets are not silently lost. With
+ * `max_silence`, a gap that opens after the stream was silent that long is
+ * not NACKed at all (a keyframe is asked for instead). Sans-IO:
  * handle_timeout collects what is due; poll_timeout tells when. A gap too
  * large to track asks the caller for a keyframe instead. */
 #ifndef SFU_CORE_NACK_GEN_H
@@ -23,6 +25,9 @@ typedef struct sfu_nack_config {
     sfu_time retry_interval;
     uint32_t max_retries;
     sfu_time max_age;
+    /* A gap that opens after the stream was silent longer than this is
+     * given up whole, with a keyframe asked for (0: never). */
+    sfu_time max_silence;
 } sfu_nack_config;
 
 typedef enum sfu_nack_result {
@@ -45,6 +50,7 @@ typedef struct sfu_nack_gen {
     bool started;
     bool keyframe_needed;
     uint64_t highest;
+    sfu_time highest_at;        /* when `highest` arrived */
     uint64_t lowest;            /* the oldest packet seen: gaps below it count too */
     uint64_t log[SFU_NACK_WINDOW / 64];
     uint32_t nmissing;          /* sorted by seq */
@@ -53,7 +59,8 @@ typedef struct sfu_nack_gen {
 } sfu_nack_gen;
 
 /* Defaults suited to video: first NACK after 10 ms, retries every 100 ms,
- * 10 tries, give up after 1 s. */
+ * 10 tries, give up after 1 s; gaps after a silence are NACKed (a
+ * receiver's view: the SFU's producers set max_silence). */
 extern const sfu_nack_config sfu_nack_config_default;
 
 void sfu_nack_gen_init(sfu_nack_gen *g, const sfu_nack_config *cfg);

@@ -25,6 +25,16 @@ void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now)
     }
 }
 
+uint64_t sfu_probe_cluster_due(const sfu_probe_cluster *c, sfu_time at)
+{
+    if (c->state != SFU_PROBE_SENDING || at <= c->started_at)
+        return 0;
+    uint64_t want = c->rate_bps * (uint64_t)(at - c->started_at) / 8 / SFU_SEC(1);
+    if (want > c->bytes_target)
+        want = c->bytes_target;
+    return want > c->bytes_sent ? want - c->bytes_sent : 0;
+}
+
 uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now)
 {
     sfu_probe_cluster_handle_timeout(c, now);
@@ -41,6 +51,14 @@ uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_
         c->ended_at = now;
     }
     return c->id;
+}
+
+void sfu_probe_cluster_on_copy(sfu_probe_cluster *c, uint32_t probe_id, size_t size_bytes)
+{
+    if (c->state == SFU_PROBE_IDLE || probe_id == 0 || probe_id != c->id)
+        return;
+    c->bytes_sent += size_bytes;
+    c->last_size += (uint32_t)size_bytes;   /* copies follow their packet at once: the last one's */
 }
 
 void sfu_probe_cluster_on_report(sfu_probe_cluster *c, const sfu_sent_packet *e, bool received,
@@ -63,6 +81,22 @@ void sfu_probe_cluster_on_report(sfu_probe_cluster *c, const sfu_sent_packet *e,
         c->rx_last_send = e->sent_at;
     c->received++;
     c->bytes_received += e->size_bytes;
+}
+
+bool sfu_probe_cluster_failing(const sfu_probe_cluster *c, double inherent_loss)
+{
+    if (c->state != SFU_PROBE_SENDING || c->reported == 0)
+        return false;
+    uint32_t lost = c->reported - c->received;
+    return lost >= 2 && (double)lost / c->reported > inherent_loss + LOSS_MARGIN;
+}
+
+void sfu_probe_cluster_stop(sfu_probe_cluster *c, sfu_time now)
+{
+    if (c->state != SFU_PROBE_SENDING)
+        return;
+    c->state = SFU_PROBE_WAITING;
+    c->ended_at = now;
 }
 
 bool sfu_probe_cluster_ready(const sfu_probe_cluster *c, sfu_time now)

@@ -45,6 +45,16 @@ void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bp
  * or at the first packet after SFU_PROBE_SEND_TIMEOUT. */
 uint32_t sfu_probe_cluster_on_sent(sfu_probe_cluster *c, size_t size_bytes, sfu_time now);
 
+/* While the probe is being sent: what it still needs by `at` to keep to
+ * its rate, everything sent toward it so far (media and copies too)
+ * counted; 0 otherwise. Padding only this much makes the probe's rate the
+ * total rate, not padding at that rate on top of the media. */
+uint64_t sfu_probe_cluster_due(const sfu_probe_cluster *c, sfu_time at);
+
+/* A copy of a packet sent under probe `probe_id` (0: none) went out too,
+ * under the same transport-wide number: its bytes count as sent. */
+void sfu_probe_cluster_on_copy(sfu_probe_cluster *c, uint32_t probe_id, size_t size_bytes);
+
 /* Ends the sending of a probe the caller stopped short of its bytes,
  * SFU_PROBE_SEND_TIMEOUT after its start (or never began). */
 void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now);
@@ -63,6 +73,15 @@ static inline uint64_t sfu_probe_cluster_sending_rate(const sfu_probe_cluster *c
 {
     return c->state == SFU_PROBE_SENDING ? c->rate_bps : 0;
 }
+
+/* True while the probe is being sent and the feedback so far already
+ * dooms it: at least 2 of its packets and more than inherent_loss + 5 % of
+ * those reported were lost (sfu_probe_cluster_finish would give 0). Behind
+ * a policer the rest of a probe would only take media down with it. */
+bool sfu_probe_cluster_failing(const sfu_probe_cluster *c, double inherent_loss);
+
+/* Ends the sending of a probe now (it goes on to wait for its feedback). */
+void sfu_probe_cluster_stop(sfu_probe_cluster *c, sfu_time now);
 
 /* True when the probe can be judged: sent, and 90 % of its packets
  * reported on, or SFU_PROBE_RESULT_TIMEOUT after its end. */

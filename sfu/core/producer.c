@@ -31,6 +31,9 @@ static int layer_init(sfu_producer *p, sfu_producer_layer *l, const sfu_producer
     memset(l, 0, sizeof *l);
     l->epoch = ++*epochs;
     sfu_nack_config nc = sfu_nack_config_default;
+    /* What a publisher sent into a dead path is not asked for again: its
+     * retransmissions would go ahead of the keyframe that repairs it. */
+    nc.max_silence = nc.max_age;
     if (!d->fb_nack)
         nc.max_retries = 0; /* gaps only give up, nothing is asked for */
     sfu_nack_gen_init(&l->nack, &nc);

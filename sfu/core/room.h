@@ -81,6 +81,7 @@ typedef struct sfu_room_stats {
      * lossy viewers, and keyframe requests for viewers that NACKed a packet
      * that could not be resent. */
     uint64_t video_copies;
+    uint64_t copies_withheld;       /* audio and video copies not sent: the viewer's path is congested */
     uint64_t repair_keyframe_requests;
     /* Send-side estimation toward viewers (room_bwe.c): packets sent with a
      * transport-wide sequence number, viewers' transport-cc feedback and

@@ -11,11 +11,12 @@
  * video sinks as their bitrate limit, and the consumer's layer choice
  * (consumer.h: down at once, up after SFU_CONSUMER_UP_HOLD) follows it.
  *
- * Probes: when the estimate is below what the next layer of the leg's video
- * sinks would need, sfu_bwe_poll_probe asks for a probe; it goes out as
+ * Probes: when the estimate is below what the highest layer of the leg's
+ * video sinks would need, sfu_bwe_poll_probe asks for a probe; it goes out as
  * padding-only RTP packets on a video sink's RTX SSRC (what libwebrtc
- * sends), paced in ROOM_PROBE_SLICE slices from the room's timer. A leg with
- * no RTX on its video sinks is not probed. */
+ * sends), paced in ROOM_PROBE_SLICE slices from the room's timer, filling up
+ * to the probe's rate what the media sent meanwhile leaves. A leg with no RTX
+ * on its video sinks is not probed. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
@@ -95,9 +96,9 @@ static unsigned count_sinks(const sfu_room *room, const room_leg *leg, unsigned 
     return nvideo;
 }
 
-/* What the leg would need for each video sink to move one step up (the
- * next active layer within its cap, or all temporal layers of a single
- * stream); 0 when none can. With the even split, that is the largest per
+/* What the leg would need for each video sink to move up (the highest
+ * active layer within its cap, or all temporal layers of a single stream);
+ * 0 when none can. With the even split, that is the largest per
  * sink need times the number of video sinks, plus the audio allowance. */
 static uint64_t probe_target(const sfu_room *room, const room_leg *leg, sfu_time now)
 {
@@ -116,13 +117,17 @@ static uint64_t probe_target(const sfu_room *room, const room_leg *leg, sfu_time
         } else {
             int q = c->target >= 0 ? sfu_producer_quality_of(prod, c->target) : 0;
             b = prod->layers[sfu_producer_layer_at(prod, q)].bitrate_bps;
-            int nq = q + 1;
-            if (nq < prod->nlayers && (c->max_quality < 0 || nq <= c->max_quality)) {
+            /* The highest layer above it that the viewer would take: a
+             * probe that finds room for it saves a probe (and an up-hold)
+             * per layer on the way. */
+            for (int nq = prod->nlayers - 1; nq > q; nq--) {
                 int l = sfu_producer_layer_at(prod, nq);
-                if (sfu_producer_layer_active(prod, l, now) && prod->layers[l].bitrate_bps) {
-                    b = prod->layers[l].bitrate_bps;
-                    step = true;
-                }
+                if ((c->max_quality >= 0 && nq > c->max_quality) || !sfu_producer_layer_active(prod, l, now) ||
+                    !prod->layers[l].bitrate_bps)
+                    continue;
+                b = prod->layers[l].bitrate_bps;
+                step = true;
+                break;
             }
         }
         if (b > need)
@@ -144,7 +149,9 @@ static int probe_track(const room_leg *leg)
     return -1;
 }
 
-/* Sends the probe's share of one slice. */
+/* Pads the probe up to its rate by the end of this slice: the media sent
+ * meanwhile is part of the probe (its rate is the total rate, not padding
+ * on top of the media, which behind a policer took media down with it). */
 static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
     int t = probe_track(leg);
@@ -152,11 +159,10 @@ static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *ou
         leg->probe_left = 0;
         return;
     }
-    size_t bytes = (size_t)(leg->probe_rate_bps * (uint64_t)ROOM_PROBE_SLICE / 8 / SFU_SEC(1));
-    if (bytes < 64)
+    uint64_t due = sfu_bwe_probe_due(leg->bwe, now + ROOM_PROBE_SLICE);
+    size_t bytes = due > leg->probe_left ? leg->probe_left : (size_t)due;
+    if (bytes > 0 && bytes < 64)
         bytes = 64;
-    if (bytes > leg->probe_left)
-        bytes = leg->probe_left;
     while (bytes > 0) {
         size_t pad = bytes < ROOM_PROBE_PAD_MAX ? bytes : ROOM_PROBE_PAD_MAX;
         if (pad < 32)
@@ -211,6 +217,8 @@ void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
     if (!leg->bwe)
         return;
+    if (leg->probe_left && !sfu_bwe_probe_rate(leg->bwe))
+        leg->probe_left = 0; /* the estimator ended it (all sent with media, or it failed) */
     if (leg->probe_left && now >= leg->probe_next_at)
         probe_slice(room, leg, now, out);
     if (now >= leg->next_bwe_at) {

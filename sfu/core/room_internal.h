@@ -154,6 +154,21 @@ static inline void room_bwe_sent(sfu_room *room, room_leg *leg, uint16_t tseq, s
     room->stats.bwe_packets++;
 }
 
+/* A copy of the packet numbered `tseq` went out to the leg too (the same
+ * number, bwe.h). */
+static inline void room_bwe_copy_sent(sfu_room *room, room_leg *leg, uint16_t tseq, size_t bytes, sfu_time now)
+{
+    sfu_bwe_on_copy_sent(leg->bwe, tseq, bytes + ROOM_SRTP_OVERHEAD, now);
+    room->stats.bwe_packets++;
+}
+
+/* Whether copies (audio_copies.h, sink_repair.h) may go to the leg now:
+ * always without an estimator, else only while it sees no congestion. */
+static inline bool room_bwe_copies_ok(const room_leg *leg, sfu_time now)
+{
+    return !leg->bwe || sfu_bwe_redundancy_ok(leg->bwe, now);
+}
+
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
     for (uint32_t i = 0; i < room->max_legs; i++)

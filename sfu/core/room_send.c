@@ -25,13 +25,22 @@ static int tw_offset(const room_leg *vleg, const sfu_track_desc *vd, const sfu_o
 
 /* Toward a viewer whose loss shows, the same packet again (a buffer
  * reference and the head): the receiver keeps whichever arrives first and
- * its SRTP replay check drops the other. On the transport each copy is a
- * packet of its own, with its own transport-wide number. Audio copies:
- * audio_copies.h; video copies: sink_repair.h. */
+ * its SRTP replay check drops the other, before it reads the transport-wide
+ * number, so the copy carries the original's number (a number of its own
+ * would always be reported lost). Copies are redundancy for random loss:
+ * none while the viewer's estimator sees congestion, whose loss each extra
+ * packet makes worse (room_bwe_copies_ok). Audio copies: audio_copies.h;
+ * video copies: sink_repair.h. */
 static void send_copies(sfu_room *room, room_leg *vleg, const sfu_track_desc *vd, const sfu_out_item *item,
                         uint8_t copies, sfu_time now, sfu_out *out)
 {
-    int tw_off = copies > 1 ? tw_offset(vleg, vd, item) : -1;
+    if (copies < 2)
+        return;
+    if (!room_bwe_copies_ok(vleg, now)) {
+        room->stats.copies_withheld += copies - 1u;
+        return;
+    }
+    int tw_off = tw_offset(vleg, vd, item);
     for (uint8_t c = 1; c < copies; c++) {
         sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
         if (!dup) {
@@ -43,11 +52,8 @@ static void send_copies(sfu_room *room, room_leg *vleg, const sfu_track_desc *vd
         dup->buf = sfu_buf_ref(item->buf);
         dup->body_off = item->body_off;
         dup->body_len = item->body_len;
-        if (tw_off >= 0) {
-            uint16_t tseq = vleg->tw_seq16++;
-            sfu_wr16(dup->head + tw_off, tseq);
-            room_bwe_sent(room, vleg, tseq, (size_t)dup->head_len + dup->body_len, now);
-        }
+        if (tw_off >= 0)
+            room_bwe_copy_sent(room, vleg, sfu_rd16(dup->head + tw_off), (size_t)dup->head_len + dup->body_len, now);
         vd->kind == SFU_KIND_AUDIO ? room->stats.audio_copies++ : room->stats.video_copies++;
         room->stats.rtp_out++;
         room->stats.rtp_out_kind[vd->kind]++;
@@ -65,6 +71,10 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
     sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
     if (room->cfg.no_video_copies || copies < 2 || out->count == 0 || vd->kind != SFU_KIND_VIDEO)
         return;
+    if (!room_bwe_copies_ok(vleg, now)) {
+        room->stats.copies_withheld += copies - 1u; /* before the budget is taken */
+        return;
+    }
     uint8_t n = 1;
     while (n < copies && c->rtx_tat <= now + SFU_MS(250) &&
            sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now))

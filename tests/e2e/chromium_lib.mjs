@@ -152,7 +152,7 @@ async function stats() {
       out.inbound = { framesDecoded: s.framesDecoded || 0, packets: s.packetsReceived || 0,
         lost: s.packetsLost || 0, nacks: s.nackCount || 0, freezes: s.freezeCount || 0,
         freezeSeconds: s.totalFreezesDuration || 0, plis: s.pliCount || 0,
-        keyFrames: s.keyFramesDecoded || 0,
+        keyFrames: s.keyFramesDecoded || 0, bytes: s.bytesReceived || 0,
         width: s.frameWidth || 0, height: s.frameHeight || 0,
         decoder: s.decoderImplementation || '', mime: codecOf(s).mimeType || '',
         fmtp: codecOf(s).sdpFmtpLine || '' };

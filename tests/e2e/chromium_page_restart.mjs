@@ -11,9 +11,8 @@
 //
 // Checks, one line each, then "N passed, M failed": everyone connects and
 // decodes; after the move each page PATCHes by itself, decodes new frames
-// within --max-back-ms (4000: since the simulcast and estimator work merged a page
-// waits 2-2.9 s, for Chromium's own keyframe timer) of its first restart
-// request and within --max-total-ms (15000) of the move, keeps the same tiles (no new join or
+// within --max-back-ms (2500) of its first restart request and within
+// --max-total-ms (15000) of the move, keeps the same tiles (no new join or
 // WHEP POST), and is not ended. Prints the times measured (FIGURE lines).
 
 import { execFileSync } from 'node:child_process';
@@ -31,7 +30,7 @@ function options() {
                prefix: { type: 'string', default: '29' },
                // The 1 s goal is for a client's restart (chromium_path_change.mjs);
                // a page's own restart measured 151-526 ms, once 1.77 s under load.
-               'max-back-ms': { type: 'string', default: '4000' },
+               'max-back-ms': { type: 'string', default: '2500' },
                'max-total-ms': { type: 'string', default: '15000' } },
   });
   if (!values.url || !values.dev || !values['new-ip']) {

@@ -50,6 +50,9 @@ const ROWS = {
   // media.simulcast=true).
   police250: { kbit: 250, minFps: 15, maxFrozen: 1.0 },
   police_step: { highKbit: 2000, lowKbit: 300, highS: 10, lowS: 10, maxDownS: 2, maxUpS: 10 },
+  // No impairment: a viewer on a clean link keeps the top layer (with
+  // --simulcast: the publisher's 1280 wide one) at >= 18 fps.
+  clean: { minFps: 18, minWidth: 1280 },
 };
 
 function options() {
@@ -178,7 +181,7 @@ async function lossRow(o, checks, page, name, row) {
     + `protocol=${proto} nacks=${(v2.nacks || 0) - (v1.nacks || 0)} `
     + `plis=${(v2.plis || 0) - (v1.plis || 0)} keyframes=${(v2.keyFrames || 0) - (v1.keyFrames || 0)} `
     + `dropped_in=${inDrop}/${inSeen} (${pct(inDrop, inSeen)}%) `
-    + `dropped_out=${outDrop}/${outSeen} (${pct(outDrop, outSeen)}%)`);
+    + `dropped_out=${outDrop}/${outSeen} (${pct(outDrop, outSeen)}%) ` + await bweMetrics(o));
   // The loss was really there: each direction dropped the asked rate, give
   // or take 4 standard deviations of a binomial count (at least 5 points).
   const near = (d, s) => {
@@ -264,6 +267,38 @@ async function blackoutRow(o, checks, page, name, row) {
   return endFrames >= 10;
 }
 
+// What GET /rooms/{room} says of the viewer's video m-line: "e<estimate
+// kbit/s>t<max_tid>" (the sfu's estimate toward it and the VP8 temporal
+// layers it forwards, 3: all), or "" when it cannot tell.
+async function sinkState(o) {
+  try {
+    const r = await (await fetch(`${o.url}/rooms/${encodeURIComponent(o.room)}`)).json();
+    const k = (r.viewers || []).flatMap((v) => v.receiving || [])[0];
+    return k ? `/e${Math.round(k.estimate_bps / 1000)}t${k.max_tid}` : '';
+  } catch {
+    return '';
+  }
+}
+
+// About `secs` s, sampling the viewer's stats every second into `trace`
+// as "t:fps/width/kbit/e<kbit>t<tid>" (frames decoded per second, the
+// decoded width, the received video bitrate, then sinkState): what the
+// figures of a row average over.
+async function traceFor(o, page, secs, s0, trace) {
+  const end = Date.now() + secs * 1000;
+  let prev = s0;
+  while (Date.now() < end) {
+    await sleep(Math.min(1000, Math.max(0, end - Date.now())));
+    const s = await page.evaluate(() => stats());
+    const dt = (s.t - prev.t) / 1000, a = prev.inbound || {}, b = s.inbound || {};
+    if (dt > 0) {
+      trace.push(`${((s.t - s0.t) / 1000).toFixed(0)}:${(((b.framesDecoded || 0) - (a.framesDecoded || 0)) / dt).toFixed(0)}`
+        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}${await sinkState(o)}`);
+    }
+    prev = s;
+  }
+}
+
 // police250: the policer for --measure s: frames decoded per second and
 // time frozen.
 async function policeRow(o, checks, page, name, row) {
@@ -271,8 +306,9 @@ async function policeRow(o, checks, page, name, row) {
   const s1 = await page.evaluate(() => stats());
   policeRule(table, row.kbit);
   let counters;
+  const trace = [];
   try {
-    await sleep(Number(o.measure) * 1000);
+    await traceFor(o, page, Number(o.measure), s1, trace);
   } finally {
     counters = clearRules(table);
   }
@@ -287,10 +323,33 @@ async function policeRow(o, checks, page, name, row) {
     + `nacks=${(v2.nacks || 0) - (v1.nacks || 0)} plis=${(v2.plis || 0) - (v1.plis || 0)} `
     + `dropped_in=${counters.in[1]}/${counters.in[0]} (${pct(counters.in[1], counters.in[0])}%) `
     + await bweMetrics(o));
+  console.log(`TRACE ${name} ${trace.join(' ')}`);
   checks.check(`${name}: the policer dropped packets`, counters.in[0] > 0, `${counters.in[1]}/${counters.in[0]}`);
   goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
   goal(o, checks, `${name}: <= ${row.maxFrozen} s frozen`, frozen <= row.maxFrozen,
     `${frozen.toFixed(2)} s frozen in ${freezes} freezes over ${secs.toFixed(1)} s`);
+  return fps >= 1;
+}
+
+// clean: --measure s without rules: frames decoded per second and the
+// decoded width (the top layer with a simulcast publisher).
+async function cleanRow(o, checks, page, name, row) {
+  const s1 = await page.evaluate(() => stats());
+  const trace = [];
+  await traceFor(o, page, Number(o.measure), s1, trace);
+  const s2 = await page.evaluate(() => stats());
+  const secs = (s2.t - s1.t) / 1000;
+  const v1 = s1.inbound || {}, v2 = s2.inbound || {};
+  const fps = ((v2.framesDecoded || 0) - (v1.framesDecoded || 0)) / secs;
+  const frozen = (v2.freezeSeconds || 0) - (v1.freezeSeconds || 0);
+  console.log(`FIGURE ${name} seconds=${secs.toFixed(1)} fps=${fps.toFixed(1)} `
+    + `frozen_s=${frozen.toFixed(2)} width=${v1.width}->${v2.width} ` + await bweMetrics(o));
+  console.log(`TRACE ${name} ${trace.join(' ')}`);
+  goal(o, checks, `${name}: >= ${row.minFps} fps decoded`, fps >= row.minFps, `${fps.toFixed(1)} fps`);
+  if (o.simulcast) {
+    goal(o, checks, `${name}: the top layer (${row.minWidth} wide) at the end`, (v2.width || 0) >= row.minWidth,
+      `${v2.width || 0} wide`);
+  }
   return fps >= 1;
 }
 
@@ -337,7 +396,9 @@ async function policeStepRow(o, checks, page, name, row) {
 async function bweMetrics(o) {
   try {
     const text = await (await fetch(`${o.url}/metrics`)).text();
-    return [...text.matchAll(/^(sfu_bwe_[a-z_]+) (\d+)/gm)].map((m) => `${m[1].slice(8)}=${m[2]}`).join(' ');
+    return [...text.matchAll(/^sfu_((bwe_)?[a-z_]+) (\d+)/gm)]
+      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld)_total$/.test(m[1]))
+      .map((m) => `${m[2] ? m[1].slice(4) : m[1]}=${m[3]}`).join(' ');
   } catch (e) {
     return `metrics: ${e.message}`;
   }
@@ -365,6 +426,7 @@ async function viewer(o, checks, page) {
       flowing = name === 'blackout' ? await blackoutRow(o, checks, page, name, row)
         : name === 'police250' ? await policeRow(o, checks, page, name, row)
           : name === 'police_step' ? await policeStepRow(o, checks, page, name, row)
+            : name === 'clean' ? await cleanRow(o, checks, page, name, row)
             : await lossRow(o, checks, page, name, row);
     } finally {
       // A session whose media stopped for good (a failed goal above says

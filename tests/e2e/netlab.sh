@@ -28,6 +28,8 @@
 #   police250, police_step  policers on the viewer's incoming UDP (netlab.mjs);
 #             with --simulcast (the publisher sends three layers; pass
 #             --set media.simulcast=true while that is off by default)
+#   clean     no impairment for --measure s: goal >= 18 fps, and with
+#             --simulcast the top layer (1280 wide)
 # Loss is `numgen random mod 100 < N drop` on UDP only (TESTING.md, "Loss and
 # delay"), so signaling over TCP is never hit.
 #
@@ -210,7 +212,7 @@ fi
 
 : >"$TMP/view.log"   # tail -f below must find it, however late the viewer starts
 in_ns "$NS_VIEW" "$TMP/view.log" --role viewer --rows "$ROWS" --measure "$MEASURE" \
-    --nft-table lab $REPORT_ONLY
+    --nft-table lab $REPORT_ONLY $SIMULCAST
 VIEW_PID=$!
 tail -n +1 -f --pid="$VIEW_PID" "$TMP/view.log" |
     grep --line-buffered -Ev 'unexpected operator|^[0-9]+ passed, [0-9]+ failed$' &

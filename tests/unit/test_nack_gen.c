@@ -15,11 +15,15 @@ struct step {
 static const sfu_nack_config cfg = {
     .first_delay = SFU_MS(10), .retry_interval = SFU_MS(100), .max_retries = 3, .max_age = SFU_MS(250),
 };
+static const sfu_nack_config silence_cfg = {
+    .first_delay = SFU_MS(10), .retry_interval = SFU_MS(100), .max_retries = 3, .max_age = SFU_MS(250),
+    .max_silence = SFU_MS(250),
+};
 
-static int run(const struct step *t, size_t count)
+static int run_with(const sfu_nack_config *c, const struct step *t, size_t count)
 {
     sfu_nack_gen g;
-    sfu_nack_gen_init(&g, &cfg);
+    sfu_nack_gen_init(&g, c);
     for (size_t i = 0; i < count; i++) {
         if (t[i].op == 'p') {
             int r = (int)sfu_nack_gen_handle_packet(&g, t[i].seq, t[i].now);
@@ -42,6 +46,8 @@ static int run(const struct step *t, size_t count)
     }
     return 0;
 }
+
+static int run(const struct step *t, size_t count) { return run_with(&cfg, t, count); }
 
 TEST(gap_nacked_then_recovered)
 {
@@ -106,6 +112,49 @@ TEST(max_age_gives_up)
         { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
     };
     return run(t, SFU_ARRAY_LEN(t));
+}
+
+/* With max_silence: a gap that opens after more than that of silence (a
+ * publisher's dead path coming back): nothing is NACKed, a keyframe is asked for once, and
+ * a late arrival from inside the gap still counts as recovered. Gaps after
+ * that are NACKed as usual; so is one after a silence within max_age. */
+TEST(gap_after_silence_asks_for_keyframe)
+{
+    static const struct step t[] = {
+        { 'p', 0, 10, SFU_NACK_NEW, 0, { 0 } },
+        { 'p', SFU_MS(200), 13, SFU_NACK_NEW, 0, { 0 } },      /* 200 ms quiet: 11, 12 */
+        { 't', SFU_MS(210), 0, 0, 2, { 11, 12 } },
+        { 'p', SFU_MS(220), 11, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 'p', SFU_MS(230), 12, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 'p', SFU_MS(3230), 60, SFU_NACK_NEW, 0, { 0 } },     /* 3 s quiet: 14..59 lost */
+        { 'w', SFU_TIME_NEVER, 0, 0, 0, { 0 } },
+        { 't', SFU_MS(3240), 0, 0, 0, { 0 } },
+        { 'p', SFU_MS(3250), 59, SFU_NACK_RECOVERED, 0, { 0 } },
+        { 'p', SFU_MS(3260), 59, SFU_NACK_DUPLICATE, 0, { 0 } },
+        { 'p', SFU_MS(3270), 62, SFU_NACK_NEW, 0, { 0 } },
+        { 't', SFU_MS(3280), 0, 0, 1, { 61 } },
+    };
+    int rc = run_with(&silence_cfg, t, SFU_ARRAY_LEN(t));
+    if (rc)
+        return rc;
+    sfu_nack_gen g;
+    sfu_nack_gen_init(&g, &silence_cfg);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 10, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 60, SFU_SEC(3)), SFU_NACK_NEW);
+    ASSERT(sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT(!sfu_nack_gen_take_keyframe_request(&g));
+    ASSERT_EQ(g.given_up, 49);
+    ASSERT_EQ(g.nmissing, 0);
+    /* A silence without a gap (a paused sender) asks for nothing. */
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 61, SFU_SEC(6)), SFU_NACK_NEW);
+    ASSERT(!sfu_nack_gen_take_keyframe_request(&g));
+    /* Without max_silence (a viewer's view, as the simulation's): NACKed. */
+    sfu_nack_gen_init(&g, &cfg);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 10, 0), SFU_NACK_NEW);
+    ASSERT_EQ(sfu_nack_gen_handle_packet(&g, 13, SFU_SEC(3)), SFU_NACK_NEW);
+    ASSERT_EQ(g.nmissing, 2);
+    ASSERT(!sfu_nack_gen_take_keyframe_request(&g));
+    return 0;
 }
 
 TEST(window_edges)
@@ -191,5 +240,5 @@ TEST(is_missing)
 }
 
 TEST_LIST(TEST_ENTRY(is_missing), TEST_ENTRY(gap_nacked_then_recovered), TEST_ENTRY(reordered_start_opens_gaps_below), TEST_ENTRY(retries_until_limit),
-          TEST_ENTRY(max_age_gives_up), TEST_ENTRY(window_edges),
+          TEST_ENTRY(max_age_gives_up), TEST_ENTRY(gap_after_silence_asks_for_keyframe), TEST_ENTRY(window_edges),
           TEST_ENTRY(huge_gap_asks_for_keyframe), TEST_ENTRY(rtt_stretches_retries))

@@ -78,4 +78,25 @@ TEST(timeouts_and_other_probes)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(result_table), TEST_ENTRY(timeouts_and_other_probes))
+/* What a probe still needs to keep to its rate counts the media sent
+ * toward it: padding fills up to the rate, never on top of it. */
+TEST(due_counts_media)
+{
+    sfu_probe_cluster c;
+    memset(&c, 0, sizeof c);
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(10)), 0);                /* idle */
+    sfu_probe_cluster_start(&c, 7, 800000, 5000, SFU_MS(100));          /* 100 bytes per ms */
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(100)), 0);
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(105)), 500);
+    ASSERT_EQ(sfu_probe_cluster_on_sent(&c, 300, SFU_MS(101)), 7);        /* media */
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(105)), 200);
+    ASSERT_EQ(sfu_probe_cluster_on_sent(&c, 900, SFU_MS(104)), 7);        /* more media than due */
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(105)), 0);
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(115)), 300);
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_SEC(1)), 5000 - 1200);      /* never past its bytes */
+    ASSERT_EQ(sfu_probe_cluster_on_sent(&c, 3800, SFU_MS(140)), 7);
+    ASSERT_EQ(sfu_probe_cluster_due(&c, SFU_MS(150)), 0);                /* complete: waiting */
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(result_table), TEST_ENTRY(timeouts_and_other_probes), TEST_ENTRY(due_counts_media))

@@ -253,6 +253,57 @@ TEST(per_layer_nacks_and_keyframe_requests)
     return 0;
 }
 
+/* A publisher whose path was dead for 3 s: what it sent into it is not
+ * NACKed (its retransmissions would queue ahead of the keyframe in its
+ * pacer), a keyframe is asked for instead; a short gap is NACKed. */
+TEST(gap_after_dead_path_asks_for_keyframe)
+{
+    sfu_buf_pool *pool = sfu_buf_pool_new(8);
+    uint32_t epochs = 0;
+    sfu_track_desc d = video_desc();
+    d.remote_ssrc = 0x300;
+    sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
+    ASSERT(p);
+    static const struct { uint16_t seq16; sfu_time at; bool key; size_t nacked; } in[] = {
+        { 1, 0, false, 0 },
+        { 2, SFU_MS(30), false, 0 },
+        { 4, SFU_MS(60), false, 1 },            /* 3 lost: NACKed */
+        { 90, SFU_MS(3060), true, 0 },          /* 5..89 sent into the dead path */
+        { 92, SFU_MS(3090), false, 1 },         /* 91 lost on the new path: NACKed */
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(in); i++) {
+        pkt_spec spec = { 0x300, PT, in[i].seq16, 0, NULL, NULL, false, 0, 0, 0 };
+        sfu_rtp_hdr h;
+        sfu_buf *b = build(pool, &spec, &h);
+        ASSERT(b);
+        sfu_media_pkt m;
+        bool want_key;
+        ASSERT_EQ(sfu_producer_read(p, 0, b, &h, false, &m), 0);
+        ASSERT_EQ(sfu_producer_handle_media(p, &m, false, in[i].at, &want_key), SFU_PRODUCER_FORWARD);
+        sfu_buf_unref(b);
+        if (want_key != in[i].key)
+            TEST_FAIL_("packet %zu: want_keyframe %d vs %d", i, want_key, in[i].key);
+        uint8_t buf[256];
+        int n = sfu_producer_build_nack(p, 0, 0xAA, in[i].at + SFU_MS(20), buf, sizeof buf);
+        ASSERT_GE(n, 0);
+        size_t nacked = 0;
+        if (n > 0) {
+            size_t off = 0;
+            sfu_rtcp_common c;
+            sfu_rtcp_nack nack;
+            ASSERT_EQ(sfu_rtcp_next(buf, (size_t)n, &off, &c), 1);
+            ASSERT_EQ(sfu_rtcp_nack_parse(&c, &nack), 0);
+            nacked = nack.count;
+        }
+        if (nacked != in[i].nacked)
+            TEST_FAIL_("packet %zu: %zu NACKed vs %zu", i, nacked, in[i].nacked);
+    }
+    sfu_producer_free(p);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
 /* Ranking: by VP8 keyframe size when every active layer has one, else by
  * bitrate; the signaled order does not matter. */
 TEST(layers_are_ranked_by_size_then_bitrate)
@@ -338,5 +389,5 @@ TEST(replay_range_and_cache)
 }
 
 TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks),
-          TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
+          TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(gap_after_dead_path_asks_for_keyframe), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
           TEST_ENTRY(replay_range_and_cache))

@@ -4,6 +4,7 @@
  * changes; the viewer's feedback is built from what actually crossed the
  * bottleneck (sfu_twcc_build_all) and handed back to the room. The viewer's
  * limit and layer follow the capacity down and back up, probes included. */
+#include "sfu/core/rtcp_fb.h"
 #include "sfu/core/rtcp_twcc.h"
 #include "tests/test.h"
 #include "tests/unit/room_fixture.h"
@@ -32,7 +33,21 @@ typedef struct link {
     bool have_base;
     sfu_twcc_build_args args;
     uint64_t dropped, passed, padding;
+    /* The viewer as Chromium: its SRTP replay check drops a second copy of
+     * a packet (same SSRC and sequence number) before it records the
+     * transport-wide number; with `nack` it NACKs what is missing (each
+     * number up to NACK_TRIES times, every feedback interval). */
+    bool nack;
+    uint8_t got[2][65536];      /* media, RTX: by sequence number */
+    uint16_t tseq_of[65536];    /* media: the transport-wide number it came with */
+    uint8_t nacks[65536];
+    bool have_highest;
+    uint16_t highest;
+    uint64_t replayed, renumbered_copies, nack_packets;
 } link;
+
+#define NACK_TRIES 5
+#define NACK_SPAN 300               /* how far back the viewer looks for gaps */
 
 typedef struct rig {
     sfu_buf_pool *pool;
@@ -43,6 +58,8 @@ typedef struct rig {
     link l;
     uint64_t steps, steps_at_want;  /* of run(): 5 ms steps, and those on `want` */
     bool deaf;                  /* the viewer sends no feedback */
+    bool tl;                    /* VP8 temporal layers: pictures 0, 2, 1, 2, ... */
+    uint64_t steps_all_tids;    /* of run(): steps with every temporal layer forwarded */
 } rig;
 
 static int rig_open(rig *r)
@@ -83,11 +100,16 @@ static void rig_close(rig *r)
 static int send_picture(rig *r, int l, bool key, sfu_time now)
 {
     uint16_t pic = r->picid[l]++;
+    static const uint8_t tid_of[4] = { 0, 2, 1, 2 };
     for (int k = 0; k < 2; k++) {
         uint16_t seq = r->seq[l]++;
-        uint8_t pl[800] = { (uint8_t)(k == 0 ? 0x90 : 0x80), 0x80, (uint8_t)(0x80 | (pic >> 8 & 0x7f)),
+        uint8_t pl[800] = { (uint8_t)(k == 0 ? 0x90 : 0x80), r->tl ? 0xa0 : 0x80, (uint8_t)(0x80 | (pic >> 8 & 0x7f)),
                             (uint8_t)pic };
         size_t dl = 4;
+        if (r->tl) {
+            uint8_t tid = key ? 0 : tid_of[pic % 4];
+            pl[dl++] = (uint8_t)(tid << 6 | (tid == 1 ? 0x20 : 0)); /* TID, Y on TL1 */
+        }
         if (k == 0) {
             uint8_t hdr[10] = { key ? 0x10 : 0x11, 0x02, 0x00, 0x9d, 0x01, 0x2a, (uint8_t)(160 << l),
                                 (uint8_t)((160 << l) >> 8), 0x10, 0x00 };
@@ -111,6 +133,62 @@ static int send_picture(rig *r, int l, bool key, sfu_time now)
         }
     }
     return 0;
+}
+
+/* A packet that got through the policer reaches the viewer: false for a
+ * copy its SRTP replay check drops. */
+static bool receive(link *l, const fx_seen *s, uint16_t tseq)
+{
+    int rtx = s->h.ssrc == VIEW_SSRC + 1;
+    if (s->h.ssrc != VIEW_SSRC && !rtx)
+        return true;
+    uint16_t seq = s->h.seq16;
+    if (l->got[rtx][seq]) {
+        l->replayed++;
+        if (!rtx && l->tseq_of[seq] != tseq)
+            l->renumbered_copies++; /* a number the viewer can never report */
+        return false;
+    }
+    l->got[rtx][seq] = 1;
+    if (!rtx) {
+        l->tseq_of[seq] = tseq;
+        l->nacks[seq] = 0;
+        if (!l->have_highest || (int16_t)(seq - l->highest) > 0) {
+            for (uint16_t q = (uint16_t)(seq + 1); l->have_highest && q != (uint16_t)(seq + NACK_SPAN); q++)
+                l->got[0][q] = 0; /* numbers ahead: not yet received */
+            l->highest = seq;
+            l->have_highest = true;
+        }
+    } else if (s->h.payload_len >= 2) {
+        uint16_t osn = sfu_rd16(s->bytes + s->h.payload_off); /* RFC 4588: the original's number */
+        l->got[0][osn] = 1;
+    }
+    return true;
+}
+
+/* The viewer's NACK of what is missing behind its highest number. */
+static int nack(rig *r, sfu_time now)
+{
+    link *l = &r->l;
+    if (!l->nack || !l->have_highest)
+        return 0;
+    uint16_t miss[64];
+    size_t n = 0;
+    for (uint16_t k = NACK_SPAN; k > 0 && n < SFU_ARRAY_LEN(miss); k--) {
+        uint16_t q = (uint16_t)(l->highest - k);
+        if (l->got[0][q] || l->nacks[q] >= NACK_TRIES)
+            continue;
+        l->nacks[q]++;
+        miss[n++] = q;
+    }
+    if (!n)
+        return 0;
+    uint8_t buf[512];
+    int len = sfu_rtcp_nack_build(buf, sizeof buf, 0xB0B, VIEW_SSRC, miss, n);
+    if (len < 0)
+        return len;
+    l->nack_packets++;
+    return sfu_room_handle_rtcp(r->room, VIEW, buf, (size_t)len, now, &r->out);
 }
 
 /* What the room sent the viewer goes through the bottleneck. */
@@ -145,10 +223,12 @@ static int drain(rig *r, sfu_time now)
                 continue;
             }
             l->tokens -= s.len + 10;
+            l->passed++;
+            if (!receive(l, &s, tseq))
+                continue; /* a replayed copy: no number recorded */
             if (l->narr == MAX_ARR)
                 return -3;
             l->arr[l->narr++] = (sfu_twcc_arrival){ tseq, now + ONE_WAY };
-            l->passed++;
             continue;
         }
         sfu_time start = l->free_at > now ? l->free_at : now;
@@ -213,6 +293,8 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
         if (*now >= next_fb && !r->deaf) {
             if (feedback(r, *now) < 0)
                 *err = 2;
+            if (nack(r, *now) < 0)
+                *err = 3;
             next_fb = *now + SFU_MS(100);
         }
         int rc = drain(r, *now);
@@ -224,6 +306,9 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
             reached = *now;
         r->steps++;
         r->steps_at_want += q == want;
+        sfu_room_sink_layer sl;
+        if (sfu_room_sink_layer_get(r->room, VIEW, "v", &sl) == 0 && sl.max_tid >= 3)
+            r->steps_all_tids++;
     }
     return reached;
 }
@@ -321,6 +406,89 @@ TEST(policer_down_and_up)
     return 0;
 }
 
+/* With VP8 temporal layers, behind a 250k policer that carries the lowest
+ * layer whole (about 220k on the wire) but not the next: the viewer gets the
+ * lowest layer with every temporal layer, not its base layer alone (a
+ * quarter of the frames), at least 80 % of the time. */
+TEST(policer_keeps_temporal_layers)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    r.tl = true;
+    r.l.police = true;
+    sfu_time now = 0;
+    int err = 0;
+    uint32_t limit = 0;
+    (void)run(&r, &now, SFU_SEC(10), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    (void)run(&r, &now, SFU_SEC(20), 250000, 0, &err);
+    uint64_t d0 = r.l.dropped, p0 = r.l.passed;
+    r.steps = r.steps_at_want = r.steps_all_tids = 0;
+    (void)run(&r, &now, SFU_SEC(50), 250000, 0, &err);
+    ASSERT_EQ(err, 0);
+    uint64_t d1 = r.l.dropped - d0, p1 = r.l.passed - p0;
+    sfu_bwe_stats st;
+    ASSERT_EQ(sfu_room_leg_bwe_get(r.room, VIEW, now, &st), 0);
+    int q = quality(&r, &limit);
+    printf("  policer 250k, 20-50 s: layer 0 %.0f %%, every temporal layer %.0f %% of the time; at 50 s layer %d, "
+           "limit %u; dropped %llu of %llu; probes %llu, succeeded %llu; loss cuts %llu\n",
+           100.0 * (double)r.steps_at_want / (double)r.steps, 100.0 * (double)r.steps_all_tids / (double)r.steps, q,
+           limit, (unsigned long long)d1, (unsigned long long)(d1 + p1), (unsigned long long)st.probes_sent,
+           (unsigned long long)st.probes_succeeded, (unsigned long long)st.loss_cuts);
+    ASSERT_EQ(q, 0);
+    ASSERT(r.steps_all_tids * 100 >= r.steps * 80);
+    rig_close(&r);
+    return 0;
+}
+
+/* A viewer that NACKs what it misses behind a policer (2M, then 250k, then
+ * lifted), as in tests/e2e/netlab.sh's police rows. Its NACKs make the SFU
+ * want copies of every packet (sink_repair.h), but loss at a policer is
+ * congestion: copies only add to it, so none go out while the estimator
+ * sees it; and a copy carries its original's transport-wide number, since
+ * the viewer's replay check drops it before reading the number (with a
+ * number of its own every copy read as lost, the estimate stayed down after
+ * the lift and the top layer never came back). */
+TEST(policed_viewer_gets_no_copies)
+{
+    static rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    r.l.police = true;
+    r.l.nack = true;
+    sfu_time now = 0;
+    int err = 0;
+    uint32_t limit = 0;
+    (void)run(&r, &now, SFU_SEC(20), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    ASSERT_EQ(quality(&r, &limit), 2);
+    const sfu_room_stats *rs = sfu_room_stats_get(r.room);
+    (void)run(&r, &now, SFU_SEC(25), 250000, 0, &err);
+    ASSERT_EQ(err, 0);
+    uint64_t c0 = rs->video_copies, d0 = r.l.dropped, p0 = r.l.passed, n0 = r.l.nack_packets;
+    (void)run(&r, &now, SFU_SEC(40), 250000, 0, &err);
+    ASSERT_EQ(err, 0);
+    int q = quality(&r, &limit);
+    uint64_t copies = rs->video_copies - c0, d1 = r.l.dropped - d0, p1 = r.l.passed - p0;
+    printf("  policer 250k, 25-40 s: layer %d, %llu copies (%llu withheld in all), dropped %llu of %llu, "
+           "%llu NACKs; copies with a number of their own %llu\n",
+           q, (unsigned long long)copies, (unsigned long long)rs->copies_withheld, (unsigned long long)d1,
+           (unsigned long long)(d1 + p1), (unsigned long long)(r.l.nack_packets - n0),
+           (unsigned long long)r.l.renumbered_copies);
+    ASSERT_EQ(q, 0);
+    ASSERT(rs->copies_withheld > 0);    /* the viewer's NACKs asked for copies */
+    ASSERT_EQ(copies, 0);
+    ASSERT(d1 * 100 <= (d1 + p1) * 8); /* the lowest layer fits: little loss once on it */
+    sfu_time up = run(&r, &now, SFU_SEC(60), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    printf("  policer lifted at 40 s: top layer after %.1f s; copies %llu in all, replayed at the viewer %llu\n",
+           (double)(up - SFU_SEC(40)) / SFU_SEC(1), (unsigned long long)rs->video_copies,
+           (unsigned long long)r.l.replayed);
+    ASSERT(up >= 0 && up - SFU_SEC(40) < SFU_SEC(10));
+    ASSERT_EQ(r.l.renumbered_copies, 0);
+    rig_close(&r);
+    return 0;
+}
+
 /* A viewer that negotiated transport-cc but never sends feedback (the
  * bench's viewers) is held to the start estimate only until ROOM_BWE_DEAF:
  * then it is not limited, gets the top layer, and is not probed. */
@@ -382,5 +550,6 @@ TEST(no_transport_cc_no_estimator)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(deaf_viewer_is_not_limited),
+TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(policer_keeps_temporal_layers),
+          TEST_ENTRY(policed_viewer_gets_no_copies), TEST_ENTRY(deaf_viewer_is_not_limited),
           TEST_ENTRY(no_transport_cc_no_estimator))
