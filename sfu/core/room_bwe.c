@@ -283,3 +283,25 @@ int sfu_room_leg_bwe_get(const sfu_room *room, sfu_leg_id id, sfu_time now, sfu_
     sfu_bwe_stats_get(leg->bwe, now, out);
     return 0;
 }
+
+/* A viewer whose video can step down (a simulcast source): its estimator's
+ * loss check lowers what it is sent and learns whether the loss is
+ * congestion, and copies wait for the answer. Toward a viewer with nothing
+ * to step down to the check never concludes, so holding copies back would
+ * hold them for good, on random loss too (netlab loss30: 4.7 s frozen in
+ * 10 s with them held, 0-1.1 s without). There they follow the loss. */
+static bool can_step_down(const sfu_room *room, const room_leg *leg)
+{
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const room_sink *sink = &leg->tracks[t].sink;
+        if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO && sink->has_src &&
+            room_prod_at(room, sink->src)->nlayers > 1)
+            return true;
+    }
+    return false;
+}
+
+bool room_bwe_copies_ok(const sfu_room *room, const room_leg *leg, sfu_time now)
+{
+    return !leg->bwe || !can_step_down(room, leg) || sfu_bwe_redundancy_ok(leg->bwe, now);
+}

@@ -162,12 +162,9 @@ static inline void room_bwe_copy_sent(sfu_room *room, room_leg *leg, uint16_t ts
     room->stats.bwe_packets++;
 }
 
-/* Whether copies (audio_copies.h, sink_repair.h) may go to the leg now:
- * always without an estimator, else only while it sees no congestion. */
-static inline bool room_bwe_copies_ok(const room_leg *leg, sfu_time now)
-{
-    return !leg->bwe || sfu_bwe_redundancy_ok(leg->bwe, now);
-}
+/* Whether copies (audio_copies.h, sink_repair.h) may go to the leg now
+ * (room_bwe.c). */
+bool room_bwe_copies_ok(const sfu_room *room, const room_leg *leg, sfu_time now);
 
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {

@@ -36,7 +36,7 @@ static void send_copies(sfu_room *room, room_leg *vleg, const sfu_track_desc *vd
 {
     if (copies < 2)
         return;
-    if (!room_bwe_copies_ok(vleg, now)) {
+    if (!room_bwe_copies_ok(room, vleg, now)) {
         room->stats.copies_withheld += copies - 1u;
         return;
     }
@@ -71,7 +71,7 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
     sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
     if (room->cfg.no_video_copies || copies < 2 || out->count == 0 || vd->kind != SFU_KIND_VIDEO)
         return;
-    if (!room_bwe_copies_ok(vleg, now)) {
+    if (!room_bwe_copies_ok(room, vleg, now)) {
         room->stats.copies_withheld += copies - 1u; /* before the budget is taken */
         return;
     }
