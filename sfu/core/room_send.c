@@ -29,17 +29,23 @@ static int tw_offset(const room_leg *vleg, const sfu_track_desc *vd, const sfu_o
  * number, so the copy carries the original's number (a number of its own
  * would always be reported lost). Copies are redundancy for random loss:
  * none while the viewer's estimator sees congestion, whose loss each extra
- * packet makes worse (room_bwe_copies_ok). Audio copies: audio_copies.h;
+ * packet makes worse, where it can tell (room_bwe_copies_ok). Audio copies: audio_copies.h;
  * video copies: sink_repair.h. */
+static bool copies_allowed(sfu_room *room, const room_leg *vleg, uint8_t copies, sfu_time now)
+{
+    if (copies < 2)
+        return false;
+    if (!room_bwe_copies_ok(room, vleg, now)) {
+        room->stats.copies_withheld += copies - 1u;
+        return false;
+    }
+    return true;
+}
+
+/* `copies` in all, the item included; copies_allowed said yes. */
 static void send_copies(sfu_room *room, room_leg *vleg, const sfu_track_desc *vd, const sfu_out_item *item,
                         uint8_t copies, sfu_time now, sfu_out *out)
 {
-    if (copies < 2)
-        return;
-    if (!room_bwe_copies_ok(room, vleg, now)) {
-        room->stats.copies_withheld += copies - 1u;
-        return;
-    }
     int tw_off = tw_offset(vleg, vd, item);
     for (uint8_t c = 1; c < copies; c++) {
         sfu_out_item *dup = sfu_out_push(out, SFU_OUT_RTP, vleg->id);
@@ -69,19 +75,17 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
     room_leg *vleg = room->legs[sink_ref.slot];
     const sfu_track_desc *vd = &vleg->desc.tracks[sink_ref.track];
     sfu_consumer *c = &room_sink_at(room, sink_ref)->c;
-    if (room->cfg.no_video_copies || copies < 2 || out->count == 0 || vd->kind != SFU_KIND_VIDEO)
+    if (room->cfg.no_video_copies || out->count == 0 || vd->kind != SFU_KIND_VIDEO ||
+        !copies_allowed(room, vleg, copies, now)) /* before the budget is taken */
         return;
-    if (!room_bwe_copies_ok(room, vleg, now)) {
-        room->stats.copies_withheld += copies - 1u; /* before the budget is taken */
-        return;
-    }
     uint8_t n = 1;
     while (n < copies && c->rtx_tat <= now + SFU_MS(250) &&
            sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now))
         n++;
     if (n < copies)
         room_drop(room, SFU_DROP_RTX_RATE);
-    send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
+    if (n > 1)
+        send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
 }
 
 /* The sink's viewer NACKed source packet `seq` of stream `epoch`, which
@@ -203,7 +207,7 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
         vleg->tw_seq16++;
         room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
     }
-    if (vd->kind == SFU_KIND_AUDIO && !retransmission)
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission && copies_allowed(room, vleg, c->copies.copies, now))
         send_copies(room, vleg, vd, item, c->copies.copies, now, out);
     return 0;
 }
