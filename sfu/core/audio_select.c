@@ -1,19 +1,12 @@
 /* The loudest few of a room from RFC 6464 levels (audio_select.h). */
 #include "sfu/core/audio_select.h"
+#include "sfu/core/loudness.h"
 
 #include <stdlib.h>
 
-/* Levels at or above this (-dBov) are silence; loudness is dB above it. The
- * same floor as speaker.c: room tone after noise suppression sits at 55-80,
- * speech at 20-45. */
-#define FLOOR_LEVEL 70
-/* A sender that has set V once runs a detector: its V = 0 packets count a quarter. */
-#define NO_VOICE_WEIGHT 0.25f
 /* The loudness average: half a second, slower than the speaker's fast score,
  * so that the selection follows turns in a conversation, not syllables. */
 #define TAU SFU_MS(500)
-/* Someone counts as talking from a steady -50 dBov (as speaker.c). */
-#define ACTIVE_MIN 20.0f
 /* A replacement must be this much louder than the weakest selected one... */
 #define LOUDER_MARGIN SFU_AUDIO_SELECT_MARGIN
 /* ...at every evaluation for this long (a cough or a laugh is shorter)... */
@@ -21,8 +14,6 @@
 /* ...and the weakest must have been selected this long: a position does not
  * change hands twice within a second. */
 #define MIN_DWELL SFU_AUDIO_SELECT_MIN_DWELL
-#define SAMPLE_SPAN_MAX SFU_MS(40)
-#define FIRST_SPAN SFU_MS(20)
 /* Unheard this long: may be dropped from a full table. */
 #define FORGET_AFTER SFU_SEC(10)
 
@@ -76,22 +67,8 @@ void sfu_audio_select_free(sfu_audio_select *sel)
     free(sel);
 }
 
-/* exp(-dt / tau) as (1 + x/16)^-16, without libm (as speaker.c). */
-static float decay(sfu_time dt)
-{
-    if (dt <= 0)
-        return 1.0f;
-    float x = (float)dt / (float)TAU;
-    if (x > 30.0f)
-        return 0.0f;
-    float y = 1.0f / (1.0f + x / 16.0f);
-    y *= y;
-    y *= y;
-    y *= y;
-    return y * y;
-}
 
-static float score_at(const entry *e, sfu_time now) { return e->score * decay(now - e->last_at); }
+static float score_at(const entry *e, sfu_time now) { return e->score * sfu_loudness_decay(now - e->last_at, TAU); }
 
 static entry *find(const sfu_audio_select *sel, uint32_t participant)
 {
@@ -128,7 +105,7 @@ static entry *add(sfu_audio_select *sel, uint32_t participant, sfu_time now)
         return NULL;
     if (!pick->used)
         sel->nused++;
-    *pick = (entry){ .used = true, .participant = participant, .last_at = now - FIRST_SPAN };
+    *pick = (entry){ .used = true, .participant = participant, .last_at = now - SFU_LOUDNESS_FIRST_SPAN };
     return pick;
 }
 
@@ -140,22 +117,8 @@ int sfu_audio_select_handle_level(sfu_audio_select *sel, uint32_t participant, u
     entry *e = find(sel, participant);
     if (!e && !(e = add(sel, participant, now)))
         return -SFU_ENOSPC;
-    if (voice)
-        e->vad_seen = true;
-    float loud = level < FLOOR_LEVEL ? (float)(FLOOR_LEVEL - level) : 0.0f;
-    if (e->vad_seen && !voice)
-        loud *= NO_VOICE_WEIGHT;
-    sfu_time span = now - e->last_at;
-    if (span > SAMPLE_SPAN_MAX)
-        span = SAMPLE_SPAN_MAX;
-    if (span < 0)
-        span = 0;
-    /* A gap longer than one packet's span decays as silence first; then the
-     * packet's span pulls the average toward its loudness:
-     * w = 1 - exp(-span / TAU). */
-    float s = now - e->last_at > span ? e->score * decay(now - e->last_at - span) : e->score;
-    float w = 1.0f - decay(span);
-    e->score = s + (loud - s) * w;
+    float loud = sfu_loudness_of(&e->vad_seen, level, voice);
+    e->score = sfu_loudness_update(e->score, loud, now - e->last_at, TAU);
     if (now > e->last_at)
         e->last_at = now;
     if (sel->next_eval == SFU_TIME_NEVER)
@@ -259,12 +222,12 @@ static void evaluate(sfu_audio_select *sel, sfu_time now)
     const entry *c = sel->candidate && position_of(sel, sel->candidate) < 0 ? find(sel, sel->candidate) : NULL;
     if (c && w >= 0) {
         cs = score_at(c, now);
-        if (cs < ACTIVE_MIN || cs < ws + LOUDER_MARGIN)
+        if (cs < SFU_LOUDNESS_ACTIVE || cs < ws + LOUDER_MARGIN)
             c = NULL;
     }
     if (!c)
         c = loudest_out(sel, now, &cs);
-    if (!c || w < 0 || cs < ACTIVE_MIN || cs < ws + LOUDER_MARGIN) {
+    if (!c || w < 0 || cs < SFU_LOUDNESS_ACTIVE || cs < ws + LOUDER_MARGIN) {
         sel->candidate = 0;
         return;
     }

@@ -1,33 +1,19 @@
 /* Active-speaker detection from RFC 6464 audio levels: two time-decayed
- * averages of loudness per participant and a switch rule with hysteresis. */
+ * averages of loudness per participant (loudness.h) and a switch rule with
+ * hysteresis. */
 #include "sfu/core/speaker.h"
+#include "sfu/core/loudness.h"
 
 #include <stdlib.h>
 
-/* Levels at or above this (-dBov) count as silence; loudness is dB above it.
- * Browsers report 127 for digital silence and roughly 55-80 for room tone
- * after noise suppression, while speech into a headset or laptop microphone
- * sits around 20-45. */
-#define FLOOR_LEVEL 70
-
-/* RFC 6464 4: with vad=on the V bit says whether the packet holds speech.
- * A sender that has set V at least once runs a detector, so its V = 0
- * packets (typing, a fan) count a quarter; a sender that never sets V
- * (vad=off) is taken at its level. */
-#define NO_VOICE_WEIGHT 0.25f
-
 /* The fast average: about a syllable or two. Long enough that a click or a
  * single loud packet barely registers, short enough that a new talker
- * reaches ACTIVE_MIN within about 300 ms. */
+ * reaches SFU_LOUDNESS_ACTIVE within about 300 ms. */
 #define FAST_TAU SFU_MS(300)
 
 /* The slow average: about a phrase. The current speaker has "dropped" when
  * their fast score is under it (a pause, or the end of their turn). */
 #define SLOW_TAU SFU_SEC(2)
-
-/* A fast score at which someone counts as talking: a steady -50 dBov.
- * Background noise that passes the floor stays under it. */
-#define ACTIVE_MIN 20.0f
 
 /* A candidate must be this many dB louder than the current speaker (on
  * fast scores): two people at similar levels talking over each other do not
@@ -35,7 +21,7 @@
 #define LOUDER_MARGIN 6.0f
 
 /* ... and for this long. A cough, a laugh or an "mm-hm" stays above
- * ACTIVE_MIN for well under half a second; a real new talker is switched to
+ * SFU_LOUDNESS_ACTIVE for well under half a second; a real new talker is switched to
  * about a second after they start. */
 #define SWITCH_HOLD SFU_MS(700)
 
@@ -47,14 +33,6 @@
 /* At most one change per this, whatever the levels do: a highlight that
  * moves faster is noise to the people watching it. */
 #define MIN_INTERVAL SFU_SEC(1)
-
-/* One packet stands for at most this much audio (browsers send Opus with a
- * ptime of 10-40 ms). A longer gap before a packet (DTX, loss, a muted
- * sender) decays the scores as silence, so one packet after a silence weighs
- * as one packet, not as the whole gap. */
-#define SAMPLE_SPAN_MAX SFU_MS(40)
-/* A newly heard participant's first packet weighs as a typical 20 ms one. */
-#define FIRST_SPAN SFU_MS(20)
 
 /* While a switch is due but held back (the speaker has not dropped, or the
  * candidate is in a lapse) and no packets come, handle_timeout looks again
@@ -113,24 +91,8 @@ void sfu_speaker_free(sfu_speaker *sp)
     free(sp);
 }
 
-/* exp(-dt / tau) without libm: (1 + x/16)^-16 is within a few percent over
- * the range that matters, and reaches 0 where it no longer does. */
-static float decay(sfu_time dt, sfu_time tau)
-{
-    if (dt <= 0)
-        return 1.0f;
-    float x = (float)dt / (float)tau;
-    if (x > 30.0f)
-        return 0.0f;
-    float y = 1.0f / (1.0f + x / 16.0f);
-    y *= y;
-    y *= y;
-    y *= y;
-    return y * y;
-}
-
-static float fast_at(const entry *e, sfu_time now) { return e->fast * decay(now - e->last_at, FAST_TAU); }
-static float slow_at(const entry *e, sfu_time now) { return e->slow * decay(now - e->last_at, SLOW_TAU); }
+static float fast_at(const entry *e, sfu_time now) { return e->fast * sfu_loudness_decay(now - e->last_at, FAST_TAU); }
+static float slow_at(const entry *e, sfu_time now) { return e->slow * sfu_loudness_decay(now - e->last_at, SLOW_TAU); }
 
 static entry *find(const sfu_speaker *sp, uint32_t participant)
 {
@@ -154,7 +116,7 @@ static entry *add(sfu_speaker *sp, uint32_t participant, sfu_time now)
             pick = e;
     }
     if (pick)
-        *pick = (entry){ .used = true, .participant = participant, .last_at = now - FIRST_SPAN };
+        *pick = (entry){ .used = true, .participant = participant, .last_at = now - SFU_LOUDNESS_FIRST_SPAN };
     return pick;
 }
 
@@ -176,7 +138,7 @@ static const entry *loudest_other(const sfu_speaker *sp, sfu_time now, float *sc
     return best;
 }
 
-static bool clearly_louder(float f, float cur_fast) { return f >= ACTIVE_MIN && f >= cur_fast + LOUDER_MARGIN; }
+static bool clearly_louder(float f, float cur_fast) { return f >= SFU_LOUDNESS_ACTIVE && f >= cur_fast + LOUDER_MARGIN; }
 
 /* The switch rule: a candidate clearly louder than the speaker for
  * SWITCH_HOLD, the speaker below their own usual level, MIN_INTERVAL since
@@ -202,7 +164,7 @@ static void evaluate(sfu_speaker *sp, sfu_time now)
         sp->candidate_since = now;
     }
     sp->candidate_ok_at = now;
-    bool dropped = !cur || cur_fast < slow_at(cur, now) || cur_fast < ACTIVE_MIN;
+    bool dropped = !cur || cur_fast < slow_at(cur, now) || cur_fast < SFU_LOUDNESS_ACTIVE;
     if (now - sp->candidate_since < SWITCH_HOLD || !dropped ||
         (sp->has_current && now - sp->changed_at < MIN_INTERVAL))
         return;
@@ -211,14 +173,6 @@ static void evaluate(sfu_speaker *sp, sfu_time now)
     sp->changed_at = now;
     sp->change_pending = true;
     sp->has_candidate = false;
-}
-
-static float loudness(entry *e, uint8_t level, bool voice)
-{
-    if (voice)
-        e->vad_seen = true;
-    float x = level < FLOOR_LEVEL ? (float)(FLOOR_LEVEL - level) : 0.0f;
-    return e->vad_seen && !voice ? x * NO_VOICE_WEIGHT : x;
 }
 
 int sfu_speaker_handle_level(sfu_speaker *sp, uint32_t participant, uint8_t level, bool voice,
@@ -231,15 +185,9 @@ int sfu_speaker_handle_level(sfu_speaker *sp, uint32_t participant, uint8_t leve
         e = add(sp, participant, now);
     if (!e)
         return -SFU_ENOSPC;
-    sfu_time dt = now > e->last_at ? now - e->last_at : 0;
-    sfu_time span = dt < SAMPLE_SPAN_MAX ? dt : SAMPLE_SPAN_MAX;
-    /* The gap before this packet's own span was silence... */
-    e->fast *= decay(dt - span, FAST_TAU);
-    e->slow *= decay(dt - span, SLOW_TAU);
-    /* ...and the span itself had this packet's level. */
-    float x = loudness(e, level, voice);
-    e->fast += (1.0f - decay(span, FAST_TAU)) * (x - e->fast);
-    e->slow += (1.0f - decay(span, SLOW_TAU)) * (x - e->slow);
+    float x = sfu_loudness_of(&e->vad_seen, level, voice);
+    e->fast = sfu_loudness_update(e->fast, x, now - e->last_at, FAST_TAU);
+    e->slow = sfu_loudness_update(e->slow, x, now - e->last_at, SLOW_TAU);
     if (now > e->last_at)
         e->last_at = now;
     evaluate(sp, now);
