@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium_lib.mjs';
+import { CHROMIUM_ARGS, Checks, sleep } from './chromium_lib.mjs';
 import { MAX_VIDEO_TILES, MAX_STRIP_TILES } from '../../web/js/subscriptions.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -54,21 +54,6 @@ function options() {
   return values;
 }
 
-class Checks {
-  passed = 0;
-  failed = 0;
-  check(name, ok, detail = '') {
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-    if (ok) this.passed++; else this.failed++;
-    return ok;
-  }
-  summary() {
-    console.log(`${this.passed} passed, ${this.failed} failed`);
-    return this.failed === 0 && this.passed > 0 ? 0 : 1;
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** big_room.py's publisher child: JSON lines out, commands in. */
 function startPublishers(o) {

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium_lib.mjs';
+import { CHROMIUM_ARGS, Checks, sleep } from './chromium_lib.mjs';
 
 
 // Name, clip colour (RGB) and microphone of each participant: Grace talks
@@ -62,21 +62,6 @@ function options() {
   return values;
 }
 
-class Checks {
-  passed = 0;
-  failed = 0;
-  check(name, ok, detail = '') {
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-    if (ok) this.passed++; else this.failed++;
-    return ok;
-  }
-  summary() {
-    console.log(`${this.passed} passed, ${this.failed} failed`);
-    return this.failed === 0 && this.passed > 0 ? 0 : 1;
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* ---------- the fake camera's clip ---------- */
 

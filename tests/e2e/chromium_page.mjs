@@ -22,7 +22,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './chromium_lib.mjs';
+import { CHROMIUM_ARGS, Checks, sleep } from './chromium_lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -52,20 +52,6 @@ function options() {
   return values;
 }
 
-class Checks {
-  passed = 0;
-  failed = 0;
-  check(name, ok, detail = '') {
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-    if (ok) this.passed++; else this.failed++;
-    return ok;
-  }
-  summary() {
-    console.log(`${this.passed} passed, ${this.failed} failed`);
-    return this.failed === 0 && this.passed > 0 ? 0 : 1;
-  }
-}
-
 // --serve-web: the SFU's mapping (/ -> index.html, /static/P -> web/P).
 function serveWeb(dir) {
   const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
@@ -87,7 +73,6 @@ function serveWeb(dir) {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Console errors, page errors and CSP violations, per page.
 function watchProblems(page, label, problems) {
