@@ -3,6 +3,7 @@
 #include "sfu/core/producer.h"
 
 #include "sfu/core/h264.h"
+#include "sfu/core/h264_sps.h"
 #include "sfu/core/rtcp_fb.h"
 
 #include <stdlib.h>
@@ -297,6 +298,21 @@ int sfu_producer_read(const sfu_producer *p, int layer, sfu_buf *buf, const sfu_
     return 0;
 }
 
+/* The frame size a keyframe declares: the VP8 keyframe header, or an
+ * H.264 SPS carried whole in this packet (Chromium sends SPS and PPS in an
+ * STAP-A before the IDR slice). */
+static bool keyframe_size(const sfu_producer *p, const sfu_media_pkt *m, uint16_t *w, uint16_t *h)
+{
+    const uint8_t *payload = m->buf->data + m->payload_off;
+    if (m->has_vp8)
+        return sfu_vp8_keyframe_size(payload + m->vp8.desc_len, (size_t)m->payload_len - m->vp8.desc_len, w,
+                                     h) == 0;
+    const uint8_t *nal;
+    size_t len;
+    return p->desc.codec == SFU_CODEC_H264 && !m->is_red &&
+           sfu_h264_find_sps(payload, m->payload_len, &nal, &len) == 0 && sfu_h264_sps_size(nal, len, w, h) == 0;
+}
+
 sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m, bool resent, sfu_time now,
                                                bool *want_keyframe)
 {
@@ -325,10 +341,7 @@ sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m
         sfu_keyframe_req_keyframe_received(&l->kf);
         sfu_keyframe_cache_handle_keyframe(&l->kcache, m->seq, m->ts, now);
         uint16_t w, hgt;
-        if (m->has_vp8 &&
-            sfu_vp8_keyframe_size(m->buf->data + m->payload_off + m->vp8.desc_len,
-                                  (size_t)m->payload_len - m->vp8.desc_len, &w, &hgt) == 0 &&
-            (w != l->width || hgt != l->height)) {
+        if (keyframe_size(p, m, &w, &hgt) && (w != l->width || hgt != l->height)) {
             l->width = w;
             l->height = hgt;
             if (p->nlayers > 1)
@@ -498,7 +511,7 @@ int sfu_producer_sr_get(const sfu_producer *p, int layer, sfu_time now, uint32_t
 }
 
 /* Quality order: frame size once every layer has sent a keyframe whose
- * size we read (VP8), else bitrate once one is measured, else unchanged;
+ * size we read (VP8 header, H.264 SPS), else bitrate once one is measured, else unchanged;
  * ties keep the current order. */
 static bool rerank(sfu_producer *p, sfu_time now)
 {

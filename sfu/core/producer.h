@@ -14,7 +14,8 @@
  * clients list their encodings in different orders (Chromium's rids are
  * whatever the page chose, "q/h/f" or "0/1/2"; Firefox lists the full
  * resolution first), so the producer ranks by what it sees: the frame size
- * of the layer's last VP8 keyframe once every layer has sent one, else the
+ * of the layer's last keyframe (the VP8 keyframe header, or the H.264 SPS
+ * sent with it) once every layer has sent one, else the
  * bitrate measured over the last second. Until either is known the order is
  * the signaled one. The ranking is redone when a layer's keyframe size
  * changes and at each sfu_producer_update_bitrate.
@@ -76,7 +77,7 @@ typedef struct sfu_producer_layer {
     uint32_t tid_bps[4];
     bool have_media;
     sfu_time last_media_at;
-    uint16_t width, height;     /* of its last VP8 keyframe; 0 unknown */
+    uint16_t width, height;     /* of its last keyframe (VP8 header, H.264 SPS); 0 unknown */
 } sfu_producer_layer;
 
 typedef struct sfu_producer {

@@ -163,7 +163,7 @@ typedef struct sfu_room_layer_info {
     char rid[SFU_RID_MAX];      /* "" for a plain stream or one told apart by SSRC */
     uint32_t ssrc;              /* 0 until known */
     uint32_t bitrate_bps;       /* received over the last second */
-    uint16_t width, height;     /* of its last VP8 keyframe; 0 unknown */
+    uint16_t width, height;     /* of its last keyframe (VP8 header, H.264 SPS); 0 unknown */
     bool active;                /* media arrived lately */
 } sfu_room_layer_info;
 

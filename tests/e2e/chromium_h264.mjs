@@ -10,7 +10,8 @@
 //   WHIP/WHEP 201, both connect, the publisher really encodes H.264 (its
 //   outbound-rtp codec), the viewer's inbound-rtp codec is video/H264 and
 //   its framesDecoded rate is >= --min-ratio of the publisher's
-//   framesEncoded rate, DELETE 200.
+//   framesEncoded rate, GET /rooms gives the layer the encoder's frame size
+//   (read from the SPS), DELETE 200.
 // If this Chromium has no H.264 encoder at all (no such H264 entry in
 // RTCRtpSender.getCapabilities), the run prints a "SKIP" line saying so and
 // exits 0 with "0 passed, 0 failed". One listed but not encoding fails.
@@ -94,6 +95,14 @@ async function run(o, checks, { pub, view }) {
     }
     checks.check('publisher encodes H.264', out.mime.toLowerCase() === 'video/h264' && out.framesEncoded > 0,
       `outbound-rtp codec ${out.mime || 'none'}, encoder "${out.encoder}", framesEncoded ${out.framesEncoded}`);
+    // The SFU reads the frame size from the SPS sent with each keyframe
+    // (GET /rooms tracks[].layers); H.264 slices carry none.
+    const room = await fetch(`${o.url}/rooms/${encodeURIComponent(o.room)}`).then((x) => (x.ok ? x.json() : null));
+    const video = (room?.participants || []).flatMap((x) => x.tracks || []).find((t) => t.kind === 'video');
+    const layer = video?.layers?.[0];
+    checks.check('GET /rooms shows the H.264 layer\'s size, read from its SPS, as encoded',
+      layer?.width === out.width && layer?.height === out.height && out.width > 0,
+      `room says ${layer?.width}x${layer?.height}, encoder ${out.width}x${out.height}`);
     const mime = v2.inbound?.mime || 'none';
     checks.check(`viewer inbound codec is ${o['expect-codec']}`,
       mime.toLowerCase() === o['expect-codec'].toLowerCase(), `inbound-rtp codec ${mime} ${v2.inbound?.fmtp || ''}`);

@@ -168,12 +168,9 @@ TEST(signaled_and_plain_tracks)
     return 0;
 }
 
-static int feed(sfu_producer *p, sfu_buf_pool *pool, const pkt_spec *s, sfu_time now, sfu_producer_verdict want)
+/* Hands the producer one packet the way the room does; takes `b`. */
+static int feed_buf(sfu_producer *p, sfu_buf *b, const sfu_rtp_hdr h, sfu_time now, sfu_producer_verdict want)
 {
-    sfu_rtp_hdr h;
-    sfu_buf *b = build(pool, s, &h);
-    if (!b)
-        return -1;
     bool rtx = false, restarted = false;
     uint32_t epochs = 100;
     int layer = sfu_producer_find_ssrc(p, h.ssrc, &rtx);
@@ -185,6 +182,34 @@ static int feed(sfu_producer *p, sfu_buf_pool *pool, const pkt_spec *s, sfu_time
                  ? -1 : (int)sfu_producer_handle_media(p, &m, rtx, now, &want_key) == (int)want ? 0 : -1;
     sfu_buf_unref(b);
     return rc;
+}
+
+static int feed(sfu_producer *p, sfu_buf_pool *pool, const pkt_spec *s, sfu_time now, sfu_producer_verdict want)
+{
+    sfu_rtp_hdr h;
+    sfu_buf *b = build(pool, s, &h);
+    return b ? feed_buf(p, b, h, now, want) : -1;
+}
+
+/* An H.264 packet of one rid layer: `hex`, then `filler` bytes (which
+ * only a single NAL unit packet can take). */
+static int feed_h264(sfu_producer *p, sfu_buf_pool *pool, uint32_t ssrc, uint16_t seq16, const char *rid,
+                     const char *hex, size_t filler, sfu_time now)
+{
+    sfu_buf *b = sfu_buf_alloc(pool);
+    sfu_rtp_ext_out ext[2] = { { EXT_MID, 1, (const uint8_t *)"0" },
+                               { EXT_RID, (uint8_t)strlen(rid), (const uint8_t *)rid } };
+    sfu_rtp_header_out ho = { false, PT, seq16, 0, ssrc, 2, ext };
+    int hl = sfu_rtp_write_header(b->data, SFU_BUF_CAP, &ho);
+    size_t len = test_unhex(hex, b->data + hl);
+    memset(b->data + hl + len, 0xab, filler);
+    b->len = (uint16_t)(hl + len + filler);
+    sfu_rtp_hdr h;
+    if (sfu_rtp_parse(b->data, b->len, &h) < 0) {
+        sfu_buf_unref(b);
+        return -1;
+    }
+    return feed_buf(p, b, h, now, SFU_PRODUCER_FORWARD);
 }
 
 /* Each layer has its own numbering, NACKs and keyframe requests, and they
@@ -348,6 +373,46 @@ TEST(layers_are_ranked_by_size_then_bitrate)
     return 0;
 }
 
+/* H.264 layers have no size in their slices: the SPS that Chromium sends
+ * in an STAP-A with each IDR says it, and ranks them against the bitrate. */
+TEST(h264_layers_are_ranked_by_sps_size)
+{
+    /* STAP-A: SPS (libx264, the size below), PPS, IDR slice start */
+    static const char *key[3] = {
+        "78 001a 6764001facd9405005ba10000003001000000303c0f183196000 0004 68ce3c80 0002 6588",
+        "78 001a 6764001eacd940a02ff9610000030001000003003c0f162d9600 0004 68ce3c80 0002 6588",
+        "78 001a 6764000dacd941419f9e10000003001000000303c0f142996000 0004 68ce3c80 0002 6588",
+    };
+    static const uint16_t w[3] = { 1280, 640, 320 }, h[3] = { 720, 360, 180 };
+    static const size_t filler[3] = { 100, 900, 400 }; /* by bitrate: h, q, f */
+    sfu_buf_pool *pool = sfu_buf_pool_new(64);
+    uint32_t epochs = 0;
+    sfu_track_desc d = simulcast_desc();
+    d.codec = SFU_CODEC_H264;
+    sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
+    ASSERT(p);
+    static const char *rids[] = { "f", "h", "q" };
+    sfu_producer_update_bitrate(p, SFU_MS(1));
+    for (uint16_t s = 1; s <= 10; s++)
+        for (int l = 0; l < 3; l++) {
+            if (feed_h264(p, pool, 0x100 * (uint32_t)(l + 1), s, rids[l], s == 1 ? key[l] : "41 9a", s == 1 ? 0 : filler[l],
+                          SFU_MS(10 * s)) < 0)
+                TEST_FAIL_("packet %u of layer %d", s, l);
+        }
+    sfu_producer_update_bitrate(p, SFU_MS(200));
+    for (int l = 0; l < 3; l++) {
+        ASSERT_EQ(p->layers[l].width, w[l]);
+        ASSERT_EQ(p->layers[l].height, h[l]);
+    }
+    ASSERT_EQ(sfu_producer_layer_at(p, 0), 2);
+    ASSERT_EQ(sfu_producer_layer_at(p, 1), 1);
+    ASSERT_EQ(sfu_producer_layer_at(p, 2), 0);
+    sfu_producer_free(p);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
 /* The keyframe cache of a layer: a replay range from its last keyframe;
  * cached packets come back RTX-unwrapped; padding uses up a number. */
 TEST(replay_range_and_cache)
@@ -390,4 +455,5 @@ TEST(replay_range_and_cache)
 
 TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks),
           TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(gap_after_dead_path_asks_for_keyframe), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
+          TEST_ENTRY(h264_layers_are_ranked_by_sps_size),
           TEST_ENTRY(replay_range_and_cache))
