@@ -145,6 +145,9 @@ class Participant:
         self.answer_statuses: List[int] = []
         self.map_mismatches: List[str] = []
         self.events: Dict[str, int] = {}
+        self.left: List[str] = []             # participant-left ids, in order
+        self.join_ms = 0.0                     # the join POST's round trip
+        self.t_join = time.monotonic()
         self.stop_sse = threading.Event()
         self.q: "queue.Queue" = queue.Queue()
         self.pc.on("track", self.on_track)
@@ -168,7 +171,8 @@ class Participant:
             except MediaStreamError:
                 return
             mid = self.mid_of(track)
-            c = self.video.setdefault(mid, {"numbers": [], "unreadable": 0})
+            c = self.video.setdefault(mid, {"numbers": [], "unreadable": 0,
+                                            "first_ms": 1000 * (time.monotonic() - self.t_join)})
             luma = frame.to_ndarray(format="gray")
             n = self.peers.decode_frame_number(luma)
             if n is None:
@@ -203,8 +207,10 @@ class Participant:
         await peers.wait_gathering(self.pc)
         q = urllib.parse.quote
         url = f"{self.args.url}/rooms/{q(self.args.room, safe='')}/join?name={q(self.name)}"
+        self.t_join = time.monotonic()
         st, h, body = await peers.http("POST", url, self.pc.localDescription.sdp,
                                        "application/sdp")
+        self.join_ms = 1000 * (time.monotonic() - self.t_join)
         hdr = {k.lower(): v for k, v in h.items()}
         emit("joined", status=st, participant=hdr.get("x-participant-id"),
              location=hdr.get("location"), link=hdr.get("link"),
@@ -253,6 +259,8 @@ class Participant:
             self.events[ev] = self.events.get(ev, 0) + 1
             if ev == "offer":
                 await self.on_offer(data)
+            elif ev == "participant-left":
+                self.left.append(data.get("participant", ""))
             elif ev == "stream-error":
                 emit("stream-error", error=data["error"])
 
@@ -270,6 +278,7 @@ class Participant:
         return {"sent_last": self.video_src.last_number, "senders": by_sender,
                 "answers": self.answer_statuses, "mismatches": self.map_mismatches,
                 "events": self.events, "connection": self.pc.connectionState,
+                "left": self.left, "join_ms": self.join_ms,
                 "cpu": ru.ru_utime + ru.ru_stime}
 
 
