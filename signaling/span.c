@@ -402,8 +402,9 @@ static bool sat_step(sig_span *sp, satellite *sat)
     else if (now - sat->last_local > SIG_SPAN_RETIRE_MS * 1000)
         retiring = true;
     guint hash = offer_hash(offer, n);
-    bool due = retiring || hash != sat->offer_hash || sat->failures > 0 ||
-               now - sat->last_sync >= SIG_SPAN_SYNC_MS * 1000;
+    gint64 period = sat->failures > 0 ? SIG_SPAN_RETRY_MS : SIG_SPAN_SYNC_MS;
+    bool due = retiring || (hash != sat->offer_hash && sat->failures == 0) ||
+               now - sat->last_sync >= period * 1000;
     bool keep = true;
     if (due && !sig_server_draining(srv)) {
         sig_span_response *resp = g_new0(sig_span_response, 1);

@@ -34,6 +34,7 @@
 #include "signaling/server.h"
 
 #define SIG_SPAN_SYNC_MS 500            /* a satellite's sync period */
+#define SIG_SPAN_RETRY_MS 250           /* ... after a failed sync */
 #define SIG_SPAN_TICK_MS 100            /* how often the thread looks for changes */
 #define SIG_SPAN_PEER_EXPIRY_MS 2500    /* owner: a silent satellite is gone */
 #define SIG_SPAN_OWNER_FAILURES 3       /* satellite: failed syncs before the owner is gone */

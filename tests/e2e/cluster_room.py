@@ -18,7 +18,11 @@ POST /rooms/{room}/join on its own node. Checks, one line each:
     names, each with audio and video; GET /rooms on the third node shows the
     room once, on the owner; Redis holds no participant name;
   - kill -9 of a satellite: the two others see its participant leave
-    (participant-left; time printed), and keep decoding each other.
+    (participant-left; time printed), and keep decoding each other;
+  - the node comes back and a participant rejoins there (three decode each
+    other again); kill -9 of the owner: the two others see its participant
+    leave, the directory gives the room a new owner (one of them, after the
+    node TTL), and they decode each other again (time printed).
 Ends with 'N passed, M failed'.
 """
 
@@ -95,7 +99,7 @@ def media_ok(got: dict, seconds: float):
     return not bad, "; ".join(bad) if bad else fps
 
 
-async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
+async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture], make) -> None:
     async def registered():
         return all([await metric(n.url, "sfu_cluster_nodes") == 3 for n in nodes.values()])
     c.check("three nodes registered", await wait_for(registered, 8))
@@ -203,7 +207,64 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
             if status == 200 else []
         c.check("... and the owner's room lists the two", sorted(left) == sorted(
             [p1.joined["participant"], p2.joined["participant"]]), f"{left}")
-        for ch in (p1, p2):
+
+        # C comes back; carol rejoins there. Then kill -9 of the owner A:
+        # B and C find the room a new owner and carry on between them.
+        make("C")
+        ok = await wait_for(registered, 8)
+        p4 = await spawn("carol2", nodes["C"].url)
+        children.append(p4)
+        p4.joined = await p4.expect(("joined",), 30)
+        m = await p4.expect(("connected", "connect-failed"), 25)
+        trio = [p1, p2, p4]
+
+        async def trio_decodes():
+            reps = {ch.name: await report(ch) for ch in trio}
+            return all(frames(reps[r.name], o.joined["participant"]) >= 5
+                       for r in trio for o in trio if o is not r)
+        ok = bool(ok) and m.get("type") == "connected" and await wait_for(trio_decodes, 15, 0.5)
+        c.check("C restarted: carol rejoins there, and the three decode each other", bool(ok),
+                f"join {p4.joined.get('status')}, {m.get('type')}")
+        gone = p1.joined["participant"]
+        os.kill(nodes["A"].proc.pid, signal.SIGKILL)
+        p1.proc.kill()
+        killed = time.monotonic()
+        pair = [p2, p4]
+
+        async def alice_left():
+            reps = [await report(ch) for ch in pair]
+            return all(gone in r.get("left", []) for r in reps)
+        ok = await wait_for(alice_left, 12, 0.2)
+        c.check("kill -9 of the owner A: bob and carol2 see alice leave", bool(ok),
+                f"{1000 * (time.monotonic() - killed):.0f} ms after the kill")
+        base = {ch.name: await report(ch) for ch in pair}
+
+        async def pair_decodes():
+            reps = {ch.name: await report(ch) for ch in pair}
+            return all(frames(reps[r.name], o.joined["participant"]) -
+                       frames(base[r.name], o.joined["participant"]) >= 10
+                       for r in pair for o in pair if o is not r)
+        ok = await wait_for(pair_decodes, 20, 0.5)
+        new_owner = redis.cli("GET", f"sfu:room:{ROOM}")
+        if not c.check("... the room gets a new owner and bob (B) and carol2 (C) decode each "
+                       "other again", bool(ok) and new_owner in ("B", "C"),
+                       f"{1000 * (time.monotonic() - killed):.0f} ms after the kill (node TTL "
+                       f"{TTL_MS} ms), owner {new_owner!r}"):
+            for name in ("B", "C"):
+                print(f"-- node {name} log tail:\n{nodes[name].log_tail(30)}")
+                st, _, body = await peers.http("GET", nodes[name].url + f"/rooms/{ROOM}")
+                print(f"-- node {name} GET /rooms/{ROOM}: {st} {body}")
+            for ch in pair:
+                rep = await report(ch)
+                print(f"-- {ch.name}: answers {rep.get('answers')} events {rep.get('events')} "
+                      f"left {rep.get('left')} conn {rep.get('connection')} senders " +
+                      json.dumps({k: {kk: (len(vv.get('numbers', [])) if kk == 'video' else vv)
+                                      for kk, vv in v.items()}
+                                  for k, v in rep.get('senders', {}).items()}))
+        got, _ = await window(pair, 3.0)
+        ok, detail = media_ok(got, 3.0)
+        c.check("... video and audio both ways", ok, detail)
+        for ch in pair:
             await ch.send("leave")
             m = await ch.expect(("deleted",), 15)
             c.check(f"{ch.name} leaves (DELETE 200)", m.get("status") == 200, str(m))
@@ -234,25 +295,30 @@ def main() -> int:
     started = time.monotonic()
     redis = Redis()
     nodes: Dict[str, SfuFixture] = {}
+    every: List = []      # (name, fixture), restarted ones too
+
+    def make(name: str) -> None:
+        port = free_tcp_port()
+        url = f"http://127.0.0.1:{port}"
+        nodes[name] = SfuFixture(args.sfu, port=port, settings=[
+            f"cluster.redis_url=redis://127.0.0.1:{redis.port}/0",
+            f"cluster.node_id={name}", f"cluster.public_url={url}",
+            f"cluster.secret={SECRET}", f"cluster.heartbeat_ms={HEARTBEAT_MS}",
+            f"cluster.node_ttl_ms={TTL_MS}", "cluster.redis_timeout_ms=250",
+            "cluster.relay=true", "cluster.span=true",
+            "http.requests_per_second_per_client=0"])
+        every.append((name, nodes[name]))
+        nodes[name].start()
     try:
         for name in ("A", "B", "C"):
-            port = free_tcp_port()
-            url = f"http://127.0.0.1:{port}"
-            nodes[name] = SfuFixture(args.sfu, port=port, settings=[
-                f"cluster.redis_url=redis://127.0.0.1:{redis.port}/0",
-                f"cluster.node_id={name}", f"cluster.public_url={url}",
-                f"cluster.secret={SECRET}", f"cluster.heartbeat_ms={HEARTBEAT_MS}",
-                f"cluster.node_ttl_ms={TTL_MS}", "cluster.redis_timeout_ms=250",
-                "cluster.relay=true", "cluster.span=true",
-                "http.requests_per_second_per_client=0"])
-            nodes[name].start()
-        asyncio.run(run(c, redis, nodes))
+            make(name)
+        asyncio.run(run(c, redis, nodes, make))
     except Exception as e:  # a failure to set up is a failed check, with the logs
         c.check("the run completed", False, f"{type(e).__name__}: {e}")
         for name, n in nodes.items():
             print(f"-- node {name} log tail:\n{n.log_tail(25)}")
     finally:
-        for name, n in nodes.items():
+        for name, n in every:
             n.stop()
             if n.exit_status not in (0, -signal.SIGKILL):
                 c.check(f"node {name} stops cleanly", False, n.describe_exit() + "\n" +

@@ -267,13 +267,22 @@ class Participant:
     def report(self) -> dict:
         now = time.monotonic()
         by_sender: Dict[str, dict] = {}
+        # A sender may have had several m-lines over the call (it left and
+        # came back on another one): its counts are the sum over them.
         for mid, c in self.video.items():
             who = self.mid_owner.get(mid, f"mid {mid}")
-            by_sender.setdefault(who, {})["video"] = c
+            v = by_sender.setdefault(who, {}).setdefault(
+                "video", {"numbers": [], "unreadable": 0, "first_ms": c["first_ms"]})
+            v["numbers"] = v["numbers"] + c["numbers"]
+            v["unreadable"] += c["unreadable"]
+            v["first_ms"] = min(v["first_ms"], c["first_ms"])
         for mid, c in self.audio.items():
             who = self.mid_owner.get(mid, f"mid {mid}")
-            by_sender.setdefault(who, {})["audio"] = {
-                "frames": c["frames"], "loud": c["loud"], "seconds": now - c["first"]}
+            a = by_sender.setdefault(who, {}).setdefault(
+                "audio", {"frames": 0, "loud": 0, "seconds": 0.0})
+            a["frames"] += c["frames"]
+            a["loud"] += c["loud"]
+            a["seconds"] = max(a["seconds"], now - c["first"])
         ru = resource.getrusage(resource.RUSAGE_SELF)
         return {"sent_last": self.video_src.last_number, "senders": by_sender,
                 "answers": self.answer_statuses, "mismatches": self.map_mismatches,
@@ -285,6 +294,7 @@ class Participant:
 async def child_main(args) -> int:
     import peers
     peers.patch_loopback()
+    peers.patch_mid_routing()   # m-lines re-pointed to another participant get new SSRCs
     p = Participant(args, args.child)
     if not await p.join():
         return 1
