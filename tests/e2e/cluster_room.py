@@ -17,6 +17,7 @@ POST /rooms/{room}/join on its own node. Checks, one line each:
   - GET /rooms/{room} on the owner lists the three participants with their
     names, each with audio and video; GET /rooms on the third node shows the
     room once, on the owner; Redis holds no participant name;
+  - hostile: an unsealed or garbage POST /cluster/span is refused (403);
   - kill -9 of a satellite: the two others see its participant leave
     (participant-left; time printed), and keep decoding each other;
   - the node comes back and a participant rejoins there (three decode each
@@ -186,6 +187,17 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture], make) -> No
                         if redis.cli("TYPE", k) == "string")
         leaked = [ch.name for ch in children if ch.name in dump]
         c.check("Redis holds no participant name", not leaked, ", ".join(leaked))
+        body = json.dumps({"v": 1, "node": "X", "url": "http://127.0.0.1:9", "room": ROOM,
+                           "ts": int(time.time()), "members": [{"id": "0a1b2c3d", "name": "x"}]})
+        st1, _, _ = await peers.http("POST", nodes["A"].url + "/cluster/span", body,
+                                     "application/x-sfu-span")
+        st2, _, _ = await peers.http("POST", nodes["A"].url + "/cluster/span", "x" * 100,
+                                     "application/x-sfu-span")
+        refused = await metric(nodes["A"].url, "sfu_span_refused_total")
+        status, _, body = await peers.http("GET", nodes["A"].url + f"/rooms/{ROOM}")
+        c.check("hostile: POST /cluster/span unsealed or garbage is refused (403), nothing "
+                "pulled", st1 == 403 and st2 == 403 and refused == 2 and "0a1b2c3d" not in body,
+                f"{st1}, {st2}, refused {refused}")
 
         # kill -9 a satellite: C. Its participant leaves A's and B's rooms.
         gone = p3.joined["participant"]
