@@ -2,6 +2,10 @@
 """A room that spans cluster nodes: three sfu nodes and a Redis on loopback.
 
   /usr/bin/python3 tests/e2e/cluster_room.py --sfu build/asan/sfu
+  /usr/bin/python3 tests/e2e/cluster_room.py --sfu build/sfu -- \
+      node tests/e2e/chromium_call.mjs --url {url} --page-urls {urls}
+      (fixture mode: the same Redis and spanning nodes, then COMMAND; its
+      status. There, three Chromium participants join on three nodes.)
 
 Every node runs with [cluster] relay = true and span = true. One aiortc
 room participant per node (each its own process, tests/e2e/room_call.py
@@ -39,7 +43,7 @@ from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers  # noqa: E402
-from cluster import Checks, Redis, wait_for  # noqa: E402
+from cluster import Checks, Redis, run_command, wait_for  # noqa: E402
 from cluster_relay import metric  # noqa: E402
 from room_call import Child  # noqa: E402
 from sfu_fixture import SfuFixture, free_tcp_port  # noqa: E402
@@ -298,7 +302,11 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture], make) -> No
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sfu", default="build/sfu")
+    ap.add_argument("command", nargs=argparse.REMAINDER,
+                    help="after --: run this against the spanning nodes instead of the checks "
+                         "({url}: node A, {urls}: the three nodes)")
     args = ap.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not shutil.which("redis-server"):
         print("FAIL redis-server not installed (scripts/install-deps.sh)")
         print("0 passed, 1 failed")
@@ -324,7 +332,11 @@ def main() -> int:
     try:
         for name in ("A", "B", "C"):
             make(name)
-        asyncio.run(run(c, redis, nodes, make))
+        if command:
+            rc = run_command(command, nodes)
+            c.check("the command against the spanning nodes", rc == 0, f"exit {rc}")
+        else:
+            asyncio.run(run(c, redis, nodes, make))
     except Exception as e:  # a failure to set up is a failed check, with the logs
         c.check("the run completed", False, f"{type(e).__name__}: {e}")
         for name, n in nodes.items():
