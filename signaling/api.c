@@ -11,6 +11,7 @@
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
 #include "signaling/relay.h"
+#include "signaling/span.h"
 #include "signaling/route.h"
 #include "signaling/server.h"
 #include "signaling/events.h"
@@ -188,7 +189,8 @@ static bool is_public(sig_route_id id)
 {
     /* The relay endpoint's own authentication is its sealed body. */
     return id == SIG_ROUTE_HEALTH || id == SIG_ROUTE_METRICS || id == SIG_ROUTE_INDEX ||
-           id == SIG_ROUTE_STATIC || id == SIG_ROUTE_CLUSTER_RELAY;
+           id == SIG_ROUTE_STATIC || id == SIG_ROUTE_CLUSTER_RELAY ||
+           id == SIG_ROUTE_CLUSTER_SPAN;
 }
 
 static unsigned needed_actions(sig_route_id id)
@@ -320,6 +322,9 @@ void sig_api_dispatch(sig_server *srv, sig_request *req, const sig_route *route,
         return;
     case SIG_ROUTE_CLUSTER_RELAY:
         sig_relay_serve(srv, req);
+        return;
+    case SIG_ROUTE_CLUSTER_SPAN:
+        sig_span_serve(srv, req);
         return;
     case SIG_ROUTE_INDEX:
     case SIG_ROUTE_STATIC: {

@@ -4,6 +4,7 @@
  * or 503 while Redis is unreachable. Rooms already on this node never
  * wait for Redis, so they keep working through an outage. */
 #include <glib.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "signaling/api.h"
 #include "signaling/cluster.h"
 #include "signaling/relay.h"
+#include "signaling/span.h"
 
 #define UNAVAILABLE_RETRY_AFTER_S 2
 #define COLLECT_WAIT_MS 200         /* the heartbeat's wait for the workers' bitrates */
@@ -81,6 +83,14 @@ static void on_resolved(void *user, sig_cluster_verdict v, const char *owner_url
         g_rw_lock_reader_unlock(&srv->cfg_lock);
         break;
     case SIG_CLUSTER_ELSEWHERE:
+        if (cr->route.id == SIG_ROUTE_ROOM_JOIN && srv->span) {
+            /* Served here, the room spanning this node and its owner (span.h). */
+            sig_span_satellite(srv->span, cr->route.room, owner_url);
+            g_rw_lock_reader_lock(&srv->cfg_lock);
+            sig_api_dispatch(srv, cr->req, &cr->route, &cr->who);
+            g_rw_lock_reader_unlock(&srv->cfg_lock);
+            break;
+        }
         redirect(cr, owner_url);
         break;
     case SIG_CLUSTER_NOWHERE:
@@ -173,6 +183,28 @@ static void collect_on_worker(void *arg)
     g_free(part);
 }
 
+/* The registry's rooms JSON less the rooms held as satellites. */
+static char *without_satellites(sig_server *srv, char *rooms_json)
+{
+    json_t *doc = json_loads(rooms_json, 0, NULL);
+    json_t *rooms = json_object_get(doc, "rooms");
+    if (!json_is_array(rooms)) {
+        json_decref(doc);
+        return rooms_json;
+    }
+    for (size_t i = json_array_size(rooms); i-- > 0;) {
+        const char *name = json_string_value(json_object_get(json_array_get(rooms, i), "room"));
+        if (name && sig_span_is_satellite(srv->span, name))
+            json_array_remove(rooms, i);
+    }
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return rooms_json;
+    free(rooms_json);
+    return text;
+}
+
 void sig_cluster_api_collect(void *user, sig_cluster_local *out)
 {
     sig_server *srv = user;
@@ -203,8 +235,14 @@ void sig_cluster_api_collect(void *user, sig_cluster_local *out)
     out->sessions = counts.sessions;
     out->rooms_json = sig_registry_rooms_json(srv->reg, NULL, false);
     out->room_names = sig_registry_room_names(srv->reg);
-    /* A relayed room's local copy ("~R", relay.h) is not this node's room. */
-    for (guint i = out->room_names->len; i-- > 0;)
-        if (((const char *)g_ptr_array_index(out->room_names, i))[0] == '~')
+    /* A relayed room's local copy ("~R", relay.h) is not this node's room,
+     * nor is a room held as a satellite of its owner (span.h): the owner
+     * publishes it, everyone in it included. */
+    for (guint i = out->room_names->len; i-- > 0;) {
+        const char *name = g_ptr_array_index(out->room_names, i);
+        if (name[0] == '~' || sig_span_is_satellite(srv->span, name))
             g_ptr_array_remove_index(out->room_names, i);
+    }
+    if (srv->span && out->rooms_json)
+        out->rooms_json = without_satellites(srv, out->rooms_json);
 }

@@ -161,6 +161,9 @@ static const struct cfg_key keys[] = {
       "needs secret" },
     { "cluster", "relay_timeout_ms", CFG_MS, FIELD(cluster.relay_timeout), "3000", 100, 30000,
       "deadline of the node-to-node call that opens a relay leg" },
+    { "cluster", "span", CFG_BOOL, FIELD(cluster.span), "false", 0, 0,
+      "a room join for a room owned by another node is served here, the room spanning the "
+      "nodes through relay legs to and from its owner, instead of a 307; needs relay" },
 };
 
 /* Where each group and key of the file is, from the scan of its text. */
@@ -437,6 +440,9 @@ static void check_cluster(struct run *r, const sig_config *cfg)
         problem(r, line_of(r, "cluster", "relay"), "cluster.relay",
                 "relay legs need cluster.secret (it authenticates the nodes' calls and keys "
                 "the legs)");
+    if (cfg->cluster.span && !cfg->cluster.relay)
+        problem(r, line_of(r, "cluster", "span"), "cluster.span",
+                "a room spanning nodes is made of relay legs: set cluster.relay = true too");
     if (cfg->cluster.heartbeat * 2 > cfg->cluster.node_ttl)
         problem(r, line_of_either(r, "cluster", "heartbeat_ms", "node_ttl_ms"),
                 "cluster.heartbeat_ms",

@@ -109,6 +109,7 @@ typedef struct sig_config {
         sfu_time heartbeat, node_ttl, redis_timeout;    /* microseconds */
         bool relay;                             /* WHEP for a room elsewhere: relay leg, not 307 */
         sfu_time relay_timeout;                 /* the node-to-node call's deadline */
+        bool span;                              /* room join for a room elsewhere: served here */
     } cluster;
 } sig_config;
 

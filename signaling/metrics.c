@@ -8,11 +8,12 @@
 
 #include "signaling/cluster.h"
 #include "signaling/relay.h"
+#include "signaling/span.h"
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
 #include "signaling/version.h"
 
-#define ROUTES (SIG_ROUTE_SESSION_SUBSCRIPTIONS + 1)
+#define ROUTES (SIG_ROUTE_CLUSTER_SPAN + 1)
 #define STATUS_MIN 100
 #define STATUS_MAX 599
 
@@ -36,6 +37,7 @@ static const char *const route_names[ROUTES] = {
     [SIG_ROUTE_STATIC] = "static",
     [SIG_ROUTE_SESSION_LAYER] = "session_layer",
     [SIG_ROUTE_CLUSTER_RELAY] = "cluster_relay",
+    [SIG_ROUTE_CLUSTER_SPAN] = "cluster_span",
     [SIG_ROUTE_SESSION_SUBSCRIPTIONS] = "session_subscriptions",
 };
 
@@ -273,6 +275,27 @@ static void cluster_metrics(GString *s, sig_cluster *c)
            (double)st.records_rejected);
 }
 
+/* Rooms spanning nodes (signaling/span.c); only with [cluster] span. */
+static void span_metrics(GString *s, sig_server *srv)
+{
+    if (!srv->span)
+        return;
+    sig_span_counts sc;
+    sig_span_counts_get(srv->span, &sc);
+    metric(s, "sfu_span_satellite_rooms", "gauge",
+           "Rooms owned by another node that this node serves as a satellite.",
+           (double)sc.satellite_rooms);
+    metric(s, "sfu_span_satellites", "gauge",
+           "Satellites (room, node) of the rooms this node owns.", (double)sc.satellites);
+    labelled_header(s, "sfu_span_syncs_total",
+                    "This node's sync calls to the owners of its satellite rooms, by result.");
+    g_string_append_printf(s, "sfu_span_syncs_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_span_syncs_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n",
+                           sc.syncs, sc.sync_failed);
+    metric(s, "sfu_span_refused_total", "counter",
+           "Sync calls to this node refused (seal or timestamp).", (double)sc.refused);
+}
+
 /* Relay legs between cluster nodes (signaling/relay.c). "serve": legs this
  * node sends a local publisher's tracks on to another node; "pull": legs
  * this node pulls a publisher from another node on, for its own viewers. */
@@ -401,6 +424,7 @@ static void answer(metrics_job *job)
         g_string_append_printf(s, "sfu_dropped_packets_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
                                room_drop_names[i], t.rooms.drops[i]);
     relay_metrics(s, job->srv, &t);
+    span_metrics(s, job->srv);
     rtcp_metrics(s, &t.rooms);
     kind_metrics(s, &t.rooms);
     http_metrics(s, job->srv->http_counts);

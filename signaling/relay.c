@@ -10,16 +10,17 @@
 #include "signaling/random.h"
 #include "signaling/relay_http.h"
 #include "signaling/relay_msg.h"
+#include "signaling/room_session.h"
 #include "signaling/session.h"
 
 #define RELAY_PATH "/cluster/relay"
 #define RELAY_CONTENT_TYPE "application/x-sfu-relay"
-#define PULL_KEY_MAX (SIG_NAME_MAX + 12)
+#define PULL_KEY_MAX (SIG_ROOM_NAME_MAX + 12)    /* "<local room>/<participant>" */
 
 struct sig_relay {
     sig_server *srv;
     GMutex lock;
-    GHashTable *pulls;              /* "R/p8hex" -> pull*, owned */
+    GHashTable *pulls;              /* "<local room>/p8hex" -> pull*, owned */
     gint serving, pulling;          /* atomic */
     gint opening;                   /* atomic: pulls between request and ready/failed */
     uint64_t opened, open_failed, refused, lost;    /* atomic adds */
@@ -35,16 +36,22 @@ typedef struct waiter {
     sig_api_caller who;
 } waiter;
 
-/* Node B: one pulled publisher, from the first viewer's request until the
- * leg ends. Owned by the table; an opening entry is touched only by its
- * opener (one step at a time), a ready one only on its room's worker. */
+/* Node B: one pulled publisher, from the first viewer's request (or, for a
+ * room spanning nodes, from the span's decision) until the leg ends. Owned
+ * by the table; an opening entry is touched only by its opener (one step
+ * at a time), a ready one only on its room's worker; `closing` is under
+ * the lock. */
 typedef struct pull {
     sig_relay *relay;
     char key[PULL_KEY_MAX];
     char room[SIG_NAME_MAX + 1];
-    char local_room[SIG_ROOM_NAME_MAX + 1];     /* "~" + room */
+    char local_room[SIG_ROOM_NAME_MAX + 1];     /* "~" + room; the room itself for a span */
     uint32_t participant;
     bool ready;
+    bool span;                      /* a participant of a room spanning nodes (span.h) */
+    bool closing;                   /* span: asked to end while opening */
+    char name[SIG_DISPLAY_NAME_MAX + 1];        /* span: the participant's display name */
+    char origin[SIG_CLUSTER_ID_MAX + 1];        /* span: the node pulled from */
     GPtrArray *waiters;             /* waiter*, under the lock */
     sig_session *session;           /* the leg's session on this node (a reference) */
     char owner_url[SIG_CLUSTER_URL_MAX];
@@ -387,15 +394,27 @@ static void pull_start_on_worker(void *arg)
             sfu_peer_leg(s->peer), p->resp->ntracks);
     g_free(p->resp);
     p->resp = NULL;
-    g_mutex_lock(&p->relay->lock);
+    if (p->span)    /* the room's sessions see an ordinary participant */
+        sig_room_announce_join(srv, s);
+    sig_relay *r = p->relay;
+    g_mutex_lock(&r->lock);
     p->ready = true;
+    bool closing = p->closing;
     GPtrArray *waiters = p->waiters;
     p->waiters = g_ptr_array_new_with_free_func(g_free);
-    g_mutex_unlock(&p->relay->lock);
+    g_mutex_unlock(&r->lock);
     for (guint i = 0; i < waiters->len; i++)
         dispatch_waiter(srv, g_ptr_array_index(waiters, i), p->local_room, true);
     g_ptr_array_unref(waiters);
-    g_atomic_int_add(&p->relay->opening, -1);
+    g_atomic_int_add(&r->opening, -1);
+    if (closing) {      /* the span no longer wants it: p goes with the session */
+        unsigned st;
+        sig_session *ref = sig_registry_get(srv->reg, s->id, NULL, false, &st);
+        if (ref) {
+            sig_session_end(srv, ref, false);
+            sig_session_unref(srv->reg, ref);
+        }
+    }
 }
 
 /* Its own short-lived thread: the one blocking call to the owner. */
@@ -466,7 +485,8 @@ static void on_pull_resolved(void *user, sig_cluster_verdict v, const char *owne
     }
     g_strlcpy(p->owner_url, owner_url, sizeof p->owner_url);
     sig_session_spec spec = { .kind = SIG_SESSION_WHIP, .room = p->local_room,
-                              .reuse_participant = p->participant, .name = "relay" };
+                              .reuse_participant = p->participant,
+                              .name = p->span ? p->name : "relay" };
     unsigned status = 500;
     const char *reason = "internal error";
     p->session = sig_registry_create(srv->reg, &spec, &status, &reason);
@@ -491,7 +511,7 @@ bool sig_relay_whep(sig_server *srv, sig_request *req, const sig_route *route,
     w->req = req;
     sig_api_caller_copy(route, who, &w->route, &w->who);
     char key[PULL_KEY_MAX];
-    snprintf(key, sizeof key, "%s/%08x", route->room, participant);
+    snprintf(key, sizeof key, "~%s/%08x", route->room, participant);
     g_mutex_lock(&r->lock);
     pull *p = g_hash_table_lookup(r->pulls, key);
     if (p && p->ready) {
@@ -547,7 +567,7 @@ static GPtrArray *viewers_of(sig_server *srv, unsigned worker, const char *room,
 static pull *take_pull(sig_relay *r, const sig_session *s)
 {
     char key[PULL_KEY_MAX];
-    snprintf(key, sizeof key, "%s/%08x", s->room + 1, s->participant);
+    snprintf(key, sizeof key, "%s/%08x", s->room, s->participant);
     g_mutex_lock(&r->lock);
     pull *p = g_hash_table_lookup(r->pulls, key);
     if (p && p->ready && p->session == s)
@@ -571,8 +591,6 @@ void sig_relay_session_ending(sig_server *srv, sig_session *s, struct sfu_peer *
                 failed);
         return;
     }
-    if (s->room[0] != '~')
-        return;
     if (relay_leg) {                                    /* node B: a leg we pulled */
         pull *p = take_pull(r, s);
         if (!p)
@@ -593,7 +611,7 @@ void sig_relay_session_ending(sig_server *srv, sig_session *s, struct sfu_peer *
         pull_free(p);
         return;
     }
-    if (s->kind != SIG_SESSION_WHEP)
+    if (s->room[0] != '~' || s->kind != SIG_SESSION_WHEP)
         return;
     /* A viewer of a pulled leg left: the last one closes the leg. */
     GPtrArray *others = viewers_of(srv, s->worker, s->room, s->watched, s);
@@ -604,11 +622,103 @@ void sig_relay_session_ending(sig_server *srv, sig_session *s, struct sfu_peer *
     if (left > 0)
         return;
     char key[PULL_KEY_MAX];
-    snprintf(key, sizeof key, "%s/%08x", s->room + 1, s->watched);
+    snprintf(key, sizeof key, "%s/%08x", s->room, s->watched);
     g_mutex_lock(&r->lock);
     pull *p = g_hash_table_lookup(r->pulls, key);
     sig_session *leg = p && p->ready ? p->session : NULL;
     g_mutex_unlock(&r->lock);
     if (leg)
         sig_session_end(srv, leg, false);   /* back here as the leg's ending */
+}
+
+/* ======================= rooms spanning nodes (span.h) ======================= */
+
+void sig_relay_span_open(sig_server *srv, const char *room, uint32_t participant,
+                         const char *name, const char *origin, const char *origin_url)
+{
+    sig_relay *r = srv->relay;
+    if (!r || !participant || strlen(room) > SIG_NAME_MAX)
+        return;
+    char key[PULL_KEY_MAX];
+    snprintf(key, sizeof key, "%s/%08x", room, participant);
+    g_mutex_lock(&r->lock);
+    if (g_hash_table_lookup(r->pulls, key)) {
+        g_mutex_unlock(&r->lock);
+        return;
+    }
+    pull *p = g_new0(pull, 1);
+    p->relay = r;
+    p->span = true;
+    g_strlcpy(p->key, key, sizeof p->key);
+    g_strlcpy(p->room, room, sizeof p->room);
+    g_strlcpy(p->local_room, room, sizeof p->local_room);
+    g_strlcpy(p->name, name, sizeof p->name);
+    g_strlcpy(p->origin, origin, sizeof p->origin);
+    p->participant = participant;
+    p->waiters = g_ptr_array_new_with_free_func(g_free);
+    g_hash_table_insert(r->pulls, p->key, p);
+    g_atomic_int_inc(&r->opening);
+    g_mutex_unlock(&r->lock);
+    sfu_log(SFU_LOG_INFO, "span.pull", "node=%s", origin);
+    /* The peer's URL is known: no directory look-up. */
+    on_pull_resolved(p, SIG_CLUSTER_ELSEWHERE, origin_url);
+}
+
+typedef struct end_job {
+    sig_server *srv;
+    sig_session *s;
+} end_job;
+
+static void end_on_worker(void *arg)
+{
+    end_job *job = arg;
+    sig_session_end(job->srv, job->s, false);   /* back in sig_relay_session_ending */
+    sig_session_unref(job->srv->reg, job->s);
+    g_free(job);
+}
+
+void sig_relay_span_close(sig_server *srv, const char *room, uint32_t participant)
+{
+    sig_relay *r = srv->relay;
+    if (!r)
+        return;
+    char key[PULL_KEY_MAX];
+    snprintf(key, sizeof key, "%s/%08x", room, participant);
+    sig_session *s = NULL;
+    g_mutex_lock(&r->lock);
+    pull *p = g_hash_table_lookup(r->pulls, key);
+    if (p && p->span && !p->ready) {
+        p->closing = true;      /* ended as soon as it is ready */
+    } else if (p && p->span) {
+        unsigned st;
+        s = sig_registry_get(srv->reg, p->session->id, NULL, false, &st);
+    }
+    g_mutex_unlock(&r->lock);
+    if (!s)
+        return;
+    end_job *job = g_new(end_job, 1);
+    job->srv = srv;
+    job->s = s;
+    sfu_worker_invoke(srv->workers[s->worker], end_on_worker, job);
+}
+
+GArray *sig_relay_span_pulls(sig_relay *r, const char *room)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(sig_relay_span_pull));
+    if (!r)
+        return out;
+    GHashTableIter it;
+    gpointer v;
+    g_mutex_lock(&r->lock);
+    g_hash_table_iter_init(&it, r->pulls);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const pull *p = v;
+        if (!p->span || strcmp(p->local_room, room) != 0)
+            continue;
+        sig_relay_span_pull sp = { .participant = p->participant, .ready = p->ready };
+        g_strlcpy(sp.origin, p->origin, sizeof sp.origin);
+        g_array_append_val(out, sp);
+    }
+    g_mutex_unlock(&r->lock);
+    return out;
 }

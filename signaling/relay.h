@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "signaling/api.h"
+#include "signaling/cluster_store.h"
 #include "signaling/server.h"
 
 typedef struct sig_relay sig_relay;
@@ -70,5 +71,23 @@ void sig_relay_serve(sig_server *srv, sig_request *req);
  * relayed publisher leaving. `failed`: the leg failed by itself. */
 void sig_relay_session_ending(sig_server *srv, struct sig_session *s, struct sfu_peer *peer,
                               bool failed);
+
+/* Rooms spanning nodes (signaling/span.h). Pulls `participant` of `room`
+ * from node `origin` (reached at `origin_url`) into this node's room of the
+ * same name, where the room's sessions see it as an ordinary participant
+ * called `name` once its leg is up. Any thread; a no-op when that
+ * participant is already pulled or being opened. */
+void sig_relay_span_open(sig_server *srv, const char *room, uint32_t participant,
+                         const char *name, const char *origin, const char *origin_url);
+/* Ends such a pull (on its worker; one still opening ends once up). */
+void sig_relay_span_close(sig_server *srv, const char *room, uint32_t participant);
+typedef struct sig_relay_span_pull {
+    uint32_t participant;
+    char origin[SIG_CLUSTER_ID_MAX + 1];
+    bool ready;
+} sig_relay_span_pull;
+/* The span pulls of `room` (opening or up), a GArray of
+ * sig_relay_span_pull to free. Empty for NULL. */
+GArray *sig_relay_span_pulls(sig_relay *r, const char *room);
 
 #endif

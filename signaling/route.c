@@ -47,6 +47,7 @@ static const struct pattern patterns[] = {
     { SIG_ROUTE_METRICS, GET_LIKE, { LIT("metrics") } },
     { SIG_ROUTE_STATIC, GET_LIKE, { LIT("static"), REST } },
     { SIG_ROUTE_CLUSTER_RELAY, SIG_METHOD_POST, { LIT("cluster"), LIT("relay") } },
+    { SIG_ROUTE_CLUSTER_SPAN, SIG_METHOD_POST, { LIT("cluster"), LIT("span") } },
 };
 
 static const struct {

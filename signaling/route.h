@@ -15,6 +15,8 @@
  *   GET     /health, /metrics, /            SIG_ROUTE_HEALTH, _METRICS, _INDEX
  *   POST    /cluster/relay                  SIG_ROUTE_CLUSTER_RELAY (node to node,
  *                                           sealed body; signaling/relay.h)
+ *   POST    /cluster/span                   SIG_ROUTE_CLUSTER_SPAN (node to node,
+ *                                           sealed body; signaling/span.h)
  *   GET     /static/{file path}             SIG_ROUTE_STATIC
  *   OPTIONS on every path above (CORS preflight); HEAD wherever GET is,
  *   except the event stream.
@@ -54,6 +56,7 @@ typedef enum sig_route_id {
     SIG_ROUTE_SESSION_LAYER,
     SIG_ROUTE_CLUSTER_RELAY,
     SIG_ROUTE_SESSION_SUBSCRIPTIONS,
+    SIG_ROUTE_CLUSTER_SPAN,
 } sig_route_id;
 
 /* Methods as bits, so that a path's allowed set is one mask. */

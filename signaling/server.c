@@ -14,6 +14,7 @@
 #include "signaling/cluster.h"
 #include "signaling/cluster_store.h"
 #include "signaling/relay.h"
+#include "signaling/span.h"
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
@@ -222,11 +223,14 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
     }
     if (srv->cluster && cfg->cluster.relay)
         srv->relay = sig_relay_new(srv);
+    if (srv->relay && cfg->cluster.span)
+        srv->span = sig_span_new(srv);
     srv->http = sig_http_new(&http, handle, srv, err, errlen);
     if (!srv->http)
         goto err;
     if (srv->cluster)
         sig_cluster_start(srv->cluster);
+    sig_span_start(srv->span);
     srv->keepalive_timer = g_timeout_add(SIG_EVENTS_KEEPALIVE_CHECK_MS, keep_streams_open, srv);
     sfu_log(SFU_LOG_INFO, "server.started", "port=%u workers=%u max_sessions=%u auth=%s",
             sig_http_port(srv->http), srv->nworkers, srv->max_sessions,
@@ -253,6 +257,7 @@ void sig_server_free(sig_server *srv)
         g_source_remove(srv->keepalive_timer);
     /* Out of the directory first; the requests it holds are answered. */
     sig_cluster_stop(srv->cluster);
+    sig_span_stop(srv->span);
     sig_relay_stop(srv->relay);
     sig_http_free(srv->http);   /* no new requests from here on */
     sig_cluster_free(srv->cluster);
@@ -266,6 +271,7 @@ void sig_server_free(sig_server *srv)
     }
     g_free(srv->workers);
     g_free(srv->hosts);
+    sig_span_free(srv->span);
     sig_relay_free(srv->relay);
     sig_registry_free(srv->reg);
     sig_ratelimit_free(srv->ratelimit);

@@ -44,6 +44,7 @@ typedef struct sig_server {
     gint reloads_ok, reloads_failed;    /* atomic: SIGHUP outcomes */
     struct sig_cluster *cluster;    /* NULL: a single node ([cluster] redis_url empty) */
     struct sig_relay *relay;        /* NULL unless a cluster node with [cluster] relay */
+    struct sig_span *span;          /* NULL unless also [cluster] span */
 } sig_server;
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen);

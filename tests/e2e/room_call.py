@@ -145,6 +145,9 @@ class Participant:
         self.answer_statuses: List[int] = []
         self.map_mismatches: List[str] = []
         self.events: Dict[str, int] = {}
+        self.left: List[str] = []             # participant-left ids, in order
+        self.join_ms = 0.0                     # the join POST's round trip
+        self.t_join = time.monotonic()
         self.stop_sse = threading.Event()
         self.q: "queue.Queue" = queue.Queue()
         self.pc.on("track", self.on_track)
@@ -168,7 +171,8 @@ class Participant:
             except MediaStreamError:
                 return
             mid = self.mid_of(track)
-            c = self.video.setdefault(mid, {"numbers": [], "unreadable": 0})
+            c = self.video.setdefault(mid, {"numbers": [], "unreadable": 0,
+                                            "first_ms": 1000 * (time.monotonic() - self.t_join)})
             luma = frame.to_ndarray(format="gray")
             n = self.peers.decode_frame_number(luma)
             if n is None:
@@ -203,8 +207,10 @@ class Participant:
         await peers.wait_gathering(self.pc)
         q = urllib.parse.quote
         url = f"{self.args.url}/rooms/{q(self.args.room, safe='')}/join?name={q(self.name)}"
+        self.t_join = time.monotonic()
         st, h, body = await peers.http("POST", url, self.pc.localDescription.sdp,
                                        "application/sdp")
+        self.join_ms = 1000 * (time.monotonic() - self.t_join)
         hdr = {k.lower(): v for k, v in h.items()}
         emit("joined", status=st, participant=hdr.get("x-participant-id"),
              location=hdr.get("location"), link=hdr.get("link"),
@@ -253,29 +259,42 @@ class Participant:
             self.events[ev] = self.events.get(ev, 0) + 1
             if ev == "offer":
                 await self.on_offer(data)
+            elif ev == "participant-left":
+                self.left.append(data.get("participant", ""))
             elif ev == "stream-error":
                 emit("stream-error", error=data["error"])
 
     def report(self) -> dict:
         now = time.monotonic()
         by_sender: Dict[str, dict] = {}
+        # A sender may have had several m-lines over the call (it left and
+        # came back on another one): its counts are the sum over them.
         for mid, c in self.video.items():
             who = self.mid_owner.get(mid, f"mid {mid}")
-            by_sender.setdefault(who, {})["video"] = c
+            v = by_sender.setdefault(who, {}).setdefault(
+                "video", {"numbers": [], "unreadable": 0, "first_ms": c["first_ms"]})
+            v["numbers"] = v["numbers"] + c["numbers"]
+            v["unreadable"] += c["unreadable"]
+            v["first_ms"] = min(v["first_ms"], c["first_ms"])
         for mid, c in self.audio.items():
             who = self.mid_owner.get(mid, f"mid {mid}")
-            by_sender.setdefault(who, {})["audio"] = {
-                "frames": c["frames"], "loud": c["loud"], "seconds": now - c["first"]}
+            a = by_sender.setdefault(who, {}).setdefault(
+                "audio", {"frames": 0, "loud": 0, "seconds": 0.0})
+            a["frames"] += c["frames"]
+            a["loud"] += c["loud"]
+            a["seconds"] = max(a["seconds"], now - c["first"])
         ru = resource.getrusage(resource.RUSAGE_SELF)
         return {"sent_last": self.video_src.last_number, "senders": by_sender,
                 "answers": self.answer_statuses, "mismatches": self.map_mismatches,
                 "events": self.events, "connection": self.pc.connectionState,
+                "left": self.left, "join_ms": self.join_ms,
                 "cpu": ru.ru_utime + ru.ru_stime}
 
 
 async def child_main(args) -> int:
     import peers
     peers.patch_loopback()
+    peers.patch_mid_routing()   # m-lines re-pointed to another participant get new SSRCs
     p = Participant(args, args.child)
     if not await p.join():
         return 1
