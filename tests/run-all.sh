@@ -104,8 +104,6 @@ echo "-- background lane (ran alongside the suites above):"
 cat "$LANE_OUT"
 run_suite "e2e/cluster-relay" $PY tests/e2e/cluster_relay.py --sfu build/asan/sfu
 run_suite "e2e/cluster-room" $PY tests/e2e/cluster_room.py --sfu build/asan/sfu
-run_suite "e2e/cluster-room-chromium" $PY tests/e2e/cluster_room.py --sfu build/sfu -- \
-    node tests/e2e/chromium_call.mjs --url {url} --page-urls {urls}
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
