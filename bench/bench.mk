@@ -101,14 +101,18 @@ bench-ramp:
 	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
 
 # Our SFU and Janus 1.1.2 (configs/bench/janus/, in a network namespace of
-# its own), each scenario back to back (one-to-many, meeting, voice-calls;
-# BENCH_COMPARE=FILES for others): $(BUILD)/bench-compare-<name>.json and the
-# summary table $(BUILD)/bench-compare-summary.md. Needs root, janus and jq
-# (bench/compare.sh).
+# its own), each scenario (one-to-many, meeting, voice-calls; BENCH_COMPARE=FILES
+# for others) BENCH_ROUNDS times, ours and Janus alternated, BENCH_DURATION s
+# windows (empty: the scenarios' own): medians, min-max and the ratio of the
+# medians in $(BUILD)/bench-compare-<name>.json and the summary table
+# $(BUILD)/bench-compare-summary.md. About 6 minutes with the defaults. Needs
+# root, janus and jq (bench/compare.sh).
 BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
 	configs/bench/voice-calls.conf
+BENCH_ROUNDS ?= 3
+BENCH_DURATION ?= 10
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
 	@./scripts/install-deps.sh bench
-	BUILD=$(BUILD) bench/compare.sh $(BENCH_COMPARE)
+	BUILD=$(BUILD) ROUNDS=$(BENCH_ROUNDS) DURATION=$(BENCH_DURATION) bench/compare.sh $(BENCH_COMPARE)
 
 -include $(wildcard $(BUILD)/bench/*.d)
