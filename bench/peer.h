@@ -29,6 +29,7 @@ typedef struct bench_env {
     bool simulcast;             /* publishers send media->low[] and video by rid */
     bool viewer_twcc;           /* viewers offer transport-cc */
     bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
+    bench_hist *latency_app;    /* the same to when libnice handed the datagram over */
 } bench_env;
 
 /* Counters a peer keeps; the control thread sums snapshots of them. */
@@ -39,6 +40,7 @@ typedef struct bench_counters {
     uint64_t rx_expected;               /* by sequence number ranges */
     uint64_t rx_rtcp, rx_errors;        /* SRTCP packets; SRTP/SRTCP failures */
     uint64_t latency_matched, latency_unmatched;
+    uint64_t latency_stamped;           /* matched with the kernel's arrival stamp */
     uint64_t frames_decoded, decode_errors, plis_sent;
     uint64_t plis_received, nacks_received, retransmitted;
 } bench_counters;

@@ -107,6 +107,8 @@ int bench_receiver_init(bench_peer *p, bool decode);
 void bench_receiver_deinit(bench_peer *p);
 /* Receiver reports, once a second (they also keep the session alive). */
 void bench_receiver_tick(bench_peer *p, sfu_time now);
-void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now);
+/* arrived_at: when the datagram reached the socket (-1: unknown, now is used). */
+void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now,
+                               sfu_time arrived_at);
 
 #endif
