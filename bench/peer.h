@@ -28,6 +28,7 @@ typedef struct bench_env {
     bool audio, video;
     bool simulcast;             /* publishers send media->low[] and video by rid */
     bool viewer_twcc;           /* viewers offer transport-cc */
+    double pace_bytes_per_us;   /* publishers pace video at this rate; 0: a frame at once */
     bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
     bench_hist *latency_app;    /* the same to when libnice handed the datagram over */
 } bench_env;

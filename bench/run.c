@@ -363,6 +363,9 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
         .audio = s->audio, .video = s->video, .simulcast = s->simulcast,
         .viewer_twcc = s->viewer_transport_cc,
+        /* kbit/s to bytes per microsecond; simulcast: f + h (1/3) + q (1/10) */
+        .pace_bytes_per_us = s->pacing_factor * s->video_kbps * (s->simulcast ? 1.0 + 1.0 / 3 + 0.1 : 1.0)
+                             / 8000.0,
         .latency = g_new0(bench_hist, 1),
         .latency_app = g_new0(bench_hist, 1),
     };
