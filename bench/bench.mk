@@ -118,7 +118,7 @@ bench-ramp-burst:
 # for others) BENCH_ROUNDS times, ours and Janus alternated, BENCH_DURATION s
 # windows (empty: the scenarios' own): medians, min-max and the ratio of the
 # medians in $(BUILD)/bench-compare-<name>.json and the summary table
-# $(BUILD)/bench-compare-summary.md. About 6 minutes with the defaults. Needs
+# $(BUILD)/bench-compare-summary.md. About 5-7 minutes with the defaults. Needs
 # root, janus and jq (bench/compare.sh).
 BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
 	configs/bench/voice-calls.conf
