@@ -7,8 +7,8 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: srtp-speed core-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
-	bench-voice bench-ramp bench-simulcast bench-simulcast-smoke \
+.PHONY: srtp-speed gso-speed core-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
+	bench-voice bench-ramp bench-ramp-burst bench-simulcast bench-simulcast-smoke \
 	bench-compare bench-cluster
 
 $(BUILD)/bench/%.o: bench/%.c
@@ -28,6 +28,16 @@ $(BUILD)/srtp-speed: bench/tools/srtp_speed.c $(BUILD)/libsfu.a
 
 srtp-speed: $(BUILD)/srtp-speed
 	./$(BUILD)/srtp-speed
+
+# A burst to one loopback receiver: sendmmsg against one UDP GSO message
+# (bench/tools/gso_speed.c), CPU per datagram.
+$(BUILD)/gso-speed: bench/tools/gso_speed.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $<
+
+gso-speed: $(BUILD)/gso-speed
+	./$(BUILD)/gso-speed
 
 # The forwarding core's cost per forwarded packet, plain and simulcast
 # (bench/tools/core_speed.c).
@@ -90,7 +100,7 @@ soak-asan: $(BUILD)/sfu-bench
 	  ./$(BUILD)/sfu-bench --quiet --sfu build/asan/sfu --json $(BUILD)/soak-asan.json \
 	  configs/bench/soak-asan.conf
 
-bench-meeting bench-voice bench-ramp: $(BUILD)/sfu $(BUILD)/sfu-bench
+bench-meeting bench-voice bench-ramp bench-ramp-burst: $(BUILD)/sfu $(BUILD)/sfu-bench
 bench-meeting:
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-meeting.json configs/bench/meeting.conf
 bench-voice:
@@ -99,16 +109,23 @@ bench-ramp:
 	@./scripts/install-deps.sh bench
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp.json \
 	  --plot $(BUILD)/bench-ramp.svg configs/bench/ramp.conf
+bench-ramp-burst:
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp-burst.json \
+	  configs/bench/ramp-burst.conf
 
 # Our SFU and Janus 1.1.2 (configs/bench/janus/, in a network namespace of
-# its own), each scenario back to back (one-to-many, meeting, voice-calls;
-# BENCH_COMPARE=FILES for others): $(BUILD)/bench-compare-<name>.json and the
-# summary table $(BUILD)/bench-compare-summary.md. Needs root, janus and jq
-# (bench/compare.sh).
+# its own), each scenario (one-to-many, meeting, voice-calls; BENCH_COMPARE=FILES
+# for others) BENCH_ROUNDS times, ours and Janus alternated, BENCH_DURATION s
+# windows (empty: the scenarios' own): medians, min-max and the ratio of the
+# medians in $(BUILD)/bench-compare-<name>.json and the summary table
+# $(BUILD)/bench-compare-summary.md. About 5-7 minutes with the defaults. Needs
+# root, janus and jq (bench/compare.sh).
 BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
 	configs/bench/voice-calls.conf
+BENCH_ROUNDS ?= 3
+BENCH_DURATION ?= 10
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
 	@./scripts/install-deps.sh bench
-	BUILD=$(BUILD) bench/compare.sh $(BENCH_COMPARE)
+	BUILD=$(BUILD) ROUNDS=$(BENCH_ROUNDS) DURATION=$(BENCH_DURATION) bench/compare.sh $(BENCH_COMPARE)
 
 -include $(wildcard $(BUILD)/bench/*.d)

@@ -14,13 +14,22 @@
 # per call). The namespace, the veth pair and Janus go away on any exit
 # (trap). A scenario whose run fails is reported and the next one runs; the
 # exit status is 1 if any failed. Needs root, janus and jq.
-# Usage: bench/compare.sh [SCENARIO_FILE...]
+#
+# One run of a server is noisy on a shared machine (the same binary moved by
+# 3x between runs), so every scenario runs ROUNDS times, alternating ours and
+# Janus (ours first in odd rounds, Janus first in even ones), and the tables
+# give the median of each figure with its min-max, and the ratio of the
+# medians. DURATION overrides the scenarios' measuring windows (seconds;
+# empty: each scenario's own duration_s).
+# Usage: [ROUNDS=3] [DURATION=10] bench/compare.sh [SCENARIO_FILE...]
 #        (default: configs/bench/{one-to-many,meeting,voice-calls}.conf)
 set -u
 if [ $# -eq 0 ]; then
     set -- configs/bench/one-to-many.conf configs/bench/meeting.conf configs/bench/voice-calls.conf
 fi
 BUILD=${BUILD:-build}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION-10}
 BENCH=$BUILD/sfu-bench
 NS=sfu-bench-janus-$$
 VH=sbj$$h
@@ -44,6 +53,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+case $ROUNDS in ''|*[!0-9]*|0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
+case $DURATION in ''|[0-9]*) ;; *) die "DURATION must be seconds or empty, not '$DURATION'" ;; esac
 [ "$(id -u)" -eq 0 ] || die "needs root (ip netns)"
 command -v janus >/dev/null || die "janus is not installed (apt-get install janus)"
 command -v jq >/dev/null || die "jq is not installed (apt-get install jq)"
@@ -72,84 +83,146 @@ kill -0 "$JPID" 2>/dev/null || { cat "$TMP/janus.log" >&2; die "Janus did not st
 
 KEYS="sfu_cpu_us_per_forwarded_packet latency_ms_p50 latency_ms_p95 latency_ms_p99"
 KEYS="$KEYS join_ms_p50 join_ms_p95 rss_bytes_per_participant"
+MKEYS="$KEYS forwarded_packets_per_s loss_ratio bench_cpu_seconds duration_s"
 
-# One scenario's build/bench-compare-<name>.json from the two runs.
-combine() {  # ours.json janus.json out.json
-    jq -n --slurpfile a "$1" --slurpfile b "$2" --arg keys "$KEYS" '
+# One scenario's build/bench-compare-<name>.json from its rounds: every run
+# (ours_runs, janus_runs), per figure the median over the rounds and the
+# spread (min, max), the ratio of the medians, and as `ours` / `janus` the run
+# whose CPU per packet is the median (the upper one of an even count).
+combine() {  # out.json ours1.json janus1.json ours2.json janus2.json ...
+    local out=$1; shift
+    local ours=() janus=()
+    while [ $# -ge 2 ]; do ours+=("$1"); janus+=("$2"); shift 2; done
+    jq -n --slurpfile a <(cat "${ours[@]}") --slurpfile b <(cat "${janus[@]}") \
+        --arg keys "$KEYS" --arg mkeys "$MKEYS" '
         def ratio(x; y): if x == null or y == null or y == 0 then null else x / y end;
-        ($keys | split(" ")) as $k
-        | { scenario: $a[0].scenario, ours: $a[0], janus: $b[0] }
-        + ( [ $k[] as $key | { key: ("ratio_" + ($key | sub("^sfu_"; ""))),
-                                 value: ratio($a[0][$key]; $b[0][$key]) } ] | from_entries )' \
-        >"$3"
+        def median: map(select(. != null)) | sort
+            | if length == 0 then null
+              elif length % 2 == 1 then .[length / 2 | floor]
+              else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+        def stats(runs; k): [runs[][k]] as $v | ($v | map(select(. != null))) as $n
+            | { median: ($v | median),
+                min: (if ($n | length) == 0 then null else ($n | min) end),
+                max: (if ($n | length) == 0 then null else ($n | max) end) };
+        def mid(runs): runs | sort_by(.sfu_cpu_us_per_forwarded_packet // 0) | .[length / 2 | floor];
+        ($keys | split(" ")) as $k | ($mkeys | split(" ")) as $mk
+        | { scenario: $a[0].scenario, rounds: ($a | length),
+            ours: mid($a), janus: mid($b), ours_runs: $a, janus_runs: $b,
+            ours_median: ([ $mk[] as $key | { key: $key, value: stats($a; $key) } ] | from_entries),
+            janus_median: ([ $mk[] as $key | { key: $key, value: stats($b; $key) } ] | from_entries),
+            ratio_cpu_us_per_forwarded_packet_per_round:
+              [ range(0; [($a | length), ($b | length)] | min) as $i
+                | ratio($a[$i].sfu_cpu_us_per_forwarded_packet; $b[$i].sfu_cpu_us_per_forwarded_packet) ] }
+        | . + ( [ $k[] as $key | { key: ("ratio_" + ($key | sub("^sfu_"; ""))),
+                                   value: ratio(.ours_median[$key].median; .janus_median[$key].median) } ]
+                | from_entries )' >"$out"
 }
 
-# The detailed table of one scenario, as before.
+# The detailed table of one scenario: medians over the rounds, min-max.
 detail() {  # compare.json
-    printf '%-34s %14s %14s %10s\n' figure ours janus ratio
+    printf '%-34s %24s %24s %8s\n' "figure (median, min-max)" ours janus ratio
     for key in $KEYS forwarded_packets_per_s loss_ratio; do
         jq -r --arg k "$key" --arg r "ratio_${key#sfu_}" '
             def f: if . == null then "-" elif type == "number" then (. * 1000 | round / 1000 | tostring) else tostring end;
-            [$k, (.ours[$k] | f), (.janus[$k] | f), (.[$r] | f)] | @tsv' "$1"
-    done | while IFS=$'\t' read -r k a b r; do printf '%-34s %14s %14s %10s\n' "$k" "$a" "$b" "$r"; done
-    printf '%-34s %14s %14s\n' srtp_profile "$(jq -r .ours.features.srtp "$1")" \
+            def s(m): "\(m.median | f) (\(m.min | f)-\(m.max | f))";
+            [$k, s(.ours_median[$k]), s(.janus_median[$k]), (.[$r] | f)] | @tsv' "$1"
+    done | while IFS=$'\t' read -r k a b r; do printf '%-34s %24s %24s %8s\n' "$k" "$a" "$b" "$r"; done
+    printf '%-34s %24s %24s\n' srtp_profile "$(jq -r .ours.features.srtp "$1")" \
         "$(jq -r .janus.features.srtp "$1")"
+    printf '%-34s %s\n' "cpu ratio per round" \
+        "$(jq -r '[.ratio_cpu_us_per_forwarded_packet_per_round[] | if . == null then "-" else (. * 100 | round / 100 | tostring) end] | join(" ")' "$1")"
 }
 
-# One row of the summary (markdown): CPU µs/pkt ours / Janus (ratio), latency
-# p50/p95/p99 both, RSS per participant both, join p50 both, and the bench's
-# own CPU as a share of its core in either run (near 100 %: it, not the
-# server, was the limit).
+# One row of the summary (markdown), medians over the rounds: CPU µs/pkt ours
+# (min-max) / Janus (min-max) and the ratio of the medians (with the range of
+# the per-round ratios), latency p50/p95/p99 both, RSS per participant both,
+# join p50 both, loss, and the bench's own CPU as a share of its core (its
+# highest round: near 100 %, it, not the server, was the limit).
 row() {  # compare.json
     jq -r '
         def n(d): if . == null then "-" else (. * pow(10; d) | round / pow(10; d) | tostring) end;
         def kib: if . == null then "-" else (. / 1024 | round | tostring) end;
-        def core(r): if r.bench_cpu_seconds == null or r.duration_s == null or r.duration_s == 0
-                     then "-" else (r.bench_cpu_seconds / r.duration_s * 100 | round | tostring) + " %" end;
-        "| \(.scenario) | \(.ours.forwarded_packets_per_s | n(0)) / \(.janus.forwarded_packets_per_s | n(0))"
-        + " | \(.ours.sfu_cpu_us_per_forwarded_packet | n(1)) / \(.janus.sfu_cpu_us_per_forwarded_packet | n(1)) (\(.ratio_cpu_us_per_forwarded_packet | n(2)))"
-        + " | \(.ours.latency_ms_p50 | n(2)) / \(.ours.latency_ms_p95 | n(1)) / \(.ours.latency_ms_p99 | n(1))"
-        + " | \(.janus.latency_ms_p50 | n(2)) / \(.janus.latency_ms_p95 | n(1)) / \(.janus.latency_ms_p99 | n(1))"
-        + " | \(.ours.rss_bytes_per_participant | kib) / \(.janus.rss_bytes_per_participant | kib)"
-        + " | \(.ours.join_ms_p50 | n(0)) / \(.janus.join_ms_p50 | n(0))"
-        + " | \(.ours.loss_ratio | n(4)) / \(.janus.loss_ratio | n(4))"
-        + " | \(core(.ours)) / \(core(.janus)) |"' "$1"
+        def core(runs): [runs[] | select(.bench_cpu_seconds != null and (.duration_s // 0) > 0)
+                               | .bench_cpu_seconds / .duration_s * 100]
+                        | if length == 0 then "-" else (max | round | tostring) + " %" end;
+        def rr: [.ratio_cpu_us_per_forwarded_packet_per_round[] | select(. != null)]
+                | if length == 0 then "-" else "\(min | n(2))-\(max | n(2))" end;
+        .ours_median as $o | .janus_median as $j
+        | "| \(.scenario) | \(.rounds) | \($o.forwarded_packets_per_s.median | n(0)) / \($j.forwarded_packets_per_s.median | n(0))"
+        + " | \($o.sfu_cpu_us_per_forwarded_packet.median | n(1)) (\($o.sfu_cpu_us_per_forwarded_packet.min | n(1))-\($o.sfu_cpu_us_per_forwarded_packet.max | n(1)))"
+        + " / \($j.sfu_cpu_us_per_forwarded_packet.median | n(1)) (\($j.sfu_cpu_us_per_forwarded_packet.min | n(1))-\($j.sfu_cpu_us_per_forwarded_packet.max | n(1)))"
+        + " | \(.ratio_cpu_us_per_forwarded_packet | n(2)) (\(rr))"
+        + " | \($o.latency_ms_p50.median | n(2)) / \($o.latency_ms_p95.median | n(1)) / \($o.latency_ms_p99.median | n(1))"
+        + " | \($j.latency_ms_p50.median | n(2)) / \($j.latency_ms_p95.median | n(1)) / \($j.latency_ms_p99.median | n(1))"
+        + " | \($o.rss_bytes_per_participant.median | kib) / \($j.rss_bytes_per_participant.median | kib)"
+        + " | \($o.join_ms_p50.median | n(0)) / \($j.join_ms_p50.median | n(0))"
+        + " | \($o.loss_ratio.max | n(4)) / \($j.loss_ratio.max | n(4))"
+        + " | \(core(.ours_runs)) / \(core(.janus_runs)) |"' "$1"
 }
 
+run_ours() {  # scenario out.json
+    "$BENCH" --quiet --sfu "$BUILD/sfu" $DURATION_ARG --json "$2" "$1"
+}
+run_janus() {  # scenario out.json
+    taskset -c 1 "$BENCH" --quiet --target janus --url "$URL" --sfu-pid "$JPID" \
+        $DURATION_ARG --json "$2" "$1"
+}
+
+DURATION_ARG=
+[ -n "$DURATION" ] && DURATION_ARG="--duration $DURATION"
+declare -A runs failed_name
 failed=0
+for f in "$@"; do runs[$(basename "$f" .conf)]=; done
+# Rounds alternate the order (ours first in odd rounds, Janus first in even
+# ones), so a drift of the machine's load over the run does not favour one.
+for round in $(seq "$ROUNDS"); do
+    for SCENARIO in "$@"; do
+        name=$(basename "$SCENARIO" .conf)
+        [ -n "${failed_name[$name]:-}" ] && continue
+        OURS=$BUILD/bench-ours-$name-$round.json
+        JAN=$BUILD/bench-janus-$name-$round.json
+        rm -f "$OURS" "$JAN"
+        if [ $((round % 2)) -eq 1 ]; then order="ours janus"; else order="janus ours"; fi
+        ok=1
+        for who in $order; do
+            if [ "$who" = ours ]; then
+                echo "== $name round $round/$ROUNDS: ours, $BUILD/sfu (cpu 0) =="
+                run_ours "$SCENARIO" "$OURS" || { echo "bench-compare: $name: the run against our SFU failed" >&2; ok=0; break; }
+            else
+                echo "== $name round $round/$ROUNDS: Janus 1.1.2 VideoRoom (cpu 0, pid $JPID, $URL) =="
+                run_janus "$SCENARIO" "$JAN" || { tail -20 "$TMP/janus.log" >&2
+                    echo "bench-compare: $name: the run against Janus failed" >&2; ok=0; break; }
+            fi
+        done
+        if [ $ok -eq 0 ]; then failed=1; failed_name[$name]=1; continue; fi
+        jq -r '"   ours \(.sfu_cpu_us_per_forwarded_packet) us/pkt"' "$OURS"
+        jq -r '"   janus \(.sfu_cpu_us_per_forwarded_packet) us/pkt"' "$JAN"
+        runs[$name]="${runs[$name]} $OURS $JAN"
+    done
+done
+
 rows=()
 for SCENARIO in "$@"; do
     name=$(basename "$SCENARIO" .conf)
-    OURS=$BUILD/bench-ours-$name.json
-    JAN=$BUILD/bench-janus-$name.json
+    [ -n "${failed_name[$name]:-}" ] && continue
     OUT=$BUILD/bench-compare-$name.json
-    rm -f "$OURS" "$JAN" "$OUT"
-    echo "== $name: ours, build/sfu (cpu 0) =="
-    if ! "$BENCH" --quiet --sfu "$BUILD/sfu" --json "$OURS" "$SCENARIO"; then
-        echo "bench-compare: $name: the run against our SFU failed" >&2
-        failed=1
-        continue
-    fi
-    echo "== $name: Janus 1.1.2 VideoRoom (cpu 0, pid $JPID, $URL) =="
-    if ! taskset -c 1 "$BENCH" --quiet --target janus --url "$URL" --sfu-pid "$JPID" \
-            --json "$JAN" "$SCENARIO"; then
-        tail -20 "$TMP/janus.log" >&2
-        echo "bench-compare: $name: the run against Janus failed" >&2
-        failed=1
-        continue
-    fi
-    combine "$OURS" "$JAN" "$OUT" || die "cannot write $OUT"
-    printf '\n== %s: ours / Janus ==\n' "$name"
+    rm -f "$OUT"
+    # shellcheck disable=SC2086
+    combine "$OUT" ${runs[$name]} || die "cannot write $OUT"
+    # The median run under the old names, for whoever reads them.
+    jq .ours "$OUT" >"$BUILD/bench-ours-$name.json"
+    jq .janus "$OUT" >"$BUILD/bench-janus-$name.json"
+    printf '\n== %s: ours / Janus, %s round(s) ==\n' "$name" "$ROUNDS"
     detail "$OUT"
     rows+=("$(row "$OUT")")
     echo "bench-compare: wrote $OUT"
 done
 
 {
-    echo "| scenario | fwd pkt/s ours / Janus | CPU µs/pkt ours / Janus (ratio) | latency p50 / p95 / p99 ms ours | Janus | RSS/participant KiB ours / Janus | join p50 ms ours / Janus | loss ours / Janus | bench CPU (of its core) ours / Janus |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| scenario | rounds | fwd pkt/s ours / Janus | CPU µs/pkt ours (min-max) / Janus (min-max) | ratio of medians (per round) | latency p50 / p95 / p99 ms ours | Janus | RSS/participant KiB ours / Janus | join p50 ms ours / Janus | loss (worst) ours / Janus | bench CPU (of its core, worst) ours / Janus |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     for r in "${rows[@]}"; do echo "$r"; done
 } >"$SUMMARY"
-printf '\n== summary (%s) ==\n' "$SUMMARY"
+printf '\n== summary (%s): medians over %s round(s) ==\n' "$SUMMARY" "$ROUNDS"
 cat "$SUMMARY"
 exit $failed

@@ -1,8 +1,11 @@
 #include "bench/ice_client.h"
 
 #include <agent.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 struct bench_ice {
     NiceAgent *agent;
@@ -13,14 +16,42 @@ struct bench_ice {
     gchar *ufrag, *pwd;
     char cand_line[256];
     gulong state_handler;
+    int fd;                     /* the selected pair's socket, -1 until known */
 };
+
+/* When the datagram libnice just read reached its socket, on bench_now()'s
+ * clock: the kernel stamps each datagram as it enters the receive path (in
+ * the sender's send call on loopback and veth) and SIOCGSTAMPNS gives the
+ * stamp of the last one read. libnice reads one datagram per callback, so
+ * that is this one. The bench's own queueing (one thread receives for every
+ * viewer) is then not in the latency: a browser has a receive thread per
+ * PeerConnection. The first call turns stamping on and has no stamp yet. */
+static sfu_time arrival_time(bench_ice *ice)
+{
+    if (ice->fd < 0) {
+        GSocket *s = nice_agent_get_selected_socket(ice->agent, ice->stream, 1);
+        if (!s)
+            return -1;
+        ice->fd = g_socket_get_fd(s);   /* the agent keeps the socket */
+        g_object_unref(s);
+    }
+    struct timespec k, real, mono;
+    if (ioctl(ice->fd, SIOCGSTAMPNS, &k) != 0)
+        return -1;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t ago_ns = (int64_t)(real.tv_sec - k.tv_sec) * 1000000000 + (real.tv_nsec - k.tv_nsec);
+    if (ago_ns < 0 || ago_ns > 2000000000LL)
+        return -1;                      /* a stamp from before stamping began, or a clock step */
+    return ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - ago_ns) / 1000;
+}
 
 static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
                     gpointer data)
 {
     (void)agent, (void)stream, (void)component;
     bench_ice *ice = data;
-    ice->cb.on_data(ice->user, (uint8_t *)buf, len);
+    ice->cb.on_data(ice->user, (uint8_t *)buf, len, arrival_time(ice));
 }
 
 static void on_component_state(NiceAgent *agent, guint stream, guint component, guint state,
@@ -75,6 +106,7 @@ bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void 
                          char *err, size_t errlen)
 {
     bench_ice *ice = g_new0(bench_ice, 1);
+    ice->fd = -1;
     ice->cb = *cb;
     ice->user = user;
     ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,

@@ -17,7 +17,9 @@
 typedef struct bench_ice bench_ice;
 
 typedef struct bench_ice_callbacks {
-    void (*on_data)(void *user, uint8_t *data, size_t len);
+    /* arrived_at: when the datagram reached the socket (the kernel's receive
+     * timestamp, SIOCGSTAMPNS, on bench_now()'s clock), -1 when unknown. */
+    void (*on_data)(void *user, uint8_t *data, size_t len, sfu_time arrived_at);
     void (*on_connected)(void *user);
     void (*on_failed)(void *user);
 } bench_ice_callbacks;

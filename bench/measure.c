@@ -109,6 +109,10 @@ void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_r
     res->latency_ms_p50 = b->lat_p50 < 0 ? -1 : b->lat_p50 / 1000;
     res->latency_ms_p95 = b->lat_p95 < 0 ? -1 : b->lat_p95 / 1000;
     res->latency_ms_p99 = b->lat_p99 < 0 ? -1 : b->lat_p99 / 1000;
+    res->latency_app_ms_p50 = b->app_p50 < 0 ? -1 : b->app_p50 / 1000;
+    res->latency_app_ms_p95 = b->app_p95 < 0 ? -1 : b->app_p95 / 1000;
+    res->latency_app_ms_p99 = b->app_p99 < 0 ? -1 : b->app_p99 / 1000;
+    res->latency_stamped = b->view.latency_stamped - a->view.latency_stamped;
     res->frames_decoded = b->view.frames_decoded - a->view.frames_decoded;
     res->decode_errors = b->view.decode_errors - a->view.decode_errors;
     res->plis_sent = b->view.plis_sent - a->view.plis_sent;

@@ -65,7 +65,7 @@ static void handle_rtcp(bench_peer *p, uint8_t *pkt, size_t len)
         bench_publisher_handle_rtcp(p, pkt, len);
 }
 
-static void on_data(void *user, uint8_t *data, size_t len)
+static void on_data(void *user, uint8_t *data, size_t len, sfu_time arrived_at)
 {
     bench_peer *p = user;
     sfu_time now = bench_now();
@@ -78,7 +78,7 @@ static void on_data(void *user, uint8_t *data, size_t len)
         if (!p->srtp || sfu_srtp_session_unprotect_rtp(p->srtp, data, &len) != 0)
             p->n.rx_errors++;
         else if (p->role != BENCH_PUBLISHER)
-            bench_receiver_handle_rtp(p, data, len, now);
+            bench_receiver_handle_rtp(p, data, len, now, arrived_at);
         break;
     case SFU_DEMUX_RTCP:
         handle_rtcp(p, data, len);

@@ -28,7 +28,9 @@ typedef struct bench_env {
     bool audio, video;
     bool simulcast;             /* publishers send media->low[] and video by rid */
     bool viewer_twcc;           /* viewers offer transport-cc */
+    double pace_bytes_per_us;   /* publishers pace video at this rate; 0: a frame at once */
     bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
+    bench_hist *latency_app;    /* the same to when libnice handed the datagram over */
 } bench_env;
 
 /* Counters a peer keeps; the control thread sums snapshots of them. */
@@ -39,6 +41,7 @@ typedef struct bench_counters {
     uint64_t rx_expected;               /* by sequence number ranges */
     uint64_t rx_rtcp, rx_errors;        /* SRTCP packets; SRTP/SRTCP failures */
     uint64_t latency_matched, latency_unmatched;
+    uint64_t latency_stamped;           /* matched with the kernel's arrival stamp */
     uint64_t frames_decoded, decode_errors, plis_sent;
     uint64_t plis_received, nacks_received, retransmitted;
 } bench_counters;

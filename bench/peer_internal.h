@@ -24,6 +24,9 @@ typedef struct bench_tx_track {
     uint32_t ts;
     unsigned frame;             /* next frame of the loop */
     sfu_time next_at;
+    size_t off;                 /* bytes of that frame sent (paced: mid-frame) */
+    unsigned due;               /* paced: frames whose time came, not yet sent */
+    bool want_key;              /* a PLI came mid-frame: the keyframe after it */
 } bench_tx_track;
 
 /* Simulcast: video is the top layer (rid f), low[0] q and low[1] h, each
@@ -34,6 +37,8 @@ typedef struct bench_publisher {
     uint16_t picture_id[BENCH_LAYERS];  /* [BENCH_LAYERS - 1]: video */
     uint16_t twcc_seq;
     bench_sent *ring[BENCH_LAYERS];     /* BENCH_RTX_RING entries by seq16 each */
+    double budget;                      /* paced: bytes that may go now */
+    sfu_time budget_at;
 } bench_publisher;
 
 typedef struct bench_rx_stream {
@@ -107,6 +112,8 @@ int bench_receiver_init(bench_peer *p, bool decode);
 void bench_receiver_deinit(bench_peer *p);
 /* Receiver reports, once a second (they also keep the session alive). */
 void bench_receiver_tick(bench_peer *p, sfu_time now);
-void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now);
+/* arrived_at: when the datagram reached the socket (-1: unknown, now is used). */
+void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now,
+                               sfu_time arrived_at);
 
 #endif

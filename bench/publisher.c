@@ -4,7 +4,11 @@
  * keyframe; NACKs are answered from a ring of recently sent packets.
  * Simulcast (env->simulcast): three VP8 layers, each on its own SSRC with the
  * rid extension (RFC 8852) on every packet, sent at the same instants with
- * the same RTP timestamps (one capture); a PLI jumps that layer only. */
+ * the same RTP timestamps (one capture); a PLI jumps that layer only.
+ * Pacing (env->pace_bytes_per_us, `[media] pacing_factor`): video packets
+ * leave through a leaky bucket at that rate, as a browser's pacer sends
+ * them (WebRTC paces at 2.5x the target rate), instead of a frame's packets
+ * all at once; audio is not paced. */
 #include "bench/peer_internal.h"
 
 #include "sfu/core/rtcp.h"
@@ -117,15 +121,18 @@ static void keep_for_nack(bench_sent *ring, const uint8_t *buf, size_t len, uint
 }
 
 /* RFC 7741 4.1/4.2: each packet carries X=1, S on a frame's first packet,
- * PID 0, I=1 with a 15-bit PictureID; the marker ends the frame. */
-static void send_video(bench_peer *p, unsigned l, bool sim)
+ * PID 0, I=1 with a 15-bit PictureID; the marker ends the frame. Sends the
+ * next packet of layer l's current frame; returns its length, and moves on
+ * to the next frame after the last packet (*done). */
+static size_t send_video_packet(bench_peer *p, unsigned l, bool sim, bool *done)
 {
     bench_publisher *pub = &p->pub;
     bench_tx_track *t = layer_track(p, l);
     unsigned nframes;
     const bench_frame *f = &layer_frames(p, l, &nframes)[t->frame];
-    size_t off = 0;
-    while (off < f->len) {
+    size_t off = t->off, len = 0;
+    *done = false;
+    if (off < f->len) {
         uint8_t buf[BENCH_PKT_CAP];
         uint16_t seq16 = t->seq16;
         size_t hdr = write_header(p, buf, t, p->answer.video_pt, false, true,
@@ -139,14 +146,56 @@ static void send_video(bench_peer *p, unsigned l, bool sim)
         d[1] = 0x80;
         sfu_wr16(d + 2, 0x8000 | pub->picture_id[l]);
         memcpy(d + VP8_DESC_LEN, f->data + off, n);
-        size_t len = hdr + VP8_DESC_LEN + n;
+        len = hdr + VP8_DESC_LEN + n;
         keep_for_nack(pub->ring[l], buf, len, seq16);
         send_stamped(p, buf, hdr, VP8_DESC_LEN, len);
-        off += n;
+        t->off = off + n;
     }
+    if (t->off < f->len)
+        return len;
+    *done = true;
+    t->off = 0;
     pub->picture_id[l] = (pub->picture_id[l] + 1) & 0x7fff;
-    t->frame = (t->frame + 1) % nframes;
+    t->frame = t->want_key ? 0 : (t->frame + 1) % nframes;
+    t->want_key = false;
     t->ts += 90000 / p->env->media->fps;
+    return len;
+}
+
+static void send_video(bench_peer *p, unsigned l, bool sim)
+{
+    bool done = false;
+    while (!done)
+        send_video_packet(p, l, sim, &done);
+}
+
+/* Paced: the due frames' packets while the bucket holds bytes, the layers
+ * in turn packet by packet; the bucket fills at the pacing rate and holds at
+ * most 40 ms of it (a packet at least): a late tick of the bench's loop
+ * does not lower the rate, and an idle spell is a short burst at most. */
+static void send_paced(bench_peer *p, sfu_time now, unsigned nl)
+{
+    bench_publisher *pub = &p->pub;
+    double rate = p->env->pace_bytes_per_us;
+    double cap = rate * 40000 > BENCH_MTU ? rate * 40000 : BENCH_MTU;
+    if (pub->budget_at)
+        pub->budget += rate * (double)(now - pub->budget_at);
+    pub->budget_at = now;
+    if (pub->budget > cap)
+        pub->budget = cap;
+    bool any = true;
+    while (pub->budget > 0 && any) {
+        any = false;
+        for (unsigned l = BENCH_LAYERS - nl; l < BENCH_LAYERS && pub->budget > 0; l++) {
+            bench_tx_track *t = layer_track(p, l);
+            if (!t->due)
+                continue;
+            bool done;
+            pub->budget -= (double)send_video_packet(p, l, nl > 1, &done);
+            t->due -= done;
+            any = true;
+        }
+    }
 }
 
 void bench_publisher_tick(bench_peer *p, sfu_time now)
@@ -163,9 +212,16 @@ void bench_publisher_tick(bench_peer *p, sfu_time now)
         if (pub->video.next_at == 0 || now - pub->video.next_at > MAX_BEHIND)
             pub->video.next_at = now;
         unsigned nl = nlayers(p);
+        bool paced = p->env->pace_bytes_per_us > 0;
         for (; pub->video.next_at <= now; pub->video.next_at += SFU_SEC(1) / m->fps)
-            for (unsigned l = BENCH_LAYERS - nl; l < BENCH_LAYERS; l++)
-                send_video(p, l, nl > 1);
+            for (unsigned l = BENCH_LAYERS - nl; l < BENCH_LAYERS; l++) {
+                if (paced)
+                    layer_track(p, l)->due++;
+                else
+                    send_video(p, l, nl > 1);
+            }
+        if (paced)
+            send_paced(p, now, nl);
     }
 }
 
@@ -203,8 +259,13 @@ void bench_publisher_handle_rtcp(bench_peer *p, const uint8_t *pkt, size_t len)
             p->n.plis_received++;
             int l = layer_of(p, media);
             for (unsigned k = 0; k < BENCH_LAYERS; k++)     /* FIR names no media SSRC */
-                if (l < 0 || (unsigned)l == k)
-                    layer_track(p, k)->frame = 0;   /* the loop's keyframe goes next */
+                if (l < 0 || (unsigned)l == k) {  /* the loop's keyframe goes next */
+                    bench_tx_track *t = layer_track(p, k);
+                    if (t->off)
+                        t->want_key = true;     /* paced, mid-frame: after this one */
+                    else
+                        t->frame = 0;
+                }
         } else if (c.pt == SFU_RTCP_RTPFB && c.count == SFU_RTCP_FMT_NACK &&
                    sfu_rtcp_nack_parse(&c, &nack) == 0 && layer_of(p, nack.media_ssrc) >= 0) {
             p->n.nacks_received++;

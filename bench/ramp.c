@@ -22,7 +22,8 @@ static bool judge(const bench_scenario *s, const bench_result *f, unsigned faile
         .cpu_us_per_packet = f->sfu_cpu_us_per_forwarded_packet,
         .forwarded_pps = f->forwarded_pps, .loss_ratio = f->loss_ratio,
         .latency_ms_p50 = f->latency_ms_p50, .latency_ms_p95 = f->latency_ms_p95,
-        .latency_ms_p99 = f->latency_ms_p99, .sfu_rss_bytes = f->sfu_rss_bytes,
+        .latency_ms_p99 = f->latency_ms_p99, .latency_app_ms_p99 = f->latency_app_ms_p99,
+        .sfu_rss_bytes = f->sfu_rss_bytes,
     };
     if (f->forwarded_packets == 0)
         snprintf(why, whylen, "nothing forwarded at %u participants", f->participants);

@@ -198,7 +198,11 @@ static const bench_stamps *stamps_of(const bench_peer *p, uint32_t ssrc)
     return p->stamps;
 }
 
-static void time_payload(bench_peer *p, uint32_t ssrc, const uint8_t *pl, size_t n, sfu_time now)
+/* Latency to the datagram's arrival in the viewer's socket (the kernel's
+ * stamp; when there is none, when it was handed over), and to the hand-over
+ * (latency_app: with the bench's own queueing). */
+static void time_payload(bench_peer *p, uint32_t ssrc, const uint8_t *pl, size_t n, sfu_time now,
+                         sfu_time arrived_at)
 {
     const bench_stamps *stamps = stamps_of(p, ssrc);
     if (!stamps || !p->env->latency)
@@ -209,10 +213,14 @@ static void time_payload(bench_peer *p, uint32_t ssrc, const uint8_t *pl, size_t
         return;
     }
     p->n.latency_matched++;
-    bench_hist_add(p->env->latency, now - sent);
+    p->n.latency_stamped += arrived_at >= 0;
+    bench_hist_add(p->env->latency, (arrived_at >= 0 && arrived_at <= now ? arrived_at : now) - sent);
+    if (p->env->latency_app)
+        bench_hist_add(p->env->latency_app, now - sent);
 }
 
-void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now)
+void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sfu_time now,
+                               sfu_time arrived_at)
 {
     sfu_rtp_hdr h;
     if (sfu_rtp_parse(pkt, len, &h) != 0 || h.payload_len == 0)
@@ -230,7 +238,7 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
     sfu_vp8_desc d;
     if (video && sfu_vp8_parse(pl, h.payload_len, &d) == 0)
         skip = d.desc_len;
-    time_payload(p, h.ssrc, pl + skip, h.payload_len - skip, now);
+    time_payload(p, h.ssrc, pl + skip, h.payload_len - skip, now, arrived_at);
     if (video && !p->rx.decode_ssrc)
         p->rx.decode_ssrc = h.ssrc;     /* one source is decoded or watched */
     bool mine = video && h.ssrc == p->rx.decode_ssrc;

@@ -23,13 +23,15 @@ static void row(FILE *f, const char *name, double v, const char *fmt, const char
 static void ramp_table(FILE *f, const bench_result *r)
 {
     fprintf(f, "\n  ramp: capacity %u participants; stopped: %s\n", r->capacity, r->ramp_stop);
-    fprintf(f, "  %6s %8s %8s %9s %8s %8s %8s %8s %8s %s\n", "parts", "sfu cpu", "us/pkt",
-            "fwd pkt/s", "loss %", "p50 ms", "p95 ms", "p99 ms", "RSS MiB", "");
+    fprintf(f, "  %6s %8s %9s %8s %9s %8s %8s %8s %8s %9s %8s %s\n", "parts", "sfu cpu",
+            "bench cpu", "us/pkt", "fwd pkt/s", "loss %", "p50 ms", "p95 ms", "p99 ms",
+            "p99 app", "RSS MiB", "");
     for (unsigned i = 0; i < r->nsteps; i++) {
         const bench_ramp_step *s = &r->steps[i];
-        fprintf(f, "  %6u %7.0f%% %8.2f %9.0f %8.3f %8.2f %8.2f %8.2f %8.1f %s\n",
-                s->participants, s->sfu_cpu_ratio * 100, s->cpu_us_per_packet, s->forwarded_pps,
-                s->loss_ratio * 100, s->latency_ms_p50, s->latency_ms_p95, s->latency_ms_p99,
+        fprintf(f, "  %6u %7.0f%% %8.0f%% %8.2f %9.0f %8.3f %8.2f %8.2f %8.2f %9.2f %8.1f %s\n",
+                s->participants, s->sfu_cpu_ratio * 100, s->bench_cpu_ratio * 100,
+                s->cpu_us_per_packet, s->forwarded_pps, s->loss_ratio * 100, s->latency_ms_p50,
+                s->latency_ms_p95, s->latency_ms_p99, s->latency_app_ms_p99,
                 (double)s->sfu_rss_bytes / 1048576, s->passed ? "" : "<- over a limit");
     }
 }
@@ -53,8 +55,11 @@ void bench_report_table(FILE *f, const bench_result *r)
     row(f, "latency p50", r->latency_ms_p50, "%.3f", "ms");
     row(f, "latency p95", r->latency_ms_p95, "%.3f", "ms");
     row(f, "latency p99", r->latency_ms_p99, "%.3f", "ms");
-    fprintf(f, "  %-34s %llu matched, %llu unmatched\n", "latency samples",
-            (unsigned long long)r->latency_samples, (unsigned long long)r->latency_unmatched);
+    fprintf(f, "  %-34s %llu matched (%llu with the kernel's arrival stamp), %llu unmatched\n",
+            "latency samples", (unsigned long long)r->latency_samples,
+            (unsigned long long)r->latency_stamped, (unsigned long long)r->latency_unmatched);
+    fprintf(f, "  %-34s %.3f / %.3f / %.3f ms\n", "latency p50/p95/p99 at hand-over",
+            r->latency_app_ms_p50, r->latency_app_ms_p95, r->latency_app_ms_p99);
     row(f, "join p50 (POST to first keyframe)", r->join_ms_p50, "%.1f", "ms");
     row(f, "join p95", r->join_ms_p95, "%.1f", "ms");
     fprintf(f, "  %-34s answer %.1f, ICE %.1f, SRTP keys %.1f ms after the POST\n", "join p50 phases",
@@ -118,6 +123,14 @@ int bench_report_json(const char *path, const bench_result *r)
         num(f, vals[i], i >= 8 ? "%.0f" : "%.6g", "null");
         fprintf(f, ",\n");
     }
+    fprintf(f, "  \"latency_app_ms_p50\": ");
+    num(f, r->latency_app_ms_p50, "%.6g", "null");
+    fprintf(f, ",\n  \"latency_app_ms_p95\": ");
+    num(f, r->latency_app_ms_p95, "%.6g", "null");
+    fprintf(f, ",\n  \"latency_app_ms_p99\": ");
+    num(f, r->latency_app_ms_p99, "%.6g", "null");
+    fprintf(f, ",\n  \"latency_samples\": %llu,\n  \"latency_stamped\": %llu,\n",
+            (unsigned long long)r->latency_samples, (unsigned long long)r->latency_stamped);
     fprintf(f, "  \"frames_decoded\": %llu,\n  \"decode_errors\": %llu,\n"
             "  \"features\": {\"srtp\": \"%s\", \"nack\": %s, \"pli\": %s, \"transport_cc\": %s}",
             (unsigned long long)r->frames_decoded, (unsigned long long)r->decode_errors,
@@ -149,12 +162,14 @@ int bench_report_json(const char *path, const bench_result *r)
                 "  \"ramp\": [\n", r->capacity, r->ramp_stop);
         for (unsigned i = 0; i < r->nsteps; i++) {
             const bench_ramp_step *s = &r->steps[i];
-            fprintf(f, "    {\"participants\": %u, \"sfu_cpu_ratio\": %.4f, "
+            fprintf(f, "    {\"participants\": %u, \"sfu_cpu_ratio\": %.4f, \"bench_cpu_ratio\": %.4f, "
                     "\"sfu_cpu_us_per_forwarded_packet\": %.4g, \"forwarded_packets_per_s\": "
                     "%.1f, \"loss_ratio\": %.6g, \"latency_ms_p50\": %.4g, \"latency_ms_p95\": "
-                    "%.4g, \"latency_ms_p99\": %.4g, \"sfu_rss_bytes\": %lld, \"passed\": %s}%s\n",
-                    s->participants, s->sfu_cpu_ratio, s->cpu_us_per_packet, s->forwarded_pps,
-                    s->loss_ratio, s->latency_ms_p50, s->latency_ms_p95, s->latency_ms_p99,
+                    "%.4g, \"latency_ms_p99\": %.4g, \"latency_app_ms_p99\": %.4g, "
+                    "\"sfu_rss_bytes\": %lld, \"passed\": %s}%s\n",
+                    s->participants, s->sfu_cpu_ratio, s->bench_cpu_ratio, s->cpu_us_per_packet,
+                    s->forwarded_pps, s->loss_ratio, s->latency_ms_p50, s->latency_ms_p95,
+                    s->latency_ms_p99, s->latency_app_ms_p99,
                     (long long)s->sfu_rss_bytes, s->passed ? "true" : "false",
                     i + 1 < r->nsteps ? "," : "");
         }

@@ -85,6 +85,9 @@ static void do_snapshot(void *arg)
         s->lat_p50 = bench_hist_quantile(r->env.latency, 0.50);
         s->lat_p95 = bench_hist_quantile(r->env.latency, 0.95);
         s->lat_p99 = bench_hist_quantile(r->env.latency, 0.99);
+        s->app_p50 = bench_hist_quantile(r->env.latency_app, 0.50);
+        s->app_p95 = bench_hist_quantile(r->env.latency_app, 0.95);
+        s->app_p99 = bench_hist_quantile(r->env.latency_app, 0.99);
     }
 }
 
@@ -92,6 +95,7 @@ static void do_reset_latency(void *arg)
 {
     bench_run_state *r = arg;
     memset(r->env.latency, 0, sizeof *r->env.latency);
+    memset(r->env.latency_app, 0, sizeof *r->env.latency_app);
 }
 
 static void do_join_times(void *arg)
@@ -359,7 +363,11 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
         .audio = s->audio, .video = s->video, .simulcast = s->simulcast,
         .viewer_twcc = s->viewer_transport_cc,
+        /* kbit/s to bytes per microsecond; simulcast: f + h (1/3) + q (1/10) */
+        .pace_bytes_per_us = s->pacing_factor * s->video_kbps * (s->simulcast ? 1.0 + 1.0 / 3 + 0.1 : 1.0)
+                             / 8000.0,
         .latency = g_new0(bench_hist, 1),
+        .latency_app = g_new0(bench_hist, 1),
     };
     r->loop = bench_loop_new(tick, r);
     if (!r->loop) {
@@ -384,6 +392,7 @@ static void teardown(bench_run_state *r)
     g_free(r->pubs);
     g_mutex_clear(&r->pubs_lock);
     g_free(r->env.latency);
+    g_free(r->env.latency_app);
     g_free(r->peers);
     g_free(r->roles);
     g_free(r->groups);

@@ -29,6 +29,7 @@ typedef struct bench_ramp_step {
     double bench_cpu_ratio;
     double cpu_us_per_packet, forwarded_pps, loss_ratio;
     double latency_ms_p50, latency_ms_p95, latency_ms_p99;
+    double latency_app_ms_p99;
     int64_t sfu_rss_bytes;
     bool passed;
 } bench_ramp_step;
@@ -48,7 +49,8 @@ typedef struct bench_result {
     double sfu_cpu_us_per_forwarded_packet;
     double bench_cpu_seconds;   /* the bench itself: near duration_s means saturated */
     double latency_ms_p50, latency_ms_p95, latency_ms_p99;
-    uint64_t latency_samples, latency_unmatched;
+    double latency_app_ms_p50, latency_app_ms_p95, latency_app_ms_p99; /* to the hand-over */
+    uint64_t latency_samples, latency_unmatched, latency_stamped;
     double join_ms_p50, join_ms_p95;
     double join_phase_ms_p50[3];  /* POST to answer, to ICE connected, to SRTP keys */
     int64_t sfu_rss_bytes, sfu_rss_before_bytes, rss_bytes_per_participant;

@@ -62,6 +62,7 @@ typedef struct bench_snapshot {
     char first_failure[128];
     uint64_t lat_count;
     double lat_p50, lat_p95, lat_p99; /* microseconds */
+    double app_p50, app_p95, app_p99; /* to the hand-over, microseconds */
 } bench_snapshot;
 
 void bench_run_snapshot(bench_run_state *r, bench_snapshot *s, bool with_latency);

@@ -37,6 +37,7 @@ static const key_def keys[] = {
     { "media", "audio_kbps", K_UINT, F(audio_kbps), 6, 510 },
     { "media", "simulcast", K_BOOL, F(simulcast), 0, 0 },
     { "media", "viewer_transport_cc", K_BOOL, F(viewer_transport_cc), 0, 0 },
+    { "media", "pacing_factor", K_DOUBLE, F(pacing_factor), 0, 100 },
     { "ramp", "step", K_UINT, F(ramp.step), 1, 1000 },
     { "ramp", "step_s", K_DOUBLE, F(ramp.step_s), 1, 3600 },
     { "ramp", "max_viewers", K_UINT, F(ramp.max_viewers), 1, 5000 },

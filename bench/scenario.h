@@ -9,7 +9,7 @@
  *               sends three VP8 layers by rid, q/h/f at 1/4, 1/2 and the
  *               full size, 1/10, 1/3 and all of video_kbps; a third of the
  *               viewers pin q, a third h, the rest stay automatic),
- *               viewer_transport_cc (boolean)
+ *               viewer_transport_cc (boolean), pacing_factor
  *   [ramp]      step, step_s, max_viewers, max_loss_ratio, max_latency_ms
  *   [soak]      cycles, parallel, viewers, hold_ms, liveness_timeout_ms,
  *               settle_s, rss_tolerance
@@ -45,6 +45,8 @@ typedef struct bench_scenario {
     unsigned gop_frames;        /* frames in the replayed loop, default 2 s */
     unsigned audio_kbps;        /* Opus target, default 32 */
     bool simulcast;             /* default false */
+    double pacing_factor;       /* publishers pace video at this times video_kbps
+                                 * (all layers'); default 0: each frame at once */
     bool viewer_transport_cc;   /* WHEP viewers offer transport-cc, default true
                                  * (they send no feedback: with it the SFU's
                                  * estimate for them never grows; without it a

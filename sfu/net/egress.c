@@ -2,7 +2,20 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
+
+#include "sfu/core/gso_plan.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103                 /* Linux 4.18 */
+#endif
+
+#define GSO_MIN_SEGS 2
+#define GSO_MAX_SEGS 64                 /* the kernel's UDP_MAX_SEGMENTS */
+#define GSO_MAX_BYTES 60000             /* under a 64 KiB datagram with headers */
+#define GROUP_SLOTS 4096                /* fd hash for grouping, > 2 x SFU_EGRESS_MAX */
 
 typedef struct dgram {
     int fd;
@@ -12,21 +25,51 @@ typedef struct dgram {
     uint8_t data[SFU_EGRESS_DGRAM_CAP];
 } dgram;
 
+typedef union gso_ctl {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+} gso_ctl;
+
+/* Grouping by socket: per fd (open addressing, valid in the flush whose
+ * generation it carries) the first and last index of its chain. */
+typedef struct group_slot {
+    uint32_t gen;
+    int fd;
+    uint16_t head, tail;
+} group_slot;
+
 struct sfu_egress {
     dgram q[SFU_EGRESS_MAX];
     uint32_t n;
     bool reserved;
+    bool gso;                           /* UDP_SEGMENT works here (until refused) */
     uint16_t order[SFU_EGRESS_MAX];     /* flush: indexes grouped by socket */
+    uint16_t next[SFU_EGRESS_MAX];      /* flush: the next index on the same socket */
+    group_slot groups[GROUP_SLOTS];
+    uint32_t gen;
+    /* one socket's run */
+    uint16_t lens[SFU_EGRESS_MAX];
+    uint32_t dests[SFU_EGRESS_MAX];
+    sfu_gso_msg plan[SFU_EGRESS_MAX];
     struct mmsghdr msgs[SFU_EGRESS_MAX];
     struct iovec iov[SFU_EGRESS_MAX];
-    uint64_t failed, calls;
+    gso_ctl ctl[SFU_EGRESS_MAX];
+    uint64_t failed, calls, gso_trains, gso_dgrams;
 };
 
-sfu_egress *sfu_egress_new(void) { return g_new0(sfu_egress, 1); }
+sfu_egress *sfu_egress_new(void)
+{
+    sfu_egress *eg = g_new0(sfu_egress, 1);
+    eg->gso = true;
+    return eg;
+}
 void sfu_egress_free(sfu_egress *eg) { g_free(eg); }
 size_t sfu_egress_held(const sfu_egress *eg) { return eg->n; }
 uint64_t sfu_egress_failed(const sfu_egress *eg) { return eg->failed; }
 uint64_t sfu_egress_calls(const sfu_egress *eg) { return eg->calls; }
+uint64_t sfu_egress_gso_trains(const sfu_egress *eg) { return eg->gso_trains; }
+uint64_t sfu_egress_gso_dgrams(const sfu_egress *eg) { return eg->gso_dgrams; }
+void sfu_egress_set_gso(sfu_egress *eg, bool on) { eg->gso = on; }
 
 uint8_t *sfu_egress_reserve(sfu_egress *eg, int fd, const struct sockaddr *to, socklen_t tolen)
 {
@@ -50,31 +93,72 @@ void sfu_egress_commit(sfu_egress *eg, size_t len)
     eg->q[eg->n++].len = (uint16_t)len;
 }
 
-/* Sends q[order[from..to)], all on one socket. */
+static bool same_dest(const dgram *a, const dgram *b)
+{
+    return a->tolen == b->tolen && memcmp(&a->to, &b->to, a->tolen) == 0;
+}
+
+/* Sends q[order[from..to)], all on one socket: one sendmmsg whose messages
+ * are single datagrams or GSO trains (gso_plan.h) of one viewer's burst. */
 static void send_run(sfu_egress *eg, uint32_t from, uint32_t to)
 {
-    uint32_t k = 0;
-    for (uint32_t i = from; i < to; i++, k++) {
-        dgram *d = &eg->q[eg->order[i]];
-        eg->iov[k] = (struct iovec){ .iov_base = d->data, .iov_len = d->len };
-        eg->msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &d->to,
-                                                     .msg_namelen = d->tolen,
-                                                     .msg_iov = &eg->iov[k],
-                                                     .msg_iovlen = 1 } };
+    uint32_t k = to - from;
+    for (uint32_t i = 0; i < k; i++) {
+        const dgram *d = &eg->q[eg->order[from + i]];
+        eg->lens[i] = d->len;
+        eg->dests[i] = i > 0 && same_dest(d, &eg->q[eg->order[from + i - 1]]) ? eg->dests[i - 1] : i;
+    }
+    size_t m = sfu_gso_plan(eg->lens, eg->dests, k, GSO_MIN_SEGS, eg->gso ? GSO_MAX_SEGS : 1,
+                            GSO_MAX_BYTES, eg->plan);
+    for (size_t j = 0; j < m; j++) {
+        const sfu_gso_msg *pm = &eg->plan[j];
+        for (uint32_t i = pm->first; i < pm->first + pm->count; i++) {
+            dgram *d = &eg->q[eg->order[from + i]];
+            eg->iov[i] = (struct iovec){ .iov_base = d->data, .iov_len = d->len };
+        }
+        dgram *d0 = &eg->q[eg->order[from + pm->first]];
+        eg->msgs[j] = (struct mmsghdr){ .msg_hdr = { .msg_name = &d0->to,
+                                                     .msg_namelen = d0->tolen,
+                                                     .msg_iov = &eg->iov[pm->first],
+                                                     .msg_iovlen = pm->count } };
+        if (pm->count > 1) {
+            struct msghdr *h = &eg->msgs[j].msg_hdr;
+            memset(&eg->ctl[j], 0, sizeof eg->ctl[j]);
+            h->msg_control = eg->ctl[j].buf;
+            h->msg_controllen = sizeof eg->ctl[j].buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(h);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            memcpy(CMSG_DATA(c), &pm->seg, sizeof pm->seg);
+        }
     }
     int fd = eg->q[eg->order[from]].fd;
-    uint32_t sent = 0;
-    while (sent < k) {
+    size_t sent = 0;
+    while (sent < m) {
         eg->calls++;
-        int r = sendmmsg(fd, eg->msgs + sent, k - sent, MSG_DONTWAIT);
+        int r = sendmmsg(fd, eg->msgs + sent, (unsigned)(m - sent), MSG_DONTWAIT);
         if (r > 0) {
-            sent += (uint32_t)r;
+            for (size_t j = sent; j < sent + (size_t)r; j++)
+                if (eg->plan[j].count > 1) {
+                    eg->gso_trains++;
+                    eg->gso_dgrams += eg->plan[j].count;
+                }
+            sent += (size_t)r;
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
+        uint32_t left = k - eg->plan[sent].first;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            eg->failed += k - sent;     /* a full buffer is loss */
+            eg->failed += left;         /* a full buffer is loss */
+            return;
+        }
+        if (eg->plan[sent].count > 1) {
+            /* A socket or route without UDP GSO (no checksum offload,
+             * IPsec, an old kernel): send singly from here on. */
+            eg->gso = false;
+            send_run(eg, from + eg->plan[sent].first, to);
             return;
         }
         eg->failed++;                   /* this one is refused; go on */
@@ -82,21 +166,44 @@ static void send_run(sfu_egress *eg, uint32_t from, uint32_t to)
     }
 }
 
+/* order[] = every held index, grouped by socket in the order each socket
+ * first appears, each socket's datagrams in the order they were held. */
+static void group_by_socket(sfu_egress *eg)
+{
+    uint32_t n = eg->n;
+    if (++eg->gen == 0) {
+        memset(eg->groups, 0, sizeof eg->groups);
+        eg->gen = 1;
+    }
+    uint32_t nfirst = 0;
+    uint16_t *firsts = eg->lens;        /* scratch until send_run */
+    for (uint32_t i = 0; i < n; i++) {
+        int fd = eg->q[i].fd;
+        uint32_t h = ((uint32_t)fd * 2654435761u) & (GROUP_SLOTS - 1);
+        while (eg->groups[h].gen == eg->gen && eg->groups[h].fd != fd)
+            h = (h + 1) & (GROUP_SLOTS - 1);
+        group_slot *g = &eg->groups[h];
+        eg->next[i] = UINT16_MAX;
+        if (g->gen != eg->gen) {
+            *g = (group_slot){ .gen = eg->gen, .fd = fd, .head = (uint16_t)i, .tail = (uint16_t)i };
+            firsts[nfirst++] = (uint16_t)i;
+        } else {
+            eg->next[g->tail] = (uint16_t)i;
+            g->tail = (uint16_t)i;
+        }
+    }
+    uint32_t o = 0;
+    for (uint32_t f = 0; f < nfirst; f++)
+        for (uint32_t i = firsts[f]; i != UINT16_MAX; i = eg->next[i])
+            eg->order[o++] = (uint16_t)i;
+}
+
 void sfu_egress_flush(sfu_egress *eg)
 {
     uint32_t n = eg->n;
     if (n == 0)
         return;
-    /* Group by socket, keeping each socket's order: a stable insertion sort
-     * on fd (the batch is small, and mostly one entry per socket). */
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = i;
-        while (j > 0 && eg->q[eg->order[j - 1]].fd > eg->q[i].fd) {
-            eg->order[j] = eg->order[j - 1];
-            j--;
-        }
-        eg->order[j] = (uint16_t)i;
-    }
+    group_by_socket(eg);
     uint32_t start = 0;
     for (uint32_t i = 1; i <= n; i++)
         if (i == n || eg->q[eg->order[i]].fd != eg->q[eg->order[start]].fd) {
