@@ -49,6 +49,15 @@ int room_bwe_sync(room_leg *leg, sfu_time now)
     return 0;
 }
 
+uint32_t room_bwe_start_limit(const room_leg *leg, sfu_time now)
+{
+    if (!leg->bwe || leg->bwe_heard || now - leg->bwe_since >= ROOM_BWE_DEAF)
+        return 0;
+    uint64_t est = sfu_bwe_estimate(leg->bwe, now);
+    uint64_t each = est > ROOM_BWE_AUDIO_BPS ? est - ROOM_BWE_AUDIO_BPS : 1;
+    return each > UINT32_MAX ? UINT32_MAX : (uint32_t)each;
+}
+
 void room_bwe_path_changed(room_leg *leg, sfu_time now)
 {
     if (!leg->bwe)

@@ -238,6 +238,10 @@ bool room_bwe_wanted(const sfu_leg_desc *desc);
 int room_bwe_sync(room_leg *leg, sfu_time now);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+/* The limit a new video sink of the leg starts with before its estimator
+ * has heard anything: the start estimate less one audio sink's allowance;
+ * 0 (none) without an estimator or once it has heard or gone deaf. */
+uint32_t room_bwe_start_limit(const room_leg *leg, sfu_time now);
 /* The leg's path changed: its estimator starts over (from its last estimate). */
 void room_bwe_path_changed(room_leg *leg, sfu_time now);
 void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);

@@ -419,8 +419,14 @@ TEST(lossy_probe_fails_and_backs_off)
     sfu_bwe_stats_get(b, now, &st);
     ASSERT_EQ(st.probes_succeeded, 0);
     ASSERT_EQ(sfu_bwe_estimate(b, now), est);
-    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(900), &p));
-    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1000), &p));
+    /* It lost packets while the media lost none and no queue grew (a
+     * policer): the next waits 2 s, and after a second such failure 4 s. */
+    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1900), &p));
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(2000), &p));
+    t = now + SFU_MS(2000);
+    now = exchange(b, &seq, (int)(p.bytes / 1200), p.rate_bps, &t, SFU_MS(30), 2, 0);
+    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(3900), &p));
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(4000), &p));
     sfu_bwe_free(b);
     return 0;
 }

@@ -594,7 +594,42 @@ TEST(no_transport_cc_no_estimator)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(policer_keeps_temporal_layers),
+/* A viewer that joins once the layers flow starts within its start
+ * estimate (300k, less the audio allowance: the lowest layer), not on the
+ * top layer; one without transport-cc still starts on the top layer. */
+TEST(new_viewer_starts_within_the_start_estimate)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);
+    sfu_time now = 0;
+    int err = 0;
+    (void)run(&r, &now, SFU_SEC(5), 2000000, 2, &err);
+    ASSERT_EQ(err, 0);
+    sfu_track_desc vv = fx_view_video("v", VIEW_SSRC + 0x10);
+    vv.ext.twcc = VIEW_EXT_TWCC;
+    vv.fb_twcc = true;
+    sfu_leg_desc view = fx_leg(0xA3, &vv, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, 3, BOB + 1, &view, now), 0);
+    ASSERT_EQ(sfu_room_bind(r.room, 3, "v", ALICE, now, &r.out), 0);
+    sfu_room_sink_layer sl;
+    ASSERT_EQ(sfu_room_sink_layer_get(r.room, 3, "v", &sl), 0);
+    printf("  joined at 5 s with transport-cc: target layer %d, limit %u\n", sl.target, sl.limit_bps);
+    ASSERT_EQ(sl.target, 0);
+    ASSERT_EQ(sl.limit_bps, 250000);
+    sfu_track_desc pv = fx_view_video("v", VIEW_SSRC + 0x20);
+    sfu_leg_desc plain = fx_leg(0xA4, &pv, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, 4, BOB + 2, &plain, now), 0);
+    ASSERT_EQ(sfu_room_bind(r.room, 4, "v", ALICE, now, &r.out), 0);
+    ASSERT_EQ(sfu_room_sink_layer_get(r.room, 4, "v", &sl), 0);
+    printf("  joined without transport-cc: target layer %d\n", sl.target);
+    ASSERT_EQ(sl.target, 2);
+    sfu_out_reset(&r.out);
+    rig_close(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(new_viewer_starts_within_the_start_estimate),
+          TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(policer_keeps_temporal_layers),
           TEST_ENTRY(policed_viewer_gets_no_copies),
           TEST_ENTRY(plain_stream_viewer_keeps_its_copies), TEST_ENTRY(deaf_viewer_is_not_limited),
           TEST_ENTRY(no_transport_cc_no_estimator))
