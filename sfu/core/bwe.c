@@ -10,11 +10,6 @@
 #define BETA 0.85                       /* overuse: down to this share of the acked rate */
 #define INCREASE_PER_S 1.08             /* multiplicative increase, far from capacity */
 #define APP_LIMIT_FACTOR 1.5
-/* Growth without a probe stays within this of what the path has carried
- * (proven_bps): an app-limited sender that grew its estimate by 1.5 x a
- * rate the path never carried moved a viewer up to a layer a policer just
- * above its current one could not carry (netlab police250_join). */
-#define PROVEN_HEADROOM 1.1
 #define APP_LIMIT_EXTRA_BPS 10000
 #define PACKET_BITS (1200 * 8)          /* additive increase: a packet per response time */
 #define RESPONSE_MIN SFU_MS(100)
@@ -90,9 +85,6 @@ struct sfu_bwe {
     uint32_t next_probe_id;
     sfu_time next_probe_at, probe_backoff;
     bool probe_clear;               /* the last probe succeeded unsaturated */
-    /* The highest rate the path has been seen to carry (acknowledged, or a
-     * probe's result) since the last sign of congestion; 0 none yet. */
-    uint64_t proven_bps;
     sfu_bwe_stats st;
 };
 
@@ -313,8 +305,6 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
         if (!saturated)
             b->loss_limited_at = SFU_TIME_NEVER;   /* a long probe got through whole */
         b->cap_known = false;           /* the capacity learnt before is out of date */
-        if (keep > (double)b->proven_bps)
-            b->proven_bps = (uint64_t)keep;
         b->st.probes_succeeded++;
         b->probe_backoff = PROBE_BACKOFF_MIN;
         b->next_probe_at = now;
@@ -371,7 +361,6 @@ static void rate_decrease(sfu_bwe *b, uint64_t acked, sfu_time now)
         capacity_sample(b, kbps);
     }
     b->last_decrease = now;
-    b->proven_bps = acked;              /* what it carries now */
     b->decreased_since_cut = true;
     b->congested_at = now;
     b->st.overuses++;
@@ -381,12 +370,7 @@ static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt)
 {
     if (!acked || sfu_bwe_loss_checking(&b->loss))
         return;
-    if (acked > b->proven_bps)
-        b->proven_bps = acked;
     double limit = APP_LIMIT_FACTOR * (double)acked + APP_LIMIT_EXTRA_BPS;
-    double proven = PROVEN_HEADROOM * (double)b->proven_bps + APP_LIMIT_EXTRA_BPS;
-    if (proven < limit)
-        limit = proven;
     double est = (double)b->est_bps;
     if (est >= limit)
         return;
@@ -444,7 +428,6 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
     switch (sfu_bwe_loss_update(&b->loss, b->est_bps, now, &to)) {
     case SFU_BWE_LOSS_CUT:
         b->est_bps = clamp_bps(b, (double)to);
-        b->proven_bps = to;
         b->decreased_since_cut = false;
         b->cut_congested_before = b->congested_at;
         b->congested_at = now;
