@@ -44,7 +44,6 @@
 #define PROBE_BACKOFF_LOSSY_MIN SFU_SEC(2)
 #define PROBE_BACKOFF_LOSSY_MAX SFU_SEC(4)
 #define PROBE_LOSSY_MARGIN 0.05         /* a probe's loss beyond the path's own */
-#define PROBE_MEDIA_CLEAN 0.03          /* the media's last loss window within this of the path's own */
 
 struct sfu_bwe {
     sfu_bwe_config cfg;
@@ -285,13 +284,11 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
     /* failed by loss beyond the path's own (before finish clears the counts) */
     uint32_t lost = b->probe.reported - b->probe.received;
     bool lossy = lost >= 2 && (double)lost > (b->loss.inherent + PROBE_LOSSY_MARGIN) * b->probe.reported;
-    /* ... on a path whose media shows no loss of its own and no queue: a
-     * policer's signature (random loss, not yet learnt, shows in the media
-     * too; a queue that overflowed grew first). */
-    bool policed = b->loss_limited_at != SFU_TIME_NEVER ||
-                   (b->loss.last_fraction <= b->loss.inherent + PROBE_MEDIA_CLEAN &&
-                    (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR));
-    lossy = lossy && policed;
+    /* ... on a path where the media met a policer (congestion loss without a
+     * queue, confirmed): elsewhere (a fast link whose probe overshot once,
+     * random loss not yet learnt) the short backoff stands, or a viewer
+     * climbing to its top layer waits too long. */
+    lossy = lossy && b->loss_limited_at != SFU_TIME_NEVER;
     uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
     /* A saturated probe found the path's capacity: sit below it as after
      * an overuse, or its queue never drains. */

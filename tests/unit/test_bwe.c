@@ -419,8 +419,28 @@ TEST(lossy_probe_fails_and_backs_off)
     sfu_bwe_stats_get(b, now, &st);
     ASSERT_EQ(st.probes_succeeded, 0);
     ASSERT_EQ(sfu_bwe_estimate(b, now), est);
-    /* It lost packets while the media lost none and no queue grew (a
-     * policer): the next waits 2 s, and after a second such failure 4 s. */
+    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(900), &p));
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1000), &p));
+    sfu_bwe_free(b);
+
+    /* Once the media met a policer (half lost at 300k, none at 150k, no
+     * queue: a confirmed cut), a probe that loses packets makes the next
+     * wait 2 s, and a second such failure 4 s. */
+    b = sfu_bwe_new(NULL);
+    seq = 1;
+    t = SFU_SEC(1);
+    for (int i = 0; i < 5; i++)
+        now = exchange(b, &seq, 10, 300000, &t, SFU_MS(30), 0, 0);
+    now = exchange(b, &seq, 100, 300000, &t, SFU_MS(30), 2, 0);
+    t = now;
+    now = exchange(b, &seq, 70, 150000, &t, SFU_MS(30), 0, 0);
+    sfu_bwe_stats_get(b, now, &st);
+    if (st.loss_confirmed != 1)
+        fprintf(stderr, "  cuts %llu confirmed %llu restores %llu\n", (unsigned long long)st.loss_cuts, (unsigned long long)st.loss_confirmed, (unsigned long long)st.loss_restores);
+    ASSERT_EQ(st.loss_confirmed, 1);
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now, &p));
+    t = now;
+    now = exchange(b, &seq, (int)(p.bytes / 1200), p.rate_bps, &t, SFU_MS(30), 2, 0);
     ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1900), &p));
     ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(2000), &p));
     t = now + SFU_MS(2000);
