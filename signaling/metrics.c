@@ -196,7 +196,14 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
            "RTP packets sent to viewers with a transport-wide sequence number.", (double)r->bwe_packets);
     metric(s, "sfu_bwe_probes_total", "counter", "Bandwidth probes started toward viewers.", (double)r->probes);
     metric(s, "sfu_bwe_probe_bytes_total", "counter",
-           "Bytes of RTX padding packets sent as bandwidth probes, before SRTP.", (double)r->probe_bytes);
+           "Bytes of RTX packets (recent video again, or padding) sent as bandwidth probes, before SRTP.",
+           (double)r->probe_bytes);
+    metric(s, "sfu_layer_drains_total", "counter",
+           "Switches down from a layer far above a viewer's estimate that held it back until the switch.",
+           (double)r->drains);
+    metric(s, "sfu_layer_drained_packets_total", "counter",
+           "Packets of such a layer not sent while its switch down waited for the lower layer's keyframe.",
+           (double)r->drained);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

@@ -36,6 +36,14 @@
 #define POLICER_NO_QUEUE_FOR SFU_SEC(3)
 #define PROBE_AFTER_DECREASE SFU_SEC(1)    /* let the queue drain first */
 #define PROBE_BACKOFF_MAX SFU_SEC(3)
+/* A probe that failed by losing packets behind a policer (past its burst)
+ * cost media along with its own excess: the next waits at least 2 s, then
+ * 4 s while they keep failing so. (libwebrtc probes far less
+ * often after a failure; much longer here and a viewer whose policer lifts
+ * would wait too long for its top layer.) */
+#define PROBE_BACKOFF_LOSSY_MIN SFU_SEC(2)
+#define PROBE_BACKOFF_LOSSY_MAX SFU_SEC(4)
+#define PROBE_LOSSY_MARGIN 0.05         /* a probe's loss beyond the path's own */
 
 struct sfu_bwe {
     sfu_bwe_config cfg;
@@ -273,6 +281,14 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
     if (!sfu_probe_cluster_ready(&b->probe, now))
         return;
     bool saturated;
+    /* failed by loss beyond the path's own (before finish clears the counts) */
+    uint32_t lost = b->probe.reported - b->probe.received;
+    bool lossy = lost >= 2 && (double)lost > (b->loss.inherent + PROBE_LOSSY_MARGIN) * b->probe.reported;
+    /* ... on a path where the media met a policer (congestion loss without a
+     * queue, confirmed): elsewhere (a fast link whose probe overshot once,
+     * random loss not yet learnt) the short backoff stands, or a viewer
+     * climbing to its top layer waits too long. */
+    lossy = lossy && b->loss_limited_at != SFU_TIME_NEVER;
     uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
     /* A saturated probe found the path's capacity: sit below it as after
      * an overuse, or its queue never drains. */
@@ -292,10 +308,13 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
         return;
     }
     b->probe_clear = false;
+    if (lossy && b->probe_backoff < PROBE_BACKOFF_LOSSY_MIN)
+        b->probe_backoff = PROBE_BACKOFF_LOSSY_MIN;
     b->next_probe_at = now + b->probe_backoff;
     b->probe_backoff *= 2;
-    if (b->probe_backoff > PROBE_BACKOFF_MAX)
-        b->probe_backoff = PROBE_BACKOFF_MAX;
+    sfu_time max = lossy ? PROBE_BACKOFF_LOSSY_MAX : PROBE_BACKOFF_MAX;
+    if (b->probe_backoff > max)
+        b->probe_backoff = max;
 }
 
 /* ---- rate control ---- */

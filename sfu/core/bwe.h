@@ -22,7 +22,9 @@
  *    success; at most 1.5 x the target); what the feedback says arrived of
  *    it, at what rate, raises the estimate at once. A probe losing more
  *    than the path's random loss + 5 % fails, and stops being sent as soon
- *    as the feedback shows that much lost; failures back off 1, 2, 3 s.
+ *    as the feedback shows that much lost; failures back off 1, 2, 3 s,
+ *    and 2, 4, 4 s when they lost packets on a path where the media met a
+ *    policer (their excess took media too).
  *    After congestion loss with no queue growth around it (a policer,
  *    whose burst allowance lets a short probe through) probes last 500 ms
  *    for 30 s. No probe within 1 s of a delay-based decrease;

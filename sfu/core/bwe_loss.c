@@ -15,6 +15,7 @@
 #define PERSIST_SHARE 0.2           /* it "stayed" when this share of it remains */
 #define PROPORTIONAL 1.2            /* delivered fell at least about as much as sent */
 #define INHERENT_MAX 0.5
+#define RESTORE_MAX 0.3             /* no restore that would learn more loss than this */
 #define FOLLOWED 0.9                /* the send rate fell below this share: the cut was obeyed */
 
 void sfu_bwe_loss_init(sfu_bwe_loss *l)
@@ -25,7 +26,7 @@ void sfu_bwe_loss_init(sfu_bwe_loss *l)
 void sfu_bwe_loss_handle_packet(sfu_bwe_loss *l, sfu_time sent_at, size_t size_bytes,
                                 bool received, sfu_time arrival)
 {
-    if (l->checking && sent_at < l->cut_at)
+    if (l->checking && sent_at < l->cut_at + SFU_BWE_LOSS_CHECK_SETTLE)
         return;
     sfu_bwe_loss_window *w = &l->win;
     if (w->packets == 0) {
@@ -107,8 +108,12 @@ static sfu_bwe_loss_verdict check_cut(sfu_bwe_loss *l, double p, uint64_t sent,
     l->checking = false;
     double delivered_ratio = l->cut_delivered_bps ? (double)delivered / (double)l->cut_delivered_bps : 1;
     bool proportional = delivered_ratio <= PROPORTIONAL * sent_ratio;
-    if (stayed && proportional) {
-        double learned = (p + l->cut_fraction) / 2;
+    double learned = (p + l->cut_fraction) / 2;
+    /* So much loss is not taken for the path's own on one check: a window
+     * that straddled the start of a policer overstates what was delivered
+     * at the cut, and the policer's loss at the lower rate then looks as if
+     * it fell in proportion. Further cuts find out. */
+    if (stayed && proportional && learned <= RESTORE_MAX) {
         l->inherent = learned > INHERENT_MAX ? INHERENT_MAX : learned;
         l->restores++;
         *bps = l->cut_from_bps;

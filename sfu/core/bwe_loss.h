@@ -50,6 +50,10 @@
 #define SFU_BWE_LOSS_CHECK_PACKETS 60
 #define SFU_BWE_LOSS_MAX_SPAN SFU_SEC(4)   /* fewer packets in this long: start over */
 #define SFU_BWE_LOSS_CHECK_TIMEOUT SFU_SEC(5)
+/* The check counts packets sent this long after the cut: a policer's bucket
+ * or a queue emptied by what was sent before it refills or drains first,
+ * and its loss would read as the path's own. */
+#define SFU_BWE_LOSS_CHECK_SETTLE SFU_MS(250)
 
 typedef enum sfu_bwe_loss_verdict {
     SFU_BWE_LOSS_NONE = 0,      /* no change to the estimate */

@@ -34,6 +34,7 @@ void sfu_consumer_init(sfu_consumer *c, uint32_t local_ssrc, uint32_t local_rtx_
 static void forget_stream(sfu_consumer *c)
 {
     c->vp8_restart = true;
+    c->draining = false;
     c->have_key = c->squeezed = c->replayed = false;
 }
 
@@ -52,7 +53,7 @@ bool sfu_consumer_set_target(sfu_consumer *c, int layer, uint32_t epoch)
         return false;
     c->target = (int8_t)layer;
     if (layer == c->layer)
-        return false; /* back to the layer still forwarded: no switch */
+        return c->draining; /* back to the layer still forwarded: no switch; held back, it waits for a keyframe */
     if (c->waiting_keyframe) {
         /* Nothing forwarded yet: wait for the new layer's keyframe instead. */
         c->layer = (int8_t)layer;
@@ -62,6 +63,12 @@ bool sfu_consumer_set_target(sfu_consumer *c, int layer, uint32_t epoch)
     return true;
 }
 
+void sfu_consumer_drain(sfu_consumer *c)
+{
+    if (sfu_consumer_switch_pending(c))
+        c->draining = true;
+}
+
 bool sfu_consumer_switch_pending(const sfu_consumer *c)
 {
     return !c->waiting_keyframe && c->target >= 0 && c->target != c->layer;
@@ -69,7 +76,8 @@ bool sfu_consumer_switch_pending(const sfu_consumer *c)
 
 bool sfu_consumer_waits_for(const sfu_consumer *c, int layer)
 {
-    return (c->waiting_keyframe && c->layer == layer) || (sfu_consumer_switch_pending(c) && c->target == layer);
+    return (c->waiting_keyframe && c->layer == layer) || (sfu_consumer_switch_pending(c) && c->target == layer) ||
+           (c->draining && c->target == c->layer && c->layer == layer);
 }
 
 sfu_consumer_gate sfu_consumer_gate_packet(sfu_consumer *c, int layer, uint32_t epoch, bool keyframe)
@@ -90,6 +98,14 @@ sfu_consumer_gate sfu_consumer_gate_packet(sfu_consumer *c, int layer, uint32_t 
         if (!keyframe)
             return SFU_CONSUMER_SKIP;
         c->waiting_keyframe = false;
+        return SFU_CONSUMER_STARTED;
+    }
+    if (c->draining) {
+        /* Held back: until the switch, or, with the target back on this
+         * layer, until its keyframe (the viewer lacks what was held). */
+        if (!keyframe || c->target != c->layer)
+            return SFU_CONSUMER_DRAIN;
+        c->draining = false;
         return SFU_CONSUMER_STARTED;
     }
     return SFU_CONSUMER_FORWARD;

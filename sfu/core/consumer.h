@@ -60,6 +60,7 @@ typedef struct sfu_consumer {
      * its keyframe. */
     int8_t target;
     bool waiting_keyframe;      /* nothing forwarded since the start: gate closed */
+    bool draining;              /* `layer` is held back until the next switch (sfu_consumer_drain) */
     /* Layer choice */
     int8_t max_quality;         /* -1: automatic */
     uint32_t limit_bps;         /* the viewer's estimate; 0: none */
@@ -113,6 +114,15 @@ void sfu_consumer_start(sfu_consumer *c, int layer, uint32_t epoch, bool gated);
 /* The layer to move to; `epoch` is its stream's. Returns true when a switch
  * now waits for a keyframe of it (the caller asks the publisher once). */
 bool sfu_consumer_set_target(sfu_consumer *c, int layer, uint32_t epoch);
+/* A switch down because the viewer's path cannot carry the current layer
+ * (far above its estimate): until the target's keyframe the current layer
+ * is held back (SFU_CONSUMER_DRAIN) instead of flowing on. What it would
+ * send is mostly lost anyway, and behind a policer it keeps the bucket
+ * empty, so the keyframe that ends the switch is lost with it and the
+ * switch never happens. If the target goes back to the held layer before
+ * the switch, that layer resumes at its next keyframe (set_target then
+ * returns true: ask for one). No effect without a pending switch. */
+void sfu_consumer_drain(sfu_consumer *c);
 /* Whether a switch waits for a keyframe of the target. */
 bool sfu_consumer_switch_pending(const sfu_consumer *c);
 /* Whether the consumer waits for a keyframe of `layer` (its first one, or
@@ -124,6 +134,8 @@ typedef enum sfu_consumer_gate {
     SFU_CONSUMER_FORWARD,
     SFU_CONSUMER_STARTED,       /* the first packet after the gate opened or a switch:
                                    packets after it that arrived before it follow from the cache */
+    SFU_CONSUMER_DRAIN,         /* of the layer held back (sfu_consumer_drain): dropped, the
+                                   viewer's numbering closes over it (sfu_consumer_drop) */
 } sfu_consumer_gate;
 
 /* A packet of `layer` (stream `epoch`): forward it? Opens the gate, or

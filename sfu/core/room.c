@@ -317,6 +317,12 @@ static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc
     sfu_consumer *c = &sink->c;
     if (c->layer >= 0 && c->layer < prod->nlayers && prod->layers[c->layer].epoch == c->epoch)
         return;
+    /* A viewer with an estimator starts within its start estimate, not on
+     * the top layer: a viewer on a slow link would freeze on its first
+     * keyframe and step down at once (room_bwe.c lifts the limit for a
+     * viewer that never sends feedback). */
+    if (d->kind == SFU_KIND_VIDEO && !c->limit_bps)
+        sfu_consumer_set_limit(c, room_bwe_start_limit(room->legs[sink_ref.slot], now));
     int layer = room_start_layer(c, prod, now);
     sfu_consumer_start(c, layer, prod->layers[layer].epoch, d->kind == SFU_KIND_VIDEO);
     if (d->kind == SFU_KIND_VIDEO)

@@ -85,9 +85,13 @@ typedef struct sfu_room_stats {
     uint64_t repair_keyframe_requests;
     /* Send-side estimation toward viewers (room_bwe.c): packets sent with a
      * transport-wide sequence number, viewers' transport-cc feedback and
-     * REMB messages used, probes started and their padding packets/bytes. */
+     * REMB messages used, probes started and their packets/bytes (RTX of
+     * recent video, or padding). */
     uint64_t bwe_packets, bwe_feedbacks, bwe_rembs;
     uint64_t probes, probe_packets, probe_bytes;
+    /* Switches down that held the current layer back until the switch
+     * (sfu_consumer_drain), and the packets held back. */
+    uint64_t drains, drained;
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -13,10 +13,11 @@
  *
  * Probes: when the estimate is below what the highest layer of the leg's
  * video sinks would need, sfu_bwe_poll_probe asks for a probe; it goes out as
- * padding-only RTP packets on a video sink's RTX SSRC (what libwebrtc
- * sends), paced in ROOM_PROBE_SLICE slices from the room's timer, filling up
- * to the probe's rate what the media sent meanwhile leaves. A leg with no RTX
- * on its video sinks is not probed. */
+ * retransmissions of the sink's last ROOM_PROBE_RTX_DEPTH video packets on
+ * its RTX SSRC (libwebrtc's payload padding), or as padding-only RTP packets
+ * there while it has none, paced in ROOM_PROBE_SLICE slices from the room's
+ * timer, filling up to the probe's rate what the media sent meanwhile
+ * leaves. A leg with no RTX on its video sinks is not probed. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
@@ -46,6 +47,15 @@ int room_bwe_sync(room_leg *leg, sfu_time now)
         leg->probe_left = 0;
     }
     return 0;
+}
+
+uint32_t room_bwe_start_limit(const room_leg *leg, sfu_time now)
+{
+    if (!leg->bwe || leg->bwe_heard || now - leg->bwe_since >= ROOM_BWE_DEAF)
+        return 0;
+    uint64_t est = sfu_bwe_estimate(leg->bwe, now);
+    uint64_t each = est > ROOM_BWE_AUDIO_BPS ? est - ROOM_BWE_AUDIO_BPS : 1;
+    return each > UINT32_MAX ? UINT32_MAX : (uint32_t)each;
 }
 
 void room_bwe_path_changed(room_leg *leg, sfu_time now)
@@ -163,6 +173,16 @@ static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *ou
     size_t bytes = due > leg->probe_left ? leg->probe_left : (size_t)due;
     if (bytes > 0 && bytes < 64)
         bytes = 64;
+    /* Media-sized packets first: the recent video again (room_send_probe_rtx);
+     * padding only when there is none (paused video). */
+    while (bytes > 0) {
+        size_t sent = room_send_probe_rtx(room, (room_ref){ leg->slot, (uint8_t)t },
+                                          (uint16_t)(leg->probe_back++ % ROOM_PROBE_RTX_DEPTH), now, out);
+        if (!sent)
+            break;
+        bytes = sent >= bytes ? 0 : bytes - sent;
+        leg->probe_left = sent >= leg->probe_left ? 0 : leg->probe_left - sent;
+    }
     while (bytes > 0) {
         size_t pad = bytes < ROOM_PROBE_PAD_MAX ? bytes : ROOM_PROBE_PAD_MAX;
         if (pad < 32)

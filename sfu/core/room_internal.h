@@ -32,6 +32,9 @@
 /* Layer choice runs this often once the room has a simulcast producer or a
  * sink with an estimate. */
 #define ROOM_CHOOSE_INTERVAL SFU_MS(500)
+/* A switch down from a layer whose bitrate is more than this many times the
+ * viewer's limit holds that layer back until the switch (sfu_consumer_drain). */
+#define ROOM_DRAIN_OVER 2
 /* Per-viewer estimation (room_bwe.c): the limits follow the estimate at
  * every feedback and this often; audio is reckoned at ROOM_BWE_AUDIO_BPS per
  * audio sink; a packet's wire size counts an SRTP tag of ROOM_SRTP_OVERHEAD
@@ -49,6 +52,7 @@
 #define ROOM_PROBE_SLICE SFU_MS(5)
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
 #define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
+#define ROOM_PROBE_RTX_DEPTH 4          /* RTX probes resend the last this many video packets */
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -102,6 +106,7 @@ typedef struct room_leg {
     size_t probe_left;          /* bytes of the current probe still to send */
     uint64_t probe_rate_bps;
     sfu_time probe_next_at;
+    uint16_t probe_back;        /* which recent packet the next RTX probe packet resends */
     sfu_time rate_window_at;    /* max_publish_bps accounting */
     uint64_t rate_window_bytes;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
@@ -233,6 +238,10 @@ bool room_bwe_wanted(const sfu_leg_desc *desc);
 int room_bwe_sync(room_leg *leg, sfu_time now);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+/* The limit a new video sink of the leg starts with before its estimator
+ * has heard anything: the start estimate less one audio sink's allowance;
+ * 0 (none) without an estimator or once it has heard or gone deaf. */
+uint32_t room_bwe_start_limit(const room_leg *leg, sfu_time now);
 /* The leg's path changed: its estimator starts over (from its last estimate). */
 void room_bwe_path_changed(room_leg *leg, sfu_time now);
 void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
@@ -264,6 +273,16 @@ void room_send_keyframe_request(sfu_room *room, room_ref src, int layer, sfu_out
 void room_send_nacks(sfu_room *room, room_ref src, int layer, sfu_time now, sfu_out *out);
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out);
+/* A bandwidth probe's packet toward a video sink: the packet it was sent
+ * `back` packets before its newest, again, as a retransmission on its RTX
+ * SSRC with the leg's transport-wide number (libwebrtc's payload padding).
+ * A probe of media-sized packets meets a byte-counting policer as the media
+ * does, where tiny padding packets keep its bucket below a media packet's
+ * size and so drop the media alone; and a media packet the probe's excess
+ * cost may arrive in its copy. Returns the bytes sent; 0 when there is no
+ * such packet to resend (nothing forwarded yet, gone from the cache, a
+ * temporal layer the viewer does not get) or the output list is full. */
+size_t room_send_probe_rtx(sfu_room *room, room_ref sink_ref, uint16_t back, sfu_time now, sfu_out *out);
 /* A bandwidth probe's packet toward `leg`: `pad` (1..ROOM_PROBE_PAD_MAX)
  * bytes of RTP padding on the RTX SSRC of its video sink on track `t`, with
  * the leg's transport-wide number. False when the output list is full. */

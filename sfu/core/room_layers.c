@@ -56,7 +56,16 @@ static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_ou
         return;
     int layer = sfu_producer_layer_at(prod, want);
     sfu_consumer_set_max_tid(&sink->c, temporal_cap(&sink->c, &prod->layers[layer]));
-    if (!sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch))
+    bool ask = sfu_consumer_set_target(&sink->c, layer, prod->layers[layer].epoch);
+    /* Down from a layer far beyond the estimate: hold it back until the
+     * switch (sfu_consumer_drain), or the target's keyframe drowns in it. */
+    if (sfu_consumer_switch_pending(&sink->c) && sink->c.limit_bps && !sink->c.draining &&
+        want < sfu_producer_quality_of(prod, sink->c.layer) &&
+        prod->layers[sink->c.layer].bitrate_bps > ROOM_DRAIN_OVER * (uint64_t)sink->c.limit_bps) {
+        sfu_consumer_drain(&sink->c);
+        room->stats.drains++;
+    }
+    if (!ask)
         return;
     if (sink->c.waiting_keyframe)
         room_sink_needs_keyframe(room, sink_ref, now, out); /* a join: the cache may serve it */

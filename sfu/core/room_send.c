@@ -212,6 +212,38 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     return 0;
 }
 
+size_t room_send_probe_rtx(sfu_room *room, room_ref sink_ref, uint16_t back, sfu_time now, sfu_out *out)
+{
+    room_sink *sink = room_sink_at(room, sink_ref);
+    sfu_consumer *c = &sink->c;
+    if (!sink->has_src || c->waiting_keyframe || c->layer < 0 || !c->seq.started || c->seq.max_out < back)
+        return 0;
+    uint16_t seq16 = (uint16_t)(c->seq.max_out - back);
+    sfu_producer *prod = room_prod_at(room, sink->src);
+    uint32_t epoch, ts_off;
+    uint64_t src_seq;
+    if (sfu_consumer_unmap(c, seq16, &epoch, &src_seq, &ts_off) < 0)
+        return 0;
+    int layer = sfu_producer_layer_of_epoch(prod, epoch);
+    if (layer < 0 || !prod->layers[layer].cache || !sfu_consumer_rtx_useful(c, epoch, src_seq))
+        return 0;
+    sfu_rtp_hdr h;
+    sfu_media_pkt p;
+    if (sfu_producer_cached(prod, layer, src_seq, now, &h, &p) < 0 ||
+        (p.has_vp8 && !sfu_consumer_tid_wanted(c, &p.vp8)))
+        return 0;
+    size_t before = out->count;
+    if (room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
+                      sfu_consumer_squeeze(c, epoch, src_seq, p.ts + ts_off), true, now, out) < 0 ||
+        out->count == before)
+        return 0;
+    const sfu_out_item *item = &out->items[out->count - 1];
+    size_t bytes = (size_t)item->head_len + item->body_len;
+    room->stats.probe_packets++;
+    room->stats.probe_bytes += bytes;
+    return bytes;
+}
+
 /* One padding-only packet of `pad` bytes on the sink's RTX SSRC. */
 bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out)
 {
@@ -355,6 +387,15 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
         sfu_consumer_gate g = sfu_consumer_gate_packet(c, p->layer, epoch, p->keyframe);
         if (g == SFU_CONSUMER_SKIP)
             continue;
+        if (g == SFU_CONSUMER_DRAIN) {
+            /* held back until a switch: out of the viewer's numbering */
+            if (p->has_vp8)
+                sfu_consumer_drop(c, epoch, p->seq, &p->vp8);
+            else
+                sfu_consumer_skip(c, epoch, p->seq);
+            room->stats.drained++;
+            continue;
+        }
         if (p->has_vp8 && !sfu_consumer_temporal_pass(c, &p->vp8)) {
             sfu_consumer_drop(c, epoch, p->seq, &p->vp8); /* a temporal layer it does not get */
             continue;
@@ -442,6 +483,11 @@ void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, s
     /* The layer the viewer receives, or the one it is about to: a switch's
      * keyframe serves its PLI too. */
     int layer = sfu_consumer_switch_pending(&sink->c) ? sink->c.target : sink->c.layer;
+    if (sink->c.draining) {
+        /* a replay would be of the layer held back, whose bytes are the problem */
+        room_request_keyframe(room, sink->src, layer, now, out);
+        return;
+    }
     if (!out) {
         /* handle_timeout serves it (from the cache, or by asking) */
         sfu_producer_defer_keyframe(room_prod_at(room, sink->src), layer);

@@ -22,6 +22,9 @@
 //     loss30 >= 15 fps, <= 1 s frozen, <= 5 % of audio concealed.
 //   police250: a 250 kbit/s policer (12 kB burst) on the viewer's incoming
 //     UDP for --measure s. Goals: >= 15 fps decoded, <= 1 s frozen.
+//   police250_join: that policer already in place when the viewer's
+//     session starts (its warmup is policed too); the same goals over the
+//     --measure s after the warmup (the dropped count covers both).
 //   police_step: 2 Mbit/s for 10 s, 300 kbit/s for 10 s, lifted. Goals:
 //     the decoded width below the 2 Mbit/s one <= 2 s after the drop, back
 //     <= 10 s after the lift. Both are for a simulcast publisher
@@ -49,6 +52,10 @@ const ROWS = {
   // issue 9; run with a simulcast publisher: --simulcast and the sfu's
   // media.simulcast=true).
   police250: { kbit: 250, minFps: 15, maxFrozen: 1.0 },
+  // The same policer from before the viewer's session starts (a viewer on
+  // a 250 kbit/s link, rather than one whose link drops to it): the
+  // warmup runs policed too, the figures cover --measure s after it.
+  police250_join: { kbit: 250, minFps: 15, maxFrozen: 1.0, before: true },
   police_step: { highKbit: 2000, lowKbit: 300, highS: 10, lowS: 10, maxDownS: 2, maxUpS: 10 },
   // No impairment: a viewer on a clean link keeps the top layer (with
   // --simulcast: the publisher's 1280 wide one) at >= 18 fps.
@@ -280,22 +287,37 @@ async function sinkState(o) {
   }
 }
 
+// The sfu's probe counter (sfu_bwe_probes_total), or -1.
+async function probeCount(o) {
+  try {
+    const m = (await (await fetch(`${o.url}/metrics`)).text()).match(/^sfu_bwe_probes_total (\d+)/m);
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
+  }
+}
+
 // About `secs` s, sampling the viewer's stats every second into `trace`
-// as "t:fps/width/kbit/e<kbit>t<tid>" (frames decoded per second, the
-// decoded width, the received video bitrate, then sinkState): what the
-// figures of a row average over.
+// as "t:fps/width/kbit/e<kbit>t<tid>[/F<frozen ms>][/P<probes>]" (frames
+// decoded per second, the decoded width, the received video bitrate, then
+// sinkState, then the time frozen and the probes sent in that second when
+// not 0): what the figures of a row average over.
 async function traceFor(o, page, secs, s0, trace) {
   const end = Date.now() + secs * 1000;
-  let prev = s0;
+  let prev = s0, probes = await probeCount(o);
   while (Date.now() < end) {
     await sleep(Math.min(1000, Math.max(0, end - Date.now())));
     const s = await page.evaluate(() => stats());
     const dt = (s.t - prev.t) / 1000, a = prev.inbound || {}, b = s.inbound || {};
+    const p = await probeCount(o);
     if (dt > 0) {
+      const frozenMs = Math.round(1000 * ((b.freezeSeconds || 0) - (a.freezeSeconds || 0)));
       trace.push(`${((s.t - s0.t) / 1000).toFixed(0)}:${(((b.framesDecoded || 0) - (a.framesDecoded || 0)) / dt).toFixed(0)}`
-        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}${await sinkState(o)}`);
+        + `/${b.width || 0}/${((8 * ((b.bytes || 0) - (a.bytes || 0))) / dt / 1000).toFixed(0)}${await sinkState(o)}`
+        + (frozenMs ? `/F${frozenMs}` : '') + (p > probes && probes >= 0 ? `/P${p - probes}` : ''));
     }
     prev = s;
+    probes = p;
   }
 }
 
@@ -304,7 +326,7 @@ async function traceFor(o, page, secs, s0, trace) {
 async function policeRow(o, checks, page, name, row) {
   const table = o['nft-table'];
   const s1 = await page.evaluate(() => stats());
-  policeRule(table, row.kbit);
+  if (!row.before) policeRule(table, row.kbit);
   let counters;
   const trace = [];
   try {
@@ -411,6 +433,7 @@ async function viewer(o, checks, page) {
   for (const name of o.rowList) {
     const row = ROWS[name];
     let flowing = true;
+    if (row.before) policeRule(o['nft-table'], row.kbit);
     const voffer = await page.evaluate(() => viewerOffer());
     const whep = await page.evaluate(([u, s]) => post(u, s), [whepUrl, voffer.sdp]);
     if (!checks.check(`${name}: WHEP POST 201`, whep.status === 201 && !!whep.location,
@@ -424,11 +447,12 @@ async function viewer(o, checks, page) {
       if (!checks.check(`${name}: video decoding before the impairment`,
         (s0.inbound?.framesDecoded || 0) > 0, `${s0.inbound?.framesDecoded || 0} frames`)) continue;
       flowing = name === 'blackout' ? await blackoutRow(o, checks, page, name, row)
-        : name === 'police250' ? await policeRow(o, checks, page, name, row)
+        : name === 'police250' || name === 'police250_join' ? await policeRow(o, checks, page, name, row)
           : name === 'police_step' ? await policeStepRow(o, checks, page, name, row)
             : name === 'clean' ? await cleanRow(o, checks, page, name, row)
             : await lossRow(o, checks, page, name, row);
     } finally {
+      if (row.before) clearRules(o['nft-table']);   // also when the row stopped short
       // A session whose media stopped for good (a failed goal above says
       // so) may be one the sfu has ended: 404 then.
       const status = await page.evaluate((u) => del(u), whep.location).catch((e) => e.message);

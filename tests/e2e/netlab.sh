@@ -25,7 +25,7 @@
 #   loss30    30 % random UDP loss both ways: goal >= 15 fps, <= 1 s frozen,
 #             <= 5 % of audio samples concealed
 #   blackout  all UDP dropped for 2 s, then clear: goal video back <= 300 ms after
-#   police250, police_step  policers on the viewer's incoming UDP (netlab.mjs);
+#   police250, police250_join, police_step  policers on the viewer's incoming UDP (netlab.mjs);
 #             with --simulcast (the publisher sends three layers; pass
 #             --set media.simulcast=true while that is off by default)
 #   clean     no impairment for --measure s: goal >= 18 fps, and with

@@ -114,6 +114,11 @@ TEST(loss_rule_table)
             { 100, 720000, 2, 360000, 720000, SFU_BWE_LOSS_CUT, 324000 },
             { 100, 324000, 0, 324000, 324000, SFU_BWE_LOSS_CONFIRMED, 0 } },
           0, 0.001 },
+        { "a policer the cut's window half saw: heavy loss at the lower rate is no restore",
+          { { 100, 1188000, 3, 836000, 1829000, SFU_BWE_LOSS_CUT, 752000 },
+            { 100, 530000, 2, 250000, 752000, SFU_BWE_LOSS_CUT, 225000 },
+            { 100, 225000, 0, 225000, 225000, SFU_BWE_LOSS_CONFIRMED, 0 } },
+          0, 0.001 },
         { "2 % loss is learnt, not cut",
           { { 100, 1000000, 50, 980000, 1000000, SFU_BWE_LOSS_NONE, 0 },
             { 100, 1000000, 50, 980000, 1000000, SFU_BWE_LOSS_NONE, 0 } },
@@ -416,6 +421,32 @@ TEST(lossy_probe_fails_and_backs_off)
     ASSERT_EQ(sfu_bwe_estimate(b, now), est);
     ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(900), &p));
     ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1000), &p));
+    sfu_bwe_free(b);
+
+    /* Once the media met a policer (half lost at 300k, none at 150k, no
+     * queue: a confirmed cut), a probe that loses packets makes the next
+     * wait 2 s, and a second such failure 4 s. */
+    b = sfu_bwe_new(NULL);
+    seq = 1;
+    t = SFU_SEC(1);
+    for (int i = 0; i < 5; i++)
+        now = exchange(b, &seq, 10, 300000, &t, SFU_MS(30), 0, 0);
+    now = exchange(b, &seq, 100, 300000, &t, SFU_MS(30), 2, 0);
+    t = now;
+    now = exchange(b, &seq, 70, 150000, &t, SFU_MS(30), 0, 0);
+    sfu_bwe_stats_get(b, now, &st);
+    if (st.loss_confirmed != 1)
+        fprintf(stderr, "  cuts %llu confirmed %llu restores %llu\n", (unsigned long long)st.loss_cuts, (unsigned long long)st.loss_confirmed, (unsigned long long)st.loss_restores);
+    ASSERT_EQ(st.loss_confirmed, 1);
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now, &p));
+    t = now;
+    now = exchange(b, &seq, (int)(p.bytes / 1200), p.rate_bps, &t, SFU_MS(30), 2, 0);
+    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(1900), &p));
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(2000), &p));
+    t = now + SFU_MS(2000);
+    now = exchange(b, &seq, (int)(p.bytes / 1200), p.rate_bps, &t, SFU_MS(30), 2, 0);
+    ASSERT(!sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(3900), &p));
+    ASSERT(sfu_bwe_poll_probe(b, 2000000, now + SFU_MS(4000), &p));
     sfu_bwe_free(b);
     return 0;
 }

@@ -9,7 +9,8 @@ enum { E0 = 10, E1 = 11, E2 = 12 };     /* the epochs of layers 0, 1, 2 */
 static const uint32_t epoch_of[] = { E0, E1, E2 };
 
 /* 'g': a packet of `layer` (keyframe or not) expects gate `want`;
- * 't': set_target(layer) expects `want` (a switch now pending). */
+ * 't': set_target(layer) expects `want` (a switch now pending);
+ * 'd': sfu_consumer_drain, `want` whether it now drains. */
 struct gate_step {
     char op;
     int layer;
@@ -24,9 +25,14 @@ static int run_gate(const struct gate_step *t, size_t n, int start)
     sfu_consumer_init(&c, 0x1000, 0x1001, 90000);
     sfu_consumer_start(&c, start, epoch_of[start], true);
     for (size_t i = 0; i < n; i++) {
-        int got = t[i].op == 'g'
-                      ? (int)sfu_consumer_gate_packet(&c, t[i].layer, epoch_of[t[i].layer], t[i].key)
-                      : (int)sfu_consumer_set_target(&c, t[i].layer, epoch_of[t[i].layer]);
+        int got;
+        if (t[i].op == 'd') {
+            sfu_consumer_drain(&c);
+            got = c.draining;
+        } else {
+            got = t[i].op == 'g' ? (int)sfu_consumer_gate_packet(&c, t[i].layer, epoch_of[t[i].layer], t[i].key)
+                                 : (int)sfu_consumer_set_target(&c, t[i].layer, epoch_of[t[i].layer]);
+        }
         if (got != t[i].want || c.layer != t[i].cur_after)
             TEST_FAIL_("step %zu: got %d layer %d, want %d layer %d", i, got, c.layer, t[i].want,
                        t[i].cur_after);
@@ -64,6 +70,53 @@ TEST(gate_opens_at_keyframe_and_switches_at_target_keyframe)
         { 'g', 0, true, SFU_CONSUMER_STARTED, 0 },
     };
     return run_gate(u, SFU_ARRAY_LEN(u), 2);
+}
+
+/* A steep switch down holds the current layer back until the target's
+ * keyframe; back to the held layer before it, that layer waits for its own. */
+TEST(drain_holds_the_current_layer_until_the_switch)
+{
+    static const struct gate_step t[] = {
+        { 'g', 2, true, SFU_CONSUMER_STARTED, 2 },
+        { 'd', 2, false, false, 2 },                 /* no switch pending: nothing to drain */
+        { 'g', 2, false, SFU_CONSUMER_FORWARD, 2 },
+        { 't', 0, false, true, 2 },
+        { 'd', 0, false, true, 2 },
+        { 'g', 2, false, SFU_CONSUMER_DRAIN, 2 },    /* held back */
+        { 'g', 2, true, SFU_CONSUMER_DRAIN, 2 },
+        { 'g', 0, false, SFU_CONSUMER_SKIP, 2 },
+        { 'g', 0, true, SFU_CONSUMER_STARTED, 0 },   /* switched: draining ends */
+        { 'g', 0, false, SFU_CONSUMER_FORWARD, 0 },
+        { 't', 2, false, true, 0 },
+        { 'g', 0, false, SFU_CONSUMER_FORWARD, 0 },  /* a switch up does not drain */
+        { 'd', 2, false, true, 0 },
+        { 't', 0, false, true, 0 },                  /* back to the held layer: ask for its keyframe */
+        { 'g', 0, false, SFU_CONSUMER_DRAIN, 0 },
+        { 'g', 2, true, SFU_CONSUMER_SKIP, 0 },
+        { 'g', 0, true, SFU_CONSUMER_STARTED, 0 },
+        { 'g', 0, false, SFU_CONSUMER_FORWARD, 0 },
+    };
+    if (run_gate(t, SFU_ARRAY_LEN(t), 2))
+        return 1;
+    /* The viewer's numbering closes over what was held back. */
+    sfu_consumer c;
+    sfu_consumer_init(&c, 0x4000, 0x4001, 90000);
+    sfu_consumer_start(&c, 2, E2, true);
+    uint16_t o[2];
+    uint32_t ts;
+    ASSERT_EQ(sfu_consumer_gate_packet(&c, 2, E2, true), SFU_CONSUMER_STARTED);
+    ASSERT_EQ(sfu_consumer_map(&c, E2, 10, 1000, 0, &o[0], &ts), 0);
+    ASSERT(sfu_consumer_set_target(&c, 0, E0));
+    sfu_consumer_drain(&c);
+    sfu_vp8_desc d = { .has_picture_id = true, .picture_id_15 = true, .picture_id = 5 };
+    for (uint64_t q = 11; q < 20; q++) {
+        ASSERT_EQ(sfu_consumer_gate_packet(&c, 2, E2, false), SFU_CONSUMER_DRAIN);
+        sfu_consumer_drop(&c, E2, q, &d);
+    }
+    ASSERT_EQ(sfu_consumer_gate_packet(&c, 0, E0, true), SFU_CONSUMER_STARTED);
+    ASSERT_EQ(sfu_consumer_map(&c, E0, 500, 4000, SFU_MS(300), &o[1], &ts), 0);
+    ASSERT_EQ(o[1], (uint16_t)(o[0] + 1));
+    return 0;
 }
 
 /* Forwards frames of `layer` (3 packets each) through the consumer as the
@@ -287,5 +340,6 @@ TEST(temporal_cap)
 }
 
 TEST_LIST(TEST_ENTRY(temporal_cap), TEST_ENTRY(gate_opens_at_keyframe_and_switches_at_target_keyframe),
+          TEST_ENTRY(drain_holds_the_current_layer_until_the_switch),
           TEST_ENTRY(switches_keep_the_viewer_stream_continuous), TEST_ENTRY(retransmission_usefulness_and_budget),
           TEST_ENTRY(layer_choice))
