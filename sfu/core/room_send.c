@@ -88,6 +88,18 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
         send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
 }
 
+/* Whether the viewer's video NACKs show heavy loss on its path (one of its
+ * video sinks gets copies, sink_repair.h): its audio, on the same path,
+ * gets the most copies too (audio_copies.h). */
+static bool path_lossy(const room_leg *vleg)
+{
+    for (unsigned t = 0; t < vleg->desc.ntracks; t++)
+        if (vleg->desc.tracks[t].send && vleg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
+            vleg->tracks[t].sink.repair.copies >= 2)
+            return true;
+    return false;
+}
+
 /* The sink's viewer NACKed source packet `seq` of stream `epoch`, which
  * cannot be resent: the producer's cached keyframe is the one this viewer
  * was sent last, before the packet it lacks, so only a new one helps
@@ -207,8 +219,12 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
         vleg->tw_seq16++;
         room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
     }
-    if (vd->kind == SFU_KIND_AUDIO && !retransmission && copies_allowed(room, vleg, c->copies.copies, now))
-        send_copies(room, vleg, vd, item, c->copies.copies, now, out);
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission) {
+        if (path_lossy(vleg))
+            sfu_audio_copies_path_lossy(&c->copies);
+        if (copies_allowed(room, vleg, c->copies.copies, now))
+            send_copies(room, vleg, vd, item, c->copies.copies, now, out);
+    }
     return 0;
 }
 
