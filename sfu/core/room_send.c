@@ -88,6 +88,44 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
         send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
 }
 
+/* A video packet's transport-wide number `tseq` carries its track and
+ * output number in the send history, so feedback that reports it lost can
+ * have it resent (room_repair_reported_lost). */
+#define REPAIR_TAG 0x80000000u
+static void tag_for_repair(room_leg *vleg, uint8_t track, uint16_t tseq, uint16_t out_seq16)
+{
+    uint32_t *tag = sfu_bwe_packet_tag(vleg->bwe, tseq);
+    if (tag)
+        *tag = REPAIR_TAG | (uint32_t)track << 16 | out_seq16;
+}
+
+void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_packet *pkts, size_t n,
+                               sfu_time now, sfu_out *out)
+{
+    /* Redundancy for random loss, as copies are: none while the path shows
+     * congestion, which each extra packet makes worse. */
+    if (!leg->bwe || !out || !room_bwe_copies_ok(room, leg, now))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (pkts[i].received)
+            continue;
+        uint32_t *tag = sfu_bwe_packet_tag(leg->bwe, pkts[i].seq16);
+        if (!tag || !(*tag & REPAIR_TAG))
+            continue;
+        unsigned t = *tag >> 16 & 0xff;
+        uint16_t seq16 = (uint16_t)*tag;
+        *tag = 0; /* once, whatever later feedback says */
+        if (t >= leg->desc.ntracks || !leg->desc.tracks[t].send)
+            continue;
+        sfu_sink_repair *repair = &leg->tracks[t].sink.repair;
+        if (!sfu_sink_repair_unasked_wanted(repair, seq16))
+            continue;
+        sfu_sink_repair_on_nack(repair, &seq16, 1);
+        if (room_retransmit(room, (room_ref){ leg->slot, (uint8_t)t }, seq16, now, out) == 0)
+            room->stats.rtx_unasked++;
+    }
+}
+
 /* Whether the viewer's video NACKs show heavy loss on its path (one of its
  * video sinks gets copies, sink_repair.h): its audio, on the same path,
  * gets the most copies too (audio_copies.h). */
@@ -218,6 +256,8 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     if (stamp) {
         vleg->tw_seq16++;
         room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
+        if (vd->kind == SFU_KIND_VIDEO && !retransmission && !room->cfg.no_video_copies)
+            tag_for_repair(vleg, sink_ref.track, tseq, out_seq16);
     }
     if (vd->kind == SFU_KIND_AUDIO && !retransmission) {
         if (path_lossy(vleg))

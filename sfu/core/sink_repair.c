@@ -59,10 +59,10 @@ void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n
         /* Random loss is found at once (the next packet shows the gap);
          * packets far behind were lost in an outage (or never sent). */
         uint16_t behind = (uint16_t)(r->newest_sent16 - seq16[i]);
-        if (behind >= SFU_SINK_REPAIR_WINDOW || (r->nacked_bits >> behind & 1))
+        if (behind >= 64 || (r->nacked_bits >> behind & 1))
             continue; /* far behind, or asked again: counted once */
         r->nacked_bits |= (uint64_t)1 << behind;
-        fresh++;
+        fresh += behind < SFU_SINK_REPAIR_WINDOW;
     }
     r->window_nacked += fresh < SFU_SINK_REPAIR_NACK_BURST ? fresh : SFU_SINK_REPAIR_NACK_BURST;
     /* More than a burst at once is an outage (its NACK may come in several
@@ -77,6 +77,12 @@ void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n
         r->cusum = 0;
         r->onsets++;
     }
+}
+
+bool sfu_sink_repair_unasked_wanted(const sfu_sink_repair *r, uint16_t seq16)
+{
+    uint16_t behind = (uint16_t)(r->newest_sent16 - seq16);
+    return behind < 64 && !(r->nacked_bits >> behind & 1);
 }
 
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r)

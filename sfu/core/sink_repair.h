@@ -79,7 +79,7 @@ typedef struct sfu_sink_repair {
     sfu_time asked_at;
     /* Loss estimate from NACKs, in output sequence numbers. */
     uint16_t newest_sent16;     /* the newest packet forwarded */
-    uint64_t nacked_bits;       /* bit d: packet newest_sent16 - d was counted */
+    uint64_t nacked_bits;       /* bit d: packet newest_sent16 - d was NACKed */
     uint32_t window_sent, window_nacked;
     uint16_t loss_pm;           /* smoothed, permille of forwarded packets */
     uint8_t copies;             /* of each new packet: 0 or 1 (once), or 2 */
@@ -109,6 +109,14 @@ uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r, uint16_t seq16);
  * lost, and a packet's retry often comes after a newer packet's first
  * NACK), at most SFU_SINK_REPAIR_NACK_BURST per NACK. */
 void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n);
+/* Whether output packet `seq16`, which the viewer's transport-cc feedback
+ * reports lost, is to be resent without a NACK (room_send.c): it is among
+ * the last 64 forwarded and no NACK named it (one that came was answered).
+ * At 30 % loss a third of a viewer's NACKs never arrive, each costing a
+ * browser a 100 ms retry, while its feedback, sent on a timer of its own,
+ * gets through most of those times. The caller then counts it as NACKed
+ * (sfu_sink_repair_on_nack): the loss estimate sees it either way. */
+bool sfu_sink_repair_unasked_wanted(const sfu_sink_repair *r, uint16_t seq16);
 /* How many times to send a retransmission (1..3). */
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r);
 
