@@ -14,9 +14,9 @@
  * row without loss, so it does not swing between reports.
  *
  * Receiver reports are slow: Chromium reports on audio every few seconds,
- * so at the onset of 30 % loss a viewer concealed 12-19 % of its audio for
- * the 2-3 s until the second report (tests/e2e/netlab.sh loss30: 1.4-5.2 %
- * over 10 s). Audio and video to a viewer share one path, and the viewer's
+ * so at the onset of 30 % loss a viewer concealed 4-19 % of its audio in
+ * each second until the reports had brought the copies up, 3-9 s in
+ * (tests/e2e/netlab.sh loss30: 1.4-5.2 % over 10 s). Audio and video to a viewer share one path, and the viewer's
  * video NACKs show heavy loss within a fraction of a second
  * (sink_repair.h): while they do, the room says so here and the audio gets
  * the most copies too. Sans-IO; embedded in the viewer's sink. */

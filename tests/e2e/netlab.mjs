@@ -421,7 +421,7 @@ async function bweMetrics(o) {
   try {
     const text = await (await fetch(`${o.url}/metrics`)).text();
     const plain = [...text.matchAll(/^sfu_((bwe_)?[a-z_]+) (\d+)/gm)]
-      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld|rtp_retransmitted|rtx_missed|repair_keyframe_requests|plis_received|keyframe_replays)_total$/.test(m[1]))
+      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld|rtp_retransmitted|rtp_retransmitted_unasked|rtx_missed|repair_keyframe_requests|plis_received|keyframe_replays)_total$/.test(m[1]))
       .map((m) => `${m[2] ? m[1].slice(4) : m[1]}=${m[3]}`);
     // RED toward the viewer (passed on, or reduced to Opus), and the
     // retransmissions refused (budget, too late to help).
