@@ -1,7 +1,5 @@
 #include "sfu/core/sink_repair.h"
 
-#include "sfu/core/rtp.h"
-
 #include <string.h>
 
 void sfu_sink_repair_init(sfu_sink_repair *r) { memset(r, 0, sizeof *r); }
