@@ -85,7 +85,8 @@ bool sfu_sink_repair_unasked_wanted(const sfu_sink_repair *r, uint16_t seq16)
 
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r)
 {
-    if (r->copies > 1 || r->loss_pm >= SFU_SINK_REPAIR_RTX3)
+    if (r->copies > 1 || r->loss_pm >= SFU_SINK_REPAIR_RTX3 ||
+        (r->loss_pm < SFU_SINK_REPAIR_RTX2 && r->cusum >= 3 * SFU_SINK_REPAIR_CUSUM_NACKED))
         return 3;
     return r->loss_pm >= SFU_SINK_REPAIR_RTX2 ? 2 : 1;
 }

@@ -40,8 +40,12 @@
  * cumulative sum of the log-likelihood ratio, each forwarded packet a
  * Bernoulli trial, lost if NACKed) of loss 30 % against 10 % runs beside
  * them and turns the copies on when it crosses SFU_SINK_REPAIR_CUSUM_ALARM:
- * at 30 % loss after about 40 packets on average, at 10 % falsely once in
- * about 13,000 (the windows alone: once in about 4,700). It credits at
+ * at 30 % loss after about 35 packets on average, at 10 % falsely once in
+ * about 4,000 (the windows alone: once in about 4,700). Until the windows
+ * know the loss (SFU_SINK_REPAIR_RTX2), three NACKed packets close together
+ * (the test at three NACKs' worth, about 20 packets into 30 % loss)
+ * already send each retransmission three times: at the onset the viewer's
+ * jitter buffer, sized for a clean link, hides no second round trip. It credits at
  * most SFU_SINK_REPAIR_CUSUM_BURST newly missing packets per NACK, and
  * nothing for a NACK naming more than SFU_SINK_REPAIR_NACK_BURST: an
  * outage is not random loss. */
@@ -67,7 +71,7 @@
  * forward was already counted as received). */
 #define SFU_SINK_REPAIR_CUSUM_SENT 251
 #define SFU_SINK_REPAIR_CUSUM_NACKED 1350
-#define SFU_SINK_REPAIR_CUSUM_ALARM 7000
+#define SFU_SINK_REPAIR_CUSUM_ALARM 6000
 #define SFU_SINK_REPAIR_CUSUM_BURST 3
 
 typedef struct sfu_sink_repair {
