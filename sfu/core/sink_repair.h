@@ -36,19 +36,19 @@
  * cross SFU_SINK_REPAIR_DUP_ON when a clean link turns to 30 % loss, and
  * a 640x480 stream at 20 fps is about 55 packets a second: 1.75 s in which
  * nearly every NACK round that fails costs a freeze (tests/e2e/netlab.sh
- * loss30 froze 0.5-1.3 s, all of it there). So a CUSUM test (Page's
+ * loss30 froze up to 1.3 s in 10 s, most of it there). So a CUSUM test (Page's
  * cumulative sum of the log-likelihood ratio, each forwarded packet a
  * Bernoulli trial, lost if NACKed) of loss 30 % against 10 % runs beside
  * them and turns the copies on when it crosses SFU_SINK_REPAIR_CUSUM_ALARM:
  * at 30 % loss after about 35 packets on average, at 10 % falsely once in
- * about 4,000 (the windows alone: once in about 4,700). Until the windows
- * know the loss (SFU_SINK_REPAIR_RTX2), three NACKed packets close together
- * (the test at three NACKs' worth, about 20 packets into 30 % loss)
- * already send each retransmission three times: at the onset the viewer's
- * jitter buffer, sized for a clean link, hides no second round trip. It credits at
+ * about 4,000 (the windows alone: once in about 4,700). It credits at
  * most SFU_SINK_REPAIR_CUSUM_BURST newly missing packets per NACK, and
  * nothing for a NACK naming more than SFU_SINK_REPAIR_NACK_BURST: an
- * outage is not random loss. */
+ * outage is not random loss. Until the windows know the loss
+ * (SFU_SINK_REPAIR_RTX2), three NACKed packets close together (the test at
+ * three NACKs' worth, about 20 packets into 30 % loss) already send each
+ * retransmission three times: at the onset the viewer's jitter buffer,
+ * sized for a clean link, hides no second round trip. */
 #ifndef SFU_CORE_SINK_REPAIR_H
 #define SFU_CORE_SINK_REPAIR_H
 

@@ -154,7 +154,7 @@ static int lossy_run(sfu_sink_repair *r, uint16_t *seq16, int n, int loss_pct, u
     return on_at;
 }
 
-/* A clean link turning to 30 % loss: the copies come on within about 40
+/* A clean link turning to 30 % loss: the copies come on within about 35
  * packets (the smoothed windows alone took about 100: 1.75 s of a 55
  * packets/s stream, frozen half of the time), and at 10 % or 5 % loss the
  * onset test hardly ever fires. */
