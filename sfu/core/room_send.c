@@ -92,6 +92,7 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
  * output number in the send history, so feedback that reports it lost can
  * have it resent (room_repair_reported_lost). */
 #define REPAIR_TAG 0x80000000u
+#define UNASKED_MAX 64          /* packets resent per feedback; more is an outage's */
 static void tag_for_repair(room_leg *vleg, uint8_t track, uint16_t tseq, uint16_t out_seq16)
 {
     uint32_t *tag = sfu_bwe_packet_tag(vleg->bwe, tseq);
@@ -106,7 +107,10 @@ void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_pac
      * congestion, which each extra packet makes worse. */
     if (!leg->bwe || !out || !room_bwe_copies_ok(room, leg, now))
         return;
-    for (size_t i = 0; i < n; i++) {
+    uint16_t seqs[UNASKED_MAX], mine[UNASKED_MAX];
+    uint8_t tracks[UNASKED_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < UNASKED_MAX; i++) {
         if (pkts[i].received)
             continue;
         uint32_t *tag = sfu_bwe_packet_tag(leg->bwe, pkts[i].seq16);
@@ -115,15 +119,27 @@ void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_pac
         unsigned t = *tag >> 16 & 0xff;
         uint16_t seq16 = (uint16_t)*tag;
         *tag = 0; /* once, whatever later feedback says */
-        if (t >= leg->desc.ntracks || !leg->desc.tracks[t].send)
-            continue;
-        sfu_sink_repair *repair = &leg->tracks[t].sink.repair;
-        if (!sfu_sink_repair_unasked_wanted(repair, seq16))
-            continue;
-        sfu_sink_repair_on_nack(repair, &seq16, 1);
-        if (room_retransmit(room, (room_ref){ leg->slot, (uint8_t)t }, seq16, now, out) == 0)
-            room->stats.rtx_unasked++;
+        if (t < leg->desc.ntracks && leg->desc.tracks[t].send &&
+            sfu_sink_repair_unasked_wanted(&leg->tracks[t].sink.repair, seq16)) {
+            seqs[k] = seq16;
+            tracks[k++] = (uint8_t)t;
+        }
     }
+    /* The loss estimate takes each track's packets as one NACK naming them
+     * (in sending order): an outage's feedback is no evidence of random
+     * loss there either. */
+    for (size_t i = 0; i < k; i++) {
+        if (i > 0 && memchr(tracks, tracks[i], i))
+            continue; /* its track was done */
+        size_t m = 0;
+        for (size_t j = i; j < k; j++)
+            if (tracks[j] == tracks[i])
+                mine[m++] = seqs[j];
+        sfu_sink_repair_on_nack(&leg->tracks[tracks[i]].sink.repair, mine, m);
+    }
+    for (size_t i = 0; i < k; i++)
+        if (room_retransmit(room, (room_ref){ leg->slot, tracks[i] }, seqs[i], now, out) == 0)
+            room->stats.rtx_unasked++;
 }
 
 /* Whether the viewer's video NACKs show heavy loss on its path (one of its
