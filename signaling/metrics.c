@@ -227,6 +227,9 @@ static void rtcp_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_rtx_missed_total", "counter",
            "NACKed packets no longer (or never) in the retransmission cache.",
            (double)r->rtx_missed);
+    metric(s, "sfu_rtp_retransmitted_unasked_total", "counter",
+           "Retransmissions of packets a lossy viewer's transport-cc feedback reported lost without a NACK.",
+           (double)r->rtx_unasked);
     metric(s, "sfu_keyframe_replays_total", "counter",
            "Keyframes sent to one viewer from the keyframe cache (on join or on its PLI/FIR).",
            (double)r->keyframe_replays);

@@ -232,6 +232,12 @@ void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_tim
     sfu_probe_cluster_on_copy(&b->probe, e->probe_id, size_bytes);
 }
 
+uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16)
+{
+    sfu_sent_packet *e = sfu_send_history_get(&b->hist, seq16);
+    return e ? &e->tag : NULL;
+}
+
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now)
 {
     if (!b->have_twcc)

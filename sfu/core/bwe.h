@@ -97,6 +97,12 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
  * same number; its bytes count toward what was sent under it. */
 void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now);
 
+/* The caller's tag of the packet numbered seq16 (0 when it was sent), to
+ * read and change: what to do when feedback reports the packet lost
+ * (room_send.c retransmits it). NULL when the packet is not (or no longer)
+ * in the send history. */
+uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16);
+
 /* Whether extra copies of packets (redundancy for random loss) may go out
  * now: not while the path shows congestion (a delay-based decrease, a
  * loss-based cut being checked or confirmed, within SFU_BWE_REDUNDANCY_QUIET)

@@ -83,6 +83,10 @@ typedef struct sfu_room_stats {
     uint64_t video_copies;
     uint64_t copies_withheld;       /* audio and video copies not sent: the viewer's path is congested */
     uint64_t repair_keyframe_requests;
+    /* Retransmissions of packets the viewer's transport-cc feedback
+     * reported lost while no NACK for them had come (room_send.c); also
+     * counted in `retransmitted`. */
+    uint64_t rtx_unasked;
     /* Send-side estimation toward viewers (room_bwe.c): packets sent with a
      * transport-wide sequence number, viewers' transport-cc feedback and
      * REMB messages used, probes started and their packets/bytes (RTX of

@@ -270,6 +270,7 @@ void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
     leg->bwe_hold = false;
     leg->bwe_heard_at = now;
     (void)sfu_bwe_on_feedback(leg->bwe, &fb, room->twcc_pkts, fb.packet_count, now);
+    room_repair_reported_lost(room, leg, room->twcc_pkts, fb.packet_count, now, out);
     room_bwe_update(room, leg, now, out);
 }
 

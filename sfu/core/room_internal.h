@@ -267,6 +267,10 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
  * a waiting sink starts on it (timestamps squeezed), a forwarding one gets it
  * again as retransmissions. False when the cache cannot serve (nothing sent). */
 bool room_replay_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out);
+/* The viewer's transport-cc feedback reported the packets `pkts[0..n)`:
+ * those it lost that no NACK asked for are resent (sink_repair.h). */
+void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_packet *pkts, size_t n,
+                               sfu_time now, sfu_out *out);
 /* Answers a viewer's NACK for `seq16` on a sink from its source's cache. */
 int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time now, sfu_out *out);
 void room_send_keyframe_request(sfu_room *room, room_ref src, int layer, sfu_out *out);

@@ -88,6 +88,72 @@ static void send_video_copies(sfu_room *room, room_ref sink_ref, uint8_t copies,
         send_copies(room, vleg, vd, &out->items[out->count - 1], n, now, out);
 }
 
+/* A video packet's transport-wide number `tseq` carries its track and
+ * output number in the send history, so feedback that reports it lost can
+ * have it resent (room_repair_reported_lost). */
+#define REPAIR_TAG 0x80000000u
+#define UNASKED_MAX 64          /* packets resent per feedback; more is an outage's */
+static void tag_for_repair(room_leg *vleg, uint8_t track, uint16_t tseq, uint16_t out_seq16)
+{
+    uint32_t *tag = sfu_bwe_packet_tag(vleg->bwe, tseq);
+    if (tag)
+        *tag = REPAIR_TAG | (uint32_t)track << 16 | out_seq16;
+}
+
+void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_packet *pkts, size_t n,
+                               sfu_time now, sfu_out *out)
+{
+    /* Redundancy for random loss, as copies are: none while the path shows
+     * congestion, which each extra packet makes worse. */
+    if (!leg->bwe || !out || !room_bwe_copies_ok(room, leg, now))
+        return;
+    uint16_t seqs[UNASKED_MAX], mine[UNASKED_MAX];
+    uint8_t tracks[UNASKED_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < UNASKED_MAX; i++) {
+        if (pkts[i].received)
+            continue;
+        uint32_t *tag = sfu_bwe_packet_tag(leg->bwe, pkts[i].seq16);
+        if (!tag || !(*tag & REPAIR_TAG))
+            continue;
+        unsigned t = *tag >> 16 & 0xff;
+        uint16_t seq16 = (uint16_t)*tag;
+        *tag = 0; /* once, whatever later feedback says */
+        if (t < leg->desc.ntracks && leg->desc.tracks[t].send &&
+            sfu_sink_repair_unasked_wanted(&leg->tracks[t].sink.repair, seq16)) {
+            seqs[k] = seq16;
+            tracks[k++] = (uint8_t)t;
+        }
+    }
+    /* The loss estimate takes each track's packets as one NACK naming them
+     * (in sending order): an outage's feedback is no evidence of random
+     * loss there either. */
+    for (size_t i = 0; i < k; i++) {
+        if (i > 0 && memchr(tracks, tracks[i], i))
+            continue; /* its track was done */
+        size_t m = 0;
+        for (size_t j = i; j < k; j++)
+            if (tracks[j] == tracks[i])
+                mine[m++] = seqs[j];
+        sfu_sink_repair_on_nack(&leg->tracks[tracks[i]].sink.repair, mine, m);
+    }
+    for (size_t i = 0; i < k; i++)
+        if (room_retransmit(room, (room_ref){ leg->slot, tracks[i] }, seqs[i], now, out) == 0)
+            room->stats.rtx_unasked++;
+}
+
+/* Whether the viewer's video NACKs show heavy loss on its path (one of its
+ * video sinks gets copies, sink_repair.h): its audio, on the same path,
+ * gets the most copies too (audio_copies.h). */
+static bool path_lossy(const room_leg *vleg)
+{
+    for (unsigned t = 0; t < vleg->desc.ntracks; t++)
+        if (vleg->desc.tracks[t].send && vleg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
+            vleg->tracks[t].sink.repair.copies >= 2)
+            return true;
+    return false;
+}
+
 /* The sink's viewer NACKed source packet `seq` of stream `epoch`, which
  * cannot be resent: the producer's cached keyframe is the one this viewer
  * was sent last, before the packet it lacks, so only a new one helps
@@ -206,9 +272,15 @@ int room_emit_rtp(sfu_room *room, room_ref sink_ref, room_ref src_ref, const sfu
     if (stamp) {
         vleg->tw_seq16++;
         room_bwe_sent(room, vleg, tseq, (size_t)off + body_len, now);
+        if (vd->kind == SFU_KIND_VIDEO && !retransmission && !room->cfg.no_video_copies)
+            tag_for_repair(vleg, sink_ref.track, tseq, out_seq16);
     }
-    if (vd->kind == SFU_KIND_AUDIO && !retransmission && copies_allowed(room, vleg, c->copies.copies, now))
-        send_copies(room, vleg, vd, item, c->copies.copies, now, out);
+    if (vd->kind == SFU_KIND_AUDIO && !retransmission) {
+        if (path_lossy(vleg))
+            sfu_audio_copies_path_lossy(&c->copies);
+        if (copies_allowed(room, vleg, c->copies.copies, now))
+            send_copies(room, vleg, vd, item, c->copies.copies, now, out);
+    }
     return 0;
 }
 

@@ -30,7 +30,25 @@
  * max_retransmissions_per_second or crowds out answers to NACKs. With the
  * copies on, the NACKs see only the loss left (p^2): the copies go
  * off again only after SFU_SINK_REPAIR_QUIET windows in a row below
- * SFU_SINK_REPAIR_DUP_OFF, so they do not swing with the samples' noise. */
+ * SFU_SINK_REPAIR_DUP_OFF, so they do not swing with the samples' noise.
+ *
+ * Onset. The smoothed windows need three of them (about 100 packets) to
+ * cross SFU_SINK_REPAIR_DUP_ON when a clean link turns to 30 % loss, and
+ * a 640x480 stream at 20 fps is about 55 packets a second: 1.75 s in which
+ * nearly every NACK round that fails costs a freeze (tests/e2e/netlab.sh
+ * loss30 froze up to 1.3 s in 10 s, most of it there). So a CUSUM test (Page's
+ * cumulative sum of the log-likelihood ratio, each forwarded packet a
+ * Bernoulli trial, lost if NACKed) of loss 30 % against 10 % runs beside
+ * them and turns the copies on when it crosses SFU_SINK_REPAIR_CUSUM_ALARM:
+ * at 30 % loss after about 35 packets on average, at 10 % falsely once in
+ * about 4,000 (the windows alone: once in about 4,700). It credits at
+ * most SFU_SINK_REPAIR_CUSUM_BURST newly missing packets per NACK, and
+ * nothing for a NACK naming more than SFU_SINK_REPAIR_NACK_BURST: an
+ * outage is not random loss. Until the windows know the loss
+ * (SFU_SINK_REPAIR_RTX2), three NACKed packets close together (the test at
+ * three NACKs' worth, about 20 packets into 30 % loss) already send each
+ * retransmission three times: at the onset the viewer's jitter buffer,
+ * sized for a clean link, hides no second round trip. */
 #ifndef SFU_CORE_SINK_REPAIR_H
 #define SFU_CORE_SINK_REPAIR_H
 
@@ -48,6 +66,13 @@
 #define SFU_SINK_REPAIR_DUP_ON 150    /* every new packet twice */
 #define SFU_SINK_REPAIR_DUP_OFF 15    /* residual loss (with copies) to go back ... */
 #define SFU_SINK_REPAIR_QUIET 6       /* ... in this many windows in a row */
+/* The onset test, in thousandths of a nat: ln(0.7 / 0.9) per packet
+ * forwarded, ln(0.3 / 0.1) - ln(0.7 / 0.9) more per packet NACKed (its
+ * forward was already counted as received). */
+#define SFU_SINK_REPAIR_CUSUM_SENT 251
+#define SFU_SINK_REPAIR_CUSUM_NACKED 1350
+#define SFU_SINK_REPAIR_CUSUM_ALARM 6000
+#define SFU_SINK_REPAIR_CUSUM_BURST 3
 
 typedef struct sfu_sink_repair {
     /* A break: the viewer cannot decode past `broken_seq` (source
@@ -57,13 +82,14 @@ typedef struct sfu_sink_repair {
     uint64_t broken_seq;
     sfu_time asked_at;
     /* Loss estimate from NACKs, in output sequence numbers. */
-    bool have_nacked;
-    uint16_t newest_nacked16;   /* the newest packet NACKed so far */
     uint16_t newest_sent16;     /* the newest packet forwarded */
+    uint64_t nacked_bits;       /* bit d: packet newest_sent16 - d was NACKed */
     uint32_t window_sent, window_nacked;
     uint16_t loss_pm;           /* smoothed, permille of forwarded packets */
     uint8_t copies;             /* of each new packet: 0 or 1 (once), or 2 */
     uint8_t quiet;              /* windows in a row below SFU_SINK_REPAIR_DUP_OFF */
+    int32_t cusum;              /* the onset test, 0..SFU_SINK_REPAIR_CUSUM_ALARM */
+    uint64_t onsets;            /* times the onset test turned the copies on */
     uint64_t keyframes_asked;
 } sfu_sink_repair;
 
@@ -81,9 +107,20 @@ void sfu_sink_repair_keyframe_sent(sfu_sink_repair *r, uint32_t epoch, uint64_t 
  * numbering, is being forwarded to it. Returns how many times to send it
  * (1 or 2). */
 uint8_t sfu_sink_repair_on_forward(sfu_sink_repair *r, uint16_t seq16);
-/* A NACK from the viewer naming output packets `seq16[0..n)`, ascending
- * (each counted once, and at most SFU_SINK_REPAIR_NACK_BURST per NACK). */
+/* A NACK from the viewer naming output packets `seq16[0..n)`, ascending.
+ * Each packet among the last SFU_SINK_REPAIR_WINDOW forwarded counts once,
+ * whichever NACK names it first (at 30 % loss a third of the NACKs are
+ * lost, and a packet's retry often comes after a newer packet's first
+ * NACK), at most SFU_SINK_REPAIR_NACK_BURST per NACK. */
 void sfu_sink_repair_on_nack(sfu_sink_repair *r, const uint16_t *seq16, size_t n);
+/* Whether output packet `seq16`, which the viewer's transport-cc feedback
+ * reports lost, is to be resent without a NACK (room_send.c): it is among
+ * the last 64 forwarded and no NACK named it (one that came was answered).
+ * At 30 % loss a third of a viewer's NACKs never arrive, each costing a
+ * browser a 100 ms retry, while its feedback, sent on a timer of its own,
+ * gets through most of those times. The caller then counts it as NACKed
+ * (sfu_sink_repair_on_nack): the loss estimate sees it either way. */
+bool sfu_sink_repair_unasked_wanted(const sfu_sink_repair *r, uint16_t seq16);
 /* How many times to send a retransmission (1..3). */
 uint8_t sfu_sink_repair_rtx_copies(const sfu_sink_repair *r);
 

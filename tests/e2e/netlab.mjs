@@ -165,8 +165,9 @@ async function lossRow(o, checks, page, name, row) {
   const s1 = await page.evaluate(() => stats());
   applyRule(table, ['numgen', 'random', 'mod', '100', '<', String(row.loss)]);
   let counters;
+  const trace = [];
   try {
-    await sleep(Number(o.measure) * 1000);
+    await lossTrace(page, Number(o.measure), s1, trace);
   } finally {
     counters = clearRules(table);
   }
@@ -189,6 +190,7 @@ async function lossRow(o, checks, page, name, row) {
     + `plis=${(v2.plis || 0) - (v1.plis || 0)} keyframes=${(v2.keyFrames || 0) - (v1.keyFrames || 0)} `
     + `dropped_in=${inDrop}/${inSeen} (${pct(inDrop, inSeen)}%) `
     + `dropped_out=${outDrop}/${outSeen} (${pct(outDrop, outSeen)}%) ` + await bweMetrics(o));
+  console.log(`TRACE ${name} ${trace.join(' ')}`);
   // The loss was really there: each direction dropped the asked rate, give
   // or take 4 standard deviations of a binomial count (at least 5 points).
   const near = (d, s) => {
@@ -321,6 +323,28 @@ async function traceFor(o, page, secs, s0, trace) {
   }
 }
 
+// About `secs` s, sampling the viewer's stats every second into `trace` as
+// "t:fps/frozen_ms/nacks/plis/keyframes/audio_concealed_permille": where in
+// a loss row's window its freezes and concealment fall.
+async function lossTrace(page, secs, s0, trace) {
+  const end = Date.now() + secs * 1000;
+  let prev = s0;
+  while (Date.now() < end) {
+    await sleep(Math.min(1000, Math.max(0, end - Date.now())));
+    const s = await page.evaluate(() => stats());
+    const dt = (s.t - prev.t) / 1000, a = prev.inbound || {}, b = s.inbound || {};
+    const aa = prev.audio || {}, ab = s.audio || {};
+    const d = (k) => (b[k] || 0) - (a[k] || 0);
+    const samples = (ab.samples || 0) - (aa.samples || 0);
+    const conc = samples > 0 ? Math.round(1000 * ((ab.concealed || 0) - (aa.concealed || 0)) / samples) : -1;
+    if (dt > 0) {
+      trace.push(`${((s.t - s0.t) / 1000).toFixed(0)}:${(d('framesDecoded') / dt).toFixed(0)}`
+        + `/${Math.round(1000 * d('freezeSeconds'))}/${d('nacks')}/${d('plis')}/${d('keyFrames')}/${conc}`);
+    }
+    prev = s;
+  }
+}
+
 // police250: the policer for --measure s: frames decoded per second and
 // time frozen.
 async function policeRow(o, checks, page, name, row) {
@@ -418,9 +442,14 @@ async function policeStepRow(o, checks, page, name, row) {
 async function bweMetrics(o) {
   try {
     const text = await (await fetch(`${o.url}/metrics`)).text();
-    return [...text.matchAll(/^sfu_((bwe_)?[a-z_]+) (\d+)/gm)]
-      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld)_total$/.test(m[1]))
-      .map((m) => `${m[2] ? m[1].slice(4) : m[1]}=${m[3]}`).join(' ');
+    const plain = [...text.matchAll(/^sfu_((bwe_)?[a-z_]+) (\d+)/gm)]
+      .filter((m) => m[2] || /^(audio_copies|video_copies|copies_withheld|rtp_retransmitted|rtp_retransmitted_unasked|rtx_missed|repair_keyframe_requests|plis_received|keyframe_replays)_total$/.test(m[1]))
+      .map((m) => `${m[2] ? m[1].slice(4) : m[1]}=${m[3]}`);
+    // RED toward the viewer (passed on, or reduced to Opus), and the
+    // retransmissions refused (budget, too late to help).
+    const labelled = [...text.matchAll(/^sfu_(audio_red_packets_total\{action|dropped_packets_total\{reason)="(passed|reduced|rtx_rate|rtx_useless)"\} (\d+)/gm)]
+      .map((m) => `${m[1].startsWith('audio') ? 'red_' : 'drop_'}${m[2]}=${m[3]}`);
+    return [...plain, ...labelled].join(' ');
   } catch (e) {
     return `metrics: ${e.message}`;
   }

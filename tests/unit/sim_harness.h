@@ -36,7 +36,8 @@
 /* One run's settings. Times are virtual microseconds. */
 typedef struct scenario {
     int nview;
-    int loss_pct;                   /* every link, both directions */
+    int loss_pct;                   /* every link, both directions ... */
+    sfu_time loss_from;             /* ... from then on (0: from the start) */
     sfu_time delay_base, jitter;    /* one way: base + uniform [0, jitter) */
     sfu_time kf_cache, kf_interval; /* the room's keyframe cache age and request interval */
     sfu_time bind_at[NVIEW_MAX];
@@ -134,6 +135,7 @@ typedef struct sim {
     int nreq;
     sfu_time req_at[512];           /* keyframe requests the SFU sent */
     uint64_t delivered, lost;
+    sfu_time copies_at;             /* a new video packet first went out twice */
 } sim;
 
 static inline uint64_t rnd(sim *s)
@@ -154,6 +156,7 @@ static inline bool blacked_out(const sim *s, int to)
 static inline void send_on_link(sim *s, int to, sfu_leg_id from, bool rtcp, const uint8_t *d, size_t n)
 {
     bool lossy = !s->sc->pub_clean || (to != TO_PUB && !(to == TO_SFU && from == PUB_LEG));
+    lossy = lossy && s->now >= s->sc->loss_from;
     if ((lossy && (uint64_t)(rnd(s) % 100) < (uint64_t)s->sc->loss_pct) || blacked_out(s, to)) {
         s->lost++;
         return;
@@ -466,6 +469,17 @@ static inline void drain(sim *s)
         for (int i = 0; i < s->sc->nview; i++)
             if (it->leg == s->v[i].leg)
                 send_on_link(s, i + 1, 0, it->type == SFU_OUT_RTCP, b, (size_t)n);
+        /* a new packet (not a retransmission) sent twice: the copies of
+         * sink_repair.h are on */
+        if (s->copies_at == SFU_TIME_NEVER && k > 0 && it->type == SFU_OUT_RTP &&
+            s->out.items[k - 1].type == SFU_OUT_RTP && s->out.items[k - 1].leg == it->leg) {
+            uint8_t prev[1600];
+            sfu_rtp_hdr h;
+            int pn = sfu_out_item_flatten(&s->out.items[k - 1], prev, sizeof prev);
+            if (pn == n && memcmp(prev, b, (size_t)n) == 0 && sfu_rtp_parse(b, (size_t)n, &h) == 0 &&
+                h.pt != VIEW_RTX_PT)
+                s->copies_at = s->now;
+        }
     }
     sfu_out_reset(&s->out);
 }
@@ -591,6 +605,7 @@ static inline int sim_setup(sim *s, const scenario *sc)
         if (sfu_room_add_leg(s->room, v->leg, 100 + (uint32_t)i, &vl, 0) < 0)
             return -1;
     }
+    s->copies_at = SFU_TIME_NEVER;
     s->p.seq = FIRST_SEQ;
     s->p.want_key = true;
     s->p.next_sr = SFU_MS(500);

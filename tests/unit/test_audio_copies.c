@@ -8,7 +8,7 @@ static const struct step {
     uint8_t copies;             /* after the report */
 } steps[] = {
     { 0, 1 }, { 2, 1 }, { 4, 1 },           /* below 2 %: one copy */
-    { 77, 2 },                              /* 30 %: two */
+    { 20, 2 },                              /* 8 %: two */
     { 23, 3 },                              /* 9 % left (0.3^2): three */
     { 7, 3 }, { 255, 3 },                   /* never more than three */
     { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 }, { 0, 3 },
@@ -18,6 +18,12 @@ static const struct step {
     { 0, 1 },
     { 0, 1 }, { 0, 1 },
     { 5, 2 },                               /* 2 % exactly */
+    { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 },
+    { 0, 1 },
+    { 37, 2 },                              /* 14 %: two */
+    { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 }, { 0, 2 },
+    { 0, 1 },
+    { 77, 3 },                              /* 30 % with one: three at once (two leave 9 %) */
 };
 
 TEST(follows_reports)
@@ -42,4 +48,22 @@ TEST(init)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(follows_reports), TEST_ENTRY(init))
+/* The path's heavy loss seen on video: the most copies at once, kept
+ * through reports with a residue, down after ten clean ones. */
+TEST(path_lossy)
+{
+    sfu_audio_copies a;
+    sfu_audio_copies_init(&a);
+    sfu_audio_copies_path_lossy(&a);
+    ASSERT_EQ(a.copies, SFU_AUDIO_COPIES_MAX);
+    ASSERT_EQ(sfu_audio_copies_on_report(&a, 7), SFU_AUDIO_COPIES_MAX);
+    for (int i = 0; i < 9; i++)
+        ASSERT_EQ(sfu_audio_copies_on_report(&a, 0), SFU_AUDIO_COPIES_MAX);
+    sfu_audio_copies_path_lossy(&a); /* still lossy: the clean count starts over */
+    for (int i = 0; i < 9; i++)
+        ASSERT_EQ(sfu_audio_copies_on_report(&a, 0), SFU_AUDIO_COPIES_MAX);
+    ASSERT_EQ(sfu_audio_copies_on_report(&a, 0), SFU_AUDIO_COPIES_MAX - 1);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(follows_reports), TEST_ENTRY(init), TEST_ENTRY(path_lossy))

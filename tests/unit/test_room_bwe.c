@@ -628,8 +628,110 @@ TEST(new_viewer_starts_within_the_start_estimate)
     return 0;
 }
 
+/* What the room sent the viewer, every media packet whose number is a
+ * multiple of 5 lost (its copies too); the viewer NACKs each loss at once
+ * when `nacks_arrive`, else those NACKs are lost. Counts the losses and
+ * the retransmissions (by their original number) into lost[] and resent[]. */
+static int lossy_drain(rig *r, sfu_time now, bool nacks_arrive, uint8_t *lost, uint8_t *resent)
+{
+    link *l = &r->l;
+    uint16_t miss[32];
+    size_t nmiss = 0;
+    for (uint32_t i = 0; i < r->out.count; i++) {
+        const sfu_out_item *it = &r->out.items[i];
+        fx_seen s;
+        uint8_t len;
+        if (it->type != SFU_OUT_RTP || it->leg != VIEW || fx_read_rtp(it, &s) < 0)
+            continue;
+        const uint8_t *tw = sfu_rtp_ext_find(&s.h, s.bytes, VIEW_EXT_TWCC, &len);
+        if (!tw || len != 2)
+            return -1;
+        uint16_t tseq = sfu_rd16(tw);
+        if (!l->have_base) {
+            l->args.base_seq16 = tseq;
+            l->have_base = true;
+        }
+        if (s.h.ssrc == VIEW_SSRC + 1 && s.h.payload_len >= 2) {
+            resent[sfu_rd16(s.bytes + s.h.payload_off)]++;
+        } else if (s.h.ssrc == VIEW_SSRC && s.h.seq16 % 5 == 0) {
+            if (!lost[s.h.seq16]++ && nmiss < SFU_ARRAY_LEN(miss))
+                miss[nmiss++] = s.h.seq16;
+            continue; /* lost, and its copies */
+        }
+        if (l->narr == MAX_ARR)
+            return -3;
+        if (l->narr == 0 || l->arr[l->narr - 1].seq16 != tseq) /* a copy: one arrival */
+            l->arr[l->narr++] = (sfu_twcc_arrival){ tseq, now + ONE_WAY };
+    }
+    sfu_out_reset(&r->out);
+    if (nacks_arrive && nmiss) {
+        uint8_t buf[256];
+        int n = sfu_rtcp_nack_build(buf, sizeof buf, 0xB0B, VIEW_SSRC, miss, nmiss);
+        if (n < 0 || sfu_room_handle_rtcp(r->room, VIEW, buf, (size_t)n, now, &r->out) < 0)
+            return -4;
+    }
+    return 0;
+}
+
+/* A viewer losing 20 % of its video (a plain stream, transport-cc): a
+ * lost packet whose NACK reached the SFU is resent for that NACK only; one
+ * whose NACK was lost is resent when the viewer's feedback reports it
+ * lost (room_repair_reported_lost), instead of costing the viewer a 100 ms
+ * NACK retry. */
+TEST(feedback_reported_loss_is_resent)
+{
+    static rig r;
+    static uint8_t lost[65536], resent[65536];
+    ASSERT_EQ(rig_open_layers(&r, 1), 0);
+    sfu_time now = 0;
+    int err = 0;
+    (void)run(&r, &now, SFU_SEC(1), 5000000, 0, &err); /* clean: the estimate settles */
+    ASSERT_EQ(err, 0);
+    const sfu_room_stats *rs = sfu_room_stats_get(r.room);
+    ASSERT_EQ(rs->rtx_unasked, 0);
+    for (int phase = 0; phase < 2; phase++) {
+        bool nacks_arrive = phase == 0;
+        memset(lost, 0, sizeof lost);
+        memset(resent, 0, sizeof resent);
+        uint64_t unasked0 = rs->rtx_unasked;
+        sfu_time end = now + SFU_SEC(2), next_fb = now + SFU_MS(100);
+        for (; now < end; now += SFU_MS(5)) {
+            if (now % SFU_MS(10) == 0)
+                ASSERT_EQ(send_picture(&r, 0, false, now), 0); /* no keyframe: each loss is to repair */
+            if (now >= sfu_room_poll_timeout(r.room))
+                sfu_room_handle_timeout(r.room, now, &r.out);
+            ASSERT_EQ(lossy_drain(&r, now, nacks_arrive, lost, resent), 0);
+            if (now >= next_fb) {
+                ASSERT_EQ(feedback(&r, now), 0);
+                ASSERT_EQ(lossy_drain(&r, now, nacks_arrive, lost, resent), 0);
+                next_fb = now + SFU_MS(100);
+            }
+        }
+        int nlost = 0, answered = 0, twice = 0;
+        for (int q = 0; q < 65536; q++) {
+            nlost += lost[q] > 0;
+            answered += lost[q] && resent[q];
+            twice += lost[q] && resent[q] > 3; /* more than one answer's copies */
+        }
+        uint64_t unasked = rs->rtx_unasked - unasked0;
+        printf("  NACKs %s: %d lost, %d resent (%d more than once), %llu for feedback alone\n",
+               nacks_arrive ? "arrive" : "lost", nlost, answered, twice, (unsigned long long)unasked);
+        ASSERT_GT(nlost, 50);
+        /* all but those in the first windows, before the loss showed */
+        ASSERT_GE(answered, nlost - 10);
+        if (nacks_arrive) {
+            ASSERT_EQ(unasked, 0);
+            ASSERT_EQ(twice, 0);
+        } else {
+            ASSERT_GE(unasked, (uint64_t)answered);
+        }
+    }
+    rig_close(&r);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(new_viewer_starts_within_the_start_estimate),
           TEST_ENTRY(limit_follows_the_estimate_down_and_up), TEST_ENTRY(policer_down_and_up), TEST_ENTRY(policer_keeps_temporal_layers),
           TEST_ENTRY(policed_viewer_gets_no_copies),
           TEST_ENTRY(plain_stream_viewer_keeps_its_copies), TEST_ENTRY(deaf_viewer_is_not_limited),
-          TEST_ENTRY(no_transport_cc_no_estimator))
+          TEST_ENTRY(no_transport_cc_no_estimator), TEST_ENTRY(feedback_reported_loss_is_resent))

@@ -261,7 +261,7 @@ TEST(copies_follow_viewer_reports)
     ASSERT_EQ(sfu_room_add_leg(room, PLAIN_VIEW, 300, &plainl, 0), 0);
     ASSERT_EQ(sfu_room_bind(room, PLAIN_VIEW, "a", ALICE, 0, &out), 0);
     static const struct { uint8_t fraction; unsigned reports, copies; } steps[] = {
-        { 0, 0, 1 }, { 77, 1, 2 }, { 23, 1, 3 }, { 0, 9, 3 }, { 0, 1, 2 }, { 0, 10, 1 },
+        { 0, 0, 1 }, { 20, 1, 2 }, { 23, 1, 3 }, { 0, 9, 3 }, { 0, 1, 2 }, { 0, 10, 1 },
     };
     uint8_t first[1600];
     int len = 0;
@@ -296,5 +296,85 @@ TEST(copies_follow_viewer_reports)
     return 0;
 }
 
+/* Audio and video to a viewer share its path: once its video NACKs show
+ * heavy loss (the video gets copies, sink_repair.h), each audio packet goes
+ * out three times at once, before any receiver report on the audio. */
+TEST(copies_follow_the_paths_video_loss)
+{
+    enum { VIEW = 4, VIEW_VIDEO_SSRC = 0x5000 };
+    sfu_buf_pool *pool = sfu_buf_pool_new(512); /* the caches hold 2 x 64 */
+    sfu_room *room = sfu_room_new(&cfg);
+    sfu_out out;
+    ASSERT(pool && room && sfu_out_init(&out, 64) == 0);
+    sfu_track_desc pt[2] = { audio_desc(true, OPUS_PT, PUB_RED_PT, 0, "0"), fx_pub_video("1") };
+    sfu_track_desc vt[2] = { audio_desc(false, V_PLAIN_OPUS_PT, 0, 0xBB, "a"),
+                             fx_view_video("v", VIEW_VIDEO_SSRC) };
+    sfu_leg_desc pub = fx_leg(1, pt, 2), view = fx_leg(4, vt, 2);
+    ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
+    ASSERT_EQ(sfu_room_add_leg(room, VIEW, 400, &view, 0), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW, "a", ALICE, 0, &out), 0);
+    ASSERT_EQ(sfu_room_bind(room, VIEW, "v", ALICE, 0, &out), 0);
+    out.count = 0;
+    unsigned audio_seq = 1, audio_out[40] = { 0 };
+    for (uint16_t q = 1; q <= 120; q++) {
+        sfu_time now = SFU_MS(10) * q;
+        /* a video packet; the viewer NACKs every third one it is sent */
+        uint8_t pl[16];
+        size_t n = fx_vp8(pl, true, q == 1, q, 0, q);
+        fx_rtp v = { 0x7777, PUB_PT, q, 3000u * q, true, "1", -1, -1, pl, n };
+        sfu_buf *b = fx_build(pool, &v);
+        ASSERT(b);
+        ASSERT_EQ(sfu_room_handle_rtp(room, PUB, b, now, &out), 0);
+        sfu_buf_unref(b);
+        for (unsigned k = 0; k < out.count; k++) {
+            fx_seen seen;
+            if (q % 3 == 0 && out.items[k].type == SFU_OUT_RTP && fx_read_rtp(&out.items[k], &seen) == 0 &&
+                seen.h.ssrc == VIEW_VIDEO_SSRC) {
+                uint8_t nack[64];
+                int len = sfu_rtcp_nack_build(nack, sizeof nack, 0x44, VIEW_VIDEO_SSRC, &seen.h.seq16, 1);
+                ASSERT_GT(len, 0);
+                ASSERT_EQ(sfu_room_handle_rtcp(room, VIEW, nack, (size_t)len, now, &out), 0);
+                break;
+            }
+        }
+        for (unsigned k = 0; k < out.count; k++)
+            sfu_buf_unref(out.items[k].buf);
+        out.count = 0;
+        if (q % 3)
+            continue;
+        /* an audio packet every third video one */
+        uint8_t red[5] = { OPUS_PT, 0xfc, 1, 2, (uint8_t)q };
+        fx_rtp a = { PUB_SSRC, PUB_RED_PT, (uint16_t)audio_seq, 960u * audio_seq, false, "0", -1, 9, red, 5 };
+        b = fx_build(pool, &a);
+        ASSERT(b);
+        ASSERT_EQ(sfu_room_handle_rtp(room, PUB, b, now, &out), 0);
+        sfu_buf_unref(b);
+        uint8_t first[1600];
+        int flen = 0;
+        audio_out[audio_seq - 1] = rtp_items(&out, first, &flen);
+        audio_seq++;
+        for (unsigned k = 0; k < out.count; k++)
+            sfu_buf_unref(out.items[k].buf);
+        out.count = 0;
+    }
+    /* One copy while the link looked clean, three from the onset on (the
+     * NACKs of one packet in three, about 40 packets). */
+    ASSERT_EQ(audio_out[0], 1);
+    ASSERT_EQ(audio_out[39], 3);
+    unsigned first3 = 0;
+    while (first3 < 40 && audio_out[first3] != 3)
+        first3++;
+    printf("  audio copies: three from audio packet %u (video packet %u) on\n", first3, 3 * (first3 + 1));
+    ASSERT_LE(first3, 20);
+    for (unsigned i = first3; i < 40; i++)
+        ASSERT_EQ(audio_out[i], 3);
+    ASSERT_GT(sfu_room_stats_get(room)->video_copies, 0);
+    sfu_out_deinit(&out);
+    sfu_room_free(room);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(red_to_red_and_plain_viewers), TEST_ENTRY(plain_opus_from_red_publisher),
-          TEST_ENTRY(copies_follow_viewer_reports))
+          TEST_ENTRY(copies_follow_viewer_reports), TEST_ENTRY(copies_follow_the_paths_video_loss))

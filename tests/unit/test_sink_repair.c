@@ -92,25 +92,26 @@ TEST(old_nacks_not_counted)
     static const uint16_t a[] = { 100 }, b[] = { 90, 100, 101 };
     (void)sfu_sink_repair_on_forward(&r, 102);
     sfu_sink_repair_on_nack(&r, a, 1);
-    sfu_sink_repair_on_nack(&r, b, 3);  /* 90 older, 100 again: only 101 counts */
-    ASSERT_EQ(r.window_nacked, 2);
+    sfu_sink_repair_on_nack(&r, b, 3);  /* 100 again: only 90 (its own NACK lost) and 101 count */
+    ASSERT_EQ(r.window_nacked, 3);
+    sfu_sink_repair_on_nack(&r, b, 3);  /* all again */
+    ASSERT_EQ(r.window_nacked, 3);
     /* An outage's NACK (200 packets at once) counts as SFU_SINK_REPAIR_NACK_BURST. */
     uint16_t burst[200];
     for (int i = 0; i < 200; i++)
         burst[i] = (uint16_t)(102 + i);
     (void)sfu_sink_repair_on_forward(&r, 310);
     sfu_sink_repair_on_nack(&r, burst, 200);
-    ASSERT_EQ(r.window_nacked, 2 + SFU_SINK_REPAIR_NACK_BURST);
-    ASSERT_EQ(r.newest_nacked16, 301);
+    ASSERT_EQ(r.window_nacked, 3 + SFU_SINK_REPAIR_NACK_BURST);
     /* ... and of those only the last SFU_SINK_REPAIR_WINDOW sent count. */
     for (int i = 0; i < 200; i++)
         burst[i] = (uint16_t)(302 + i);
     (void)sfu_sink_repair_on_forward(&r, 700);
     sfu_sink_repair_on_nack(&r, burst, 200); /* 302..501: all far behind 700 */
-    ASSERT_EQ(r.window_nacked, 2 + SFU_SINK_REPAIR_NACK_BURST);
+    ASSERT_EQ(r.window_nacked, 3 + SFU_SINK_REPAIR_NACK_BURST);
     for (int i = 2; i < SFU_SINK_REPAIR_WINDOW; i++)
         (void)sfu_sink_repair_on_forward(&r, (uint16_t)(700 + i));
-    ASSERT_EQ(r.loss_pm, (2 + SFU_SINK_REPAIR_NACK_BURST) * 1000 / SFU_SINK_REPAIR_WINDOW / 4);
+    ASSERT_EQ(r.loss_pm, (3 + SFU_SINK_REPAIR_NACK_BURST) * 1000 / SFU_SINK_REPAIR_WINDOW / 4);
     ASSERT_EQ(r.copies, 0); /* not copies: the keyframe repairs an outage */
     /* Across the 16-bit wrap. */
     static const uint16_t c[] = { 65534, 65535, 0, 1 };
@@ -123,4 +124,88 @@ TEST(old_nacks_not_counted)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(one_request_per_break), TEST_ENTRY(copies_follow_loss), TEST_ENTRY(old_nacks_not_counted))
+static uint64_t rng_next(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1DULL;
+}
+
+/* `n` packets at `loss_pct` % random loss, each lost one NACKed right after
+ * the next is forwarded (the gap shows then); returns the packet at which
+ * the copies came on (n when they did not) and adds the onset test's alarms
+ * to *onsets. */
+static int lossy_run(sfu_sink_repair *r, uint16_t *seq16, int n, int loss_pct, uint64_t *x)
+{
+    int on_at = n;
+    bool pending = false;
+    uint16_t lost = 0;
+    for (int i = 0; i < n; i++) {
+        (void)sfu_sink_repair_on_forward(r, *seq16);
+        if (pending)
+            sfu_sink_repair_on_nack(r, &lost, 1);
+        pending = (int)(rng_next(x) % 100) < loss_pct;
+        lost = *seq16;
+        (*seq16)++;
+        if (r->copies >= 2 && on_at == n)
+            on_at = i;
+    }
+    return on_at;
+}
+
+/* A clean link turning to 30 % loss: the copies come on within about 35
+ * packets (the smoothed windows alone took about 100: 1.75 s of a 55
+ * packets/s stream, frozen half of the time), and at 10 % or 5 % loss the
+ * onset test hardly ever fires. */
+TEST(onset_found_fast)
+{
+    int worst = 0, total = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        sfu_sink_repair r;
+        sfu_sink_repair_init(&r);
+        uint16_t seq16 = (uint16_t)(65000 + seed * 977);
+        uint64_t x = seed * 0x9E3779B97F4A7C15ULL;
+        ASSERT_EQ(lossy_run(&r, &seq16, 300, 0, &x), 300); /* clean: nothing */
+        int at = lossy_run(&r, &seq16, 200, 30, &x);
+        total += at;
+        if (at > worst)
+            worst = at;
+    }
+    printf("  30 %% loss: copies on after %d packets on average, %d at most\n", total / 20, worst);
+    ASSERT_LE(total / 20, 45);
+    ASSERT_LE(worst, 100);
+    uint64_t alarms10 = 0, alarms5 = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        sfu_sink_repair r10, r5;
+        sfu_sink_repair_init(&r10);
+        sfu_sink_repair_init(&r5);
+        uint16_t a = 0, b = 0;
+        uint64_t x = seed * 0x9E3779B97F4A7C15ULL, y = x ^ 0xabcdef;
+        (void)lossy_run(&r10, &a, 3000, 10, &x);
+        (void)lossy_run(&r5, &b, 3000, 5, &y);
+        alarms10 += r10.onsets;
+        alarms5 += r5.onsets;
+    }
+    printf("  onset alarms in 60,000 packets: %llu at 10 %% loss, %llu at 5 %%\n",
+           (unsigned long long)alarms10, (unsigned long long)alarms5);
+    ASSERT_LE(alarms10, 12);
+    ASSERT_EQ(alarms5, 0);
+    /* The first NACK after an outage (hundreds of packets at once) does not
+     * start the copies, nor do its retries. */
+    sfu_sink_repair r;
+    sfu_sink_repair_init(&r);
+    uint16_t burst[200];
+    for (int i = 0; i < 200; i++) {
+        (void)sfu_sink_repair_on_forward(&r, (uint16_t)i);
+        burst[i] = (uint16_t)i;
+    }
+    sfu_sink_repair_on_nack(&r, burst, 200);
+    sfu_sink_repair_on_nack(&r, burst, 200);
+    ASSERT_EQ(r.onsets, 0);
+    ASSERT_LT(r.copies, 2);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(one_request_per_break), TEST_ENTRY(copies_follow_loss), TEST_ENTRY(old_nacks_not_counted),
+          TEST_ENTRY(onset_found_fast))
