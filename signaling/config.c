@@ -78,6 +78,9 @@ static const struct cfg_key keys[] = {
     { "media", "simulcast", CFG_BOOL, FIELD(media.simulcast), "true", 0, 0,
       "answer simulcast offers (a=rid + a=simulcast, RFC 8853) so publishers send up to 3 layers; "
       "false: one layer (the client's first encoding)" },
+    { "media", "udp_gso", CFG_BOOL, FIELD(media.udp_gso), "false", 0, 0,
+      "send a run of equal-sized packets to one viewer as one UDP GSO message (UDP_SEGMENT); off: "
+      "one datagram per packet (a GSO train is one unit on veth, so loss there takes it whole)" },
     { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,
       "toward a viewer whose NACKs show heavy loss, send video twice and retransmissions up to "
       "three times, out of the retransmission budget" },

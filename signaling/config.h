@@ -58,6 +58,7 @@ typedef struct sig_config {
         uint32_t max_publish_bitrate_bps;       /* 0: unlimited */
         uint32_t max_retransmissions_per_second; /* per viewer stream */
         bool simulcast;                         /* answer a=simulcast offers */
+        bool udp_gso;                           /* send a viewer's bursts as UDP GSO trains */
         bool video_loss_copies;                 /* sink_repair.h */
     } media;
     struct {

@@ -112,6 +112,7 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
             snprintf(err, errlen, "cannot create worker %u (buffer pool)", i);
             return -1;
         }
+        sfu_worker_set_udp_gso(srv->workers[i], srv->cfg.media.udp_gso);
         srv->hosts[i] = sfu_host_new(srv->workers[i], &srv->host_cfg);
         sfu_worker_start(srv->workers[i]);
     }

@@ -385,6 +385,8 @@ void sfu_worker_unwatch(sfu_worker *w, sfu_worker_watch *watch)
 
 GMainContext *sfu_worker_parked_context(sfu_worker *w) { return w->parked; }
 
+void sfu_worker_set_udp_gso(sfu_worker *w, bool on) { sfu_egress_set_gso(w->egress, on); }
+
 /* Enough for one input's fan-out to a large room plus its RTCP. */
 #define WORKER_OUT_ITEMS 4096
 
@@ -398,6 +400,8 @@ sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets)
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->glib_epfd = epoll_create1(EPOLL_CLOEXEC);
     w->egress = sfu_egress_new();
+    if (w->egress)
+        sfu_egress_set_gso(w->egress, false);
     w->glib_at = 0;
     if (w->epfd < 0 || w->glib_epfd < 0 || !w->pool ||
         sfu_out_init(&w->out, WORKER_OUT_ITEMS) != 0)

@@ -19,6 +19,9 @@
 typedef struct sfu_worker sfu_worker;
 
 sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets);
+/* Whether the worker's egress may send UDP GSO trains (egress.h); off at
+ * creation. Before sfu_worker_start. */
+void sfu_worker_set_udp_gso(sfu_worker *w, bool on);
 /* Stops the thread if running, then frees. */
 void sfu_worker_free(sfu_worker *w);
 int sfu_worker_start(sfu_worker *w);
