@@ -632,6 +632,8 @@ TEST(new_viewer_starts_within_the_start_estimate)
  * multiple of 5 lost (its copies too); the viewer NACKs each loss at once
  * when `nacks_arrive`, else those NACKs are lost. Counts the losses and
  * the retransmissions (by their original number) into lost[] and resent[]. */
+static bool drain_outage;       /* lossy_drain: every packet lost, no NACK */
+
 static int lossy_drain(rig *r, sfu_time now, bool nacks_arrive, uint8_t *lost, uint8_t *resent)
 {
     link *l = &r->l;
@@ -651,6 +653,8 @@ static int lossy_drain(rig *r, sfu_time now, bool nacks_arrive, uint8_t *lost, u
             l->args.base_seq16 = tseq;
             l->have_base = true;
         }
+        if (drain_outage)
+            continue;
         if (s.h.ssrc == VIEW_SSRC + 1 && s.h.payload_len >= 2) {
             resent[sfu_rd16(s.bytes + s.h.payload_off)]++;
         } else if (s.h.ssrc == VIEW_SSRC && s.h.seq16 % 5 == 0) {
@@ -664,7 +668,7 @@ static int lossy_drain(rig *r, sfu_time now, bool nacks_arrive, uint8_t *lost, u
             l->arr[l->narr++] = (sfu_twcc_arrival){ tseq, now + ONE_WAY };
     }
     sfu_out_reset(&r->out);
-    if (nacks_arrive && nmiss) {
+    if (nacks_arrive && nmiss && !drain_outage) {
         uint8_t buf[256];
         int n = sfu_rtcp_nack_build(buf, sizeof buf, 0xB0B, VIEW_SSRC, miss, nmiss);
         if (n < 0 || sfu_room_handle_rtcp(r->room, VIEW, buf, (size_t)n, now, &r->out) < 0)
@@ -726,6 +730,30 @@ TEST(feedback_reported_loss_is_resent)
             ASSERT_GE(unasked, (uint64_t)answered);
         }
     }
+    /* An outage (500 ms of nothing, feedback lost too): the first feedback
+     * after it reports the whole run lost, and none of it is resent; the
+     * viewer needs a keyframe then, and old packets would go out ahead of
+     * it. */
+    uint64_t before = rs->rtx_unasked;
+    drain_outage = true;
+    for (sfu_time end = now + SFU_MS(500); now < end; now += SFU_MS(5)) {
+        if (now % SFU_MS(10) == 0)
+            ASSERT_EQ(send_picture(&r, 0, false, now), 0);
+        if (now >= sfu_room_poll_timeout(r.room))
+            sfu_room_handle_timeout(r.room, now, &r.out);
+        ASSERT_EQ(lossy_drain(&r, now, false, lost, resent), 0);
+    }
+    drain_outage = false;
+    for (sfu_time end = now + SFU_MS(30); now < end; now += SFU_MS(5)) {
+        if (now % SFU_MS(10) == 0)
+            ASSERT_EQ(send_picture(&r, 0, false, now), 0);
+        ASSERT_EQ(lossy_drain(&r, now, false, lost, resent), 0);
+    }
+    ASSERT_EQ(feedback(&r, now), 0);
+    ASSERT_EQ(lossy_drain(&r, now, false, lost, resent), 0);
+    printf("  after a 500 ms outage: %llu resent for feedback alone\n",
+           (unsigned long long)(rs->rtx_unasked - before));
+    ASSERT_EQ(rs->rtx_unasked, before);
     rig_close(&r);
     return 0;
 }
