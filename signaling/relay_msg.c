@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sfu/core/common.h"
+#include "signaling/cluster_msg.h"
 
 #define EXT_MID 1
 #define EXT_AUDIO_LEVEL 2
@@ -108,42 +109,6 @@ char *sig_relay_response_encode(const sig_relay_response *r, const char *secret)
 
 #define WHY(...) (snprintf(why, n, __VA_ARGS__), -SFU_EMALFORMED)
 
-static json_t *open_sealed(const char *text, size_t len, const char *secret, char *why,
-                           size_t n)
-{
-    const char *js;
-    size_t jl;
-    if (!secret || !secret[0]) {
-        snprintf(why, n, "no cluster secret: relay legs are off");
-        return NULL;
-    }
-    if (len > SIG_RELAY_BODY_MAX || sig_cluster_unseal(text, len, secret, &js, &jl) != 0) {
-        snprintf(why, n, "the body's seal does not check with the cluster secret");
-        return NULL;
-    }
-    json_error_t err;
-    json_t *o = json_loadb(js, jl, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        snprintf(why, n, "the body is not a JSON object");
-        return NULL;
-    }
-    json_int_t v = json_integer_value(json_object_get(o, "v"));
-    if (v != 1) {
-        json_decref(o);
-        snprintf(why, n, "unknown version");
-        return NULL;
-    }
-    return o;
-}
-
-static const char *str_of(json_t *o, const char *key, size_t max)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s && strlen(s) < max && strlen(s) == json_string_length(json_object_get(o, key)) ? s
-                                                                                          : NULL;
-}
-
 static bool int_of(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *out)
 {
     json_t *v = json_object_get(o, key);
@@ -158,16 +123,16 @@ static bool valid_id(const char *s) { return s && sig_cluster_valid_node_id(s); 
 int sig_relay_request_decode(const char *text, size_t len, const char *secret, int64_t now_s,
                              sig_relay_request *out, char *why, size_t n)
 {
-    json_t *o = open_sealed(text, len, secret, why, n);
+    json_t *o = sig_cluster_msg_open(text, len, secret, SIG_RELAY_BODY_MAX, "relay legs are off", why, n);
     if (!o)
         return -SFU_EMALFORMED;
     int rc = 0;
     sig_relay_request r = { 0 };
-    const char *node = str_of(o, "node", sizeof r.node);
-    const char *room = str_of(o, "room", sizeof r.room);
-    const char *pid = str_of(o, "participant", 9);
-    const char *addr = str_of(o, "addr", sizeof r.addr);
-    const char *nonce = str_of(o, "nonce", sizeof r.nonce);
+    const char *node = sig_cluster_msg_str(o, "node", sizeof r.node);
+    const char *room = sig_cluster_msg_str(o, "room", sizeof r.room);
+    const char *pid = sig_cluster_msg_str(o, "participant", 9);
+    const char *addr = sig_cluster_msg_str(o, "addr", sizeof r.addr);
+    const char *nonce = sig_cluster_msg_str(o, "nonce", sizeof r.nonce);
     json_int_t port, ts;
     if (!valid_id(node))
         rc = WHY("bad node id");
@@ -202,9 +167,9 @@ static int track_decode(json_t *t, sig_relay_track *out, char *why, size_t n)
 {
     if (!json_is_object(t))
         return WHY("a track is not an object");
-    const char *mid = str_of(t, "mid", SFU_MID_MAX);
-    const char *kind = str_of(t, "kind", 8);
-    const char *codec = str_of(t, "codec", 8);
+    const char *mid = sig_cluster_msg_str(t, "mid", SFU_MID_MAX);
+    const char *kind = sig_cluster_msg_str(t, "kind", 8);
+    const char *codec = sig_cluster_msg_str(t, "codec", 8);
     json_int_t pt, rtx_pt, ssrc, rtx_ssrc, plid;
     if (!mid || !mid[0] || !sig_route_valid_name(mid, strlen(mid)))
         return WHY("bad track mid");
@@ -247,15 +212,15 @@ static bool unique_tracks(const sig_relay_response *r)
 int sig_relay_response_decode(const char *text, size_t len, const char *secret,
                               const char *nonce, sig_relay_response *out, char *why, size_t n)
 {
-    json_t *o = open_sealed(text, len, secret, why, n);
+    json_t *o = sig_cluster_msg_open(text, len, secret, SIG_RELAY_BODY_MAX, "relay legs are off", why, n);
     if (!o)
         return -SFU_EMALFORMED;
     int rc = 0;
     sig_relay_response *r = g_new0(sig_relay_response, 1);
-    const char *node = str_of(o, "node", sizeof r->node);
-    const char *mine = str_of(o, "nonce", sizeof r->nonce);
-    const char *echo = str_of(o, "echo", sizeof r->echo);
-    const char *addr = str_of(o, "addr", sizeof r->addr);
+    const char *node = sig_cluster_msg_str(o, "node", sizeof r->node);
+    const char *mine = sig_cluster_msg_str(o, "nonce", sizeof r->nonce);
+    const char *echo = sig_cluster_msg_str(o, "echo", sizeof r->echo);
+    const char *addr = sig_cluster_msg_str(o, "addr", sizeof r->addr);
     json_t *tracks = json_object_get(o, "tracks");
     json_int_t port;
     if (!valid_id(node))

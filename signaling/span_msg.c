@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sfu/core/common.h"
+#include "signaling/cluster_msg.h"
 
 /* A display name as the API takes it: at most SIG_DISPLAY_NAME_MAX bytes
  * of UTF-8 (jansson checked that), no control characters. */
@@ -85,36 +86,6 @@ char *sig_span_response_encode(const sig_span_response *r, const char *secret)
 
 #define WHY(...) (snprintf(why, n, __VA_ARGS__), -SFU_EMALFORMED)
 
-static json_t *open_sealed(const char *text, size_t len, const char *secret, char *why, size_t n)
-{
-    const char *js;
-    size_t jl;
-    if (!secret || !secret[0]) {
-        snprintf(why, n, "no cluster secret: spanning rooms are off");
-        return NULL;
-    }
-    if (len > SIG_SPAN_BODY_MAX || sig_cluster_unseal(text, len, secret, &js, &jl) != 0) {
-        snprintf(why, n, "the body's seal does not check with the cluster secret");
-        return NULL;
-    }
-    json_error_t err;
-    json_t *o = json_loadb(js, jl, JSON_REJECT_DUPLICATES, &err);
-    if (!json_is_object(o) || json_integer_value(json_object_get(o, "v")) != 1 ||
-        !json_is_integer(json_object_get(o, "v"))) {
-        json_decref(o);
-        snprintf(why, n, "the body is not a version 1 JSON object");
-        return NULL;
-    }
-    return o;
-}
-
-static const char *str_of(json_t *o, const char *key, size_t max)
-{
-    json_t *v = json_object_get(o, key);
-    const char *s = json_string_value(v);
-    return s && strlen(s) < max && strlen(s) == json_string_length(v) ? s : NULL;
-}
-
 static uint32_t parse_pid(const char *pid)
 {
     if (!pid || strlen(pid) != 8 || strspn(pid, "0123456789abcdef") != 8)
@@ -132,7 +103,7 @@ static int members_decode(json_t *o, sig_span_member *out, unsigned *nout, char 
     json_array_foreach(arr, i, m) {
         if (!json_is_object(m))
             return WHY("a member is not an object");
-        uint32_t pid = parse_pid(str_of(m, "id", 9));
+        uint32_t pid = parse_pid(sig_cluster_msg_str(m, "id", 9));
         json_t *jname = json_object_get(m, "name");
         const char *name = json_string_value(jname);
         if (!pid)
@@ -152,13 +123,13 @@ static int members_decode(json_t *o, sig_span_member *out, unsigned *nout, char 
 int sig_span_request_decode(const char *text, size_t len, const char *secret, int64_t now_s,
                             sig_span_request *out, char *why, size_t n)
 {
-    json_t *o = open_sealed(text, len, secret, why, n);
+    json_t *o = sig_cluster_msg_open(text, len, secret, SIG_SPAN_BODY_MAX, "spanning rooms are off", why, n);
     if (!o)
         return -SFU_EMALFORMED;
     sig_span_request *r = g_new0(sig_span_request, 1);
-    const char *node = str_of(o, "node", sizeof r->node);
-    const char *url = str_of(o, "url", sizeof r->url);
-    const char *room = str_of(o, "room", sizeof r->room);
+    const char *node = sig_cluster_msg_str(o, "node", sizeof r->node);
+    const char *url = sig_cluster_msg_str(o, "url", sizeof r->url);
+    const char *room = sig_cluster_msg_str(o, "room", sizeof r->room);
     json_t *ts = json_object_get(o, "ts");
     char uwhy[128];
     int rc = 0;
@@ -188,12 +159,12 @@ int sig_span_request_decode(const char *text, size_t len, const char *secret, in
 int sig_span_response_decode(const char *text, size_t len, const char *secret, const char *room,
                              sig_span_response *out, char *why, size_t n)
 {
-    json_t *o = open_sealed(text, len, secret, why, n);
+    json_t *o = sig_cluster_msg_open(text, len, secret, SIG_SPAN_BODY_MAX, "spanning rooms are off", why, n);
     if (!o)
         return -SFU_EMALFORMED;
     sig_span_response *r = g_new0(sig_span_response, 1);
-    const char *node = str_of(o, "node", sizeof r->node);
-    const char *rm = str_of(o, "room", sizeof r->room);
+    const char *node = sig_cluster_msg_str(o, "node", sizeof r->node);
+    const char *rm = sig_cluster_msg_str(o, "room", sizeof r->room);
     int rc = 0;
     if (!node || !sig_cluster_valid_node_id(node))
         rc = WHY("bad node id");
