@@ -1,10 +1,29 @@
 /* Node-to-node message envelope: see cluster_msg.h. */
 #include "signaling/cluster_msg.h"
 
+#include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "signaling/cluster_store.h"
+
+char *sig_cluster_msg_seal(json_t *o, const char *secret, size_t max)
+{
+    if (!o)
+        return NULL;
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return NULL;
+    char *sealed = sig_cluster_seal(text, secret);
+    free(text);
+    if (sealed && strlen(sealed) > max) {
+        g_free(sealed);
+        return NULL;
+    }
+    return sealed;
+}
 
 json_t *sig_cluster_msg_open(const char *text, size_t len, const char *secret, size_t max,
                              const char *feature, char *why, size_t n)

@@ -59,29 +59,16 @@ static bool dynamic_pt(json_int_t pt) { return pt >= 96 && pt <= 127; }
 
 /* ---- encode ---- */
 
-static char *seal(json_t *o, const char *secret)
-{
-    if (!o)
-        return NULL;
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!text)
-        return NULL;
-    char *sealed = sig_cluster_seal(text, secret);
-    free(text);
-    return sealed;
-}
-
 char *sig_relay_request_encode(const sig_relay_request *r, const char *secret)
 {
     if (!secret || !secret[0] || !valid_nonce(r->nonce) || !valid_addr(r->addr) || !r->port)
         return NULL;
     char pid[9];
     snprintf(pid, sizeof pid, "%08x", r->participant);
-    return seal(json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "v", 1, "node", r->node, "room",
-                          r->room, "participant", pid, "addr", r->addr, "port", (int)r->port,
-                          "nonce", r->nonce, "ts", (json_int_t)r->ts),
-                secret);
+    json_t *o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "v", 1, "node", r->node, "room", r->room,
+                          "participant", pid, "addr", r->addr, "port", (int)r->port, "nonce", r->nonce, "ts",
+                          (json_int_t)r->ts);
+    return sig_cluster_msg_seal(o, secret, SIG_RELAY_BODY_MAX);
 }
 
 char *sig_relay_response_encode(const sig_relay_response *r, const char *secret)
@@ -99,10 +86,9 @@ char *sig_relay_response_encode(const sig_relay_response *r, const char *secret)
                               (int)t->rtx_pt, "ssrc", (json_int_t)t->ssrc, "rtx_ssrc",
                               (json_int_t)t->rtx_ssrc, "plid", (json_int_t)t->profile_level_id));
     }
-    return seal(json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:o}", "v", 1, "node", r->node, "nonce",
-                          r->nonce, "echo", r->echo, "addr", r->addr, "port", (int)r->port,
-                          "tracks", tracks),
-                secret);
+    json_t *o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:o}", "v", 1, "node", r->node, "nonce", r->nonce, "echo",
+                          r->echo, "addr", r->addr, "port", (int)r->port, "tracks", tracks);
+    return sig_cluster_msg_seal(o, secret, SIG_RELAY_BODY_MAX);
 }
 
 /* ---- decode ---- */

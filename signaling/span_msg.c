@@ -38,23 +38,6 @@ static json_t *members_json(const sig_span_member *m, unsigned n)
     return arr;
 }
 
-static char *seal(json_t *o, const char *secret)
-{
-    if (!o)
-        return NULL;
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!text)
-        return NULL;
-    char *sealed = sig_cluster_seal(text, secret);
-    free(text);
-    if (sealed && strlen(sealed) > SIG_SPAN_BODY_MAX) {
-        g_free(sealed);
-        return NULL;
-    }
-    return sealed;
-}
-
 char *sig_span_request_encode(const sig_span_request *r, const char *secret)
 {
     if (!secret || !secret[0] || r->nmembers > SIG_SPAN_MEMBERS_MAX ||
@@ -64,9 +47,9 @@ char *sig_span_request_encode(const sig_span_request *r, const char *secret)
     json_t *members = members_json(r->members, r->nmembers);
     if (!members)
         return NULL;
-    return seal(json_pack("{s:i,s:s,s:s,s:s,s:I,s:o}", "v", 1, "node", r->node, "url", r->url,
-                          "room", r->room, "ts", (json_int_t)r->ts, "members", members),
-                secret);
+    json_t *o = json_pack("{s:i,s:s,s:s,s:s,s:I,s:o}", "v", 1, "node", r->node, "url", r->url, "room",
+                          r->room, "ts", (json_int_t)r->ts, "members", members);
+    return sig_cluster_msg_seal(o, secret, SIG_SPAN_BODY_MAX);
 }
 
 char *sig_span_response_encode(const sig_span_response *r, const char *secret)
@@ -77,9 +60,8 @@ char *sig_span_response_encode(const sig_span_response *r, const char *secret)
     json_t *members = members_json(r->members, r->nmembers);
     if (!members)
         return NULL;
-    return seal(json_pack("{s:i,s:s,s:s,s:o}", "v", 1, "node", r->node, "room", r->room,
-                          "members", members),
-                secret);
+    json_t *o = json_pack("{s:i,s:s,s:s,s:o}", "v", 1, "node", r->node, "room", r->room, "members", members);
+    return sig_cluster_msg_seal(o, secret, SIG_SPAN_BODY_MAX);
 }
 
 /* ---- decode ---- */
