@@ -363,6 +363,21 @@ static json_t *track_json(const sig_track_info *t)
     return o;
 }
 
+/* Whom each audio slot carries: a participant id, or null while empty. */
+static json_t *hearing_json(const sig_session *s)
+{
+    json_t *out = json_array();
+    for (unsigned i = 0; i < s->nhearing; i++) {
+        const sig_slot_info *h = &s->hearing[i];
+        char pid[SIG_PARTICIPANT_ID_LEN + 1];
+        if (h->participant)
+            sig_participant_format(h->participant, pid);
+        json_array_append_new(out, json_pack("{s:s, s:o}", "mid", h->mid, "participant",
+                                             h->participant ? json_string(pid) : json_null()));
+    }
+    return out;
+}
+
 static json_t *participant_json(const sig_session *s, bool with_address)
 {
     char pid[SIG_PARTICIPANT_ID_LEN + 1];
@@ -375,6 +390,7 @@ static json_t *participant_json(const sig_session *s, bool with_address)
         json_object_set_new(p, "receiving", sinks_json(s));
         json_object_set_new(p, "subscribed", s->subscribed < 0 ? json_null() : json_integer(s->subscribed));
         json_object_set_new(p, "audio_slots", json_integer(s->audio_slots));
+        json_object_set_new(p, "hearing", hearing_json(s));
     }
     if (with_address && s->remote_addr[0])
         json_object_set_new(p, "address", json_string(s->remote_addr));
@@ -555,11 +571,15 @@ void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_in
     g_mutex_unlock(&reg->lock);
 }
 
-void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots)
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots,
+                           const sig_slot_info *hearing, unsigned nhearing)
 {
     g_mutex_lock(&reg->lock);
     s->subscribed = subscribed;
     s->audio_slots = audio_slots;
+    nhearing = nhearing < SFU_AUDIO_SLOTS_MAX ? nhearing : SFU_AUDIO_SLOTS_MAX;
+    memcpy(s->hearing, hearing, nhearing * sizeof *hearing);
+    s->nhearing = nhearing;
     g_mutex_unlock(&reg->lock);
 }
 

@@ -43,6 +43,13 @@ typedef struct sig_sink_info {
 
 #define SIG_SINKS_MAX 16            /* video sinks shown per session */
 
+/* GET /rooms: one audio slot m-line of a room participant and whom it
+ * carries now. */
+typedef struct sig_slot_info {
+    char mid[SFU_MID_MAX];
+    uint32_t participant;           /* 0: nobody */
+} sig_slot_info;
+
 typedef struct sig_track_info {
     char mid[SFU_MID_MAX];
     sfu_kind kind;
@@ -91,6 +98,8 @@ typedef struct sig_session {
     sig_track_info tracks[SIG_TRACKS_MAX];
     int subscribed;                 /* video subscriptions, -1 none (everyone's), last collected */
     unsigned audio_slots;           /* audio slot m-lines it receives (0: everyone's audio) */
+    unsigned nhearing;              /* audio slots as the room assigns them, last collected */
+    sig_slot_info hearing[SFU_AUDIO_SLOTS_MAX];
     unsigned nsinks;                /* video m-lines it receives, last collected */
     sig_sink_info sinks[SIG_SINKS_MAX];
 } sig_session;
@@ -138,7 +147,8 @@ int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_
                                     sig_track_info *out, unsigned max);
 
 /* Room sessions' subscription figures for GET /rooms (room_subs.c). */
-void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots);
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots,
+                           const sig_slot_info *hearing, unsigned nhearing);
 
 /* JSON text for GET /rooms (room == NULL) or GET /rooms/{room}; NULL when
  * that room does not exist. The caller frees it with free(). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sfu/net/host.h"
+#include "sfu/net/peer.h"
 #include "signaling/http.h"
 #include "signaling/layer_select.h"
 #include "signaling/registry.h"
@@ -113,7 +114,16 @@ void sig_room_subs_collect(sig_server *srv, sig_session *s)
     if (s->kind != SIG_SESSION_ROOM || !s->reneg)
         return;
     int subscribed = s->subs && s->subs->video_on ? (int)s->subs->n : -1;
-    sig_registry_set_subs(srv->reg, s, subscribed, sig_reneg_audio_slot_count(s->reneg));
+    sfu_room_audio_slot slots[SFU_AUDIO_SLOTS_MAX];
+    unsigned n = s->peer ? sfu_peer_audio_slots(s->peer, slots, SFU_AUDIO_SLOTS_MAX) : 0;
+    n = n < SFU_AUDIO_SLOTS_MAX ? n : SFU_AUDIO_SLOTS_MAX;
+    sig_slot_info hearing[SFU_AUDIO_SLOTS_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        g_strlcpy(hearing[i].mid, slots[i].mid, sizeof hearing[i].mid);
+        hearing[i].participant = slots[i].carrying ? slots[i].participant : 0;
+    }
+    sig_registry_set_subs(srv->reg, s, subscribed, sig_reneg_audio_slot_count(s->reneg), hearing,
+                          n);
 }
 
 static void subscribe_on_worker(void *arg)

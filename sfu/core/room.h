@@ -155,8 +155,16 @@ uint32_t sfu_room_active_speaker(const sfu_room *room);
  * position (0: empty) into out[0..cap); the number of positions (0 without
  * audio slots). */
 unsigned sfu_room_audio_selection(const sfu_room *room, uint32_t *out, unsigned cap);
-/* Audio-slot sinks of `leg` and how many of them carry a talker now. */
-void sfu_room_audio_slots_get(const sfu_room *room, sfu_leg_id leg, unsigned *slots, unsigned *active);
+/* One audio-slot sink of a leg: its m-line and whom it carries. */
+typedef struct sfu_room_audio_slot {
+    char mid[SFU_MID_MAX];
+    uint32_t participant;       /* the talker assigned to it; 0: none */
+    bool carrying;              /* that talker's audio is flowing on it */
+} sfu_room_audio_slot;
+
+/* The audio-slot sinks of `leg`, in m-line order, into out[0..cap); returns
+ * how many it has (0 for an unknown leg or one without slots). */
+unsigned sfu_room_audio_slots(const sfu_room *room, sfu_leg_id leg, sfu_room_audio_slot *out, unsigned cap);
 /* What the leg's source on `mid` received over the last second (RTP bytes,
  * headers included, SRTP tags not); 0 for an unknown leg or mid. */
 uint32_t sfu_room_track_bitrate(const sfu_room *room, sfu_leg_id leg, const char *mid);

@@ -155,15 +155,22 @@ unsigned sfu_room_audio_selection(const sfu_room *room, uint32_t *out, unsigned 
     return room->audio_sel ? sfu_audio_select_positions(room->audio_sel, out, cap) : 0;
 }
 
-void sfu_room_audio_slots_get(const sfu_room *room, sfu_leg_id id, unsigned *slots, unsigned *active)
+unsigned sfu_room_audio_slots(const sfu_room *room, sfu_leg_id id, sfu_room_audio_slot *out, unsigned cap)
 {
     const room_leg *leg = room_find_leg(room, id);
-    *slots = *active = 0;
+    unsigned n = 0;
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
+        const sfu_track_desc *d = &leg->desc.tracks[t];
         const room_sink *s = &leg->tracks[t].sink;
-        if (!leg->desc.tracks[t].send || leg->desc.tracks[t].kind != SFU_KIND_AUDIO || !s->audio_slot)
+        if (!d->send || d->kind != SFU_KIND_AUDIO || !s->audio_slot)
             continue;
-        (*slots)++;
-        *active += s->has_src;
+        if (n < cap) {
+            sfu_room_audio_slot *o = &out[n];
+            memcpy(o->mid, d->mid, sizeof o->mid);
+            o->participant = s->bound ? s->participant : 0;
+            o->carrying = s->bound && s->has_src;
+        }
+        n++;
     }
+    return n;
 }

@@ -521,6 +521,11 @@ int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_lay
     return peer->in_room ? sfu_room_sink_layer_get(core(peer), peer->leg, mid, info) : -SFU_ENOTFOUND;
 }
 
+unsigned sfu_peer_audio_slots(const sfu_peer *peer, sfu_room_audio_slot *out, unsigned cap)
+{
+    return peer->in_room ? sfu_room_audio_slots(core(peer), peer->leg, out, cap) : 0;
+}
+
 int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer)
 {
     if (!peer->in_room)

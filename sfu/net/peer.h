@@ -51,6 +51,8 @@ uint32_t sfu_peer_track_bitrate(const sfu_peer *peer, const char *mid);
 int sfu_peer_track_layers(const sfu_peer *peer, const char *mid, sfu_room_layer_info *layers,
                           unsigned cap);
 int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_layer *info);
+/* The audio-slot m-lines it receives and whom each carries (room.h). */
+unsigned sfu_peer_audio_slots(const sfu_peer *peer, sfu_room_audio_slot *out, unsigned cap);
 int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer);
 /* A relay leg between two nodes of a cluster (relay_sock.h, signaling/
  * relay.c): a UDP socket instead of ICE, keys from the nodes' exchange

@@ -630,6 +630,14 @@ def check_rooms(args, pubs: List[str], checkers: List[Child], plan, checks: Chec
         checks.check(f"{c.name} shows subscribed {len(plan[c.name][0])} and {SLOTS} audio slots",
                      p.get("subscribed") == len(plan[c.name][0]) and p.get("audio_slots") == SLOTS,
                      f"subscribed {p.get('subscribed')}, audio_slots {p.get('audio_slots')}")
+    # Phase 1's talkers are the first SLOTS publishers: every slot carries one.
+    talking = set(pubs[:SLOTS])
+    for c in checkers:
+        hearing = listed.get(c.joined["participant"], {}).get("hearing", [])
+        heard = {h.get("participant") for h in hearing}
+        checks.check(f"{c.name} shows whom its {SLOTS} audio slots carry: the {SLOTS} talkers",
+                     len(hearing) == SLOTS and heard == talking,
+                     ", ".join(f"{h.get('mid')}: {h.get('participant')}" for h in hearing))
 
 
 def main() -> int:

@@ -108,10 +108,10 @@ TEST(slots_follow_the_loudest_and_skip_self)
     ASSERT_EQ(pos[1], B);
     ASSERT_EQ(src, 'a');
     ASSERT_EQ(av.tag, 'b');
-    unsigned slots, active;
-    sfu_room_audio_slots_get(room, LEG_V, &slots, &active);
-    ASSERT_EQ(slots, 1u);
-    ASSERT_EQ(active, 1u);
+    sfu_room_audio_slot sl[2];
+    ASSERT_EQ(sfu_room_audio_slots(room, LEG_V, sl, 2), 1u);
+    ASSERT_EQ(sl[0].participant, A);
+    ASSERT(sl[0].carrying);
     /* C talks: within about a second it replaces A (the weakest, position
      * 0), and V's slot carries C on the same SSRC, numbering running on. */
     int switched_at = -1;
@@ -126,6 +126,13 @@ TEST(slots_follow_the_loudest_and_skip_self)
     ASSERT_EQ(av.tag, 'c');         /* A's own view: C, the speaker, in place of the silent B; never A */
     ASSERT_EQ(gaps, 0u);
     ASSERT_EQ(sfu_room_active_speaker(room), C);
+    char slot_mid[SFU_MID_MAX];
+    memcpy(slot_mid, sl[0].mid, sizeof slot_mid);
+    ASSERT_EQ(sfu_room_audio_slots(room, LEG_V, sl, 2), 1u);
+    ASSERT_EQ(sl[0].participant, C);        /* GET /rooms shows whom the slot carries */
+    ASSERT(sl[0].carrying);
+    ASSERT(strcmp(sl[0].mid, slot_mid) == 0 && sl[0].mid[0]);
+    ASSERT_EQ(sfu_room_audio_slots(room, LEG_V, sl, 0), 1u);    /* counted past cap */
     /* C leaves: the position empties and is filled again from the rest. */
     sfu_room_remove_leg(room, LEG_C, SFU_MS(4000), &out);
     sfu_out_reset(&out);
