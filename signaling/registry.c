@@ -132,12 +132,17 @@ static uint32_t new_participant_number(const reg_room *room)
     return n;
 }
 
-static reg_room *room_for_new_session(sig_registry *reg, const char *name, sig_session_kind kind,
-                                      unsigned *status, const char **reason)
+/* The limit counts everyone in the room, participants pulled from other
+ * nodes too: a node of a spanning room refuses a join once the whole room
+ * is full as far as its last sync knew. */
+static reg_room *room_for_new_session(sig_registry *reg, const char *name,
+                                      const sig_session_spec *spec, unsigned *status,
+                                      const char **reason)
 {
+    sig_session_kind kind = spec->kind;
     reg_room *room = g_hash_table_lookup(reg->rooms, name);
     if (room) {
-        if (kind != SIG_SESSION_WHEP &&
+        if (kind != SIG_SESSION_WHEP && !spec->admitted_elsewhere &&
             room->participants->len >= reg->limits.max_participants_per_room) {
             *status = 503, *reason = "room is full";
             return NULL;
@@ -190,7 +195,7 @@ sig_session *sig_registry_create(sig_registry *reg, const sig_session_spec *spec
         *status = 503, *reason = "too many sessions";
         goto out;
     }
-    reg_room *room = room_for_new_session(reg, room_name, kind, status, reason);
+    reg_room *room = room_for_new_session(reg, room_name, spec, status, reason);
     if (!room)
         goto out;
     if (kind == SIG_SESSION_WHEP && !find_participant(room, watched)) {

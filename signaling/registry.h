@@ -117,6 +117,10 @@ typedef struct sig_session_spec {
     const char *name;               /* display name, or NULL */
     const char *owner_sub;          /* the token's sub, or NULL with auth off */
     uint32_t reuse_participant;     /* WHIP: publish again under this id; 0: a new one */
+    /* A participant of a room spanning nodes, pulled from the node that
+     * admitted it (span.h): never refused for the room's participant
+     * limit, or nodes would disagree on who is in the room. */
+    bool admitted_elsewhere;
 } sig_session_spec;
 
 /* Reserves a new session (creating the room on a worker when it does not

@@ -486,6 +486,7 @@ static void on_pull_resolved(void *user, sig_cluster_verdict v, const char *owne
     g_strlcpy(p->owner_url, owner_url, sizeof p->owner_url);
     sig_session_spec spec = { .kind = SIG_SESSION_WHIP, .room = p->local_room,
                               .reuse_participant = p->participant,
+                              .admitted_elsewhere = p->span,
                               .name = p->span ? p->name : "relay" };
     unsigned status = 500;
     const char *reason = "internal error";

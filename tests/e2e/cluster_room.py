@@ -18,6 +18,8 @@ POST /rooms/{room}/join on its own node. Checks, one line each:
     the first frame printed);
   - three nodes: every participant decodes the two others' video and
     receives their audio (frames per second per pair printed);
+  - the room limit (3 here) counts the whole room: a fourth join on a
+    satellite, which holds one participant of its own, is refused (503);
   - GET /rooms/{room} on the owner lists the three participants with their
     names, each with audio and video; GET /rooms on the third node shows the
     room once, on the owner; Redis holds no participant name;
@@ -53,6 +55,7 @@ HEARTBEAT_MS = 500
 SECRET = "cluster-room-test-secret-0123456789ab"
 ROOM = "span-room"
 FPS = 10
+ROOM_LIMIT = 3      # the three participants fill it: a fourth join is refused on any node
 ROOM_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "room_call.py")
 
 
@@ -172,6 +175,17 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture], make) -> No
         got, after = await window(children, 4.0)
         ok, detail = media_ok(got, 4.0)
         c.check("three nodes: video and audio of the two others, for each", ok, detail)
+        # The room limit is the whole room's: B holds one participant of its
+        # own, and two pulled from A.
+        p5 = await spawn("dave", nodes["B"].url)
+        p5.joined = await p5.expect(("joined",), 30)
+        c.check(f"max_participants_per_room = {ROOM_LIMIT} counts the whole room: a fourth "
+                "join on B is refused", p5.joined.get("status") == 503 and
+                "full" in (p5.joined.get("body") or ""),
+                f"{p5.joined.get('status')} {p5.joined.get('body')}")
+        p5.proc.kill()
+        await p5.proc.wait()
+        p5.reader.cancel()
 
         status, _, body = await peers.http("GET", nodes["A"].url + f"/rooms/{ROOM}")
         doc = json.loads(body) if status == 200 else {}
@@ -326,6 +340,7 @@ def main() -> int:
             f"cluster.secret={SECRET}", f"cluster.heartbeat_ms={HEARTBEAT_MS}",
             f"cluster.node_ttl_ms={TTL_MS}", "cluster.redis_timeout_ms=250",
             "cluster.relay=true", "cluster.span=true",
+            f"limits.max_participants_per_room={ROOM_LIMIT}",
             "http.requests_per_second_per_client=0"])
         every.append((name, nodes[name]))
         nodes[name].start()
