@@ -22,6 +22,7 @@ void sfu_consumer_init(sfu_consumer *c, uint32_t local_ssrc, uint32_t local_rtx_
     memset(c, 0, sizeof *c);
     c->layer = c->target = -1;
     c->max_quality = -1;
+    c->pinned = -1;
     c->up_quality = -1;
     c->max_tid = c->want_tid = SFU_CONSUMER_ALL_TIDS;
     uint32_t h = mix32(local_ssrc);

@@ -62,6 +62,7 @@ typedef struct sfu_consumer {
     bool waiting_keyframe;      /* nothing forwarded since the start: gate closed */
     bool draining;              /* `layer` is held back until the next switch (sfu_consumer_drain) */
     /* Layer choice */
+    int8_t pinned;              /* >= 0: always this layer (sfu_track_desc.pin_layer); -1: chosen */
     int8_t max_quality;         /* -1: automatic */
     uint32_t limit_bps;         /* the viewer's estimate; 0: none */
     int8_t up_quality;          /* the higher quality that fits, since up_since */

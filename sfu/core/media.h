@@ -72,6 +72,13 @@ typedef struct sfu_track_desc {
      * order: clients differ in the order they list them. */
     uint8_t nlayers;
     sfu_layer_desc layers[SFU_MAX_LAYERS];
+    /* Send video: 1 + the source layer (its position in the source's
+     * layers[], the order of its description) this sink always carries,
+     * whatever layer choice would pick; 0: chosen per viewer (cap,
+     * estimate). A relay leg carries every layer of a simulcast source as
+     * one pinned sink each (signaling/relay.c). A source with fewer layers
+     * gives its top one. */
+    uint8_t pin_layer;
 } sfu_track_desc;
 
 typedef struct sfu_leg_desc {

@@ -14,6 +14,8 @@ static int qualities(const sfu_producer *prod, sfu_time now, sfu_consumer_qualit
 
 int room_start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now)
 {
+    if (c->pinned >= 0)
+        return c->pinned < prod->nlayers ? c->pinned : prod->nlayers - 1;
     if (prod->nlayers < 2)
         return 0;
     sfu_consumer_quality q[SFU_MAX_LAYERS];
@@ -42,8 +44,8 @@ static uint8_t temporal_cap(const sfu_consumer *c, const sfu_producer_layer *l)
 static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
 {
     room_sink *sink = room_sink_at(room, sink_ref);
-    if (!sink->has_src || sink->c.layer < 0)
-        return;
+    if (!sink->has_src || sink->c.layer < 0 || sink->c.pinned >= 0)
+        return; /* a pinned sink keeps the layer it started on (room_start_layer) */
     sfu_producer *prod = room_prod_at(room, sink->src);
     if (prod->nlayers < 2) {
         sfu_consumer_set_max_tid(&sink->c, temporal_cap(&sink->c, &prod->layers[0]));
@@ -108,6 +110,21 @@ int sfu_room_track_layers(const sfu_room *room, sfu_leg_id id, const char *mid, 
         i->width = pl->width;
         i->height = pl->height;
         i->active = sfu_producer_layer_active(prod, l, now);
+    }
+    return prod->nlayers;
+}
+
+int sfu_room_source_layers(const sfu_room *room, uint32_t participant, sfu_kind kind,
+                           sfu_layer_desc *out, unsigned cap)
+{
+    room_ref ref;
+    if (!room_find_source(room, participant, kind, &ref))
+        return -SFU_ENOTFOUND;
+    const sfu_producer *prod = room_prod_at(room, ref);
+    for (unsigned l = 0; l < prod->nlayers && l < cap; l++) {
+        memcpy(out[l].rid, prod->layers[l].rid, SFU_RID_MAX);
+        out[l].ssrc = prod->layers[l].ssrc;
+        out[l].rtx_ssrc = prod->layers[l].rtx_ssrc;
     }
     return prod->nlayers;
 }

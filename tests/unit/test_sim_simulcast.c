@@ -264,7 +264,7 @@ static void run_until(sim *s, sfu_time until)
     }
 }
 
-static int sim_setup(sim *s, sfu_time kf_cache)
+static int sim_setup(sim *s, sfu_time kf_cache, uint8_t pin_layer)
 {
     memset(s, 0, sizeof *s);
     s->pool = sfu_buf_pool_new(4096);
@@ -286,6 +286,7 @@ static int sim_setup(sim *s, sfu_time kf_cache)
     }
     sfu_leg_desc pl = fx_leg(0xAAAA, &pv, 1);
     sfu_track_desc vv = fx_view_video("v", VIEW_SSRC);
+    vv.pin_layer = pin_layer;
     sfu_leg_desc vl = fx_leg(0xBBBB, &vv, 1);
     if (sfu_room_add_leg(s->room, PUB_LEG, ALICE, &pl, 0) < 0 || sfu_room_add_leg(s->room, VIEW_LEG, BOB, &vl, 0) < 0 ||
         sfu_room_bind(s->room, VIEW_LEG, "v", ALICE, 0, &s->out) < 0)
@@ -390,7 +391,7 @@ static int switches(sfu_time kf_cache)
 {
     sim *s = calloc(1, sizeof *s);
     ASSERT(s);
-    ASSERT_EQ(sim_setup(s, kf_cache), 0);
+    ASSERT_EQ(sim_setup(s, kf_cache, 0), 0);
 
     /* Join: the viewer ends up on the full layer (ranked by keyframe size,
      * though the offer lists it first). */
@@ -497,4 +498,51 @@ TEST(simulcast_switches_are_seamless)
     return switches(0) || switches(SFU_SEC(1));
 }
 
-TEST_LIST(TEST_ENTRY(simulcast_switches_are_seamless))
+/* A sink pinned to one layer (a relay leg's, sfu_track_desc.pin_layer)
+ * carries that layer only: from its first keyframe, whatever the ranking,
+ * a cap or an estimate would choose; its keyframe requests go to that
+ * layer's SSRC; sfu_room_source_layers lists the layers in the order of
+ * the publisher's description (the positions pins name). */
+TEST(pinned_sink_keeps_its_layer)
+{
+    sim *s = calloc(1, sizeof *s);
+    ASSERT(s != NULL);
+    ASSERT_EQ(sim_setup(s, SFU_MS(1500), 2 /* layer 1: "h", the middle one */), 0);
+    sfu_layer_desc ld[SFU_MAX_LAYERS];
+    ASSERT_EQ(sfu_room_source_layers(s->room, ALICE, SFU_KIND_VIDEO, ld, SFU_MAX_LAYERS), NL);
+    for (int l = 0; l < NL; l++)
+        ASSERT_STR_EQ(ld[l].rid, rid_of[l]);
+    ASSERT_EQ(sfu_room_source_layers(s->room, BOB, SFU_KIND_VIDEO, ld, SFU_MAX_LAYERS), -SFU_ENOTFOUND);
+    run_until(s, SFU_SEC(2));
+    ASSERT_EQ(sfu_room_set_max_layer(s->room, VIEW_LEG, "v", 0, s->now, &s->out), 0);
+    drain(s);
+    run_until(s, SFU_SEC(4));
+    ASSERT_EQ(sfu_room_set_sink_bitrate_limit(s->room, VIEW_LEG, "v", 50000, s->now, &s->out), 0);
+    drain(s);
+    run_until(s, SFU_SEC(6));
+    ASSERT(s->nseen > 100);
+    int other = 0;
+    for (int i = 0; i < s->nseen; i++)
+        other += s->s[i].layer != 1;
+    if (other)
+        TEST_FAIL_("%d of %d packets not of the pinned layer", other, s->nseen);
+    ASSERT(s->s[0].key);
+    sfu_room_sink_layer k;
+    ASSERT_EQ(sfu_room_sink_layer_get(s->room, VIEW_LEG, "v", &k), 0);
+    ASSERT_EQ(k.current, 1);    /* "h" ranks in the middle by its keyframes' size */
+    ASSERT_EQ(k.switches, 0u);
+    /* The viewer's PLI: a keyframe request on the pinned layer's SSRC only. */
+    sfu_time t = s->now;
+    uint8_t pli[12];
+    ASSERT(sfu_rtcp_pli_build(pli, sizeof pli, 0xBBBB, VIEW_SSRC) > 0);
+    sfu_room_handle_rtcp(s->room, VIEW_LEG, pli, sizeof pli, s->now, &s->out);
+    drain(s);
+    run_until(s, t + SFU_MS(600));
+    ASSERT_EQ(plis(s, 0, t, s->now) + plis(s, 2, t, s->now), 0);
+    ASSERT(plis(s, 1, t, s->now) + (int)sfu_room_stats_get(s->room)->keyframe_replays >= 1);
+    ASSERT_EQ(sim_free(s), 0u);
+    free(s);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(simulcast_switches_are_seamless), TEST_ENTRY(pinned_sink_keeps_its_layer))
