@@ -438,6 +438,7 @@ static void leg_common(uint32_t rtcp_ssrc, sfu_leg_desc *out)
 {
     memset(out, 0, sizeof *out);
     out->rtcp_ssrc = rtcp_ssrc;
+    out->layer_feedback = true;     /* the layers the pulling end needs flow back (rtcp_layers.h) */
     g_strlcpy(out->cname, "sfu-relay", sizeof out->cname);
 }
 

@@ -87,6 +87,10 @@ typedef struct sfu_leg_desc {
     bool rtcp_rsize;
     uint32_t rtcp_ssrc;         /* the SFU's own SSRC for feedback to this leg */
     char cname[32];             /* the SFU's CNAME toward this leg */
+    /* Relay legs (rtcp_layers.h): the pulling end (sources) reports every
+     * second which layers of its simulcast sources its viewers need; the
+     * serving end (sinks pinned to layers) pauses the sinks of the others. */
+    bool layer_feedback;
 } sfu_leg_desc;
 
 #endif

@@ -96,6 +96,9 @@ typedef struct sfu_room_stats {
     /* Switches down that held the current layer back until the switch
      * (sfu_consumer_drain), and the packets held back. */
     uint64_t drains, drained;
+    /* Relay legs (sfu_leg_desc.layer_feedback): layers the pulling end
+     * stopped and started needing, so their pinned sinks paused/resumed. */
+    uint64_t layer_pauses, layer_resumes;
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);

@@ -114,6 +114,39 @@ int sfu_room_track_layers(const sfu_room *room, sfu_leg_id id, const char *mid, 
     return prod->nlayers;
 }
 
+unsigned room_layers_wanted(const sfu_room *room, room_ref src)
+{
+    const room_leg *leg = room->legs[src.slot];
+    const sfu_producer *prod = leg->tracks[src.track].prod;
+    unsigned all = (1u << prod->nlayers) - 1, want = 0;
+    /* Until every layer's frame size is known the ranking may still move:
+     * everything flows. Sizes stay known while a layer is paused. */
+    for (int l = 0; l < prod->nlayers; l++)
+        if (!prod->layers[l].width)
+            return all;
+    for (uint32_t i = 0; i < leg->fanout_count[src.track]; i++) {
+        const room_sink *sink = room_sink_at(room, room->fanout[leg->fanout_start[src.track] + i]);
+        const sfu_consumer *c = &sink->c;
+        if (!sink->has_src || c->layer < 0)
+            continue;
+        int qc = sfu_producer_quality_of(prod, c->layer), qt = sfu_producer_quality_of(prod, c->target);
+        int top = qc > qt ? qc : qt;
+        want |= 1u << c->layer;
+        if (c->target >= 0)
+            want |= 1u << c->target;
+        /* The quality above, for a viewer that may move up: layer choice
+         * takes only layers that flow and whose bitrate it measured. */
+        if (c->pinned < 0 && top + 1 < prod->nlayers && (c->max_quality < 0 || c->max_quality > top))
+            want |= 1u << sfu_producer_layer_at(prod, top + 1);
+        /* And below, for one that follows an estimate: a step down lands
+         * on the next layer, not on whatever still flows further down. */
+        int low = qc < qt ? qc : qt;
+        if (c->pinned < 0 && c->limit_bps && low > 0)
+            want |= 1u << sfu_producer_layer_at(prod, low - 1);
+    }
+    return want;
+}
+
 int sfu_room_source_layers(const sfu_room *room, uint32_t participant, sfu_kind kind,
                            sfu_layer_desc *out, unsigned cap)
 {

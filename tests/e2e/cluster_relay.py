@@ -28,7 +28,9 @@ Every node runs with [cluster] relay = true. Checks, one line each:
     (WHEP layer Link, encodingId) and decodes the low layer's size, one on
     automatic decodes the top layer's size; that node's GET /rooms shows the
     relayed track's three layers; the owner serves one leg whose three sinks
-    carry layers 0, 1, 2, and a third viewer does not grow its relay uplink;
+    carry layers 0, 1, 2; with only the pinned viewer left the owner pauses
+    layers h and f (leg bitrate printed, all layers vs q alone), and a new
+    automatic viewer climbs back to the top layer (time printed);
   - kill -9 of the owner: the second node's viewers are told (their
     sessions end with a DTLS close_notify: aiortc closes the connection;
     time printed), and the node counts the leg lost.
@@ -116,10 +118,11 @@ def main_size(sizes: Dict) -> Optional[tuple]:
     return max(sizes, key=sizes.get) if sizes else None
 
 
-async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture]) -> None:
+async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str) -> None:
     """A Chromium simulcast publisher (q, h, f) on its room's owner, viewers
-    on another node: the leg carries every layer once, each viewer gets its
-    own."""
+    on another node (not `avoid`, which pulls the other room: its relay
+    bytes in are this leg's alone): the leg carries each layer once, each
+    viewer gets its own, and only the layers its viewers need."""
     room = "relay-sim"
     t_start = time.monotonic()
     pub = await asyncio.create_subprocess_exec(
@@ -151,7 +154,8 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture]) -> None:
         await pub.wait()
         return
     owner = node_of(sess, nodes)
-    vb = next(n for n in nodes if n != owner)
+    vb = next((n for n in nodes if n not in (owner, avoid)), None) or \
+        next(n for n in nodes if n != owner)
     served0 = await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0
 
     low, low_rx = await peers.whep_view(nodes[vb].url, room, pid)
@@ -199,22 +203,48 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture]) -> None:
             len(legs) == 1 and currents == [0, 1, 2],
             f"{len(legs)} leg(s), layers {currents}")
 
-    uplink = [("sfu_relay_bytes_total", 'direction="out"')]
-    (r2,) = await rates(nodes[owner].url, uplink, 3.0)
+    print(f"INFO publisher's layers on {owner}: " + ", ".join(
+        f"{la['rid']} {la['bitrate_bps'] // 1000} kbit/s" for la in pub_layers), flush=True)
+
+    # Layer choices flow back: with the automatic viewer gone, the node
+    # needs layer q only (its viewer is capped there), and the owner pauses
+    # the others; a new automatic viewer climbs back to the top layer.
+    leg_in = [("sfu_relay_bytes_total", 'direction="in"')]
+    pauses = [("sfu_relay_layer_pauses_total", ""), ("sfu_relay_layer_resumes_total", "")]
+    (all_bps,) = await rates(nodes[vb].url, leg_in, 3.0)
+    await peers.delete(auto)
+    await auto_rx.stop()
+    await auto.pc.close()
+    await asyncio.sleep(2.5)
+    (low_bps,) = await rates(nodes[vb].url, leg_in, 3.0)
+    p1 = [await metric(nodes[owner].url, n, lab) or 0 for n, lab in pauses]
+    q_bps = next((la["bitrate_bps"] for la in pub_layers if la["rid"] == "q"), 0)
+    sum_bps = sum(la["bitrate_bps"] for la in pub_layers)
+    c.check(f"only layer q needed on {vb}: {owner} pauses the others, the leg carries q alone",
+            all_bps > 0 and low_bps < 0.5 * all_bps and p1[0] >= 2,
+            f"leg {all_bps / 1000:.0f} kbit/s with q and f needed (all three published: "
+            f"{sum_bps // 1000} kbit/s), {low_bps / 1000:.0f} kbit/s with q only (q published at "
+            f"{q_bps // 1000} kbit/s); layers paused {p1[0]:.0f}")
+    t0 = time.monotonic()
     third, third_rx = await peers.whep_view(nodes[vb].url, room, pid)
     await peers.wait_connected(third.pc)
-    await asyncio.sleep(1.0)
-    (r3,) = await rates(nodes[owner].url, uplink, 3.0)
-    served = await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0
-    c.check(f"a third viewer on {vb}: {owner}'s relay uplink does not grow (one leg)",
-            r2 > 100000 and r3 / r2 <= 1.35 and served == served0 + 1,
-            f"{r2 / 1000:.0f} -> {r3 / 1000:.0f} kbit/s (x{r3 / max(r2, 1):.2f}), "
-            f"legs served {served0:.0f} -> {served:.0f}")
-    print(f"INFO publisher's layers on {owner}: " + ", ".join(
-        f"{la['rid']} {la['bitrate_bps'] // 1000} kbit/s" for la in pub_layers) +
-        f"; {owner}'s relay uplink (both rooms' legs) {r3 / 1000:.0f} kbit/s", flush=True)
 
-    for v, rx in ((low, low_rx), (auto, auto_rx), (third, third_rx)):
+    async def top_again():
+        recent = dict(third_rx.sizes)
+        await asyncio.sleep(0.5)
+        return main_size(window(third_rx, recent)) == enc["f"]
+    ok = await wait_for(top_again, 10, 0)
+    up_s = time.monotonic() - t0
+    (again_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
+    p2 = [await metric(nodes[owner].url, n, lab) or 0 for n, lab in pauses]
+    served = await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0
+    c.check(f"a new automatic viewer on {vb} climbs back to the top layer: the layers resume, "
+            f"still one leg", bool(ok) and p2[1] >= 2 and served == served0 + 1,
+            f"top layer decoded {up_s:.1f} s after joining ({dict(third_rx.sizes)}); leg "
+            f"{again_bps / 1000:.0f} kbit/s; layers resumed {p2[1]:.0f}; legs served "
+            f"{served0:.0f} -> {served:.0f}")
+
+    for v, rx in ((low, low_rx), (third, third_rx)):
         await peers.delete(v)
         await rx.stop()
         await v.pc.close()
@@ -380,7 +410,7 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
                         '"addr"', "127.0.0.1\"") if s in text]
     c.check("Redis holds no relayed room, session id or address", not seen, ", ".join(seen))
 
-    await simulcast_over_leg(c, nodes)
+    await simulcast_over_leg(c, nodes, avoid=b)
 
     # kill -9 the owner: the relay legs to it end, their viewers are told.
     viewers = [(v1, rx1)] + more
