@@ -149,7 +149,8 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str
         pass
     if not c.check("a Chromium simulcast publisher sends three layers",
                    pid is not None and len(enc) == 3,
-                   ", ".join(f"{r} {w}x{h}" for r, (w, h) in enc.items())):
+                   ", ".join(f"{r} {w}x{h}" for r, (w, h) in enc.items()) +
+                   f"; {time.monotonic() - t_start:.1f} s after its start"):
         pub.kill()
         await pub.wait()
         return
@@ -170,16 +171,16 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str
                                     "application/json")
     c.check(f"a viewer on {vb} pins the relayed track's layer q (the publisher's rid)",
             st == 204, f"link {link}, mid {mid}, status {st}")
-    await asyncio.sleep(3.0)
+    await asyncio.sleep(2.5)
     b_low, b_auto = dict(low_rx.sizes), dict(auto_rx.sizes)
-    await asyncio.sleep(3.0)
+    await asyncio.sleep(2.0)
     w_low, w_auto = window(low_rx, b_low), window(auto_rx, b_auto)
     c.check(f"the pinned viewer on {vb} decodes the low layer {enc['q']}",
             main_size(w_low) == enc["q"] and sum(w_low.values()) >= 20,
-            f"decoded sizes over 3 s {w_low}")
+            f"decoded sizes over 2 s {w_low}")
     c.check(f"the automatic viewer on {vb} decodes the top layer {enc['f']}",
             main_size(w_auto) == enc["f"] and sum(w_auto.values()) >= 20,
-            f"decoded sizes over 3 s {w_auto}")
+            f"decoded sizes over 2 s {w_auto}")
 
     _, _, body = await peers.http("GET", nodes[vb].url + "/rooms")
     relayed = next((r for r in json.loads(body)["rooms"] if r["room"] == f"~{room}"), {})
@@ -188,9 +189,11 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str
     layers = tracks[0].get("layers", []) if tracks else []
     want = [enc[r] for r in ("q", "h", "f")]
     got = [(la["width"], la["height"]) for la in layers]
+    # h flows only while a viewer needs it (the automatic one is on f, the
+    # pinned one on q): it may be paused, its size stays known.
     c.check(f"GET /rooms on {vb}: the relayed track has the three layers, lowest first",
             [la["rid"] for la in layers] == ["q", "h", "f"] and got == want and
-            all(la["active"] for la in layers),
+            layers[0]["active"] and layers[2]["active"],
             ", ".join(f"{la['rid']} {la['width']}x{la['height']} {la['bitrate_bps'] // 1000} kbit/s"
                       f"{'' if la['active'] else ' inactive'}" for la in layers))
     _, _, body = await peers.http("GET", nodes[owner].url + f"/rooms/{room}")
@@ -211,12 +214,12 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str
     # the others; a new automatic viewer climbs back to the top layer.
     leg_in = [("sfu_relay_bytes_total", 'direction="in"')]
     pauses = [("sfu_relay_layer_pauses_total", ""), ("sfu_relay_layer_resumes_total", "")]
-    (all_bps,) = await rates(nodes[vb].url, leg_in, 3.0)
+    (all_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
     await peers.delete(auto)
     await auto_rx.stop()
     await auto.pc.close()
     await asyncio.sleep(2.5)
-    (low_bps,) = await rates(nodes[vb].url, leg_in, 3.0)
+    (low_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
     p1 = [await metric(nodes[owner].url, n, lab) or 0 for n, lab in pauses]
     q_bps = next((la["bitrate_bps"] for la in pub_layers if la["rid"] == "q"), 0)
     sum_bps = sum(la["bitrate_bps"] for la in pub_layers)
@@ -248,8 +251,10 @@ async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str
         await peers.delete(v)
         await rx.stop()
         await v.pc.close()
+    t_end = time.monotonic()
     pub.stdin.close()
     out = (await asyncio.wait_for(pub.communicate(), 30))[0].decode(errors="replace")
+    print(f"INFO the publisher took {time.monotonic() - t_end:.1f} s to finish", flush=True)
     for text in out.splitlines():
         print(f"  chromium publisher: {text}", flush=True)
     c.check("the simulcast publisher's own checks pass", pub.returncode == 0, f"exit {pub.returncode}")
