@@ -123,7 +123,9 @@ void sig_relay_track_set_layers(sig_relay_track *tracks, unsigned n, unsigned t,
  * sink with NACK and PLI; a simulcast track one sink per layer, pinned to
  * it, mids "<mid>" for layer 0 and "<mid>.<k>" for the others), on the
  * pulling node a publisher leg (every track a source with those SSRCs, a
- * simulcast track one source with its layers). `rtcp_ssrc` is the node's
+ * simulcast track one source with its layers), both with layer_feedback
+ * (the pulling end reports the layers its viewers need, the serving end
+ * pauses the others: sfu/core/rtcp_layers.h). `rtcp_ssrc` is the node's
  * own for feedback. Tracks beyond SFU_MAX_TRACKS m-lines are left out. */
 void sig_relay_serve_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
                           sfu_leg_desc *out);

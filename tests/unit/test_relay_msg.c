@@ -316,6 +316,7 @@ TEST(simulcast_layers)
     ASSERT_EQ(serve->tracks[1].pin_layer, 0);
     ASSERT_EQ(pull->tracks[2].nlayers, 3);
     ASSERT_EQ(pull->tracks[1].nlayers, 0);
+    ASSERT(serve->layer_feedback && pull->layer_feedback); /* rtcp_layers.h */
 
     /* Refused: a layer repeating another's SSRC, a first layer that is not
      * the track's, layers on audio, one layer, a bad rid, RTX on one layer
