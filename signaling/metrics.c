@@ -204,6 +204,12 @@ static void kind_metrics(GString *s, const sfu_room_stats *r)
     metric(s, "sfu_layer_drained_packets_total", "counter",
            "Packets of such a layer not sent while its switch down waited for the lower layer's keyframe.",
            (double)r->drained);
+    metric(s, "sfu_relay_layer_pauses_total", "counter",
+           "Simulcast layers a relay leg stopped sending because no viewer on the pulling node needed them.",
+           (double)r->layer_pauses);
+    metric(s, "sfu_relay_layer_resumes_total", "counter",
+           "Simulcast layers a relay leg sent again because a viewer on the pulling node needed them.",
+           (double)r->layer_resumes);
 }
 
 static void rtcp_metrics(GString *s, const sfu_room_stats *r)

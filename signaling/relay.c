@@ -213,6 +213,16 @@ static void serve_on_worker(void *arg)
     nonce_new(resp->nonce);
     g_strlcpy(resp->echo, job->rq.nonce, sizeof resp->echo);
     sfu_peer_relay_local(s->peer, resp->addr, sizeof resp->addr, &resp->port);
+    /* A simulcast publisher's video goes over the leg as every layer, each
+     * on a sink pinned to it: the pulling node's viewers choose among them. */
+    sfu_layer_desc layers[SFU_MAX_LAYERS];
+    int nl = sfu_peer_source_layers(s->peer, job->rq.participant, SFU_KIND_VIDEO, layers, SFU_MAX_LAYERS);
+    for (unsigned i = 0; nl >= 2 && i < job->ntracks; i++)
+        if (job->tracks[i].kind == SFU_KIND_VIDEO) {    /* the one sfu_room_bind binds a video sink to */
+            sig_relay_track_set_layers(job->tracks, job->ntracks, i, layers, (unsigned)nl,
+                                       sig_random_ssrc, NULL);
+            break;
+        }
     resp->ntracks = job->ntracks;
     memcpy(resp->tracks, job->tracks, sizeof job->tracks);
     sfu_srtp_keys keys;
@@ -223,17 +233,34 @@ static void serve_on_worker(void *arg)
         rc = sfu_peer_start_relay(s->peer, job->rq.addr, job->rq.port, &keys, desc, err,
                                   sizeof err);
     memset(&keys, 0, sizeof keys);
-    g_free(desc);
     char *body = rc == 0 ? sig_relay_response_encode(resp, srv->cfg.cluster.secret) : NULL;
     g_free(resp);
     if (!body) {
+        g_free(desc);
         serve_fail(job, 500, rc ? err : "cannot encode the answer");
         return;
     }
-    for (unsigned i = 0; i < job->ntracks; i++)
-        sfu_peer_bind(s->peer, job->tracks[i].mid, job->rq.participant);
+    /* Listed per sink (a simulcast track's layers each), so that GET /rooms
+     * shows what each one carries. */
     sig_track_info infos[SIG_TRACKS_MAX];
-    sig_registry_set_ready(srv->reg, s, infos, track_infos(job->tracks, job->ntracks, infos));
+    unsigned ninfos = 0;
+    for (unsigned i = 0; i < desc->ntracks; i++) {
+        const sfu_track_desc *d = &desc->tracks[i];
+        sfu_peer_bind(s->peer, d->mid, job->rq.participant);
+        if (ninfos < SIG_TRACKS_MAX) {
+            infos[ninfos] = (sig_track_info){ .kind = d->kind };
+            g_strlcpy(infos[ninfos].mid, d->mid, sizeof infos[ninfos].mid);
+            g_strlcpy(infos[ninfos].codec, sig_relay_codec_name(d->codec), sizeof infos[ninfos].codec);
+            for (unsigned j = 0; j < job->ntracks; j++) {   /* "<mid>" or "<mid>.<k>" */
+                size_t ml = strlen(job->tracks[j].mid);
+                if (strncmp(d->mid, job->tracks[j].mid, ml) == 0 && (!d->mid[ml] || d->mid[ml] == '.'))
+                    infos[ninfos].profile_level_id = job->tracks[j].profile_level_id;
+            }
+            ninfos++;
+        }
+    }
+    g_free(desc);
+    sig_registry_set_ready(srv->reg, s, infos, ninfos);
     g_atomic_int_inc(&srv->relay->serving);
     sfu_log(SFU_LOG_INFO, "relay.serving", "node=%s leg=%u tracks=%u", job->rq.node,
             sfu_peer_leg(s->peer), job->ntracks);

@@ -79,12 +79,25 @@ char *sig_relay_response_encode(const sig_relay_response *r, const char *secret)
     json_t *tracks = json_array();
     for (unsigned i = 0; i < r->ntracks; i++) {
         const sig_relay_track *t = &r->tracks[i];
-        json_array_append_new(
-            tracks, json_pack("{s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I}", "mid", t->mid, "kind",
-                              t->kind == SFU_KIND_VIDEO ? "video" : "audio", "codec",
-                              sig_relay_codec_name(t->codec), "pt", (int)t->pt, "rtx_pt",
-                              (int)t->rtx_pt, "ssrc", (json_int_t)t->ssrc, "rtx_ssrc",
-                              (json_int_t)t->rtx_ssrc, "plid", (json_int_t)t->profile_level_id));
+        json_t *jt = json_pack("{s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:I}", "mid", t->mid, "kind",
+                               t->kind == SFU_KIND_VIDEO ? "video" : "audio", "codec",
+                               sig_relay_codec_name(t->codec), "pt", (int)t->pt, "rtx_pt",
+                               (int)t->rtx_pt, "ssrc", (json_int_t)t->ssrc, "rtx_ssrc",
+                               (json_int_t)t->rtx_ssrc, "plid", (json_int_t)t->profile_level_id);
+        if (t->nlayers > SFU_MAX_LAYERS) {
+            json_decref(jt);
+            json_decref(tracks);
+            return NULL;
+        }
+        if (t->nlayers >= 2) {
+            json_t *layers = json_array();
+            for (unsigned l = 0; l < t->nlayers; l++)
+                json_array_append_new(layers, json_pack("{s:s,s:I,s:I}", "rid", t->layers[l].rid, "ssrc",
+                                                        (json_int_t)t->layers[l].ssrc, "rtx_ssrc",
+                                                        (json_int_t)t->layers[l].rtx_ssrc));
+            json_object_set_new(jt, "layers", layers);
+        }
+        json_array_append_new(tracks, jt);
     }
     json_t *o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:i,s:o}", "v", 1, "node", r->node, "nonce", r->nonce, "echo",
                           r->echo, "addr", r->addr, "port", (int)r->port, "tracks", tracks);
@@ -149,6 +162,38 @@ int sig_relay_request_decode(const char *text, size_t len, const char *secret, i
     return rc;
 }
 
+/* RFC 8851 rid-id: alphanumerics, '-' and '_'; "" for a layer told apart
+ * by SSRC only. */
+static bool valid_rid(const char *s)
+{
+    return s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == strlen(s);
+}
+
+/* A simulcast video track's layers; the first one repeats the track's
+ * SSRCs. */
+static int layers_decode(json_t *a, sig_relay_track *out, uint32_t ssrc, uint32_t rtx_ssrc, char *why,
+                         size_t n)
+{
+    if (out->kind != SFU_KIND_VIDEO || !json_is_array(a) || json_array_size(a) < 2 ||
+        json_array_size(a) > SFU_MAX_LAYERS)
+        return WHY("layers: 2 to %d of them, video only", SFU_MAX_LAYERS);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *l = json_array_get(a, i);
+        const char *rid = json_is_object(l) ? sig_cluster_msg_str(l, "rid", SFU_RID_MAX) : NULL;
+        json_int_t ls, lr;
+        if (!valid_rid(rid))
+            return WHY("bad layer rid");
+        if (!int_of(l, "ssrc", 1, UINT32_MAX, &ls) || !int_of(l, "rtx_ssrc", 0, UINT32_MAX, &lr) ||
+            ls == lr || (lr != 0) != (rtx_ssrc != 0) || (i == 0 && (ls != ssrc || lr != rtx_ssrc)))
+            return WHY("bad layer ssrc");
+        g_strlcpy(out->layers[i].rid, rid, sizeof out->layers[i].rid);
+        out->layers[i].ssrc = (uint32_t)ls;
+        out->layers[i].rtx_ssrc = (uint32_t)lr;
+    }
+    out->nlayers = (uint8_t)json_array_size(a);
+    return 0;
+}
+
 static int track_decode(json_t *t, sig_relay_track *out, char *why, size_t n)
 {
     if (!json_is_object(t))
@@ -173,6 +218,9 @@ static int track_decode(json_t *t, sig_relay_track *out, char *why, size_t n)
         return WHY("bad ssrc");
     if (!int_of(t, "plid", 0, 0xffffff, &plid))
         return WHY("bad profile-level-id");
+    json_t *layers = json_object_get(t, "layers");
+    if (layers && layers_decode(layers, out, (uint32_t)ssrc, (uint32_t)rtx_ssrc, why, n) != 0)
+        return -SFU_EMALFORMED;
     g_strlcpy(out->mid, mid, sizeof out->mid);
     out->pt = (uint8_t)pt;
     out->rtx_pt = (uint8_t)rtx_pt;
@@ -182,16 +230,30 @@ static int track_decode(json_t *t, sig_relay_track *out, char *why, size_t n)
     return 0;
 }
 
+/* Every SSRC of the response (tracks, layers, RTX) once; every mid once. */
 static bool unique_tracks(const sig_relay_response *r)
 {
-    for (unsigned i = 0; i < r->ntracks; i++)
-        for (unsigned j = 0; j < i; j++) {
-            const sig_relay_track *a = &r->tracks[i], *b = &r->tracks[j];
-            if (strcmp(a->mid, b->mid) == 0 || a->ssrc == b->ssrc ||
-                (b->rtx_ssrc && a->ssrc == b->rtx_ssrc) || (a->rtx_ssrc && a->rtx_ssrc == b->ssrc) ||
-                (a->rtx_ssrc && a->rtx_ssrc == b->rtx_ssrc))
+    uint32_t seen[SIG_RELAY_TRACKS_MAX * SFU_MAX_LAYERS * 2];
+    unsigned k = 0;
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        const sig_relay_track *a = &r->tracks[i];
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(a->mid, r->tracks[j].mid) == 0)
                 return false;
+        unsigned nl = a->nlayers ? a->nlayers : 1;
+        for (unsigned l = 0; l < nl; l++) {
+            uint32_t s[2] = { a->nlayers ? a->layers[l].ssrc : a->ssrc,
+                              a->nlayers ? a->layers[l].rtx_ssrc : a->rtx_ssrc };
+            for (unsigned x = 0; x < 2; x++) {
+                if (!s[x])
+                    continue;
+                for (unsigned y = 0; y < k; y++)
+                    if (seen[y] == s[x])
+                        return false;
+                seen[k++] = s[x];
+            }
         }
+    }
     return true;
 }
 
@@ -308,6 +370,52 @@ unsigned sig_relay_tracks_make(const sig_relay_source *in, unsigned n,
     return k;
 }
 
+static bool ssrc_used(const sig_relay_track *tracks, unsigned n, uint32_t ssrc)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const sig_relay_track *t = &tracks[i];
+        if (t->ssrc == ssrc || t->rtx_ssrc == ssrc)
+            return true;
+        for (unsigned l = 0; l < t->nlayers; l++)
+            if (t->layers[l].ssrc == ssrc || t->layers[l].rtx_ssrc == ssrc)
+                return true;
+    }
+    return false;
+}
+
+void sig_relay_track_set_layers(sig_relay_track *tracks, unsigned n, unsigned t,
+                                const sfu_layer_desc *layers, unsigned nlayers,
+                                uint32_t (*pick)(void *user), void *user)
+{
+    sig_relay_track *tr = &tracks[t];
+    if (t >= n || tr->kind != SFU_KIND_VIDEO || nlayers < 2)
+        return;
+    nlayers = nlayers < SFU_MAX_LAYERS ? nlayers : SFU_MAX_LAYERS;
+    memset(tr->layers, 0, sizeof tr->layers);
+    tr->nlayers = 0;
+    for (unsigned l = 0; l < nlayers; l++) {
+        sig_relay_layer *o = &tr->layers[l];
+        g_strlcpy(o->rid, valid_rid(layers[l].rid) ? layers[l].rid : "", sizeof o->rid);
+        if (l == 0) {
+            o->ssrc = tr->ssrc;
+            o->rtx_ssrc = tr->rtx_ssrc;
+        } else {
+            uint32_t s;
+            do
+                s = pick(user);
+            while (s == 0 || ssrc_used(tracks, n, s));
+            o->ssrc = s;
+            if (tr->rtx_pt) {
+                do
+                    s = pick(user);
+                while (s == 0 || s == o->ssrc || ssrc_used(tracks, n, s));
+                o->rtx_ssrc = s;
+            }
+        }
+        tr->nlayers = (uint8_t)(l + 1);
+    }
+}
+
 static void fill_common(const sig_relay_track *t, sfu_track_desc *d)
 {
     memset(d, 0, sizeof *d);
@@ -326,36 +434,57 @@ static void fill_common(const sig_relay_track *t, sfu_track_desc *d)
     d->ext.dd = video ? EXT_DD : 0;
 }
 
-static void leg_common(unsigned n, uint32_t rtcp_ssrc, sfu_leg_desc *out)
+static void leg_common(uint32_t rtcp_ssrc, sfu_leg_desc *out)
 {
     memset(out, 0, sizeof *out);
-    out->ntracks = n < SFU_MAX_TRACKS ? n : SFU_MAX_TRACKS;
     out->rtcp_ssrc = rtcp_ssrc;
+    out->layer_feedback = true;     /* the layers the pulling end needs flow back (rtcp_layers.h) */
     g_strlcpy(out->cname, "sfu-relay", sizeof out->cname);
 }
 
 void sig_relay_serve_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
                           sfu_leg_desc *out)
 {
-    leg_common(n, rtcp_ssrc, out);
-    for (unsigned i = 0; i < out->ntracks; i++) {
-        sfu_track_desc *d = &out->tracks[i];
-        fill_common(&tracks[i], d);
-        d->send = true;
-        d->local_ssrc = tracks[i].ssrc;
-        d->local_rtx_ssrc = tracks[i].rtx_ssrc;
+    leg_common(rtcp_ssrc, out);
+    for (unsigned i = 0; i < n; i++) {
+        const sig_relay_track *t = &tracks[i];
+        unsigned nl = t->nlayers >= 2 ? t->nlayers : 1;
+        for (unsigned l = 0; l < nl && out->ntracks < SFU_MAX_TRACKS; l++) {
+            sfu_track_desc *d = &out->tracks[out->ntracks++];
+            fill_common(t, d);
+            d->send = true;
+            if (nl == 1) {
+                d->local_ssrc = t->ssrc;
+                d->local_rtx_ssrc = t->rtx_ssrc;
+                continue;
+            }
+            if (l > 0)
+                snprintf(d->mid, sizeof d->mid, "%.12s.%c", t->mid, (char)('0' + l));
+            d->local_ssrc = t->layers[l].ssrc;
+            d->local_rtx_ssrc = t->layers[l].rtx_ssrc;
+            d->pin_layer = (uint8_t)(l + 1);
+        }
     }
 }
 
 void sig_relay_pull_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
                          sfu_leg_desc *out)
 {
-    leg_common(n, rtcp_ssrc, out);
-    for (unsigned i = 0; i < out->ntracks; i++) {
-        sfu_track_desc *d = &out->tracks[i];
-        fill_common(&tracks[i], d);
+    leg_common(rtcp_ssrc, out);
+    for (unsigned i = 0; i < n && out->ntracks < SFU_MAX_TRACKS; i++) {
+        const sig_relay_track *t = &tracks[i];
+        sfu_track_desc *d = &out->tracks[out->ntracks++];
+        fill_common(t, d);
         d->recv = true;
-        d->remote_ssrc = tracks[i].ssrc;
-        d->remote_rtx_ssrc = tracks[i].rtx_ssrc;
+        d->remote_ssrc = t->ssrc;
+        d->remote_rtx_ssrc = t->rtx_ssrc;
+        if (t->nlayers >= 2 && t->nlayers <= SFU_MAX_LAYERS) {
+            d->nlayers = t->nlayers;
+            for (unsigned l = 0; l < t->nlayers; l++) {
+                g_strlcpy(d->layers[l].rid, t->layers[l].rid, sizeof d->layers[l].rid);
+                d->layers[l].ssrc = t->layers[l].ssrc;
+                d->layers[l].rtx_ssrc = t->layers[l].rtx_ssrc;
+            }
+        }
     }
 }

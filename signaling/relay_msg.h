@@ -15,7 +15,15 @@
  *   response {"v":1,"node":ID,"nonce":HEX32,"echo":HEX32 (the request's),
  *             "addr":IP,"port":N,"tracks":[{"mid":M,"kind":"audio"|"video",
  *             "codec":"opus"|"VP8"|"H264","pt":N,"rtx_pt":N,"ssrc":N,
- *             "rtx_ssrc":N,"plid":N}...]}
+ *             "rtx_ssrc":N,"plid":N[,"layers":[{"rid":RID,"ssrc":N,
+ *             "rtx_ssrc":N}...]]}...]}
+ *
+ * A video track of a simulcast publisher carries every layer (2 or 3, in
+ * the order of the publisher's description; "layers", whose first entry
+ * repeats the track's ssrc and rtx_ssrc): on the serving node one viewer
+ * sink pinned to each layer (sfu_track_desc.pin_layer), on the pulling node
+ * one simulcast source with those SSRCs, so the pulling node's viewers
+ * choose among the layers as for a local publisher.
  */
 #ifndef SIG_RELAY_MSG_H
 #define SIG_RELAY_MSG_H
@@ -35,6 +43,11 @@
 #define SIG_RELAY_MAX_SKEW_S 60         /* a request older or newer than this is refused */
 #define SIG_RELAY_BODY_MAX 16384        /* bytes of a sealed body, either way */
 
+typedef struct sig_relay_layer {
+    char rid[SFU_RID_MAX];              /* the publisher's rid; "" when it had none */
+    uint32_t ssrc, rtx_ssrc;            /* what the serving node sends this layer with */
+} sig_relay_layer;
+
 typedef struct sig_relay_track {
     char mid[SFU_MID_MAX];
     sfu_kind kind;
@@ -42,6 +55,8 @@ typedef struct sig_relay_track {
     uint8_t pt, rtx_pt;                 /* rtx_pt 0: none (audio) */
     uint32_t ssrc, rtx_ssrc;            /* what the serving node sends with */
     uint32_t profile_level_id;          /* H.264; 0 otherwise or unknown */
+    uint8_t nlayers;                    /* simulcast video: 2..SFU_MAX_LAYERS; 0: one stream */
+    sig_relay_layer layers[SFU_MAX_LAYERS]; /* layers[0] has the track's ssrc, rtx_ssrc */
 } sig_relay_track;
 
 typedef struct sig_relay_request {
@@ -95,9 +110,23 @@ typedef struct sig_relay_source {
 unsigned sig_relay_tracks_make(const sig_relay_source *in, unsigned n,
                                uint32_t (*pick)(void *user), void *user, sig_relay_track *out);
 
+/* Track `t` (of the n in `tracks`) carries the publisher's simulcast
+ * `layers` (as sfu_room_source_layers gives them, at most SFU_MAX_LAYERS
+ * are taken): layer 0 keeps the track's SSRCs, the others get new ones
+ * from `pick`, unused by every track. No-op for fewer than 2 layers or a
+ * track that is not video. */
+void sig_relay_track_set_layers(sig_relay_track *tracks, unsigned n, unsigned t,
+                                const sfu_layer_desc *layers, unsigned nlayers,
+                                uint32_t (*pick)(void *user), void *user);
+
 /* The legs' descriptions: on the serving node a viewer leg (every track a
- * sink with NACK and PLI), on the pulling node a publisher leg (every track
- * a source with those SSRCs). `rtcp_ssrc` is the node's own for feedback. */
+ * sink with NACK and PLI; a simulcast track one sink per layer, pinned to
+ * it, mids "<mid>" for layer 0 and "<mid>.<k>" for the others), on the
+ * pulling node a publisher leg (every track a source with those SSRCs, a
+ * simulcast track one source with its layers), both with layer_feedback
+ * (the pulling end reports the layers its viewers need, the serving end
+ * pauses the others: sfu/core/rtcp_layers.h). `rtcp_ssrc` is the node's
+ * own for feedback. Tracks beyond SFU_MAX_TRACKS m-lines are left out. */
 void sig_relay_serve_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,
                           sfu_leg_desc *out);
 void sig_relay_pull_desc(const sig_relay_track *tracks, unsigned n, uint32_t rtcp_ssrc,

@@ -22,6 +22,7 @@ void sfu_consumer_init(sfu_consumer *c, uint32_t local_ssrc, uint32_t local_rtx_
     memset(c, 0, sizeof *c);
     c->layer = c->target = -1;
     c->max_quality = -1;
+    c->pinned = -1;
     c->up_quality = -1;
     c->max_tid = c->want_tid = SFU_CONSUMER_ALL_TIDS;
     uint32_t h = mix32(local_ssrc);
@@ -44,6 +45,7 @@ void sfu_consumer_start(sfu_consumer *c, int layer, uint32_t epoch, bool gated)
     c->epoch = epoch;
     c->have_fir_seq = false;
     c->waiting_keyframe = gated;
+    c->resume_at_key = false;
     forget_stream(c);
 }
 
@@ -69,6 +71,15 @@ void sfu_consumer_drain(sfu_consumer *c)
         c->draining = true;
 }
 
+bool sfu_consumer_set_paused(sfu_consumer *c, bool paused)
+{
+    if (paused == c->paused)
+        return false;
+    c->paused = paused;
+    c->resume_at_key = !paused && !c->waiting_keyframe;
+    return c->resume_at_key;
+}
+
 bool sfu_consumer_switch_pending(const sfu_consumer *c)
 {
     return !c->waiting_keyframe && c->target >= 0 && c->target != c->layer;
@@ -76,7 +87,9 @@ bool sfu_consumer_switch_pending(const sfu_consumer *c)
 
 bool sfu_consumer_waits_for(const sfu_consumer *c, int layer)
 {
-    return (c->waiting_keyframe && c->layer == layer) || (sfu_consumer_switch_pending(c) && c->target == layer) ||
+    if (c->paused)
+        return false;
+    return (c->resume_at_key && c->layer == layer) || (c->waiting_keyframe && c->layer == layer) || (sfu_consumer_switch_pending(c) && c->target == layer) ||
            (c->draining && c->target == c->layer && c->layer == layer);
 }
 
@@ -94,10 +107,19 @@ sfu_consumer_gate sfu_consumer_gate_packet(sfu_consumer *c, int layer, uint32_t 
         c->switches++;
         return SFU_CONSUMER_STARTED;
     }
+    if (c->paused) /* out of the numbering, once it has one */
+        return c->waiting_keyframe ? SFU_CONSUMER_SKIP : SFU_CONSUMER_DRAIN;
     if (c->waiting_keyframe) {
         if (!keyframe)
             return SFU_CONSUMER_SKIP;
         c->waiting_keyframe = false;
+        return SFU_CONSUMER_STARTED;
+    }
+    if (c->resume_at_key) {
+        /* Unpaused: out of the numbering until a keyframe. */
+        if (!keyframe)
+            return SFU_CONSUMER_DRAIN;
+        c->resume_at_key = false;
         return SFU_CONSUMER_STARTED;
     }
     if (c->draining) {
@@ -222,8 +244,8 @@ bool sfu_consumer_rtx_take(sfu_consumer *c, uint32_t rate, sfu_time now)
 
 bool sfu_consumer_replay_wanted(const sfu_consumer *c, uint32_t epoch, uint64_t from, sfu_time now)
 {
-    if (epoch != c->epoch)
-        return false;
+    if (epoch != c->epoch || c->paused || c->resume_at_key)
+        return false; /* a resuming one waits for a fresh keyframe, asked for */
     if (c->waiting_keyframe)
         return true;
     if (c->replayed && c->replayed_key == from && now - c->replayed_at < SFU_CONSUMER_REPLAY_REPEAT)

@@ -61,7 +61,10 @@ typedef struct sfu_consumer {
     int8_t target;
     bool waiting_keyframe;      /* nothing forwarded since the start: gate closed */
     bool draining;              /* `layer` is held back until the next switch (sfu_consumer_drain) */
+    bool paused;                /* nothing forwarded (sfu_consumer_set_paused) */
+    bool resume_at_key;         /* unpaused: forwarding resumes at the next keyframe */
     /* Layer choice */
+    int8_t pinned;              /* >= 0: always this layer (sfu_track_desc.pin_layer); -1: chosen */
     int8_t max_quality;         /* -1: automatic */
     uint32_t limit_bps;         /* the viewer's estimate; 0: none */
     int8_t up_quality;          /* the higher quality that fits, since up_since */
@@ -123,6 +126,11 @@ bool sfu_consumer_set_target(sfu_consumer *c, int layer, uint32_t epoch);
  * the switch, that layer resumes at its next keyframe (set_target then
  * returns true: ask for one). No effect without a pending switch. */
 void sfu_consumer_drain(sfu_consumer *c);
+/* Paused, a consumer forwards nothing: its packets leave the viewer's
+ * numbering as a held-back layer's do (SFU_CONSUMER_DRAIN), so nothing
+ * looks lost. Unpaused, it resumes at the next keyframe of its layer:
+ * returns true then (the caller asks for one). */
+bool sfu_consumer_set_paused(sfu_consumer *c, bool paused);
 /* Whether a switch waits for a keyframe of the target. */
 bool sfu_consumer_switch_pending(const sfu_consumer *c);
 /* Whether the consumer waits for a keyframe of `layer` (its first one, or

@@ -72,6 +72,13 @@ typedef struct sfu_track_desc {
      * order: clients differ in the order they list them. */
     uint8_t nlayers;
     sfu_layer_desc layers[SFU_MAX_LAYERS];
+    /* Send video: 1 + the source layer (its position in the source's
+     * layers[], the order of its description) this sink always carries,
+     * whatever layer choice would pick; 0: chosen per viewer (cap,
+     * estimate). A relay leg carries every layer of a simulcast source as
+     * one pinned sink each (signaling/relay.c). A source with fewer layers
+     * gives its top one. */
+    uint8_t pin_layer;
 } sfu_track_desc;
 
 typedef struct sfu_leg_desc {
@@ -80,6 +87,10 @@ typedef struct sfu_leg_desc {
     bool rtcp_rsize;
     uint32_t rtcp_ssrc;         /* the SFU's own SSRC for feedback to this leg */
     char cname[32];             /* the SFU's CNAME toward this leg */
+    /* Relay legs (rtcp_layers.h): the pulling end (sources) reports every
+     * second which layers of its simulcast sources its viewers need; the
+     * serving end (sinks pinned to layers) pauses the sinks of the others. */
+    bool layer_feedback;
 } sfu_leg_desc;
 
 #endif

@@ -77,6 +77,8 @@ static void sink_init(room_sink *sink, const sfu_track_desc *d)
 {
     memset(sink, 0, sizeof *sink);
     sfu_consumer_init(&sink->c, d->local_ssrc, d->local_rtx_ssrc, d->clock_rate);
+    if (d->kind == SFU_KIND_VIDEO && d->pin_layer > 0 && d->pin_layer <= SFU_MAX_LAYERS)
+        sink->c.pinned = (int8_t)(d->pin_layer - 1);
 }
 
 /* Whether any leg of `participant` still receives audio with levels. */
@@ -285,7 +287,7 @@ int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t parti
 }
 
 /* The first source of `kind` that `participant` publishes, in slot order. */
-static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kind, room_ref *ref)
+bool room_find_source(const sfu_room *room, uint32_t participant, sfu_kind kind, room_ref *ref)
 {
     for (uint32_t s = 0; s < room->max_legs; s++) {
         const room_leg *leg = room->legs[s];
@@ -309,7 +311,7 @@ static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc
 {
     room_sink *sink = room_sink_at(room, sink_ref);
     room_ref ref;
-    sink->has_src = sink->bound && find_source(room, sink->participant, d->kind, &ref);
+    sink->has_src = sink->bound && room_find_source(room, sink->participant, d->kind, &ref);
     if (!sink->has_src)
         return;
     sink->src = ref;

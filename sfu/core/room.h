@@ -96,6 +96,9 @@ typedef struct sfu_room_stats {
     /* Switches down that held the current layer back until the switch
      * (sfu_consumer_drain), and the packets held back. */
     uint64_t drains, drained;
+    /* Relay legs (sfu_leg_desc.layer_feedback): layers the pulling end
+     * stopped and started needing, so their pinned sinks paused/resumed. */
+    uint64_t layer_pauses, layer_resumes;
 } sfu_room_stats;
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg);
@@ -188,6 +191,14 @@ typedef struct sfu_room_layer_info {
  * plain stream), or -SFU_ENOTFOUND. */
 int sfu_room_track_layers(const sfu_room *room, sfu_leg_id leg, const char *mid, sfu_time now,
                           sfu_room_layer_info *layers, unsigned cap);
+
+/* The layers of the source a sink bound to (`participant`, `kind`) would
+ * receive, in the order of its description (the positions
+ * sfu_track_desc.pin_layer names, not the quality ranking): rid, and SSRCs
+ * as known now (0 until learnt), into `out` (at most `cap`). Returns how
+ * many the source has (1 for a plain stream), or -SFU_ENOTFOUND. */
+int sfu_room_source_layers(const sfu_room *room, uint32_t participant, sfu_kind kind,
+                           sfu_layer_desc *out, unsigned cap);
 
 typedef struct sfu_room_sink_layer {
     uint8_t nlayers;            /* of the source it is bound to; 0 when none */

@@ -223,6 +223,15 @@ sfu_time room_audio_deadline(const sfu_room *room);
 /* The layer a sink starts on: its choice among the active layers, else the
  * highest it may have. */
 int room_start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now);
+/* The layers (a mask of layer positions) of the simulcast source `src`
+ * that its sinks receive or switch to, with the quality above for a sink
+ * that may move up (layer choice takes only layers that flow) and the one
+ * below for a sink that follows an estimate (rtcp_layers.h); every layer
+ * until all their sizes are known. */
+unsigned room_layers_wanted(const sfu_room *room, room_ref src);
+/* The first source of `kind` that `participant` publishes, in slot order:
+ * the one a sink bound to that participant receives. */
+bool room_find_source(const sfu_room *room, uint32_t participant, sfu_kind kind, room_ref *ref);
 /* Layer choice for every sink (each new target asks for its keyframe). */
 void room_choose_layers(sfu_room *room, sfu_time now, sfu_out *out);
 /* The same for the sinks of one source. */

@@ -14,6 +14,8 @@ static int qualities(const sfu_producer *prod, sfu_time now, sfu_consumer_qualit
 
 int room_start_layer(sfu_consumer *c, const sfu_producer *prod, sfu_time now)
 {
+    if (c->pinned >= 0)
+        return c->pinned < prod->nlayers ? c->pinned : prod->nlayers - 1;
     if (prod->nlayers < 2)
         return 0;
     sfu_consumer_quality q[SFU_MAX_LAYERS];
@@ -42,8 +44,8 @@ static uint8_t temporal_cap(const sfu_consumer *c, const sfu_producer_layer *l)
 static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_out *out)
 {
     room_sink *sink = room_sink_at(room, sink_ref);
-    if (!sink->has_src || sink->c.layer < 0)
-        return;
+    if (!sink->has_src || sink->c.layer < 0 || sink->c.pinned >= 0)
+        return; /* a pinned sink keeps the layer it started on (room_start_layer) */
     sfu_producer *prod = room_prod_at(room, sink->src);
     if (prod->nlayers < 2) {
         sfu_consumer_set_max_tid(&sink->c, temporal_cap(&sink->c, &prod->layers[0]));
@@ -108,6 +110,54 @@ int sfu_room_track_layers(const sfu_room *room, sfu_leg_id id, const char *mid, 
         i->width = pl->width;
         i->height = pl->height;
         i->active = sfu_producer_layer_active(prod, l, now);
+    }
+    return prod->nlayers;
+}
+
+unsigned room_layers_wanted(const sfu_room *room, room_ref src)
+{
+    const room_leg *leg = room->legs[src.slot];
+    const sfu_producer *prod = leg->tracks[src.track].prod;
+    unsigned all = (1u << prod->nlayers) - 1, want = 0;
+    /* Until every layer's frame size is known the ranking may still move:
+     * everything flows. Sizes stay known while a layer is paused. */
+    for (int l = 0; l < prod->nlayers; l++)
+        if (!prod->layers[l].width)
+            return all;
+    for (uint32_t i = 0; i < leg->fanout_count[src.track]; i++) {
+        const room_sink *sink = room_sink_at(room, room->fanout[leg->fanout_start[src.track] + i]);
+        const sfu_consumer *c = &sink->c;
+        if (!sink->has_src || c->layer < 0)
+            continue;
+        int qc = sfu_producer_quality_of(prod, c->layer), qt = sfu_producer_quality_of(prod, c->target);
+        int top = qc > qt ? qc : qt;
+        want |= 1u << c->layer;
+        if (c->target >= 0)
+            want |= 1u << c->target;
+        /* The quality above, for a viewer that may move up: layer choice
+         * takes only layers that flow and whose bitrate it measured. */
+        if (c->pinned < 0 && top + 1 < prod->nlayers && (c->max_quality < 0 || c->max_quality > top))
+            want |= 1u << sfu_producer_layer_at(prod, top + 1);
+        /* And below, for one that follows an estimate: a step down lands
+         * on the next layer, not on whatever still flows further down. */
+        int low = qc < qt ? qc : qt;
+        if (c->pinned < 0 && c->limit_bps && low > 0)
+            want |= 1u << sfu_producer_layer_at(prod, low - 1);
+    }
+    return want;
+}
+
+int sfu_room_source_layers(const sfu_room *room, uint32_t participant, sfu_kind kind,
+                           sfu_layer_desc *out, unsigned cap)
+{
+    room_ref ref;
+    if (!room_find_source(room, participant, kind, &ref))
+        return -SFU_ENOTFOUND;
+    const sfu_producer *prod = room_prod_at(room, ref);
+    for (unsigned l = 0; l < prod->nlayers && l < cap; l++) {
+        memcpy(out[l].rid, prod->layers[l].rid, SFU_RID_MAX);
+        out[l].ssrc = prod->layers[l].ssrc;
+        out[l].rtx_ssrc = prod->layers[l].rtx_ssrc;
     }
     return prod->nlayers;
 }

@@ -6,6 +6,7 @@
  * transport-cc feed the estimate toward the viewer (room_bwe.c); SDES and
  * BYE end here. */
 #include "sfu/core/room_internal.h"
+#include "sfu/core/rtcp_layers.h"
 #include "sfu/core/rtcp_fb.h"
 
 /* The sink on `leg` that sends with `ssrc`. */
@@ -103,8 +104,36 @@ static void on_fir(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_
     }
 }
 
+/* A relay leg's pulling end says which layers it needs: the sinks pinned
+ * to the others pause; one resumed asks its layer for a keyframe. */
+static void on_layers(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
+{
+    sfu_rtcp_layers l;
+    if (sfu_rtcp_layers_parse(c, &l) < 0) {
+        room_drop(room, SFU_DROP_MALFORMED);
+        return;
+    }
+    for (uint8_t i = 0; i < l.count; i++) {
+        room_ref ref;
+        if (!find_sink(leg, l.entries[i].ssrc, &ref))
+            continue;
+        room_sink *sink = room_sink_at(room, ref);
+        if (sink->c.pinned < 0)
+            continue;
+        bool pause = !l.entries[i].wanted;
+        if (pause != sink->c.paused)
+            pause ? room->stats.layer_pauses++ : room->stats.layer_resumes++;
+        if (sfu_consumer_set_paused(&sink->c, pause) && sink->has_src)
+            room_request_keyframe(room, sink->src, sink->c.layer, now, out);
+    }
+}
+
 static void handle_one(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
 {
+    if (leg->desc.layer_feedback && sfu_rtcp_is_layers(c)) {
+        on_layers(room, leg, c, now, out);
+        return;
+    }
     if (c->pt == SFU_RTCP_SR)
         on_sr(room, leg, c, now);
     else if (c->pt == SFU_RTCP_RR)

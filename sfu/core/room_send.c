@@ -4,6 +4,7 @@
  * cache, else asked of the publisher), retransmissions from the cache, and the RTCP the SFU generates: RR, NACK, PLI/FIR and
  * transport-cc feedback toward publishers, SR with CNAME toward viewers. */
 #include "sfu/core/room_internal.h"
+#include "sfu/core/rtcp_layers.h"
 #include "sfu/core/rtcp_sdes_bye.h"
 
 #include <string.h>
@@ -476,7 +477,8 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
                 sfu_consumer_drop(c, epoch, p->seq, &p->vp8);
             else
                 sfu_consumer_skip(c, epoch, p->seq);
-            room->stats.drained++;
+            if (c->draining)
+                room->stats.drained++; /* not a paused relay layer's (rtcp_layers.h) */
             continue;
         }
         if (p->has_vp8 && !sfu_consumer_temporal_pass(c, &p->vp8)) {
@@ -700,8 +702,38 @@ static void send_sr(sfu_room *room, room_leg *leg, unsigned t, sfu_time now, sfu
     sfu_consumer_sr_sent(c, sr.ntp, now);
 }
 
+/* Relay legs: the layers of each simulcast source this node's viewers
+ * need, to the serving node (rtcp_layers.h). */
+static void send_layers(sfu_room *room, room_leg *leg, sfu_out *out)
+{
+    sfu_rtcp_layer_want w[SFU_RTCP_LAYERS_MAX];
+    unsigned n = 0;
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+        const sfu_producer *prod = leg->tracks[t].prod;
+        if (!prod || prod->nlayers < 2)
+            continue;
+        unsigned want = room_layers_wanted(room, (room_ref){ leg->slot, (uint8_t)t });
+        for (unsigned l = 0; l < prod->nlayers && n < SFU_RTCP_LAYERS_MAX; l++)
+            if (prod->layers[l].ssrc)
+                w[n++] = (sfu_rtcp_layer_want){ prod->layers[l].ssrc, (want >> l) & 1 };
+    }
+    if (n == 0)
+        return;
+    sfu_out_item *item = rtcp_item(room, leg, true, out);
+    if (!item)
+        return;
+    int len = sfu_rtcp_layers_build(item->head + item->head_len, room_left(item), leg->desc.rtcp_ssrc, w, n);
+    if (len <= 0) {
+        unpush(room, out);
+        return;
+    }
+    item->head_len += (uint16_t)len;
+}
+
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
+    if (leg->desc.layer_feedback)
+        send_layers(room, leg, out);
     sfu_rtcp_rr rr = { .ssrc = leg->desc.rtcp_ssrc };
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         if (leg->desc.tracks[t].send)

@@ -516,6 +516,12 @@ int sfu_peer_track_layers(const sfu_peer *peer, const char *mid, sfu_room_layer_
     return sfu_room_track_layers(core(peer), peer->leg, mid, sfu_host_now(peer->host), layers, cap);
 }
 
+int sfu_peer_source_layers(const sfu_peer *peer, uint32_t participant, sfu_kind kind,
+                           sfu_layer_desc *out, unsigned cap)
+{
+    return peer->room ? sfu_room_source_layers(core(peer), participant, kind, out, cap) : -SFU_ENOTFOUND;
+}
+
 int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_layer *info)
 {
     return peer->in_room ? sfu_room_sink_layer_get(core(peer), peer->leg, mid, info) : -SFU_ENOTFOUND;
@@ -604,6 +610,17 @@ int sfu_peer_start_relay(sfu_peer *peer, const char *addr, uint16_t port,
      * ends it when the other node goes quiet. */
     peer->in_room = true;
     apply_pending_binds(peer);
+    /* The pulling end: the serving node started sending before this end
+     * was keyed, so the keyframes it sent first (one per simulcast layer)
+     * never arrived. Asked for again now, every layer's frame size is known
+     * (the ranking, GET /rooms) before a viewer needs it. */
+    bool pulls = false;
+    for (unsigned t = 0; t < desc->ntracks; t++)
+        pulls |= desc->tracks[t].recv && desc->tracks[t].kind == SFU_KIND_VIDEO;
+    if (pulls) {
+        sfu_room_handle_path_changed(core(peer), peer->leg, sfu_host_now(peer->host), out_of(peer));
+        sfu_room_driver_drain(peer->room);
+    }
     return 0;
 }
 

@@ -54,6 +54,10 @@ int sfu_peer_sink_layer(const sfu_peer *peer, const char *mid, sfu_room_sink_lay
 /* The audio-slot m-lines it receives and whom each carries (room.h). */
 unsigned sfu_peer_audio_slots(const sfu_peer *peer, sfu_room_audio_slot *out, unsigned cap);
 int sfu_peer_set_max_layer(sfu_peer *peer, const char *mid, int layer);
+/* The layers of `participant`'s source of `kind` in the peer's room
+ * (sfu_room_source_layers), also before the peer is in it. */
+int sfu_peer_source_layers(const sfu_peer *peer, uint32_t participant, sfu_kind kind,
+                           sfu_layer_desc *out, unsigned cap);
 /* A relay leg between two nodes of a cluster (relay_sock.h, signaling/
  * relay.c): a UDP socket instead of ICE, keys from the nodes' exchange
  * instead of DTLS; to the room it is a leg like any other (a publisher on

@@ -23,6 +23,14 @@ Every node runs with [cluster] relay = true. Checks, one line each:
     a stale timestamp: 403, nothing created; "~room" is not a room name;
     a node without relay answers 404;
   - Redis holds no relayed room, session id or address;
+  - simulcast over a leg: a Chromium publisher sends three layers (q, h, f)
+    to its room's owner; on another node one aiortc viewer pins layer q
+    (WHEP layer Link, encodingId) and decodes the low layer's size, one on
+    automatic decodes the top layer's size; that node's GET /rooms shows the
+    relayed track's three layers; the owner serves one leg whose three sinks
+    carry layers 0, 1, 2; with only the pinned viewer left the owner pauses
+    layers h and f (leg bitrate printed, all layers vs q alone), and a new
+    automatic viewer climbs back to the top layer (time printed);
   - kill -9 of the owner: the second node's viewers are told (their
     sessions end with a DTLS close_notify: aiortc closes the connection;
     time printed), and the node counts the leg lost.
@@ -40,6 +48,7 @@ import sys
 import time
 import hmac
 import hashlib
+import urllib.parse
 from typing import Dict, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +93,176 @@ async def frames_flow(rx: peers.Receiver, n: int, timeout: float) -> bool:
     start = len(rx.numbers)
     return bool(await wait_for(lambda: asyncio.sleep(0, len(rx.numbers) - start >= n),
                                timeout, 0.1))
+
+
+def layer_link(headers: Dict[str, str]) -> Optional[str]:
+    for k, v in headers.items():
+        if k.lower() == "link":
+            m = re.search(r'<([^>]+)>\s*;\s*rel="urn:ietf:params:whep:ext:core:layer"', v)
+            if m:
+                return m.group(1)
+    return None
+
+
+def video_mid(sdp: str) -> Optional[str]:
+    section = next((m for m in re.split(r"\r?\n(?=m=)", sdp) if m.startswith("m=video")), "")
+    m = re.search(r"^a=mid:(\S+)", section, re.M)
+    return m.group(1) if m else None
+
+
+def window(rx: peers.Receiver, before: Dict) -> Dict:
+    return {k: n - before.get(k, 0) for k, n in rx.sizes.items() if n - before.get(k, 0) > 0}
+
+
+def main_size(sizes: Dict) -> Optional[tuple]:
+    return max(sizes, key=sizes.get) if sizes else None
+
+
+async def simulcast_over_leg(c: Checks, nodes: Dict[str, SfuFixture], avoid: str) -> None:
+    """A Chromium simulcast publisher (q, h, f) on its room's owner, viewers
+    on another node (not `avoid`, which pulls the other room: its relay
+    bytes in are this leg's alone): the leg carries each layer once, each
+    viewer gets its own, and only the layers its viewers need."""
+    room = "relay-sim"
+    t_start = time.monotonic()
+    pub = await asyncio.create_subprocess_exec(
+        "node", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "chromium_sim_publisher.mjs"),
+        "--url", nodes["A"].url, "--room", room, "--watch-seconds", "90",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    enc, pid, sess = {}, None, None
+    try:
+        while True:
+            line = await asyncio.wait_for(pub.stdout.readline(), 60)
+            if not line:
+                break
+            text = line.decode(errors="replace").rstrip()
+            m = re.match(r"ENC (\w+) (\d+)x(\d+)$", text)
+            if m:
+                enc[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+            if text.startswith("READY "):
+                pid, sess = text.split()[1:3]
+                break
+            print(f"  chromium publisher: {text}", flush=True)
+    except asyncio.TimeoutError:
+        pass
+    if not c.check("a Chromium simulcast publisher sends three layers",
+                   pid is not None and len(enc) == 3,
+                   ", ".join(f"{r} {w}x{h}" for r, (w, h) in enc.items()) +
+                   f"; {time.monotonic() - t_start:.1f} s after its start"):
+        pub.kill()
+        await pub.wait()
+        return
+    owner = node_of(sess, nodes)
+    vb = next((n for n in nodes if n not in (owner, avoid)), None) or \
+        next(n for n in nodes if n != owner)
+    served0 = await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0
+
+    low, low_rx = await peers.whep_view(nodes[vb].url, room, pid)
+    auto, auto_rx = await peers.whep_view(nodes[vb].url, room, pid)
+    for v in (low, auto):
+        await peers.wait_connected(v.pc)
+    link, mid = layer_link(low.headers), video_mid(low.answer_sdp)
+    st = None
+    if link and mid:
+        st, _, _ = await peers.http("POST", urllib.parse.urljoin(low.url, link),
+                                    json.dumps({"mediaId": mid, "encodingId": "q"}),
+                                    "application/json")
+    c.check(f"a viewer on {vb} pins the relayed track's layer q (the publisher's rid)",
+            st == 204, f"link {link}, mid {mid}, status {st}")
+    await asyncio.sleep(2.5)
+    b_low, b_auto = dict(low_rx.sizes), dict(auto_rx.sizes)
+    await asyncio.sleep(2.0)
+    w_low, w_auto = window(low_rx, b_low), window(auto_rx, b_auto)
+    c.check(f"the pinned viewer on {vb} decodes the low layer {enc['q']}",
+            main_size(w_low) == enc["q"] and sum(w_low.values()) >= 20,
+            f"decoded sizes over 2 s {w_low}")
+    c.check(f"the automatic viewer on {vb} decodes the top layer {enc['f']}",
+            main_size(w_auto) == enc["f"] and sum(w_auto.values()) >= 20,
+            f"decoded sizes over 2 s {w_auto}")
+
+    _, _, body = await peers.http("GET", nodes[vb].url + "/rooms")
+    relayed = next((r for r in json.loads(body)["rooms"] if r["room"] == f"~{room}"), {})
+    tracks = [t for p in relayed.get("participants", []) for t in p["tracks"]
+              if t["kind"] == "video"]
+    layers = tracks[0].get("layers", []) if tracks else []
+    want = [enc[r] for r in ("q", "h", "f")]
+    got = [(la["width"], la["height"]) for la in layers]
+    # h flows only while a viewer needs it (the automatic one is on f, the
+    # pinned one on q): it may be paused, its size stays known.
+    c.check(f"GET /rooms on {vb}: the relayed track has the three layers, lowest first",
+            [la["rid"] for la in layers] == ["q", "h", "f"] and got == want and
+            layers[0]["active"] and layers[2]["active"],
+            ", ".join(f"{la['rid']} {la['width']}x{la['height']} {la['bitrate_bps'] // 1000} kbit/s"
+                      f"{'' if la['active'] else ' inactive'}" for la in layers))
+    _, _, body = await peers.http("GET", nodes[owner].url + f"/rooms/{room}")
+    info = json.loads(body)
+    legs = [v for v in info.get("viewers", []) if v["watching"] == pid]
+    currents = sorted(k["current"] for v in legs for k in v["receiving"] if k["current"] is not None)
+    pub_layers = next((t["layers"] for p in info.get("participants", []) for t in p["tracks"]
+                       if t["kind"] == "video"), [])
+    c.check(f"{owner} serves one leg to {vb} carrying each layer once (sinks on layers 0, 1, 2)",
+            len(legs) == 1 and currents == [0, 1, 2],
+            f"{len(legs)} leg(s), layers {currents}")
+
+    print(f"INFO publisher's layers on {owner}: " + ", ".join(
+        f"{la['rid']} {la['bitrate_bps'] // 1000} kbit/s" for la in pub_layers), flush=True)
+
+    # Layer choices flow back: with the automatic viewer gone, the node
+    # needs layer q only (its viewer is capped there), and the owner pauses
+    # the others; a new automatic viewer climbs back to the top layer.
+    leg_in = [("sfu_relay_bytes_total", 'direction="in"')]
+    pauses = [("sfu_relay_layer_pauses_total", ""), ("sfu_relay_layer_resumes_total", "")]
+    (all_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
+    await peers.delete(auto)
+    await auto_rx.stop()
+    await auto.pc.close()
+    await asyncio.sleep(2.5)
+    (low_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
+    p1 = [await metric(nodes[owner].url, n, lab) or 0 for n, lab in pauses]
+    q_bps = next((la["bitrate_bps"] for la in pub_layers if la["rid"] == "q"), 0)
+    sum_bps = sum(la["bitrate_bps"] for la in pub_layers)
+    c.check(f"only layer q needed on {vb}: {owner} pauses the others, the leg carries q alone",
+            all_bps > 0 and low_bps < 0.5 * all_bps and p1[0] >= 2,
+            f"leg {all_bps / 1000:.0f} kbit/s with q and f needed (all three published: "
+            f"{sum_bps // 1000} kbit/s), {low_bps / 1000:.0f} kbit/s with q only (q published at "
+            f"{q_bps // 1000} kbit/s); layers paused {p1[0]:.0f}")
+    t0 = time.monotonic()
+    third, third_rx = await peers.whep_view(nodes[vb].url, room, pid)
+    await peers.wait_connected(third.pc)
+
+    async def top_again():
+        recent = dict(third_rx.sizes)
+        await asyncio.sleep(0.5)
+        return main_size(window(third_rx, recent)) == enc["f"]
+    ok = await wait_for(top_again, 10, 0)
+    up_s = time.monotonic() - t0
+    (again_bps,) = await rates(nodes[vb].url, leg_in, 2.0)
+    p2 = [await metric(nodes[owner].url, n, lab) or 0 for n, lab in pauses]
+    served = await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0
+    c.check(f"a new automatic viewer on {vb} climbs back to the top layer: the layers resume, "
+            f"still one leg", bool(ok) and p2[1] >= 2 and served == served0 + 1,
+            f"top layer decoded {up_s:.1f} s after joining ({dict(third_rx.sizes)}); leg "
+            f"{again_bps / 1000:.0f} kbit/s; layers resumed {p2[1]:.0f}; legs served "
+            f"{served0:.0f} -> {served:.0f}")
+
+    for v, rx in ((low, low_rx), (third, third_rx)):
+        await peers.delete(v)
+        await rx.stop()
+        await v.pc.close()
+    t_end = time.monotonic()
+    pub.stdin.close()
+    out = (await asyncio.wait_for(pub.communicate(), 30))[0].decode(errors="replace")
+    print(f"INFO the publisher took {time.monotonic() - t_end:.1f} s to finish", flush=True)
+    for text in out.splitlines():
+        print(f"  chromium publisher: {text}", flush=True)
+    c.check("the simulcast publisher's own checks pass", pub.returncode == 0, f"exit {pub.returncode}")
+
+    async def leg_gone():
+        return (await metric(nodes[owner].url, "sfu_relay_legs", 'role="serve"') or 0) == served0
+    c.check(f"the simulcast leg ends with its last viewer", bool(await wait_for(leg_gone, 8, 0.1)),
+            f"phase took {time.monotonic() - t_start:.1f} s")
 
 
 async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
@@ -235,6 +414,8 @@ async def run(c: Checks, redis: Redis, nodes: Dict[str, SfuFixture]) -> None:
     seen = [s for s in ("~", v1.url.rsplit("/", 1)[1], pub.url.rsplit("/", 1)[1], '"address"',
                         '"addr"', "127.0.0.1\"") if s in text]
     c.check("Redis holds no relayed room, session id or address", not seen, ", ".join(seen))
+
+    await simulcast_over_leg(c, nodes, avoid=b)
 
     # kill -9 the owner: the relay legs to it end, their viewers are told.
     viewers = [(v1, rx1)] + more

@@ -255,7 +255,8 @@ class Receiver:
     numbers: frame numbers read from decoded video, in arrival order
     (extended past 16 bits); unreadable: decoded frames whose number failed
     to read; audio_frames: decoded audio frames; audio_loud: those with an
-    RMS above ~1% of full scale (the sine is 30%, silence is 0).
+    RMS above ~1% of full scale (the sine is 30%, silence is 0); sizes:
+    decoded video frames per (width, height).
     """
 
     name: str = "viewer"
@@ -264,6 +265,7 @@ class Receiver:
     audio_frames: int = 0
     audio_loud: int = 0
     first_video_at: Optional[float] = None
+    sizes: Dict[Tuple[int, int], int] = field(default_factory=dict)  # decoded frames per (w, h)
     tasks: List[asyncio.Task] = field(default_factory=list)
 
     def attach(self, pc: RTCPeerConnection) -> None:
@@ -281,7 +283,11 @@ class Receiver:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if frame.format.name in ("yuv420p", "yuvj420p"):
+            size = (frame.width, frame.height)
+            self.sizes[size] = self.sizes.get(size, 0) + 1
+            # PyAV reads yuv420p into an array only at even sizes (240x135 is
+            # a simulcast layer of 960x540).
+            if frame.format.name in ("yuv420p", "yuvj420p") and not (frame.width | frame.height) & 1:
                 luma = frame.to_ndarray()[: frame.height]
             else:
                 luma = frame.to_ndarray(format="gray")

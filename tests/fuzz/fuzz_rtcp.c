@@ -7,6 +7,7 @@
 
 #include "sfu/core/rtcp.h"
 #include "sfu/core/rtcp_fb.h"
+#include "sfu/core/rtcp_layers.h"
 #include "sfu/core/rtcp_sdes_bye.h"
 #include "sfu/core/rtcp_sr_rr.h"
 #include "sfu/core/rtcp_twcc.h"
@@ -90,6 +91,7 @@ static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
         sfu_rtcp_fir fir;
         sfu_rtcp_remb remb;
         sfu_twcc_feedback twcc;
+        sfu_rtcp_layers layers;
     } u;
     uint32_t a, b;
     volatile uint32_t sink = 0;
@@ -121,6 +123,22 @@ static void parse_as(const sfu_rtcp_common *orig, uint8_t pt, uint8_t fmt)
         sink += (uint32_t)u.remb.bitrate_bps;
         rebuild_fb(NULL, NULL, &u.remb);
     }
+    if (sfu_rtcp_layers_parse(&c, &u.layers) == 0) {
+        /* What parses builds back to the same bytes. */
+        uint8_t out[12 + 8 * SFU_RTCP_LAYERS_MAX];
+        sfu_rtcp_common back_c;
+        sfu_rtcp_layers back;
+        size_t off = 0;
+        int n = sfu_rtcp_layers_build(out, sizeof out, u.layers.sender_ssrc, u.layers.entries, u.layers.count);
+        if (n <= 0 || sfu_rtcp_next(out, (size_t)n, &off, &back_c) != 1 ||
+            sfu_rtcp_layers_parse(&back_c, &back) != 0 || back.count != u.layers.count)
+            abort();
+        for (unsigned i = 0; i < back.count; i++)
+            if (back.entries[i].ssrc != u.layers.entries[i].ssrc ||
+                back.entries[i].wanted != u.layers.entries[i].wanted)
+                abort();
+        sink += back.entries[back.count - 1].ssrc;
+    }
     if (sfu_twcc_parse(&c, &u.twcc, twcc_pkts, SFU_ARRAY_LEN(twcc_pkts)) == 0) {
         if (u.twcc.packet_count == 0 || u.twcc.packet_count > u.twcc.status_count)
             abort();
@@ -136,7 +154,7 @@ static void fuzz_parsers(const uint8_t *data, size_t size)
         { SFU_RTCP_SR, 0xff }, { SFU_RTCP_RR, 0xff }, { SFU_RTCP_SDES, 0xff }, { SFU_RTCP_BYE, 0xff },
         { SFU_RTCP_RTPFB, SFU_RTCP_FMT_NACK }, { SFU_RTCP_RTPFB, SFU_RTCP_FMT_TWCC },
         { SFU_RTCP_PSFB, SFU_RTCP_FMT_PLI }, { SFU_RTCP_PSFB, SFU_RTCP_FMT_FIR },
-        { SFU_RTCP_PSFB, SFU_RTCP_FMT_AFB },
+        { SFU_RTCP_PSFB, SFU_RTCP_FMT_AFB }, { SFU_RTCP_APP, 0 },
     };
     sfu_rtcp_validate_compound(data, size, false);
     sfu_rtcp_validate_compound(data, size, true);

@@ -258,6 +258,113 @@ TEST(tracks_and_descriptions)
     return 0;
 }
 
+/* A simulcast publisher's video: every layer over the leg, pinned sinks on
+ * the serving node, one simulcast source on the pulling node. */
+TEST(simulcast_layers)
+{
+    sig_relay_response r = a_response();
+    uint32_t n = 5000;
+    sfu_layer_desc layers[3] = { { "f", 0, 0 }, { "h", 11, 12 }, { "bad rid!", 0, 0 } };
+    sig_relay_track_set_layers(r.tracks, r.ntracks, 0, layers, 3, counter_ssrc, &n); /* audio: no-op */
+    ASSERT_EQ(r.tracks[0].nlayers, 0);
+    sig_relay_track_set_layers(r.tracks, r.ntracks, 2, layers, 1, counter_ssrc, &n); /* one: no-op */
+    ASSERT_EQ(r.tracks[2].nlayers, 0);
+    sig_relay_track_set_layers(r.tracks, r.ntracks, 2, layers, 3, counter_ssrc, &n);
+    const sig_relay_track *v = &r.tracks[2];
+    ASSERT_EQ(v->nlayers, 3);
+    ASSERT_STR_EQ(v->layers[0].rid, "f");
+    ASSERT_STR_EQ(v->layers[1].rid, "h");
+    ASSERT_STR_EQ(v->layers[2].rid, "");    /* not a rid: left out */
+    ASSERT_EQ(v->layers[0].ssrc, v->ssrc);
+    ASSERT_EQ(v->layers[0].rtx_ssrc, v->rtx_ssrc);
+    ASSERT(v->layers[1].ssrc && v->layers[1].rtx_ssrc && v->layers[2].ssrc && v->layers[2].rtx_ssrc);
+    ASSERT(v->layers[1].ssrc != v->layers[2].ssrc && v->layers[1].ssrc != v->ssrc);
+
+    char *text = sig_relay_response_encode(&r, SECRET);
+    ASSERT(text != NULL && strstr(text, "\"layers\"") != NULL);
+    sig_relay_response *back = g_new0(sig_relay_response, 1);
+    char why[128] = "";
+    ASSERT_EQ(sig_relay_response_decode(text, strlen(text), SECRET, NONCE_P, back, why, sizeof why), 0);
+    g_free(text);
+    ASSERT_EQ(back->tracks[2].nlayers, 3);
+    ASSERT_EQ(back->tracks[1].nlayers, 0);
+    for (unsigned l = 0; l < 3; l++) {
+        ASSERT_STR_EQ(back->tracks[2].layers[l].rid, v->layers[l].rid);
+        ASSERT_EQ(back->tracks[2].layers[l].ssrc, v->layers[l].ssrc);
+        ASSERT_EQ(back->tracks[2].layers[l].rtx_ssrc, v->layers[l].rtx_ssrc);
+    }
+
+    sfu_leg_desc *serve = g_new0(sfu_leg_desc, 1), *pull = g_new0(sfu_leg_desc, 1);
+    sig_relay_serve_desc(back->tracks, back->ntracks, 77, serve);
+    sig_relay_pull_desc(back->tracks, back->ntracks, 88, pull);
+    ASSERT_EQ(serve->ntracks, 5u);          /* audio, H.264, three VP8 layers */
+    ASSERT_EQ(pull->ntracks, 3u);
+    for (unsigned l = 0; l < 3; l++) {
+        const sfu_track_desc *d = &serve->tracks[2 + l];
+        ASSERT(d->send && d->kind == SFU_KIND_VIDEO);
+        ASSERT_EQ(d->pin_layer, l + 1);
+        ASSERT_EQ(d->local_ssrc, v->layers[l].ssrc);
+        ASSERT_EQ(d->local_rtx_ssrc, v->layers[l].rtx_ssrc);
+        ASSERT_EQ(pull->tracks[2].layers[l].ssrc, v->layers[l].ssrc);
+        ASSERT_EQ(pull->tracks[2].layers[l].rtx_ssrc, v->layers[l].rtx_ssrc);
+        ASSERT_STR_EQ(pull->tracks[2].layers[l].rid, v->layers[l].rid);
+    }
+    ASSERT_STR_EQ(serve->tracks[2].mid, v->mid);
+    ASSERT(strcmp(serve->tracks[3].mid, serve->tracks[4].mid) != 0 &&
+           strcmp(serve->tracks[3].mid, v->mid) != 0);
+    ASSERT_EQ(serve->tracks[0].pin_layer, 0);
+    ASSERT_EQ(serve->tracks[1].pin_layer, 0);
+    ASSERT_EQ(pull->tracks[2].nlayers, 3);
+    ASSERT_EQ(pull->tracks[1].nlayers, 0);
+    ASSERT(serve->layer_feedback && pull->layer_feedback); /* rtcp_layers.h */
+
+    /* Refused: a layer repeating another's SSRC, a first layer that is not
+     * the track's, layers on audio, one layer, a bad rid, RTX on one layer
+     * only. */
+    static const char *const bad_layers[] = {
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"b\",\"ssrc\":10,\"rtx_ssrc\":13}]",
+        "[{\"rid\":\"a\",\"ssrc\":99,\"rtx_ssrc\":11},{\"rid\":\"b\",\"ssrc\":12,\"rtx_ssrc\":13}]",
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11}]",
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"b c\",\"ssrc\":12,\"rtx_ssrc\":13}]",
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"b\",\"ssrc\":12,\"rtx_ssrc\":0}]",
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"b\",\"ssrc\":12,\"rtx_ssrc\":13},"
+        "{\"rid\":\"c\",\"ssrc\":14,\"rtx_ssrc\":15},{\"rid\":\"d\",\"ssrc\":16,\"rtx_ssrc\":17}]",
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"b\",\"ssrc\":12,\"rtx_ssrc\":1}]",
+        "{\"rid\":\"a\"}",
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(bad_layers); i++) {
+        char *body = g_strdup_printf(
+            "{\"v\":1,\"node\":\"a\",\"nonce\":\"" NONCE_S "\",\"echo\":\"" NONCE_P "\","
+            "\"addr\":\"::1\",\"port\":1,\"tracks\":[{\"mid\":\"r0\",\"kind\":\"audio\","
+            "\"codec\":\"opus\",\"pt\":111,\"rtx_pt\":0,\"ssrc\":1,\"rtx_ssrc\":0,\"plid\":0},"
+            "{\"mid\":\"r1\",\"kind\":\"video\",\"codec\":\"VP8\",\"pt\":96,\"rtx_pt\":97,"
+            "\"ssrc\":10,\"rtx_ssrc\":11,\"plid\":0,\"layers\":%s}]}", bad_layers[i]);
+        char *sealed = sig_cluster_seal(body, SECRET);
+        back->ntracks = 77;
+        if (sig_relay_response_decode(sealed, strlen(sealed), SECRET, NONCE_P, back, why, sizeof why) !=
+            -SFU_EMALFORMED)
+            TEST_FAIL_("layers %zu accepted: %s", i, bad_layers[i]);
+        ASSERT_EQ(back->ntracks, 77u);  /* untouched */
+        g_free(sealed);
+        g_free(body);
+    }
+    /* ... and the same body with good layers passes. */
+    char *body = g_strdup_printf(
+        "{\"v\":1,\"node\":\"a\",\"nonce\":\"" NONCE_S "\",\"echo\":\"" NONCE_P "\","
+        "\"addr\":\"::1\",\"port\":1,\"tracks\":[{\"mid\":\"r1\",\"kind\":\"video\",\"codec\":"
+        "\"VP8\",\"pt\":96,\"rtx_pt\":97,\"ssrc\":10,\"rtx_ssrc\":11,\"plid\":0,\"layers\":"
+        "[{\"rid\":\"a\",\"ssrc\":10,\"rtx_ssrc\":11},{\"rid\":\"\",\"ssrc\":12,\"rtx_ssrc\":13}]}]}");
+    char *sealed = sig_cluster_seal(body, SECRET);
+    ASSERT_EQ(sig_relay_response_decode(sealed, strlen(sealed), SECRET, NONCE_P, back, why, sizeof why), 0);
+    ASSERT_EQ(back->tracks[0].nlayers, 2);
+    g_free(sealed);
+    g_free(body);
+    g_free(serve);
+    g_free(pull);
+    g_free(back);
+    return 0;
+}
+
 TEST(http_responses)
 {
     static const struct {
@@ -313,5 +420,5 @@ TEST(http_post_refuses_https_and_bad_urls)
 
 TEST_LIST(TEST_ENTRY(request_round_trip), TEST_ENTRY(request_refusals),
           TEST_ENTRY(response_round_trip), TEST_ENTRY(keys_mirror),
-          TEST_ENTRY(tracks_and_descriptions), TEST_ENTRY(http_responses),
+          TEST_ENTRY(tracks_and_descriptions), TEST_ENTRY(simulcast_layers), TEST_ENTRY(http_responses),
           TEST_ENTRY(http_post_refuses_https_and_bad_urls))

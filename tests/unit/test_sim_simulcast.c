@@ -9,6 +9,7 @@
  * reaches the publisher on the new layer's SSRC, and its own PLI and NACK
  * reach the layer it receives. */
 #include "sfu/core/consumer.h"
+#include "sfu/core/rtcp_layers.h"
 #include "sfu/core/rtcp_sr_rr.h"
 #include "tests/test.h"
 #include "tests/unit/room_fixture.h"
@@ -78,6 +79,8 @@ typedef struct sim {
     int nrtx;
     uint8_t rtx_layer[64];          /* the layer of each retransmission the viewer got */
     int rr;
+    int napps;                      /* layer reports (rtcp_layers.h) to the publisher */
+    sfu_rtcp_layers last_app;
 } sim;
 
 static void post(sim *s, int to, bool rtcp, const uint8_t *d, size_t n)
@@ -168,6 +171,8 @@ static void pub_rtcp(sim *s, const uint8_t *d, size_t n)
                 }
         } else if (c.pt == SFU_RTCP_RR) {
             s->rr++;
+        } else if (sfu_rtcp_is_layers(&c) && sfu_rtcp_layers_parse(&c, &s->last_app) == 0) {
+            s->napps++;
         }
     }
 }
@@ -264,7 +269,7 @@ static void run_until(sim *s, sfu_time until)
     }
 }
 
-static int sim_setup(sim *s, sfu_time kf_cache)
+static int sim_setup(sim *s, sfu_time kf_cache, uint8_t pin_layer, bool layer_feedback)
 {
     memset(s, 0, sizeof *s);
     s->pool = sfu_buf_pool_new(4096);
@@ -286,7 +291,9 @@ static int sim_setup(sim *s, sfu_time kf_cache)
     }
     sfu_leg_desc pl = fx_leg(0xAAAA, &pv, 1);
     sfu_track_desc vv = fx_view_video("v", VIEW_SSRC);
+    vv.pin_layer = pin_layer;
     sfu_leg_desc vl = fx_leg(0xBBBB, &vv, 1);
+    pl.layer_feedback = vl.layer_feedback = layer_feedback;
     if (sfu_room_add_leg(s->room, PUB_LEG, ALICE, &pl, 0) < 0 || sfu_room_add_leg(s->room, VIEW_LEG, BOB, &vl, 0) < 0 ||
         sfu_room_bind(s->room, VIEW_LEG, "v", ALICE, 0, &s->out) < 0)
         return -1;
@@ -390,7 +397,7 @@ static int switches(sfu_time kf_cache)
 {
     sim *s = calloc(1, sizeof *s);
     ASSERT(s);
-    ASSERT_EQ(sim_setup(s, kf_cache), 0);
+    ASSERT_EQ(sim_setup(s, kf_cache, 0, false), 0);
 
     /* Join: the viewer ends up on the full layer (ranked by keyframe size,
      * though the offer lists it first). */
@@ -497,4 +504,108 @@ TEST(simulcast_switches_are_seamless)
     return switches(0) || switches(SFU_SEC(1));
 }
 
-TEST_LIST(TEST_ENTRY(simulcast_switches_are_seamless))
+/* A sink pinned to one layer (a relay leg's, sfu_track_desc.pin_layer)
+ * carries that layer only: from its first keyframe, whatever the ranking,
+ * a cap or an estimate would choose; its keyframe requests go to that
+ * layer's SSRC; sfu_room_source_layers lists the layers in the order of
+ * the publisher's description (the positions pins name). */
+TEST(pinned_sink_keeps_its_layer)
+{
+    sim *s = calloc(1, sizeof *s);
+    ASSERT(s != NULL);
+    ASSERT_EQ(sim_setup(s, SFU_MS(1500), 2 /* layer 1: "h", the middle one */, false), 0);
+    sfu_layer_desc ld[SFU_MAX_LAYERS];
+    ASSERT_EQ(sfu_room_source_layers(s->room, ALICE, SFU_KIND_VIDEO, ld, SFU_MAX_LAYERS), NL);
+    for (int l = 0; l < NL; l++)
+        ASSERT_STR_EQ(ld[l].rid, rid_of[l]);
+    ASSERT_EQ(sfu_room_source_layers(s->room, BOB, SFU_KIND_VIDEO, ld, SFU_MAX_LAYERS), -SFU_ENOTFOUND);
+    run_until(s, SFU_SEC(2));
+    ASSERT_EQ(sfu_room_set_max_layer(s->room, VIEW_LEG, "v", 0, s->now, &s->out), 0);
+    drain(s);
+    run_until(s, SFU_SEC(4));
+    ASSERT_EQ(sfu_room_set_sink_bitrate_limit(s->room, VIEW_LEG, "v", 50000, s->now, &s->out), 0);
+    drain(s);
+    run_until(s, SFU_SEC(6));
+    ASSERT(s->nseen > 100);
+    int other = 0;
+    for (int i = 0; i < s->nseen; i++)
+        other += s->s[i].layer != 1;
+    if (other)
+        TEST_FAIL_("%d of %d packets not of the pinned layer", other, s->nseen);
+    ASSERT(s->s[0].key);
+    sfu_room_sink_layer k;
+    ASSERT_EQ(sfu_room_sink_layer_get(s->room, VIEW_LEG, "v", &k), 0);
+    ASSERT_EQ(k.current, 1);    /* "h" ranks in the middle by its keyframes' size */
+    ASSERT_EQ(k.switches, 0u);
+    /* The viewer's PLI: a keyframe request on the pinned layer's SSRC only. */
+    sfu_time t = s->now;
+    uint8_t pli[12];
+    ASSERT(sfu_rtcp_pli_build(pli, sizeof pli, 0xBBBB, VIEW_SSRC) > 0);
+    sfu_room_handle_rtcp(s->room, VIEW_LEG, pli, sizeof pli, s->now, &s->out);
+    drain(s);
+    run_until(s, t + SFU_MS(600));
+    ASSERT_EQ(plis(s, 0, t, s->now) + plis(s, 2, t, s->now), 0);
+    ASSERT(plis(s, 1, t, s->now) + (int)sfu_room_stats_get(s->room)->keyframe_replays >= 1);
+    ASSERT_EQ(sim_free(s), 0u);
+    free(s);
+    return 0;
+}
+
+static void send_app(sim *s, uint32_t ssrc, bool wanted)
+{
+    uint8_t b[64];
+    sfu_rtcp_layer_want w = { ssrc, wanted };
+    int n = sfu_rtcp_layers_build(b, sizeof b, 0x5555, &w, 1);
+    sfu_room_handle_rtcp(s->room, VIEW_LEG, b, (size_t)n, s->now, &s->out);
+    drain(s);
+}
+
+/* Relay legs' layer feedback (rtcp_layers.h), both ends in one room: the
+ * publisher's leg plays the pulling end (its viewer pinned to "h" needs
+ * that layer only: no quality above for a pinned sink), the viewer's leg
+ * the serving end (a layer report pauses its pinned sink: nothing more is
+ * sent; resumed, it asks for a keyframe and continues on it with the next
+ * sequence number, so nothing looks lost). */
+TEST(relay_layer_feedback)
+{
+    sim *s = calloc(1, sizeof *s);
+    ASSERT(s != NULL);
+    ASSERT_EQ(sim_setup(s, SFU_MS(1500), 2, true), 0);
+    run_until(s, SFU_SEC(3));
+    ASSERT(s->napps >= 2);
+    ASSERT_EQ(s->last_app.count, NL);
+    for (int i = 0; i < NL; i++) {
+        int l = -1;
+        for (int k = 0; k < NL; k++)
+            if (s->L[k].ssrc == s->last_app.entries[i].ssrc)
+                l = k;
+        ASSERT(l >= 0);
+        if (s->last_app.entries[i].wanted != (l == 1))
+            TEST_FAIL_("layer %s wanted %d", rid_of[l], s->last_app.entries[i].wanted);
+    }
+    int before = s->nseen;
+    ASSERT(before > 50);
+    send_app(s, VIEW_SSRC, false);
+    ASSERT_EQ(sfu_room_stats_get(s->room)->layer_pauses, 1u);
+    run_until(s, SFU_SEC(4));
+    int paused = s->nseen - before;
+    ASSERT(paused <= 2); /* what was in flight */
+    int last = s->nseen - 1;
+    sfu_time t = s->now;
+    send_app(s, VIEW_SSRC, true);
+    send_app(s, VIEW_SSRC, true); /* repeated every second: no second resume */
+    ASSERT_EQ(sfu_room_stats_get(s->room)->layer_resumes, 1u);
+    run_until(s, SFU_SEC(5));
+    ASSERT(plis(s, 1, t, s->now) >= 1);
+    ASSERT(s->nseen > last + 10);
+    const seen *r = &s->s[last + 1];
+    ASSERT(r->key && r->start);
+    ASSERT_EQ(r->layer, 1);
+    ASSERT_EQ(r->seq16, (uint16_t)(s->s[last].seq16 + 1));
+    ASSERT_EQ(sim_free(s), 0u);
+    free(s);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(simulcast_switches_are_seamless), TEST_ENTRY(pinned_sink_keeps_its_layer),
+          TEST_ENTRY(relay_layer_feedback))
