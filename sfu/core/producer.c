@@ -129,6 +129,7 @@ static void layer_restart(sfu_producer_layer *l, uint32_t ssrc, uint32_t *epochs
     l->sr.have_sr = false;
     memset(&l->rx, 0, sizeof l->rx);
     l->width = l->height = 0;
+    l->stream_seen = false;
 }
 
 static void update_layers(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs);
@@ -313,6 +314,19 @@ static bool keyframe_size(const sfu_producer *p, const sfu_media_pkt *m, uint16_
            sfu_h264_find_sps(payload, m->payload_len, &nal, &len) == 0 && sfu_h264_sps_size(nal, len, w, h) == 0;
 }
 
+/* Whether a packet tells if the stream's first picture is a keyframe: a
+ * keyframe's start, or the start of another picture (VP8: S and partition
+ * 0; a keyframe's other packets may come first, reordered). H.264 packets
+ * count as they come (a reordered start costs one spare request). */
+static bool starts_picture(const sfu_producer *p, const sfu_media_pkt *m)
+{
+    if (m->keyframe)
+        return true;
+    if (m->has_vp8)
+        return m->vp8.start && m->vp8.pid == 0;
+    return p->desc.codec == SFU_CODEC_H264 && !m->is_red;
+}
+
 sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m, bool resent, sfu_time now,
                                                bool *want_keyframe)
 {
@@ -325,6 +339,10 @@ sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *m
     if (r == SFU_NACK_TOO_OLD)
         return SFU_PRODUCER_TOO_OLD;
     *want_keyframe = sfu_nack_gen_take_keyframe_request(&l->nack);
+    if (!l->stream_seen && sfu_producer_sees_keyframes(p) && starts_picture(p, m)) {
+        l->stream_seen = true;
+        *want_keyframe |= !m->keyframe;
+    }
     sfu_rx_stats_update(&l->rx, m->seq, m->ts, p->desc.clock_rate, resent || r == SFU_NACK_RECOVERED, now);
     l->bytes += m->buf->len;
     if (m->has_vp8 && m->vp8.has_tid) {

@@ -76,6 +76,9 @@ typedef struct sfu_producer_layer {
     uint64_t tid_bytes[4], tid_bytes_at_rate[4];
     uint32_t tid_bps[4];
     bool have_media;
+    /* The stream's first picture was seen (a new stream, layer_restart,
+     * starts over): when it was no keyframe, one was asked for at once. */
+    bool stream_seen;
     sfu_time last_media_at;
     uint16_t width, height;     /* of its last keyframe (VP8 header, H.264 SPS); 0 unknown */
 } sfu_producer_layer;
@@ -147,7 +150,11 @@ int sfu_producer_read(const sfu_producer *p, int layer, sfu_buf *buf, const sfu_
                       sfu_media_pkt *pkt);
 /* One media packet (read above; `resent`: it came as RTX) at `now`: NACK
  * bookkeeping, receive statistics, the cache, keyframe tracking. Sets
- * *want_keyframe when a loss cannot be repaired by NACKs. */
+ * *want_keyframe when a loss cannot be repaired by NACKs, and when the
+ * stream's first picture is no keyframe (VP8, H.264): the SFU came in
+ * mid-stream (a relay leg whose owner's first keyframe went out before this
+ * node could decrypt it), its keyframe cache is empty, and every viewer will
+ * need one, so it is asked for before the first viewer is. */
 sfu_producer_verdict sfu_producer_handle_media(sfu_producer *p, sfu_media_pkt *pkt, bool resent, sfu_time now,
                                                bool *want_keyframe);
 /* Padding on a layer's media SSRC uses up sequence number *seq: 0 when it is

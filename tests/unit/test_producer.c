@@ -290,14 +290,14 @@ TEST(gap_after_dead_path_asks_for_keyframe)
     sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
     ASSERT(p);
     static const struct { uint16_t seq16; sfu_time at; bool key; size_t nacked; } in[] = {
-        { 1, 0, false, 0 },
+        { 1, 0, false, 0 },                     /* a keyframe first (below) */
         { 2, SFU_MS(30), false, 0 },
         { 4, SFU_MS(60), false, 1 },            /* 3 lost: NACKed */
         { 90, SFU_MS(3060), true, 0 },          /* 5..89 sent into the dead path */
         { 92, SFU_MS(3090), false, 1 },         /* 91 lost on the new path: NACKed */
     };
     for (size_t i = 0; i < SFU_ARRAY_LEN(in); i++) {
-        pkt_spec spec = { 0x300, PT, in[i].seq16, 0, NULL, NULL, false, 0, 0, 0 };
+        pkt_spec spec = { 0x300, PT, in[i].seq16, 0, NULL, NULL, i == 0, 0, 0, 0 };
         sfu_rtp_hdr h;
         sfu_buf *b = build(pool, &spec, &h);
         ASSERT(b);
@@ -453,7 +453,60 @@ TEST(replay_range_and_cache)
     return 0;
 }
 
+/* A stream whose first picture is no keyframe (the SFU came in mid-stream,
+ * as on a relay leg whose owner's first keyframe went out before this node
+ * had its keys) asks for one at once, before any viewer does; once per
+ * stream, decided by the first packet that starts a picture (a keyframe's
+ * other packets may come first, reordered), again after a restart. */
+TEST(first_picture_not_keyframe_asks_for_one)
+{
+    static const struct {
+        uint32_t ssrc;
+        uint16_t seq16;
+        bool start, key, want;
+    } in[] = {
+        { 0x500, 10, false, false, false },     /* inside a picture: undecided */
+        { 0x500, 9, true, true, false },        /* the keyframe's start, reordered: decided */
+        { 0x500, 11, true, false, false },
+        { 0x600, 1, false, false, false },      /* a new stream (restart): undecided */
+        { 0x600, 2, true, false, true },        /* its first picture is no keyframe: ask */
+        { 0x600, 3, false, false, false },
+        { 0x600, 4, true, false, false },       /* once */
+        { 0x600, 5, true, true, false },
+    };
+    sfu_buf_pool *pool = sfu_buf_pool_new(8);
+    uint32_t epochs = 0;
+    sfu_track_desc d = video_desc();
+    sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
+    ASSERT(p);
+    for (size_t i = 0; i < SFU_ARRAY_LEN(in); i++) {
+        pkt_spec spec = { in[i].ssrc, PT, in[i].seq16, 3000u * in[i].seq16, NULL, NULL, in[i].key, 0, 0, 0 };
+        sfu_rtp_hdr h;
+        sfu_buf *b = build(pool, &spec, &h);
+        ASSERT(b);
+        if (!in[i].start)
+            b->data[h.payload_off] = 0x00; /* S = 0: not a picture's first packet */
+        bool rtx = false, restarted = false;
+        int layer = sfu_producer_find_ssrc(p, h.ssrc, &rtx);
+        if (layer < 0)
+            layer = sfu_producer_learn(p, &h, b->data, &epochs, &rtx, &restarted);
+        ASSERT_EQ(layer, 0);
+        sfu_media_pkt m;
+        bool want_key;
+        ASSERT_EQ(sfu_producer_read(p, 0, b, &h, false, &m), 0);
+        ASSERT_EQ(sfu_producer_handle_media(p, &m, false, SFU_MS(10) * (sfu_time)i, &want_key),
+                  SFU_PRODUCER_FORWARD);
+        sfu_buf_unref(b);
+        if (want_key != in[i].want)
+            TEST_FAIL_("packet %zu: want_keyframe %d vs %d", i, want_key, in[i].want);
+    }
+    sfu_producer_free(p);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks),
           TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(gap_after_dead_path_asks_for_keyframe), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
           TEST_ENTRY(h264_layers_are_ranked_by_sps_size),
-          TEST_ENTRY(replay_range_and_cache))
+          TEST_ENTRY(replay_range_and_cache), TEST_ENTRY(first_picture_not_keyframe_asks_for_one))
