@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
                       bench_snapshot *b)
 {
     bench_run_reset_latency(r);
+    r->nsec = 0;
     bench_run_snapshot(r, a, false);
     bench_snapshot prev = *a;
     sfu_time end = a->at + (sfu_time)(duration_s * 1e6);
@@ -46,6 +48,12 @@ void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
         sfu_time step = end - now < SFU_SEC(1) ? end - now : SFU_SEC(1);
         usleep((useconds_t)step);
         bench_run_snapshot(r, b, false);
+        if (b->sfu_cpu_s >= 0 && prev.sfu_cpu_s >= 0 && r->nsec < BENCH_SECONDS_MAX) {
+            r->sec_cpu[r->nsec] = b->sfu_cpu_s - prev.sfu_cpu_s;
+            r->sec_dt[r->nsec] = (double)(b->at - prev.at) / 1e6;
+            r->sec_fwd[r->nsec] = b->view.rx_packets - prev.view.rx_packets;
+            r->nsec++;
+        }
         if (r->o->progress)
             progress(a, &prev, b, duration_s);
         prev = *b;
@@ -82,6 +90,50 @@ void bench_run_join_figures(bench_run_state *r, bench_result *res)
     g_strlcpy(res->srtp_profile, r->srtp_profile, sizeof res->srtp_profile);
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double median_of(double *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void bench_run_stalls(const bench_run_state *r, bench_result *res)
+{
+    res->sfu_cpu_stall_seconds = -1;
+    res->stall_seconds = 0;
+    res->sfu_cpu_us_per_forwarded_packet_steady = res->sfu_cpu_us_per_forwarded_packet;
+    unsigned n = 0;
+    double cpu[BENCH_SECONDS_MAX], fwd[BENCH_SECONDS_MAX];
+    for (unsigned i = 0; i < r->nsec; i++) {
+        if (r->sec_dt[i] < 0.5)    /* the window's short last step */
+            continue;
+        cpu[n] = r->sec_cpu[i] / r->sec_dt[i];
+        fwd[n++] = (double)r->sec_fwd[i] / r->sec_dt[i];
+    }
+    if (n < 5 || res->sfu_cpu_seconds < 0)
+        return;
+    double m = median_of(cpu, n), mf = median_of(fwd, n);
+    double excess = 0;
+    for (unsigned i = 0; i < r->nsec; i++) {
+        if (r->sec_dt[i] < 0.5)
+            continue;
+        double c = r->sec_cpu[i] / r->sec_dt[i], f = (double)r->sec_fwd[i] / r->sec_dt[i];
+        if (c > 2 * m && c - m > 0.03 && f <= 1.25 * mf) {
+            excess += (c - m) * r->sec_dt[i];
+            res->stall_seconds++;
+        }
+    }
+    res->sfu_cpu_stall_seconds = excess;
+    if (res->forwarded_packets)
+        res->sfu_cpu_us_per_forwarded_packet_steady =
+            (res->sfu_cpu_seconds - excess) * 1e6 / (double)res->forwarded_packets;
+}
+
 void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_result *res)
 {
     double dt = (double)(b->at - a->at) / 1e6;
@@ -104,6 +156,9 @@ void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_r
     res->sfu_cpu_us_per_forwarded_packet =
         res->sfu_cpu_seconds >= 0 && res->forwarded_packets
             ? res->sfu_cpu_seconds * 1e6 / (double)res->forwarded_packets : -1;
+    res->sfu_cpu_stall_seconds = -1;    /* bench_run_stalls, where the window's seconds are known */
+    res->stall_seconds = 0;
+    res->sfu_cpu_us_per_forwarded_packet_steady = -1;
     res->latency_samples = b->lat_count;
     res->latency_unmatched = b->view.latency_unmatched - a->view.latency_unmatched;
     res->latency_ms_p50 = b->lat_p50 < 0 ? -1 : b->lat_p50 / 1000;
@@ -214,6 +269,7 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
         res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0 && res->participants
             ? (res->sfu_rss_bytes - res->sfu_rss_before_bytes) / (int64_t)res->participants : -1;
     bench_run_figures(&a, &b, res);
+    bench_run_stalls(r, res);
     bench_run_join_figures(r, res);
     return 0;
 }

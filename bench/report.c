@@ -51,6 +51,11 @@ void bench_report_table(FILE *f, const bench_result *r)
     row(f, "loss (RTP sequence gaps)", r->loss_ratio * 100, "%.3f", "%");
     row(f, "SFU CPU", r->sfu_cpu_seconds, "%.2f", "s");
     row(f, "SFU CPU per forwarded packet", r->sfu_cpu_us_per_forwarded_packet, "%.2f", "us");
+    if (r->sfu_cpu_stall_seconds >= 0 && r->sfu_cpu_us_per_forwarded_packet_steady > 0) {
+        fprintf(f, "  %-34s %.2f s in %u s of the window\n", "SFU CPU in stalls (vCPU)",
+                r->sfu_cpu_stall_seconds, r->stall_seconds);
+        row(f, "  per forwarded packet without", r->sfu_cpu_us_per_forwarded_packet_steady, "%.2f", "us");
+    }
     row(f, "bench CPU (both threads)", r->bench_cpu_seconds, "%.2f", "s");
     row(f, "latency p50", r->latency_ms_p50, "%.3f", "ms");
     row(f, "latency p95", r->latency_ms_p95, "%.3f", "ms");
@@ -123,6 +128,13 @@ int bench_report_json(const char *path, const bench_result *r)
         num(f, vals[i], i >= 8 ? "%.0f" : "%.6g", "null");
         fprintf(f, ",\n");
     }
+    fprintf(f, "  \"sfu_cpu_stall_seconds\": ");
+    num(f, r->sfu_cpu_stall_seconds, "%.6g", "null");
+    fprintf(f, ",\n  \"stall_seconds\": %u,\n  \"sfu_cpu_us_per_forwarded_packet_steady\": ",
+            r->stall_seconds);
+    num(f, r->sfu_cpu_us_per_forwarded_packet_steady > 0 ? r->sfu_cpu_us_per_forwarded_packet_steady : -1,
+        "%.6g", "null");
+    fprintf(f, ",\n");
     fprintf(f, "  \"latency_app_ms_p50\": ");
     num(f, r->latency_app_ms_p50, "%.6g", "null");
     fprintf(f, ",\n  \"latency_app_ms_p95\": ");

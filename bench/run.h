@@ -47,6 +47,9 @@ typedef struct bench_result {
     double loss_ratio;
     double sfu_cpu_seconds;     /* -1 when unknown */
     double sfu_cpu_us_per_forwarded_packet;
+    double sfu_cpu_stall_seconds;   /* of sfu_cpu_seconds, in stalls (bench_run_stalls); -1 unknown */
+    unsigned stall_seconds;         /* how many seconds of the window had one */
+    double sfu_cpu_us_per_forwarded_packet_steady; /* without the stalls' excess */
     double bench_cpu_seconds;   /* the bench itself: near duration_s means saturated */
     double latency_ms_p50, latency_ms_p95, latency_ms_p99;
     double latency_app_ms_p50, latency_app_ms_p95, latency_app_ms_p99; /* to the hand-over */

@@ -17,6 +17,10 @@ typedef struct bench_pub_slot {
     bench_stamps *stamps;
 } bench_pub_slot;
 
+/* Seconds of a window kept for the stall estimate; a longer window keeps its
+ * first ones. */
+#define BENCH_SECONDS_MAX 1024
+
 typedef struct bench_run_state {
     const bench_options *o;
     const bench_scenario *s;
@@ -49,6 +53,11 @@ typedef struct bench_run_state {
     sfu_time (*phase_us)[3];    /* the same, bench_peer_join_phases */
     bench_answer pub_answer, view_answer;
     unsigned have_view_answer;
+    /* The measuring window second by second (bench_run_window): the
+     * target's CPU, the packets forwarded, the step; for bench_run_stalls. */
+    double sec_cpu[BENCH_SECONDS_MAX], sec_dt[BENCH_SECONDS_MAX];
+    uint64_t sec_fwd[BENCH_SECONDS_MAX];
+    unsigned nsec;
 } bench_run_state;
 
 typedef struct bench_snapshot {
@@ -83,6 +92,11 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
 void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
                       bench_snapshot *b);
 void bench_run_figures(const bench_snapshot *a, const bench_snapshot *b, bench_result *res);
+/* The target's CPU in stalls of the window just measured: seconds whose CPU
+ * is more than twice the window's median second and 30 ms above it while
+ * no more packets than usual were forwarded (bench/README.md: run time the
+ * hypervisor took from a vCPU, charged to the task that was current). */
+void bench_run_stalls(const bench_run_state *r, bench_result *res);
 void bench_run_join_figures(bench_run_state *r, bench_result *res);
 
 /* layout.c: who joins for each kind of scenario */

@@ -58,7 +58,7 @@ void sfu_room_free(sfu_room *room)
     if (!room)
         return;
     if (room->legs)
-        for (uint32_t i = 0; i < room->max_legs; i++)
+        for (uint32_t i = 0; i < room->legs_end; i++)
             leg_free(room->legs[i]);
     free(room->legs);
     free(room->fanout);
@@ -84,7 +84,7 @@ static void sink_init(room_sink *sink, const sfu_track_desc *d)
 /* Whether any leg of `participant` still receives audio with levels. */
 static bool has_level_source(const sfu_room *room, uint32_t participant)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         const room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && leg->participant == participant && t < leg->desc.ntracks; t++) {
             const sfu_track_desc *d = &leg->desc.tracks[t];
@@ -158,6 +158,8 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     }
     room->legs[slot] = leg;
     room->nlegs++;
+    if (slot >= room->legs_end)
+        room->legs_end = slot + 1;
     room_rebind(room, now, NULL);
     return 0;
 }
@@ -233,7 +235,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
         leg->bwe = NULL;
         (void)room_bwe_sync(next, now); /* frees it when no longer wanted; cannot fail */
     }
-    for (uint32_t i = 0; i < room->max_legs; i++)
+    for (uint32_t i = 0; i < room->legs_end; i++)
         if (room->legs[i] == leg)
             room->legs[i] = next;
     leg_free(leg);
@@ -244,12 +246,14 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
 
 void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *out)
 {
-    for (uint32_t i = 0; i < room->max_legs; i++) {
+    for (uint32_t i = 0; i < room->legs_end; i++) {
         if (room->legs[i] && room->legs[i]->id == id) {
             uint32_t participant = room->legs[i]->participant;
             leg_free(room->legs[i]);
             room->legs[i] = NULL;
             room->nlegs--;
+            while (room->legs_end > 0 && !room->legs[room->legs_end - 1])
+                room->legs_end--;
             room_rebind(room, now, out);
             forget_speaker_if_gone(room, participant);
             return;
@@ -289,7 +293,7 @@ int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t parti
 /* The first source of `kind` that `participant` publishes, in slot order. */
 bool room_find_source(const sfu_room *room, uint32_t participant, sfu_kind kind, room_ref *ref)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         const room_leg *leg = room->legs[s];
         if (!leg || leg->participant != participant)
             continue;
@@ -335,14 +339,14 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 {
     /* Pass 1: resolve sinks and count them per source. */
     room->simulcast = false;
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             leg->fanout_count[t] = 0;
             room->simulcast |= leg->tracks[t].prod && leg->tracks[t].prod->nlayers > 1;
         }
     }
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             if (!leg->desc.tracks[t].send)
@@ -355,7 +359,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
     }
     /* Pass 2: lay the lists out one after another, then fill them. */
     uint32_t next = 0;
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             leg->fanout_start[t] = next;
@@ -363,7 +367,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
             leg->fanout_count[t] = 0;
         }
     }
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->legs_end; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             room_sink *sink = &leg->tracks[t].sink;
@@ -510,7 +514,7 @@ void room_report_speaker(sfu_room *room, sfu_out *out)
 
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++)
+    for (uint32_t s = 0; s < room->legs_end; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
     if (now >= room->next_choose_at) {
@@ -546,7 +550,7 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room)
         return 0; /* due at once */
     sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
     t = min_time(t, room_audio_deadline(room));
-    for (uint32_t s = 0; s < room->max_legs && t > 0; s++)
+    for (uint32_t s = 0; s < room->legs_end && t > 0; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
     return t;

@@ -127,6 +127,10 @@ struct sfu_room {
     uint32_t nlegs;
     uint32_t next_epoch;
     room_leg **legs;            /* max_legs slots, NULL when free */
+    /* One past the highest slot in use: every scan stops there. Slots are
+     * taken lowest first, so a 1:1 call's room scans 2 slots, not the
+     * max_legs (4 x max_participants_per_room + 64) it could hold. */
+    uint32_t legs_end;
     room_ref *fanout;           /* sinks grouped by source, see room_rebind */
     sfu_speaker *speaker;       /* fed by audio sources with the level extension */
     sfu_audio_select *audio_sel; /* the talkers of audio slots; NULL without */
@@ -173,7 +177,7 @@ bool room_bwe_copies_ok(const sfu_room *room, const room_leg *leg, sfu_time now)
 
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
-    for (uint32_t i = 0; i < room->max_legs; i++)
+    for (uint32_t i = 0; i < room->legs_end; i++)
         if (room->legs[i] && room->legs[i]->id == id)
             return room->legs[i];
     return NULL;

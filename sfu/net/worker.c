@@ -1,6 +1,7 @@
 #include "sfu/net/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -41,6 +42,11 @@ struct sfu_worker {
     GPollFD *gfds;
     int ngfds, gfds_cap;
     int *greg, *greg_new;       /* descriptors registered in glib_epfd */
+    /* GLib's wakeup eventfd (the one descriptor of a fresh context): never
+     * closed while the context lives, so registered once; drained after a
+     * dispatch (glib_run). */
+    int gwake_fd;
+    bool gwake_reg;
     int ngreg, greg_cap;
     gint gprio;
     int64_t glib_at;            /* when GLib's next timeout is due */
@@ -268,18 +274,47 @@ static void glib_sync_fds(sfu_worker *w)
         int fd = w->gfds[i].fd;
         if (int_in(w->greg_new, n, fd))
             continue;
+        if (fd == w->gwake_fd && w->gwake_reg) {
+            w->greg_new[n++] = fd;
+            continue;
+        }
         struct epoll_event e = { .events = epoll_events_of(w, fd), .data.fd = fd };
         if (epoll_ctl(w->glib_epfd, EPOLL_CTL_MOD, fd, &e) != 0 && errno == ENOENT)
             epoll_ctl(w->glib_epfd, EPOLL_CTL_ADD, fd, &e);
         w->greg_new[n++] = fd;
+        if (fd == w->gwake_fd)
+            w->gwake_reg = true;
     }
     for (int k = 0; k < w->ngreg; k++)
         if (!int_in(w->greg_new, n, w->greg[k]))
+        {
             epoll_ctl(w->glib_epfd, EPOLL_CTL_DEL, w->greg[k], NULL);
+            if (w->greg[k] == w->gwake_fd)
+                w->gwake_reg = false;
+        }
     int *t = w->greg;
     w->greg = w->greg_new;
     w->greg_new = t;
     w->ngreg = n;
+}
+
+/* GLib's timers wake the worker on a grid of this many microseconds. Every
+ * iteration of GLib costs what its context holds (prepare and check visit
+ * every source: libnice's timers, a few per agent), and libnice's timers
+ * (its consent checks and their STUN retransmissions, about 4 per agent
+ * every 5 s) came at their own instants: 160 iterations a second with 200
+ * agents, each over all of them. On the grid, the timers due within one
+ * slot share an iteration. A timer is late by less than one slot: nothing
+ * libnice or GLib runs for us here needs better (the ICE-lite agent sends
+ * no paced checks; STUN retransmissions wait hundreds of ms), and only
+ * while no socket but GLib's wakeup is left to GLib: a join in progress
+ * (an agent not parked yet, its ICE and DTLS timers) is not slowed down.
+ * Ready descriptors and sources due at once are not delayed. */
+#define GLIB_GRID_US 25000
+
+static int64_t glib_grid(int64_t at)
+{
+    return (at + GLIB_GRID_US - 1) / GLIB_GRID_US * GLIB_GRID_US;
 }
 
 /* GLib's prepare and query: its descriptors and its next timeout. */
@@ -301,17 +336,38 @@ static void glib_prepare(sfu_worker *w)
         w->glib_at = TIME_NEVER;
     else    /* GLib's timeout runs from its own clock read, later than w->now */
         w->glib_at = g_get_monotonic_time() + (int64_t)timeout * 1000;
+    /* Only GLib's wakeup left to poll: every agent's pair is parked, no
+     * ICE or DTLS handshake is under way (their sockets would be polled
+     * here), so the timers may wait for the grid. */
+    bool settled = w->ngfds == 1 && w->gfds[0].fd == w->gwake_fd;
+    if (settled && w->glib_at != 0 && w->glib_at != TIME_NEVER)
+        w->glib_at = glib_grid(w->glib_at);
     w->glib_due = false;
 }
 
 /* GLib's check and dispatch after the wait (which was its poll), then the
- * prepare for the next wait. */
+ * prepare for the next wait.
+ *
+ * A dispatch wakes the context itself: libnice's timers re-add their
+ * timeouts, and with OWNERLESS_POLLING every attach writes the wakeup
+ * eventfd, so the next epoll_wait returned at once for a second iteration
+ * that found nothing (about half of GLib's iterations in voice-calls).
+ * The eventfd is drained between the dispatch and the prepare: a change
+ * made before the drain is seen by that prepare (GLib changes a source,
+ * then writes, under the context's lock), and a write after it leaves the
+ * descriptor ready for the next wait, so nothing is missed. */
 static void glib_run(sfu_worker *w)
 {
     if (w->ngfds > 0)
         g_poll(w->gfds, (guint)w->ngfds, 0);
-    if (g_main_context_check(w->ctx, w->gprio, w->gfds, w->ngfds))
+    if (g_main_context_check(w->ctx, w->gprio, w->gfds, w->ngfds)) {
         g_main_context_dispatch(w->ctx);
+        if (w->gwake_fd >= 0) {
+            uint64_t drain[8];
+            if (read(w->gwake_fd, drain, sizeof drain) < 0 && errno != EAGAIN)
+                w->gwake_fd = -1;   /* not what wakeup_fd took it for */
+        }
+    }
     glib_prepare(w);
 }
 
@@ -387,6 +443,19 @@ GMainContext *sfu_worker_parked_context(sfu_worker *w) { return w->parked; }
 
 void sfu_worker_set_udp_gso(sfu_worker *w, bool on) { sfu_egress_set_gso(w->egress, on); }
 
+/* A fresh context polls one descriptor, its wakeup (an eventfd, or a pipe's
+ * read end: either is non-blocking and drained by reading it empty). -1
+ * if GLib ever polls something else: then nothing is drained by hand. */
+static int wakeup_fd(GMainContext *ctx)
+{
+    GPollFD fds[2];
+    gint timeout;
+    if (g_main_context_query(ctx, G_MAXINT, &timeout, fds, 2) != 1)
+        return -1;
+    int fl = fcntl(fds[0].fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK) ? fds[0].fd : -1;
+}
+
 /* Enough for one input's fan-out to a large room plus its RTCP. */
 #define WORKER_OUT_ITEMS 4096
 
@@ -395,6 +464,7 @@ sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets)
     sfu_worker *w = g_new0(sfu_worker, 1);
     w->index = index;
     w->ctx = g_main_context_new_with_flags(G_MAIN_CONTEXT_FLAGS_OWNERLESS_POLLING);
+    w->gwake_fd = wakeup_fd(w->ctx);
     w->parked = g_main_context_new();
     w->pool = sfu_buf_pool_new(pool_packets);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -628,9 +628,47 @@ TEST(dependency_descriptor_copied)
     return 0;
 }
 
+/* The room scans its slots only up to the highest one in use: a leg left
+ * alone in a high slot (the ones below it removed) still gets its timers
+ * and forwarding; a new leg takes the lowest free slot again. */
+TEST(scans_reach_the_highest_slot)
+{
+    rig r;
+    ASSERT_EQ(rig_open(&r), 0);     /* PUB in slot 0, VIEW in slot 1 */
+    sfu_track_desc vv = fx_view_video("v", VIEW_SSRC + 1);
+    sfu_leg_desc d = fx_leg(0xA3, &vv, 1);
+    enum { VIEW3 = 7 };
+    ASSERT_EQ(sfu_room_add_leg(r.room, VIEW3, BOB + 1, &d, 0), 0);     /* slot 2 */
+    ASSERT_EQ(sfu_room_bind(r.room, VIEW3, "v", ALICE, 0, &r.out), 0);
+    sfu_room_remove_leg(r.room, VIEW, 0, &r.out);
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 100, true, SFU_MS(10)), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW3), 1);
+    /* The publisher keeps sending; the viewer in slot 2 never does. */
+    sfu_room_handle_alive(r.room, PUB, SFU_SEC(5));
+    ASSERT_LE(sfu_room_poll_timeout(r.room), SFU_SEC(5));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(5), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW3), 1);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, PUB), 0);
+    /* Slot 2 gone: the room holds slot 0 only; a newcomer takes slot 1 and
+     * is found by the scans (its liveness expires as well). */
+    sfu_room_remove_leg(r.room, VIEW3, SFU_SEC(5), &r.out);
+    ASSERT_EQ(sfu_room_leg_count(r.room), 1u);
+    sfu_leg_desc d2 = fx_leg(0xA4, &vv, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, VIEW, BOB, &d2, SFU_SEC(5)), 0);
+    sfu_room_handle_alive(r.room, PUB, SFU_SEC(10));
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(sfu_room_handle_timeout(r.room, SFU_SEC(10), &r.out), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_LEG_EXPIRED, VIEW), 1);
+    rig_close(&r);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
           TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
+          TEST_ENTRY(scans_reach_the_highest_slot),
           TEST_ENTRY(path_changed_requests_keyframe), TEST_ENTRY(path_changed_served_from_cache),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
           TEST_ENTRY(audio_by_pt_with_level), TEST_ENTRY(dependency_descriptor_copied))

@@ -153,5 +153,58 @@ TEST(tasks_once_cancel_repost)
     return 0;
 }
 
+typedef struct glib_ctx {
+    gint ran;                   /* invokes run (atomic) */
+    gint ticks;                 /* timeout callbacks run (atomic) */
+} glib_ctx;
+
+static void on_invoke(void *arg) { g_atomic_int_inc(&((glib_ctx *)arg)->ran); }
+
+static gboolean on_tick(gpointer arg)
+{
+    g_atomic_int_inc(&((glib_ctx *)arg)->ticks);
+    return G_SOURCE_CONTINUE;
+}
+
+/* On the worker's own thread, with every GLib socket gone (the steady
+ * state): a hand-over from another thread is never lost, however the
+ * worker's drain of GLib's wakeup falls against it, and runs without
+ * waiting for GLib's timer grid; a 5 ms GLib timer runs on the grid
+ * (25 ms), not every 5 ms, and keeps running. */
+TEST(glib_handover_and_timer_grid)
+{
+    sfu_worker *w = sfu_worker_new(0, 16);
+    ASSERT(w);
+    ASSERT_EQ(sfu_worker_start(w), 0);
+    glib_ctx c = { 0 };
+    GSource *tick = g_timeout_source_new(5);
+    g_source_set_callback(tick, on_tick, &c, NULL);
+    g_source_attach(tick, sfu_worker_context(w));
+    gint64 slow = 0;
+    for (int i = 1; i <= 200; i++) {
+        gint64 t0 = g_get_monotonic_time();
+        sfu_worker_invoke(w, on_invoke, &c);
+        while (g_atomic_int_get(&c.ran) < i && g_get_monotonic_time() - t0 < G_USEC_PER_SEC)
+            g_usleep(50);
+        ASSERT_EQ(g_atomic_int_get(&c.ran), i);
+        if (g_get_monotonic_time() - t0 >= 20000)
+            slow++;
+        g_usleep(i % 7 * 300);  /* land at different points of the worker's cycle */
+    }
+    ASSERT_LE(slow, 20);        /* the grid would make most of them 0-25 ms late */
+    gint64 t1 = g_get_monotonic_time();
+    int ticks0 = g_atomic_int_get(&c.ticks);
+    g_usleep(500000);
+    int ticks = g_atomic_int_get(&c.ticks) - ticks0;
+    gint64 span = g_get_monotonic_time() - t1;
+    ASSERT(ticks >= 5);                               /* it runs */
+    ASSERT_LE(ticks, (int)(span / 25000) + 2);      /* once per 25 ms slot at most */
+    g_source_destroy(tick);
+    g_source_unref(tick);
+    sfu_worker_free(w);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(timers_fire_in_order), TEST_ENTRY(rearm_and_free_from_callback),
-          TEST_ENTRY(tasks_once_cancel_repost))
+          TEST_ENTRY(tasks_once_cancel_repost),
+          TEST_ENTRY(glib_handover_and_timer_grid))
