@@ -493,6 +493,8 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
             room->stats.forwarded++;
             send_video_copies(room, r, sfu_sink_repair_on_forward(&room_sink_at(room, r)->repair, o), now,
                               out);
+            if (p->marker && room->legs[r.slot]->bwe && room_desc_at(room, r)->kind == SFU_KIND_VIDEO)
+                room_bwe_after_frame(room, room->legs[r.slot], now, out);
         }
         if (g == SFU_CONSUMER_STARTED)
             replay_after_keyframe(room, r, src_ref, p, now, out);
@@ -534,8 +536,14 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         room_drop(room, SFU_DROP_RTX_USELESS); /* a temporal layer it does not get */
         return -SFU_ELIMIT;
     }
-    if (!sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
-        room_drop(room, SFU_DROP_RTX_RATE);
+    if (sink->c.draining && epoch == c->epoch) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* a layer held back: the viewer switches at the next keyframe */
+        return -SFU_ELIMIT;
+    }
+    room_leg *vleg = room->legs[sink_ref.slot];
+    if ((vleg->bwe && !sfu_bwe_rtx_ok(vleg->bwe, now)) ||
+        !sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
+        room_drop(room, SFU_DROP_RTX_RATE); /* the path's estimate, or the viewer's budget, is spent */
         return -SFU_ELIMIT;
     }
     rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
