@@ -33,9 +33,7 @@
  * until a probe gets through: the estimate grows no further than the rate
  * the policer passed, and probes are bursts (see probe_burst_bytes). */
 #define POLICED_FOR SFU_SEC(30)
-/* A loss cut on this much loss is no random loss (30 % both ways gives
- * windows well below it): the path is full, as behind a policer. */
-#define RTX_HEAVY_LOSS 0.5
+#define POLICED_ACKED_HEADROOM 1.1
 #define BURST_MARGIN_BYTES 4000         /* beyond the bucket's supposed level */
 #define BURST_MARGIN_SHARE 0.25         /* ... or this share of it */
 /* A failing burst costs the media no more than a small one (the bucket is
@@ -271,17 +269,6 @@ bool sfu_bwe_policed(const sfu_bwe *b, sfu_time now)
     return b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < POLICED_FOR;
 }
 
-bool sfu_bwe_rtx_ok(const sfu_bwe *b, sfu_time now)
-{
-    if (!b->have_twcc)
-        return true;
-    bool full = sfu_bwe_policed(b, now) ||
-                (sfu_bwe_loss_checking(&b->loss) && b->loss.cut_fraction >= RTX_HEAVY_LOSS);
-    /* (What probes sent does not count: a burst that just went out would
-     * hold back the repair of the media it cost.) */
-    return !full || sent_rate(b, now, true) < b->est_bps;
-}
-
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now)
 {
     if (!b->have_twcc)
@@ -473,8 +460,15 @@ static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt, sfu_time now)
     /* Behind a policer, what it passed is the ceiling until a probe gets
      * through: above it the estimate allowed probes at twice a rate the
      * path cannot carry, and copies into a bucket the media keeps empty. */
-    if (sfu_bwe_policed(b, now) && b->policer_bps && (double)b->policer_bps < limit)
-        limit = (double)b->policer_bps;
+    if (sfu_bwe_policed(b, now) && b->policer_bps) {
+        /* (or a little past what arrives now: the rate measured while it
+         * dropped may fall short of it) */
+        double ceiling = (double)b->policer_bps;
+        if (ceiling < POLICED_ACKED_HEADROOM * (double)acked)
+            ceiling = POLICED_ACKED_HEADROOM * (double)acked;
+        if (ceiling < limit)
+            limit = ceiling;
+    }
     double est = (double)b->est_bps;
     if (est >= limit)
         return;

@@ -119,14 +119,6 @@ uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16);
  * feedback: true (nothing tells). */
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now);
 
-/* Whether a retransmission may go out now: not while the path is full (it
- * is policed, or a loss cut on heavy loss is being checked) and what was
- * sent over the last 500 ms already reaches the estimate. There each
- * retransmission into the full policer was lost again, NACKed again and
- * sent again (one packet ten times in 1.5 s in netlab police250), and kept
- * the bucket empty for the media. Without transport-cc feedback: true. */
-bool sfu_bwe_rtx_ok(const sfu_bwe *b, sfu_time now);
-
 /* Whether the path is known to be policed: congestion loss without a
  * growing queue was confirmed within the last 30 s and no probe has got
  * through since. Meanwhile the estimate grows no further than the rate the

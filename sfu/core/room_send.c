@@ -540,10 +540,8 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
         room_drop(room, SFU_DROP_RTX_USELESS); /* a layer held back: the viewer switches at the next keyframe */
         return -SFU_ELIMIT;
     }
-    room_leg *vleg = room->legs[sink_ref.slot];
-    if ((vleg->bwe && !sfu_bwe_rtx_ok(vleg->bwe, now)) ||
-        !sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
-        room_drop(room, SFU_DROP_RTX_RATE); /* the path's estimate, or the viewer's budget, is spent */
+    if (!sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {
+        room_drop(room, SFU_DROP_RTX_RATE);
         return -SFU_ELIMIT;
     }
     rc = room_emit_rtp(room, sink_ref, sink->src, &p, seq16,
