@@ -17,7 +17,9 @@
  * its RTX SSRC (libwebrtc's payload padding), or as padding-only RTP packets
  * there while it has none, paced in ROOM_PROBE_SLICE slices from the room's
  * timer, filling up to the probe's rate what the media sent meanwhile
- * leaves. A leg with no RTX on its video sinks is not probed. */
+ * leaves; toward a policed leg (sfu_bwe_policed) as one burst right after a
+ * video frame's last packet (room_bwe_after_frame). A leg with no RTX on
+ * its video sinks is not probed. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
