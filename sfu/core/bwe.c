@@ -29,10 +29,21 @@
 #define PROBE_SUCCESS 1.05              /* a result this far above the estimate counts */
 #define PROBE_KEEP 0.95                 /* share of a probe's result taken as estimate */
 #define PROBE_BACKOFF_MIN SFU_SEC(1)
-/* After congestion loss without a queue (a policer), a probe must outlast
- * the policer's burst allowance to tell anything: longer probes, for a while. */
-#define PROBE_LONG_DURATION SFU_MS(500)
-#define PROBE_LONG_FOR SFU_SEC(30)
+/* After congestion loss without a queue (a policer), for POLICED_FOR or
+ * until a probe gets through: the estimate grows no further than the rate
+ * the policer passed, and probes are bursts (see probe_burst_bytes). */
+#define POLICED_FOR SFU_SEC(30)
+#define POLICED_ACKED_HEADROOM 1.1
+#define BURST_MARGIN_BYTES 4000         /* beyond the bucket's supposed level */
+#define BURST_MARGIN_SHARE 0.25         /* ... or this share of it */
+/* A failing burst costs the media no more than a small one (the bucket is
+ * emptied either way, by probe bytes sent in a millisecond), and one
+ * smaller than the bucket gets through a policer still there. */
+#define BURST_MIN_BYTES 16000
+#define BURST_OVER_TARGET 1.15          /* x PROBE_KEEP: just past the target, */
+#define BURST_MAX_SCALE 4.0             /* but no more than this times the estimate */
+#define BURST_MAX_BYTES 64000
+#define BURST_MIN_RECEIVED 4
 #define POLICER_NO_QUEUE_FOR SFU_SEC(3)
 #define PROBE_AFTER_DECREASE SFU_SEC(1)    /* let the queue drain first */
 #define PROBE_BACKOFF_MAX SFU_SEC(3)
@@ -56,6 +67,7 @@ struct sfu_bwe {
     int64_t acked_newest, acked_oldest;   /* bucket numbers */
     /* Sent bitrate over send time, the same window */
     uint64_t sent[SFU_BWE_ACKED_BUCKETS];
+    uint64_t probe_sent[SFU_BWE_ACKED_BUCKETS];   /* of them, under a probe */
     bool sent_any;
     int64_t sent_newest;        /* bucket number */
     sfu_time first_sent_at;
@@ -75,6 +87,9 @@ struct sfu_bwe {
     double cap_kbps, cap_var;
     bool decreased_since_cut;
     sfu_time loss_limited_at;       /* the last confirmed congestion loss; NEVER none */
+    uint64_t policer_bps;           /* what a policer passed at it; 0 unknown */
+    sfu_time last_loss_at;          /* the last feedback reporting a packet lost */
+    bool probe_burst;               /* the probe being sent or judged is a burst */
     /* REMB */
     bool have_remb;
     uint64_t remb_bps;
@@ -124,6 +139,7 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
     b->next_probe_at = 0;
     b->probe_backoff = PROBE_BACKOFF_MIN;
     b->loss_limited_at = SFU_TIME_NEVER;
+    b->last_loss_at = SFU_TIME_NEVER;
     b->congested_at = SFU_TIME_NEVER;
     return b;
 }
@@ -175,25 +191,33 @@ static uint64_t acked_bps(const sfu_bwe *b)
 
 /* ---- sent bitrate ---- */
 
-static void sent_add(sfu_bwe *b, sfu_time now, size_t size)
+/* `probe`: the bytes were sent under a probe (counted apart too). */
+static void sent_add(sfu_bwe *b, sfu_time now, size_t size, bool probe)
 {
     int64_t k = now / SFU_BWE_ACKED_BUCKET;
     if (!b->sent_any || k - b->sent_newest >= SFU_BWE_ACKED_BUCKETS) {
         memset(b->sent, 0, sizeof b->sent);
+        memset(b->probe_sent, 0, sizeof b->probe_sent);
         if (!b->sent_any)
             b->first_sent_at = now;
         b->sent_any = true;
         b->sent_newest = k;
     }
-    while (b->sent_newest < k)
+    while (b->sent_newest < k) {
         b->sent[bucket(++b->sent_newest)] = 0;
-    if (k > b->sent_newest - SFU_BWE_ACKED_BUCKETS)
+        b->probe_sent[bucket(b->sent_newest)] = 0;
+    }
+    if (k > b->sent_newest - SFU_BWE_ACKED_BUCKETS) {
         b->sent[bucket(k)] += size;
+        if (probe)
+            b->probe_sent[bucket(k)] += size;
+    }
 }
 
 /* What went out over the window ending now, per second of it (of the time
- * since the first packet while that is shorter). */
-static uint64_t sent_bps(const sfu_bwe *b, sfu_time now)
+ * since the first packet while that is shorter); without what probes sent
+ * when `media_only`. */
+static uint64_t sent_rate(const sfu_bwe *b, sfu_time now, bool media_only)
 {
     if (!b->sent_any)
         return 0;
@@ -201,7 +225,7 @@ static uint64_t sent_bps(const sfu_bwe *b, sfu_time now)
     uint64_t bytes = 0;
     for (int64_t j = b->sent_newest; j > b->sent_newest - SFU_BWE_ACKED_BUCKETS; j--)
         if (j > k - SFU_BWE_ACKED_BUCKETS && j <= k)
-            bytes += b->sent[bucket(j)];
+            bytes += b->sent[bucket(j)] - (media_only ? b->probe_sent[bucket(j)] : 0);
     sfu_time span = SFU_BWE_ACKED_BUCKETS * SFU_BWE_ACKED_BUCKET;
     if (now - b->first_sent_at < span)
         span = now - b->first_sent_at;
@@ -209,6 +233,8 @@ static uint64_t sent_bps(const sfu_bwe *b, sfu_time now)
         span = ACKED_MIN_SPAN;
     return bytes * 8 * 1000000 / (uint64_t)span;
 }
+
+static uint64_t sent_bps(const sfu_bwe *b, sfu_time now) { return sent_rate(b, now, false); }
 
 static void probe_judge(sfu_bwe *b, sfu_time now);
 
@@ -218,13 +244,13 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
 {
     uint32_t probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
     sfu_send_history_add(&b->hist, seq16, size_bytes, now, probe_id);
-    sent_add(b, now, size_bytes);
+    sent_add(b, now, size_bytes, probe_id != 0);
 }
 
 void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
 {
-    sent_add(b, now, size_bytes);
     sfu_sent_packet *e = sfu_send_history_get(&b->hist, seq16);
+    sent_add(b, now, size_bytes, e && e->probe_id);
     if (!e || e->state != SFU_SENT_UNREPORTED)
         return;
     size_t total = (size_t)e->size_bytes + size_bytes;
@@ -238,14 +264,42 @@ uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16)
     return e ? &e->tag : NULL;
 }
 
+bool sfu_bwe_policed(const sfu_bwe *b, sfu_time now)
+{
+    return b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < POLICED_FOR;
+}
+
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now)
 {
     if (!b->have_twcc)
         return true;
-    if (sfu_bwe_loss_checking(&b->loss) ||
+    if (sfu_bwe_loss_checking(&b->loss) || sfu_bwe_policed(b, now) ||
         (b->congested_at != SFU_TIME_NEVER && now - b->congested_at < SFU_BWE_REDUNDANCY_QUIET))
         return false;
     return sent_bps(b, now) < b->est_bps;
+}
+
+/* A burst probe toward a policed path: what the policer's bucket may hold
+ * now (its rate less what was sent, since it last ran dry: the last loss)
+ * and a margin beyond. A policer still there drops the margin, and the
+ * bucket it empties held no more than the probe's own bytes; a path whose
+ * policer is gone carries it all. A probe paced at twice the estimate
+ * instead emptied the bucket within its first tens of milliseconds and the
+ * media sent along with the rest of it was lost (netlab police250: a
+ * freeze of 0.2-0.5 s per probe). */
+static size_t probe_burst_bytes(const sfu_bwe *b, sfu_time now)
+{
+    double level = 0;
+    uint64_t sent = sent_rate(b, now, true);
+    if (b->policer_bps > sent && b->last_loss_at != SFU_TIME_NEVER)
+        level = (double)(b->policer_bps - sent) / 8 * (double)(now - b->last_loss_at) / SFU_SEC(1);
+    double margin = BURST_MARGIN_SHARE * level;
+    if (margin < BURST_MARGIN_BYTES)
+        margin = BURST_MARGIN_BYTES;
+    double bytes = level + margin;
+    if (bytes < BURST_MIN_BYTES)
+        bytes = BURST_MIN_BYTES;
+    return bytes > BURST_MAX_BYTES ? BURST_MAX_BYTES : (size_t)bytes;
 }
 
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
@@ -259,27 +313,45 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
         now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
         (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
         return false;
-    bool long_probe = b->loss_limited_at != SFU_TIME_NEVER && now - b->loss_limited_at < PROBE_LONG_FOR;
-    double rate = (b->probe_clear && !long_probe ? PROBE_SCALE_AGAIN : PROBE_SCALE) * (double)b->est_bps;
+    bool burst = sfu_bwe_policed(b, now);
+    double rate = (b->probe_clear && !burst ? PROBE_SCALE_AGAIN : PROBE_SCALE) * (double)b->est_bps;
+    /* A burst that gets through says the policer is gone: the estimate goes
+     * past the target at once (a burst has no rate of its own; paced probes
+     * find out more from there). */
+    if (burst) {
+        double past = BURST_OVER_TARGET * (double)target_bps;
+        if (past > BURST_MAX_SCALE * (double)b->est_bps)
+            past = BURST_MAX_SCALE * (double)b->est_bps;
+        if (rate < past)
+            rate = past;
+    }
     if (rate > PROBE_OVER_TARGET * (double)target_bps)
         rate = PROBE_OVER_TARGET * (double)target_bps;
     uint64_t rate_bps = clamp_bps(b, rate);
-    sfu_time duration = long_probe ? PROBE_LONG_DURATION : PROBE_DURATION;
-    size_t bytes = (size_t)(rate_bps * (uint64_t)duration / 8 / 1000000);
+    size_t bytes = burst ? probe_burst_bytes(b, now) : (size_t)(rate_bps * (uint64_t)PROBE_DURATION / 8 / 1000000);
     if (bytes < PROBE_MIN_BYTES)
         bytes = PROBE_MIN_BYTES;
     sfu_probe_cluster_start(&b->probe, b->next_probe_id, rate_bps, bytes, now);
-    *probe = (sfu_bwe_probe){ .id = b->next_probe_id, .rate_bps = rate_bps, .bytes = bytes };
+    b->probe_burst = burst;
+    *probe = (sfu_bwe_probe){ .id = b->next_probe_id, .rate_bps = rate_bps, .bytes = bytes, .burst = burst };
     b->next_probe_id = b->next_probe_id == UINT32_MAX ? 1 : b->next_probe_id + 1;
     b->st.probes_sent++;
     return true;
 }
+
+void sfu_bwe_probe_end(sfu_bwe *b, sfu_time now) { sfu_probe_cluster_stop(&b->probe, now); }
 
 uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at) { return sfu_probe_cluster_due(&b->probe, at); }
 
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
 {
     return sfu_probe_cluster_sending_rate(&b->probe);
+}
+
+/* A probe that lost more than the path's own loss (at least 2 packets). */
+static bool lost_beyond(const sfu_bwe *b, uint32_t lost, uint32_t reported)
+{
+    return lost >= 2 && (double)lost > (b->loss.inherent + PROBE_LOSSY_MARGIN) * reported;
 }
 
 static void probe_judge(sfu_bwe *b, sfu_time now)
@@ -289,24 +361,35 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
     bool saturated;
     /* failed by loss beyond the path's own (before finish clears the counts) */
     uint32_t lost = b->probe.reported - b->probe.received;
-    bool lossy = lost >= 2 && (double)lost > (b->loss.inherent + PROBE_LOSSY_MARGIN) * b->probe.reported;
+    bool lossy = lost_beyond(b, lost, b->probe.reported);
     /* ... on a path where the media met a policer (congestion loss without a
      * queue, confirmed): elsewhere (a fast link whose probe overshot once,
      * random loss not yet learnt) the short backoff stands, or a viewer
      * climbing to its top layer waits too long. */
     lossy = lossy && b->loss_limited_at != SFU_TIME_NEVER;
+    uint64_t nominal = b->probe.rate_bps;
+    bool burst_through = b->probe.received >= BURST_MIN_RECEIVED && !lost_beyond(b, lost, b->probe.reported);
     uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
+    if (b->probe_burst) {
+        /* A burst is judged by what it lost alone: one that got through
+         * (as good as) whole says the path carries its nominal rate, no
+         * more; it went out faster than any rate, and arrived as close
+         * together as the receiver's clock tells. */
+        result = burst_through ? nominal : 0;
+        saturated = false;
+        b->probe_burst = false;
+    }
     /* A saturated probe found the path's capacity: sit below it as after
      * an overuse, or its queue never drains. */
     double keep = (saturated ? BETA : PROBE_KEEP) * (double)result;
     if (saturated)
-        b->loss_limited_at = SFU_TIME_NEVER;  /* it queued: no policer, no long probes */
+        b->loss_limited_at = SFU_TIME_NEVER;  /* it queued: no policer, no bursts */
 
     if (result && keep > PROBE_SUCCESS * (double)b->est_bps) {
         b->est_bps = clamp_bps(b, keep);
         b->probe_clear = !saturated;
         if (!saturated)
-            b->loss_limited_at = SFU_TIME_NEVER;   /* a long probe got through whole */
+            b->loss_limited_at = SFU_TIME_NEVER;   /* a burst got through whole: the policer is gone */
         b->cap_known = false;           /* the capacity learnt before is out of date */
         b->st.probes_succeeded++;
         b->probe_backoff = PROBE_BACKOFF_MIN;
@@ -369,11 +452,23 @@ static void rate_decrease(sfu_bwe *b, uint64_t acked, sfu_time now)
     b->st.overuses++;
 }
 
-static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt)
+static void rate_increase(sfu_bwe *b, uint64_t acked, sfu_time dt, sfu_time now)
 {
     if (!acked || sfu_bwe_loss_checking(&b->loss))
         return;
     double limit = APP_LIMIT_FACTOR * (double)acked + APP_LIMIT_EXTRA_BPS;
+    /* Behind a policer, what it passed is the ceiling until a probe gets
+     * through: above it the estimate allowed probes at twice a rate the
+     * path cannot carry, and copies into a bucket the media keeps empty. */
+    if (sfu_bwe_policed(b, now) && b->policer_bps) {
+        /* (or a little past what arrives now: the rate measured while it
+         * dropped may fall short of it) */
+        double ceiling = (double)b->policer_bps;
+        if (ceiling < POLICED_ACKED_HEADROOM * (double)acked)
+            ceiling = POLICED_ACKED_HEADROOM * (double)acked;
+        if (ceiling < limit)
+            limit = ceiling;
+    }
     double est = (double)b->est_bps;
     if (est >= limit)
         return;
@@ -424,7 +519,7 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
         break;
     case SFU_BWE_NORMAL:
         if (media)
-            rate_increase(b, acked, dt);
+            rate_increase(b, acked, dt, now);
         break;
     }
     uint64_t to = 0;
@@ -443,8 +538,14 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
     case SFU_BWE_LOSS_CONFIRMED:
         b->congested_at = now;
         /* Congestion loss with no queue growth seen around it: a policer. */
-        if (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR)
+        if (b->last_decrease == SFU_TIME_NEVER || now - b->last_decrease > POLICER_NO_QUEUE_FOR) {
+            /* The most it passed while it dropped: a later cut, on the
+             * sparse loss of media just below its rate, measures the
+             * media's rate rather than the policer's. */
+            if (!sfu_bwe_policed(b, now) || b->loss.cut_delivered_bps > b->policer_bps)
+                b->policer_bps = b->loss.cut_delivered_bps;
             b->loss_limited_at = now;
+        }
         break;
     case SFU_BWE_LOSS_NONE:
         break;
@@ -494,6 +595,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
         if (!pkts[i].received) {
             if (e->state == SFU_SENT_UNREPORTED) {
                 e->state = SFU_SENT_LOST;
+                b->last_loss_at = now;
                 /* A probe's overflow is the probe's own verdict, not the
                  * loss of the rate the estimate allows. */
                 if (!e->probe_id)

@@ -26,8 +26,12 @@
  *    and 2, 4, 4 s when they lost packets on a path where the media met a
  *    policer (their excess took media too).
  *    After congestion loss with no queue growth around it (a policer,
- *    whose burst allowance lets a short probe through) probes last 500 ms
- *    for 30 s. No probe within 1 s of a delay-based decrease;
+ *    sfu_bwe_policed), for 30 s or until a probe gets through, probes are
+ *    bursts sent at once right after a video frame, sized to what the
+ *    policer's bucket may hold plus a margin (a paced probe emptied the
+ *    bucket within its first packets and took the media sent along with
+ *    the rest), and the estimate grows no further than the rate the
+ *    policer passed. No probe within 1 s of a delay-based decrease;
  *  - REMB: a viewer's REMB caps the estimate while fresh (5 s), and is the
  *    estimate for a viewer that never sent transport-cc feedback.
  * The acknowledged bitrate is bytes received per arrival time over the
@@ -63,6 +67,9 @@ typedef struct sfu_bwe_probe {
     uint32_t id;                /* never 0 */
     uint64_t rate_bps;
     size_t bytes;
+    /* Toward a policed path (sfu_bwe_policed): send all `bytes` at once,
+     * right after a video frame, not paced at rate_bps. */
+    bool burst;
 } sfu_bwe_probe;
 
 typedef struct sfu_bwe_stats {
@@ -112,6 +119,13 @@ uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16);
  * feedback: true (nothing tells). */
 bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now);
 
+/* Whether the path is known to be policed: congestion loss without a
+ * growing queue was confirmed within the last 30 s and no probe has got
+ * through since. Meanwhile the estimate grows no further than the rate the
+ * policer passed, no copies go out (sfu_bwe_redundancy_ok) and probes are
+ * bursts (sfu_bwe_probe.burst). */
+bool sfu_bwe_policed(const sfu_bwe *b, sfu_time now);
+
 /* The viewer's transport-cc feedback, parsed by sfu_twcc_parse into
  * pkts[0..n) (n <= fb->packet_count). Numbers the SFU did not send, or sent
  * too long ago, are counted and skipped. -SFU_EINVAL (nothing changes) when
@@ -133,6 +147,10 @@ uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now);
  * or a loss check that got no traffic or no feedback): call it often, at
  * least at every feedback and every 100 ms or so while video is paused. */
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe);
+
+/* The caller has sent what it could of the probe (a burst): it ends now,
+ * and feedback judges what went out. */
+void sfu_bwe_probe_end(sfu_bwe *b, sfu_time now);
 
 /* While a probe is being sent: its rate, else 0 (for a pacer). */
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b);

@@ -41,7 +41,22 @@ void sfu_bwe_loss_handle_packet(sfu_bwe_loss *l, sfu_time sent_at, size_t size_b
     w->bytes_sent += size_bytes;
     if (!received) {
         w->lost++;
+        if (!w->have_loss) {
+            w->have_loss = true;
+            w->loss_send = sent_at;
+        }
         return;
+    }
+    if (w->have_loss && sent_at > w->loss_send) {
+        if (w->after_packets++ == 0) {
+            w->after_first_arrival = w->after_last_arrival = arrival;
+        } else {
+            w->after_bytes += size_bytes;   /* the first one's bytes came before its arrival */
+            if (arrival < w->after_first_arrival)
+                w->after_first_arrival = arrival;
+            if (arrival > w->after_last_arrival)
+                w->after_last_arrival = arrival;
+        }
     }
     if (w->bytes_received == 0) {
         w->first_arrival = w->last_arrival = arrival;
@@ -54,10 +69,15 @@ void sfu_bwe_loss_handle_packet(sfu_bwe_loss *l, sfu_time sent_at, size_t size_b
     w->bytes_received += size_bytes;
 }
 
-/* Bytes received over their arrival span; the send span when the packets
- * arrived too close together to measure (or none arrived: 0). */
+/* Bytes received over their arrival span: of the packets sent after the
+ * window's first loss when enough of them arrived (bwe_loss.h), else of the
+ * whole window; the send span when the packets arrived too close together
+ * to measure (or none arrived: 0). */
 static uint64_t delivered_bps(const sfu_bwe_loss_window *w)
 {
+    sfu_time after = w->after_last_arrival - w->after_first_arrival;
+    if (w->after_packets >= SFU_BWE_LOSS_AFTER_MIN_PACKETS && after >= SFU_BWE_LOSS_AFTER_MIN_SPAN)
+        return w->after_bytes * 8 * 1000000 / (uint64_t)after;
     sfu_time span = w->last_arrival - w->first_arrival;
     if (span < SFU_MS(50))
         span = w->last_send - w->first_send;
@@ -148,8 +168,17 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
         memset(w, 0, sizeof *w);    /* too sparse to judge (paused video, lone probes) */
         return SFU_BWE_LOSS_NONE;
     }
-    if (w->packets < min_packets || send_span < SFU_BWE_LOSS_MIN_SPAN)
+    /* A burst of heavy loss is judged at once, once the delivered rate after
+     * its first loss can be told: a policer that has just run dry (random
+     * loss gives windows of half their packets lost almost never). */
+    bool early = !l->checking && w->lost >= SFU_BWE_LOSS_EARLY_LOST &&
+                 (double)w->lost >= SFU_BWE_LOSS_EARLY_FRACTION * w->packets &&
+                 w->after_packets >= SFU_BWE_LOSS_AFTER_MIN_PACKETS &&
+                 w->after_last_arrival - w->after_first_arrival >= SFU_BWE_LOSS_AFTER_MIN_SPAN;
+    if (!early && (w->packets < min_packets || send_span < SFU_BWE_LOSS_MIN_SPAN))
         return SFU_BWE_LOSS_NONE;
+    if (send_span < SFU_MS(50))
+        send_span = SFU_MS(50);
     /* Sending well below the estimate: the delay detector has seen the path
      * carry more than this without a queue, so only heavy loss here says
      * the path is full (a policer, which keeps no queue). */

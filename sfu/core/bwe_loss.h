@@ -6,7 +6,9 @@
  * 10 % of packets are lost; a viewer on a fast radio link with 10 % random
  * loss would starve. The rule here: loss is congestion when it responds to
  * our rate. Feedback is summed in windows (at least SFU_BWE_LOSS_MIN_PACKETS
- * packets and SFU_BWE_LOSS_MIN_SPAN of send time). For each window:
+ * packets and SFU_BWE_LOSS_MIN_SPAN of send time; a window that has lost at
+ * least SFU_BWE_LOSS_EARLY_LOST packets and half of them is judged as soon
+ * as the delivered rate after its first loss can be told). For each window:
  *  - its loss fraction p is compared with the path's inherent loss L (a
  *    running average of the windows judged not congested): p above
  *    2 L + 5 % + twice the binomial noise of the window at L (at least
@@ -20,7 +22,11 @@
  *    lone probes while video is paused, are dropped unjudged);
  *  - on suspicion the estimate is cut to 90 % of the window's delivered
  *    rate (bytes received over their arrival span: what the bottleneck let
- *    through), and the next window, of packets sent after the cut only,
+ *    through; counting only the packets sent after the window's first loss
+ *    when at least SFU_BWE_LOSS_AFTER_MIN_SPAN of them arrived, since a
+ *    policer's bucket lets the earlier ones through beyond its rate and a
+ *    first cut from them left a viewer one layer too high), and the next
+ *    window, of packets sent after the cut only,
  *    checks the suspicion. Random loss keeps its fraction whatever we
  *    send, so the delivered rate falls in proportion to the send rate;
  *    congestion loss shrinks or vanishes as we send less, and a policer
@@ -54,6 +60,15 @@
  * or a queue emptied by what was sent before it refills or drains first,
  * and its loss would read as the path's own. */
 #define SFU_BWE_LOSS_CHECK_SETTLE SFU_MS(250)
+/* The delivered rate after a window's first loss counts from this many
+ * packets over this much arrival time (fewer: the whole window's). */
+#define SFU_BWE_LOSS_AFTER_MIN_PACKETS 5
+#define SFU_BWE_LOSS_AFTER_MIN_SPAN SFU_MS(100)
+/* A window that has lost this many packets, at least this share of them,
+ * is judged before it is complete (once its delivered rate after the first
+ * loss can be told): a policer that ran dry is acted on in about 200 ms. */
+#define SFU_BWE_LOSS_EARLY_LOST 8
+#define SFU_BWE_LOSS_EARLY_FRACTION 0.5
 
 typedef enum sfu_bwe_loss_verdict {
     SFU_BWE_LOSS_NONE = 0,      /* no change to the estimate */
@@ -67,6 +82,14 @@ typedef struct sfu_bwe_loss_window {
     uint64_t bytes_sent, bytes_received;
     sfu_time first_send, last_send;
     sfu_time first_arrival, last_arrival;
+    /* What arrived of the packets sent after the window's first loss: a
+     * policer whose bucket ran dry passes exactly its rate from then on,
+     * and the packets before, let through by the bucket, overstate it. */
+    bool have_loss;
+    sfu_time loss_send;         /* the first lost packet's send time */
+    uint32_t after_packets;
+    uint64_t after_bytes;       /* all but the first of them */
+    sfu_time after_first_arrival, after_last_arrival;
 } sfu_bwe_loss_window;
 
 typedef struct sfu_bwe_loss {

@@ -17,7 +17,9 @@
  * its RTX SSRC (libwebrtc's payload padding), or as padding-only RTP packets
  * there while it has none, paced in ROOM_PROBE_SLICE slices from the room's
  * timer, filling up to the probe's rate what the media sent meanwhile
- * leaves. A leg with no RTX on its video sinks is not probed. */
+ * leaves; toward a policed leg (sfu_bwe_policed) as one burst right after a
+ * video frame's last packet (room_bwe_after_frame). A leg with no RTX on
+ * its video sinks is not probed. */
 #include "sfu/core/room_internal.h"
 
 #include <stdlib.h>
@@ -159,20 +161,9 @@ static int probe_track(const room_leg *leg)
     return -1;
 }
 
-/* Pads the probe up to its rate by the end of this slice: the media sent
- * meanwhile is part of the probe (its rate is the total rate, not padding
- * on top of the media, which behind a policer took media down with it). */
-static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+/* Sends `bytes` of the probe on track t now. */
+static void probe_send(sfu_room *room, room_leg *leg, int t, size_t bytes, sfu_time now, sfu_out *out)
 {
-    int t = probe_track(leg);
-    if (t < 0 || !out) {
-        leg->probe_left = 0;
-        return;
-    }
-    uint64_t due = sfu_bwe_probe_due(leg->bwe, now + ROOM_PROBE_SLICE);
-    size_t bytes = due > leg->probe_left ? leg->probe_left : (size_t)due;
-    if (bytes > 0 && bytes < 64)
-        bytes = 64;
     /* Media-sized packets first: the recent video again (room_send_probe_rtx);
      * padding only when there is none (paused video). */
     while (bytes > 0) {
@@ -192,7 +183,46 @@ static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *ou
         bytes = pad >= bytes ? 0 : bytes - pad;
         leg->probe_left = pad >= leg->probe_left ? 0 : leg->probe_left - pad;
     }
+}
+
+/* Pads the probe up to its rate by the end of this slice: the media sent
+ * meanwhile is part of the probe (its rate is the total rate, not padding
+ * on top of the media, which behind a policer took media down with it). */
+static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    int t = probe_track(leg);
+    if (t < 0 || !out) {
+        leg->probe_left = 0;
+        return;
+    }
+    uint64_t due = sfu_bwe_probe_due(leg->bwe, now + ROOM_PROBE_SLICE);
+    size_t bytes = due > leg->probe_left ? leg->probe_left : (size_t)due;
+    if (bytes > 0 && bytes < 64)
+        bytes = 64;
+    probe_send(room, leg, t, bytes, now, out);
     leg->probe_next_at = now + ROOM_PROBE_SLICE;
+}
+
+/* Behind a policer (sfu_bwe_policed) a probe is one burst, sent right
+ * after a video frame's last packet: the policer's bucket refills for the
+ * whole frame interval before the next frame, and no media goes out
+ * while the probe's excess is being dropped. Called after each video
+ * packet with the marker bit forwarded to the leg. */
+void room_bwe_after_frame(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
+{
+    if (!leg->bwe || !out || leg->probe_left || !leg->bwe_heard || now - leg->bwe_heard_at > ROOM_BWE_SILENT ||
+        !sfu_bwe_policed(leg->bwe, now))
+        return;
+    int t = probe_track(leg);
+    sfu_bwe_probe probe;
+    if (t < 0 || !sfu_bwe_poll_probe(leg->bwe, probe_target(room, leg, now), now, &probe))
+        return;
+    room->stats.probes++;
+    leg->probe_left = probe.bytes;
+    leg->probe_rate_bps = probe.rate_bps;
+    probe_send(room, leg, t, probe.bytes, now, out);
+    leg->probe_left = 0;
+    sfu_bwe_probe_end(leg->bwe, now); /* what did not go out now is not sent later */
 }
 
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
@@ -224,7 +254,9 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
                 room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, (uint32_t)each, now, out);
     }
     sfu_bwe_probe probe;
-    uint64_t target = probe_track(leg) >= 0 ? probe_target(room, leg, now) : 0;
+    /* A policed leg's probes go out after a frame (room_bwe_after_frame):
+     * here only the estimator's timeouts run. */
+    uint64_t target = probe_track(leg) >= 0 && !sfu_bwe_policed(leg->bwe, now) ? probe_target(room, leg, now) : 0;
     if (sfu_bwe_poll_probe(leg->bwe, target, now, &probe) && leg->probe_left == 0) {
         leg->probe_left = probe.bytes;
         leg->probe_rate_bps = probe.rate_bps;

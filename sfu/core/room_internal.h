@@ -251,6 +251,9 @@ bool room_bwe_wanted(const sfu_leg_desc *desc);
 int room_bwe_sync(room_leg *leg, sfu_time now);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
+/* A video packet with the marker bit (a frame's last) went to the leg: a
+ * policed leg's probe burst goes out now (room_bwe.c). */
+void room_bwe_after_frame(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 /* The limit a new video sink of the leg starts with before its estimator
  * has heard anything: the start estimate less one audio sink's allowance;
  * 0 (none) without an estimator or once it has heard or gone deaf. */

@@ -495,6 +495,8 @@ void room_fan_out(sfu_room *room, room_ref src_ref, const sfu_media_pkt *p, sfu_
             room->stats.forwarded++;
             send_video_copies(room, r, sfu_sink_repair_on_forward(&room_sink_at(room, r)->repair, o), now,
                               out);
+            if (p->marker && room->legs[r.slot]->bwe && room_desc_at(room, r)->kind == SFU_KIND_VIDEO)
+                room_bwe_after_frame(room, room->legs[r.slot], now, out);
         }
         if (g == SFU_CONSUMER_STARTED)
             replay_after_keyframe(room, r, src_ref, p, now, out);
@@ -534,6 +536,10 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
     }
     if (p.has_vp8 && !sfu_consumer_tid_wanted(c, &p.vp8)) {
         room_drop(room, SFU_DROP_RTX_USELESS); /* a temporal layer it does not get */
+        return -SFU_ELIMIT;
+    }
+    if (sink->c.draining && epoch == c->epoch) {
+        room_drop(room, SFU_DROP_RTX_USELESS); /* a layer held back: the viewer switches at the next keyframe */
         return -SFU_ELIMIT;
     }
     if (!sfu_consumer_rtx_take(c, room->cfg.max_rtx_per_second, now)) {

@@ -111,8 +111,11 @@ static void link_send(sim *s, uint16_t seq16)
     if (s->sc->policer_burst) {
         s->tokens += (double)s->capacity / 8 * (double)(s->now - s->tokens_at) / 1e6;
         s->tokens_at = s->now;
-        if (s->tokens > s->sc->policer_burst)
-            s->tokens = s->sc->policer_burst;
+        /* nftables' byte limit holds a second at its rate on top of the
+         * burst (nft_limit.c: tokens_max = unit * (rate + burst) / rate). */
+        double max = (double)s->capacity / 8 + s->sc->policer_burst;
+        if (s->tokens > max)
+            s->tokens = max;
         if (s->tokens < PKT) {
             s->drops_queue++;
             return;
@@ -207,8 +210,11 @@ static void sender_tick(sim *s)
         target = s->sc->demand_bps;
     }
     sfu_bwe_probe probe;
-    if (target && sfu_bwe_poll_probe(s->bwe, target, s->now, &probe))
+    bool burst = false;
+    if (target && sfu_bwe_poll_probe(s->bwe, target, s->now, &probe)) {
         s->probes++;
+        burst = probe.burst;
+    }
     s->media_credit += (double)rate * TICK / 1e6;
     /* Unpaced: a frame's packets leave together at its boundary. */
     sfu_time frame = s->sc->frame ? s->sc->frame : s->frame_all;
@@ -216,6 +222,12 @@ static void sender_tick(sim *s)
     while (frame_due && s->media_credit >= PKT * 8) {
         s->media_credit -= PKT * 8;
         send_packet(s, false);
+    }
+    if (burst) {
+        /* A policed path's probe: all at once, after the media (bwe.h). */
+        for (size_t b = 0; b < probe.bytes; b += PKT)
+            send_packet(s, true);
+        sfu_bwe_probe_end(s->bwe, s->now);
     }
     uint64_t prate = sfu_bwe_probe_rate(s->bwe);
     if (prate > rate) {

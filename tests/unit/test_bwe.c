@@ -159,8 +159,9 @@ TEST(loss_windows_need_enough_packets)
     sfu_bwe_loss l;
     sfu_bwe_loss_init(&l);
     uint64_t bps = 0;
-    /* 20 packets, half lost, over 200 ms: too few to judge yet. */
-    window(&l, 0, 20, 960000, 2, 480000);
+    /* 20 packets, a quarter lost, over 200 ms: too few to judge yet (and
+     * fewer lost than a burst judged early, SFU_BWE_LOSS_EARLY_LOST). */
+    window(&l, 0, 20, 960000, 4, 720000);
     ASSERT_EQ(sfu_bwe_loss_update(&l, 1000000, SFU_MS(300), &bps), SFU_BWE_LOSS_NONE);
     ASSERT_EQ(l.win.packets, 20);
     /* Spread over more than 4 s and still too few: dropped unjudged. */
@@ -177,6 +178,32 @@ TEST(loss_windows_need_enough_packets)
     sfu_bwe_loss_handle_timeout(&l, SFU_SEC(17));
     ASSERT(!sfu_bwe_loss_checking(&l));
     ASSERT_EQ(l.restores, 0);
+    return 0;
+}
+
+/* A policer running dry: 40 packets at 960k get through its bucket, then
+ * every second one is dropped and what passes arrives at its 250k. The
+ * burst is judged before the window is complete, and the cut follows the
+ * rate delivered after the first loss, not the whole window's (about 500k,
+ * which left a viewer a layer too high for another half second). */
+TEST(loss_burst_judged_early_at_the_rate_after_the_first_loss)
+{
+    sfu_bwe_loss l;
+    sfu_bwe_loss_init(&l);
+    uint64_t bps = 0;
+    sfu_time gap = SFU_MS(10), t = 0, arrival = SFU_MS(40);
+    for (int k = 0; k < 40; k++, t += gap, arrival += gap)
+        sfu_bwe_loss_handle_packet(&l, t, 1200, true, arrival);
+    ASSERT_EQ(sfu_bwe_loss_update(&l, 1000000, t, &bps), SFU_BWE_LOSS_NONE); /* no loss: a window */
+    int k = 0;
+    for (; k < 8; k++, t += gap) /* 4 lost: not yet a burst */
+        sfu_bwe_loss_handle_packet(&l, t, 1200, k % 2, arrival += (k % 2 ? SFU_MS(38) : 0));
+    ASSERT_EQ(sfu_bwe_loss_update(&l, 1000000, t, &bps), SFU_BWE_LOSS_NONE);
+    for (; k < 18; k++, t += gap)
+        sfu_bwe_loss_handle_packet(&l, t, 1200, k % 2, arrival += (k % 2 ? SFU_MS(38) : 0));
+    /* 9 of 18 lost over 180 ms, 9 arrived 38 ms apart (about 250k). */
+    ASSERT_EQ(sfu_bwe_loss_update(&l, 1000000, t, &bps), SFU_BWE_LOSS_CUT);
+    ASSERT(bps >= 200000 && bps <= 240000);
     return 0;
 }
 
@@ -452,7 +479,7 @@ TEST(lossy_probe_fails_and_backs_off)
 }
 
 TEST_LIST(TEST_ENTRY(delay_usage_table), TEST_ENTRY(delay_groups), TEST_ENTRY(loss_rule_table),
-          TEST_ENTRY(loss_windows_need_enough_packets), TEST_ENTRY(feedback_errors_and_unknowns),
+          TEST_ENTRY(loss_windows_need_enough_packets), TEST_ENTRY(loss_burst_judged_early_at_the_rate_after_the_first_loss), TEST_ENTRY(feedback_errors_and_unknowns),
           TEST_ENTRY(grows_on_a_clean_path_and_reports_acked_rate),
           TEST_ENTRY(overuse_cuts_to_85_percent_of_acked), TEST_ENTRY(reference_time_wrap),
           TEST_ENTRY(remb_table), TEST_ENTRY(probe_raises_the_estimate),
