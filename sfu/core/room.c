@@ -197,7 +197,8 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     memset(next->fanout_start, 0, size - offsetof(room_leg, fanout_start));
     next->desc = *desc;
     next->bwe = NULL; /* moves over below, once nothing can fail */
-    if (room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) {
+    if ((room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) ||
+        room_bwe_fit(leg, desc) < 0) {
         free(next);
         return -SFU_ENOMEM;
     }
@@ -229,7 +230,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     if (!next->bwe) { /* the estimator and its history carry over */
         next->bwe = leg->bwe;
         leg->bwe = NULL;
-        (void)room_bwe_sync(next, now); /* frees it when no longer wanted; cannot fail */
+        (void)room_bwe_sync(next, now); /* frees it when no longer wanted; fitted above: cannot fail */
     }
     for (uint32_t i = 0; i < room->max_legs; i++)
         if (room->legs[i] == leg)

@@ -134,7 +134,6 @@ struct sfu_room {
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
     sfu_room_stats stats;
-    sfu_twcc_packet twcc_pkts[ROOM_TWCC_FB_MAX]; /* scratch for a viewer's feedback */
 };
 
 static inline sfu_producer *room_prod_at(const sfu_room *room, room_ref r)
@@ -234,8 +233,13 @@ void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time no
 /* room_bwe.c */
 /* Whether the description asks for an estimator (transport-cc on a sent m-line). */
 bool room_bwe_wanted(const sfu_leg_desc *desc);
-/* Creates or frees the leg's estimator to match its description. */
+/* Creates or frees the leg's estimator to match its description (and
+ * grows its history as room_bwe_fit does). */
 int room_bwe_sync(room_leg *leg, sfu_time now);
+/* The leg's estimator, if any, remembers enough sent packets for `desc`
+ * (more with video than audio only; never fewer than before): 0 or
+ * -SFU_ENOMEM (then unchanged). */
+int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 /* The limit a new video sink of the leg starts with before its estimator
