@@ -8,6 +8,11 @@
 #include <string.h>
 
 #define DEFAULT_MAX_LEGS 64
+/* Slots a room starts with, doubled as legs join: a room sized for the
+ * configured maximum (4 x participants + 64) held 8 bytes of slot and 128 of
+ * fan-out per possible leg, 0.5 MB a room at 1000 participants, and every
+ * scan of the legs walked all of them. */
+#define INITIAL_SLOTS 4
 #define DEFAULT_RTX_PACKETS 1024
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg)
@@ -24,8 +29,9 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
     room->pcfg = (sfu_producer_config){ .rtx_cache_packets = room->cfg.rtx_cache_packets,
                                         .keyframe_min_interval = room->cfg.keyframe_min_interval,
                                         .keyframe_cache_max_age = room->cfg.keyframe_cache_max_age };
-    room->legs = calloc(room->max_legs, sizeof *room->legs);
-    room->fanout = calloc((size_t)room->max_legs * SFU_MAX_TRACKS, sizeof *room->fanout);
+    room->nslots = room->max_legs < INITIAL_SLOTS ? room->max_legs : INITIAL_SLOTS;
+    room->legs = calloc(room->nslots, sizeof *room->legs);
+    room->fanout = calloc((size_t)room->nslots * SFU_MAX_TRACKS, sizeof *room->fanout);
     /* A participant's audio comes in on one of their legs: at most one
      * speaker slot per leg. */
     room->speaker = sfu_speaker_new(room->max_legs);
@@ -58,7 +64,7 @@ void sfu_room_free(sfu_room *room)
     if (!room)
         return;
     if (room->legs)
-        for (uint32_t i = 0; i < room->max_legs; i++)
+        for (uint32_t i = 0; i < room->nslots; i++)
             leg_free(room->legs[i]);
     free(room->legs);
     free(room->fanout);
@@ -82,7 +88,7 @@ static void sink_init(room_sink *sink, const sfu_track_desc *d)
 /* Whether any leg of `participant` still receives audio with levels. */
 static bool has_level_source(const sfu_room *room, uint32_t participant)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         const room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && leg->participant == participant && t < leg->desc.ntracks; t++) {
             const sfu_track_desc *d = &leg->desc.tracks[t];
@@ -124,6 +130,24 @@ static int leg_init_tracks(sfu_room *room, room_leg *leg)
     return 0;
 }
 
+/* Twice the slots (at most max_legs), and the fan-out room for them; the
+ * fan-out lists are laid out again by the room_rebind that follows. */
+static int grow_slots(sfu_room *room)
+{
+    uint32_t n = room->nslots > room->max_legs / 2 ? room->max_legs : room->nslots * 2;
+    room_leg **legs = realloc(room->legs, n * sizeof *legs);
+    if (!legs)
+        return -SFU_ENOMEM;
+    memset(legs + room->nslots, 0, (n - room->nslots) * sizeof *legs);
+    room->legs = legs;      /* longer than nslots says until the fan-out grows too */
+    room_ref *fanout = realloc(room->fanout, (size_t)n * SFU_MAX_TRACKS * sizeof *fanout);
+    if (!fanout)
+        return -SFU_ENOMEM;
+    room->fanout = fanout;
+    room->nslots = n;
+    return 0;
+}
+
 int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const sfu_leg_desc *desc,
                      sfu_time now)
 {
@@ -132,10 +156,12 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     if (room_find_leg(room, id))
         return -SFU_ESTATE;
     uint32_t slot = 0;
-    while (slot < room->max_legs && room->legs[slot])
+    while (slot < room->nslots && room->legs[slot])
         slot++;
     if (slot == room->max_legs)
         return -SFU_ELIMIT;
+    if (slot == room->nslots && grow_slots(room) < 0)
+        return -SFU_ENOMEM;
     room_leg *leg = calloc(1, room_leg_size(desc->ntracks));
     if (!leg)
         return -SFU_ENOMEM;
@@ -232,7 +258,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
         leg->bwe = NULL;
         (void)room_bwe_sync(next, now); /* frees it when no longer wanted; fitted above: cannot fail */
     }
-    for (uint32_t i = 0; i < room->max_legs; i++)
+    for (uint32_t i = 0; i < room->nslots; i++)
         if (room->legs[i] == leg)
             room->legs[i] = next;
     leg_free(leg);
@@ -243,7 +269,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
 
 void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *out)
 {
-    for (uint32_t i = 0; i < room->max_legs; i++) {
+    for (uint32_t i = 0; i < room->nslots; i++) {
         if (room->legs[i] && room->legs[i]->id == id) {
             uint32_t participant = room->legs[i]->participant;
             leg_free(room->legs[i]);
@@ -288,7 +314,7 @@ int sfu_room_bind(sfu_room *room, sfu_leg_id id, const char *mid, uint32_t parti
 /* The first source of `kind` that `participant` publishes, in slot order. */
 static bool find_source(const sfu_room *room, uint32_t participant, sfu_kind kind, room_ref *ref)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         const room_leg *leg = room->legs[s];
         if (!leg || leg->participant != participant)
             continue;
@@ -334,14 +360,14 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 {
     /* Pass 1: resolve sinks and count them per source. */
     room->simulcast = false;
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             leg->fanout_count[t] = 0;
             room->simulcast |= leg->tracks[t].prod && leg->tracks[t].prod->nlayers > 1;
         }
     }
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             if (!leg->desc.tracks[t].send)
@@ -354,7 +380,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
     }
     /* Pass 2: lay the lists out one after another, then fill them. */
     uint32_t next = 0;
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             leg->fanout_start[t] = next;
@@ -362,7 +388,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
             leg->fanout_count[t] = 0;
         }
     }
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             room_sink *sink = &leg->tracks[t].sink;
@@ -509,7 +535,7 @@ void room_report_speaker(sfu_room *room, sfu_out *out)
 
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++)
+    for (uint32_t s = 0; s < room->nslots; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
     if (now >= room->next_choose_at) {
@@ -545,7 +571,7 @@ sfu_time sfu_room_poll_timeout(const sfu_room *room)
         return 0; /* due at once */
     sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
     t = min_time(t, room_audio_deadline(room));
-    for (uint32_t s = 0; s < room->max_legs && t > 0; s++)
+    for (uint32_t s = 0; s < room->nslots && t > 0; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
     return t;

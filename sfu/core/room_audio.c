@@ -127,7 +127,7 @@ bool room_audio_assign(sfu_room *room, sfu_time now)
     if (room->audio_sel)
         sfu_audio_select_scores(room->audio_sel, now, score, npos);
     bool changed = false;
-    for (uint32_t s = 0; s < room->max_legs; s++)
+    for (uint32_t s = 0; s < room->nslots; s++)
         if (room->legs[s])
             changed |= assign_leg(room, room->legs[s], pos, score, npos, now);
     return changed;

@@ -124,10 +124,11 @@ struct sfu_room {
     sfu_room_config cfg;
     sfu_producer_config pcfg;
     uint32_t max_legs;
+    uint32_t nslots;            /* legs allocated: grows by doubling up to max_legs */
     uint32_t nlegs;
     uint32_t next_epoch;
-    room_leg **legs;            /* max_legs slots, NULL when free */
-    room_ref *fanout;           /* sinks grouped by source, see room_rebind */
+    room_leg **legs;            /* nslots slots, NULL when free */
+    room_ref *fanout;           /* nslots * SFU_MAX_TRACKS: sinks grouped by source, see room_rebind */
     sfu_speaker *speaker;       /* fed by audio sources with the level extension */
     sfu_audio_select *audio_sel; /* the talkers of audio slots; NULL without */
     bool speaker_unsent;        /* a change the full output list refused; retried */
@@ -172,7 +173,7 @@ bool room_bwe_copies_ok(const sfu_room *room, const room_leg *leg, sfu_time now)
 
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
-    for (uint32_t i = 0; i < room->max_legs; i++)
+    for (uint32_t i = 0; i < room->nslots; i++)
         if (room->legs[i] && room->legs[i]->id == id)
             return room->legs[i];
     return NULL;

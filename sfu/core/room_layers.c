@@ -75,7 +75,7 @@ static void choose_layer(sfu_room *room, room_ref sink_ref, sfu_time now, sfu_ou
 
 void room_choose_layers(sfu_room *room, sfu_time now, sfu_out *out)
 {
-    for (uint32_t s = 0; s < room->max_legs; s++) {
+    for (uint32_t s = 0; s < room->nslots; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++)
             if (leg->desc.tracks[t].send)
