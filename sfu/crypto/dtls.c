@@ -625,6 +625,12 @@ int sfu_dtls_retire(sfu_dtls *d)
         d->head = fw->next;
         d->queued--;
         free_queue(d);  /* nothing else was queued (checked above) */
+        /* one 39-byte record in an MTU-sized datagram: keep the record */
+        struct datagram *small = realloc(fw, sizeof *fw + fw->len);
+        if (small) {
+            fw = small;
+            fw->cap = fw->len;
+        }
     }
     d->farewell = fw;
     SSL_free(d->ssl);   /* the BIOs with it */
