@@ -3,6 +3,7 @@
 #include "sfu/core/loudness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The loudness average: half a second, slower than the speaker's fast score,
  * so that the selection follows turns in a conversation, not syllables. */
@@ -16,6 +17,8 @@
 #define MIN_DWELL SFU_AUDIO_SELECT_MIN_DWELL
 /* Unheard this long: may be dropped from a full table. */
 #define FORGET_AFTER SFU_SEC(10)
+/* Entries allocated at first, doubled when all are used (speaker.c). */
+#define INITIAL_ENTRIES 4
 
 typedef struct entry {
     bool used;
@@ -26,7 +29,8 @@ typedef struct entry {
 } entry;
 
 struct sfu_audio_select {
-    uint32_t cap;
+    uint32_t cap;               /* the most participants */
+    uint32_t n;                 /* entries allocated: grows by doubling up to cap */
     entry *e;
     unsigned npos;
     uint32_t pos[SFU_AUDIO_SELECT_MAX];
@@ -49,7 +53,9 @@ sfu_audio_select *sfu_audio_select_new(uint32_t max_participants, unsigned membe
         goto err;
     sel->cap = max_participants;
     sel->npos = members;
-    sel->e = calloc(max_participants, sizeof *sel->e);
+    /* grown as participants are heard (add), as in speaker.c */
+    sel->n = max_participants < INITIAL_ENTRIES ? max_participants : INITIAL_ENTRIES;
+    sel->e = calloc(sel->n, sizeof *sel->e);
     if (!sel->e)
         goto err;
     sel->next_eval = SFU_TIME_NEVER;
@@ -72,7 +78,7 @@ static float score_at(const entry *e, sfu_time now) { return e->score * sfu_loud
 
 static entry *find(const sfu_audio_select *sel, uint32_t participant)
 {
-    for (uint32_t i = 0; i < sel->cap; i++)
+    for (uint32_t i = 0; i < sel->n; i++)
         if (sel->e[i].used && sel->e[i].participant == participant)
             return &sel->e[i];
     return NULL;
@@ -95,11 +101,22 @@ bool sfu_audio_select_has(const sfu_audio_select *sel, uint32_t participant)
 static entry *add(sfu_audio_select *sel, uint32_t participant, sfu_time now)
 {
     entry *pick = NULL;
-    for (uint32_t i = 0; i < sel->cap && !(pick && !pick->used); i++) {
+    for (uint32_t i = 0; i < sel->n && !(pick && !pick->used); i++) {
         entry *e = &sel->e[i];
         if (!e->used || (position_of(sel, e->participant) < 0 && now - e->last_at >= FORGET_AFTER &&
                          (!pick || e->last_at < pick->last_at)))
             pick = e;
+    }
+    if ((!pick || pick->used) && sel->n < sel->cap) {
+        /* a free entry first, as in a table allocated whole */
+        uint32_t n = sel->n > sel->cap / 2 ? sel->cap : sel->n * 2;
+        entry *e = realloc(sel->e, n * sizeof *e);
+        if (e) {
+            memset(e + sel->n, 0, (n - sel->n) * sizeof *e);
+            pick = &e[sel->n];
+            sel->e = e;
+            sel->n = n;
+        }
     }
     if (!pick)
         return NULL;
@@ -163,7 +180,7 @@ static const entry *loudest_out(const sfu_audio_select *sel, sfu_time now, float
 {
     const entry *best = NULL;
     *score = 0.0f;
-    for (uint32_t i = 0; i < sel->cap; i++) {
+    for (uint32_t i = 0; i < sel->n; i++) {
         const entry *e = &sel->e[i];
         if (!e->used || position_of(sel, e->participant) >= 0)
             continue;

@@ -127,7 +127,10 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
         b->cfg.min_bps = 1;
     if (b->cfg.max_bps < b->cfg.min_bps)
         b->cfg.max_bps = b->cfg.min_bps;
-    sfu_send_history_init(&b->hist);
+    if (sfu_send_history_init(&b->hist, b->cfg.history_len ? b->cfg.history_len : SFU_SEND_HISTORY_LEN) < 0) {
+        free(b);
+        return NULL;
+    }
     sfu_bwe_delay_init(&b->delay);
     sfu_bwe_loss_init(&b->loss);
     b->est_bps = clamp_bps(b, (double)b->cfg.start_bps);
@@ -146,8 +149,15 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
 
 void sfu_bwe_free(sfu_bwe *b)
 {
+    if (!b)
+        return;
+    sfu_send_history_deinit(&b->hist);
     free(b);
 }
+
+int sfu_bwe_grow_history(sfu_bwe *b, uint32_t len) { return sfu_send_history_grow(&b->hist, len); }
+
+uint32_t sfu_bwe_history_len(const sfu_bwe *b) { return sfu_send_history_len(&b->hist); }
 
 /* ---- acknowledged bitrate ---- */
 

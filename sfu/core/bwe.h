@@ -54,6 +54,9 @@ typedef struct sfu_bwe_config {
     uint64_t start_bps;         /* before any feedback */
     uint64_t min_bps;
     uint64_t max_bps;
+    /* Sent packets remembered for feedback (send_history.h): a power of two
+     * from SFU_SEND_HISTORY_MIN; 0 is SFU_SEND_HISTORY_LEN, what video needs. */
+    uint32_t history_len;
 } sfu_bwe_config;
 
 /* 300 kbit/s to start, between 30 kbit/s and 50 Mbit/s. */
@@ -91,6 +94,10 @@ typedef struct sfu_bwe sfu_bwe;
 /* NULL on allocation failure; cfg NULL takes the defaults (copied). */
 sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg);
 void sfu_bwe_free(sfu_bwe *b);
+/* Remembers at least `len` sent packets from now on, keeping those it
+ * remembers (sfu_send_history_grow): 0, -SFU_EINVAL or -SFU_ENOMEM. */
+int sfu_bwe_grow_history(sfu_bwe *b, uint32_t len);
+uint32_t sfu_bwe_history_len(const sfu_bwe *b);
 
 /* The SFU sent a packet carrying transport-wide sequence number seq16 and
  * `size_bytes` on the wire (RTP header and payload; constant overheads

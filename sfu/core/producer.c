@@ -90,11 +90,14 @@ sfu_producer *sfu_producer_new(const sfu_track_desc *d, const sfu_producer_confi
 {
     if (!d || !cfg || !epochs || !d->recv)
         return NULL;
-    sfu_producer *p = calloc(1, sizeof *p);
+    /* layers_from_desc and update_layers give audio one layer only. */
+    unsigned nalloc = d->kind == SFU_KIND_VIDEO ? SFU_MAX_LAYERS : 1;
+    sfu_producer *p = calloc(1, sizeof *p + nalloc * sizeof p->layers[0]);
     if (!p)
         return NULL;
+    p->nalloc = (uint8_t)nalloc;
     p->desc = *d;
-    for (unsigned i = 0; i < SFU_MAX_LAYERS; i++)
+    for (unsigned i = 0; i < p->nalloc; i++)
         if (layer_init(p, &p->layers[i], cfg, epochs) < 0)
             goto err;
     layers_from_desc(p, d);
@@ -110,7 +113,7 @@ void sfu_producer_free(sfu_producer *p)
 {
     if (!p)
         return;
-    for (unsigned i = 0; i < SFU_MAX_LAYERS; i++)
+    for (unsigned i = 0; i < p->nalloc; i++)
         layer_deinit(&p->layers[i]);
     free(p);
 }
@@ -136,6 +139,8 @@ static void update_layers(sfu_producer *p, const sfu_track_desc *d, uint32_t *ep
 
 int sfu_producer_update(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs)
 {
+    if (d->kind != p->desc.kind)
+        return -SFU_EINVAL;     /* its layers are sized by kind; the room makes a new one */
     update_layers(p, d, epochs);
     return alloc_caches(p);
 }

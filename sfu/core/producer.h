@@ -89,7 +89,10 @@ typedef struct sfu_producer {
     bool simulcast;             /* layers told apart by SSRC or rid */
     uint8_t rank[SFU_MAX_LAYERS]; /* rank[q]: the layer of quality q, 0 lowest */
     bool rank_changed;          /* set when the ranking changes; the room clears it */
-    sfu_producer_layer layers[SFU_MAX_LAYERS];
+    /* Video: SFU_MAX_LAYERS, simulcast or not (a renegotiation may add
+     * encodings); audio: 1, it never has more. A layer is about 8.8 KB. */
+    uint8_t nalloc;
+    sfu_producer_layer layers[];
 } sfu_producer;
 
 /* A received media packet after RTX unwrapping: what fan-out and
@@ -125,7 +128,7 @@ typedef enum sfu_producer_verdict {
 sfu_producer *sfu_producer_new(const sfu_track_desc *d, const sfu_producer_config *cfg, uint32_t *epochs);
 /* Releases every buffer reference it holds. */
 void sfu_producer_free(sfu_producer *p);
-/* A renegotiation kept the m-line: takes the new description. A layer whose
+/* A renegotiation kept the m-line (of the same kind: -SFU_EINVAL otherwise): takes the new description. A layer whose
  * signaled SSRC changed restarts; layers are matched by rid, else position.
  * -SFU_ENOMEM when a new layer's cache cannot be allocated. */
 int sfu_producer_update(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs);

@@ -8,6 +8,11 @@
 #include <string.h>
 
 #define DEFAULT_MAX_LEGS 64
+/* Slots a room starts with, doubled as legs join: a room sized for the
+ * configured maximum (4 x participants + 64) held 8 bytes of slot and 128 of
+ * fan-out per possible leg, 0.5 MB a room at 1000 participants, and every
+ * scan of the legs walked all of them. */
+#define INITIAL_SLOTS 4
 #define DEFAULT_RTX_PACKETS 1024
 
 sfu_room *sfu_room_new(const sfu_room_config *cfg)
@@ -24,8 +29,9 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
     room->pcfg = (sfu_producer_config){ .rtx_cache_packets = room->cfg.rtx_cache_packets,
                                         .keyframe_min_interval = room->cfg.keyframe_min_interval,
                                         .keyframe_cache_max_age = room->cfg.keyframe_cache_max_age };
-    room->legs = calloc(room->max_legs, sizeof *room->legs);
-    room->fanout = calloc((size_t)room->max_legs * SFU_MAX_TRACKS, sizeof *room->fanout);
+    room->nslots = room->max_legs < INITIAL_SLOTS ? room->max_legs : INITIAL_SLOTS;
+    room->legs = calloc(room->nslots, sizeof *room->legs);
+    room->fanout = calloc((size_t)room->nslots * SFU_MAX_TRACKS, sizeof *room->fanout);
     /* A participant's audio comes in on one of their legs: at most one
      * speaker slot per leg. */
     room->speaker = sfu_speaker_new(room->max_legs);
@@ -126,6 +132,24 @@ static int leg_init_tracks(sfu_room *room, room_leg *leg)
     return 0;
 }
 
+/* Twice the slots (at most max_legs), and the fan-out room for them; the
+ * fan-out lists are laid out again by the room_rebind that follows. */
+static int grow_slots(sfu_room *room)
+{
+    uint32_t n = room->nslots > room->max_legs / 2 ? room->max_legs : room->nslots * 2;
+    room_leg **legs = realloc(room->legs, n * sizeof *legs);
+    if (!legs)
+        return -SFU_ENOMEM;
+    memset(legs + room->nslots, 0, (n - room->nslots) * sizeof *legs);
+    room->legs = legs;      /* longer than nslots says until the fan-out grows too */
+    room_ref *fanout = realloc(room->fanout, (size_t)n * SFU_MAX_TRACKS * sizeof *fanout);
+    if (!fanout)
+        return -SFU_ENOMEM;
+    room->fanout = fanout;
+    room->nslots = n;
+    return 0;
+}
+
 int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const sfu_leg_desc *desc,
                      sfu_time now)
 {
@@ -134,10 +158,12 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
     if (room_find_leg(room, id))
         return -SFU_ESTATE;
     uint32_t slot = 0;
-    while (slot < room->max_legs && room->legs[slot])
+    while (slot < room->nslots && room->legs[slot])
         slot++;
     if (slot == room->max_legs)
         return -SFU_ELIMIT;
+    if (slot == room->nslots && grow_slots(room) < 0)
+        return -SFU_ENOMEM;
     room_leg *leg = calloc(1, room_leg_size(desc->ntracks));
     if (!leg)
         return -SFU_ENOMEM;
@@ -201,7 +227,8 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     memset(next->fanout_start, 0, size - offsetof(room_leg, fanout_start));
     next->desc = *desc;
     next->bwe = NULL; /* moves over below, once nothing can fail */
-    if (room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) {
+    if ((room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) ||
+        room_bwe_fit(leg, desc) < 0) {
         free(next);
         return -SFU_ENOMEM;
     }
@@ -233,7 +260,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     if (!next->bwe) { /* the estimator and its history carry over */
         next->bwe = leg->bwe;
         leg->bwe = NULL;
-        (void)room_bwe_sync(next, now); /* frees it when no longer wanted; cannot fail */
+        (void)room_bwe_sync(next, now); /* frees it when no longer wanted; fitted above: cannot fail */
     }
     for (uint32_t i = 0; i < room->legs_end; i++)
         if (room->legs[i] == leg)

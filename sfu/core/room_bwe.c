@@ -32,11 +32,41 @@ bool room_bwe_wanted(const sfu_leg_desc *desc)
     return false;
 }
 
+/* The sent packets a leg's estimator remembers (send_history.h): the full
+ * ring with video; for audio only, SFU_SEND_HISTORY_MIN (5 s of one
+ * stream) per 4 streams. A 1:1 voice call's viewer keeps 6 KiB, not 24. */
+static uint32_t history_len(const sfu_leg_desc *desc)
+{
+    unsigned naudio = 0;
+    for (unsigned t = 0; t < desc->ntracks; t++) {
+        if (!desc->tracks[t].send)
+            continue;
+        if (desc->tracks[t].kind != SFU_KIND_AUDIO)
+            return SFU_SEND_HISTORY_LEN;
+        naudio++;
+    }
+    uint32_t len = SFU_SEND_HISTORY_MIN;
+    while (len < SFU_SEND_HISTORY_LEN && len < naudio * (SFU_SEND_HISTORY_MIN / 4))
+        len *= 2;
+    return len;
+}
+
+int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc)
+{
+    if (!leg->bwe || !room_bwe_wanted(desc))
+        return 0;
+    return sfu_bwe_grow_history(leg->bwe, history_len(desc));
+}
+
 int room_bwe_sync(room_leg *leg, sfu_time now)
 {
     bool want = room_bwe_wanted(&leg->desc);
+    if (want && leg->bwe)
+        return room_bwe_fit(leg, &leg->desc);
     if (want && !leg->bwe) {
-        leg->bwe = sfu_bwe_new(NULL);
+        sfu_bwe_config cfg = sfu_bwe_config_default;
+        cfg.history_len = history_len(&leg->desc);
+        leg->bwe = sfu_bwe_new(&cfg);
         if (!leg->bwe)
             return -SFU_ENOMEM;
         leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
@@ -71,6 +101,7 @@ void room_bwe_path_changed(room_leg *leg, sfu_time now)
     uint64_t last = sfu_bwe_estimate(leg->bwe, now);
     if (last > cfg.start_bps)
         cfg.start_bps = last;
+    cfg.history_len = sfu_bwe_history_len(leg->bwe);
     sfu_bwe *fresh = sfu_bwe_new(&cfg);
     if (!fresh)
         return; /* keep the old one */
@@ -290,8 +321,11 @@ sfu_time room_bwe_deadline(const room_leg *leg)
 
 void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, sfu_time now, sfu_out *out)
 {
+    /* 16 KiB of scratch on the worker's stack, touched by every room's
+     * feedback alike, where a copy in each room cost 16 KiB of RSS a room. */
+    sfu_twcc_packet pkts[ROOM_TWCC_FB_MAX];
     sfu_twcc_feedback fb;
-    if (sfu_twcc_parse(c, &fb, room->twcc_pkts, ROOM_TWCC_FB_MAX) < 0) {
+    if (sfu_twcc_parse(c, &fb, pkts, ROOM_TWCC_FB_MAX) < 0) {
         room_drop(room, SFU_DROP_MALFORMED);
         return;
     }
@@ -301,8 +335,8 @@ void room_bwe_on_twcc(sfu_room *room, room_leg *leg, const sfu_rtcp_common *c, s
     leg->bwe_heard = true;
     leg->bwe_hold = false;
     leg->bwe_heard_at = now;
-    (void)sfu_bwe_on_feedback(leg->bwe, &fb, room->twcc_pkts, fb.packet_count, now);
-    room_repair_reported_lost(room, leg, room->twcc_pkts, fb.packet_count, now, out);
+    (void)sfu_bwe_on_feedback(leg->bwe, &fb, pkts, fb.packet_count, now);
+    room_repair_reported_lost(room, leg, pkts, fb.packet_count, now, out);
     room_bwe_update(room, leg, now, out);
 }
 

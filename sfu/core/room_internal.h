@@ -124,21 +124,21 @@ struct sfu_room {
     sfu_room_config cfg;
     sfu_producer_config pcfg;
     uint32_t max_legs;
+    uint32_t nslots;            /* legs allocated: grows by doubling up to max_legs */
     uint32_t nlegs;
     uint32_t next_epoch;
-    room_leg **legs;            /* max_legs slots, NULL when free */
+    room_leg **legs;            /* nslots slots, NULL when free */
     /* One past the highest slot in use: every scan stops there. Slots are
      * taken lowest first, so a 1:1 call's room scans 2 slots, not the
-     * max_legs (4 x max_participants_per_room + 64) it could hold. */
+     * nslots it has grown to or the max_legs it could hold. */
     uint32_t legs_end;
-    room_ref *fanout;           /* sinks grouped by source, see room_rebind */
+    room_ref *fanout;           /* nslots * SFU_MAX_TRACKS: sinks grouped by source, see room_rebind */
     sfu_speaker *speaker;       /* fed by audio sources with the level extension */
     sfu_audio_select *audio_sel; /* the talkers of audio slots; NULL without */
     bool speaker_unsent;        /* a change the full output list refused; retried */
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
     sfu_room_stats stats;
-    sfu_twcc_packet twcc_pkts[ROOM_TWCC_FB_MAX]; /* scratch for a viewer's feedback */
 };
 
 static inline sfu_producer *room_prod_at(const sfu_room *room, room_ref r)
@@ -247,8 +247,13 @@ void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time no
 /* room_bwe.c */
 /* Whether the description asks for an estimator (transport-cc on a sent m-line). */
 bool room_bwe_wanted(const sfu_leg_desc *desc);
-/* Creates or frees the leg's estimator to match its description. */
+/* Creates or frees the leg's estimator to match its description (and
+ * grows its history as room_bwe_fit does). */
 int room_bwe_sync(room_leg *leg, sfu_time now);
+/* The leg's estimator, if any, remembers enough sent packets for `desc`
+ * (more with video than audio only; never fewer than before): 0 or
+ * -SFU_ENOMEM (then unchanged). */
+int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 /* A video packet with the marker bit (a frame's last) went to the leg: a

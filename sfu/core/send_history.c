@@ -1,17 +1,54 @@
 /* Ring of sent packets keyed by transport-wide sequence number. */
 #include "sfu/core/send_history.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-void sfu_send_history_init(sfu_send_history *h)
+static bool valid_len(uint32_t len)
+{
+    return len >= SFU_SEND_HISTORY_MIN && len <= SFU_SEND_HISTORY_LEN && (len & (len - 1)) == 0;
+}
+
+int sfu_send_history_init(sfu_send_history *h, uint32_t len)
 {
     memset(h, 0, sizeof *h);
+    if (!valid_len(len))
+        return -SFU_EINVAL;
+    h->ring = calloc(len, sizeof *h->ring);
+    if (!h->ring)
+        return -SFU_ENOMEM;
+    h->mask = len - 1;
+    return 0;
+}
+
+void sfu_send_history_deinit(sfu_send_history *h)
+{
+    free(h->ring);
+    memset(h, 0, sizeof *h);
+}
+
+int sfu_send_history_grow(sfu_send_history *h, uint32_t len)
+{
+    if (!valid_len(len))
+        return -SFU_EINVAL;
+    if (len <= h->mask + 1)
+        return 0;
+    sfu_sent_packet *ring = calloc(len, sizeof *ring);
+    if (!ring)
+        return -SFU_ENOMEM;
+    for (uint32_t i = 0; i <= h->mask; i++)
+        if (h->ring[i].state != SFU_SENT_NONE)
+            ring[h->ring[i].seq16 & (len - 1)] = h->ring[i];
+    free(h->ring);
+    h->ring = ring;
+    h->mask = len - 1;
+    return 0;
 }
 
 void sfu_send_history_add(sfu_send_history *h, uint16_t seq16, size_t size_bytes, sfu_time now,
                           uint32_t probe_id)
 {
-    sfu_sent_packet *e = &h->ring[seq16 & (SFU_SEND_HISTORY_LEN - 1)];
+    sfu_sent_packet *e = &h->ring[seq16 & h->mask];
     if (e->state == SFU_SENT_UNREPORTED && e->seq16 != seq16)
         h->overwritten_unreported++;
     *e = (sfu_sent_packet){
@@ -27,7 +64,7 @@ void sfu_send_history_add(sfu_send_history *h, uint16_t seq16, size_t size_bytes
 
 sfu_sent_packet *sfu_send_history_get(sfu_send_history *h, uint16_t seq16)
 {
-    sfu_sent_packet *e = &h->ring[seq16 & (SFU_SEND_HISTORY_LEN - 1)];
+    sfu_sent_packet *e = &h->ring[seq16 & h->mask];
     if (e->state == SFU_SENT_NONE || e->seq16 != seq16)
         return NULL;
     return e;

@@ -2,21 +2,30 @@
  * (draft-holmer-rmcat-transport-wide-cc-extensions-01): what transport-cc
  * feedback resolves into send time, size and arrival.
  *
- * A ring of SFU_SEND_HISTORY_LEN entries indexed by the 16-bit number; an
- * entry remembers its own number, so feedback about a packet the ring has
- * already overwritten (more than SFU_SEND_HISTORY_LEN packets ago) is told
+ * A ring of a power-of-two number of entries indexed by the 16-bit number;
+ * an entry remembers its own number, so feedback about a packet the ring has
+ * already overwritten (more than the ring's length ago) is told
  * apart and ignored. A number keeps its slot until 65536 further packets
  * have been sent, long after the ring has reused it, so no unwrapping is
  * needed. Each entry also remembers what feedback said about it, so an
- * entry reported twice (feedback packets may overlap) counts once. */
+ * entry reported twice (feedback packets may overlap) counts once.
+ *
+ * The ring is sized by what the viewer gets: SFU_SEND_HISTORY_LEN with
+ * video, less for audio only (room_bwe.c), and grows (never shrinks) when
+ * a renegotiation adds streams. Growing keeps every entry: two numbers in
+ * different slots of the smaller ring differ in its low bits, so they
+ * differ in the larger ring's too. */
 #ifndef SFU_CORE_SEND_HISTORY_H
 #define SFU_CORE_SEND_HISTORY_H
 
 #include "sfu/core/common.h"
 
-/* A power of two: 0.5 s of 1200-byte packets at 20 Mbit/s, 5 s at 2 (feedback
- * comes every 100 ms); 24 KiB per viewer, where 4096 cost 100 KiB of RSS. */
+/* Powers of two. The most, for video: 0.5 s of 1200-byte packets at 20
+ * Mbit/s, 5 s at 2 (feedback comes every 100 ms); 24 KiB per viewer, where
+ * 4096 cost 100 KiB of RSS. The least: 5 s of one 50-packet/s audio stream,
+ * 6 KiB. */
 #define SFU_SEND_HISTORY_LEN 1024
+#define SFU_SEND_HISTORY_MIN 256
 
 typedef enum sfu_send_state {
     SFU_SENT_NONE = 0,          /* an empty slot */
@@ -35,13 +44,23 @@ typedef struct sfu_sent_packet {
 } sfu_sent_packet;
 
 typedef struct sfu_send_history {
-    sfu_sent_packet ring[SFU_SEND_HISTORY_LEN];
+    sfu_sent_packet *ring;      /* mask + 1 entries, owned */
+    uint32_t mask;
     bool any;
     uint16_t next_seq16;        /* one past the newest number recorded */
     uint64_t overwritten_unreported; /* entries reused before any feedback named them */
 } sfu_send_history;
 
-void sfu_send_history_init(sfu_send_history *h);
+/* An empty history of `len` entries (a power of two from
+ * SFU_SEND_HISTORY_MIN to SFU_SEND_HISTORY_LEN): 0, -SFU_EINVAL, or
+ * -SFU_ENOMEM. */
+int sfu_send_history_init(sfu_send_history *h, uint32_t len);
+/* Frees the ring; h may then be initialized again. */
+void sfu_send_history_deinit(sfu_send_history *h);
+/* At least `len` entries (as for init), every entry kept: 0 (also when it
+ * already has as many), -SFU_EINVAL or -SFU_ENOMEM (then unchanged). */
+int sfu_send_history_grow(sfu_send_history *h, uint32_t len);
+static inline uint32_t sfu_send_history_len(const sfu_send_history *h) { return h->mask + 1; }
 
 /* Records a packet sent at `now`. Sizes above 65535 bytes are clamped. A
  * number already present (a caller bug or a wrap with no feedback at all)

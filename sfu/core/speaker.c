@@ -5,6 +5,7 @@
 #include "sfu/core/loudness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The fast average: about a syllable or two. Long enough that a click or a
  * single loud packet barely registers, short enough that a new talker
@@ -43,6 +44,11 @@
  * when the table is full. */
 #define FORGET_AFTER SFU_SEC(10)
 
+/* Entries allocated at first, doubled when all are used: a table for the
+ * room's maximum (4 x participants + 64 legs) cost 97 KB a room at 1000
+ * participants, and each packet's look-up walked all of it. */
+#define INITIAL_ENTRIES 4
+
 typedef struct entry {
     bool used;
     bool vad_seen;              /* the sender has set V: its V bit means something */
@@ -52,7 +58,8 @@ typedef struct entry {
 } entry;
 
 struct sfu_speaker {
-    uint32_t cap;
+    uint32_t cap;               /* the most participants */
+    uint32_t n;                 /* entries allocated: grows by doubling up to cap */
     entry *e;
     bool has_current;
     uint32_t current;
@@ -74,7 +81,8 @@ sfu_speaker *sfu_speaker_new(uint32_t max_participants)
     if (!sp)
         goto err;
     sp->cap = max_participants;
-    sp->e = calloc(max_participants, sizeof *sp->e);
+    sp->n = max_participants < INITIAL_ENTRIES ? max_participants : INITIAL_ENTRIES;
+    sp->e = calloc(sp->n, sizeof *sp->e);
     if (!sp->e)
         goto err;
     return sp;
@@ -96,7 +104,7 @@ static float slow_at(const entry *e, sfu_time now) { return e->slow * sfu_loudne
 
 static entry *find(const sfu_speaker *sp, uint32_t participant)
 {
-    for (uint32_t i = 0; i < sp->cap; i++)
+    for (uint32_t i = 0; i < sp->n; i++)
         if (sp->e[i].used && sp->e[i].participant == participant)
             return &sp->e[i];
     return NULL;
@@ -107,13 +115,24 @@ static entry *find(const sfu_speaker *sp, uint32_t participant)
 static entry *add(sfu_speaker *sp, uint32_t participant, sfu_time now)
 {
     entry *pick = NULL;
-    for (uint32_t i = 0; i < sp->cap && !(pick && !pick->used); i++) {
+    for (uint32_t i = 0; i < sp->n && !(pick && !pick->used); i++) {
         entry *e = &sp->e[i];
         bool busy = e->used && ((sp->has_current && e->participant == sp->current) ||
                                 (sp->has_candidate && e->participant == sp->candidate));
         if (!e->used || (!busy && now - e->last_at >= FORGET_AFTER &&
                          (!pick || e->last_at < pick->last_at)))
             pick = e;
+    }
+    if ((!pick || pick->used) && sp->n < sp->cap) {
+        /* a free entry first, as in a table allocated whole */
+        uint32_t n = sp->n > sp->cap / 2 ? sp->cap : sp->n * 2;
+        entry *e = realloc(sp->e, n * sizeof *e);
+        if (e) {
+            memset(e + sp->n, 0, (n - sp->n) * sizeof *e);
+            pick = &e[sp->n];
+            sp->e = e;
+            sp->n = n;
+        }
     }
     if (pick)
         *pick = (entry){ .used = true, .participant = participant, .last_at = now - SFU_LOUDNESS_FIRST_SPAN };
@@ -125,7 +144,7 @@ static const entry *loudest_other(const sfu_speaker *sp, sfu_time now, float *sc
 {
     const entry *best = NULL;
     *score = 0.0f;
-    for (uint32_t i = 0; i < sp->cap; i++) {
+    for (uint32_t i = 0; i < sp->n; i++) {
         const entry *e = &sp->e[i];
         if (!e->used || (sp->has_current && e->participant == sp->current))
             continue;

@@ -1,5 +1,7 @@
 #include "sfu/crypto/dtls.h"
 
+#include "sfu/crypto/dtls_tail.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +62,11 @@ struct sfu_dtls {
     unsigned queued;
     const char *alert_sent; /* static string from OpenSSL */
     char failure[128];
+    /* Retired (sfu_dtls_retire): ssl is NULL; the peer's alerts are read
+     * through tail, and close_notify, written before the SSL went, waits in
+     * farewell. */
+    sfu_dtls_tail *retired;
+    struct datagram *farewell;
 };
 
 static void set_failure(sfu_dtls *d, const char *fmt, ...)
@@ -317,6 +324,10 @@ void sfu_dtls_free(sfu_dtls *d)
         return;
     SSL_free(d->ssl);
     free_queue(d);
+    if (d->retired)
+        sfu_dtls_tail_deinit(d->retired);
+    free(d->retired);
+    free(d->farewell);
     OPENSSL_cleanse(&d->keys, sizeof d->keys);
     free(d);
 }
@@ -463,12 +474,40 @@ static void buffers_out(sfu_dtls *d)
         (void)SSL_free_buffers(d->ssl);     /* 0 with data pending: kept */
 }
 
+/* A retired session reads only the peer's alerts: close_notify closes it,
+ * a fatal alert fails it, as OpenSSL would have; every other record (a late
+ * copy of the peer's last flight, application data) is dropped. */
+static void handle_retired(sfu_dtls *d, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (len - off >= RECORD_HEADER && d->state == SFU_DTLS_CONNECTED) {
+        size_t n = sfu_rd16(p + off + 11);
+        if (n > len - off - RECORD_HEADER)
+            return;
+        uint8_t level, desc;
+        if (sfu_dtls_tail_open_alert(d->retired, p + off, RECORD_HEADER + n, &level, &desc)) {
+            if (desc == SSL_AD_CLOSE_NOTIFY) {
+                set_failure(d, "close_notify received");
+                d->state = SFU_DTLS_CLOSED;
+            } else if (level == SSL3_AL_FATAL) {
+                set_failure(d, "alert received: %s", SSL_alert_desc_string_long(desc));
+                d->state = SFU_DTLS_FAILED;
+            }
+        }
+        off += RECORD_HEADER + n;
+    }
+}
+
 int sfu_dtls_handle_input(sfu_dtls *d, const uint8_t *data, size_t len)
 {
     if (d->state == SFU_DTLS_FAILED || d->state == SFU_DTLS_CLOSED)
         return -SFU_ESTATE;
     if (len == 0 || len > MAX_DATAGRAM)
         return -SFU_EINVAL;
+    if (d->retired) {
+        handle_retired(d, data, len);
+        return 0;
+    }
     if (!check_datagram(data, len))
         return 0;
     if (BIO_write(d->rbio, data, (int)len) != (int)len) {
@@ -507,7 +546,7 @@ const uint8_t *sfu_dtls_poll_output(sfu_dtls *d, size_t *len)
 sfu_time sfu_dtls_poll_timeout(sfu_dtls *d, sfu_time now)
 {
     struct timeval tv;
-    if (d->state != SFU_DTLS_CONNECTING && d->state != SFU_DTLS_CONNECTED)
+    if (d->retired || (d->state != SFU_DTLS_CONNECTING && d->state != SFU_DTLS_CONNECTED))
         return SFU_TIME_NEVER;
     if (DTLSv1_get_timeout(d->ssl, &tv) != 1)
         return SFU_TIME_NEVER;
@@ -518,7 +557,7 @@ int sfu_dtls_handle_timeout(sfu_dtls *d)
 {
     if (d->state == SFU_DTLS_FAILED || d->state == SFU_DTLS_CLOSED)
         return -SFU_ESTATE;
-    if (d->state == SFU_DTLS_NEW)
+    if (d->state == SFU_DTLS_NEW || d->retired)
         return 0;
     ERR_clear_error();
     if (!buffers_in(d))
@@ -536,6 +575,23 @@ int sfu_dtls_close(sfu_dtls *d)
 {
     if (d->state != SFU_DTLS_CONNECTED)
         return -SFU_ESTATE;
+    if (d->retired) {
+        /* the close_notify OpenSSL wrote at retirement, now on its way */
+        if (d->farewell && d->queued < MAX_QUEUED) {
+            d->farewell->next = NULL;
+            if (d->tail)
+                d->tail->next = d->farewell;
+            else
+                d->head = d->farewell;
+            d->tail = d->farewell;
+            d->tail_open = false;
+            d->queued++;
+            d->farewell = NULL;
+        }
+        set_failure(d, "closed locally");
+        d->state = SFU_DTLS_CLOSED;
+        return 0;
+    }
     ERR_clear_error();
     if (buffers_in(d))
         (void)SSL_shutdown(d->ssl); /* queues close_notify; no answer awaited */
@@ -545,6 +601,46 @@ int sfu_dtls_close(sfu_dtls *d)
     buffers_out(d);
     return 0;
 }
+
+int sfu_dtls_retire(sfu_dtls *d)
+{
+    if (d->state != SFU_DTLS_CONNECTED || d->retired || d->head)
+        return -SFU_ESTATE;
+    sfu_dtls_tail *t = malloc(sizeof *t);
+    if (!t)
+        return -SFU_ENOMEM;
+    if (sfu_dtls_tail_init(t, d->ssl, d->role == SFU_DTLS_CLIENT) != 0 || !buffers_in(d)) {
+        sfu_dtls_tail_deinit(t);
+        free(t);
+        ERR_clear_error();
+        return -SFU_EINVAL;
+    }
+    /* close_notify now, kept for sfu_dtls_close: its record number comes
+     * next in epoch 1 whenever it is sent, since nothing else will be. */
+    ERR_clear_error();
+    (void)SSL_shutdown(d->ssl);
+    ERR_clear_error();
+    struct datagram *fw = d->head;
+    if (fw) {
+        d->head = fw->next;
+        d->queued--;
+        free_queue(d);  /* nothing else was queued (checked above) */
+        /* one 39-byte record in an MTU-sized datagram: keep the record */
+        struct datagram *small = realloc(fw, sizeof *fw + fw->len);
+        if (small) {
+            fw = small;
+            fw->cap = fw->len;
+        }
+    }
+    d->farewell = fw;
+    SSL_free(d->ssl);   /* the BIOs with it */
+    d->ssl = NULL;
+    d->rbio = NULL;
+    d->retired = t;
+    return 0;
+}
+
+bool sfu_dtls_retired(const sfu_dtls *d) { return d->retired != NULL; }
 
 sfu_dtls_state sfu_dtls_get_state(const sfu_dtls *d) { return d->state; }
 sfu_dtls_role sfu_dtls_get_role(const sfu_dtls *d) { return d->role; }

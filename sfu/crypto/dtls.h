@@ -88,6 +88,19 @@ int sfu_dtls_handle_timeout(sfu_dtls *d);
  * CLOSED. 0, or -SFU_ESTATE if not CONNECTED. */
 int sfu_dtls_close(sfu_dtls *d);
 
+/* Frees the OpenSSL session (about 40 KB) once it is no longer needed: the
+ * session is CONNECTED and the peer has shown that it finished its side of
+ * the handshake too (it sent SRTP or SRTCP with the keys: the caller knows),
+ * so no flight will ever need retransmitting. Afterwards the session still
+ * reads the peer's alerts (close_notify: CLOSED; a fatal alert: FAILED),
+ * authenticated with its epoch-1 keys (dtls_tail.h), drops every other
+ * record, runs no timer, and sfu_dtls_close sends the close_notify OpenSSL
+ * wrote at retirement. The SRTP keys stay. 0; -SFU_ESTATE when not
+ * CONNECTED, already retired or output is still queued; -SFU_EINVAL for a
+ * cipher that is not AES-GCM; -SFU_ENOMEM. The session is unchanged then. */
+int sfu_dtls_retire(sfu_dtls *d);
+bool sfu_dtls_retired(const sfu_dtls *d);
+
 sfu_dtls_state sfu_dtls_get_state(const sfu_dtls *d);
 sfu_dtls_role sfu_dtls_get_role(const sfu_dtls *d);
 const char *sfu_dtls_state_name(sfu_dtls_state state);

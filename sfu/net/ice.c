@@ -55,7 +55,6 @@ struct sfu_ice {
     GSource *park_idle;                 /* parks after the libnice callback */
     sfu_worker_timer *consent_timer;    /* while parked */
     gint64 last_check_at;               /* the client's last valid check */
-    StunAgent stun;
     /* The last selected pair's ends, to tell a new path from a repeat. */
     bool had_pair;
     NiceAddress last_local, last_remote;
@@ -197,6 +196,30 @@ static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
            memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
 }
 
+static const uint16_t stun_known[] = {
+    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
+};
+
+/* The parked sockets' STUN codec, one per worker thread. A StunAgent is
+ * about 13 KB, nearly all of it the transaction ids of requests it sent
+ * (STUN_AGENT_MAX_SAVED_IDS), and a responder sends none: validating a
+ * request and building its reply read only the settings below, the same
+ * for every session, so one agent per thread behaves as one per session
+ * did (a response, which would need the ids, is UNMATCHED either way). */
+static StunAgent *thread_stun(void)
+{
+    static __thread StunAgent agent;
+    static __thread bool ready;
+    if (!ready) {
+        stun_agent_init(&agent, stun_known, STUN_COMPATIBILITY_RFC5389,
+                        STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+        ready = true;
+    }
+    return &agent;
+}
+
 /* One STUN datagram on the parked socket. */
 static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, gint64 now)
@@ -208,9 +231,10 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
         { (uint8_t *)username, strlen(username), (uint8_t *)g->pwd, strlen(g->pwd) },
         { NULL, 0, NULL, 0 },
     };
+    StunAgent *stun = thread_stun();
     StunMessage req;
     StunValidationStatus v =
-        stun_agent_validate(&ice->stun, &req, buf, len, stun_agent_default_validater, creds);
+        stun_agent_validate(stun, &req, buf, len, stun_agent_default_validater, creds);
     if (v == STUN_VALIDATION_UNMATCHED_RESPONSE || v == STUN_VALIDATION_NOT_STUN ||
         v == STUN_VALIDATION_INCOMPLETE_STUN)
         return;     /* answers to libnice's own checks; junk */
@@ -225,7 +249,7 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
     size_t outlen = sizeof out;
     StunMessage msg;
     bool control = false;
-    if (stun_usage_ice_conncheck_create_reply(&ice->stun, &req, &msg, out, &outlen, from, fromlen,
+    if (stun_usage_ice_conncheck_create_reply(stun, &req, &msg, out, &outlen, from, fromlen,
                                               &control, 0, STUN_USAGE_ICE_COMPATIBILITY_RFC5245) !=
         STUN_USAGE_ICE_RETURN_SUCCESS) {
         unpark(ice);
@@ -269,11 +293,6 @@ static void on_readable(void *user, int64_t now)
     }
 }
 
-static const uint16_t stun_known[] = {
-    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
-    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
-};
 
 static gboolean park_dispatch(gpointer data)
 {
@@ -287,8 +306,6 @@ static gboolean park_dispatch(gpointer data)
     ice->watch = sfu_worker_watch_fd(ice->worker, ice->fast_fd, on_readable, ice);
     if (!ice->watch)
         return G_SOURCE_REMOVE;
-    stun_agent_init(&ice->stun, stun_known, STUN_COMPATIBILITY_RFC5389,
-                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
                            g);
     ice->parked = g;

@@ -32,6 +32,10 @@ struct sfu_peer {
     const char *fail_reason;
     bool in_room;
     bool dtls_start_pending;    /* DTLS client: ClientHello once ICE connects */
+    /* Connected: the first authenticated SRTP or SRTCP from the client shows
+     * it finished the handshake, and the OpenSSL session is retired then
+     * (sfu_dtls_retire: about 40 KB a PeerConnection). */
+    bool dtls_retire_due;
     bool ice_connected_once;    /* from then on, ICE failure is lost consent */
     /* DTLS datagrams made before ICE could carry them: a client's
      * ClientHello can arrive on a checked pair just before its nomination
@@ -200,6 +204,7 @@ static void dtls_check_state(sfu_peer *peer)
             return;
         }
         apply_pending_binds(peer);
+        peer->dtls_retire_due = true;
         stats(peer)->dtls_ok++;
         sfu_log(SFU_LOG_INFO, "dtls.connected", "leg=%u profile=%s", peer->leg, peer->profile);
     } else if (st == SFU_DTLS_FAILED || (st == SFU_DTLS_CLOSED && !peer->srtp)) {
@@ -236,6 +241,15 @@ static GSourceFuncs dtls_timer_funcs = { .dispatch = dtls_timer_dispatch };
 
 /* ---- ingress ---- */
 
+/* The client sent media with the keys: it has our last flight, so the
+ * handshake state can go. Tried again later only while output was queued. */
+static void dtls_retire(sfu_peer *peer)
+{
+    peer->dtls_retire_due = sfu_dtls_retire(peer->dtls) == -SFU_ESTATE &&
+                            sfu_dtls_get_state(peer->dtls) == SFU_DTLS_CONNECTED &&
+                            !sfu_dtls_retired(peer->dtls);
+}
+
 static void handle_rtp(sfu_peer *peer, const uint8_t *data, size_t len, sfu_time now)
 {
     sfu_host *host = peer->host;
@@ -250,6 +264,8 @@ static void handle_rtp(sfu_peer *peer, const uint8_t *data, size_t len, sfu_time
     size_t plain = len;
     int rc = sfu_srtp_session_unprotect_rtp(peer->srtp, buf->data, &plain);
     if (rc == 0) {
+        if (peer->dtls_retire_due)
+            dtls_retire(peer);
         buf->len = (uint16_t)plain;
         sfu_room_handle_rtp(core(peer), peer->leg, buf, now, out_of(peer));
     } else {
@@ -269,6 +285,8 @@ static void handle_rtcp(sfu_peer *peer, const uint8_t *data, size_t len, sfu_tim
     size_t plain = len;
     int rc = sfu_srtp_session_unprotect_rtcp(peer->srtp, pkt, &plain);
     if (rc == 0) {
+        if (peer->dtls_retire_due)
+            dtls_retire(peer);
         sfu_room_handle_rtcp(core(peer), peer->leg, pkt, plain, now,
                              out_of(peer));
     } else {

@@ -14,6 +14,9 @@
  *          and the records after it, not only a ClientHello
  *   bit 2  the session expects a different fingerprint: it must fail
  *   bits 3-4  fingerprint algorithm (sha-256, sha-1, sha-384, sha-512)
+ *   bit 5  relay: the session under test is retired (sfu_dtls_retire) as
+ *          soon as it connects, so the records after the handshake (alerts,
+ *          replays, damaged or injected ones) reach the retired reader
  *
  * The raw seeds are real ClientHellos from our own client and plain OpenSSL
  * clients; the relay seeds are short programs (pass, drop, flip a byte,
@@ -104,6 +107,7 @@ static void run_raw(sfu_dtls *d, input *in)
 
 typedef struct relay {
     sfu_dtls *t, *peer;
+    bool retire;
     uint8_t *q[QUEUE];          /* the peer's datagrams not yet delivered */
     size_t qlen[QUEUE];
     unsigned nq;
@@ -122,6 +126,14 @@ static void pump(relay *r)
         while ((p = sfu_dtls_poll_output(r->t, &len))) {
             (void)sfu_dtls_handle_input(r->peer, p, len);
             any = true;
+        }
+        /* its last flight is out: retired as the shell does once the peer
+         * shows it finished (here whether or not it did) */
+        if (r->retire && sfu_dtls_get_state(r->t) == SFU_DTLS_CONNECTED && !sfu_dtls_retired(r->t)) {
+            if (sfu_dtls_retire(r->t) != 0 || !sfu_dtls_retired(r->t))
+                abort();        /* connected with AES-GCM, nothing queued: cannot fail */
+            if (sfu_dtls_poll_timeout(r->t, 0) != SFU_TIME_NEVER)
+                abort();
         }
         while ((p = sfu_dtls_poll_output(r->peer, &len))) {
             any = true;
@@ -229,9 +241,9 @@ static void relay_step(relay *r, input *in)
     pump(r);
 }
 
-static void run_relay(sfu_dtls *t, sfu_dtls *peer, input *in, bool wrong_fp)
+static void run_relay(sfu_dtls *t, sfu_dtls *peer, input *in, bool wrong_fp, bool retire)
 {
-    relay r = { .t = t, .peer = peer };
+    relay r = { .t = t, .peer = peer, .retire = retire };
     if (sfu_dtls_get_role(t) == SFU_DTLS_CLIENT)
         (void)sfu_dtls_start(t);
     else
@@ -283,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       fp.algo, fp.bytes, fp.len);
         if (!peer)
             abort();
-        run_relay(t, peer, &in, wrong_fp);
+        run_relay(t, peer, &in, wrong_fp, mode & 32);
         sfu_dtls_free(peer);
     }
     check(t);

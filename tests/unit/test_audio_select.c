@@ -158,6 +158,22 @@ TEST(positions_are_stable)
     return 0;
 }
 
+/* The table grows as participants are heard, up to the maximum it was made
+ * for: six fit in a table for six (it starts smaller), a seventh does not. */
+TEST(table_grows_to_its_maximum)
+{
+    sfu_audio_select *sel = sfu_audio_select_new(6, 2);
+    ASSERT(sel != NULL);
+    for (uint32_t p = 1; p <= 6; p++)
+        if (sfu_audio_select_handle_level(sel, p, 127, false, SFU_MS(p)) != 0)
+            TEST_FAIL_("participant %u refused", p);
+    ASSERT_EQ(sfu_audio_select_handle_level(sel, 7, 127, false, SFU_MS(7)), -SFU_ENOSPC);
+    for (uint32_t p = 1; p <= 6; p++)
+        ASSERT_EQ(sfu_audio_select_handle_level(sel, p, 127, false, SFU_MS(10)), 0);
+    sfu_audio_select_free(sel);
+    return 0;
+}
+
 /* Several newcomers equally loud, whose scores cross each other packet by
  * packet (as real talkers' do): the loudest one out changes from one
  * evaluation to the next, but someone stays clearly louder than the
@@ -253,5 +269,5 @@ TEST(bad_input_and_limits)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(equal_newcomers_all_get_in), TEST_ENTRY(scores),
+TEST_LIST(TEST_ENTRY(table_grows_to_its_maximum), TEST_ENTRY(table), TEST_ENTRY(positions_are_stable), TEST_ENTRY(equal_newcomers_all_get_in), TEST_ENTRY(scores),
           TEST_ENTRY(bad_input_and_limits))

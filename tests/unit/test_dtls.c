@@ -461,6 +461,111 @@ DTLS_TEST(garbage_then_close_notify)
     return 0;
 }
 
+/* Takes the next datagram a sends, without delivering it. */
+static size_t grab(endpoint *a, uint8_t *buf, size_t cap)
+{
+    size_t len = 0;
+    if (a->d) {
+        const uint8_t *p = sfu_dtls_poll_output(a->d, &len);
+        if (!p || len > cap)
+            return 0;
+        memcpy(buf, p, len);
+        return len;
+    }
+    int n = BIO_read(a->out, buf, (int)cap);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* A retired session (its SSL freed) keeps its keys, authenticates the
+ * peer's close_notify with its own epoch-1 keys (a forged or damaged one and
+ * other records change nothing), and its own close_notify, written at
+ * retirement, closes the peer: against our client (AES-256-GCM, SHA-384
+ * PRF) and plain OpenSSL clients with AES-128-GCM (SHA-256) and AES-256. */
+DTLS_TEST(retired_session_reads_alerts)
+{
+    static const char *const raw_ciphers[] = { NULL, "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                               "ECDHE-ECDSA-AES256-GCM-SHA384" };
+    for (size_t k = 0; k < SFU_ARRAY_LEN(raw_ciphers); k++) {
+        for (int server_closes = 0; server_closes < 2; server_closes++) {
+            endpoint c = { 0 };
+            endpoint s = { .d = new_dtls(f, SFU_DTLS_SERVER, f->client_cert) };
+            if (raw_ciphers[k]) {
+                ASSERT_EQ(raw_client(f, &c, true, "SRTP_AEAD_AES_128_GCM", DTLS1_2_VERSION), 0);
+                ASSERT_EQ(SSL_set_cipher_list(c.ssl, raw_ciphers[k]), 1);
+                (void)BIO_reset(c.out);     /* the ClientHello with every cipher */
+                SSL_clear(c.ssl);
+                SSL_set_connect_state(c.ssl);
+                SSL_do_handshake(c.ssl);
+                ERR_clear_error();
+            } else {
+                c.d = new_dtls(f, SFU_DTLS_CLIENT, f->server_cert);
+                ASSERT_EQ(sfu_dtls_start(c.d), 0);
+            }
+            ASSERT_EQ(sfu_dtls_retire(s.d), -SFU_ESTATE);   /* not connected yet */
+            ASSERT_EQ(run(&c, &s), 0);
+            if (sfu_dtls_get_state(s.d) != SFU_DTLS_CONNECTED)
+                TEST_FAIL_("case %zu: %s", k, sfu_dtls_failure(s.d));
+            if (c.ssl && !SSL_is_init_finished(c.ssl))
+                TEST_FAIL_("case %zu: plain client did not finish", k);
+            sfu_srtp_keys before, after;
+            ASSERT_EQ(sfu_dtls_get_srtp_keys(s.d, &before), 0);
+            ASSERT(!sfu_dtls_retired(s.d));
+            ASSERT_EQ(sfu_dtls_retire(s.d), 0);
+            ASSERT(sfu_dtls_retired(s.d));
+            ASSERT_EQ(sfu_dtls_retire(s.d), -SFU_ESTATE);
+            ASSERT_EQ(sfu_dtls_get_srtp_keys(s.d, &after), 0);
+            ASSERT_MEM_EQ(&before, &after, sizeof before);
+            size_t len;
+            ASSERT(sfu_dtls_poll_output(s.d, &len) == NULL);  /* close_notify is held */
+            ASSERT_EQ(sfu_dtls_poll_timeout(s.d, 5), SFU_TIME_NEVER);
+            ASSERT_EQ(sfu_dtls_handle_timeout(s.d), 0);
+            if (c.d)
+                ASSERT_EQ(sfu_dtls_retire(c.d), 0);         /* the client role's keys too */
+            if (server_closes) {
+                ASSERT_EQ(sfu_dtls_close(s.d), 0);
+                ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CLOSED);
+                ASSERT_EQ(sfu_dtls_close(s.d), -SFU_ESTATE);
+                ASSERT_EQ(deliver(&s, &c, 0), 1);
+                if (c.d) {
+                    ASSERT_EQ(sfu_dtls_get_state(c.d), SFU_DTLS_CLOSED);
+                    ASSERT_STR_EQ(sfu_dtls_failure(c.d), "close_notify received");
+                } else if (!(SSL_get_shutdown(c.ssl) & SSL_RECEIVED_SHUTDOWN)) {
+                    TEST_FAIL_("case %zu: the plain client saw no close_notify", k);
+                }
+            } else {
+                if (c.d) {
+                    ASSERT_EQ(sfu_dtls_close(c.d), 0);
+                } else {
+                    SSL_shutdown(c.ssl);
+                    ERR_clear_error();
+                }
+                uint8_t note[256];
+                size_t n = grab(&c, note, sizeof note);
+                ASSERT(n > 13 + 24);
+                static const uint8_t junk[] = { 23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 3, 1, 2, 3 };
+                ASSERT_EQ(sfu_dtls_handle_input(s.d, junk, sizeof junk), 0);
+                uint8_t bad[256];
+                for (size_t pos = 0; pos < n; pos += 7) {   /* damaged anywhere: not the peer's */
+                    memcpy(bad, note, n);
+                    bad[pos] ^= 0x20;
+                    ASSERT_EQ(sfu_dtls_handle_input(s.d, bad, n), 0);
+                    if (sfu_dtls_get_state(s.d) != SFU_DTLS_CONNECTED)
+                        TEST_FAIL_("case %zu: damaged at %zu: %s", k, pos, sfu_dtls_failure(s.d));
+                }
+                ASSERT_EQ(sfu_dtls_handle_input(s.d, note, n - 1), 0);  /* truncated */
+                ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CONNECTED);
+                ASSERT_EQ(sfu_dtls_handle_input(s.d, note, n), 0);
+                ASSERT_EQ(sfu_dtls_get_state(s.d), SFU_DTLS_CLOSED);
+                ASSERT_STR_EQ(sfu_dtls_failure(s.d), "close_notify received");
+                ASSERT_EQ(sfu_dtls_handle_input(s.d, note, n), -SFU_ESTATE);
+            }
+            endpoint_free(&c);
+            endpoint_free(&s);
+        }
+    }
+    return 0;
+}
+
 /* Freeing with output still queued leaks nothing (ASan checks), and a
  * context needs a certificate. */
 DTLS_TEST(free_with_output_queued)
@@ -477,7 +582,7 @@ DTLS_TEST(free_with_output_queued)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(handshake_in_memory), TEST_ENTRY(retransmission_after_loss),
+TEST_LIST(TEST_ENTRY(handshake_in_memory), TEST_ENTRY(retired_session_reads_alerts), TEST_ENTRY(retransmission_after_loss),
           TEST_ENTRY(last_flight_lost_after_connect),
           TEST_ENTRY(profiles_and_key_layout_against_plain_openssl), TEST_ENTRY(server_refuses),
           TEST_ENTRY(fingerprint_mismatch_fails), TEST_ENTRY(garbage_then_close_notify),

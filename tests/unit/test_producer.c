@@ -168,6 +168,38 @@ TEST(signaled_and_plain_tracks)
     return 0;
 }
 
+/* An audio producer holds one layer (its only one); a renegotiation cannot
+ * turn it into video, which has room for SFU_MAX_LAYERS. */
+TEST(audio_holds_one_layer)
+{
+    uint32_t epochs = 0;
+    sfu_track_desc d = { .kind = SFU_KIND_AUDIO, .recv = true, .codec = SFU_CODEC_OPUS, .pt = 111,
+                         .clock_rate = 48000, .remote_ssrc = 0x77 };
+    strcpy(d.mid, "0");
+    d.nlayers = 3;      /* ignored for audio */
+    sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
+    ASSERT(p);
+    ASSERT_EQ(p->nalloc, 1);
+    ASSERT_EQ(p->nlayers, 1);
+    ASSERT(!p->layers[0].cache);
+    bool rtx = true;
+    ASSERT_EQ(sfu_producer_find_ssrc(p, 0x77, &rtx), 0);
+    d.remote_ssrc = 0x78;
+    ASSERT_EQ(sfu_producer_update(p, &d, &epochs), 0);
+    ASSERT_EQ(p->nlayers, 1);
+    ASSERT_EQ(sfu_producer_find_ssrc(p, 0x78, &rtx), 0);
+    sfu_track_desc v = simulcast_desc();
+    ASSERT_EQ(sfu_producer_update(p, &v, &epochs), -SFU_EINVAL);
+    ASSERT_EQ(p->nlayers, 1);
+    ASSERT_EQ(p->desc.kind, SFU_KIND_AUDIO);
+    sfu_producer_free(p);
+    sfu_producer *vp = sfu_producer_new(&v, &pcfg, &epochs);
+    ASSERT(vp);
+    ASSERT_EQ(vp->nalloc, SFU_MAX_LAYERS);
+    sfu_producer_free(vp);
+    return 0;
+}
+
 /* Hands the producer one packet the way the room does; takes `b`. */
 static int feed_buf(sfu_producer *p, sfu_buf *b, const sfu_rtp_hdr h, sfu_time now, sfu_producer_verdict want)
 {
@@ -506,7 +538,7 @@ TEST(first_picture_not_keyframe_asks_for_one)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks),
+TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks), TEST_ENTRY(audio_holds_one_layer),
           TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(gap_after_dead_path_asks_for_keyframe), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
           TEST_ENTRY(h264_layers_are_ranked_by_sps_size),
           TEST_ENTRY(replay_range_and_cache), TEST_ENTRY(first_picture_not_keyframe_asks_for_one))

@@ -665,7 +665,41 @@ TEST(scans_reach_the_highest_slot)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
+/* A room starts with a few slots and grows as legs join, up to max_legs:
+ * viewers in every slot get the publisher's packets, one more leg is refused,
+ * and a freed slot is taken again. */
+TEST(slots_grow_to_max_legs)
+{
+    enum { MAX = 19 };
+    sfu_room_config c = cfg;
+    c.max_legs = MAX;
+    rig r;
+    ASSERT_EQ(rig_open_with(&r, &c), 0);   /* the publisher and one viewer */
+    sfu_track_desc vv[MAX];
+    for (unsigned i = 2; i < MAX; i++) {
+        char mid[8];
+        snprintf(mid, sizeof mid, "v%u", i);
+        vv[i] = fx_view_video(mid, VIEW_SSRC + i);
+        sfu_leg_desc d = fx_leg(0xB0 + i, &vv[i], 1);
+        ASSERT_EQ(sfu_room_add_leg(r.room, VIEW + 10 + i, BOB + i, &d, 0), 0);
+        ASSERT_EQ(sfu_room_bind(r.room, VIEW + 10 + i, mid, ALICE, 0, &r.out), 0);
+    }
+    sfu_track_desc extra = fx_view_video("x", VIEW_SSRC + 99);
+    sfu_leg_desc xd = fx_leg(0xF0, &extra, 1);
+    ASSERT_EQ(sfu_room_add_leg(r.room, 999, BOB + 99, &xd, 0), -SFU_ELIMIT);
+    sfu_out_reset(&r.out);
+    ASSERT_EQ(send_vp8(&r, PUB, PUB_SSRC, 100, true, SFU_MS(10)), 0);
+    ASSERT_EQ(count(&r.out, SFU_OUT_RTP, VIEW), 1);
+    for (unsigned i = 2; i < MAX; i++)
+        if (count(&r.out, SFU_OUT_RTP, VIEW + 10 + i) != 1)
+            TEST_FAIL_("leg %u got %d packets, want 1", i, count(&r.out, SFU_OUT_RTP, VIEW + 10 + i));
+    sfu_room_remove_leg(r.room, VIEW + 10 + 7, SFU_MS(20), &r.out);
+    ASSERT_EQ(sfu_room_add_leg(r.room, 999, BOB + 99, &xd, SFU_MS(20)), 0);
+    rig_close(&r);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(slots_grow_to_max_legs), TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
           TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
           TEST_ENTRY(scans_reach_the_highest_slot),

@@ -17,7 +17,7 @@ TEST(add_and_get_table)
         { 0, 1500, 3, 1500 },           /* the 16-bit wrap */
         { 1, 70000, 0, 65535 },         /* clamped */
     };
-    sfu_send_history_init(&h);
+    ASSERT_EQ(sfu_send_history_init(&h, SFU_SEND_HISTORY_LEN), 0);
     for (size_t i = 0; i < SFU_ARRAY_LEN(rows); i++)
         sfu_send_history_add(&h, rows[i].seq16, rows[i].size, SFU_MS(10 * i), rows[i].probe);
     for (size_t i = 0; i < SFU_ARRAY_LEN(rows); i++) {
@@ -32,13 +32,14 @@ TEST(add_and_get_table)
     ASSERT_EQ(h.next_seq16, 2);
     ASSERT(sfu_send_history_get(&h, 2) == NULL);            /* never sent */
     ASSERT(sfu_send_history_get(&h, 65533) == NULL);
+    sfu_send_history_deinit(&h);
     return 0;
 }
 
 /* A number the ring has reused is unknown, not another packet's entry. */
 TEST(overwritten_entries_are_unknown)
 {
-    sfu_send_history_init(&h);
+    ASSERT_EQ(sfu_send_history_init(&h, SFU_SEND_HISTORY_LEN), 0);
     for (uint32_t i = 0; i < SFU_SEND_HISTORY_LEN + 10; i++)
         sfu_send_history_add(&h, (uint16_t)(60000 + i), 100, i, 0);
     ASSERT(sfu_send_history_get(&h, 60000) == NULL);
@@ -50,7 +51,60 @@ TEST(overwritten_entries_are_unknown)
     sfu_send_history_get(&h, 60010)->state = SFU_SENT_RECEIVED;
     sfu_send_history_add(&h, (uint16_t)(60010 + SFU_SEND_HISTORY_LEN), 100, 0, 0);
     ASSERT_EQ(h.overwritten_unreported, 10);
+    sfu_send_history_deinit(&h);
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(add_and_get_table), TEST_ENTRY(overwritten_entries_are_unknown))
+/* Lengths are powers of two within the bounds. */
+TEST(bad_lengths_are_refused)
+{
+    static const uint32_t bad[] = { 0, 1, SFU_SEND_HISTORY_MIN / 2, SFU_SEND_HISTORY_MIN + 1, 300,
+                                    SFU_SEND_HISTORY_LEN * 2 };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(bad); i++) {
+        ASSERT_EQ(sfu_send_history_init(&h, bad[i]), -SFU_EINVAL);
+        ASSERT(h.ring == NULL);
+    }
+    ASSERT_EQ(sfu_send_history_init(&h, SFU_SEND_HISTORY_MIN), 0);
+    ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_MIN);
+    ASSERT_EQ(sfu_send_history_grow(&h, 300), -SFU_EINVAL);
+    ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_MIN);
+    sfu_send_history_deinit(&h);
+    return 0;
+}
+
+/* A small ring wraps after its own length; grown, it keeps every entry it
+ * held (with what feedback said) and then wraps after the new length. */
+TEST(growing_keeps_entries)
+{
+    const uint32_t small = SFU_SEND_HISTORY_MIN;
+    ASSERT_EQ(sfu_send_history_init(&h, small), 0);
+    for (uint32_t i = 0; i < small + 5; i++)
+        sfu_send_history_add(&h, (uint16_t)(65500 + i), 100 + i, i, 0);
+    ASSERT(sfu_send_history_get(&h, 65504) == NULL);        /* reused by the small ring */
+    ASSERT(sfu_send_history_get(&h, 65505) != NULL);
+    sfu_send_history_get(&h, 65505)->state = SFU_SENT_LOST;
+    ASSERT_EQ(sfu_send_history_grow(&h, small), 0);         /* as long already: unchanged */
+    ASSERT_EQ(sfu_send_history_len(&h), small);
+    ASSERT_EQ(sfu_send_history_grow(&h, SFU_SEND_HISTORY_LEN), 0);
+    ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_LEN);
+    for (uint32_t i = 5; i < small + 5; i++) {
+        sfu_sent_packet *e = sfu_send_history_get(&h, (uint16_t)(65500 + i));
+        ASSERT(e != NULL);
+        ASSERT_EQ(e->size_bytes, 100 + i);
+        ASSERT_EQ(e->sent_at, (sfu_time)i);
+    }
+    ASSERT_EQ(sfu_send_history_get(&h, 65505)->state, SFU_SENT_LOST);
+    ASSERT(sfu_send_history_get(&h, 65504) == NULL);
+    ASSERT_EQ(h.next_seq16, (uint16_t)(65500 + small + 5));
+    /* room for the full length now: nothing of the last `small` is reused */
+    uint16_t next = h.next_seq16;
+    for (uint32_t i = 0; i < SFU_SEND_HISTORY_LEN - small; i++)
+        sfu_send_history_add(&h, (uint16_t)(next + i), 100, 0, 0);
+    ASSERT(sfu_send_history_get(&h, 65505) != NULL);
+    ASSERT_EQ(h.overwritten_unreported, 5);
+    sfu_send_history_deinit(&h);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(add_and_get_table), TEST_ENTRY(overwritten_entries_are_unknown),
+          TEST_ENTRY(bad_lengths_are_refused), TEST_ENTRY(growing_keeps_entries))

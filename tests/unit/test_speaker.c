@@ -251,6 +251,22 @@ TEST(switch_from_timeout)
     return 0;
 }
 
+/* The table grows as participants are heard, up to the maximum it was made
+ * for: six fit in a table for six (it starts smaller), a seventh does not. */
+TEST(table_grows_to_its_maximum)
+{
+    sfu_speaker *sp = sfu_speaker_new(6);
+    ASSERT(sp);
+    for (uint32_t p = 1; p <= 6; p++)
+        if (sfu_speaker_handle_level(sp, p, 127, false, SFU_MS(p)) != 0)
+            TEST_FAIL_("participant %u refused", p);
+    ASSERT_EQ(sfu_speaker_handle_level(sp, 7, 127, false, SFU_MS(7)), -SFU_ENOSPC);
+    for (uint32_t p = 1; p <= 6; p++)   /* all still known: no -SFU_ENOSPC */
+        ASSERT_EQ(sfu_speaker_handle_level(sp, p, 127, false, SFU_MS(10)), 0);
+    sfu_speaker_free(sp);
+    return 0;
+}
+
 /* Bad levels, a full table, forgetting idle participants, removal. */
 TEST(limits_and_removal)
 {
@@ -401,5 +417,5 @@ TEST(room_reports_changes)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(recorded_sequences), TEST_ENTRY(switch_from_timeout), TEST_ENTRY(limits_and_removal),
+TEST_LIST(TEST_ENTRY(table_grows_to_its_maximum), TEST_ENTRY(recorded_sequences), TEST_ENTRY(switch_from_timeout), TEST_ENTRY(limits_and_removal),
           TEST_ENTRY(room_reports_changes))
