@@ -107,17 +107,10 @@ static entry *add(sfu_audio_select *sel, uint32_t participant, sfu_time now)
                          (!pick || e->last_at < pick->last_at)))
             pick = e;
     }
-    if ((!pick || pick->used) && sel->n < sel->cap) {
-        /* a free entry first, as in a table allocated whole */
-        uint32_t n = sel->n > sel->cap / 2 ? sel->cap : sel->n * 2;
-        entry *e = realloc(sel->e, n * sizeof *e);
-        if (e) {
-            memset(e + sel->n, 0, (n - sel->n) * sizeof *e);
-            pick = &e[sel->n];
-            sel->e = e;
-            sel->n = n;
-        }
-    }
+    uint32_t old = sel->n;  /* a free entry first, as in a table allocated whole */
+    entry *grown = !pick || pick->used ? sfu_grow_zeroed(sel->e, &sel->n, sel->cap, sizeof *sel->e) : NULL;
+    if (grown)
+        pick = &(sel->e = grown)[old];
     if (!pick)
         return NULL;
     if (!pick->used)

@@ -28,6 +28,12 @@ enum sfu_error {
 
 const char *sfu_strerror(int err);
 
+/* A table that grows as it fills: `arr`, *n elements of `size` bytes,
+ * reallocated twice as long (at most `cap`), the new elements zeroed; *n
+ * updated. Returns the table, or NULL when already at cap or out of memory
+ * (then `arr` and *n are unchanged). */
+void *sfu_grow_zeroed(void *arr, uint32_t *n, uint32_t cap, size_t size);
+
 #define SFU_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline uint16_t sfu_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }

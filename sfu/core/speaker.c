@@ -123,17 +123,10 @@ static entry *add(sfu_speaker *sp, uint32_t participant, sfu_time now)
                          (!pick || e->last_at < pick->last_at)))
             pick = e;
     }
-    if ((!pick || pick->used) && sp->n < sp->cap) {
-        /* a free entry first, as in a table allocated whole */
-        uint32_t n = sp->n > sp->cap / 2 ? sp->cap : sp->n * 2;
-        entry *e = realloc(sp->e, n * sizeof *e);
-        if (e) {
-            memset(e + sp->n, 0, (n - sp->n) * sizeof *e);
-            pick = &e[sp->n];
-            sp->e = e;
-            sp->n = n;
-        }
-    }
+    uint32_t old = sp->n;   /* a free entry first, as in a table allocated whole */
+    entry *grown = !pick || pick->used ? sfu_grow_zeroed(sp->e, &sp->n, sp->cap, sizeof *sp->e) : NULL;
+    if (grown)
+        pick = &(sp->e = grown)[old];
     if (pick)
         *pick = (entry){ .used = true, .participant = participant, .last_at = now - SFU_LOUDNESS_FIRST_SPAN };
     return pick;
