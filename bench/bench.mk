@@ -84,7 +84,7 @@ bench-cluster: $(BUILD)/sfu $(BUILD)/sfu-bench
 	  --json $(BUILD)/bench-cluster.json
 
 # Join/leave cycles, then the leak checks (bench/soak.h): 10,000 cycles
-# (about 11 minutes on 2 cores) and the 500 that make test runs (about 35 s).
+# (about 11 minutes on 2 cores) and the 1000 that make test runs (about 50 s).
 soak: $(BUILD)/sfu $(BUILD)/sfu-bench
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/soak.json configs/bench/soak.conf
 
