@@ -113,35 +113,37 @@ int bench_report_json(const char *path, const bench_result *r)
             r->joined, r->failed, (unsigned long long)r->sent_packets,
             (unsigned long long)r->forwarded_packets, (unsigned long long)r->forwarded_bytes,
             r->forwarded_pps, r->forwarded_bps, r->bench_cpu_seconds);
-    static const char *const keys[] = {
-        "sfu_cpu_seconds", "sfu_cpu_us_per_forwarded_packet", "loss_ratio", "latency_ms_p50",
-        "latency_ms_p95", "latency_ms_p99", "join_ms_p50", "join_ms_p95", "sfu_rss_bytes",
-        "rss_bytes_per_participant",
+    /* Figures that may be unknown (negative): null then. */
+    const struct {
+        const char *key;
+        double v;
+        const char *fmt;
+    } figs[] = {
+        { "sfu_cpu_seconds", r->sfu_cpu_seconds, "%.6g" },
+        { "sfu_cpu_us_per_forwarded_packet", r->sfu_cpu_us_per_forwarded_packet, "%.6g" },
+        { "loss_ratio", r->loss_ratio, "%.6g" },
+        { "latency_ms_p50", r->latency_ms_p50, "%.6g" },
+        { "latency_ms_p95", r->latency_ms_p95, "%.6g" },
+        { "latency_ms_p99", r->latency_ms_p99, "%.6g" },
+        { "join_ms_p50", r->join_ms_p50, "%.6g" },
+        { "join_ms_p95", r->join_ms_p95, "%.6g" },
+        { "sfu_rss_bytes", (double)r->sfu_rss_bytes, "%.0f" },
+        { "rss_bytes_per_participant", (double)r->rss_bytes_per_participant, "%.0f" },
+        { "sfu_cpu_stall_seconds", r->sfu_cpu_stall_seconds, "%.6g" },
+        { "stall_seconds", (double)r->stall_seconds, "%.0f" },
+        { "sfu_cpu_us_per_forwarded_packet_steady",
+          r->sfu_cpu_us_per_forwarded_packet_steady > 0 ? r->sfu_cpu_us_per_forwarded_packet_steady : -1,
+          "%.6g" },
+        { "latency_app_ms_p50", r->latency_app_ms_p50, "%.6g" },
+        { "latency_app_ms_p95", r->latency_app_ms_p95, "%.6g" },
+        { "latency_app_ms_p99", r->latency_app_ms_p99, "%.6g" },
     };
-    const double vals[] = {
-        r->sfu_cpu_seconds, r->sfu_cpu_us_per_forwarded_packet, r->loss_ratio, r->latency_ms_p50,
-        r->latency_ms_p95, r->latency_ms_p99, r->join_ms_p50, r->join_ms_p95,
-        (double)r->sfu_rss_bytes, (double)r->rss_bytes_per_participant,
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        fprintf(f, "  \"%s\": ", keys[i]);
-        num(f, vals[i], i >= 8 ? "%.0f" : "%.6g", "null");
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
+        fprintf(f, "  \"%s\": ", figs[i].key);
+        num(f, figs[i].v, figs[i].fmt, "null");
         fprintf(f, ",\n");
     }
-    fprintf(f, "  \"sfu_cpu_stall_seconds\": ");
-    num(f, r->sfu_cpu_stall_seconds, "%.6g", "null");
-    fprintf(f, ",\n  \"stall_seconds\": %u,\n  \"sfu_cpu_us_per_forwarded_packet_steady\": ",
-            r->stall_seconds);
-    num(f, r->sfu_cpu_us_per_forwarded_packet_steady > 0 ? r->sfu_cpu_us_per_forwarded_packet_steady : -1,
-        "%.6g", "null");
-    fprintf(f, ",\n");
-    fprintf(f, "  \"latency_app_ms_p50\": ");
-    num(f, r->latency_app_ms_p50, "%.6g", "null");
-    fprintf(f, ",\n  \"latency_app_ms_p95\": ");
-    num(f, r->latency_app_ms_p95, "%.6g", "null");
-    fprintf(f, ",\n  \"latency_app_ms_p99\": ");
-    num(f, r->latency_app_ms_p99, "%.6g", "null");
-    fprintf(f, ",\n  \"latency_samples\": %llu,\n  \"latency_stamped\": %llu,\n",
+    fprintf(f, "  \"latency_samples\": %llu,\n  \"latency_stamped\": %llu,\n",
             (unsigned long long)r->latency_samples, (unsigned long long)r->latency_stamped);
     fprintf(f, "  \"frames_decoded\": %llu,\n  \"decode_errors\": %llu,\n"
             "  \"features\": {\"srtp\": \"%s\", \"nack\": %s, \"pli\": %s, \"transport_cc\": %s}",
