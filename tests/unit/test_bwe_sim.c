@@ -240,8 +240,9 @@ TEST(layers_keep_top_under_random_loss)
     return 0;
 }
 
-/* An nftables-like policer (token bucket, 12 kB burst, no queue): 2 Mbit/s,
- * 250 kbit/s from 20 s, 2 Mbit/s again from 40 s, with layers. */
+/* An nftables-like policer (token bucket: a second at its rate plus a 12 kB
+ * burst, no queue): 2 Mbit/s, 250 kbit/s from 20 s, 2 Mbit/s again from
+ * 40 s, with layers. */
 TEST(layers_behind_a_policer)
 {
     static const uint64_t layers[] = { 150000, 500000, 1500000 };

@@ -24,7 +24,7 @@ static const uint16_t tick_bytes[NL] = { 90, 300, 720 };
 
 typedef struct link {
     uint64_t bps;
-    bool police;                /* a token bucket (12 kB burst) instead of the queue */
+    bool police;                /* a token bucket (a second at its rate + 12 kB, as nftables) instead of the queue */
     double tokens;
     sfu_time tokens_at;
     sfu_time free_at;           /* the bottleneck is busy until then */
@@ -374,8 +374,8 @@ TEST(limit_follows_the_estimate_down_and_up)
     return 0;
 }
 
-/* The same through a policer (nftables' limit rate over .. drop, 12 kB
- * burst) 2M / 250k / 2M: no queue, only loss tells. */
+/* The same through a policer (nftables' limit rate over .. drop: a second
+ * at its rate plus a 12 kB burst) 2M / 250k / 2M: no queue, only loss tells. */
 TEST(policer_down_and_up)
 {
     rig r;
