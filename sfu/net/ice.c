@@ -333,6 +333,13 @@ void sfu_ice_use_worker(sfu_ice *ice, sfu_worker *worker) { ice->worker = worker
 
 bool sfu_ice_parked(const sfu_ice *ice) { return ice->parked != NULL; }
 
+/* A context that no thread dispatches (the worker's parked one), or the
+ * agent's own when the session has no worker. */
+static GMainContext *ice_detach_context(const sfu_ice *ice)
+{
+    return ice->worker ? sfu_worker_parked_context(ice->worker) : ice->ctx;
+}
+
 static void gen_free(ice_gen *g)
 {
     if (!g)
@@ -343,7 +350,13 @@ static void gen_free(ice_gen *g)
         if (g->pair_handler)
             g_signal_handler_disconnect(g->agent, g->pair_handler);
         if (g->stream) {
-            nice_agent_attach_recv(g->agent, g->stream, 1, NULL, NULL, NULL);
+            /* Detach on a context no other thread iterates: a NULL context
+             * is GLib's default one, which the main thread runs, and it
+             * could dispatch a socket source of this stream while the
+             * stream is being removed here (a use after free in libnice's
+             * socket callback, seen once in the ASan soak). */
+            GMainContext *off = ice_detach_context(g->ice);
+            nice_agent_attach_recv(g->agent, g->stream, 1, off, NULL, NULL);
             nice_agent_remove_stream(g->agent, g->stream);
         }
         g_object_unref(g->agent);
