@@ -78,12 +78,14 @@ FIX="$PY tests/e2e/sfu_fixture.py"
 NOLIMIT="--set http.requests_per_second_per_client=0 --set http.max_pending_connections_per_client=0"
 # A background lane: suites that mostly wait (HTTP timeouts, liveness
 # timeouts, idle checks, a Redis outage; a fifth of their wall time is CPU)
-# and the ASan soak (its cycles wait on joins, under half a core; it checks
-# counts, gauges, fds and LeakSanitizer, no timing and no RSS) run next to
-# the node, command-line and functional ASan suites below instead of after
-# them. Each sfu has its own ports; none of these uses a namespace. The lane
-# is joined before the browser tests, whose timing must have the machine to
-# itself. From the last CI figures: lane ~127 s, the suites beside it ~121 s.
+# run next to the node, command-line and functional ASan suites below
+# instead of after them. Each sfu has its own ports; none of these uses a
+# namespace. The lane is joined before the browser tests, whose timing must
+# have the machine to itself. Measured on a quiet machine: lane ~93 s, the
+# suites beside it ~94 s.
+# (The ASan soak, under half a core, would fit here too, but once beside
+# these suites its sfu crashed in libnice (SEGV in g_weak_ref_get from a
+# GSocket source on the main loop): it stays alone until that is fixed.)
 LANE_OUT="$LOGS/lane.out"
 (
     run_suite "e2e/http-limits" $PY tests/e2e/http_limits.py --sfu build/asan/sfu
@@ -93,10 +95,6 @@ LANE_OUT="$LOGS/lane.out"
         $PY tests/e2e/liveness.py --url {url} --liveness-ms 3000
     # Half of its 22 s is Redis stopped for 10 s, the rest node TTLs.
     run_suite "e2e/cluster" $PY tests/e2e/cluster.py --sfu build/asan/sfu
-    # 500 ASan join/leave cycles, then gauges, fds, UDP sockets (RSS is not
-    # checked on ASan); about 10 s of its 34 s is the consent lapse.
-    run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/soak-asan.json \
-        configs/bench/soak-asan.conf
 ) >"$LANE_OUT" 2>&1 &
 lane_pid=$!
 
@@ -128,15 +126,13 @@ run_suite "e2e/ops-metrics" $PY tests/e2e/ops_metrics.py --sfu build/asan/sfu
 run_suite "e2e/ops-reload" $PY tests/e2e/ops_reload.py --sfu build/asan/sfu
 run_suite "e2e/ops-privacy" tests/e2e/ops_privacy.sh --sfu build/asan/sfu
 run_suite "e2e/ops-service" tests/e2e/ops_service.sh --sfu build/sfu
-
-echo "== cluster: one room spanning three nodes (aiortc, ASan)"
-run_suite "e2e/cluster-room" $PY tests/e2e/cluster_room.py --sfu build/asan/sfu
 wait "$lane_pid"
 echo "-- background lane (ran alongside the suites above):"
 cat "$LANE_OUT"
 
 echo "== end to end with browsers (the machine to themselves)"
 run_suite "e2e/cluster-relay" $PY tests/e2e/cluster_relay.py --sfu build/asan/sfu
+run_suite "e2e/cluster-room" $PY tests/e2e/cluster_room.py --sfu build/asan/sfu
 run_suite "e2e/chromium-whip-whep" $FIX --sfu build/sfu -- \
     node tests/e2e/chromium_whip_whep.mjs --url {url} --screenshot build/e2e-viewer.png
 run_suite "e2e/chromium-call-page" $FIX --sfu build/sfu -- \
@@ -174,9 +170,11 @@ echo "== bad networks: the loss lab of issue 12 (namespaces, nftables loss, two 
 # after a 2 s blackout.
 run_suite "e2e/netlab" tests/e2e/netlab.sh --sfu build/sfu
 
-echo "== soak: 1000 release join/leave cycles, then gauges, fds, UDP sockets, RSS (the 500 ASan ones ran in the lane)"
+echo "== soak: 1000 (release) and 500 (ASan) join/leave cycles, then gauges, fds, UDP sockets, RSS"
 run_suite "soak/release" build/sfu-bench --quiet --sfu build/sfu --json build/soak-smoke.json \
     configs/bench/soak-smoke.conf
+run_suite "soak/asan" build/sfu-bench --quiet --sfu build/asan/sfu --json build/soak-asan.json \
+    configs/bench/soak-asan.conf
 
 echo "== benchmark smoke run (5 s, tiny load; the full benchmark is make bench)"
 run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/bench-smoke.json \
