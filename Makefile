@@ -136,9 +136,12 @@ run: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	./$(BUILD)/sfu --config configs/sfu.conf
 
+# One make for both trees, so that the ASan compiles fill the release
+# build's serial steps (ar, links). tests/run-all.sh runs the unit tests and
+# corpus replays of the ASan tree only: the release tree's (`make
+# unit-tests`) are not built here.
 test: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/sfu-bench unit-tests check-layers
-	@$(MAKE) --no-print-directory -j$(JOBS) asan
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(BUILD)/sfu-bench check-layers asan
 	@./tests/run-all.sh
 
 clean:

@@ -12,8 +12,10 @@
 # Janus offers no loopback candidates, hence the namespace. One Janus serves
 # every scenario (each run destroys its sessions; voice calls create a room
 # per call). The namespace, the veth pair and Janus go away on any exit
-# (trap). A scenario whose run fails is reported and the next one runs; the
-# exit status is 1 if any failed. Needs root, janus and jq.
+# (trap). A run that fails is tried once more (logged; Janus 1.1.2 now and
+# then answers a meeting publisher without SDP); a scenario whose retry fails
+# too is reported, dropped from the tables, and the next one runs; the exit
+# status is 1 if any was dropped. Needs root, janus and jq.
 #
 # One run of a server is noisy on a shared machine (the same binary moved by
 # 3x between runs), so every scenario runs ROUNDS times, alternating ours and
@@ -168,9 +170,28 @@ run_janus() {  # scenario out.json
         $DURATION_ARG --json "$2" "$1"
 }
 
+# run_once WHO SCENARIO OUT: one run, against ours or janus, and a second
+# when the first fails. Each failure is logged; the status is the last run's.
+run_once() {
+    local who=$1 try label
+    if [ "$who" = ours ]; then label="our SFU"; else label=Janus; fi
+    for try in 1 2; do
+        rm -f "$3"
+        if [ "$who" = ours ]; then run_ours "$2" "$3"; else run_janus "$2" "$3"; fi && return 0
+        [ "$who" = janus ] && tail -20 "$TMP/janus.log" >&2
+        if [ $try -eq 1 ]; then
+            echo "bench-compare: $name round $round: the run against $label failed; retrying it once" >&2
+            retried+=("$name round $round ($label)")
+        fi
+    done
+    echo "bench-compare: $name round $round: the retry against $label failed too" >&2
+    return 1
+}
+
 DURATION_ARG=
 [ -n "$DURATION" ] && DURATION_ARG="--duration $DURATION"
 declare -A runs failed_name
+retried=()
 failed=0
 for f in "$@"; do runs[$(basename "$f" .conf)]=; done
 # Rounds alternate the order (ours first in odd rounds, Janus first in even
@@ -187,14 +208,16 @@ for round in $(seq "$ROUNDS"); do
         for who in $order; do
             if [ "$who" = ours ]; then
                 echo "== $name round $round/$ROUNDS: ours, $BUILD/sfu (cpu 0) =="
-                run_ours "$SCENARIO" "$OURS" || { echo "bench-compare: $name: the run against our SFU failed" >&2; ok=0; break; }
+                run_once ours "$SCENARIO" "$OURS" || { ok=0; break; }
             else
                 echo "== $name round $round/$ROUNDS: Janus 1.1.2 VideoRoom (cpu 0, pid $JPID, $URL) =="
-                run_janus "$SCENARIO" "$JAN" || { tail -20 "$TMP/janus.log" >&2
-                    echo "bench-compare: $name: the run against Janus failed" >&2; ok=0; break; }
+                run_once janus "$SCENARIO" "$JAN" || { ok=0; break; }
             fi
         done
-        if [ $ok -eq 0 ]; then failed=1; failed_name[$name]=1; continue; fi
+        if [ $ok -eq 0 ]; then
+            echo "bench-compare: $name: dropped (a run and its retry failed)" >&2
+            failed=1; failed_name[$name]=1; continue
+        fi
         jq -r '"   ours \(.sfu_cpu_us_per_forwarded_packet) us/pkt"' "$OURS"
         jq -r '"   janus \(.sfu_cpu_us_per_forwarded_packet) us/pkt"' "$JAN"
         runs[$name]="${runs[$name]} $OURS $JAN"
@@ -225,4 +248,6 @@ done
 } >"$SUMMARY"
 printf '\n== summary (%s): medians over %s round(s) ==\n' "$SUMMARY" "$ROUNDS"
 cat "$SUMMARY"
+for r in "${retried[@]}"; do echo "bench-compare: failed once, retried: $r"; done
+for name in "${!failed_name[@]}"; do echo "bench-compare: dropped (failed twice): $name"; done
 exit $failed

@@ -236,12 +236,19 @@ class Person {
 
 /* ---------- checks ---------- */
 
-// Two snapshots 3 s apart: every other participant's tile decodes video and
+// Two snapshots of every page 3 s apart (one window for all pages), then
+// each page's checks: every other participant's tile decodes video and
 // receives audio, shows the right name and colour, and has a stats overlay.
-async function checkMedia(me, others, checks, label) {
-  const a = await me.snapshot();
+async function checkMediaAll(people, checks, label) {
+  const a = await Promise.all(people.map((p) => p.snapshot()));
   await sleep(3000);
-  const b = await me.snapshot();
+  const b = await Promise.all(people.map((p) => p.snapshot()));
+  for (const [i, p] of people.entries()) {
+    await checkMedia(p, people.filter((x) => x !== p), a[i], b[i], checks, label);
+  }
+}
+
+async function checkMedia(me, others, a, b, checks, label) {
   for (const x of others) {
     const ta = a.tiles.find((t) => t.participant === x.id);
     const tb = b.tiles.find((t) => t.participant === x.id);
@@ -367,11 +374,11 @@ async function run(o, people, checks) {
   people.forEach((p, i) => checks.check(`${p.name} connected`, states[i] === 'connected', states[i]));
   for (const p of people) await p.waitTiles(people.filter((x) => x !== p), o);
   await sleep(1500);   // past the first key frames and the first stats sample
-  for (const p of people) await checkMedia(p, people.filter((x) => x !== p), checks, 'all three');
+  await checkMediaAll(people, checks, 'all three');
   await checkToggles(people[0], checks);
   await leaveAndRejoin(o, people, checks);
   await sleep(1500);
-  for (const p of people) await checkMedia(p, people.filter((x) => x !== p), checks, 'after rejoin');
+  await checkMediaAll(people, checks, 'after rejoin');
 
   await checkSpeaker(people, checks);
   await screenshots(people[0], o);

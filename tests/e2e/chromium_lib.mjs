@@ -367,18 +367,28 @@ export async function bothConnected(o, pub, view, checks) {
   return a && b;
 }
 
-// Samples both pages after `warmup` s and again at `seconds` s; checks the
-// viewer's framesDecoded rate against the publisher's framesEncoded rate
-// (all its video encodings together). Returns the samples for more checks.
+// Samples both pages once the warm-up is over and again `seconds - warmup`
+// s later; checks the viewer's framesDecoded rate against the publisher's
+// framesEncoded rate (all its video encodings together). The warm-up ends a
+// second after the viewer's first decoded frame (past the first key frame
+// and the jitter buffer), `warmup` s at most. Returns the samples for more
+// checks.
 export async function measureRates(o, pub, view, checks) {
   const warmup = Number(o.warmup), total = Number(o.seconds), minRatio = Number(o['min-ratio']);
   const sample = () => Promise.all([pub.evaluate(() => stats()), view.evaluate(() => stats())]);
-  await sleep(warmup * 1000);
+  const enc = (s) => s.outbound.reduce((n, e) => n + e.framesEncoded, 0);
+  const dec = (s) => (s.inbound ? s.inbound.framesDecoded : 0);
+  const warmupEnd = Date.now() + warmup * 1000;
+  while (Date.now() < warmupEnd) {
+    if (dec(await view.evaluate(() => stats())) > 0) {
+      await sleep(Math.max(0, Math.min(1000, warmupEnd - Date.now())));
+      break;
+    }
+    await sleep(200);
+  }
   const [p1, v1] = await sample();
   await sleep(Math.max(1, total - warmup) * 1000);
   const [p2, v2] = await sample();
-  const enc = (s) => s.outbound.reduce((n, e) => n + e.framesEncoded, 0);
-  const dec = (s) => (s.inbound ? s.inbound.framesDecoded : 0);
   const encRate = (enc(p2) - enc(p1)) / ((p2.t - p1.t) / 1000);
   const decRate = (dec(v2) - dec(v1)) / ((v2.t - v1.t) / 1000);
   const ratio = encRate > 0 ? decRate / encRate : 0;

@@ -117,13 +117,18 @@ class Person {
   stats() { return this.tab.eval(() => window.pcStats()); }
 }
 
-// Two snapshots 3 s apart: the other's tile decodes video and gets audio.
-async function checkMedia(me, other, checks, label) {
-  const a = await me.snapshot();
-  const sa = await me.stats();
+// Two snapshots of both pages 3 s apart (one window for both), then each
+// page's checks: the other's tile decodes video and gets audio.
+async function checkMediaBoth(ada, grace, checks, label) {
+  const take = (p) => Promise.all([p.snapshot(), p.stats()]);
+  const a = await Promise.all([take(ada), take(grace)]);
   await sleep(3000);
-  const b = await me.snapshot();
-  const sb = await me.stats();
+  const b = await Promise.all([take(ada), take(grace)]);
+  await checkMedia(ada, grace, a[0], b[0], checks, label);
+  await checkMedia(grace, ada, a[1], b[1], checks, label);
+}
+
+async function checkMedia(me, other, [a, sa], [b, sb], checks, label) {
   const ta = a.tiles.find((t) => t.participant === other.id);
   const tb = b.tiles.find((t) => t.participant === other.id);
   if (!checks.check(`${label}: ${me.name} has a tile for ${other.name}`, !!ta && !!tb,
@@ -181,8 +186,7 @@ async function run(o, ada, grace, checks) {
   const waits = await Promise.all([ada.waitTile(grace, o), grace.waitTile(ada, o)]);
   console.log(`INFO first remote frame after ${waits.map((w) => (w === null ? 'never' : `${w} ms`)).join(' / ')} (Ada / Grace)`);
   await sleep(1500);
-  await checkMedia(ada, grace, checks, 'first join');
-  await checkMedia(grace, ada, checks, 'first join');
+  await checkMediaBoth(ada, grace, checks, 'first join');
   await transportFigures([ada, grace], checks, 'first join');
 
   // Ada (Firefox) leaves and comes back: Grace's page drops her tile; both
@@ -204,8 +208,7 @@ async function run(o, ada, grace, checks) {
   checks.check('after rejoin: both show each other', states2.every((w) => w !== null),
     states2.map((w) => (w === null ? 'no' : `${w} ms`)).join(' / '));
   await sleep(1000);
-  await checkMedia(ada, grace, checks, 'after rejoin');
-  await checkMedia(grace, ada, checks, 'after rejoin');
+  await checkMediaBoth(ada, grace, checks, 'after rejoin');
   if (o.screenshot) {
     await ada.tab.screenshot(o.screenshot);
     console.log(`INFO screenshot of ${ada.name}'s (Firefox) page: ${o.screenshot}`);

@@ -4,8 +4,8 @@
   /usr/bin/python3 tests/e2e/hostile.py [--sfu build/asan/sfu] [--only a,b] [--list]
 
 Starts ONE sfu (through sfu_fixture.SfuFixture) with auth on, ICE-TCP on, a
-publisher bitrate cap, a short liveness timeout and no per-client HTTP rate
-limit; starts the healthy call (hostile_healthy.py, its own process: one
+publisher bitrate cap, a short liveness timeout, 4 s HTTP header and body
+deadlines and no per-client HTTP rate limit; starts the healthy call (hostile_healthy.py, its own process: one
 WHIP publisher of numbered VP8 frames and one WHEP viewer reading them); then
 runs each scenario in turn. Around every scenario it checks that
   (a) the server is alive and GET /health answers 200 within 1 s,
@@ -41,6 +41,9 @@ from sfu_fixture import SfuFixture  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECRET = "hostile-suite-secret-0123456789abcdef"
 MAX_PUBLISH_BPS = 5_000_000
+# http.header_timeout_ms and body_timeout_ms (default 10 s): slowloris waits
+# for them; the mechanism is what it checks, not the default's value.
+HTTP_DEADLINE_S = 4.0
 GAUGES = ("sfu_sessions", "sfu_peers", "sfu_participants", "sfu_media_rooms")
 
 SCENARIOS: List[tuple] = [
@@ -92,6 +95,7 @@ class Ctx:
         self.healthy_tcp_ports: List[int] = []
         self.max_publish_bps = MAX_PUBLISH_BPS
         self.secret = SECRET
+        self.http_deadline_s = HTTP_DEADLINE_S
         self.base_fds = 0
 
     def check(self, name: str, ok: bool, detail: str = "") -> bool:
@@ -192,14 +196,21 @@ async def run_scenario(ctx: Ctx, name: str, fn: Callable, base: Dict[str, float]
     # The healthy call is judged over a second at least, whatever the scenario took.
     await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
     after = await ctx.healthy_mark()
-    await asyncio.sleep(ctx.args.drain)
+    # Up to --drain seconds for the frames sent until `after` to arrive: the
+    # window is judged once all of them are in, or when the time is up.
+    window = {"cmd": "window", "a": before["last_sent"], "b": after["last_sent"]}
+    drain_end = time.monotonic() + ctx.args.drain
+    while True:
+        w = await ctx.healthy.ask(window)
+        if w["received"] >= w["expected"] or time.monotonic() >= drain_end:
+            break
+        await asyncio.sleep(0.05)
     status, took = await ctx.health(1.0)
     ctx.check("server alive, /health 200 within 1 s", ctx.sfu.alive() and status == 200,
               f"status {status} in {took * 1000:.0f} ms" + ("" if ctx.sfu.alive() else
                                                             f", sfu {ctx.sfu.describe_exit()}"))
     if not ctx.sfu.alive():
         return
-    w = await ctx.healthy.ask({"cmd": "window", "a": before["last_sent"], "b": after["last_sent"]})
     ratio = w["received"] / w["expected"] if w["expected"] else 0.0
     ctx.check("healthy viewer kept >= 99% of frames", w["expected"] > 0 and ratio >= 0.99,
               f"{w['received']}/{w['expected']} ({ratio:.1%}); video RTP "
@@ -292,7 +303,8 @@ def parse_args():
     p.add_argument("--skip", default="", help="comma-separated scenario names to leave out")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.add_argument("--drain", type=float, default=1.0,
-                   help="seconds after a scenario before the healthy frames are counted")
+                   help="seconds at most after a scenario for the healthy frames sent "
+                        "during it to arrive before they are counted")
     p.add_argument("--reap-timeout", type=float, default=8.0,
                    help="seconds for the bad client's resources to be freed")
     p.add_argument("--keep-tmp", action="store_true", help="keep the sfu's config and log")
@@ -315,7 +327,9 @@ def main() -> int:
     chosen = [(n, f) for n, f in SCENARIOS if (not only or n in only) and n not in skip]
     settings = [f"auth.secret={SECRET}", "http.requests_per_second_per_client=0",
                 "media.ice_tcp=true", f"media.max_publish_bitrate_bps={MAX_PUBLISH_BPS}",
-                "media.liveness_timeout_ms=3000"]
+                "media.liveness_timeout_ms=3000",
+                f"http.header_timeout_ms={HTTP_DEADLINE_S * 1000:.0f}",
+                f"http.body_timeout_ms={HTTP_DEADLINE_S * 1000:.0f}"]
     t0 = time.monotonic()
     sfu = SfuFixture(args.sfu, settings, keep_tmp=args.keep_tmp, stop_timeout=15)
     try:

@@ -86,12 +86,17 @@ async def bad_sdp(ctx) -> None:
 
 # ------------------------------------------------------------ slow clients
 
-async def slowloris(ctx, conns: int = 300, seconds: float = 8.0, every: float = 2.0) -> None:
+async def slowloris(ctx, conns: int = 300) -> None:
     """`conns` connections from another loopback address, each sending its
-    request a byte every `every` seconds (headers, or a declared body). The
-    server keeps at most http.max_pending_connections_per_client (64) of one
-    address, closing that address's oldest, and closes the rest when their
-    header or body deadline (10 s each, not extended by trickling) passes."""
+    request a byte every fifth of the deadline (headers, or a declared body).
+    The server keeps at most http.max_pending_connections_per_client (64) of
+    one address, closing that address's oldest, and closes the rest when their
+    header or body deadline (ctx.http_deadline_s: hostile.py sets
+    http.header_timeout_ms and body_timeout_ms to it; not extended by
+    trickling) passes. /health is probed while they are all pending, that is
+    for the deadline less half a second."""
+    deadline = ctx.http_deadline_s
+    seconds, every = deadline - 0.5, deadline / 5
     src = "127.0.0.2"
     writers: List[asyncio.StreamWriter] = []
     readers: List[asyncio.StreamReader] = []
@@ -141,7 +146,7 @@ async def slowloris(ctx, conns: int = 300, seconds: float = 8.0, every: float = 
                 except OSError:
                     pass
             next_byte += every
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.2)
     ctx.check("/health answers 200 within 1 s throughout", not bad,
               f"worst {worst * 1000:.0f} ms" + (f"; {len(bad)} bad: {bad[:5]}" if bad else ""))
     status, raw, took = await post(ctx, "/whip/healthy-probe", b"x", None, timeout=3.0)
@@ -150,16 +155,16 @@ async def slowloris(ctx, conns: int = 300, seconds: float = 8.0, every: float = 
     ctx.check("one address holds at most 64 connections still sending their request",
               0 < most_pending <= 64 + 1, f"at most {most_pending:g} pending at once")
     # Keep trickling: only the server's deadlines may end them.
-    while any(e is None for e in ends) and time.monotonic() - t_open < 14.0:
+    while any(e is None for e in ends) and time.monotonic() - t_open < deadline + 4.0:
         for w in writers:
             try:
                 w.write(b"X")
             except OSError:
                 pass
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(every)
     held = [e - t_open for e in ends if e is not None]
-    ctx.check("every slow connection closed by the server within its 10 s deadline",
-              len(held) == len(ends) and max(held) <= 12.5,
+    ctx.check(f"every slow connection closed by the server within its {deadline:g} s deadline",
+              len(held) == len(ends) and max(held) <= deadline + 2.5,
               f"{len(held)}/{len(ends)} closed, the last after {max(held, default=-1):.1f} s")
     for t in watchers:
         t.cancel()
