@@ -606,9 +606,10 @@ int sig_config_udp_ports(const sig_config *cfg, unsigned nworkers, uint16_t *bas
     if (sig_config_udp_port_parse(cfg->media.udp_port, &v) != 0)
         return -SFU_EINVAL;
     if (v == SIG_UDP_PORT_AUTO) {
-        /* the first ports of the range, if it keeps one for libnice */
-        if ((uint32_t)cfg->media.port_min + nworkers > cfg->media.port_max)
-            return -SFU_ELIMIT;
+        /* the first ports of the range, if it keeps as many for libnice;
+         * a smaller range stays as it was (per-session ports only) */
+        if ((uint32_t)cfg->media.port_min + 2 * nworkers > (uint32_t)cfg->media.port_max + 1)
+            return 1;
         *base = cfg->media.port_min;
         *port_min = (uint16_t)(cfg->media.port_min + nworkers);
         return 0;

@@ -135,8 +135,8 @@ void sig_config_dump(const sig_config *cfg, FILE *out);
 int sig_config_udp_port_parse(const char *text, uint32_t *port);
 /* The shared port's base for `nworkers` workers (0: off) and the lowest
  * port left to libnice: with auto, the first nworkers ports of the range.
- * -SFU_ELIMIT when the range (auto) or the port space (a number) is too
- * small for that many workers. */
+ * 1 when auto found the range too small (fewer than 2 ports per worker):
+ * then off. -SFU_ELIMIT when BASE+nworkers-1 is past 65535. */
 int sig_config_udp_ports(const sig_config *cfg, unsigned nworkers, uint16_t *base,
                          uint16_t *port_min);
 

@@ -118,13 +118,19 @@ static int plan_udp_ports(sig_server *srv, char *err, size_t errlen)
     uint16_t port_min;
     int rc = sig_config_udp_ports(&srv->cfg, worker_count(&srv->cfg), &srv->udp_port_base,
                                   &port_min);
-    if (rc != 0) {
-        snprintf(err, errlen,
-                 "media.udp_port %s: no room for %u workers' ports (port_min..port_max, or "
-                 "below 65536)",
+    if (rc < 0) {
+        snprintf(err, errlen, "media.udp_port %s: %u workers' ports go past 65535",
                  srv->cfg.media.udp_port, worker_count(&srv->cfg));
         return -1;
     }
+    if (rc > 0)
+        sfu_log(SFU_LOG_WARN, "server.udp_port_off",
+                "reason=\"media.udp_port auto: port_min..port_max holds fewer than 2 ports per "
+                "worker\" workers=%u", worker_count(&srv->cfg));
+    else if (srv->udp_port_base)
+        sfu_log(SFU_LOG_INFO, "server.udp_port", "first=%u last=%u",
+                (unsigned)srv->udp_port_base,
+                (unsigned)(srv->udp_port_base + worker_count(&srv->cfg) - 1));
     srv->host_cfg.ice.port_min = port_min;
     return 0;
 }

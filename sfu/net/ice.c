@@ -36,6 +36,8 @@ typedef struct ice_gen {
     bool in_mux;                        /* its ufrag is in that table */
 } ice_gen;
 
+#define DOZE_MAX 8
+
 struct sfu_ice {
     GMainContext *ctx;
     sfu_ice_config cfg;                 /* borrowed arrays, see sfu_ice_new */
@@ -64,6 +66,12 @@ struct sfu_ice {
      * and fast_peer, and the responder's consent timer, as when parked. */
     sfu_shared_port *shared;
     uint32_t shared_owner;
+    /* While on the shared port, libnice's own sockets of the current
+     * generation doze: out of GLib's poll, watched by the worker, handed
+     * back at their first readable datagram (unread). */
+    ice_gen *dozing;
+    sfu_worker_watch *doze_watch[DOZE_MAX];
+    unsigned ndoze;
     uint32_t next_tag;
     bool on_shared;
     /* The last selected pair's ends, to tell a new path from a repeat. */
@@ -115,9 +123,12 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
 
 static void unpark(sfu_ice *ice);
 
+static void wake(sfu_ice *ice);
+
 static void clear_fast_path(sfu_ice *ice)
 {
     unpark(ice);
+    wake(ice);
     if (ice->on_shared) {
         ice->on_shared = false;
         sfu_shared_port_session_on(ice->shared, false);
@@ -375,6 +386,58 @@ bool sfu_ice_parked(const sfu_ice *ice) { return ice->parked != NULL; }
 
 static void gen_free(ice_gen *g);
 
+/* libnice's sockets of a session on the shared port are idle: kept in
+ * GLib's poll they would cost nothing per wake-up, but they keep the
+ * worker off its GLib grid (worker.c: the grid holds only while GLib polls
+ * no socket but its wakeup), so libnice's timers would wake it at their own
+ * instants again. They doze like a parked socket; the first datagram on
+ * one (a client falling back to libnice's candidate, an answer to
+ * libnice's consent check) hands them all back, unread, to libnice. */
+static void wake(sfu_ice *ice)
+{
+    if (!ice->dozing)
+        return;
+    ice_gen *g = ice->dozing;
+    ice->dozing = NULL;
+    for (unsigned i = 0; i < ice->ndoze; i++)
+        sfu_worker_unwatch(ice->worker, ice->doze_watch[i]);
+    ice->ndoze = 0;
+    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
+}
+
+static void on_doze_readable(void *user, int64_t now)
+{
+    (void)now;
+    wake(user);
+}
+
+static void doze(sfu_ice *ice)
+{
+    ice_gen *g = ice->cur;
+    if (ice->dozing || ice->parked || !ice->worker)
+        return;
+    GPtrArray *socks = nice_agent_get_sockets(g->agent, g->stream, 1);
+    if (!socks)
+        return;
+    bool ok = socks->len > 0 && socks->len <= DOZE_MAX;
+    for (guint i = 0; ok && i < socks->len; i++) {
+        sfu_worker_watch *w = sfu_worker_watch_fd(ice->worker, g_socket_get_fd(socks->pdata[i]),
+                                                  on_doze_readable, ice);
+        if (!w)
+            ok = false;
+        else
+            ice->doze_watch[ice->ndoze++] = w;
+    }
+    g_ptr_array_unref(socks);
+    ice->dozing = g;
+    if (!ok) {
+        wake(ice);
+        return;
+    }
+    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
+                           g);
+}
+
 static void mux_register(sfu_ice *ice, ice_gen *g)
 {
     if (!ice->shared || g->in_mux || !g->ufrag || !g->pwd)
@@ -420,6 +483,7 @@ static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockadd
     ice->had_pair = true;
     ice->last_was_shared = true;
     ice->last_shared_addr = ice->fast_peer;
+    doze(ice);
     report_state(ice, SFU_ICE_CONNECTED);
     if (changed && ice->cb.on_path)
         ice->cb.on_path(ice->user);
