@@ -14,7 +14,8 @@
 #include "sfu/net/worker.h"
 
 #define MAX_SOCKS 8                     /* SIG_CONFIG_LIST_MAX gather addresses */
-#define RECV_BATCH 64                   /* datagrams per recvmmsg */
+#define RECV_BATCH 16                   /* datagrams per recvmmsg: what one wake-up fans out
+                                         * must fit the egress batch (egress.h) */
 #define RECV_CAP 2048
 #define SOCK_BUF_BYTES (4 << 20)        /* every session's traffic goes through it */
 
