@@ -244,7 +244,7 @@ TEST(nominate_connects_and_drops_the_rest)
     csock s[2];
     ASSERT_EQ(csock_open(&s[0]), 0);
     ASSERT_EQ(csock_open(&s[1]), 0);
-    send_to(&s[1], r.shared_port, "\x80\x60 not from a known address", 30);
+    send_to(&s[1], r.shared_port, "\x80\x60 not from a known address", sizeof "\x80\x60 not from a known address" - 1);
     pump(&r, s, 2, NULL, NULL, 50);
     ASSERT_EQ(r.ndata, 0);
     ASSERT_EQ(stats(&r).drop_unknown, 1);
@@ -264,7 +264,7 @@ TEST(nominate_connects_and_drops_the_rest)
     send_check(&r, &s[0], r.shared_port, r.pwd, false);
     ASSERT(pump(&r, s, 2, answered, &s[0], 1000));
     ASSERT_NE(r.state, SFU_ICE_CONNECTED);
-    send_to(&s[0], r.shared_port, "\x16 a DTLS record", 15);
+    send_to(&s[0], r.shared_port, "\x16 a DTLS record", sizeof "\x16 a DTLS record" - 1);
     pump(&r, s, 2, NULL, NULL, 50);
     ASSERT_EQ(r.ndata, 1);
     /* the nomination */
@@ -378,7 +378,7 @@ TEST(restart_generations)
     r.ice = NULL;
     ASSERT_EQ(stats(&r).sessions, 0);
     uint64_t unknown = stats(&r).drop_unknown;
-    send_to(&s[0], r.shared_port, "\x80\x60 late media", 13);
+    send_to(&s[0], r.shared_port, "\x80\x60 late media", sizeof "\x80\x60 late media" - 1);
     pump(&r, s, 1, NULL, NULL, 50);
     ASSERT_EQ(stats(&r).drop_unknown, unknown + 1);
     sfu_shared_port_free(r.port);
