@@ -74,6 +74,8 @@ struct sfu_ice {
     unsigned ndoze;
     uint32_t next_tag;
     bool on_shared;
+    uint64_t path_prio;                 /* the path's pair priority (RFC 8445 6.1.2.3) */
+    gint64 path_at;                     /* when it was selected */
     /* The last selected pair's ends, to tell a new path from a repeat. */
     bool had_pair;
     bool last_was_shared;
@@ -438,6 +440,32 @@ static void doze(sfu_ice *ice)
                            g);
 }
 
+/* A client with aggressive nomination (RFC 5245 8.1.1.2: libnice's
+ * default as a full agent) sets USE-CANDIDATE on every check of its first
+ * round, best pair first, and the controlled side keeps the highest-priority
+ * nominated pair: so for this long after a path is selected, a nomination
+ * of lower priority does not take it. Later, any nomination does (a client
+ * moving to another pair, e.g. falling back from the shared port). */
+#define SETTLE_US (1 * G_USEC_PER_SEC)
+
+static gint64 now_of(const sfu_ice *ice)
+{
+    return ice->worker ? sfu_worker_now(ice->worker) : g_get_monotonic_time();
+}
+
+static bool keeps_path(const sfu_ice *ice, uint64_t prio, gint64 now)
+{
+    return ice->had_pair && ice->state == SFU_ICE_CONNECTED && prio < ice->path_prio &&
+           now - ice->path_at < SETTLE_US;
+}
+
+/* RFC 8445 6.1.2.3, G the controlling (client's) candidate, D ours. */
+static uint64_t pair_priority(uint32_t g, uint32_t d)
+{
+    uint64_t lo = g < d ? g : d, hi = g < d ? d : g;
+    return (lo << 32) + 2 * hi + (g > d ? 1 : 0);
+}
+
 static void mux_register(sfu_ice *ice, ice_gen *g)
 {
     if (!ice->shared || g->in_mux || !g->ufrag || !g->pwd)
@@ -458,8 +486,10 @@ static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockadd
 }
 
 static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockaddr *from,
-                          socklen_t fromlen, int64_t now)
+                          socklen_t fromlen, uint64_t prio, int64_t now)
 {
+    if (g == ice->cur && keeps_path(ice, prio, now))
+        return;     /* aggressive nomination: see SETTLE_US */
     bool promoted = false;
     if (g == ice->next) {
         clear_fast_path(ice);
@@ -481,6 +511,8 @@ static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockadd
     bool changed = ice->had_pair && (promoted || !ice->last_was_shared ||
                                      !same_sockaddr(&ice->last_shared_addr, from, fromlen));
     ice->had_pair = true;
+    ice->path_prio = prio;
+    ice->path_at = now;
     ice->last_was_shared = true;
     ice->last_shared_addr = ice->fast_peer;
     doze(ice);
@@ -490,7 +522,7 @@ static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockadd
 }
 
 static void on_shared_check(void *user, uint32_t tag, int fd, const struct sockaddr *from,
-                            socklen_t fromlen, bool nominated, int64_t now)
+                            socklen_t fromlen, bool nominated, uint32_t priority, int64_t now)
 {
     sfu_ice *ice = user;
     ice_gen *g = ice->cur->tag == tag && ice->cur->in_mux ? ice->cur
@@ -511,7 +543,8 @@ static void on_shared_check(void *user, uint32_t tag, int fd, const struct socka
     /* A check without USE-CANDIDATE only tests the pair; its address now
      * reaches us (DTLS may start before the nomination, see peer.c). */
     if (nominated && ice->worker)
-        shared_select(ice, g, fd, from, fromlen, now);
+        shared_select(ice, g, fd, from, fromlen,
+                      pair_priority(priority, SFU_SHARED_PORT_PRIORITY), now);
 }
 
 static void on_shared_data(void *user, uint8_t *data, size_t len)
@@ -581,6 +614,11 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
     } else if (g != ice->cur) {
         return;
     }
+    uint64_t prio = pair_priority(remote->priority, local->priority);
+    if (!promoted && keeps_path(ice, prio, now_of(ice)))
+        return;     /* aggressive nomination: see SETTLE_US */
+    ice->path_prio = prio;
+    ice->path_at = now_of(ice);
     set_fast_path(ice, g, component, local, remote);
     bool changed = ice->had_pair && (promoted || ice->last_was_shared ||
                                      !nice_address_equal(&ice->last_remote, &remote->addr) ||

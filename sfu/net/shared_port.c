@@ -136,7 +136,8 @@ static void handle_stun(shared_sock *s, uint8_t *buf, size_t len,
         return;     /* out of memory: answered, but not routed */
     owner_slot *o = &p->owners[l.cred.owner - 1];
     o->cb.on_check(o->user, l.cred.gen, s->fd, (const struct sockaddr *)from, fromlen,
-                   stun_usage_ice_conncheck_use_candidate(&req), now);
+                   stun_usage_ice_conncheck_use_candidate(&req),
+                   stun_usage_ice_conncheck_priority(&req), now);
 }
 
 static void on_readable(void *user, int64_t now)

@@ -29,9 +29,10 @@ typedef struct sfu_shared_port_callbacks {
     void (*on_data)(void *user, uint8_t *data, size_t len);
     /* An authenticated Binding request for generation `gen` (the tag given
      * to sfu_shared_port_add_ufrag) from `from` on socket `fd`, answered
-     * already; `nominated`: it carried USE-CANDIDATE. */
+     * already; `nominated`: it carried USE-CANDIDATE; `priority`: its
+     * PRIORITY attribute (the client's candidate, RFC 8445 7.1.1). */
     void (*on_check)(void *user, uint32_t gen, int fd, const struct sockaddr *from,
-                     socklen_t fromlen, bool nominated, int64_t now);
+                     socklen_t fromlen, bool nominated, uint32_t priority, int64_t now);
 } sfu_shared_port_callbacks;
 
 typedef struct sfu_shared_port_stats {
