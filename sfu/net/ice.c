@@ -72,6 +72,7 @@ struct sfu_ice {
     ice_gen *dozing;
     sfu_worker_watch *doze_watch[DOZE_MAX];
     unsigned ndoze;
+    GSource *redoze_idle;               /* dozes again once libnice has read */
     uint32_t next_tag;
     bool on_shared;
     uint64_t path_prio;                 /* the path's pair priority (RFC 8445 6.1.2.3) */
@@ -127,10 +128,13 @@ static void unpark(sfu_ice *ice);
 
 static void wake(sfu_ice *ice);
 
+static void cancel_redoze(sfu_ice *ice);
+
 static void clear_fast_path(sfu_ice *ice)
 {
     unpark(ice);
     wake(ice);
+    cancel_redoze(ice);
     if (ice->on_shared) {
         ice->on_shared = false;
         sfu_shared_port_session_on(ice->shared, false);
@@ -407,10 +411,42 @@ static void wake(sfu_ice *ice)
     nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
 }
 
+static void doze(sfu_ice *ice);
+
+static gboolean redoze_dispatch(gpointer data)
+{
+    sfu_ice *ice = data;
+    g_source_unref(ice->redoze_idle);
+    ice->redoze_idle = NULL;
+    if (ice->on_shared)
+        doze(ice);
+    return G_SOURCE_REMOVE;
+}
+
+static void cancel_redoze(sfu_ice *ice)
+{
+    if (!ice->redoze_idle)
+        return;
+    g_source_destroy(ice->redoze_idle);
+    g_source_unref(ice->redoze_idle);
+    ice->redoze_idle = NULL;
+}
+
+/* Most such datagrams are answers to libnice's consent checks on a pair it
+ * selected when the client nominated every pair (aggressive nomination),
+ * which we do not use: libnice reads it (its socket source runs before an
+ * idle one), then the sockets doze again. A nomination that takes the path
+ * back to libnice leaves the shared port first, and then they stay awake. */
 static void on_doze_readable(void *user, int64_t now)
 {
     (void)now;
-    wake(user);
+    sfu_ice *ice = user;
+    wake(ice);
+    if (ice->redoze_idle)
+        return;
+    ice->redoze_idle = g_idle_source_new();
+    g_source_set_callback(ice->redoze_idle, redoze_dispatch, ice, NULL);
+    g_source_attach(ice->redoze_idle, ice->ctx);
 }
 
 static void doze(sfu_ice *ice)
@@ -570,6 +606,8 @@ int sfu_ice_use_shared_port(sfu_ice *ice, sfu_shared_port *port)
 }
 
 bool sfu_ice_on_shared_port(const sfu_ice *ice) { return ice->on_shared; }
+
+bool sfu_ice_dozing(const sfu_ice *ice) { return ice->dozing != NULL; }
 
 static void gen_free(ice_gen *g)
 {

@@ -142,6 +142,7 @@ static bool connected(rig *r, csock *c) { (void)c; return r->state == SFU_ICE_CO
 static bool answered(rig *r, csock *c) { (void)r; return c->nanswers > 0; }
 static bool got(rig *r, csock *c) { (void)r; return c->ngot > 0; }
 static bool moved(rig *r, csock *c) { (void)c; return r->paths > 0; }
+static bool dozing(rig *r, csock *c) { (void)c; return sfu_ice_dozing(r->ice); }
 static bool moved3(rig *r, csock *c) { (void)c; return r->paths >= 3; }
 
 static uint16_t free_udp_port(void)
@@ -350,6 +351,7 @@ TEST(aggressive_nomination_keeps_the_best_pair)
     ASSERT_EQ(csock_open(&s[0]), 0);
     send_check(&r, &s[0], r.shared_port, r.pwd, true);
     ASSERT(pump(&r, s, 1, connected, NULL, 1000));
+    ASSERT(sfu_ice_dozing(r.ice));          /* libnice's sockets out of GLib's poll */
     s[0].nanswers = 0;
     for (int i = 0; i < 10; i++) {
         send_check(&r, &s[0], r.nice_port, r.pwd, true);
@@ -360,6 +362,8 @@ TEST(aggressive_nomination_keeps_the_best_pair)
     ASSERT_EQ(r.paths, 0);
     ASSERT(sfu_ice_on_shared_port(r.ice));
     ASSERT_EQ(media_port(&r, s, 1, &s[0], "best"), r.shared_port);
+    /* libnice read what woke its sockets; they doze again */
+    ASSERT(pump(&r, s, 1, dozing, NULL, 1000));
     rig_free(&r);
     close(s[0].fd);
     return 0;
