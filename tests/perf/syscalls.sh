@@ -18,7 +18,7 @@
 # the 8 outputs of each publisher packet; one sendmmsg for everything the
 # wake-up sends to every viewer (each message has its own destination);
 # GLib's poll only when its descriptors or timeout are due. Measured (7 Dec,
-# evening, this machine, shared port): 0.247 (after) against 0.734 (main, a
+# evening, this machine, shared port): 0.247, 0.267 against 0.734, 0.716 (main, a
 # socket per session: a sendmmsg per viewer socket per wake-up); so the
 # limit is now 0.5: a figure above it means the fan-out is no longer one
 # send call (a socket per viewer again, or a flush per output). Before the
