@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "signaling/cluster_store.h"
@@ -54,6 +55,10 @@ static const struct cfg_key keys[] = {
     { "media", "announce_addresses", CFG_IP_LIST, FIELD(media.announce_addresses), "", 0,
       SIG_CONFIG_LIST_MAX,
       "public addresses of a 1:1 NAT, one per gather address in the same order; empty: none" },
+    { "media", "udp_port", CFG_STRING, FIELD(media.udp_port), "auto", 0, 0,
+      "one shared UDP port per worker, announced as the preferred host candidate (worker i "
+      "binds BASE+i on every gather address): a port number BASE; auto: the first ports of "
+      "port_min..port_max (libnice draws from the rest); 0 or off: per-connection ports only" },
     { "media", "ice_tcp", CFG_BOOL, FIELD(media.ice_tcp), "true", 0, 0,
       "also offer passive ICE-TCP candidates (RFC 6544), for networks that block UDP" },
     { "media", "workers", CFG_UINT, FIELD(media.workers), "0", 0, 64,
@@ -389,6 +394,10 @@ static void check_together(struct run *r, const sig_config *cfg)
     if (cfg->media.port_min > cfg->media.port_max)
         problem(r, line_of_either(r, "media", "port_min", "port_max"), "media.port_min",
                 "%u is above port_max %u", cfg->media.port_min, cfg->media.port_max);
+    if (sig_config_udp_port_parse(cfg->media.udp_port, NULL) != 0)
+        problem(r, line_of(r, "media", "udp_port"), "media.udp_port",
+                "expected auto, off, or a port number 0-65535, got \"%.40s\"",
+                cfg->media.udp_port);
     unsigned na = cfg->media.announce_addresses.count, ng = cfg->media.gather_addresses.count;
     if (na && na != ng)
         problem(r, line_of_either(r, "media", "announce_addresses", "gather_addresses"),
@@ -566,4 +575,47 @@ void sig_config_dump(const sig_config *cfg, FILE *out)
         sig_config_value_format(k, cfg, value, sizeof value);
         fprintf(out, "%s = %s\n", k->name, value);
     }
+}
+
+int sig_config_udp_port_parse(const char *text, uint32_t *port)
+{
+    uint32_t v = 0;
+    if (strcmp(text, "auto") == 0)
+        v = SIG_UDP_PORT_AUTO;
+    else if (strcmp(text, "off") == 0)
+        v = 0;
+    else {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(text, &end, 10);
+        if (!text[0] || *end || errno || n > 65535 || text[0] == '-' || text[0] == '+')
+            return -SFU_EINVAL;
+        v = (uint32_t)n;
+    }
+    if (port)
+        *port = v;
+    return 0;
+}
+
+int sig_config_udp_ports(const sig_config *cfg, unsigned nworkers, uint16_t *base,
+                         uint16_t *port_min)
+{
+    uint32_t v = 0;
+    *base = 0;
+    *port_min = cfg->media.port_min;
+    if (sig_config_udp_port_parse(cfg->media.udp_port, &v) != 0)
+        return -SFU_EINVAL;
+    if (v == SIG_UDP_PORT_AUTO) {
+        /* the first ports of the range, if it keeps as many for libnice;
+         * a smaller range stays as it was (per-session ports only) */
+        if ((uint32_t)cfg->media.port_min + 2 * nworkers > (uint32_t)cfg->media.port_max + 1)
+            return 1;
+        *base = cfg->media.port_min;
+        *port_min = (uint16_t)(cfg->media.port_min + nworkers);
+        return 0;
+    }
+    if (v && v + nworkers - 1 > 65535)
+        return -SFU_ELIMIT;
+    *base = (uint16_t)v;
+    return 0;
 }

@@ -49,6 +49,7 @@ typedef struct sig_config {
         sig_config_list gather_addresses;       /* IP literals */
         sig_config_list announce_addresses;     /* empty, or one per gather address */
         bool ice_tcp;
+        char udp_port[16];                      /* "auto", "off", or a base port; sig_config_udp_ports */
         uint32_t workers;                       /* 0: one per core */
         sfu_time liveness_timeout;              /* microseconds */
         uint32_t buffer_pool_packets;           /* per worker */
@@ -127,5 +128,16 @@ int sig_config_check(const char *path, FILE *report);
 
 /* Writes the effective configuration as an INI file, secrets as "(set)". */
 void sig_config_dump(const sig_config *cfg, FILE *out);
+
+/* media.udp_port: "auto", "off" or a number (0: off); AUTO stands for
+ * auto. -SFU_EINVAL for anything else. */
+#define SIG_UDP_PORT_AUTO 0x10000u
+int sig_config_udp_port_parse(const char *text, uint32_t *port);
+/* The shared port's base for `nworkers` workers (0: off) and the lowest
+ * port left to libnice: with auto, the first nworkers ports of the range.
+ * 1 when auto found the range too small (fewer than 2 ports per worker):
+ * then off. -SFU_ELIMIT when BASE+nworkers-1 is past 65535. */
+int sig_config_udp_ports(const sig_config *cfg, unsigned nworkers, uint16_t *base,
+                         uint16_t *port_min);
 
 #endif

@@ -122,6 +122,12 @@ static void sum_stats(const metrics_job *job, sfu_host_stats *sum)
         sum->relay_packets_out += s->relay_packets_out;
         sum->relay_bytes_in += s->relay_bytes_in;
         sum->relay_bytes_out += s->relay_bytes_out;
+        sum->shared_dgrams_in += s->shared_dgrams_in;
+        sum->shared_dgrams_out += s->shared_dgrams_out;
+        sum->shared_checks += s->shared_checks;
+        sum->shared_drop_unknown += s->shared_drop_unknown;
+        sum->shared_drop_stun += s->shared_drop_stun;
+        sum->shared_sessions += s->shared_sessions;
         for (int i = 0; i < SFU_HOST_DROP_COUNT; i++)
             sum->drops[i] += s->drops[i];
         const uint64_t *b = (const uint64_t *)&s->rooms;
@@ -419,6 +425,21 @@ static void answer(metrics_job *job)
            (double)t.dtls_failed);
     metric(s, "sfu_packets_in_total", "counter", "Datagrams received.", (double)t.packets_in);
     metric(s, "sfu_packets_out_total", "counter", "Datagrams sent.", (double)t.packets_out);
+    labelled_header(s, "sfu_shared_port_packets_total",
+                    "Datagrams on the workers' shared UDP ports (media.udp_port), by direction.");
+    g_string_append_printf(s, "sfu_shared_port_packets_total{direction=\"out\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_shared_port_packets_total{direction=\"in\"} %" G_GUINT64_FORMAT "\n",
+                           t.shared_dgrams_out, t.shared_dgrams_in);
+    metric(s, "sfu_shared_port_sessions", "gauge",
+           "Sessions whose ICE path is a shared UDP port.", (double)t.shared_sessions);
+    metric(s, "sfu_shared_port_checks_total", "counter",
+           "Authenticated STUN Binding requests answered on the shared UDP ports.",
+           (double)t.shared_checks);
+    labelled_header(s, "sfu_shared_port_dropped_total",
+                    "Datagrams dropped on the shared UDP ports, by reason.");
+    g_string_append_printf(s, "sfu_shared_port_dropped_total{reason=\"unknown_address\"} %" G_GUINT64_FORMAT "\n"
+                              "sfu_shared_port_dropped_total{reason=\"bad_stun\"} %" G_GUINT64_FORMAT "\n",
+                           t.shared_drop_unknown, t.shared_drop_stun);
     metric(s, "sfu_bytes_in_total", "counter", "Bytes received.", (double)t.bytes_in);
     metric(s, "sfu_bytes_out_total", "counter", "Bytes sent.", (double)t.bytes_out);
     metric(s, "sfu_rtp_forwarded_total", "counter", "RTP packets forwarded to viewers.",

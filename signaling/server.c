@@ -9,6 +9,7 @@
 
 #include "sfu/crypto/srtp.h"
 #include "sfu/net/log.h"
+#include "sfu/net/shared_port.h"
 #include "signaling/api.h"
 #include "signaling/budget.h"
 #include "signaling/cluster.h"
@@ -26,8 +27,11 @@
 
 /* Raises the descriptor limit as far as allowed, then sizes the session
  * limit to it and to the port range (signaling/budget.c). */
-static uint32_t session_budget(const sig_config *cfg)
+static uint32_t session_budget(const sig_config *cfg_in, uint16_t port_min)
 {
+    /* libnice's range: without the shared ports at its start (udp_port auto) */
+    sig_config *cfg = g_memdup2(cfg_in, sizeof *cfg_in);
+    cfg->media.port_min = port_min;
     struct rlimit rl;
     uint64_t fd_limit = UINT64_MAX;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -41,6 +45,7 @@ static uint32_t session_budget(const sig_config *cfg)
     sfu_log(SFU_LOG_INFO, "server.session_limit",
             "sessions=%u by_config=%u by_ports=%u by_fds=%u ice_tcp=%s", b.sessions,
             b.by_config, b.by_ports, b.by_fds, cfg->media.ice_tcp ? "true" : "false");
+    g_free(cfg);
     return b.sessions;
 }
 
@@ -96,13 +101,43 @@ static void fill_host_config(sig_server *srv)
     };
 }
 
-static int start_workers(sig_server *srv, char *err, size_t errlen)
+static unsigned worker_count(const sig_config *cfg)
 {
-    unsigned n = srv->cfg.media.workers;
+    unsigned n = cfg->media.workers;
     if (n == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (unsigned)cores : 1;
     }
+    return n;
+}
+
+/* media.udp_port: the shared ports' base (0: off); with auto, libnice's
+ * range starts after them (host_cfg.ice.port_min). */
+static int plan_udp_ports(sig_server *srv, char *err, size_t errlen)
+{
+    uint16_t port_min;
+    int rc = sig_config_udp_ports(&srv->cfg, worker_count(&srv->cfg), &srv->udp_port_base,
+                                  &port_min);
+    if (rc < 0) {
+        snprintf(err, errlen, "media.udp_port %s: %u workers' ports go past 65535",
+                 srv->cfg.media.udp_port, worker_count(&srv->cfg));
+        return -1;
+    }
+    if (rc > 0)
+        sfu_log(SFU_LOG_WARN, "server.udp_port_off",
+                "reason=\"media.udp_port auto: port_min..port_max holds fewer than 2 ports per "
+                "worker\" workers=%u", worker_count(&srv->cfg));
+    else if (srv->udp_port_base)
+        sfu_log(SFU_LOG_INFO, "server.udp_port", "first=%u last=%u",
+                (unsigned)srv->udp_port_base,
+                (unsigned)(srv->udp_port_base + worker_count(&srv->cfg) - 1));
+    srv->host_cfg.ice.port_min = port_min;
+    return 0;
+}
+
+static int start_workers(sig_server *srv, char *err, size_t errlen)
+{
+    unsigned n = worker_count(&srv->cfg);
     srv->nworkers = n;
     srv->workers = g_new0(sfu_worker *, n);
     srv->hosts = g_new0(sfu_host *, n);
@@ -114,6 +149,14 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
         }
         sfu_worker_set_udp_gso(srv->workers[i], srv->cfg.media.udp_gso);
         srv->hosts[i] = sfu_host_new(srv->workers[i], &srv->host_cfg);
+        if (srv->udp_port_base) {
+            sfu_shared_port *sp = sfu_shared_port_new(srv->workers[i], &srv->host_cfg.ice,
+                                                      (uint16_t)(srv->udp_port_base + i), err,
+                                                      errlen);
+            if (!sp)
+                return -1;
+            sfu_host_set_shared_port(srv->hosts[i], sp);
+        }
         sfu_worker_start(srv->workers[i]);
     }
     return 0;
@@ -196,7 +239,9 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
     if (make_certificate(srv, err, errlen) != 0)
         goto err;
     fill_host_config(srv);
-    srv->max_sessions = session_budget(cfg);
+    if (plan_udp_ports(srv, err, errlen) != 0)
+        goto err;
+    srv->max_sessions = session_budget(cfg, srv->host_cfg.ice.port_min);
     if (start_workers(srv, err, errlen) != 0)
         goto err;
     sig_limits limits = { .max_sessions = srv->max_sessions,

@@ -32,6 +32,7 @@ typedef struct sig_server {
     sfu_worker **workers;
     sfu_host **hosts;
     sfu_host_config host_cfg;
+    uint16_t udp_port_base;             /* worker i's shared UDP port is base + i; 0: off */
     const char *gather[SIG_CONFIG_LIST_MAX];
     const char *announce[SIG_CONFIG_LIST_MAX];
     sig_registry *reg;

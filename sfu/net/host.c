@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sfu/net/shared_port.h"
+
 /* The low bits of a leg id are its peer's slot in the host's table, so the
  * peer of an output is one index away; the high bits, from a counter shared
  * by the workers, keep ids distinct over time and between workers (logs
@@ -18,6 +20,7 @@ struct sfu_host {
     uint32_t nslots;            /* allocated */
     uint32_t free_hint;         /* the lowest slot that may be free */
     sfu_host_stats stats;
+    sfu_shared_port *shared;    /* owned; NULL when media.udp_port is off */
 };
 
 static uint32_t next_epoch(void)
@@ -114,10 +117,19 @@ void sfu_host_free(sfu_host *host)
             sfu_peer_free(host->slots[i]);
     g_free(host->slots);
     g_hash_table_destroy(host->rooms);
+    sfu_shared_port_free(host->shared);
     g_free(host);
 }
 
 sfu_worker *sfu_host_worker(sfu_host *host) { return host->worker; }
+
+void sfu_host_set_shared_port(sfu_host *host, sfu_shared_port *port)
+{
+    sfu_shared_port_free(host->shared);
+    host->shared = port;
+}
+
+sfu_shared_port *sfu_host_shared_port(sfu_host *host) { return host->shared; }
 const sfu_host_config *sfu_host_cfg(const sfu_host *host) { return host->cfg; }
 sfu_host_stats *sfu_host_stats_mut(sfu_host *host) { return &host->stats; }
 
@@ -130,6 +142,16 @@ void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out)
     g_hash_table_iter_init(&it, host->rooms);
     while (g_hash_table_iter_next(&it, NULL, &value))
         sfu_room_driver_stats_add(value, &out->rooms);
+    if (host->shared) {
+        sfu_shared_port_stats sp;
+        sfu_shared_port_stats_get(host->shared, &sp);
+        out->shared_dgrams_in = sp.dgrams_in;
+        out->shared_dgrams_out = sp.dgrams_out;
+        out->shared_checks = sp.checks;
+        out->shared_drop_unknown = sp.drop_unknown;
+        out->shared_drop_stun = sp.drop_stun;
+        out->shared_sessions = sp.sessions;
+    }
     out->buffers_in_use = sfu_buf_pool_in_use(sfu_worker_pool(host->worker));
     /* Counted as sent when queued; the kernel's refusals come at the flush. */
     uint64_t refused = sfu_egress_failed(sfu_worker_egress(host->worker));

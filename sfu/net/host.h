@@ -37,6 +37,11 @@ typedef struct sfu_host_stats {
      * of the packets and bytes above (SRTP included). */
     uint64_t relay_legs;
     uint64_t relay_packets_in, relay_packets_out, relay_bytes_in, relay_bytes_out;
+    /* The worker's shared UDP port (shared_port.h): datagrams in and out,
+     * checks answered, drops (unknown address; STUN that is not a valid
+     * request for a live ufrag), sessions whose path it is. */
+    uint64_t shared_dgrams_in, shared_dgrams_out, shared_checks;
+    uint64_t shared_drop_unknown, shared_drop_stun, shared_sessions;
     sfu_room_stats rooms;           /* summed over the rooms, live and gone */
     uint32_t buffers_in_use;
 } sfu_host_stats;
@@ -61,6 +66,11 @@ typedef struct sfu_host_config {
 sfu_host *sfu_host_new(sfu_worker *worker, const sfu_host_config *cfg);
 void sfu_host_free(sfu_host *host);
 sfu_worker *sfu_host_worker(sfu_host *host);
+/* The worker's shared UDP port (shared_port.h), taken over (freed with the
+ * host); set before the worker starts. NULL: per-connection ports only. */
+struct sfu_shared_port;
+void sfu_host_set_shared_port(sfu_host *host, struct sfu_shared_port *port);
+struct sfu_shared_port *sfu_host_shared_port(sfu_host *host);
 /* A snapshot, on the worker's thread. */
 void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out);
 

@@ -1,6 +1,7 @@
 #include "sfu/net/ice.h"
 
 #include <agent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
 #include <netinet/in.h>
@@ -10,6 +11,7 @@
 #include <stun/usages/ice.h>
 #include <sys/socket.h>
 
+#include "sfu/net/shared_port.h"
 #include "sfu/net/worker.h"
 
 /* One ICE generation (RFC 8445 9): a libnice agent with its own port and
@@ -30,7 +32,11 @@ typedef struct ice_gen {
     gchar *remote_ufrag;                /* for the responder's USERNAME check */
     sfu_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
     unsigned ncands;
+    uint32_t tag;                       /* its name in the shared port's table */
+    bool in_mux;                        /* its ufrag is in that table */
 } ice_gen;
+
+#define DOZE_MAX 8
 
 struct sfu_ice {
     GMainContext *ctx;
@@ -55,8 +61,26 @@ struct sfu_ice {
     GSource *park_idle;                 /* parks after the libnice callback */
     sfu_worker_timer *consent_timer;    /* while parked */
     gint64 last_check_at;               /* the client's last valid check */
+    /* The worker's shared UDP port (shared_port.h), NULL when off. While
+     * on_shared, the path is (its socket, the nominating address): fast_fd
+     * and fast_peer, and the responder's consent timer, as when parked. */
+    sfu_shared_port *shared;
+    uint32_t shared_owner;
+    /* While on the shared port, libnice's own sockets of the current
+     * generation doze: out of GLib's poll, watched by the worker, handed
+     * back at their first readable datagram (unread). */
+    ice_gen *dozing;
+    sfu_worker_watch *doze_watch[DOZE_MAX];
+    unsigned ndoze;
+    GSource *redoze_idle;               /* dozes again once libnice has read */
+    uint32_t next_tag;
+    bool on_shared;
+    uint64_t path_prio;                 /* the path's pair priority (RFC 8445 6.1.2.3) */
+    gint64 path_at;                     /* when it was selected */
     /* The last selected pair's ends, to tell a new path from a repeat. */
     bool had_pair;
+    bool last_was_shared;
+    struct sockaddr_storage last_shared_addr;
     NiceAddress last_local, last_remote;
     NiceCandidateTransport last_transport;
 };
@@ -93,7 +117,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
      * (on_selected_pair); until then the current one does. A parked one
      * does not see the answers to its own consent checks (the worker reads
      * its socket): its verdict is blind, the responder's timer decides. */
-    if (g == g->ice->cur && g != g->ice->parked) {
+    if (g == g->ice->cur && g != g->ice->parked && !g->ice->on_shared) {
         report_state(g->ice, g->state);
         if (g->state == SFU_ICE_CONNECTED)
             schedule_park(g->ice);
@@ -102,9 +126,21 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
 
 static void unpark(sfu_ice *ice);
 
+static void wake(sfu_ice *ice);
+
+static void cancel_redoze(sfu_ice *ice);
+
 static void clear_fast_path(sfu_ice *ice)
 {
     unpark(ice);
+    wake(ice);
+    cancel_redoze(ice);
+    if (ice->on_shared) {
+        ice->on_shared = false;
+        sfu_shared_port_session_on(ice->shared, false);
+        sfu_worker_timer_free(ice->worker, ice->consent_timer);
+        ice->consent_timer = NULL;
+    }
     if (ice->fast_socket)
         g_object_unref(ice->fast_socket);
     ice->fast_socket = NULL;
@@ -182,18 +218,22 @@ static void unpark(sfu_ice *ice)
     nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
 }
 
-static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
+static bool from_peer_raw(const struct sockaddr_storage *p, const struct sockaddr *from)
 {
-    const struct sockaddr_storage *p = &ice->fast_peer;
-    if (from->ss_family != p->ss_family)
+    if (from->sa_family != p->ss_family)
         return false;
-    if (from->ss_family == AF_INET) {
+    if (from->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const void *)from, *b = (const void *)p;
         return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
     }
     const struct sockaddr_in6 *a = (const void *)from, *b = (const void *)p;
     return a->sin6_port == b->sin6_port &&
            memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+}
+
+static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
+{
+    return from_peer_raw(&ice->fast_peer, (const struct sockaddr *)from);
 }
 
 static const uint16_t stun_known[] = {
@@ -300,7 +340,7 @@ static gboolean park_dispatch(gpointer data)
     g_source_unref(ice->park_idle);
     ice->park_idle = NULL;
     ice_gen *g = ice->cur;
-    if (ice->parked || ice->fast_fd < 0 || ice->next || !g->remote_ufrag ||
+    if (ice->parked || ice->on_shared || ice->fast_fd < 0 || ice->next || !g->remote_ufrag ||
         ice->state != SFU_ICE_CONNECTED)
         return G_SOURCE_REMOVE;
     ice->watch = sfu_worker_watch_fd(ice->worker, ice->fast_fd, on_readable, ice);
@@ -322,7 +362,8 @@ static void schedule_park(sfu_ice *ice)
     /* libnice moves all of a component's sockets at once: with more than
      * one gathered address, a higher-priority pair on another local socket
      * could be nominated later and would not be heard while parked. */
-    if (!ice->worker || ice->park_idle || ice->fast_fd < 0 || ice->cfg.naddrs != 1)
+    if (!ice->worker || ice->park_idle || ice->on_shared || ice->fast_fd < 0 ||
+        ice->cfg.naddrs != 1)
         return;
     ice->park_idle = g_idle_source_new();
     g_source_set_callback(ice->park_idle, park_dispatch, ice, NULL);
@@ -340,10 +381,247 @@ static GMainContext *ice_detach_context(const sfu_ice *ice)
     return ice->worker ? sfu_worker_parked_context(ice->worker) : ice->ctx;
 }
 
+/* ---- the worker's shared UDP port ----
+ *
+ * Every generation's local ufrag is in the shared port's table (with its
+ * password and, once known, the client's ufrag), so a client may check and
+ * nominate the shared host candidate instead of libnice's own. A
+ * nomination there (USE-CANDIDATE on an authenticated request: the client
+ * controls, a lite agent takes what it nominates, RFC 8445 7.3.1.5) makes
+ * (that socket, that address) the path, as libnice's selection does for
+ * its own sockets: the first one is "ICE connected", a later one from
+ * another address is a new path, and the first one of a restart's
+ * generation retires the old generation. libnice's verdicts on a session
+ * that lives on the shared port are blind (it never sees these checks) and
+ * ignored; consent is the responder's own timer, as on a parked socket. A
+ * nomination on libnice's own sockets takes the session back there
+ * (on_selected_pair). */
+
+static void gen_free(ice_gen *g);
+
+/* libnice's sockets of a session on the shared port are idle: kept in
+ * GLib's poll they would cost nothing per wake-up, but they keep the
+ * worker off its GLib grid (worker.c: the grid holds only while GLib polls
+ * no socket but its wakeup), so libnice's timers would wake it at their own
+ * instants again. They doze like a parked socket; the first datagram on
+ * one (a client falling back to libnice's candidate, an answer to
+ * libnice's consent check) hands them all back, unread, to libnice. */
+static void wake(sfu_ice *ice)
+{
+    if (!ice->dozing)
+        return;
+    ice_gen *g = ice->dozing;
+    ice->dozing = NULL;
+    for (unsigned i = 0; i < ice->ndoze; i++)
+        sfu_worker_unwatch(ice->worker, ice->doze_watch[i]);
+    ice->ndoze = 0;
+    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
+}
+
+static void doze(sfu_ice *ice);
+
+static gboolean redoze_dispatch(gpointer data)
+{
+    sfu_ice *ice = data;
+    g_source_unref(ice->redoze_idle);
+    ice->redoze_idle = NULL;
+    if (ice->on_shared)
+        doze(ice);
+    return G_SOURCE_REMOVE;
+}
+
+static void cancel_redoze(sfu_ice *ice)
+{
+    if (!ice->redoze_idle)
+        return;
+    g_source_destroy(ice->redoze_idle);
+    g_source_unref(ice->redoze_idle);
+    ice->redoze_idle = NULL;
+}
+
+/* Most such datagrams are answers to libnice's consent checks on a pair it
+ * selected when the client nominated every pair (aggressive nomination),
+ * which we do not use: libnice reads it (its socket source runs before an
+ * idle one), then the sockets doze again. A nomination that takes the path
+ * back to libnice leaves the shared port first, and then they stay awake. */
+static void on_doze_readable(void *user, int64_t now)
+{
+    (void)now;
+    sfu_ice *ice = user;
+    wake(ice);
+    if (ice->redoze_idle)
+        return;
+    ice->redoze_idle = g_idle_source_new();
+    g_source_set_callback(ice->redoze_idle, redoze_dispatch, ice, NULL);
+    g_source_attach(ice->redoze_idle, ice->ctx);
+}
+
+static void doze(sfu_ice *ice)
+{
+    ice_gen *g = ice->cur;
+    if (ice->dozing || ice->parked || !ice->worker)
+        return;
+    GPtrArray *socks = nice_agent_get_sockets(g->agent, g->stream, 1);
+    if (!socks)
+        return;
+    bool ok = socks->len > 0 && socks->len <= DOZE_MAX;
+    for (guint i = 0; ok && i < socks->len; i++) {
+        sfu_worker_watch *w = sfu_worker_watch_fd(ice->worker, g_socket_get_fd(socks->pdata[i]),
+                                                  on_doze_readable, ice);
+        if (!w)
+            ok = false;
+        else
+            ice->doze_watch[ice->ndoze++] = w;
+    }
+    g_ptr_array_unref(socks);
+    ice->dozing = g;
+    if (!ok) {
+        wake(ice);
+        return;
+    }
+    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
+                           g);
+}
+
+/* A client with aggressive nomination (RFC 5245 8.1.1.2: libnice's
+ * default as a full agent) sets USE-CANDIDATE on every check of its first
+ * round, best pair first, and the controlled side keeps the highest-priority
+ * nominated pair: so for this long after a path is selected, a nomination
+ * of lower priority does not take it. Later, any nomination does (a client
+ * moving to another pair, e.g. falling back from the shared port). */
+#define SETTLE_US (1 * G_USEC_PER_SEC)
+
+static gint64 now_of(const sfu_ice *ice)
+{
+    return ice->worker ? sfu_worker_now(ice->worker) : g_get_monotonic_time();
+}
+
+static bool keeps_path(const sfu_ice *ice, uint64_t prio, gint64 now)
+{
+    return ice->had_pair && ice->state == SFU_ICE_CONNECTED && prio < ice->path_prio &&
+           now - ice->path_at < SETTLE_US;
+}
+
+/* RFC 8445 6.1.2.3, G the controlling (client's) candidate, D ours. */
+static uint64_t pair_priority(uint32_t g, uint32_t d)
+{
+    uint64_t lo = g < d ? g : d, hi = g < d ? d : g;
+    return (lo << 32) + 2 * hi + (g > d ? 1 : 0);
+}
+
+static void mux_register(sfu_ice *ice, ice_gen *g)
+{
+    if (!ice->shared || g->in_mux || !g->ufrag || !g->pwd)
+        return;
+    g->tag = ++ice->next_tag;
+    g->in_mux = sfu_shared_port_add_ufrag(ice->shared, ice->shared_owner, g->tag, g->ufrag,
+                                          g->pwd) == 0;
+    if (g->in_mux && g->remote_ufrag)
+        sfu_shared_port_set_remote(ice->shared, g->ufrag, g->remote_ufrag);
+}
+
+static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr *b,
+                          socklen_t blen)
+{
+    socklen_t alen = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    return alen == blen && a->ss_family == b->sa_family && from_peer_raw(a, b);
+}
+
+static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockaddr *from,
+                          socklen_t fromlen, uint64_t prio, int64_t now)
+{
+    if (g == ice->cur && keeps_path(ice, prio, now))
+        return;     /* aggressive nomination: see SETTLE_US */
+    bool promoted = false;
+    if (g == ice->next) {
+        clear_fast_path(ice);
+        gen_free(ice->cur);
+        ice->cur = g;
+        ice->next = NULL;
+        promoted = true;
+    }
+    clear_fast_path(ice);
+    memset(&ice->fast_peer, 0, sizeof ice->fast_peer);
+    memcpy(&ice->fast_peer, from, fromlen <= sizeof ice->fast_peer ? fromlen : sizeof ice->fast_peer);
+    ice->fast_peer_len = fromlen;
+    ice->fast_fd = fd;
+    ice->on_shared = true;
+    sfu_shared_port_session_on(ice->shared, true);
+    ice->last_check_at = now;
+    ice->consent_timer = sfu_worker_timer_new(ice->worker, on_consent_timer, ice);
+    sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
+    bool changed = ice->had_pair && (promoted || !ice->last_was_shared ||
+                                     !same_sockaddr(&ice->last_shared_addr, from, fromlen));
+    ice->had_pair = true;
+    ice->path_prio = prio;
+    ice->path_at = now;
+    ice->last_was_shared = true;
+    ice->last_shared_addr = ice->fast_peer;
+    doze(ice);
+    report_state(ice, SFU_ICE_CONNECTED);
+    if (changed && ice->cb.on_path)
+        ice->cb.on_path(ice->user);
+}
+
+static void on_shared_check(void *user, uint32_t tag, int fd, const struct sockaddr *from,
+                            socklen_t fromlen, bool nominated, uint32_t priority, int64_t now)
+{
+    sfu_ice *ice = user;
+    ice_gen *g = ice->cur->tag == tag && ice->cur->in_mux ? ice->cur
+                 : ice->next && ice->next->tag == tag && ice->next->in_mux ? ice->next
+                                                                            : NULL;
+    if (!g)
+        return;
+    bool on_path = ice->on_shared && fd == ice->fast_fd && g == ice->cur &&
+                   same_sockaddr(&ice->fast_peer, from, fromlen);
+    if (on_path) {  /* RFC 7675: consent from the client on our path */
+        ice->last_check_at = now;
+        if (ice->state == SFU_ICE_FAILED) {
+            sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
+            report_state(ice, SFU_ICE_CONNECTED);
+        }
+        return;
+    }
+    /* A check without USE-CANDIDATE only tests the pair; its address now
+     * reaches us (DTLS may start before the nomination, see peer.c). */
+    if (nominated && ice->worker)
+        shared_select(ice, g, fd, from, fromlen,
+                      pair_priority(priority, SFU_SHARED_PORT_PRIORITY), now);
+}
+
+static void on_shared_data(void *user, uint8_t *data, size_t len)
+{
+    sfu_ice *ice = user;
+    ice->cb.on_data(ice->user, data, len);
+}
+
+int sfu_ice_use_shared_port(sfu_ice *ice, sfu_shared_port *port)
+{
+    static const sfu_shared_port_callbacks cb = { .on_data = on_shared_data,
+                                                  .on_check = on_shared_check };
+    if (ice->shared || !port)
+        return -1;
+    ice->shared_owner = sfu_shared_port_attach(port, &cb, ice);
+    if (ice->shared_owner == 0)
+        return -1;
+    ice->shared = port;
+    mux_register(ice, ice->cur);
+    if (ice->next)
+        mux_register(ice, ice->next);
+    return 0;
+}
+
+bool sfu_ice_on_shared_port(const sfu_ice *ice) { return ice->on_shared; }
+
+bool sfu_ice_dozing(const sfu_ice *ice) { return ice->dozing != NULL; }
+
 static void gen_free(ice_gen *g)
 {
     if (!g)
         return;
+    if (g->in_mux)
+        sfu_shared_port_remove_ufrag(g->ice->shared, g->ufrag);
     if (g->agent) {
         if (g->state_handler)
             g_signal_handler_disconnect(g->agent, g->state_handler);
@@ -387,11 +665,18 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
     } else if (g != ice->cur) {
         return;
     }
+    uint64_t prio = pair_priority(remote->priority, local->priority);
+    if (!promoted && keeps_path(ice, prio, now_of(ice)))
+        return;     /* aggressive nomination: see SETTLE_US */
+    ice->path_prio = prio;
+    ice->path_at = now_of(ice);
     set_fast_path(ice, g, component, local, remote);
-    bool changed = ice->had_pair && (promoted || !nice_address_equal(&ice->last_remote, &remote->addr) ||
+    bool changed = ice->had_pair && (promoted || ice->last_was_shared ||
+                                     !nice_address_equal(&ice->last_remote, &remote->addr) ||
                                      !nice_address_equal(&ice->last_local, &local->addr) ||
                                      ice->last_transport != local->transport);
     ice->had_pair = true;
+    ice->last_was_shared = false;
     ice->last_local = local->addr;
     ice->last_remote = remote->addr;
     ice->last_transport = local->transport;
@@ -523,6 +808,8 @@ void sfu_ice_free(sfu_ice *ice)
     }
     gen_free(ice->next);
     gen_free(ice->cur);
+    if (ice->shared)
+        sfu_shared_port_detach(ice->shared, ice->shared_owner);
     g_free(ice);
 }
 
@@ -538,9 +825,14 @@ void sfu_ice_local_credentials(sfu_ice *ice, const char **ufrag, const char **pw
 unsigned sfu_ice_local_candidates(sfu_ice *ice, sfu_ice_candidate *out, unsigned max)
 {
     ice_gen *g = newest(ice);
-    unsigned n = g->ncands < max ? g->ncands : max;
-    memcpy(out, g->cands, n * sizeof *out);
-    return n;
+    /* The shared port first, at a priority above libnice's host
+     * candidates (type preference 126 against libnice's 120 at most);
+     * libnice's stay as fallbacks (ICE-TCP, a client that cannot reach
+     * the shared port). Only while the generation is in its table. */
+    unsigned k = g->in_mux ? sfu_shared_port_candidates(ice->shared, out, max) : 0;
+    unsigned n = g->ncands < max - k ? g->ncands : max - k;
+    memcpy(out + k, g->cands, n * sizeof *out);
+    return k + n;
 }
 
 int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *pwd)
@@ -550,6 +842,8 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
         return -1;
     g_free(g->remote_ufrag);
     g->remote_ufrag = g_strdup(ufrag);
+    if (g->in_mux)
+        sfu_shared_port_set_remote(ice->shared, g->ufrag, ufrag);
     return 0;
 }
 
@@ -565,9 +859,13 @@ static int restart_in_place(sfu_ice *ice, const char *local_ufrag, const char *l
     if (local_ufrag && local_pwd &&
         !nice_agent_set_local_credentials(g->agent, g->stream, local_ufrag, local_pwd))
         return -1;
+    if (g->in_mux)
+        sfu_shared_port_remove_ufrag(ice->shared, g->ufrag);
+    g->in_mux = false;
     g_free(g->ufrag);
     g_free(g->pwd);
     nice_agent_get_local_credentials(g->agent, g->stream, &g->ufrag, &g->pwd);
+    mux_register(ice, g);
     ice->restarts_in_place++;
     return 0;
 }
@@ -579,8 +877,10 @@ int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd
     /* A restart of a restart that never selected a pair replaces it. */
     sfu_ice_restart_cancel(ice);
     ice_gen *g = gen_new(ice, local_ufrag, local_pwd, err, sizeof err);
-    if (g)
+    if (g) {
         ice->next = g;
+        mux_register(ice, g);
+    }
     else if (restart_in_place(ice, local_ufrag, local_pwd) != 0)
         return -1;
     if (!remote_ufrag || !remote_pwd)
@@ -626,6 +926,8 @@ int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to,
 {
     if (!may_send(ice) || ice->fast_fd < 0)
         return -1;
+    if (ice->on_shared)
+        sfu_shared_port_count_out(ice->shared);
     *fd = ice->fast_fd;
     *to = (const struct sockaddr *)&ice->fast_peer;
     *tolen = ice->fast_peer_len;
@@ -638,6 +940,19 @@ void sfu_ice_remote_address(sfu_ice *ice, char *buf, size_t n)
 {
     NiceCandidate *local = NULL, *remote = NULL;
     buf[0] = '\0';
+    if (ice->on_shared) {
+        char addr[INET6_ADDRSTRLEN];
+        const struct sockaddr_in *in = (const void *)&ice->fast_peer;
+        const struct sockaddr_in6 *in6 = (const void *)&ice->fast_peer;
+        bool v6 = ice->fast_peer.ss_family == AF_INET6;
+        if (!inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&in6->sin6_addr
+                                                   : (const void *)&in->sin_addr,
+                       addr, sizeof addr))
+            return;
+        snprintf(buf, n, v6 ? "[%s]:%u" : "%s:%u", addr,
+                 ntohs(v6 ? in6->sin6_port : in->sin_port));
+        return;
+    }
     if (!nice_agent_get_selected_pair(ice->cur->agent, ice->cur->stream, 1, &local, &remote) ||
         !remote)
         return;

@@ -109,6 +109,16 @@ void sfu_ice_use_worker(sfu_ice *ice, struct sfu_worker *worker);
 /* True while the worker reads the selected socket (and answers its
  * consent checks) itself. */
 bool sfu_ice_parked(const sfu_ice *ice);
+/* Registers every generation's credentials in the worker's shared UDP port
+ * (shared_port.h) and announces its candidates first, so the client may
+ * nominate it; libnice's sockets stay as fallbacks. -1 when it cannot. */
+struct sfu_shared_port;
+int sfu_ice_use_shared_port(sfu_ice *ice, struct sfu_shared_port *port);
+/* True while the path is the shared port. */
+bool sfu_ice_on_shared_port(const sfu_ice *ice);
+/* True while libnice's own sockets are out of GLib's poll (parked, or
+ * dozing while the path is the shared port). */
+bool sfu_ice_dozing(const sfu_ice *ice);
 
 /* Sends one datagram on the selected pair; negative when not connected
  * (and so after consent is lost, RFC 7675 section 5.1). */

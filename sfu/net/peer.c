@@ -427,6 +427,8 @@ sfu_peer *sfu_peer_new(sfu_host *host, const char *room_key, uint32_t participan
         return NULL;
     }
     sfu_ice_use_worker(peer->ice, sfu_host_worker(host));
+    if (sfu_host_shared_port(host))
+        sfu_ice_use_shared_port(peer->ice, sfu_host_shared_port(host));
     return peer;
 }
 

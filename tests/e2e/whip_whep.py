@@ -52,6 +52,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="no SFU: connect the publisher to each viewer directly")
     p.add_argument("--room", default=None, help="room name (default: random)")
     p.add_argument("--viewers", type=int, default=3)
+    p.add_argument("--no-shared-port", action="store_true",
+                   help="do not require the media to flow over the SFU's shared UDP port "
+                        "(media.udp_port off)")
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--fps", type=float, default=20.0)
     p.add_argument("--width", type=int, default=320)
@@ -149,6 +152,30 @@ def report_viewers(args: argparse.Namespace, last_sent: int, audio_sent: int, ru
                      f"{rx.audio_frames} frames received, {rx.audio_loud} not silent")
 
 
+def check_shared_port(args: argparse.Namespace, checks: Checks) -> None:
+    """Every session's path is the worker's shared UDP port (media.udp_port,
+    on by default), and the media went through it: from /metrics."""
+    import re
+    import urllib.request
+    with urllib.request.urlopen(f"{args.url}/metrics", timeout=5) as r:
+        text = r.read().decode()
+
+    def value(pattern: str) -> float:
+        m = re.search(r"^" + pattern + r" ([0-9.e+]+)$", text, re.M)
+        return float(m.group(1)) if m else -1
+
+    sessions = value(r"sfu_shared_port_sessions")
+    pkts_in = value(r'sfu_shared_port_packets_total\{direction="in"\}')
+    pkts_out = value(r'sfu_shared_port_packets_total\{direction="out"\}')
+    want = 1 + args.viewers
+    checks.check("every session on the shared UDP port", sessions == want,
+                 f"sfu_shared_port_sessions {sessions:g}, want {want}")
+    # 20 fps of video alone is over 20 packets a second per viewer
+    checks.check("media over the shared UDP port",
+                 pkts_in > 20 * args.seconds and pkts_out > 20 * args.seconds * args.viewers,
+                 f"packets in {pkts_in:g}, out {pkts_out:g}")
+
+
 async def run(args: argparse.Namespace) -> int:
     peers.patch_loopback()
     if args.check_local or args.fix_extmap:
@@ -175,6 +202,8 @@ async def run(args: argparse.Namespace) -> int:
         run_s = time.monotonic() - t0
         await asyncio.sleep(args.drain)  # frames still in flight get counted
         report_viewers(args, last_sent, audio_sent, run_s, receivers, checks)
+        if not args.check_local and not args.no_shared_port:
+            check_shared_port(args, checks)
 
     for rx in receivers:
         await rx.stop()
