@@ -511,7 +511,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
     }
     if (now >= leg->next_twcc_at) {
         room_send_twcc(room, leg, out);
-        leg->next_twcc_at = now + ROOM_TWCC_INTERVAL;
+        leg->next_twcc_at = now + room_twcc_interval(leg);
     }
     room_bwe_timeout(room, leg, now, out);
     for (unsigned t = 0; t < leg->desc.ntracks; t++)
