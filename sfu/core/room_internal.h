@@ -33,6 +33,11 @@
  * what the leg sends (the share a libwebrtc receiver allows itself); a leg
  * holding ROOM_TWCC_MAX / 2 arrivals gets its feedback at once. */
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
+/* A leg's periodic work (reports, transport-cc feedback, the estimator's
+ * update) due within this of a wake-up that handles the room is done in it,
+ * a little early: the legs of a room fall into step and share wake-ups
+ * instead of each taking its own. */
+#define ROOM_PERIODIC_SLACK SFU_MS(20)
 #define ROOM_TWCC_INTERVAL_MAX SFU_MS(250)
 #define ROOM_TWCC_FB_BITS 640           /* 80 octets: RTCP + SRTCP + UDP/IP */
 #define ROOM_TWCC_RATE_SHARE 20

@@ -701,7 +701,9 @@ TEST(slots_grow_to_max_legs)
 
 /* Transport-cc feedback toward publishers: every 100 ms while a leg's rate is
  * unknown or high; every 250 ms on an audio-only leg (32 kbit/s) once its
- * rate is known. */
+ * rate is known. A second publisher's periodic work, due 10 ms after the
+ * first's, goes out in the same timeout (ROOM_PERIODIC_SLACK), up to 20 ms
+ * early. */
 static int twcc_run(sfu_room *room, sfu_buf_pool *pool, sfu_out *out, size_t payload, int fb[2][64],
                     int nfb[2], bool *same_call)
 {
@@ -766,25 +768,26 @@ TEST(twcc_feedback_interval)
         a.ext.twcc = EXT_TWCC;
         sfu_leg_desc pub = fx_leg(1, &a, 1), pub2 = fx_leg(3, &a, 1);
         ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
-        ASSERT_EQ(sfu_room_add_leg(room, PUB2, BOB, &pub2, 0), 0);
+        ASSERT_EQ(sfu_room_add_leg(room, PUB2, BOB, &pub2, SFU_MS(10)), 0);
         int fb[2][64], nfb[2] = { 0, 0 };
         bool same = false;
         /* 80 octets of Opus every 20 ms (about 40 kbit/s on the wire), or
          * 1200 (about 490 kbit/s) */
         ASSERT_EQ(twcc_run(room, pool, &out, fast ? 1200 : 80, fb, nfb, &same), 0);
         int lo, hi;
-        /* the first second, rate unknown: 100 ms */
+        /* the first second, rate unknown: 100 ms (80 at the least, with the slack) */
         ASSERT_GT(gaps_in(fb[0], nfb[0], 0, &lo, &hi), 5);
         ASSERT(fb[0][0] <= 120);
-        ASSERT_EQ(fb[0][1] - fb[0][0], 100);
+        ASSERT(fb[0][1] - fb[0][0] >= 80 && fb[0][1] - fb[0][0] <= 100);
         for (int l = 0; l < 2; l++) {
             ASSERT_GT(gaps_in(fb[l], nfb[l], 2000, &lo, &hi), 4);
             if (fast) {
-                ASSERT(lo == 100 && hi == 100);
+                ASSERT(lo >= 80 && hi <= 100);
             } else {
-                ASSERT(lo == 250 && hi == 250);
+                ASSERT(lo >= 230 && hi <= 250);
             }
         }
+        ASSERT(same); /* the two legs fell into step */
         sfu_out_deinit(&out);
         sfu_room_free(room);
         ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
