@@ -504,14 +504,14 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
         if (sfu_out_push(out, SFU_OUT_LEG_EXPIRED, leg->id))
             leg->expired = true;
     }
-    if (now >= leg->next_report_at) {
+    if (now + ROOM_PERIODIC_SLACK >= leg->next_report_at) {
         room_send_reports(room, leg, now, out);
         update_bitrates(leg, now);
         leg->next_report_at = now + ROOM_REPORT_INTERVAL;
     }
-    if (now >= leg->next_twcc_at) {
+    if (now + ROOM_PERIODIC_SLACK >= leg->next_twcc_at) {
         room_send_twcc(room, leg, out);
-        leg->next_twcc_at = now + ROOM_TWCC_INTERVAL;
+        leg->next_twcc_at = now + room_twcc_interval(leg);
     }
     room_bwe_timeout(room, leg, now, out);
     for (unsigned t = 0; t < leg->desc.ntracks; t++)

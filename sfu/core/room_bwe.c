@@ -304,7 +304,7 @@ void room_bwe_timeout(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         leg->probe_left = 0; /* the estimator ended it (all sent with media, or it failed) */
     if (leg->probe_left && now >= leg->probe_next_at)
         probe_slice(room, leg, now, out);
-    if (now >= leg->next_bwe_at) {
+    if (now + ROOM_PERIODIC_SLACK >= leg->next_bwe_at) {
         room_bwe_update(room, leg, now, out);
         leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
     }

@@ -27,7 +27,20 @@
 #include <string.h>
 
 #define ROOM_REPORT_INTERVAL SFU_SEC(1)
+/* Transport-cc feedback toward a publisher: every ROOM_TWCC_INTERVAL, or
+ * up to ROOM_TWCC_INTERVAL_MAX on a slow leg (an audio-only one), so that
+ * feedback of about ROOM_TWCC_FB_BITS costs at most 1/ROOM_TWCC_RATE_SHARE of
+ * what the leg sends (the share a libwebrtc receiver allows itself); a leg
+ * holding ROOM_TWCC_MAX / 2 arrivals gets its feedback at once. */
 #define ROOM_TWCC_INTERVAL SFU_MS(100)
+/* A leg's periodic work (reports, transport-cc feedback, the estimator's
+ * update) due within this of a wake-up that handles the room is done in it,
+ * a little early: the legs of a room fall into step and share wake-ups
+ * instead of each taking its own. */
+#define ROOM_PERIODIC_SLACK SFU_MS(20)
+#define ROOM_TWCC_INTERVAL_MAX SFU_MS(250)
+#define ROOM_TWCC_FB_BITS 640           /* 80 octets: RTCP + SRTCP + UDP/IP */
+#define ROOM_TWCC_RATE_SHARE 20
 #define ROOM_TWCC_MAX 256               /* arrivals held per leg between feedbacks */
 /* Layer choice runs this often once the room has a simulcast producer or a
  * sink with an estimate. */
@@ -298,6 +311,9 @@ void room_send_keyframe_request(sfu_room *room, room_ref src, int layer, sfu_out
 void room_send_nacks(sfu_room *room, room_ref src, int layer, sfu_time now, sfu_out *out);
 void room_send_reports(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 void room_send_twcc(sfu_room *room, room_leg *leg, sfu_out *out);
+/* The time to the leg's next transport-cc feedback, from the bitrate its
+ * tracks received over the last second (ROOM_TWCC_INTERVAL..._MAX). */
+sfu_time room_twcc_interval(const room_leg *leg);
 /* A bandwidth probe's packet toward a video sink: the packet it was sent
  * `back` packets before its newest, again, as a retransmission on its RTX
  * SSRC with the leg's transport-wide number (libwebrtc's payload padding).

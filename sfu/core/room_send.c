@@ -773,6 +773,23 @@ void room_record_twcc(room_leg *leg, uint16_t seq16, uint32_t media_ssrc, sfu_ti
     memmove(&leg->twcc[i + 1], &leg->twcc[i], (leg->ntwcc - i) * sizeof leg->twcc[0]);
     leg->twcc[i] = (sfu_twcc_arrival){ seq16, now };
     leg->ntwcc++;
+    if (leg->ntwcc >= ROOM_TWCC_MAX / 2 && leg->next_twcc_at > now)
+        leg->next_twcc_at = now;
+}
+
+sfu_time room_twcc_interval(const room_leg *leg)
+{
+    uint64_t bps = 0;
+    for (unsigned t = 0; t < leg->desc.ntracks; t++)
+        if (leg->tracks[t].prod)
+            bps += sfu_producer_bitrate(leg->tracks[t].prod);
+    /* Unknown for the first second: the default until it is. */
+    if (bps == 0)
+        return ROOM_TWCC_INTERVAL;
+    uint64_t iv = (uint64_t)ROOM_TWCC_FB_BITS * ROOM_TWCC_RATE_SHARE * SFU_SEC(1) / bps;
+    if (iv < (uint64_t)ROOM_TWCC_INTERVAL)
+        return ROOM_TWCC_INTERVAL;
+    return iv > (uint64_t)ROOM_TWCC_INTERVAL_MAX ? ROOM_TWCC_INTERVAL_MAX : (sfu_time)iv;
 }
 
 /* Feedback continues from where the last one stopped; arrivals older than

@@ -699,10 +699,108 @@ TEST(slots_grow_to_max_legs)
     return 0;
 }
 
+/* Transport-cc feedback toward publishers: every 100 ms while a leg's rate is
+ * unknown or high; every 250 ms on an audio-only leg (32 kbit/s) once its
+ * rate is known. A second publisher's periodic work, due 10 ms after the
+ * first's, goes out in the same timeout (ROOM_PERIODIC_SLACK), up to 20 ms
+ * early. */
+static int twcc_run(sfu_room *room, sfu_buf_pool *pool, sfu_out *out, size_t payload, int fb[2][64],
+                    int nfb[2], bool *same_call)
+{
+    static uint8_t pl[1200];
+    uint16_t seq[2] = { 0, 0 };
+    *same_call = true;
+    for (int ms = 0; ms <= 4000; ms++) {
+        sfu_time now = SFU_MS(ms);
+        for (int l = 0; l < 2; l++) {
+            if (ms % 20 != l * 10)
+                continue;
+            fx_rtp s = { 0x3000u + (uint32_t)l, OPUS_PT, seq[l], (uint32_t)seq[l] * 960u, false, NULL,
+                         seq[l], -1, pl, payload };
+            seq[l]++;
+            sfu_buf *b = fx_build(pool, &s);
+            if (!b || sfu_room_handle_rtp(room, (sfu_leg_id)(PUB + 2 * l), b, now, out) != 0)
+                return -1;
+            sfu_buf_unref(b);
+        }
+        sfu_out_reset(out);
+        if (sfu_room_poll_timeout(room) > now)
+            continue;
+        if (sfu_room_handle_timeout(room, now, out) != 0)
+            return -1;
+        int got[2] = { count_rtcp(out, PUB, SFU_RTCP_RTPFB, SFU_RTCP_FMT_TWCC),
+                       count_rtcp(out, PUB2, SFU_RTCP_RTPFB, SFU_RTCP_FMT_TWCC) };
+        for (int l = 0; l < 2; l++)
+            if (got[l] && nfb[l] < 64)
+                fb[l][nfb[l]++] = ms;
+        if (ms >= 2000 && got[0] != got[1])
+            *same_call = false;
+        sfu_out_reset(out);
+    }
+    return 0;
+}
+
+static int gaps_in(const int *fb, int n, int from_ms, int *min, int *max)
+{
+    int k = 0;
+    *min = 1 << 30;
+    *max = 0;
+    for (int i = 1; i < n; i++) {
+        if (fb[i - 1] < from_ms)
+            continue;
+        int g = fb[i] - fb[i - 1];
+        *min = g < *min ? g : *min;
+        *max = g > *max ? g : *max;
+        k++;
+    }
+    return k;
+}
+
+TEST(twcc_feedback_interval)
+{
+    for (int fast = 0; fast < 2; fast++) {
+        sfu_buf_pool *pool = sfu_buf_pool_new(16);
+        sfu_room *room = sfu_room_new(&cfg);
+        sfu_out out;
+        ASSERT(pool && room && sfu_out_init(&out, 64) == 0);
+        sfu_track_desc a = { .kind = SFU_KIND_AUDIO, .recv = true, .codec = SFU_CODEC_OPUS, .pt = OPUS_PT,
+                             .clock_rate = 48000, .mid = "a", .fb_twcc = true };
+        a.ext.twcc = EXT_TWCC;
+        sfu_leg_desc pub = fx_leg(1, &a, 1), pub2 = fx_leg(3, &a, 1);
+        ASSERT_EQ(sfu_room_add_leg(room, PUB, ALICE, &pub, 0), 0);
+        ASSERT_EQ(sfu_room_add_leg(room, PUB2, BOB, &pub2, SFU_MS(10)), 0);
+        int fb[2][64], nfb[2] = { 0, 0 };
+        bool same = false;
+        /* 80 octets of Opus every 20 ms (about 40 kbit/s on the wire), or
+         * 1200 (about 490 kbit/s) */
+        ASSERT_EQ(twcc_run(room, pool, &out, fast ? 1200 : 80, fb, nfb, &same), 0);
+        int lo, hi;
+        /* the first second, rate unknown: 100 ms (80 at the least, with the slack) */
+        ASSERT_GT(gaps_in(fb[0], nfb[0], 0, &lo, &hi), 5);
+        ASSERT(fb[0][0] <= 120);
+        ASSERT(fb[0][1] - fb[0][0] >= 80 && fb[0][1] - fb[0][0] <= 100);
+        for (int l = 0; l < 2; l++) {
+            ASSERT_GT(gaps_in(fb[l], nfb[l], 2000, &lo, &hi), 4);
+            if (fast) {
+                ASSERT(lo >= 80 && hi <= 100);
+            } else {
+                ASSERT(lo >= 230 && hi <= 250);
+            }
+        }
+        ASSERT(same); /* the two legs fell into step */
+        sfu_out_deinit(&out);
+        sfu_room_free(room);
+        ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+        sfu_buf_pool_free(pool);
+    }
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(slots_grow_to_max_legs), TEST_ENTRY(gates_until_keyframe_and_rewrites), TEST_ENTRY(rtx_padding_and_reorder),
           TEST_ENTRY(nack_answered_over_rtx), TEST_ENTRY(pli_throttled), TEST_ENTRY(liveness_expires_once),
           TEST_ENTRY(liveness_consent), TEST_ENTRY(liveness_consent_regained),
           TEST_ENTRY(scans_reach_the_highest_slot),
           TEST_ENTRY(path_changed_requests_keyframe), TEST_ENTRY(path_changed_served_from_cache),
           TEST_ENTRY(reports), TEST_ENTRY(restart_continues_numbering), TEST_ENTRY(demux_table),
-          TEST_ENTRY(audio_by_pt_with_level), TEST_ENTRY(dependency_descriptor_copied))
+          TEST_ENTRY(audio_by_pt_with_level), TEST_ENTRY(dependency_descriptor_copied),
+          TEST_ENTRY(twcc_feedback_interval))
