@@ -494,7 +494,7 @@ TEST(new_viewer_behind_a_full_bucket_does_not_climb)
     ASSERT_EQ(sfu_room_leg_bwe_get(r.room, VIEW, now, &st), 0);
     const sfu_room_stats *rs = sfu_room_stats_get(r.room);
     printf("  joined at 5 s behind a full 250k bucket: highest layer %d, on layer 0 %.0f %% of 5-25 s, at 25 s "
-           "layer %d, limit %u, estimate %llu, proven %llu (climb to %llu); media dropped %llu of %llu packets "
+           "layer %d, limit %u, estimate %llu, proven %llu (climb to %llu); %llu media packets among the %llu "
            "dropped; probes %llu (%llu proofs found the policer)\n",
            r.max_q, 100.0 * (double)r.steps_at_want / (double)r.steps, q, limit,
            (unsigned long long)st.estimate_bps, (unsigned long long)st.proven_bps, (unsigned long long)st.climb_bps,
