@@ -645,6 +645,7 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
         break;
     }
     uint64_t to = 0;
+    b->loss.queue_seen = b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease <= POLICER_NO_QUEUE_FOR;
     switch (sfu_bwe_loss_update(&b->loss, b->est_bps, now, &to)) {
     case SFU_BWE_LOSS_CUT:
         b->est_bps = clamp_bps(b, (double)to);

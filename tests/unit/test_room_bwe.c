@@ -63,6 +63,7 @@ typedef struct rig {
     uint64_t steps_all_tids;    /* of run(): steps with every temporal layer forwarded */
     int nl;                     /* layers the publisher sends: NL, or 1 for a plain stream */
     int max_q;                  /* of run(): the highest layer the viewer was on */
+    int max_target;             /* of run(): the highest layer it was switching to */
 } rig;
 
 /* The viewer's leg, bound to the publisher's video at `now`. */
@@ -353,8 +354,11 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
         if (q > r->max_q)
             r->max_q = q;
         sfu_room_sink_layer sl;
-        if (sfu_room_sink_layer_get(r->room, VIEW, "v", &sl) == 0 && sl.max_tid >= 3)
-            r->steps_all_tids++;
+        if (sfu_room_sink_layer_get(r->room, VIEW, "v", &sl) == 0) {
+            r->steps_all_tids += sl.max_tid >= 3;
+            if (sl.target != q && sl.target > r->max_target)
+                r->max_target = sl.target;
+        }
     }
     return reached;
 }
@@ -427,6 +431,7 @@ TEST(policer_down_and_up)
     ASSERT_EQ(quality(&r, &limit), 2);
     uint64_t d0 = r.l.dropped, p0 = r.l.passed;
     r.steps = r.steps_at_want = 0;
+    r.max_target = -1;
     sfu_time down = run(&r, &now, SFU_SEC(40), 250000, 0, &err);
     ASSERT_EQ(err, 0);
     int q = quality(&r, &limit);
@@ -451,6 +456,11 @@ TEST(policer_down_and_up)
     ASSERT(down >= 0 && down - SFU_SEC(20) < SFU_SEC(2));
     ASSERT(r.steps_at_want * 100 >= r.steps * 85);
     ASSERT_EQ(st.loss_restores, 0);
+    /* Straight down to the layer the policer carries: a first cut by the
+     * rate of a window whose early packets the bucket let through went to
+     * the middle layer first (0.5 s more into the policer). */
+    printf("  highest layer switched to in 20-40 s: %d\n", r.max_target);
+    ASSERT_EQ(r.max_target, 0);
     ASSERT_EQ(q, 0);
     /* The top layer, far above the cut estimate, was held back until the
      * switch (sfu_consumer_drain). */
