@@ -1,6 +1,7 @@
 /* Send-side bandwidth estimation: feedback bookkeeping, acknowledged
  * bitrate, AIMD rate control and probes (see bwe.h). */
 #include "sfu/core/bwe.h"
+#include "sfu/core/bwe_proof.h"
 #include "sfu/core/probe_cluster.h"
 
 #include <math.h>
@@ -55,12 +56,29 @@
 #define PROBE_BACKOFF_LOSSY_MIN SFU_SEC(2)
 #define PROBE_BACKOFF_LOSSY_MAX SFU_SEC(4)
 #define PROBE_LOSSY_MARGIN 0.05         /* a probe's loss beyond the path's own */
+/* The first climb (sfu_bwe_climb_bps): a layer is climbed to once the
+ * path has proved (bwe_proof.h) PROOF_SHARE of what it needs. Short
+ * probes pass whole through a policer whose bucket is full (43 kB at
+ * 250 kbit/s) and took a new viewer past it (netlab police250_join: the
+ * step down, 0.5-1.1 s frozen, then fell in the measured 15 s). A proof
+ * probe goes at PROOF_SCALE x the target, long enough (at most
+ * PROOF_PROBE_MAX) that what it delivers proves PROOF_MARGIN x the share,
+ * and stops at the first sign of a bucket run dry
+ * (sfu_probe_cluster_overflowing), which makes the path policed. 0.65
+ * keeps a 250k policer (the proof never passes a policer's rate, and
+ * counts no IP/UDP headers, which the policer does) below 0.65 x
+ * netlab's middle layer with audio (about 400k). */
+#define PROOF_SHARE 0.65
+#define PROOF_SCALE 2.0
+#define PROOF_MARGIN 1.1
+#define PROOF_PROBE_MAX SFU_MS(1500)    /* within SFU_PROBE_LONG_SEND_TIMEOUT */
 
 struct sfu_bwe {
     sfu_bwe_config cfg;
     sfu_send_history hist;
     sfu_bwe_delay delay;
     sfu_bwe_loss loss;
+    sfu_bwe_proof proof;
     /* Acknowledged bitrate over arrival time */
     uint64_t acked[SFU_BWE_ACKED_BUCKETS];
     bool acked_any;
@@ -90,6 +108,10 @@ struct sfu_bwe {
     uint64_t policer_bps;           /* what a policer passed at it; 0 unknown */
     sfu_time last_loss_at;          /* the last feedback reporting a packet lost */
     bool probe_burst;               /* the probe being sent or judged is a burst */
+    bool probe_proof;               /* ... is a proof probe (see PROOF_SHARE) */
+    bool probe_overflowed;          /* ... it stopped at a bucket run dry */
+    uint64_t probe_target_bps;      /* ... the target it was sent toward */
+    bool queue_seen;                /* a proof probe queued: no ceiling on the climb */
     /* REMB */
     bool have_remb;
     uint64_t remb_bps;
@@ -133,6 +155,7 @@ sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg)
     }
     sfu_bwe_delay_init(&b->delay);
     sfu_bwe_loss_init(&b->loss);
+    sfu_bwe_proof_init(&b->proof);
     b->est_bps = clamp_bps(b, (double)b->cfg.start_bps);
     b->last_update = SFU_TIME_NEVER;
     b->last_decrease = SFU_TIME_NEVER;
@@ -263,6 +286,7 @@ void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_tim
     sent_add(b, now, size_bytes, e && e->probe_id);
     if (!e || e->state != SFU_SENT_UNREPORTED)
         return;
+    e->copied = true;
     size_t total = (size_t)e->size_bytes + size_bytes;
     e->size_bytes = total > UINT16_MAX ? UINT16_MAX : (uint16_t)total;
     sfu_probe_cluster_on_copy(&b->probe, e->probe_id, size_bytes);
@@ -312,6 +336,34 @@ static size_t probe_burst_bytes(const sfu_bwe *b, sfu_time now)
     return bytes > BURST_MAX_BYTES ? BURST_MAX_BYTES : (size_t)bytes;
 }
 
+uint64_t sfu_bwe_climb_bps(const sfu_bwe *b)
+{
+    if (!b->have_twcc)
+        return 0;                       /* nothing tells (REMB only): no ceiling */
+    double c = (double)sfu_bwe_proof_bps(&b->proof) / PROOF_SHARE;
+    if (b->queue_seen)
+        return b->cfg.max_bps;
+    if (c < (double)b->cfg.start_bps)
+        c = (double)b->cfg.start_bps;
+    return clamp_bps(b, c);
+}
+
+/* A proof probe toward target_bps: at PROOF_SCALE x the target, as long as
+ * it takes (at most PROOF_PROBE_MAX) for its bytes to prove PROOF_MARGIN x
+ * PROOF_SHARE of the target past a bucket of a second at that rate. */
+static size_t proof_bytes(uint64_t rate_bps, uint64_t target_bps)
+{
+    double want = PROOF_MARGIN * PROOF_SHARE * (double)target_bps;
+    double dur = (double)PROOF_PROBE_MAX / SFU_SEC(1);
+    if ((double)rate_bps > want) {
+        double d = (want * (double)SFU_BWE_PROOF_DEPTH / SFU_SEC(1) + SFU_BWE_PROOF_BURST_BYTES * 8.0) /
+                   ((double)rate_bps - want);
+        if (d < dur)
+            dur = d;
+    }
+    return (size_t)((double)rate_bps * dur / 8);
+}
+
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe)
 {
     sfu_bwe_loss_handle_timeout(&b->loss, now);
@@ -319,7 +371,11 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     probe_judge(b, now);                /* a probe whose feedback never came */
     /* (Not the delay detector's state: it only changes with feedback, and
      * a paused viewer sends none, so an overuse would last for ever.) */
-    if (!b->have_twcc || target_bps <= b->est_bps || !sfu_probe_cluster_idle(&b->probe) ||
+    /* Below the target: a short probe raises the estimate. At or above
+     * it, but the path has not proved the target (sfu_bwe_climb_bps): a
+     * proof probe. */
+    bool proof = b->have_twcc && target_bps > sfu_bwe_climb_bps(b);
+    if (!b->have_twcc || (target_bps <= b->est_bps && !proof) || !sfu_probe_cluster_idle(&b->probe) ||
         now < b->next_probe_at || sfu_bwe_loss_checking(&b->loss) ||
         (b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease < PROBE_AFTER_DECREASE))
         return false;
@@ -337,12 +393,22 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     }
     if (rate > PROBE_OVER_TARGET * (double)target_bps)
         rate = PROBE_OVER_TARGET * (double)target_bps;
+    proof = proof && !burst && target_bps <= b->est_bps;
+    if (proof)
+        rate = PROOF_SCALE * (double)target_bps;
     uint64_t rate_bps = clamp_bps(b, rate);
-    size_t bytes = burst ? probe_burst_bytes(b, now) : (size_t)(rate_bps * (uint64_t)PROBE_DURATION / 8 / 1000000);
+    size_t bytes = burst ? probe_burst_bytes(b, now)
+                   : proof ? proof_bytes(rate_bps, target_bps)
+                           : (size_t)(rate_bps * (uint64_t)PROBE_DURATION / 8 / 1000000);
     if (bytes < PROBE_MIN_BYTES)
         bytes = PROBE_MIN_BYTES;
     sfu_probe_cluster_start(&b->probe, b->next_probe_id, rate_bps, bytes, now);
+    b->probe.long_probe = proof;
+    b->probe.whole = burst;
     b->probe_burst = burst;
+    b->probe_proof = proof;
+    b->probe_target_bps = target_bps;
+    b->probe_overflowed = false;
     *probe = (sfu_bwe_probe){ .id = b->next_probe_id, .rate_bps = rate_bps, .bytes = bytes, .burst = burst };
     b->next_probe_id = b->next_probe_id == UINT32_MAX ? 1 : b->next_probe_id + 1;
     b->st.probes_sent++;
@@ -356,6 +422,18 @@ uint64_t sfu_bwe_probe_due(const sfu_bwe *b, sfu_time at) { return sfu_probe_clu
 uint64_t sfu_bwe_probe_rate(const sfu_bwe *b)
 {
     return sfu_probe_cluster_sending_rate(&b->probe);
+}
+
+/* A policer found (media loss without a queue, or a proof probe that
+ * ran its bucket dry): what the path proved before was of the path as it
+ * was. Climbing above the policer wants a new proof, so that a burst
+ * that slips through a bucket fuller than supposed does not take the
+ * viewer up into it. */
+static void policer_found(sfu_bwe *b, sfu_time now)
+{
+    b->loss_limited_at = now;
+    sfu_bwe_proof_init(&b->proof);
+    b->queue_seen = false;
 }
 
 /* A probe that lost more than the path's own loss (at least 2 packets). */
@@ -380,6 +458,40 @@ static void probe_judge(sfu_bwe *b, sfu_time now)
     uint64_t nominal = b->probe.rate_bps;
     bool burst_through = b->probe.received >= BURST_MIN_RECEIVED && !lost_beyond(b, lost, b->probe.reported);
     uint64_t result = sfu_probe_cluster_finish(&b->probe, b->loss.inherent, &saturated);
+    if (b->probe_proof) {
+        b->probe_proof = false;
+        /* It goes at twice the target to prove the target, not to raise
+         * the estimate further than a short probe would (through a big
+         * bucket, a 2 Mbit/s policer's 262 kB, it passes whole). */
+        if ((double)result > PROBE_OVER_TARGET * (double)b->probe_target_bps)
+            result = (uint64_t)(PROBE_OVER_TARGET * (double)b->probe_target_bps);
+        /* A bucket ran dry under it with no queue in sight: a policer
+         * below the target. The estimate, which short probes through its
+         * full bucket had raised, falls back to what the path has shown;
+         * the path is policed (bursts from now on, each costing the media
+         * nothing; another paced probe would empty the bucket again and
+         * take media with it). */
+        if (b->probe_overflowed && sfu_bwe_delay_usage(&b->delay) != SFU_BWE_OVERUSE) {
+            uint64_t climb = sfu_bwe_climb_bps(b);
+            if (b->est_bps > climb)
+                b->est_bps = climb;
+            uint64_t passed = sfu_bwe_proof_bps(&b->proof);
+            if (!sfu_bwe_policed(b, now) || passed > b->policer_bps)
+                b->policer_bps = passed;
+            policer_found(b, now);
+            b->st.proof_overflows++;
+            lossy = true;
+            result = 0;
+        }
+        /* Its arrivals spread: a queue paced them out, which a policer
+         * does not. The bottleneck is a queue, and the delay-based
+         * estimate rules the climb (a top layer at 3/4 of a 2 Mbit/s
+         * link with 10 % random loss is more than any proof probe can
+         * prove in a second and a half). */
+        else if (saturated)
+            b->queue_seen = true;
+        b->probe_overflowed = false;
+    }
     if (b->probe_burst) {
         /* A burst is judged by what it lost alone: one that got through
          * (as good as) whole says the path carries its nominal rate, no
@@ -533,6 +645,7 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
         break;
     }
     uint64_t to = 0;
+    b->loss.queue_seen = b->last_decrease != SFU_TIME_NEVER && now - b->last_decrease <= POLICER_NO_QUEUE_FOR;
     switch (sfu_bwe_loss_update(&b->loss, b->est_bps, now, &to)) {
     case SFU_BWE_LOSS_CUT:
         b->est_bps = clamp_bps(b, (double)to);
@@ -554,7 +667,7 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
              * media's rate rather than the policer's. */
             if (!sfu_bwe_policed(b, now) || b->loss.cut_delivered_bps > b->policer_bps)
                 b->policer_bps = b->loss.cut_delivered_bps;
-            b->loss_limited_at = now;
+            policer_found(b, now);
         }
         break;
     case SFU_BWE_LOSS_NONE:
@@ -563,6 +676,16 @@ static void rate_update(sfu_bwe *b, sfu_time now, bool media)
 }
 
 /* ---- feedback ---- */
+
+/* Whether a packet's fate goes to the loss and rate control: not a short
+ * probe's (its overflow is the probe's own verdict), but a proof probe's,
+ * which carries the media for up to 1.5 s (kept from them, a loss window
+ * around it held a few packets and cut the estimate to a fraction of the
+ * path: test_bwe_sim, 2M with 10 % loss, 86k). */
+static bool loss_counts(const sfu_bwe *b, const sfu_sent_packet *e)
+{
+    return !e->probe_id || (b->probe.long_probe && e->probe_id == b->probe.id);
+}
 
 /* Arrival times on one axis across the 24-bit reference time's wrap. */
 static int64_t unwrap_offset(sfu_bwe *b, uint32_t ref)
@@ -608,7 +731,7 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
                 b->last_loss_at = now;
                 /* A probe's overflow is the probe's own verdict, not the
                  * loss of the rate the estimate allows. */
-                if (!e->probe_id)
+                if (loss_counts(b, e))
                     sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, false, 0);
                 sfu_probe_cluster_on_report(&b->probe, e, false, 0);
             }
@@ -622,10 +745,12 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
             newest_send = e->sent_at;
         sfu_bwe_delay_handle_packet(&b->delay, e->sent_at, arrival, e->size_bytes);
         acked_add(b, arrival, e->size_bytes);
-        if (!e->probe_id)
+        if (first_report && !e->copied)     /* (which of the two arrived is not told) */
+            sfu_bwe_proof_on_arrival(&b->proof, arrival, e->size_bytes);
+        if (loss_counts(b, e))
             media_received++;
         if (first_report) {
-            if (!e->probe_id)
+            if (loss_counts(b, e))
                 sfu_bwe_loss_handle_packet(&b->loss, e->sent_at, e->size_bytes, true, arrival);
             sfu_probe_cluster_on_report(&b->probe, e, true, arrival);
         }
@@ -641,9 +766,14 @@ int sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_feedback *fb, const sfu_twcc_
             b->response_time = RESPONSE_MAX;
     }
     /* A probe whose failure the feedback already shows stops here: what it
-     * would still send could only be lost, and take media with it. */
-    if (sfu_probe_cluster_failing(&b->probe, b->loss.inherent)) {
+     * would still send could only be lost, and take media with it. A proof
+     * probe runs on through loss that is not a bucket run dry: random loss
+     * takes its share of what it proves, no more. */
+    sfu_bwe_proof_update(&b->proof);
+    if (b->probe_proof ? sfu_probe_cluster_overflowing(&b->probe)
+                       : sfu_probe_cluster_failing(&b->probe, b->loss.inherent)) {
         sfu_probe_cluster_stop(&b->probe, now);
+        b->probe_overflowed = b->probe_proof;
         b->st.probes_stopped++;
     }
     if (b->have_twcc) {
@@ -690,4 +820,6 @@ void sfu_bwe_stats_get(const sfu_bwe *b, sfu_time now, sfu_bwe_stats *out)
     out->loss_cuts = b->loss.cuts;
     out->loss_restores = b->loss.restores;
     out->loss_confirmed = b->loss.confirmed;
+    out->proven_bps = sfu_bwe_proof_bps(&b->proof);
+    out->climb_bps = sfu_bwe_climb_bps(b);
 }

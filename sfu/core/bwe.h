@@ -32,6 +32,10 @@
  *    bucket within its first packets and took the media sent along with
  *    the rest), and the estimate grows no further than the rate the
  *    policer passed. No probe within 1 s of a delay-based decrease;
+ *  - the first climb (sfu_bwe_climb_bps): short probes pass whole through
+ *    a policer whose bucket is full, so a layer is climbed to only once
+ *    what arrived (bwe_proof.h) rules out a policer below 65 % of it;
+ *    long proof probes find that out;
  *  - REMB: a viewer's REMB caps the estimate while fresh (5 s), and is the
  *    estimate for a viewer that never sent transport-cc feedback.
  * The acknowledged bitrate is bytes received per arrival time over the
@@ -87,6 +91,9 @@ typedef struct sfu_bwe_stats {
     uint64_t feedbacks, unknown_reports;
     uint64_t overuses, loss_cuts, loss_restores, loss_confirmed;
     uint64_t probes_sent, probes_succeeded, probes_stopped;
+    uint64_t proven_bps;        /* a policer below this is ruled out (bwe_proof.h) */
+    uint64_t climb_bps;         /* sfu_bwe_climb_bps */
+    uint64_t proof_overflows;   /* proof probes that found a policer */
 } sfu_bwe_stats;
 
 typedef struct sfu_bwe sfu_bwe;
@@ -133,6 +140,19 @@ bool sfu_bwe_redundancy_ok(const sfu_bwe *b, sfu_time now);
  * bursts (sfu_bwe_probe.burst). */
 bool sfu_bwe_policed(const sfu_bwe *b, sfu_time now);
 
+/* How high a viewer may climb now (0: no ceiling, without transport-cc
+ * feedback): the start estimate, or more once the path has proved (what
+ * arrived, bwe_proof.h) that no token-bucket policer below 70 % of the
+ * rate is in the way. The estimate goes down at once and up by probes;
+ * this holds the climb above a layer until a long probe or media run has
+ * shown the path carries it beyond what a policer's full bucket (a second
+ * at its rate) lets through. sfu_bwe_poll_probe sends such a proof probe
+ * (at twice the target, up to 1.5 s, stopped when a bucket looks to have
+ * run dry, which makes the path policed) when the target is above it. A
+ * proof probe whose arrivals a queue spread lifts the ceiling (the
+ * bottleneck is a queue, not a policer); a policer found resets it. */
+uint64_t sfu_bwe_climb_bps(const sfu_bwe *b);
+
 /* The viewer's transport-cc feedback, parsed by sfu_twcc_parse into
  * pkts[0..n) (n <= fb->packet_count). Numbers the SFU did not send, or sent
  * too long ago, are counted and skipped. -SFU_EINVAL (nothing changes) when
@@ -149,8 +169,8 @@ uint64_t sfu_bwe_estimate(const sfu_bwe *b, sfu_time now);
 
 /* True when a probe should start now toward `target_bps` (typically the
  * next layer's bitrate; 0: no probing wanted), filling *probe. Only with
- * transport-cc feedback, one probe at a time, and not while the estimate
- * is at or above the target. Also runs the estimator's timeouts (a probe
+ * transport-cc feedback, one probe at a time, and not while both the
+ * estimate and sfu_bwe_climb_bps are at or above the target. Also runs the estimator's timeouts (a probe
  * or a loss check that got no traffic or no feedback): call it often, at
  * least at every feedback and every 100 ms or so while video is paused. */
 bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_probe *probe);

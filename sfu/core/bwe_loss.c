@@ -73,11 +73,16 @@ void sfu_bwe_loss_handle_packet(sfu_bwe_loss *l, sfu_time sent_at, size_t size_b
  * window's first loss when enough of them arrived (bwe_loss.h), else of the
  * whole window; the send span when the packets arrived too close together
  * to measure (or none arrived: 0). */
+static bool after_known(const sfu_bwe_loss_window *w)
+{
+    return w->after_packets >= SFU_BWE_LOSS_AFTER_MIN_PACKETS &&
+           w->after_last_arrival - w->after_first_arrival >= SFU_BWE_LOSS_AFTER_MIN_SPAN;
+}
+
 static uint64_t delivered_bps(const sfu_bwe_loss_window *w)
 {
-    sfu_time after = w->after_last_arrival - w->after_first_arrival;
-    if (w->after_packets >= SFU_BWE_LOSS_AFTER_MIN_PACKETS && after >= SFU_BWE_LOSS_AFTER_MIN_SPAN)
-        return w->after_bytes * 8 * 1000000 / (uint64_t)after;
+    if (after_known(w))
+        return w->after_bytes * 8 * 1000000 / (uint64_t)(w->after_last_arrival - w->after_first_arrival);
     sfu_time span = w->last_arrival - w->first_arrival;
     if (span < SFU_MS(50))
         span = w->last_send - w->first_send;
@@ -186,18 +191,24 @@ sfu_bwe_loss_verdict sfu_bwe_loss_update(sfu_bwe_loss *l, uint64_t estimate_bps,
     bool app_limited = (double)sent_bps < APP_LIMITED * (double)estimate_bps;
     double p = (double)w->lost / w->packets;
     uint32_t n = w->packets;
-    uint64_t delivered = delivered_bps(w);
-    l->last_fraction = p;
-    l->last_delivered_bps = delivered;
-    memset(w, 0, sizeof *w);
-    if (l->checking)
-        return check_cut(l, p, sent_bps, delivered, estimate_bps, now, bps);
     /* Twice the binomial noise of a window this size at the inherent loss
      * on top: a window is a small sample. */
     double base = l->inherent > NOISE_FLOOR ? l->inherent : NOISE_FLOOR;
     double noise = 2 * sqrt(base * (1 - base) / n);
     double suspect = 2 * l->inherent + noise +
                      (app_limited ? SUSPECT_MARGIN_APP_LIMITED : SUSPECT_MARGIN);
+    /* A window that would cut but whose first loss came too late to tell
+     * the delivered rate after it waits for more feedback: its whole-window
+     * rate counts what a policer's bucket let through before it ran dry
+     * (a first cut to 860k behind a 250k policer, one layer too high). */
+    if (!l->checking && !l->queue_seen && p > suspect && !after_known(w) && send_span < SFU_BWE_LOSS_AFTER_WAIT)
+        return SFU_BWE_LOSS_NONE;
+    uint64_t delivered = delivered_bps(w);
+    l->last_fraction = p;
+    l->last_delivered_bps = delivered;
+    memset(w, 0, sizeof *w);
+    if (l->checking)
+        return check_cut(l, p, sent_bps, delivered, estimate_bps, now, bps);
     if (p > suspect) {
         uint64_t to = (uint64_t)(CUT_FACTOR * (double)delivered);
         if (to < estimate_bps) {

@@ -64,6 +64,9 @@
  * packets over this much arrival time (fewer: the whole window's). */
 #define SFU_BWE_LOSS_AFTER_MIN_PACKETS 5
 #define SFU_BWE_LOSS_AFTER_MIN_SPAN SFU_MS(100)
+/* A window that would cut without that rate grows for it while its send
+ * span is below this (then the whole window's rate counts). */
+#define SFU_BWE_LOSS_AFTER_WAIT SFU_SEC(1)
 /* A window that has lost this many packets, at least this share of them,
  * is judged before it is complete (once its delivered rate after the first
  * loss can be told): a policer that ran dry is acted on in about 200 ms. */
@@ -103,6 +106,10 @@ typedef struct sfu_bwe_loss {
     double cut_fraction;
     uint64_t cut_from_bps, cut_delivered_bps, cut_sent_bps;
     uint64_t cuts, restores, confirmed;
+    /* Set by the caller: the delay detector saw a queue lately. A window
+     * then does not wait for the delivered rate after its first loss
+     * (SFU_BWE_LOSS_AFTER_WAIT): a queue's loss is no policer's. */
+    bool queue_seen;
 } sfu_bwe_loss;
 
 void sfu_bwe_loss_init(sfu_bwe_loss *l);

@@ -308,6 +308,8 @@ void sfu_consumer_set_max_quality(sfu_consumer *c, int quality)
 
 void sfu_consumer_set_limit(sfu_consumer *c, uint32_t bps) { c->limit_bps = bps; }
 
+void sfu_consumer_set_climb(sfu_consumer *c, uint32_t bps) { c->climb_bps = bps; }
+
 int sfu_consumer_choose(sfu_consumer *c, const sfu_consumer_quality *q, int n, int current, sfu_time now)
 {
     int top = n - 1;
@@ -343,6 +345,16 @@ int sfu_consumer_choose(sfu_consumer *c, const sfu_consumer_quality *q, int n, i
     }
     if (now - c->up_since < SFU_CONSUMER_UP_HOLD)
         return current;
+    if (c->climb_bps) {
+        /* Not above what the path has shown it carries: as far up as
+         * that allows, the hold kept for the rest. */
+        int ok = current;
+        for (int i = current + 1; i < want; i++)
+            if (q[i].active && q[i].bitrate_bps <= c->climb_bps)
+                ok = i;
+        if (q[want].bitrate_bps > c->climb_bps)
+            return ok;
+    }
     c->up_quality = -1;
     return want;
 }

@@ -67,6 +67,7 @@ typedef struct sfu_consumer {
     int8_t pinned;              /* >= 0: always this layer (sfu_track_desc.pin_layer); -1: chosen */
     int8_t max_quality;         /* -1: automatic */
     uint32_t limit_bps;         /* the viewer's estimate; 0: none */
+    uint32_t climb_bps;         /* no moving up above this (sfu_consumer_set_climb); 0: none */
     int8_t up_quality;          /* the higher quality that fits, since up_since */
     sfu_time up_since;
     uint64_t switches;          /* layer switches done */
@@ -227,5 +228,11 @@ int sfu_consumer_choose(sfu_consumer *c, const sfu_consumer_quality *q, int n, i
 /* -1: automatic; otherwise the highest quality this viewer wants. */
 void sfu_consumer_set_max_quality(sfu_consumer *c, int quality);
 void sfu_consumer_set_limit(sfu_consumer *c, uint32_t bps);
+/* How high the viewer may move up to now (bwe.h sfu_bwe_climb_bps, its
+ * share of it): a quality whose bitrate is above it is not moved up to,
+ * though it fits the limit; the up-hold (SFU_CONSUMER_UP_HOLD) runs on
+ * meanwhile, so the move follows as soon as the ceiling allows. Moving
+ * down and the temporal layers go by the limit alone. 0: no ceiling. */
+void sfu_consumer_set_climb(sfu_consumer *c, uint32_t bps);
 
 #endif

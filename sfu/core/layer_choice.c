@@ -12,6 +12,7 @@ void sfu_layer_choice_init(sfu_layer_choice *lc, const sfu_layer_choice_config *
     lc->started = false;
     lc->capped_off = false;
     lc->switches = 0;
+    lc->climb_bps = 0;
     for (int i = 0; i < SFU_LAYER_CHOICE_MAX; i++)
         lc->fit_since[i] = SFU_TIME_NEVER;
 }
@@ -48,7 +49,7 @@ int sfu_layer_choice_update(sfu_layer_choice *lc, uint64_t estimate_bps, const u
             lc->fit_since[i] = now;
         if (i <= top) {
             fits = i;
-            if (now - lc->fit_since[i] >= lc->cfg.up_hold)
+            if (now - lc->fit_since[i] >= lc->cfg.up_hold && (!lc->climb_bps || layer_bps[i] <= lc->climb_bps))
                 held = i;
         }
     }

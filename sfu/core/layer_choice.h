@@ -35,6 +35,9 @@ typedef struct sfu_layer_choice {
     bool capped_off;            /* the last call's cap allowed no layer */
     sfu_time fit_since[SFU_LAYER_CHOICE_MAX];   /* SFU_TIME_NEVER: does not fit now */
     uint64_t switches;
+    /* No moving up above this (bwe.h sfu_bwe_climb_bps), set by the
+     * caller; the up-hold runs on by the estimate meanwhile. 0: none. */
+    uint64_t climb_bps;
 } sfu_layer_choice;
 
 void sfu_layer_choice_init(sfu_layer_choice *lc, const sfu_layer_choice_config *cfg);

@@ -7,6 +7,7 @@
 #define SATURATED 0.9
 #define LOSS_MARGIN 0.05
 #define READY_SHARE 0.9
+#define OVERFLOW_LOST 8
 
 void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bps, size_t bytes,
                              sfu_time now)
@@ -19,7 +20,8 @@ void sfu_probe_cluster_start(sfu_probe_cluster *c, uint32_t id, uint64_t rate_bp
 
 void sfu_probe_cluster_handle_timeout(sfu_probe_cluster *c, sfu_time now)
 {
-    if (c->state == SFU_PROBE_SENDING && now - c->started_at > SFU_PROBE_SEND_TIMEOUT) {
+    sfu_time timeout = c->long_probe ? SFU_PROBE_LONG_SEND_TIMEOUT : SFU_PROBE_SEND_TIMEOUT;
+    if (c->state == SFU_PROBE_SENDING && now - c->started_at > timeout) {
         c->state = SFU_PROBE_WAITING;
         c->ended_at = now;
     }
@@ -67,6 +69,10 @@ void sfu_probe_cluster_on_report(sfu_probe_cluster *c, const sfu_sent_packet *e,
     if (c->state == SFU_PROBE_IDLE || e->probe_id == 0 || e->probe_id != c->id)
         return;
     c->reported++;
+    if (!received || c->tail_reported) {
+        c->tail_reported++;
+        c->tail_lost += !received;
+    }
     if (!received)
         return;
     if (c->received == 0 || arrival < c->first_arrival) {
@@ -91,6 +97,11 @@ bool sfu_probe_cluster_failing(const sfu_probe_cluster *c, double inherent_loss)
     return lost >= 2 && (double)lost / c->reported > inherent_loss + LOSS_MARGIN;
 }
 
+bool sfu_probe_cluster_overflowing(const sfu_probe_cluster *c)
+{
+    return c->state == SFU_PROBE_SENDING && c->tail_lost >= OVERFLOW_LOST && 2 * c->tail_lost > c->tail_reported;
+}
+
 void sfu_probe_cluster_stop(sfu_probe_cluster *c, sfu_time now)
 {
     if (c->state != SFU_PROBE_SENDING)
@@ -103,6 +114,8 @@ bool sfu_probe_cluster_ready(const sfu_probe_cluster *c, sfu_time now)
 {
     if (c->state != SFU_PROBE_WAITING)
         return false;
+    if (c->whole)
+        return c->reported >= c->packets_sent || now - c->ended_at >= SFU_PROBE_RESULT_TIMEOUT;
     return (double)c->reported >= READY_SHARE * c->packets_sent ||
            now - c->ended_at >= SFU_PROBE_RESULT_TIMEOUT;
 }
@@ -124,8 +137,9 @@ static uint64_t result(const sfu_probe_cluster *c, double inherent_loss, bool *s
     recv = (uint64_t)((double)recv / (1 - inherent_loss));
     sfu_time rx_send_span = c->rx_last_send - c->rx_first_send;
     *saturated = (double)rx_send_span < SATURATED * (double)recv_span;
-    double lost = 1 - (double)c->received / c->packets_sent;
-    if (lost > inherent_loss + LOSS_MARGIN && c->packets_sent - c->received >= 2)
+    uint32_t of = c->long_probe ? c->reported : c->packets_sent;
+    double lost = 1 - (double)c->received / of;
+    if (lost > inherent_loss + LOSS_MARGIN && of - c->received >= 2)
         return 0;
     return send < recv ? send : recv;
 }

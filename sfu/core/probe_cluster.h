@@ -10,6 +10,7 @@
 #include "sfu/core/send_history.h"
 
 #define SFU_PROBE_SEND_TIMEOUT SFU_SEC(1)     /* the caller stopped short: judge what went */
+#define SFU_PROBE_LONG_SEND_TIMEOUT SFU_SEC(2) /* ... of a long_probe */
 #define SFU_PROBE_RESULT_TIMEOUT SFU_SEC(2)   /* feedback on it that never came */
 
 typedef enum sfu_probe_state {
@@ -30,6 +31,18 @@ typedef struct sfu_probe_cluster {
     uint32_t last_size;         /* of the last packet sent: not part of the send rate */
     /* From feedback */
     uint32_t reported, received;
+    uint32_t tail_reported, tail_lost;      /* since its first packet reported lost */
+    /* Set by the caller after the start: its loss is counted over the
+     * packets reported, not all those sent. A long probe is judged when
+     * 90 % of it was reported and the rest is still on its way (a short
+     * one's unreported rest is mostly what a policer dropped at its end;
+     * a long one stops at that, sfu_probe_cluster_overflowing). */
+    bool long_probe;
+    /* Set by the caller after the start: judged only once all of it was
+     * reported (or the timeout). A burst's tail is where a policer drops
+     * it, and judged at 90 % a burst whose last packets were lost read as
+     * one that got through (test_bwe_sim: the policer "gone" at 27 s). */
+    bool whole;
     uint64_t bytes_received;
     sfu_time first_arrival, last_arrival;
     uint32_t first_arrival_size;            /* not part of the receive rate */
@@ -80,11 +93,20 @@ static inline uint64_t sfu_probe_cluster_sending_rate(const sfu_probe_cluster *c
  * a policer the rest of a probe would only take media down with it. */
 bool sfu_probe_cluster_failing(const sfu_probe_cluster *c, double inherent_loss);
 
+/* True while the probe is being sent and a bucket looks to have run dry
+ * under it: at least 8 of its packets lost, and more than half of those
+ * reported since its first loss (random loss of a few tens of percent
+ * seldom gives that; a policer far below the probe's rate always does).
+ * A long probe (bwe.c's proof probes) on a path with random loss runs on
+ * past the loss that sfu_probe_cluster_failing counts. */
+bool sfu_probe_cluster_overflowing(const sfu_probe_cluster *c);
+
 /* Ends the sending of a probe now (it goes on to wait for its feedback). */
 void sfu_probe_cluster_stop(sfu_probe_cluster *c, sfu_time now);
 
 /* True when the probe can be judged: sent, and 90 % of its packets
- * reported on, or SFU_PROBE_RESULT_TIMEOUT after its end. */
+ * reported on (all of them when `whole`), or SFU_PROBE_RESULT_TIMEOUT
+ * after its end. */
 bool sfu_probe_cluster_ready(const sfu_probe_cluster *c, sfu_time now);
 
 /* Ends the probe (idle again) and returns its result in bit/s: the lower

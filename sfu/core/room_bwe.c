@@ -268,9 +268,13 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         return; /* a new path, not heard from yet */
     if (!leg->bwe_heard && now - leg->bwe_since >= ROOM_BWE_DEAF) {
         /* deaf: no limit (0), no probes */
-        for (unsigned t = 0; t < leg->desc.ntracks; t++)
-            if (video_src(room, leg, t) && leg->tracks[t].sink.c.limit_bps)
+        for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+            if (!video_src(room, leg, t))
+                continue;
+            sfu_consumer_set_climb(&leg->tracks[t].sink.c, 0);
+            if (leg->tracks[t].sink.c.limit_bps)
                 room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, 0, now, out);
+        }
         return;
     }
     if (nvideo) {
@@ -280,9 +284,21 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
             each = 1; /* 0 would mean "no estimate" */
         if (each > UINT32_MAX)
             each = UINT32_MAX;
-        for (unsigned t = 0; t < leg->desc.ntracks; t++)
-            if (video_src(room, leg, t))
-                room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, (uint32_t)each, now, out);
+        /* The climb ceiling (sfu_bwe_climb_bps), split the same way. */
+        uint64_t climb = sfu_bwe_climb_bps(leg->bwe), climb_each = 0;
+        if (climb) {
+            climb_each = climb > audio ? (climb - audio) / nvideo : 1;
+            if (climb_each < 1)
+                climb_each = 1;
+            if (climb_each > UINT32_MAX)
+                climb_each = UINT32_MAX;
+        }
+        for (unsigned t = 0; t < leg->desc.ntracks; t++) {
+            if (!video_src(room, leg, t))
+                continue;
+            sfu_consumer_set_climb(&leg->tracks[t].sink.c, (uint32_t)climb_each);
+            room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, (uint32_t)each, now, out);
+        }
     }
     sfu_bwe_probe probe;
     /* A policed leg's probes go out after a frame (room_bwe_after_frame):

@@ -40,6 +40,7 @@ typedef struct sfu_sent_packet {
     uint16_t seq16;
     uint16_t size_bytes;
     uint8_t state;              /* sfu_send_state */
+    bool copied;                /* a copy went out under the same number (counted in size_bytes) */
     uint32_t tag;               /* the caller's, 0 when added (sfu_bwe_packet_tag) */
 } sfu_sent_packet;
 

@@ -202,6 +202,8 @@ static void sender_tick(sim *s)
     uint64_t est = sfu_bwe_estimate(s->bwe, s->now);
     uint64_t rate, target;
     if (s->sc->layers) {
+        /* As the room's consumer: no higher than the path has proved. */
+        s->lc.climb_bps = sfu_bwe_climb_bps(s->bwe);
         s->layer = sfu_layer_choice_update(&s->lc, est, s->sc->layers, s->sc->nlayers, 99, s->now);
         rate = s->layer >= 0 ? s->sc->layers[s->layer] : 0;
         target = sfu_layer_choice_probe_target(&s->lc, s->sc->layers, s->sc->nlayers, 99);

@@ -207,6 +207,41 @@ TEST(loss_burst_judged_early_at_the_rate_after_the_first_loss)
     return 0;
 }
 
+/* A complete window (40 packets over 400 ms at 960k) whose bucket ran dry
+ * only in its last 120 ms: too little arrived after the first loss to tell
+ * the policer's rate, and the whole window's (about 700k) is what the
+ * bucket let through before. It waits for the next feedback and cuts by
+ * the rate after the first loss (250k). With a queue seen lately it does
+ * not wait: a queue's loss is no policer's. */
+TEST(loss_window_waits_for_the_rate_after_a_late_first_loss)
+{
+    for (int queue = 0; queue < 2; queue++) {
+        sfu_bwe_loss l;
+        sfu_bwe_loss_init(&l);
+        l.queue_seen = queue;
+        uint64_t bps = 0;
+        sfu_time gap = SFU_MS(10), t = 0, arrival = SFU_MS(40);
+        for (int k = 0; k < 28; k++, t += gap, arrival += gap)
+            sfu_bwe_loss_handle_packet(&l, t, 1200, true, arrival);
+        int k = 0;
+        for (; k < 12; k++, t += gap) /* 8 lost, 4 arrived 38 ms apart */
+            sfu_bwe_loss_handle_packet(&l, t, 1200, k % 3 == 2, arrival += (k % 3 == 2 ? SFU_MS(38) : 0));
+        sfu_bwe_loss_verdict v = sfu_bwe_loss_update(&l, 1000000, t, &bps);
+        if (queue) {
+            ASSERT_EQ(v, SFU_BWE_LOSS_CUT);
+            ASSERT(bps > 500000);
+            continue;
+        }
+        ASSERT_EQ(v, SFU_BWE_LOSS_NONE);
+        ASSERT_EQ(l.win.packets, 40);
+        for (; k < 21; k++, t += gap)
+            sfu_bwe_loss_handle_packet(&l, t, 1200, k % 3 == 2, arrival += (k % 3 == 2 ? SFU_MS(38) : 0));
+        ASSERT_EQ(sfu_bwe_loss_update(&l, 1000000, t, &bps), SFU_BWE_LOSS_CUT);
+        ASSERT(bps >= 200000 && bps <= 240000);
+    }
+    return 0;
+}
+
 /* ---- the estimator ---- */
 
 /* Sends `n` packets of 1200 bytes from seq16 at `bps` starting at *t, and
@@ -402,7 +437,10 @@ TEST(probe_raises_the_estimate)
     for (int i = 0; i < 5; i++)
         now = exchange(b, &seq, 10, 300000, &t, SFU_MS(30), 0, 0);
     uint64_t est = sfu_bwe_estimate(b, now);
-    ASSERT(!sfu_bwe_poll_probe(b, est, now, &p));       /* the target already fits */
+    /* the target already fits: the estimate, and what the path has proved
+     * (sfu_bwe_climb_bps: the start rate until a proof probe) */
+    uint64_t fits = sfu_bwe_climb_bps(b) < est ? sfu_bwe_climb_bps(b) : est;
+    ASSERT(!sfu_bwe_poll_probe(b, fits, now, &p));
     ASSERT(!sfu_bwe_poll_probe(b, 0, now, &p));
     ASSERT(sfu_bwe_poll_probe(b, 2000000, now, &p));
     ASSERT_NE(p.id, 0);
@@ -483,4 +521,5 @@ TEST_LIST(TEST_ENTRY(delay_usage_table), TEST_ENTRY(delay_groups), TEST_ENTRY(lo
           TEST_ENTRY(grows_on_a_clean_path_and_reports_acked_rate),
           TEST_ENTRY(overuse_cuts_to_85_percent_of_acked), TEST_ENTRY(reference_time_wrap),
           TEST_ENTRY(remb_table), TEST_ENTRY(probe_raises_the_estimate),
-          TEST_ENTRY(lossy_probe_fails_and_backs_off))
+          TEST_ENTRY(lossy_probe_fails_and_backs_off),
+          TEST_ENTRY(loss_window_waits_for_the_rate_after_a_late_first_loss))

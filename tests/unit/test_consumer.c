@@ -263,18 +263,27 @@ TEST(layer_choice)
         bool active[3];
         int current;
         int want;
+        uint32_t climb;         /* 0 none */
     } t[] = {
-        { 0, -1, 0, { true, true, true }, -1, 2 },              /* no estimate: the top */
-        { 0, 1, 0, { true, true, true }, 2, 1 },                /* capped */
-        { 0, -1, 0, { true, true, false }, 2, 1 },              /* top inactive */
-        { 0, 0, 0, { false, true, true }, 2, 1 },               /* capped at an inactive one: lowest active */
-        { 0, -1, 0, { false, false, false }, 2, -1 },
-        { 0, -1, 600000, { true, true, true }, 2, 1 },          /* down at once */
-        { 0, -1, 100000, { true, true, true }, 1, 0 },          /* nothing fits: the lowest */
-        { SFU_SEC(1), -1, 2000000, { true, true, true }, 0, 0 },     /* up: not yet */
-        { SFU_SEC(2), -1, 2000000, { true, true, true }, 0, 0 },
-        { SFU_SEC(3), -1, 2000000, { true, true, true }, 0, 2 },     /* fitted for 2 s */
-        { SFU_SEC(4), -1, 2000000, { true, true, false }, 2, 1 },    /* its layer stopped */
+        { 0, -1, 0, { true, true, true }, -1, 2, 0 },              /* no estimate: the top */
+        { 0, 1, 0, { true, true, true }, 2, 1, 0 },                /* capped */
+        { 0, -1, 0, { true, true, false }, 2, 1, 0 },              /* top inactive */
+        { 0, 0, 0, { false, true, true }, 2, 1, 0 },               /* capped at an inactive one: lowest active */
+        { 0, -1, 0, { false, false, false }, 2, -1, 0 },
+        { 0, -1, 600000, { true, true, true }, 2, 1, 0 },          /* down at once */
+        { 0, -1, 100000, { true, true, true }, 1, 0, 0 },          /* nothing fits: the lowest */
+        { SFU_SEC(1), -1, 2000000, { true, true, true }, 0, 0, 0 },     /* up: not yet */
+        { SFU_SEC(2), -1, 2000000, { true, true, true }, 0, 0, 0 },
+        { SFU_SEC(3), -1, 2000000, { true, true, true }, 0, 2, 0 },     /* fitted for 2 s */
+        { SFU_SEC(4), -1, 2000000, { true, true, false }, 2, 1, 0 },    /* its layer stopped */
+        /* The climb ceiling (sfu_consumer_set_climb): the hold runs by the
+         * limit, the move up stops below the ceiling ... */
+        { SFU_SEC(5), -1, 100000, { true, true, true }, 1, 0, 0 },
+        { SFU_SEC(6), -1, 2000000, { true, true, true }, 0, 0, 300000 },
+        { SFU_SEC(8), -1, 2000000, { true, true, true }, 0, 0, 300000 },    /* held 2 s, nothing fits it */
+        { SFU_SEC(8), -1, 2000000, { true, true, true }, 0, 1, 600000 },    /* as far as it allows */
+        { SFU_SEC(8), -1, 2000000, { true, true, true }, 1, 2, 2000000 },   /* and on at once when it rises */
+        { SFU_SEC(9), -1, 400000, { true, true, true }, 2, 0, 2000000 },    /* down by the limit alone */
     };
     static const uint32_t bps[3] = { 150000, 500000, 1500000 };
     sfu_consumer c;
@@ -285,6 +294,7 @@ TEST(layer_choice)
             q[k] = (sfu_consumer_quality){ bps[k], t[i].active[k] };
         sfu_consumer_set_max_quality(&c, t[i].max);
         sfu_consumer_set_limit(&c, t[i].limit);
+        sfu_consumer_set_climb(&c, t[i].climb);
         int got = sfu_consumer_choose(&c, q, 3, t[i].current, t[i].now);
         if (got != t[i].want)
             TEST_FAIL_("case %zu: quality %d, want %d", i, got, t[i].want);

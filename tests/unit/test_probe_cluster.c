@@ -2,6 +2,8 @@
 #include "sfu/core/probe_cluster.h"
 #include "tests/test.h"
 
+#include <string.h>
+
 TEST(result_table)
 {
     static const struct {
@@ -99,4 +101,53 @@ TEST(due_counts_media)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(result_table), TEST_ENTRY(timeouts_and_other_probes), TEST_ENTRY(due_counts_media))
+/* A long probe stops when a bucket looks to have run dry under it (at
+ * least 8 lost, more than half of those reported since its first loss),
+ * not on random loss of tens of percent. */
+TEST(overflowing_table)
+{
+    static const struct {
+        const char *name;
+        const char *fates;      /* r received, l lost, in report order */
+        bool want;
+    } rows[] = {
+        { "all through", "rrrrrrrrrrrrrrrrrrrr", false },
+        { "the bucket runs dry", "rrrrrrrrrrrrrrrrrrrrllrllllrll", true },
+        { "7 lost: not yet", "rrrrrrrrrrlllllll", false },
+        { "every third lost (33 %)", "rrlrrlrrlrrlrrlrrlrrlrrlrrlrrl", false },
+        { "alternating (50 %): not more than half", "lrlrlrlrlrlrlrlr", false },
+    };
+    for (size_t i = 0; i < SFU_ARRAY_LEN(rows); i++) {
+        sfu_probe_cluster c;
+        sfu_probe_cluster_start(&c, 9, 2000000, 1000000, 0);
+        c.long_probe = true;
+        size_t n = strlen(rows[i].fates);
+        for (size_t k = 0; k < n; k++) {
+            ASSERT_EQ(sfu_probe_cluster_on_sent(&c, 1200, (sfu_time)k * 1000), 9);
+            sfu_sent_packet e = { .sent_at = (sfu_time)k * 1000, .probe_id = 9, .seq16 = (uint16_t)k,
+                                  .size_bytes = 1200 };
+            sfu_probe_cluster_on_report(&c, &e, rows[i].fates[k] == 'r', SFU_MS(30) + (sfu_time)k * 1000);
+        }
+        if (sfu_probe_cluster_overflowing(&c) != rows[i].want)
+            TEST_FAIL_("%s: overflowing %d, want %d", rows[i].name, !rows[i].want, rows[i].want);
+        /* A long probe's loss counts over what was reported: 90 % in,
+         * the rest on its way, is not a loss. */
+    }
+    sfu_probe_cluster c;
+    sfu_probe_cluster_start(&c, 3, 2000000, 20 * 1200, 0);
+    c.long_probe = true;
+    sfu_sent_packet e[20];
+    for (int k = 0; k < 20; k++) {
+        ASSERT_EQ(sfu_probe_cluster_on_sent(&c, 1200, k * 4800), 3);
+        e[k] = (sfu_sent_packet){ .sent_at = k * 4800, .probe_id = 3, .seq16 = (uint16_t)k, .size_bytes = 1200 };
+    }
+    for (int k = 0; k < 18; k++)
+        sfu_probe_cluster_on_report(&c, &e[k], true, SFU_MS(30) + k * 4800);
+    ASSERT(sfu_probe_cluster_ready(&c, SFU_MS(200)));
+    bool sat;
+    uint64_t r = sfu_probe_cluster_finish(&c, 0, &sat);
+    ASSERT(r > 1900000 && r < 2100000);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(result_table), TEST_ENTRY(overflowing_table), TEST_ENTRY(timeouts_and_other_probes), TEST_ENTRY(due_counts_media))
