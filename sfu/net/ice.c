@@ -242,13 +242,14 @@ static const uint16_t stun_known[] = {
     STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
 };
 
-/* The parked sockets' STUN codec, one per worker thread. A StunAgent is
+/* The STUN codec of the parked sockets and the shared port, one per
+ * worker thread. A StunAgent is
  * about 13 KB, nearly all of it the transaction ids of requests it sent
  * (STUN_AGENT_MAX_SAVED_IDS), and a responder sends none: validating a
  * request and building its reply read only the settings below, the same
  * for every session, so one agent per thread behaves as one per session
  * did (a response, which would need the ids, is UNMATCHED either way). */
-static StunAgent *thread_stun(void)
+StunAgent *sfu_ice_responder_stun(void)
 {
     static __thread StunAgent agent;
     static __thread bool ready;
@@ -271,7 +272,7 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
         { (uint8_t *)username, strlen(username), (uint8_t *)g->pwd, strlen(g->pwd) },
         { NULL, 0, NULL, 0 },
     };
-    StunAgent *stun = thread_stun();
+    StunAgent *stun = sfu_ice_responder_stun();
     StunMessage req;
     StunValidationStatus v =
         stun_agent_validate(stun, &req, buf, len, stun_agent_default_validater, creds);
@@ -528,19 +529,24 @@ static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockadd
     return alen == blen && a->ss_family == b->sa_family && from_peer_raw(a, b);
 }
 
+/* The first pair a restart's generation selects retires the old one. */
+static bool promote_next(sfu_ice *ice, ice_gen *g)
+{
+    if (g != ice->next)
+        return false;
+    clear_fast_path(ice);
+    gen_free(ice->cur);
+    ice->cur = g;
+    ice->next = NULL;
+    return true;
+}
+
 static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockaddr *from,
                           socklen_t fromlen, uint64_t prio, int64_t now)
 {
     if (g == ice->cur && keeps_path(ice, prio, now))
         return;     /* aggressive nomination: see SETTLE_US */
-    bool promoted = false;
-    if (g == ice->next) {
-        clear_fast_path(ice);
-        gen_free(ice->cur);
-        ice->cur = g;
-        ice->next = NULL;
-        promoted = true;
-    }
+    bool promoted = promote_next(ice, g);
     clear_fast_path(ice);
     memset(&ice->fast_peer, 0, sizeof ice->fast_peer);
     memcpy(&ice->fast_peer, from, fromlen <= sizeof ice->fast_peer ? fromlen : sizeof ice->fast_peer);
@@ -655,16 +661,9 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
     (void)agent, (void)stream;
     ice_gen *g = data;
     sfu_ice *ice = g->ice;
-    bool promoted = false;
-    if (g == ice->next) {
-        clear_fast_path(ice);
-        gen_free(ice->cur);
-        ice->cur = g;
-        ice->next = NULL;
-        promoted = true;
-    } else if (g != ice->cur) {
+    bool promoted = promote_next(ice, g);
+    if (!promoted && g != ice->cur)
         return;
-    }
     uint64_t prio = pair_priority(remote->priority, local->priority);
     if (!promoted && keeps_path(ice, prio, now_of(ice)))
         return;     /* aggressive nomination: see SETTLE_US */

@@ -42,26 +42,6 @@ struct sfu_shared_port {
     sfu_shared_port_stats stats;
 };
 
-static const uint16_t stun_known[] = {
-    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
-    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
-};
-
-/* A responder's StunAgent, one per thread: it sends no requests, so the
- * transaction ids it would keep are never used (see ice.c thread_stun). */
-static StunAgent *thread_stun(void)
-{
-    static __thread StunAgent agent;
-    static __thread bool ready;
-    if (!ready) {
-        stun_agent_init(&agent, stun_known, STUN_COMPATIBILITY_RFC5389,
-                        STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
-        ready = true;
-    }
-    return &agent;
-}
-
 static bool to_mux_addr(const struct sockaddr_storage *ss, sfu_ice_mux_addr *a)
 {
     memset(a, 0, sizeof *a);
@@ -111,7 +91,7 @@ static void handle_stun(shared_sock *s, uint8_t *buf, size_t len,
                         const sfu_ice_mux_addr *addr, int64_t now)
 {
     sfu_shared_port *p = s->port;
-    StunAgent *stun = thread_stun();
+    StunAgent *stun = sfu_ice_responder_stun();
     lookup l = { .mux = p->mux };
     StunMessage req;
     StunValidationStatus v = stun_agent_validate(stun, &req, buf, len, validater, &l);
