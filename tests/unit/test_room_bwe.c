@@ -79,28 +79,8 @@ static int rig_join(rig *r, sfu_time now)
     return sfu_room_bind(r->room, VIEW, "v", ALICE, now, &r->out);
 }
 
-/* The publisher alone (rig_join adds the viewer). */
-static int rig_open_late(rig *r)
-{
-    memset(r, 0, sizeof *r);
-    r->nl = NL;
-    r->max_q = -1;
-    sfu_room_config cfg = { .max_legs = 4, .liveness_timeout = SFU_SEC(600), .rtx_cache_packets = 128,
-                            .keyframe_min_interval = SFU_MS(100) };
-    r->pool = sfu_buf_pool_new(4096);
-    r->room = sfu_room_new(&cfg);
-    if (!r->pool || !r->room || sfu_out_init(&r->out, 1024) < 0)
-        return -1;
-    sfu_track_desc pv = fx_pub_video("0");
-    pv.ext.rid = EXT_RID;
-    pv.nlayers = NL;
-    for (int l = 0; l < NL; l++)
-        strcpy(pv.layers[l].rid, rids[l]);
-    sfu_leg_desc pub = fx_leg(0xA1, &pv, 1);
-    return sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0);
-}
-
-static int rig_open_layers(rig *r, int nl)
+/* The publisher of nl layers alone (rig_join adds the viewer). */
+static int rig_open_publisher(rig *r, int nl)
 {
     memset(r, 0, sizeof *r);
     r->max_q = -1;
@@ -117,11 +97,21 @@ static int rig_open_layers(rig *r, int nl)
     for (int l = 0; l < nl; l++)
         strcpy(pv.layers[l].rid, rids[l]);
     sfu_leg_desc pub = fx_leg(0xA1, &pv, 1);
+    return sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0);
+}
+
+static int rig_open_late(rig *r) { return rig_open_publisher(r, NL); }
+
+/* The publisher and a bound viewer with transport-cc. */
+static int rig_open_layers(rig *r, int nl)
+{
+    if (rig_open_publisher(r, nl) < 0)
+        return -1;
     sfu_track_desc vv = fx_view_video("v", VIEW_SSRC);
     vv.ext.twcc = VIEW_EXT_TWCC;
     vv.fb_twcc = true;
     sfu_leg_desc view = fx_leg(0xA2, &vv, 1);
-    if (sfu_room_add_leg(r->room, PUB, ALICE, &pub, 0) < 0 || sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0)
+    if (sfu_room_add_leg(r->room, VIEW, BOB, &view, 0) < 0)
         return -1;
     r->l.args = (sfu_twcc_build_args){ .sender_ssrc = 0xB0B, .media_ssrc = VIEW_SSRC };
     return sfu_room_bind(r->room, VIEW, "v", ALICE, 0, &r->out);
