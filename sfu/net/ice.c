@@ -73,6 +73,7 @@ struct sfu_ice {
     sfu_worker_watch *doze_watch[DOZE_MAX];
     unsigned ndoze;
     GSource *redoze_idle;               /* dozes again once libnice has read */
+    bool tcp_awake;                     /* an ICE-TCP connection came: no more dozing */
     uint32_t next_tag;
     bool on_shared;
     uint64_t path_prio;                 /* the path's pair priority (RFC 8445 6.1.2.3) */
@@ -457,18 +458,34 @@ static void on_doze_readable(void *user, int64_t now)
     g_source_attach(ice->redoze_idle, ice->ctx);
 }
 
+/* A connection to libnice's passive ICE-TCP socket: libnice accepts it as
+ * a socket of its own, which nice_agent_get_sockets does not list (it
+ * lists the candidates' sockets), so a doze would hide it from every poll
+ * and its data or its close would never be read (a descriptor held in
+ * CLOSE_WAIT for the session's life). The session's sockets stay awake. */
+static void on_doze_tcp_readable(void *user, int64_t now)
+{
+    (void)now;
+    sfu_ice *ice = user;
+    ice->tcp_awake = true;
+    cancel_redoze(ice);
+    wake(ice);
+}
+
 static void doze(sfu_ice *ice)
 {
     ice_gen *g = ice->cur;
-    if (ice->dozing || ice->parked || !ice->worker)
+    if (ice->dozing || ice->parked || !ice->worker || ice->tcp_awake)
         return;
     GPtrArray *socks = nice_agent_get_sockets(g->agent, g->stream, 1);
     if (!socks)
         return;
     bool ok = socks->len > 0 && socks->len <= DOZE_MAX;
     for (guint i = 0; ok && i < socks->len; i++) {
-        sfu_worker_watch *w = sfu_worker_watch_fd(ice->worker, g_socket_get_fd(socks->pdata[i]),
-                                                  on_doze_readable, ice);
+        GSocket *gs = socks->pdata[i];
+        bool tcp = g_socket_get_socket_type(gs) == G_SOCKET_TYPE_STREAM;
+        sfu_worker_watch *w = sfu_worker_watch_fd(ice->worker, g_socket_get_fd(gs),
+                                                  tcp ? on_doze_tcp_readable : on_doze_readable, ice);
         if (!w)
             ok = false;
         else
