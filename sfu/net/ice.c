@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "sfu/net/shared_port.h"
+#include "sfu/net/stun_responder.h"
 #include "sfu/net/worker.h"
 
 /* One ICE generation (RFC 8445 9): a libnice agent with its own port and
@@ -237,31 +238,6 @@ static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
     return from_peer_raw(&ice->fast_peer, (const struct sockaddr *)from);
 }
 
-static const uint16_t stun_known[] = {
-    STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
-    STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
-};
-
-/* The STUN codec of the parked sockets and the shared port, one per
- * worker thread. A StunAgent is
- * about 13 KB, nearly all of it the transaction ids of requests it sent
- * (STUN_AGENT_MAX_SAVED_IDS), and a responder sends none: validating a
- * request and building its reply read only the settings below, the same
- * for every session, so one agent per thread behaves as one per session
- * did (a response, which would need the ids, is UNMATCHED either way). */
-StunAgent *sfu_ice_responder_stun(void)
-{
-    static __thread StunAgent agent;
-    static __thread bool ready;
-    if (!ready) {
-        stun_agent_init(&agent, stun_known, STUN_COMPATIBILITY_RFC5389,
-                        STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
-        ready = true;
-    }
-    return &agent;
-}
-
 /* One STUN datagram on the parked socket. */
 static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
                         const struct sockaddr_storage *from, socklen_t fromlen, gint64 now)
@@ -273,7 +249,7 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
         { (uint8_t *)username, strlen(username), (uint8_t *)g->pwd, strlen(g->pwd) },
         { NULL, 0, NULL, 0 },
     };
-    StunAgent *stun = sfu_ice_responder_stun();
+    StunAgent *stun = sfu_stun_responder();
     StunMessage req;
     StunValidationStatus v =
         stun_agent_validate(stun, &req, buf, len, stun_agent_default_validater, creds);
@@ -287,17 +263,10 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
         unpark(ice);    /* libnice's to judge: see above */
         return;
     }
-    uint8_t out[1280];
-    size_t outlen = sizeof out;
-    StunMessage msg;
-    bool control = false;
-    if (stun_usage_ice_conncheck_create_reply(stun, &req, &msg, out, &outlen, from, fromlen,
-                                              &control, 0, STUN_USAGE_ICE_COMPATIBILITY_RFC5245) !=
-        STUN_USAGE_ICE_RETURN_SUCCESS) {
+    if (sfu_stun_answer(&req, ice->fast_fd, (const struct sockaddr *)from, fromlen) < 0) {
         unpark(ice);
         return;
     }
-    sendto(ice->fast_fd, out, outlen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
     ice->last_check_at = now;
     if (ice->state == SFU_ICE_FAILED) {
         sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);

@@ -104,11 +104,6 @@ unsigned sfu_ice_restarts_in_place(const sfu_ice *ice);
 
 /* Lets `worker` read the selected UDP socket itself from its epoll set
  * (ice.c, "the fast receive path"); without it libnice reads everything. */
-/* The STUN codec that answers checks in the worker (parked sockets, the
- * shared port): one per thread, since a responder keeps no transactions. */
-struct stun_agent_t;     /* libnice's StunAgent */
-struct stun_agent_t *sfu_ice_responder_stun(void);
-
 struct sfu_worker;
 void sfu_ice_use_worker(sfu_ice *ice, struct sfu_worker *worker);
 /* True while the worker reads the selected socket (and answers its

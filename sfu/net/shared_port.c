@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sfu/core/ice_mux.h"
+#include "sfu/net/stun_responder.h"
 #include "sfu/net/worker.h"
 
 #define MAX_SOCKS 8                     /* SIG_CONFIG_LIST_MAX gather addresses */
@@ -91,7 +92,7 @@ static void handle_stun(shared_sock *s, uint8_t *buf, size_t len,
                         const sfu_ice_mux_addr *addr, int64_t now)
 {
     sfu_shared_port *p = s->port;
-    StunAgent *stun = sfu_ice_responder_stun();
+    StunAgent *stun = sfu_stun_responder();
     lookup l = { .mux = p->mux };
     StunMessage req;
     StunValidationStatus v = stun_agent_validate(stun, &req, buf, len, validater, &l);
@@ -100,17 +101,10 @@ static void handle_stun(shared_sock *s, uint8_t *buf, size_t len,
         p->stats.drop_stun++;
         return;
     }
-    uint8_t out[1280];
-    size_t outlen = sizeof out;
-    StunMessage msg;
-    bool control = false;
-    if (stun_usage_ice_conncheck_create_reply(stun, &req, &msg, out, &outlen, from, fromlen,
-                                              &control, 0, STUN_USAGE_ICE_COMPATIBILITY_RFC5245) !=
-        STUN_USAGE_ICE_RETURN_SUCCESS) {
+    if (sfu_stun_answer(&req, s->fd, (const struct sockaddr *)from, fromlen) < 0) {
         p->stats.drop_stun++;
         return;
     }
-    sendto(s->fd, out, outlen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
     p->stats.checks++;
     if (sfu_ice_mux_bind(p->mux, addr, l.cred.owner) < 0)
         return;     /* out of memory: answered, but not routed */
