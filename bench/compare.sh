@@ -21,7 +21,10 @@
 # 3x between runs), so every scenario runs ROUNDS times, alternating ours and
 # Janus (ours first in odd rounds, Janus first in even ones), and the tables
 # give the median of each figure with its min-max, and the ratio of the
-# medians. DURATION overrides the scenarios' measuring windows (seconds;
+# medians. The host pauses this VM's vCPU now and then, and the paused time is
+# charged to whichever server was running: each figure is also given without
+# the seconds the bench marks as such stalls (`..._steady`), for both servers,
+# with its own ratio. DURATION overrides the scenarios' measuring windows (seconds;
 # empty: each scenario's own duration_s).
 # Usage: [ROUNDS=3] [DURATION=10] bench/compare.sh [SCENARIO_FILE...]
 #        (default: configs/bench/{one-to-many,meeting,voice-calls}.conf)
@@ -83,7 +86,7 @@ for _ in $(seq 50); do
 done
 kill -0 "$JPID" 2>/dev/null || { cat "$TMP/janus.log" >&2; die "Janus did not start"; }
 
-KEYS="sfu_cpu_us_per_forwarded_packet latency_ms_p50 latency_ms_p95 latency_ms_p99"
+KEYS="sfu_cpu_us_per_forwarded_packet sfu_cpu_us_per_forwarded_packet_steady latency_ms_p50 latency_ms_p95 latency_ms_p99"
 KEYS="$KEYS join_ms_p50 join_ms_p95 rss_bytes_per_participant"
 MKEYS="$KEYS forwarded_packets_per_s loss_ratio bench_cpu_seconds duration_s"
 
@@ -122,16 +125,16 @@ combine() {  # out.json ours1.json janus1.json ours2.json janus2.json ...
 
 # The detailed table of one scenario: medians over the rounds, min-max.
 detail() {  # compare.json
-    printf '%-34s %24s %24s %8s\n' "figure (median, min-max)" ours janus ratio
+    printf '%-40s %24s %24s %8s\n' "figure (median, min-max)" ours janus ratio
     for key in $KEYS forwarded_packets_per_s loss_ratio; do
         jq -r --arg k "$key" --arg r "ratio_${key#sfu_}" '
             def f: if . == null then "-" elif type == "number" then (. * 1000 | round / 1000 | tostring) else tostring end;
             def s(m): "\(m.median | f) (\(m.min | f)-\(m.max | f))";
             [$k, s(.ours_median[$k]), s(.janus_median[$k]), (.[$r] | f)] | @tsv' "$1"
-    done | while IFS=$'\t' read -r k a b r; do printf '%-34s %24s %24s %8s\n' "$k" "$a" "$b" "$r"; done
-    printf '%-34s %24s %24s\n' srtp_profile "$(jq -r .ours.features.srtp "$1")" \
+    done | while IFS=$'\t' read -r k a b r; do printf '%-40s %24s %24s %8s\n' "$k" "$a" "$b" "$r"; done
+    printf '%-40s %24s %24s\n' srtp_profile "$(jq -r .ours.features.srtp "$1")" \
         "$(jq -r .janus.features.srtp "$1")"
-    printf '%-34s %s\n' "cpu ratio per round" \
+    printf '%-40s %s\n' "cpu ratio per round" \
         "$(jq -r '[.ratio_cpu_us_per_forwarded_packet_per_round[] | if . == null then "-" else (. * 100 | round / 100 | tostring) end] | join(" ")' "$1")"
 }
 
@@ -154,6 +157,7 @@ row() {  # compare.json
         + " | \($o.sfu_cpu_us_per_forwarded_packet.median | n(1)) (\($o.sfu_cpu_us_per_forwarded_packet.min | n(1))-\($o.sfu_cpu_us_per_forwarded_packet.max | n(1)))"
         + " / \($j.sfu_cpu_us_per_forwarded_packet.median | n(1)) (\($j.sfu_cpu_us_per_forwarded_packet.min | n(1))-\($j.sfu_cpu_us_per_forwarded_packet.max | n(1)))"
         + " | \(.ratio_cpu_us_per_forwarded_packet | n(2)) (\(rr))"
+        + " | \($o.sfu_cpu_us_per_forwarded_packet_steady.median | n(1)) / \($j.sfu_cpu_us_per_forwarded_packet_steady.median | n(1)) = \(.ratio_cpu_us_per_forwarded_packet_steady | n(2))"
         + " | \($o.latency_ms_p50.median | n(2)) / \($o.latency_ms_p95.median | n(1)) / \($o.latency_ms_p99.median | n(1))"
         + " | \($j.latency_ms_p50.median | n(2)) / \($j.latency_ms_p95.median | n(1)) / \($j.latency_ms_p99.median | n(1))"
         + " | \($o.rss_bytes_per_participant.median | kib) / \($j.rss_bytes_per_participant.median | kib)"
@@ -242,8 +246,8 @@ for SCENARIO in "$@"; do
 done
 
 {
-    echo "| scenario | rounds | fwd pkt/s ours / Janus | CPU µs/pkt ours (min-max) / Janus (min-max) | ratio of medians (per round) | latency p50 / p95 / p99 ms ours | Janus | RSS/participant KiB ours / Janus | join p50 ms ours / Janus | loss (worst) ours / Janus | bench CPU (of its core, worst) ours / Janus |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| scenario | rounds | fwd pkt/s ours / Janus | CPU µs/pkt ours (min-max) / Janus (min-max) | ratio of medians (per round) | without vCPU stalls: CPU µs/pkt ours / Janus = ratio | latency p50 / p95 / p99 ms ours | Janus | RSS/participant KiB ours / Janus | join p50 ms ours / Janus | loss (worst) ours / Janus | bench CPU (of its core, worst) ours / Janus |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     for r in "${rows[@]}"; do echo "$r"; done
 } >"$SUMMARY"
 printf '\n== summary (%s): medians over %s round(s) ==\n' "$SUMMARY" "$ROUNDS"
