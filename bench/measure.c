@@ -255,9 +255,14 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     bench_snapshot a, b;
     uint64_t *vid = s->simulcast ? g_new0(uint64_t, 4 * (size_t)r->cap) : NULL;
     sfu_time t0 = 0, t1 = 0;
+    bool tiles = strcmp(s->kind, "large-meeting") == 0;
     if (vid)
         take_peer_video(r, vid, vid + r->cap, &t0);
+    if (tiles)
+        bench_tiles_mark(r);
     bench_run_window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
+    if (tiles)
+        bench_tiles_check(r, res);
     if (vid) {
         take_peer_video(r, vid + 2 * r->cap, vid + 3 * r->cap, &t1);
         layer_groups(r, vid, vid + r->cap, vid + 2 * r->cap, vid + 3 * r->cap,

@@ -94,6 +94,14 @@ void bench_report_table(FILE *f, const bench_result *r)
         }
         fprintf(f, "    every viewer within its layer's band: %s\n", r->layers_ok ? "yes" : "NO");
     }
+    if (r->tiles) {
+        fprintf(f, "  %-34s %u of %u members received exactly their %u tiles' video; "
+                "GET /rooms agrees for %u\n", "tiles (large-meeting)", r->tiles_members_ok,
+                r->participants, r->tiles_per_member, r->tiles_sfu_ok);
+        fprintf(f, "  %-34s %u-%u streams per member (the SFU's audio slots: %d)%s%s\n",
+                "audio received", r->tiles_audio_min, r->tiles_audio_max, r->tiles_sfu_audio_slots,
+                r->tiles_problem[0] ? "; first mismatch: " : "", r->tiles_problem);
+    }
     if (r->nsteps)
         ramp_table(f, r);
 }
@@ -171,6 +179,12 @@ int bench_report_json(const char *path, const bench_result *r)
         }
         fprintf(f, "  ]");
     }
+    if (r->tiles)
+        fprintf(f, ",\n  \"tiles_per_member\": %u,\n  \"tiles_members_ok\": %u,\n"
+                "  \"tiles_sfu_ok\": %u,\n  \"audio_streams_min\": %u,\n"
+                "  \"audio_streams_max\": %u,\n  \"sfu_audio_slots\": %d,\n  \"audio_ok\": %s",
+                r->tiles_per_member, r->tiles_members_ok, r->tiles_sfu_ok, r->tiles_audio_min,
+                r->tiles_audio_max, r->tiles_sfu_audio_slots, r->tiles_audio_ok ? "true" : "false");
     if (r->nsteps) {
         fprintf(f, ",\n  \"capacity_participants\": %u,\n  \"ramp_stop\": \"%s\",\n"
                 "  \"ramp\": [\n", r->capacity, r->ramp_stop);
