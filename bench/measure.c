@@ -246,6 +246,7 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     const bench_scenario *s = r->s;
     pid_t pid = r->o->sfu_pid;
     res->sfu_rss_before_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
+    int64_t anon_before = pid ? bench_proc_rss_anon_bytes(pid) : -1;
     if (bench_layout_join(r, res, err, errlen) != 0)
         return -1;
     res->nack = r->view_answer.nack;
@@ -273,6 +274,9 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     res->rss_bytes_per_participant =
         res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0 && res->participants
             ? (res->sfu_rss_bytes - res->sfu_rss_before_bytes) / (int64_t)res->participants : -1;
+    int64_t anon = pid ? bench_proc_rss_anon_bytes(pid) : -1;
+    res->rss_anon_bytes_per_participant = anon >= 0 && anon_before >= 0 && res->participants
+                                              ? (anon - anon_before) / (int64_t)res->participants : -1;
     bench_run_figures(&a, &b, res);
     bench_run_stalls(r, res);
     bench_run_join_figures(r, res);

@@ -73,6 +73,8 @@ void bench_report_table(FILE *f, const bench_result *r)
         "MiB");
     row(f, "RSS per participant", r->rss_bytes_per_participant >= 0
             ? (double)r->rss_bytes_per_participant / 1024 : -1, "%.1f", "KiB");
+    row(f, "  of it anonymous (RssAnon)", r->rss_anon_bytes_per_participant > 0
+            ? (double)r->rss_anon_bytes_per_participant / 1024 : -1, "%.1f", "KiB");
     fprintf(f, "  %-34s %llu frames, %llu errors, %llu PLIs sent (%u decoding viewers)\n",
             "VP8 decoded", (unsigned long long)r->frames_decoded,
             (unsigned long long)r->decode_errors, (unsigned long long)r->plis_sent, r->decoders);
@@ -137,6 +139,7 @@ int bench_report_json(const char *path, const bench_result *r)
         { "join_ms_p95", r->join_ms_p95, "%.6g" },
         { "sfu_rss_bytes", (double)r->sfu_rss_bytes, "%.0f" },
         { "rss_bytes_per_participant", (double)r->rss_bytes_per_participant, "%.0f" },
+        { "rss_anon_bytes_per_participant", (double)r->rss_anon_bytes_per_participant, "%.0f" },
         { "sfu_cpu_stall_seconds", r->sfu_cpu_stall_seconds, "%.6g" },
         { "stall_seconds", (double)r->stall_seconds, "%.0f" },
         { "sfu_cpu_us_per_forwarded_packet_steady",

@@ -57,6 +57,7 @@ typedef struct bench_result {
     double join_ms_p50, join_ms_p95;
     double join_phase_ms_p50[3];  /* POST to answer, to ICE connected, to SRTP keys */
     int64_t sfu_rss_bytes, sfu_rss_before_bytes, rss_bytes_per_participant;
+    int64_t rss_anon_bytes_per_participant;    /* the same of RssAnon (-1 unknown) */
     uint64_t frames_decoded, decode_errors, plis_sent, plis_received, nacks_received;
     unsigned decoders;
     /* What the target ran with, from its answers and the handshakes. */
