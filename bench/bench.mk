@@ -7,7 +7,8 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: srtp-speed gso-speed core-speed bench bench-smoke bench-meeting-smoke soak soak-smoke soak-asan bench-meeting \
+.PHONY: srtp-speed gso-speed core-speed bench bench-smoke bench-meeting-smoke bench-large-meeting \
+	bench-large-meeting-smoke soak soak-smoke soak-asan bench-meeting \
 	bench-voice bench-ramp bench-ramp-burst bench-simulcast bench-simulcast-smoke \
 	bench-compare bench-cluster
 
@@ -63,6 +64,17 @@ bench-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
 bench-meeting-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
 	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-meeting-smoke.json \
 	  configs/bench/meeting-smoke.conf
+
+# 30 room members, each subscribed to 9 others' video, the room's audio on
+# audio slots; fails unless each received exactly that. The smoke: 8 members,
+# 3 tiles, 3 s.
+bench-large-meeting: $(BUILD)/sfu $(BUILD)/sfu-bench
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-large-meeting.json \
+	  configs/bench/large-meeting.conf
+
+bench-large-meeting-smoke: $(BUILD)/sfu $(BUILD)/sfu-bench
+	./$(BUILD)/sfu-bench --quiet --sfu $(BUILD)/sfu --json $(BUILD)/bench-large-meeting-smoke.json \
+	  configs/bench/large-meeting-smoke.conf
 
 # One simulcast publisher (3 VP8 layers by rid), 20 viewers: a third pinned
 # to q, a third to h, the rest automatic; fails when a viewer's video rate is

@@ -132,16 +132,17 @@ static void header_value(const char *line, const char *name, char *out, size_t c
     out[vlen] = '\0';
 }
 
-/* Link: <URL>; rel="urn:ietf:params:whep:ext:core:layer" (the WHEP video
- * layer selection extension): its URL into out. Other Links are skipped. */
-static void layer_link(const char *line, char *out, size_t cap)
+/* Link: <URL>; rel="REL": its URL into out. Other Links are skipped. The
+ * WHEP layer selection extension (urn:ietf:params:whep:ext:core:layer) and
+ * a room session's subscriptions (urn:x-sfu:subscriptions) are read. */
+static void link_rel(const char *line, const char *rel, char *out, size_t cap)
 {
-    char v[512] = "";
+    char v[512] = "", want[96];
     header_value(line, "Link", v, sizeof v);
+    snprintf(want, sizeof want, "rel=\"%s\"", rel);
     const char *lt = v[0] == '<' ? v + 1 : NULL;
     const char *gt = lt ? strchr(lt, '>') : NULL;
-    if (!gt || !strstr(gt, "rel=\"urn:ietf:params:whep:ext:core:layer\"") ||
-        (size_t)(gt - lt) >= cap)
+    if (!gt || !strstr(gt, want) || (size_t)(gt - lt) >= cap)
         return;
     memcpy(out, lt, (size_t)(gt - lt));
     out[gt - lt] = '\0';
@@ -186,7 +187,9 @@ static int parse_response(char *raw, size_t len, bench_http_resp *resp)
         header_value(line, "Location", resp->location, sizeof resp->location);
         header_value(line, "X-Participant-Id", resp->participant, sizeof resp->participant);
         header_value(line, "Retry-After", retry, sizeof retry);
-        layer_link(line, resp->layer_link, sizeof resp->layer_link);
+        link_rel(line, "urn:ietf:params:whep:ext:core:layer", resp->layer_link,
+                 sizeof resp->layer_link);
+        link_rel(line, "urn:x-sfu:subscriptions", resp->subs_link, sizeof resp->subs_link);
         header_value(line, "Transfer-Encoding", te, sizeof te);
     }
     resp->retry_after_s = atoi(retry);

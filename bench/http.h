@@ -17,6 +17,7 @@ typedef struct bench_http_resp {
     char participant[64];       /* X-Participant-Id, "" if none */
     char layer_link[256];       /* the Link with rel urn:ietf:params:whep:ext:core:layer
                                  * (its URL, without <>), "" if none */
+    char subs_link[256];        /* a room session's, rel urn:x-sfu:subscriptions */
     int retry_after_s;          /* Retry-After, 0 if none */
     char *body;                 /* NUL-terminated; free with bench_http_resp_free */
     size_t body_len;

@@ -8,6 +8,8 @@
  *                offers, room.h), as the call page does. Against Janus each
  *                is a VideoRoom publisher plus one subscriber handle per
  *                other feed (N publishers, N(N-1) subscriber sessions)
+ *   large-meeting  the meeting through room sessions, each member subscribed
+ *                to `tiles` others' video (tiles.c); our SFU only
  *   voice-calls  `calls` rooms of two publishers, each watched by the other
  *                (WHIP + WHEP; Janus: a VideoRoom per call)
  *
@@ -21,9 +23,12 @@
 
 static bool is(const bench_scenario *s, const char *kind) { return strcmp(s->kind, kind) == 0; }
 
+/* Room sessions: every member publishes and receives on one PeerConnection. */
+static bool rooms(const bench_scenario *s) { return is(s, "meeting") || is(s, "large-meeting"); }
+
 unsigned bench_layout_publishers(const bench_scenario *s)
 {
-    if (is(s, "meeting"))
+    if (rooms(s))
         return s->participants;
     if (is(s, "voice-calls"))
         return 2 * s->calls;
@@ -33,7 +38,9 @@ unsigned bench_layout_publishers(const bench_scenario *s)
 unsigned bench_layout_peers(const bench_scenario *s)
 {
     if (is(s, "meeting"))
-        return s->participants * s->participants;
+        return s->participants * s->participants;   /* Janus: a handle per feed */
+    if (is(s, "large-meeting"))
+        return s->participants;
     if (is(s, "voice-calls"))
         return 4 * s->calls;
     if (is(s, "ramp"))
@@ -113,6 +120,8 @@ static int join_members(bench_run_state *r, unsigned n, char *err, size_t errlen
         }
         pause_between_joins(r);
     }
+    if (is(r->s, "large-meeting") && bench_tiles_complete(r, err, errlen) != 0)
+        return -1;
     bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
     return 0;
 }
@@ -123,7 +132,7 @@ int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t e
     unsigned npub = bench_layout_publishers(s);
     g_strlcpy(res->target, r->o->target, sizeof res->target);
     g_strlcpy(res->scenario, s->name, sizeof res->scenario);
-    if (is(s, "meeting") && !r->janus) {
+    if (rooms(s) && !r->janus) {
         if (join_members(r, npub, err, errlen) != 0)
             return -1;
         res->participants = res->publishers = res->viewers = npub;

@@ -246,6 +246,7 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     const bench_scenario *s = r->s;
     pid_t pid = r->o->sfu_pid;
     res->sfu_rss_before_bytes = pid ? bench_proc_rss_bytes(pid) : -1;
+    int64_t anon_before = pid ? bench_proc_rss_anon_bytes(pid) : -1;
     if (bench_layout_join(r, res, err, errlen) != 0)
         return -1;
     res->nack = r->view_answer.nack;
@@ -255,9 +256,14 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     bench_snapshot a, b;
     uint64_t *vid = s->simulcast ? g_new0(uint64_t, 4 * (size_t)r->cap) : NULL;
     sfu_time t0 = 0, t1 = 0;
+    bool tiles = strcmp(s->kind, "large-meeting") == 0;
     if (vid)
         take_peer_video(r, vid, vid + r->cap, &t0);
+    if (tiles)
+        bench_tiles_mark(r);
     bench_run_window(r, r->o->duration_s > 0 ? r->o->duration_s : s->duration_s, &a, &b);
+    if (tiles)
+        bench_tiles_check(r, res);
     if (vid) {
         take_peer_video(r, vid + 2 * r->cap, vid + 3 * r->cap, &t1);
         layer_groups(r, vid, vid + r->cap, vid + 2 * r->cap, vid + 3 * r->cap,
@@ -268,6 +274,9 @@ int bench_run_measure(bench_run_state *r, bench_result *res, char *err, size_t e
     res->rss_bytes_per_participant =
         res->sfu_rss_bytes >= 0 && res->sfu_rss_before_bytes >= 0 && res->participants
             ? (res->sfu_rss_bytes - res->sfu_rss_before_bytes) / (int64_t)res->participants : -1;
+    int64_t anon = pid ? bench_proc_rss_anon_bytes(pid) : -1;
+    res->rss_anon_bytes_per_participant = anon >= 0 && anon_before >= 0 && res->participants
+                                              ? (anon - anon_before) / (int64_t)res->participants : -1;
     bench_run_figures(&a, &b, res);
     bench_run_stalls(r, res);
     bench_run_join_figures(r, res);

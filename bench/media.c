@@ -42,6 +42,19 @@ static void voice_frame(opus_int16 *pcm, unsigned frame, double *phase, uint32_t
     }
 }
 
+/* RFC 6464 3: the frame's RMS in -dBov (0 loudest, 127 silence), and
+ * whether it is voiced (the syllables, not the noise between them). */
+static void frame_level(const opus_int16 *pcm, bench_frame *f)
+{
+    double sum = 0;
+    for (int i = 0; i < FRAME_SAMPLES; i++)
+        sum += (double)pcm[i] * pcm[i];
+    double rms = sqrt(sum / FRAME_SAMPLES) / 32768.0;
+    double db = rms > 0 ? -20 * log10(rms) : 127;
+    f->level = (uint8_t)(db < 0 ? 0 : db > 127 ? 127 : lround(db));
+    f->voice = f->level < 45;
+}
+
 static int encode_audio(bench_media *m, const bench_scenario *s, char *err, size_t errlen)
 {
     int oe;
@@ -61,6 +74,8 @@ static int encode_audio(bench_media *m, const bench_scenario *s, char *err, size
         voice_frame(pcm, f, &phase, &rng);
         opus_int32 n = opus_encode(enc, pcm, FRAME_SAMPLES, out, sizeof out);
         rc = n > 0 ? keep_frame(&m->audio[f], out, (size_t)n, false) : -1;
+        if (rc == 0)
+            frame_level(pcm, &m->audio[f]);
         m->naudio += rc == 0;
     }
     if (rc != 0)

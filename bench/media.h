@@ -18,6 +18,8 @@ typedef struct bench_frame {
     uint8_t *data;
     size_t len;
     bool key;                   /* VP8: a keyframe */
+    uint8_t level;              /* Opus: the frame's level, -dBov 0..127 (RFC 6464) */
+    bool voice;                 /* Opus: voiced (the level's V bit) */
 } bench_frame;
 
 /* Simulcast (scenario media.simulcast): the rids, lowest first; layer 2 is

@@ -146,6 +146,7 @@ char *bench_peer_offer(const bench_peer *p)
         .publisher = p->role != BENCH_VIEWER, .audio = p->env->audio, .video = p->env->video,
         .simulcast = p->env->simulcast && p->role == BENCH_PUBLISHER,
         .no_twcc = p->role == BENCH_VIEWER && !p->env->viewer_twcc,
+        .audio_level = p->env->audio_level,
         .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
         .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
         .audio_ssrc = p->pub.audio.ssrc, .video_ssrc = p->pub.video.ssrc,
@@ -172,6 +173,7 @@ char *bench_peer_reanswer(bench_peer *p, const char *offer, size_t len, char *er
 {
     bench_offer o = {
         .publisher = true, .mirror = true, .audio = p->env->audio, .video = p->env->video,
+        .audio_level = p->env->audio_level,
         .ufrag = bench_ice_ufrag(p->ice), .pwd = bench_ice_pwd(p->ice),
         .candidate = bench_ice_candidate_line(p->ice), .fingerprint = p->env->fingerprint,
         .audio_ssrc = p->pub.audio.ssrc, .video_ssrc = p->pub.video.ssrc,

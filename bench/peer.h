@@ -28,6 +28,7 @@ typedef struct bench_env {
     bool audio, video;
     bool simulcast;             /* publishers send media->low[] and video by rid */
     bool viewer_twcc;           /* viewers offer transport-cc */
+    bool audio_level;           /* offer ssrc-audio-level; publishers send it */
     double pace_bytes_per_us;   /* publishers pace video at this rate; 0: a frame at once */
     bench_hist *latency;        /* one-way latency, microseconds; NULL: none */
     bench_hist *latency_app;    /* the same to when libnice handed the datagram over */
@@ -70,6 +71,16 @@ char *bench_peer_reanswer(bench_peer *p, const char *offer, size_t len, char *er
 /* The send-time table of a source a member receives (from a server offer);
  * 0, or -1 when the table of sources is full. */
 int bench_peer_set_source(bench_peer *p, uint32_t ssrc, bench_stamps *stamps);
+/* What a peer received per stream (by SSRC, in order of arrival): a room
+ * member's tiles are checked with it (tiles.c). */
+typedef struct bench_stream_count {
+    uint32_t ssrc;
+    bool video;
+    const bench_stamps *source; /* the announced publisher's send-time table;
+                                 * NULL: not announced, or an audio slot */
+    uint64_t received;
+} bench_stream_count;
+unsigned bench_peer_streams(const bench_peer *p, bench_stream_count *out, unsigned cap);
 /* Applies the answer and starts ICE; the join clock starts at post_at. */
 int bench_peer_start(bench_peer *p, const bench_answer *a, sfu_time post_at);
 /* Called every few milliseconds: DTLS retransmissions, media due. */

@@ -43,6 +43,7 @@ typedef struct bench_publisher {
 
 typedef struct bench_rx_stream {
     bool started;
+    bool video;
     uint32_t ssrc;
     uint64_t base_seq, max_seq; /* extended */
     uint64_t received;

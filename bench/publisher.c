@@ -68,16 +68,22 @@ void bench_publisher_deinit(bench_peer *p)
 }
 
 /* RTP header with the mid and transport-wide sequence extensions the
- * answer negotiated, and the rid when rid is not NULL. Returns the header
+ * answer negotiated, the rid when rid is not NULL, and an audio frame's
+ * level when audio is not NULL and the level was negotiated. Returns the header
  * length. */
 static size_t write_header(bench_peer *p, uint8_t *buf, bench_tx_track *t, uint8_t pt,
-                           bool marker, bool video, const char *rid)
+                           bool marker, bool video, const char *rid, const bench_frame *audio)
 {
     uint8_t twcc[2], mid[1] = { video ? '1' : '0' };
-    sfu_rtp_ext_out ext[3];
+    uint8_t level[1];
+    sfu_rtp_ext_out ext[4];
     uint8_t n = 0;
     if (p->answer.mid_ext)
         ext[n++] = (sfu_rtp_ext_out){ p->answer.mid_ext, 1, mid };
+    if (audio && p->answer.level_ext) {
+        level[0] = (uint8_t)((audio->voice ? 0x80 : 0) | audio->level);    /* RFC 6464 3 */
+        ext[n++] = (sfu_rtp_ext_out){ p->answer.level_ext, 1, level };
+    }
     if (rid)
         ext[n++] = (sfu_rtp_ext_out){ p->answer.rid_ext, (uint8_t)strlen(rid),
                                       (const uint8_t *)rid };
@@ -105,7 +111,7 @@ static void send_audio(bench_peer *p)
     bench_tx_track *t = &p->pub.audio;
     const bench_frame *f = &p->env->media->audio[t->frame];
     uint8_t buf[BENCH_PKT_CAP];
-    size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false, NULL);
+    size_t hdr = write_header(p, buf, t, p->answer.audio_pt, false, false, NULL, f);
     memcpy(buf + hdr, f->data, f->len);
     send_stamped(p, buf, hdr, 0, hdr + f->len);
     t->frame = (t->frame + 1) % p->env->media->naudio;
@@ -136,7 +142,7 @@ static size_t send_video_packet(bench_peer *p, unsigned l, bool sim, bool *done)
         uint8_t buf[BENCH_PKT_CAP];
         uint16_t seq16 = t->seq16;
         size_t hdr = write_header(p, buf, t, p->answer.video_pt, false, true,
-                                  sim ? bench_layer_rid[l] : NULL);
+                                  sim ? bench_layer_rid[l] : NULL, NULL);
         size_t room = BENCH_MTU - hdr - VP8_DESC_LEN;
         size_t n = f->len - off < room ? f->len - off : room;
         if (off + n == f->len)

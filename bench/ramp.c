@@ -113,6 +113,7 @@ int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t 
     res->rss_bytes_per_participant =
         res->sfu_rss_bytes >= 0 && rss_before >= 0
             ? (res->sfu_rss_bytes - rss_before) / (int64_t)res->participants : -1;
+    res->rss_anon_bytes_per_participant = -1;   /* not split for a ramp */
     g_free(f);
     g_free(best);
     bench_run_join_figures(r, res);

@@ -42,7 +42,7 @@ void bench_receiver_deinit(bench_peer *p)
 /* RFC 3550 A.1, simplified: extend the sequence number around the highest
  * seen; expected = highest - first + 1. Streams are kept by SSRC (a new
  * source starts its own count); past BENCH_RX_STREAMS a packet only counts. */
-static void count_seq(bench_peer *p, uint32_t ssrc, uint16_t seq16)
+static void count_seq(bench_peer *p, uint32_t ssrc, uint16_t seq16, bool video)
 {
     bench_receiver *rx = &p->rx;
     bench_rx_stream *s = NULL;
@@ -56,6 +56,7 @@ static void count_seq(bench_peer *p, uint32_t ssrc, uint16_t seq16)
     if (!s) {
         s = &rx->streams[rx->nstreams++];
         s->started = true;
+        s->video = video;
         s->ssrc = ssrc;
         s->base_seq = s->max_seq = (1u << 16) + seq16;
         s->received = 1;
@@ -232,7 +233,7 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
     p->n.rx_bytes += len;
     p->n.rx_video_packets += video;
     p->n.rx_video_bytes += video ? len : 0;
-    count_seq(p, h.ssrc, h.seq16);
+    count_seq(p, h.ssrc, h.seq16, video);
     const uint8_t *pl = pkt + h.payload_off;
     size_t skip = 0;
     sfu_vp8_desc d;
@@ -248,4 +249,18 @@ void bench_receiver_handle_rtp(bench_peer *p, const uint8_t *pkt, size_t len, sf
         track_keyframe(p, &h, pl, h.payload_len, now);
     if (p->joined_at < 0 && !p->answer.video)
         p->joined_at = now; /* audio only: its first packet */
+}
+
+unsigned bench_peer_streams(const bench_peer *p, bench_stream_count *out, unsigned cap)
+{
+    const bench_receiver *rx = &p->rx;
+    unsigned n = 0;
+    for (unsigned i = 0; i < rx->nstreams && n < cap; i++, n++) {
+        const bench_rx_stream *s = &rx->streams[i];
+        out[n] = (bench_stream_count){ .ssrc = s->ssrc, .video = s->video, .received = s->received };
+        for (unsigned k = 0; k < rx->nsources; k++)
+            if (rx->sources[k].ssrc == s->ssrc)
+                out[n].source = rx->sources[k].stamps;
+    }
+    return n;
 }

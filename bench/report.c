@@ -73,6 +73,8 @@ void bench_report_table(FILE *f, const bench_result *r)
         "MiB");
     row(f, "RSS per participant", r->rss_bytes_per_participant >= 0
             ? (double)r->rss_bytes_per_participant / 1024 : -1, "%.1f", "KiB");
+    row(f, "  of it anonymous (RssAnon)", r->rss_anon_bytes_per_participant > 0
+            ? (double)r->rss_anon_bytes_per_participant / 1024 : -1, "%.1f", "KiB");
     fprintf(f, "  %-34s %llu frames, %llu errors, %llu PLIs sent (%u decoding viewers)\n",
             "VP8 decoded", (unsigned long long)r->frames_decoded,
             (unsigned long long)r->decode_errors, (unsigned long long)r->plis_sent, r->decoders);
@@ -93,6 +95,14 @@ void bench_report_table(FILE *f, const bench_result *r)
                     lg->kbps_mean, lg->kbps_max, lg->pps_mean, lg->source_kbps);
         }
         fprintf(f, "    every viewer within its layer's band: %s\n", r->layers_ok ? "yes" : "NO");
+    }
+    if (r->tiles) {
+        fprintf(f, "  %-34s %u of %u members received exactly their %u tiles' video; "
+                "GET /rooms agrees for %u\n", "tiles (large-meeting)", r->tiles_members_ok,
+                r->participants, r->tiles_per_member, r->tiles_sfu_ok);
+        fprintf(f, "  %-34s %u-%u streams per member (the SFU's audio slots: %d)%s%s\n",
+                "audio received", r->tiles_audio_min, r->tiles_audio_max, r->tiles_sfu_audio_slots,
+                r->tiles_problem[0] ? "; first mismatch: " : "", r->tiles_problem);
     }
     if (r->nsteps)
         ramp_table(f, r);
@@ -129,6 +139,7 @@ int bench_report_json(const char *path, const bench_result *r)
         { "join_ms_p95", r->join_ms_p95, "%.6g" },
         { "sfu_rss_bytes", (double)r->sfu_rss_bytes, "%.0f" },
         { "rss_bytes_per_participant", (double)r->rss_bytes_per_participant, "%.0f" },
+        { "rss_anon_bytes_per_participant", (double)r->rss_anon_bytes_per_participant, "%.0f" },
         { "sfu_cpu_stall_seconds", r->sfu_cpu_stall_seconds, "%.6g" },
         { "stall_seconds", (double)r->stall_seconds, "%.0f" },
         { "sfu_cpu_us_per_forwarded_packet_steady",
@@ -171,6 +182,12 @@ int bench_report_json(const char *path, const bench_result *r)
         }
         fprintf(f, "  ]");
     }
+    if (r->tiles)
+        fprintf(f, ",\n  \"tiles_per_member\": %u,\n  \"tiles_members_ok\": %u,\n"
+                "  \"tiles_sfu_ok\": %u,\n  \"audio_streams_min\": %u,\n"
+                "  \"audio_streams_max\": %u,\n  \"sfu_audio_slots\": %d,\n  \"audio_ok\": %s",
+                r->tiles_per_member, r->tiles_members_ok, r->tiles_sfu_ok, r->tiles_audio_min,
+                r->tiles_audio_max, r->tiles_sfu_audio_slots, r->tiles_audio_ok ? "true" : "false");
     if (r->nsteps) {
         fprintf(f, ",\n  \"capacity_participants\": %u,\n  \"ramp_stop\": \"%s\",\n"
                 "  \"ramp\": [\n", r->capacity, r->ramp_stop);

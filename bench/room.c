@@ -101,11 +101,14 @@ static void sources(bench_run_state *r, const char *sdp_text, const json_t *trac
         const sig_sdp_media *m = &sdp->media[i];
         const json_t *t = json_object_get(tracks, m->mid);
         const char *who = json_string_value(json_object_get(t, "participant"));
+        bool slot = json_is_integer(json_object_get(t, "slot"));
         uint32_t ssrc = m->nfids ? m->fids[0].primary : m->nssrcs ? m->ssrcs[0].ssrc : 0;
-        if (!who || !ssrc)
+        if ((!who && !slot) || !ssrc)
             continue;
+        /* An audio slot carries whoever is loud (docs/API.md, "Room
+         * sessions"): announced without a table, it is not timed. */
         c->ssrc[c->nsrc] = ssrc;
-        c->stamps[c->nsrc++] = stamps_of(r, who);
+        c->stamps[c->nsrc++] = who ? stamps_of(r, who) : NULL;
     }
     sig_sdp_free(sdp);
 }

@@ -281,6 +281,8 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     if (rc == 0 && role == BENCH_VIEWER && r->s->simulcast && r->groups[idx] < 2)
         rc = pin_layer(url_of(r, idx), resp.layer_link, bench_layer_rid[r->groups[idx]], err,
                        errlen);
+    if (rc == 0 && role == BENCH_MEMBER && strcmp(r->s->kind, "large-meeting") == 0)
+        rc = bench_tiles_subscribe(r, idx, resp.subs_link, err, errlen);
     if (rc == 0 && role == BENCH_MEMBER) {
         if (!r->rooms)
             r->rooms = bench_rooms_new(r, err, errlen);
@@ -362,7 +364,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->env = (bench_env){
         .dtls = r->dtls, .fingerprint = sfu_cert_fingerprint_text(r->cert), .media = &r->media,
         .audio = s->audio, .video = s->video, .simulcast = s->simulcast,
-        .viewer_twcc = s->viewer_transport_cc,
+        .viewer_twcc = s->viewer_transport_cc, .audio_level = s->audio_level,
         /* kbit/s to bytes per microsecond; simulcast: f + h (1/3) + q (1/10) */
         .pace_bytes_per_us = s->pacing_factor * s->video_kbps * (s->simulcast ? 1.0 + 1.0 / 3 + 0.1 : 1.0)
                              / 8000.0,
@@ -382,6 +384,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
 static void teardown(bench_run_state *r)
 {
     bench_rooms_free(r->rooms);     /* before the peers it answers for go */
+    bench_tiles_free(r);
     if (r->loop) {
         delete_sessions(r);
         bench_loop_call(r->loop, do_free_peers, r);

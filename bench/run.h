@@ -57,6 +57,7 @@ typedef struct bench_result {
     double join_ms_p50, join_ms_p95;
     double join_phase_ms_p50[3];  /* POST to answer, to ICE connected, to SRTP keys */
     int64_t sfu_rss_bytes, sfu_rss_before_bytes, rss_bytes_per_participant;
+    int64_t rss_anon_bytes_per_participant;    /* the same of RssAnon (-1 unknown) */
     uint64_t frames_decoded, decode_errors, plis_sent, plis_received, nacks_received;
     unsigned decoders;
     /* What the target ran with, from its answers and the handshakes. */
@@ -79,6 +80,17 @@ typedef struct bench_result {
         double kbps_min, kbps_mean, kbps_max, pps_mean;
         double source_kbps;     /* the layer's encoded VP8 rate */
     } groups[3];
+    /* large-meeting (tiles.c): members that received exactly their tiles'
+     * videos in the window; members whose GET /rooms entry has a
+     * subscription of `tiles` and that many video m-lines bound; audio
+     * streams a member received (min, max) against the SFU's audio slots
+     * (-1 unknown); the first mismatch. */
+    bool tiles;
+    unsigned tiles_per_member, tiles_members_ok, tiles_sfu_ok;
+    unsigned tiles_audio_min, tiles_audio_max;
+    int tiles_sfu_audio_slots;
+    bool tiles_audio_ok;
+    char tiles_problem[160];
     bench_ramp_step steps[BENCH_RAMP_MAX_STEPS];
 } bench_result;
 

@@ -53,6 +53,12 @@ typedef struct bench_run_state {
     sfu_time (*phase_us)[3];    /* the same, bench_peer_join_phases */
     bench_answer pub_answer, view_answer;
     unsigned have_view_answer;
+    /* large-meeting (tiles.c), by member: its subscriptions URL, whether its
+     * subscription names every tile, what it had received when the window
+     * began. */
+    char (*tiles_link)[256];
+    bool *tiles_done;
+    struct member_streams *tiles_mark;
     /* The measuring window second by second (bench_run_window): the
      * target's CPU, the packets forwarded, the step; for bench_run_stalls. */
     double sec_cpu[BENCH_SECONDS_MAX], sec_dt[BENCH_SECONDS_MAX];
@@ -107,6 +113,18 @@ unsigned bench_layout_publishers(const bench_scenario *s);
 int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t errlen);
 /* Adds n viewers of publisher pub and waits for them. */
 void bench_layout_add_viewers(bench_run_state *r, unsigned pub, unsigned n);
+
+/* tiles.c: large-meeting's subscriptions (member k shows the `tiles`
+ * members before it in join order) */
+/* POSTs member k's subscription (link: from its 201) with the tiles joined so far. */
+int bench_tiles_subscribe(bench_run_state *r, unsigned k, const char *link, char *err,
+                          size_t errlen);
+/* Once everyone joined: again for each member whose list was not whole. */
+int bench_tiles_complete(bench_run_state *r, char *err, size_t errlen);
+/* Around the window: what each member received then; the check into res. */
+void bench_tiles_mark(bench_run_state *r);
+void bench_tiles_check(bench_run_state *r, bench_result *res);
+void bench_tiles_free(bench_run_state *r);
 
 /* ramp.c */
 int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t errlen);

@@ -20,6 +20,7 @@ static const key_def keys[] = {
     { "scenario", "kind", K_STR, F(kind), 0, 0 },
     { "scenario", "publishers", K_UINT, F(publishers), 1, 1 },
     { "scenario", "participants", K_UINT, F(participants), 2, 100 },
+    { "scenario", "tiles", K_UINT, F(tiles), 1, 32 },
     { "scenario", "calls", K_UINT, F(calls), 1, 2000 },
     { "scenario", "viewers", K_UINT, F(viewers), 0, 1000 },
     { "scenario", "duration_s", K_DOUBLE, F(duration_s), 1, 86400 },
@@ -38,6 +39,7 @@ static const key_def keys[] = {
     { "media", "simulcast", K_BOOL, F(simulcast), 0, 0 },
     { "media", "viewer_transport_cc", K_BOOL, F(viewer_transport_cc), 0, 0 },
     { "media", "pacing_factor", K_DOUBLE, F(pacing_factor), 0, 100 },
+    { "media", "audio_level", K_BOOL, F(audio_level), 0, 0 },
     { "ramp", "step", K_UINT, F(ramp.step), 1, 1000 },
     { "ramp", "step_s", K_DOUBLE, F(ramp.step_s), 1, 3600 },
     { "ramp", "max_viewers", K_UINT, F(ramp.max_viewers), 1, 5000 },
@@ -52,7 +54,8 @@ static const key_def keys[] = {
     { "soak", "rss_tolerance", K_DOUBLE, F(soak.rss_tolerance), 0, 10 },
 };
 
-static const char *const kinds[] = { "one-to-many", "meeting", "voice-calls", "ramp", "soak" };
+static const char *const kinds[] = { "one-to-many", "meeting", "large-meeting", "voice-calls", "ramp",
+                                      "soak" };
 
 void bench_scenario_defaults(bench_scenario *s)
 {
@@ -62,7 +65,7 @@ void bench_scenario_defaults(bench_scenario *s)
         .max_loss_ratio = 1, .audio = true, .video = true, .width = 640, .height = 360,
         .fps = 30, .video_kbps = 800, .gop_frames = 0, .audio_kbps = 32,
         .viewer_transport_cc = true,
-        .participants = 4, .calls = 10,
+        .participants = 4, .tiles = 9, .calls = 10,
         .ramp = { .step = 10, .step_s = 5, .max_viewers = 500, .max_loss_ratio = 0.01,
                   .max_latency_ms = 50 },
         .soak = { .cycles = 500, .parallel = 4, .viewers = 2, .hold_ms = 100,
@@ -155,7 +158,7 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
         known |= strcmp(s->kind, kinds[i]) == 0;
     if (rc == 0 && !known) {
         snprintf(err, errlen, "%s: scenario.kind: %s is not one of one-to-many, meeting, "
-                 "voice-calls, ramp, soak", path, s->kind);
+                 "large-meeting, voice-calls, ramp, soak", path, s->kind);
         rc = -1;
     }
     if (rc == 0 && !s->audio && !s->video) {
@@ -171,6 +174,12 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
     if (rc == 0 && s->simulcast && (s->width < 64 || s->height < 64)) {
         snprintf(err, errlen, "%s: media.simulcast: the lowest layer is a quarter of width x "
                  "height: give at least 64x64", path);
+        rc = -1;
+    }
+    if (rc == 0 && strcmp(s->kind, "large-meeting") == 0 &&
+        (!s->video || s->tiles >= s->participants)) {
+        snprintf(err, errlen, "%s: scenario.tiles: a large meeting needs video and fewer tiles "
+                 "than participants", path);
         rc = -1;
     }
     if (s->gop_frames == 0)

@@ -1,7 +1,8 @@
 /* A benchmark scenario, read from a GLib key file in configs/bench/:
  *
  *   [scenario]  name, kind, publishers, viewers (one-to-many: of the one
- *               publisher), participants (meeting), calls (voice-calls),
+ *               publisher), participants (meeting, large-meeting), tiles
+ *               (large-meeting), calls (voice-calls),
  *               duration_s, warmup_s, join_interval_ms, decode_sample
  *               (viewers that decode video), max_loss_ratio
  *   [media]     audio, video (booleans), width, height, fps, video_kbps,
@@ -9,14 +10,17 @@
  *               sends three VP8 layers by rid, q/h/f at 1/4, 1/2 and the
  *               full size, 1/10, 1/3 and all of video_kbps; a third of the
  *               viewers pin q, a third h, the rest stay automatic),
- *               viewer_transport_cc (boolean), pacing_factor
+ *               viewer_transport_cc (boolean), pacing_factor, audio_level
+ *               (boolean: publishers send RFC 6464 levels, as browsers do)
  *   [ramp]      step, step_s, max_viewers, max_loss_ratio, max_latency_ms
  *   [soak]      cycles, parallel, viewers, hold_ms, liveness_timeout_ms,
  *               settle_s, rss_tolerance
  *
  * Kinds: one-to-many (1 publisher, N viewers), meeting (N participants in
  * one room, each a room session that publishes and receives the others;
- * against Janus a publisher plus a subscriber per other feed), voice-calls (C
+ * against Janus a publisher plus a subscriber per other feed), large-meeting
+ * (the same through room sessions only, each member subscribed to `tiles`
+ * others' video: tiles.c), voice-calls (C
  * rooms of 2 participants, each watching the other), ramp (one-to-many,
  * adding viewers step by step until a limit passes), soak (join/leave
  * cycles, then a leak check: bench/soak.h).
@@ -51,7 +55,11 @@ typedef struct bench_scenario {
                                  * (they send no feedback: with it the SFU's
                                  * estimate for them never grows; without it a
                                  * simulcast viewer gets the top layer) */
-    unsigned participants;      /* meeting, default 4 */
+    bool audio_level;           /* publishers offer and send the ssrc-audio-level
+                                 * extension (RFC 6464); default false */
+    unsigned participants;      /* meeting, large-meeting: default 4 */
+    unsigned tiles;             /* large-meeting: videos each member subscribes
+                                 * to, default 9 */
     unsigned calls;             /* voice-calls, default 10 */
     struct {
         unsigned step;          /* viewers added per step, default 10 */

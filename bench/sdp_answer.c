@@ -33,7 +33,8 @@ static void accepted(GString *s, const bench_offer *o, const sig_sdp_media *m,
         "a=setup:active\r\n",
         m->media, f->pt, m->mid, o->ufrag, o->pwd, o->fingerprint);
     for (unsigned i = 0; i < m->nexts; i++)
-        if (m->exts[i].kind == SIG_EXT_MID || m->exts[i].kind == SIG_EXT_TWCC)
+        if (m->exts[i].kind == SIG_EXT_MID || m->exts[i].kind == SIG_EXT_TWCC ||
+            (o->audio_level && m->exts[i].kind == SIG_EXT_AUDIO_LEVEL))
             g_string_append_printf(s, "a=extmap:%u %s\r\n", m->exts[i].id, m->exts[i].uri);
     const char *dir = "recvonly";
     uint32_t ssrc = 0;

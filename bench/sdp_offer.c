@@ -18,6 +18,9 @@ static void media_section(GString *s, const bench_offer *o, bool video)
         g_string_append_printf(s, "a=extmap:%d "
             "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n",
             BENCH_EXT_TWCC);
+    if (!video && o->audio_level)
+        g_string_append_printf(s, "a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n",
+                               BENCH_EXT_AUDIO_LEVEL);
     g_string_append_printf(s, "a=%s\r\n", o->publisher ? "sendonly" : "recvonly");
     bool sim = video && o->publisher && o->simulcast;
     if (sim)
@@ -101,6 +104,8 @@ static void read_media(const sig_sdp_media *m, bench_answer *a)
         a->mid_ext = ext_id(m, SIG_EXT_MID);
     if (!a->twcc_ext)
         a->twcc_ext = ext_id(m, SIG_EXT_TWCC);
+    if (!video && !a->level_ext)
+        a->level_ext = ext_id(m, SIG_EXT_AUDIO_LEVEL);
     if (video && !a->rid_ext)
         a->rid_ext = ext_id(m, SIG_EXT_RID);
     a->simulcast |= video && m->simulcast;

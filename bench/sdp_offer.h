@@ -13,6 +13,7 @@
 #define BENCH_PT_OPUS 111
 #define BENCH_PT_VP8 96
 #define BENCH_EXT_MID 1
+#define BENCH_EXT_AUDIO_LEVEL 2 /* ssrc-audio-level on audio (RFC 6464) */
 #define BENCH_EXT_TWCC 3
 #define BENCH_EXT_RID 4         /* simulcast publishers (RFC 8852) */
 #define BENCH_EXT_RRID 5
@@ -26,6 +27,7 @@ typedef struct bench_offer {
                                  * a=simulcast:send q;h;f (RFC 8853), no a=ssrc */
     bool no_twcc;               /* leave transport-cc out (a viewer that sends no
                                  * feedback: the SFU then has no estimate for it) */
+    bool audio_level;           /* offer (and accept) ssrc-audio-level on audio */
     const char *ufrag, *pwd;
     const char *candidate;      /* "candidate:..." */
     const char *fingerprint;    /* sha-256 "AB:CD:..." */
@@ -52,6 +54,7 @@ typedef struct bench_answer {
     uint8_t audio_pt, video_pt;
     bool nack, pli, twcc;       /* negotiated on video (twcc: on any m-line) */
     uint8_t mid_ext, twcc_ext;  /* 0: not negotiated */
+    uint8_t level_ext;          /* ssrc-audio-level on audio, 0: none */
     uint8_t rid_ext;            /* sdes:rtp-stream-id on video, 0: none */
     bool simulcast;             /* the video m-line has a=simulcast */
 } bench_answer;

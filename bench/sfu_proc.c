@@ -170,20 +170,25 @@ double bench_proc_cpu_seconds(pid_t pid)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-int64_t bench_proc_rss_bytes(pid_t pid)
+/* One "Name: N kB" line of /proc/PID/status, in bytes; -1 if absent. */
+static int64_t status_kb(pid_t pid, const char *name)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[32];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof fmt, "%s: %%lld kB", name);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     long long kb = -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     fclose(f);
     return kb < 0 ? -1 : kb * 1024;
 }
+
+int64_t bench_proc_rss_bytes(pid_t pid) { return status_kb(pid, "VmRSS"); }
+int64_t bench_proc_rss_anon_bytes(pid_t pid) { return status_kb(pid, "RssAnon"); }
 
 /* Adds the inode column (proc(5): the tenth) of every line of a
  * /proc/net/udp* file to inodes. */

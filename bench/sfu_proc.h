@@ -30,6 +30,9 @@ int bench_sfu_stop(bench_sfu_proc *p, bool keep_log);
 double bench_proc_cpu_seconds(pid_t pid);
 /* VmRSS of pid in bytes, or -1. */
 int64_t bench_proc_rss_bytes(pid_t pid);
+/* Its anonymous part (RssAnon): without the pages of the binary and the
+ * shared libraries, which the first joins fault in once, whatever the count. */
+int64_t bench_proc_rss_anon_bytes(pid_t pid);
 
 /* Open descriptors of a process (/proc/PID/fd), how many are sockets, and
  * how many of those are UDP sockets (their inode in /proc/net/udp or udp6). */

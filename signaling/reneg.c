@@ -655,6 +655,13 @@ static void commit(sig_reneg *r, sig_reneg_result *res)
     memcpy(r->slots, r->next, r->nnext * sizeof r->next[0]);
     r->nslots = r->nnext;
     r->outstanding = false;
+    /* Answered: nobody reads the offer's text again (sig_reneg_outstanding
+     * is NULL now, the events stream dropped its copy), and a session of a
+     * large room would keep ~18 KB of SDP for its lifetime. */
+    free(r->offer_text);
+    r->offer_text = NULL;
+    r->offer.sdp = NULL;
+    r->offer.sdp_len = 0;
     reneg_leg_of(r, r->slots, r->nslots, &res->leg);
     unsigned ctr;
     if (plan(r, &ctr) && r->change_since == SFU_TIME_NEVER)

@@ -181,6 +181,8 @@ run_suite "bench/smoke" build/sfu-bench --quiet --sfu build/sfu --json build/ben
     configs/bench/smoke.conf
 run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
     --json build/bench-meeting-smoke.json configs/bench/meeting-smoke.conf
+run_suite "bench/large-meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
+    --json build/bench-large-meeting-smoke.json configs/bench/large-meeting-smoke.conf
 
 echo "== syscalls per forwarded packet (strace, 1 -> 8, 4 s; batching must not regress)"
 run_suite "perf/syscalls" tests/perf/syscalls.sh --sfu build/sfu

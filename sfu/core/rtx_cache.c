@@ -14,6 +14,7 @@ struct sfu_rtx_cache {
     sfu_time max_age;
     bool started;
     uint64_t newest;
+    uint64_t oldest;    /* no packet below it is held, except late ones put below it */
     slot *slots;        /* indexed by seq % capacity */
 };
 
@@ -52,6 +53,29 @@ static void release(sfu_rtx_cache *c, slot *s)
     c->count--;
 }
 
+/* Packets older than max_age are never handed out again (get): their
+ * buffers go back to the pool now, not when their slot is reused. At 60
+ * packets a second a 512-slot cache would otherwise hold 8 s of packets for
+ * 2 s of use, and 16 such streams fill a worker's default pool (8192): a
+ * 30-participant room then dropped most packets as pool_empty. Amortised
+ * O(1): `oldest` only moves back for a late packet. */
+static void expire(sfu_rtx_cache *c, uint64_t put, sfu_time now)
+{
+    uint64_t floor = c->newest >= c->capacity ? c->newest - c->capacity + 1 : 0;
+    if (put < c->oldest)
+        c->oldest = put;
+    if (c->oldest < floor)
+        c->oldest = floor;
+    for (; c->oldest < c->newest; c->oldest++) {
+        slot *s = &c->slots[c->oldest % c->capacity];
+        if (!s->buf || s->seq != c->oldest)
+            continue;
+        if (now - s->at <= c->max_age)
+            break;
+        release(c, s);
+    }
+}
+
 int sfu_rtx_cache_put(sfu_rtx_cache *c, uint64_t seq, sfu_buf *buf, sfu_time now)
 {
     if (c->started && seq + c->capacity <= c->newest)
@@ -74,6 +98,7 @@ int sfu_rtx_cache_put(sfu_rtx_cache *c, uint64_t seq, sfu_buf *buf, sfu_time now
     s->at = now;
     s->buf = sfu_buf_ref(buf);
     c->count++;
+    expire(c, seq, now);
     return 0;
 }
 
@@ -99,6 +124,7 @@ void sfu_rtx_cache_clear(sfu_rtx_cache *c)
         release(c, &c->slots[i]);
     c->started = false;
     c->newest = 0;
+    c->oldest = 0;
 }
 
 uint32_t sfu_rtx_cache_count(const sfu_rtx_cache *c) { return c->count; }

@@ -3,7 +3,8 @@
  * Keeps references to the received packets by extended sequence number, so
  * every viewer's NACK is answered from the same buffers (the viewers keep only
  * their offset history, see seq.h). Bounded by count and by age: a packet
- * older than `max_age` is too late to help a jitter buffer. Allocated once. */
+ * older than `max_age` is too late to help a jitter buffer, and each put
+ * gives such packets' buffers back to the pool. Allocated once. */
 #ifndef SFU_CORE_RTX_CACHE_H
 #define SFU_CORE_RTX_CACHE_H
 

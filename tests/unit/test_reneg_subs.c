@@ -115,8 +115,8 @@ TEST(subscription_swap_reuses_the_mline)
     ASSERT_EQ(count_kind(o, SFU_KIND_VIDEO), 2u);
     char mid1[SFU_MID_MAX];
     snprintf(mid1, sizeof mid1, "%s", video_of(o, PX(1))->mid);
+    int nmlines = count_mlines(o->sdp, o->sdp_len);   /* before the answer frees the text */
     ASSERT_EQ(answer(&f, o, &res), 0);
-    int nmlines = count_mlines(o->sdp, o->sdp_len);
     uint32_t swapped[2] = { PX(4), PX(2) };
     ASSERT_EQ(sig_reneg_set_subscriptions(f.r, true, swapped, 2, SFU_SEC(2)), 0);
     ASSERT_EQ(offer_now(&f, SFU_SEC(3), &o), 0);
@@ -171,12 +171,12 @@ TEST(audio_slots_enter_and_leave)
     ASSERT_EQ(count_kind(o, SFU_KIND_AUDIO), 2u);
     ASSERT_EQ(slot_tracks(o), 2u);
     ASSERT(strstr(o->sdp, "a=msid:slots audio-") != NULL);
+    int mlines = count_mlines(o->sdp, o->sdp_len);     /* before the answer frees the text */
     ASSERT_EQ(answer(&f, o, &res), 0);
     unsigned slot_binds = 0;
     for (unsigned i = 0; i < res.nbindings; i++)
         slot_binds += sfu_is_audio_slot(res.bindings[i].participant);
     ASSERT_EQ(slot_binds, 2u);
-    int mlines = count_mlines(o->sdp, o->sdp_len);
     /* Many more: still two audio m-lines, no new m-line for their audio. */
     for (uint32_t i = 4; i <= 9; i++)
         ASSERT_EQ(add_av(&f, PX(i), SFU_SEC(4)), 0);

@@ -90,4 +90,40 @@ TEST(free_releases_references)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(put_get_table), TEST_ENTRY(free_releases_references))
+/* A slow stream in a big cache: only max_age of packets stays held (the
+ * pool is shared by every stream of a worker), a late packet put below the
+ * held ones is kept and later given back too. */
+TEST(expired_packets_go_back_to_the_pool)
+{
+    sfu_buf_pool *pool = sfu_buf_pool_new(1024);
+    sfu_rtx_cache *c = sfu_rtx_cache_new(512, SFU_SEC(1));
+    ASSERT(pool && c);
+    /* 50 packets a second for 4 s, every 5th put 300 ms late (the last
+     * three of those never) */
+    sfu_time now = 0;
+    for (uint64_t s = 0; s < 200; s++, now += SFU_MS(20)) {
+        uint64_t seq = s % 5 == 4 && s >= 15 ? s - 15 : s;
+        if (s % 5 == 4 && s < 15)
+            continue;
+        sfu_buf *b = sfu_buf_alloc(pool);
+        ASSERT(b);
+        ASSERT_EQ(sfu_rtx_cache_put(c, seq, b, now), 0);
+        sfu_buf_unref(b);
+        /* 1 s at 50/s; behind a late packet, up to its 300 ms more */
+        ASSERT(sfu_rtx_cache_count(c) <= 51 + 15);
+    }
+    ASSERT(sfu_rtx_cache_count(c) >= 49);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), sfu_rtx_cache_count(c));
+    sfu_time last = now - SFU_MS(20);
+    ASSERT(sfu_rtx_cache_get(c, 198, last) != NULL);
+    ASSERT(sfu_rtx_cache_get(c, 184, last) != NULL);    /* the late one, put at 199's time */
+    ASSERT(sfu_rtx_cache_get(c, 100, last) == NULL);
+    ASSERT_EQ(sfu_rtx_cache_age(c, 100, last), -1);    /* given back, not only refused */
+    sfu_rtx_cache_free(c);
+    ASSERT_EQ(sfu_buf_pool_in_use(pool), 0);
+    sfu_buf_pool_free(pool);
+    return 0;
+}
+
+TEST_LIST(TEST_ENTRY(put_get_table), TEST_ENTRY(free_releases_references),
+          TEST_ENTRY(expired_packets_go_back_to_the_pool))
