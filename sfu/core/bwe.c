@@ -301,6 +301,14 @@ void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_tim
     sfu_probe_cluster_on_copy(&b->probe, e->probe_id, size_bytes);
 }
 
+void sfu_bwe_prefetch(const sfu_bwe *b, uint16_t seq16, sfu_time now)
+{
+    __builtin_prefetch(&b->sent_newest, 1);
+    __builtin_prefetch(&b->sent[bucket(now / SFU_BWE_ACKED_BUCKET)], 1);
+    if (b->hist.ring)
+        __builtin_prefetch(&b->hist.ring[seq16 & b->hist.mask], 1);
+}
+
 uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16)
 {
     sfu_sent_packet *e = sfu_send_history_get(&b->hist, seq16);
