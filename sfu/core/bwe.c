@@ -87,6 +87,11 @@ struct sfu_bwe {
     uint64_t sent[SFU_BWE_ACKED_BUCKETS];
     uint64_t probe_sent[SFU_BWE_ACKED_BUCKETS];   /* of them, under a probe */
     bool sent_any;
+    /* The probe cluster may be SENDING: set when one starts, cleared by the
+     * first packet that finds it no longer is, so a packet sent with no
+     * probe under way does not touch the cluster (another cache line per
+     * copy of a fan-out). */
+    bool probe_maybe_sending;
     int64_t sent_newest;        /* bucket number */
     sfu_time first_sent_at;
     /* The last sign of congestion: SFU_TIME_NEVER none (redundancy_ok) */
@@ -275,7 +280,11 @@ static void probe_judge(sfu_bwe *b, sfu_time now);
 
 void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now)
 {
-    uint32_t probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
+    uint32_t probe_id = 0;
+    if (b->probe_maybe_sending) {
+        probe_id = sfu_probe_cluster_on_sent(&b->probe, size_bytes, now);
+        b->probe_maybe_sending = b->probe.state == SFU_PROBE_SENDING;
+    }
     sfu_send_history_add(&b->hist, seq16, size_bytes, now, probe_id);
     sent_add(b, now, size_bytes, probe_id != 0);
 }
@@ -290,6 +299,14 @@ void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_tim
     size_t total = (size_t)e->size_bytes + size_bytes;
     e->size_bytes = total > UINT16_MAX ? UINT16_MAX : (uint16_t)total;
     sfu_probe_cluster_on_copy(&b->probe, e->probe_id, size_bytes);
+}
+
+void sfu_bwe_prefetch(const sfu_bwe *b, uint16_t seq16, sfu_time now)
+{
+    __builtin_prefetch(&b->sent_newest, 1);
+    __builtin_prefetch(&b->sent[bucket(now / SFU_BWE_ACKED_BUCKET)], 1);
+    if (b->hist.ring)
+        __builtin_prefetch(&b->hist.ring[seq16 & b->hist.mask], 1);
 }
 
 uint32_t *sfu_bwe_packet_tag(sfu_bwe *b, uint16_t seq16)
@@ -403,6 +420,7 @@ bool sfu_bwe_poll_probe(sfu_bwe *b, uint64_t target_bps, sfu_time now, sfu_bwe_p
     if (bytes < PROBE_MIN_BYTES)
         bytes = PROBE_MIN_BYTES;
     sfu_probe_cluster_start(&b->probe, b->next_probe_id, rate_bps, bytes, now);
+    b->probe_maybe_sending = true;
     b->probe.long_probe = proof;
     b->probe.whole = burst;
     b->probe_burst = burst;

@@ -118,6 +118,10 @@ void sfu_bwe_on_packet_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_t
  * same number; its bytes count toward what was sent under it. */
 void sfu_bwe_on_copy_sent(sfu_bwe *b, uint16_t seq16, size_t size_bytes, sfu_time now);
 
+/* Asks the memory for what sfu_bwe_on_packet_sent will touch with the next
+ * transport-wide number `seq16` at `now` (a hint: no effect on the estimate). */
+void sfu_bwe_prefetch(const sfu_bwe *b, uint16_t seq16, sfu_time now);
+
 /* The caller's tag of the packet numbered seq16 (0 when it was sent), to
  * read and change: what to do when feedback reports the packet lost
  * (room_send.c retransmits it). NULL when the packet is not (or no longer)

@@ -63,6 +63,8 @@ void sfu_srtp_session_free(sfu_srtp_session *s); /* NULL is a no-op */
 /* Protect in place: *len grows by the tag (and SRTCP index). The buffer must
  * have SFU_SRTP_MAX_TRAILER_LEN bytes of room after the packet.
  * 0, -SFU_EMALFORMED (not RTP/RTCP), or -SFU_EINVAL. */
+/* Asks the memory for the outbound context a protect starts from (a hint). */
+void sfu_srtp_session_prefetch_out(const sfu_srtp_session *s);
 int sfu_srtp_session_protect_rtp(sfu_srtp_session *s, uint8_t *pkt, size_t *len);
 int sfu_srtp_session_protect_rtcp(sfu_srtp_session *s, uint8_t *pkt, size_t *len);
 

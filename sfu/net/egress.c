@@ -16,6 +16,7 @@
 #define GSO_MAX_SEGS 64                 /* the kernel's UDP_MAX_SEGMENTS */
 #define GSO_MAX_BYTES 60000             /* under a 64 KiB datagram with headers */
 #define GROUP_SLOTS 4096                /* fd hash for grouping, > 2 x SFU_EGRESS_MAX */
+#define DEST_SLOTS 4096                 /* destination hash of one run, > 2 x SFU_EGRESS_MAX */
 
 typedef struct dgram {
     int fd;
@@ -38,6 +39,14 @@ typedef struct group_slot {
     uint16_t head, tail;
 } group_slot;
 
+/* Ordering one socket's run by destination: per destination (open
+ * addressing, valid in the run whose generation it carries) its id. */
+typedef struct dest_slot {
+    uint32_t gen;
+    uint16_t first;                     /* a held index with this destination */
+    uint16_t id;
+} dest_slot;
+
 struct sfu_egress {
     dgram q[SFU_EGRESS_MAX];
     uint32_t n;
@@ -54,6 +63,12 @@ struct sfu_egress {
     struct mmsghdr msgs[SFU_EGRESS_MAX];
     struct iovec iov[SFU_EGRESS_MAX];
     gso_ctl ctl[SFU_EGRESS_MAX];
+    /* ordering a run by destination */
+    dest_slot dslots[DEST_SLOTS];
+    uint32_t dgen;
+    uint16_t dest_of[SFU_EGRESS_MAX];
+    uint16_t dest_at[SFU_EGRESS_MAX + 1];
+    uint16_t sorted[SFU_EGRESS_MAX];
     uint64_t failed, calls, gso_trains, gso_dgrams;
 };
 
@@ -98,11 +113,61 @@ static bool same_dest(const dgram *a, const dgram *b)
     return a->tolen == b->tolen && memcmp(&a->to, &b->to, a->tolen) == 0;
 }
 
+static uint32_t dest_hash(const dgram *d)
+{
+    uint32_t h = 2166136261u;
+    const uint8_t *b = (const uint8_t *)&d->to;
+    for (socklen_t i = 0; i < d->tolen; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+/* order[from..to) (one socket's run) regrouped by destination, each
+ * destination's datagrams in the order they were held and the destinations
+ * in the order they first appear: on the shared port a wake-up holds its
+ * fan-out packet by packet (every viewer's copy of the first packet, then
+ * of the second), and a viewer's packets must be neighbours to make a GSO
+ * train. Nothing is reordered for any one destination. */
+static void order_by_dest(sfu_egress *eg, uint32_t from, uint32_t to)
+{
+    uint32_t k = to - from, ndest = 0;
+    if (++eg->dgen == 0) {
+        memset(eg->dslots, 0, sizeof eg->dslots);
+        eg->dgen = 1;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        const dgram *d = &eg->q[eg->order[from + i]];
+        uint32_t h = dest_hash(d) & (DEST_SLOTS - 1);
+        while (eg->dslots[h].gen == eg->dgen && !same_dest(&eg->q[eg->dslots[h].first], d))
+            h = (h + 1) & (DEST_SLOTS - 1);
+        dest_slot *s = &eg->dslots[h];
+        if (s->gen != eg->dgen) {
+            *s = (dest_slot){ .gen = eg->dgen, .first = eg->order[from + i], .id = (uint16_t)ndest };
+            eg->dest_at[ndest++] = 0;
+        }
+        eg->dest_of[i] = s->id;
+        eg->dest_at[s->id]++;
+    }
+    if (ndest == k)
+        return;                         /* one datagram per destination */
+    uint32_t sum = 0;
+    for (uint32_t j = 0; j < ndest; j++) {
+        uint32_t c = eg->dest_at[j];
+        eg->dest_at[j] = (uint16_t)sum;
+        sum += c;
+    }
+    for (uint32_t i = 0; i < k; i++)
+        eg->sorted[eg->dest_at[eg->dest_of[i]]++] = eg->order[from + i];
+    memcpy(&eg->order[from], eg->sorted, k * sizeof eg->sorted[0]);
+}
+
 /* Sends q[order[from..to)], all on one socket: one sendmmsg whose messages
  * are single datagrams or GSO trains (gso_plan.h) of one viewer's burst. */
 static void send_run(sfu_egress *eg, uint32_t from, uint32_t to)
 {
     uint32_t k = to - from;
+    if (eg->gso && k > 2)
+        order_by_dest(eg, from, to);
     for (uint32_t i = 0; i < k; i++) {
         const dgram *d = &eg->q[eg->order[from + i]];
         eg->lens[i] = d->len;

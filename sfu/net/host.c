@@ -72,6 +72,13 @@ sfu_peer *sfu_host_peer(const sfu_host *host, sfu_leg_id leg)
     return peer && sfu_peer_leg(peer) == leg ? peer : NULL;
 }
 
+void sfu_host_prefetch_peer(const sfu_host *host, sfu_leg_id leg)
+{
+    uint32_t slot = leg & SLOT_MASK;
+    if (slot < host->nslots && host->slots[slot])
+        __builtin_prefetch(host->slots[slot]);
+}
+
 sfu_room_driver *sfu_host_room_acquire(sfu_host *host, const char *key)
 {
     sfu_room_driver *room = g_hash_table_lookup(host->rooms, key);

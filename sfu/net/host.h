@@ -86,6 +86,8 @@ sfu_leg_id sfu_host_attach_peer(sfu_host *host, sfu_peer *peer);
 void sfu_host_detach_peer(sfu_host *host, sfu_leg_id leg);
 /* The peer of `leg` by its slot, NULL when gone. */
 sfu_peer *sfu_host_peer(const sfu_host *host, sfu_leg_id leg);
+/* Asks the memory for the peer of `leg` (a hint before sfu_host_peer). */
+void sfu_host_prefetch_peer(const sfu_host *host, sfu_leg_id leg);
 /* The room `key` pinned to this host, made on first use (NULL: out of
  * memory); each acquire takes one reference, released by
  * sfu_host_room_release, which frees the room with its last one. */

@@ -907,6 +907,14 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len)
     return nice_agent_send(ice->cur->agent, ice->cur->stream, 1, (guint)len, (const gchar *)data);
 }
 
+void sfu_ice_prefetch(const sfu_ice *ice)
+{
+    __builtin_prefetch(&ice->state);
+    __builtin_prefetch(&ice->fast_peer);
+    __builtin_prefetch(&ice->on_shared);
+    __builtin_prefetch(&ice->shared);
+}
+
 int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to, socklen_t *tolen)
 {
     if (!may_send(ice) || ice->fast_fd < 0)

@@ -127,6 +127,8 @@ int sfu_ice_send(sfu_ice *ice, const uint8_t *data, size_t len);
  * (for a batched send of the caller's own); -1 when it must go through
  * sfu_ice_send (not connected, TCP, TURN). Valid until control returns to
  * the worker's loop. */
+/* Asks the memory for what sfu_ice_send_target reads (a hint). */
+void sfu_ice_prefetch(const sfu_ice *ice);
 int sfu_ice_send_target(const sfu_ice *ice, int *fd, const struct sockaddr **to,
                         socklen_t *tolen);
 sfu_ice_state sfu_ice_state_get(const sfu_ice *ice);

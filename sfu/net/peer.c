@@ -61,6 +61,14 @@ static int protect(sfu_peer *peer, const sfu_out_item *item, uint8_t *dst, size_
                                      : sfu_srtp_session_protect_rtcp(peer->srtp, dst, len);
 }
 
+void sfu_peer_prefetch(const sfu_peer *peer)
+{
+    if (peer->srtp)
+        sfu_srtp_session_prefetch_out(peer->srtp);
+    if (peer->ice)
+        sfu_ice_prefetch(peer->ice);
+}
+
 /* Into the worker's egress batch when the pair is plain UDP (sent at the
  * end of the wake-up, egress.h), else through libnice at once. */
 void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item)

@@ -81,6 +81,9 @@ const char *sfu_peer_srtp_profile(const sfu_peer *peer);
 
 /* For the room driver. Protects and sends one RTP or RTCP output of the
  * core; `peer` NULL (the leg went) or without keys counts a drop. */
+/* Asks the memory for what sfu_peer_send_out reads first: the transport's
+ * path and the SRTP context (a hint, for a fan-out's viewers up front). */
+void sfu_peer_prefetch(const sfu_peer *peer);
 void sfu_peer_send_out(sfu_peer *peer, const sfu_out_item *item);
 /* Reports the peer failed to the owner from the worker's loop (never from
  * inside a library callback); once. */

@@ -47,10 +47,12 @@ static int drain(int rx, uint8_t *tags, uint16_t *seqs, size_t *lens, int max)
     return n;
 }
 
-/* Two viewers (each its own sending socket, as each peer has), a keyframe
- * burst of 40 equal packets and a short last one, audio in between, held
- * packet-major as a fan-out holds them. */
-static int run(bool gso)
+/* Two viewers (each its own sending socket, as a parked peer has, or both
+ * on one, as on the worker's shared port), a keyframe burst of 40 equal
+ * packets and a short last one, audio in between, held packet-major as a
+ * fan-out holds them: on one socket the viewers' packets alternate, and
+ * GSO trains form only if the run is ordered by destination. */
+static int run(bool gso, bool shared)
 {
     struct sockaddr_in a1, a2, s1a, s2a;
     int rx1 = udp_bound(&a1), rx2 = udp_bound(&a2), tx1 = udp_bound(&s1a), tx2 = udp_bound(&s2a);
@@ -60,6 +62,8 @@ static int run(bool gso)
     setsockopt(rx2, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     sfu_egress *eg = sfu_egress_new();
     sfu_egress_set_gso(eg, gso);
+    if (shared)
+        tx2 = tx1;
     uint16_t seq = 0;
     for (int p = 0; p < 41; p++) {
         size_t len = p == 40 ? 500 : 1232;
@@ -79,7 +83,7 @@ static int run(bool gso)
     if (gso) {
         ASSERT(sfu_egress_gso_trains(eg) >= 2);
         ASSERT(sfu_egress_gso_dgrams(eg) >= 80);
-        ASSERT(sfu_egress_calls(eg) == 2);     /* one sendmmsg per socket */
+        ASSERT(sfu_egress_calls(eg) == (shared ? 1u : 2u)); /* one sendmmsg per socket */
     } else {
         ASSERT_EQ(sfu_egress_gso_trains(eg), 0u);
     }
@@ -98,12 +102,16 @@ static int run(bool gso)
         }
     }
     sfu_egress_free(eg);
-    close(rx1), close(rx2), close(tx1), close(tx2);
+    close(rx1), close(rx2), close(tx1);
+    if (!shared)
+        close(tx2);
     return 0;
 }
 
-TEST(burst_arrives_in_order_with_gso) { return run(true); }
-TEST(burst_arrives_in_order_without_gso) { return run(false); }
+TEST(burst_arrives_in_order_with_gso) { return run(true, false); }
+TEST(burst_arrives_in_order_without_gso) { return run(false, false); }
+TEST(shared_socket_burst_arrives_in_order_with_gso) { return run(true, true); }
+TEST(shared_socket_burst_arrives_in_order_without_gso) { return run(false, true); }
 
 /* More than SFU_EGRESS_MAX held: the batch flushes itself when full and
  * nothing is lost or reordered. */
@@ -138,4 +146,5 @@ TEST(overflow_flushes)
 }
 
 TEST_LIST(TEST_ENTRY(burst_arrives_in_order_with_gso), TEST_ENTRY(burst_arrives_in_order_without_gso),
-          TEST_ENTRY(overflow_flushes))
+          TEST_ENTRY(shared_socket_burst_arrives_in_order_with_gso),
+          TEST_ENTRY(shared_socket_burst_arrives_in_order_without_gso), TEST_ENTRY(overflow_flushes))
