@@ -1,4 +1,5 @@
 #include "sfu/net/ice.h"
+#include "sfu/net/ice_internal.h"
 
 #include <agent.h>
 #include <arpa/inet.h>
@@ -15,79 +16,8 @@
 #include "sfu/net/stun_responder.h"
 #include "sfu/net/worker.h"
 
-/* One ICE generation (RFC 8445 9): a libnice agent with its own port and
- * credentials. An ICE restart starts a new generation next to the current
- * one instead of restarting the current agent in place, because a client
- * that restarts may keep checking the old generation (old username) on the
- * old port, even from its new address, until the answer is in; in place,
- * those checks would fail with 401 and the client would fail the restart.
- * Two agents keep both working: the first pair the new generation selects
- * retires the old one. */
-typedef struct ice_gen {
-    sfu_ice *ice;
-    NiceAgent *agent;
-    guint stream;
-    gulong state_handler, pair_handler;
-    sfu_ice_state state;                /* this agent's own */
-    gchar *ufrag, *pwd;
-    gchar *remote_ufrag;                /* for the responder's USERNAME check */
-    sfu_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
-    unsigned ncands;
-    uint32_t tag;                       /* its name in the shared port's table */
-    bool in_mux;                        /* its ufrag is in that table */
-} ice_gen;
 
-#define DOZE_MAX 8
-
-struct sfu_ice {
-    GMainContext *ctx;
-    sfu_ice_config cfg;                 /* borrowed arrays, see sfu_ice_new */
-    sfu_ice_callbacks cb;
-    void *user;
-    sfu_ice_state state;                /* as reported through on_state */
-    ice_gen *cur;                       /* media goes on its selected pair */
-    ice_gen *next;                      /* a restart's, until it selects a pair */
-    unsigned restarts_in_place;
-    /* The selected UDP pair, written to directly: libnice's send path (agent
-     * lock, component lookup, GSocket layers) costs more than the SRTP. */
-    GSocket *fast_socket;
-    int fast_fd;
-    struct sockaddr_storage fast_peer;
-    socklen_t fast_peer_len;
-    /* The worker's own read of the selected UDP socket (see "the fast
-     * receive path" below); NULL worker: libnice reads everything. */
-    sfu_worker *worker;
-    ice_gen *parked;                    /* its sockets are out of GLib's poll */
-    sfu_worker_watch *watch;
-    GSource *park_idle;                 /* parks after the libnice callback */
-    sfu_worker_timer *consent_timer;    /* while parked */
-    gint64 last_check_at;               /* the client's last valid check */
-    /* The worker's shared UDP port (shared_port.h), NULL when off. While
-     * on_shared, the path is (its socket, the nominating address): fast_fd
-     * and fast_peer, and the responder's consent timer, as when parked. */
-    sfu_shared_port *shared;
-    uint32_t shared_owner;
-    /* While on the shared port, libnice's own sockets of the current
-     * generation doze: out of GLib's poll, watched by the worker, handed
-     * back at their first readable datagram (unread). */
-    ice_gen *dozing;
-    sfu_worker_watch *doze_watch[DOZE_MAX];
-    unsigned ndoze;
-    GSource *redoze_idle;               /* dozes again once libnice has read */
-    bool tcp_awake;                     /* an ICE-TCP connection came: no more dozing */
-    uint32_t next_tag;
-    bool on_shared;
-    uint64_t path_prio;                 /* the path's pair priority (RFC 8445 6.1.2.3) */
-    gint64 path_at;                     /* when it was selected */
-    /* The last selected pair's ends, to tell a new path from a repeat. */
-    bool had_pair;
-    bool last_was_shared;
-    struct sockaddr_storage last_shared_addr;
-    NiceAddress last_local, last_remote;
-    NiceCandidateTransport last_transport;
-};
-
-static void report_state(sfu_ice *ice, sfu_ice_state next)
+void ice_report_state(sfu_ice *ice, sfu_ice_state next)
 {
     if (next != ice->state) {
         ice->state = next;
@@ -95,7 +25,7 @@ static void report_state(sfu_ice *ice, sfu_ice_state next)
     }
 }
 
-static void on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
+void ice_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
                     gpointer data)
 {
     (void)agent, (void)stream, (void)component;
@@ -120,7 +50,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
      * does not see the answers to its own consent checks (the worker reads
      * its socket): its verdict is blind, the responder's timer decides. */
     if (g == g->ice->cur && g != g->ice->parked && !g->ice->on_shared) {
-        report_state(g->ice, g->state);
+        ice_report_state(g->ice, g->state);
         if (g->state == SFU_ICE_CONNECTED)
             schedule_park(g->ice);
     }
@@ -128,15 +58,11 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
 
 static void unpark(sfu_ice *ice);
 
-static void wake(sfu_ice *ice);
-
-static void cancel_redoze(sfu_ice *ice);
-
-static void clear_fast_path(sfu_ice *ice)
+void ice_clear_fast_path(sfu_ice *ice)
 {
     unpark(ice);
-    wake(ice);
-    cancel_redoze(ice);
+    ice_wake(ice);
+    ice_cancel_redoze(ice);
     if (ice->on_shared) {
         ice->on_shared = false;
         sfu_shared_port_session_on(ice->shared, false);
@@ -153,7 +79,7 @@ static void clear_fast_path(sfu_ice *ice)
 static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandidate *local,
                           NiceCandidate *remote)
 {
-    clear_fast_path(ice);
+    ice_clear_fast_path(ice);
     if (local->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
         remote->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
         local->type == NICE_CANDIDATE_TYPE_RELAYED)
@@ -196,7 +122,7 @@ static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandida
 #define RECV_BATCH 16           /* datagrams per socket per wake-up */
 #define RECV_CAP 2048
 
-static void on_consent_timer(void *user, int64_t now)
+void ice_on_consent_timer(void *user, int64_t now)
 {
     sfu_ice *ice = user;
     gint64 due = ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US;
@@ -204,7 +130,7 @@ static void on_consent_timer(void *user, int64_t now)
         sfu_worker_timer_set(ice->worker, ice->consent_timer, due);
         return;
     }
-    report_state(ice, SFU_ICE_FAILED);
+    ice_report_state(ice, SFU_ICE_FAILED);
 }
 
 static void unpark(sfu_ice *ice)
@@ -217,10 +143,10 @@ static void unpark(sfu_ice *ice)
     ice->watch = NULL;
     sfu_worker_timer_free(ice->worker, ice->consent_timer);
     ice->consent_timer = NULL;
-    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
+    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, ice_on_recv, g);
 }
 
-static bool from_peer_raw(const struct sockaddr_storage *p, const struct sockaddr *from)
+bool ice_same_peer(const struct sockaddr_storage *p, const struct sockaddr *from)
 {
     if (from->sa_family != p->ss_family)
         return false;
@@ -235,7 +161,7 @@ static bool from_peer_raw(const struct sockaddr_storage *p, const struct sockadd
 
 static bool from_peer(const sfu_ice *ice, const struct sockaddr_storage *from)
 {
-    return from_peer_raw(&ice->fast_peer, (const struct sockaddr *)from);
+    return ice_same_peer(&ice->fast_peer, (const struct sockaddr *)from);
 }
 
 /* One STUN datagram on the parked socket. */
@@ -270,7 +196,7 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
     ice->last_check_at = now;
     if (ice->state == SFU_ICE_FAILED) {
         sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
-        report_state(ice, SFU_ICE_CONNECTED);
+        ice_report_state(ice, SFU_ICE_CONNECTED);
     }
 }
 
@@ -317,11 +243,11 @@ static gboolean park_dispatch(gpointer data)
     ice->watch = sfu_worker_watch_fd(ice->worker, ice->fast_fd, on_readable, ice);
     if (!ice->watch)
         return G_SOURCE_REMOVE;
-    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
+    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), ice_on_recv,
                            g);
     ice->parked = g;
     ice->last_check_at = sfu_worker_now(ice->worker);
-    ice->consent_timer = sfu_worker_timer_new(ice->worker, on_consent_timer, ice);
+    ice->consent_timer = sfu_worker_timer_new(ice->worker, ice_on_consent_timer, ice);
     sfu_worker_timer_set(ice->worker, ice->consent_timer,
                          ice->last_check_at + SFU_ICE_CONSENT_TIMEOUT_US);
     return G_SOURCE_REMOVE;
@@ -352,124 +278,6 @@ static GMainContext *ice_detach_context(const sfu_ice *ice)
     return ice->worker ? sfu_worker_parked_context(ice->worker) : ice->ctx;
 }
 
-/* ---- the worker's shared UDP port ----
- *
- * Every generation's local ufrag is in the shared port's table (with its
- * password and, once known, the client's ufrag), so a client may check and
- * nominate the shared host candidate instead of libnice's own. A
- * nomination there (USE-CANDIDATE on an authenticated request: the client
- * controls, a lite agent takes what it nominates, RFC 8445 7.3.1.5) makes
- * (that socket, that address) the path, as libnice's selection does for
- * its own sockets: the first one is "ICE connected", a later one from
- * another address is a new path, and the first one of a restart's
- * generation retires the old generation. libnice's verdicts on a session
- * that lives on the shared port are blind (it never sees these checks) and
- * ignored; consent is the responder's own timer, as on a parked socket. A
- * nomination on libnice's own sockets takes the session back there
- * (on_selected_pair). */
-
-static void gen_free(ice_gen *g);
-
-/* libnice's sockets of a session on the shared port are idle: kept in
- * GLib's poll they would cost nothing per wake-up, but they keep the
- * worker off its GLib grid (worker.c: the grid holds only while GLib polls
- * no socket but its wakeup), so libnice's timers would wake it at their own
- * instants again. They doze like a parked socket; the first datagram on
- * one (a client falling back to libnice's candidate, an answer to
- * libnice's consent check) hands them all back, unread, to libnice. */
-static void wake(sfu_ice *ice)
-{
-    if (!ice->dozing)
-        return;
-    ice_gen *g = ice->dozing;
-    ice->dozing = NULL;
-    for (unsigned i = 0; i < ice->ndoze; i++)
-        sfu_worker_unwatch(ice->worker, ice->doze_watch[i]);
-    ice->ndoze = 0;
-    nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g);
-}
-
-static void doze(sfu_ice *ice);
-
-static gboolean redoze_dispatch(gpointer data)
-{
-    sfu_ice *ice = data;
-    g_source_unref(ice->redoze_idle);
-    ice->redoze_idle = NULL;
-    if (ice->on_shared)
-        doze(ice);
-    return G_SOURCE_REMOVE;
-}
-
-static void cancel_redoze(sfu_ice *ice)
-{
-    if (!ice->redoze_idle)
-        return;
-    g_source_destroy(ice->redoze_idle);
-    g_source_unref(ice->redoze_idle);
-    ice->redoze_idle = NULL;
-}
-
-/* Most such datagrams are answers to libnice's consent checks on a pair it
- * selected when the client nominated every pair (aggressive nomination),
- * which we do not use: libnice reads it (its socket source runs before an
- * idle one), then the sockets doze again. A nomination that takes the path
- * back to libnice leaves the shared port first, and then they stay awake. */
-static void on_doze_readable(void *user, int64_t now)
-{
-    (void)now;
-    sfu_ice *ice = user;
-    wake(ice);
-    if (ice->redoze_idle)
-        return;
-    ice->redoze_idle = g_idle_source_new();
-    g_source_set_callback(ice->redoze_idle, redoze_dispatch, ice, NULL);
-    g_source_attach(ice->redoze_idle, ice->ctx);
-}
-
-/* A connection to libnice's passive ICE-TCP socket: libnice accepts it as
- * a socket of its own, which nice_agent_get_sockets does not list (it
- * lists the candidates' sockets), so a doze would hide it from every poll
- * and its data or its close would never be read (a descriptor held in
- * CLOSE_WAIT for the session's life). The session's sockets stay awake. */
-static void on_doze_tcp_readable(void *user, int64_t now)
-{
-    (void)now;
-    sfu_ice *ice = user;
-    ice->tcp_awake = true;
-    cancel_redoze(ice);
-    wake(ice);
-}
-
-static void doze(sfu_ice *ice)
-{
-    ice_gen *g = ice->cur;
-    if (ice->dozing || ice->parked || !ice->worker || ice->tcp_awake)
-        return;
-    GPtrArray *socks = nice_agent_get_sockets(g->agent, g->stream, 1);
-    if (!socks)
-        return;
-    bool ok = socks->len > 0 && socks->len <= DOZE_MAX;
-    for (guint i = 0; ok && i < socks->len; i++) {
-        GSocket *gs = socks->pdata[i];
-        bool tcp = g_socket_get_socket_type(gs) == G_SOCKET_TYPE_STREAM;
-        sfu_worker_watch *w = sfu_worker_watch_fd(ice->worker, g_socket_get_fd(gs),
-                                                  tcp ? on_doze_tcp_readable : on_doze_readable, ice);
-        if (!w)
-            ok = false;
-        else
-            ice->doze_watch[ice->ndoze++] = w;
-    }
-    g_ptr_array_unref(socks);
-    ice->dozing = g;
-    if (!ok) {
-        wake(ice);
-        return;
-    }
-    nice_agent_attach_recv(g->agent, g->stream, 1, sfu_worker_parked_context(ice->worker), on_recv,
-                           g);
-}
-
 /* A client with aggressive nomination (RFC 5245 8.1.1.2: libnice's
  * default as a full agent) sets USE-CANDIDATE on every check of its first
  * round, best pair first, and the controlled side keeps the highest-priority
@@ -483,130 +291,32 @@ static gint64 now_of(const sfu_ice *ice)
     return ice->worker ? sfu_worker_now(ice->worker) : g_get_monotonic_time();
 }
 
-static bool keeps_path(const sfu_ice *ice, uint64_t prio, gint64 now)
+bool ice_keeps_path(const sfu_ice *ice, uint64_t prio, gint64 now)
 {
     return ice->had_pair && ice->state == SFU_ICE_CONNECTED && prio < ice->path_prio &&
            now - ice->path_at < SETTLE_US;
 }
 
 /* RFC 8445 6.1.2.3, G the controlling (client's) candidate, D ours. */
-static uint64_t pair_priority(uint32_t g, uint32_t d)
+uint64_t ice_pair_priority(uint32_t g, uint32_t d)
 {
     uint64_t lo = g < d ? g : d, hi = g < d ? d : g;
     return (lo << 32) + 2 * hi + (g > d ? 1 : 0);
 }
 
-static void mux_register(sfu_ice *ice, ice_gen *g)
-{
-    if (!ice->shared || g->in_mux || !g->ufrag || !g->pwd)
-        return;
-    g->tag = ++ice->next_tag;
-    g->in_mux = sfu_shared_port_add_ufrag(ice->shared, ice->shared_owner, g->tag, g->ufrag,
-                                          g->pwd) == 0;
-    if (g->in_mux && g->remote_ufrag)
-        sfu_shared_port_set_remote(ice->shared, g->ufrag, g->remote_ufrag);
-}
-
-static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr *b,
-                          socklen_t blen)
-{
-    socklen_t alen = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                              : sizeof(struct sockaddr_in);
-    return alen == blen && a->ss_family == b->sa_family && from_peer_raw(a, b);
-}
+static void gen_free(ice_gen *g);
 
 /* The first pair a restart's generation selects retires the old one. */
-static bool promote_next(sfu_ice *ice, ice_gen *g)
+bool ice_promote_next(sfu_ice *ice, ice_gen *g)
 {
     if (g != ice->next)
         return false;
-    clear_fast_path(ice);
+    ice_clear_fast_path(ice);
     gen_free(ice->cur);
     ice->cur = g;
     ice->next = NULL;
     return true;
 }
-
-static void shared_select(sfu_ice *ice, ice_gen *g, int fd, const struct sockaddr *from,
-                          socklen_t fromlen, uint64_t prio, int64_t now)
-{
-    if (g == ice->cur && keeps_path(ice, prio, now))
-        return;     /* aggressive nomination: see SETTLE_US */
-    bool promoted = promote_next(ice, g);
-    clear_fast_path(ice);
-    memset(&ice->fast_peer, 0, sizeof ice->fast_peer);
-    memcpy(&ice->fast_peer, from, fromlen <= sizeof ice->fast_peer ? fromlen : sizeof ice->fast_peer);
-    ice->fast_peer_len = fromlen;
-    ice->fast_fd = fd;
-    ice->on_shared = true;
-    sfu_shared_port_session_on(ice->shared, true);
-    ice->last_check_at = now;
-    ice->consent_timer = sfu_worker_timer_new(ice->worker, on_consent_timer, ice);
-    sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
-    bool changed = ice->had_pair && (promoted || !ice->last_was_shared ||
-                                     !same_sockaddr(&ice->last_shared_addr, from, fromlen));
-    ice->had_pair = true;
-    ice->path_prio = prio;
-    ice->path_at = now;
-    ice->last_was_shared = true;
-    ice->last_shared_addr = ice->fast_peer;
-    doze(ice);
-    report_state(ice, SFU_ICE_CONNECTED);
-    if (changed && ice->cb.on_path)
-        ice->cb.on_path(ice->user);
-}
-
-static void on_shared_check(void *user, uint32_t tag, int fd, const struct sockaddr *from,
-                            socklen_t fromlen, bool nominated, uint32_t priority, int64_t now)
-{
-    sfu_ice *ice = user;
-    ice_gen *g = ice->cur->tag == tag && ice->cur->in_mux ? ice->cur
-                 : ice->next && ice->next->tag == tag && ice->next->in_mux ? ice->next
-                                                                            : NULL;
-    if (!g)
-        return;
-    bool on_path = ice->on_shared && fd == ice->fast_fd && g == ice->cur &&
-                   same_sockaddr(&ice->fast_peer, from, fromlen);
-    if (on_path) {  /* RFC 7675: consent from the client on our path */
-        ice->last_check_at = now;
-        if (ice->state == SFU_ICE_FAILED) {
-            sfu_worker_timer_set(ice->worker, ice->consent_timer, now + SFU_ICE_CONSENT_TIMEOUT_US);
-            report_state(ice, SFU_ICE_CONNECTED);
-        }
-        return;
-    }
-    /* A check without USE-CANDIDATE only tests the pair; its address now
-     * reaches us (DTLS may start before the nomination, see peer.c). */
-    if (nominated && ice->worker)
-        shared_select(ice, g, fd, from, fromlen,
-                      pair_priority(priority, SFU_SHARED_PORT_PRIORITY), now);
-}
-
-static void on_shared_data(void *user, uint8_t *data, size_t len)
-{
-    sfu_ice *ice = user;
-    ice->cb.on_data(ice->user, data, len);
-}
-
-int sfu_ice_use_shared_port(sfu_ice *ice, sfu_shared_port *port)
-{
-    static const sfu_shared_port_callbacks cb = { .on_data = on_shared_data,
-                                                  .on_check = on_shared_check };
-    if (ice->shared || !port)
-        return -1;
-    ice->shared_owner = sfu_shared_port_attach(port, &cb, ice);
-    if (ice->shared_owner == 0)
-        return -1;
-    ice->shared = port;
-    mux_register(ice, ice->cur);
-    if (ice->next)
-        mux_register(ice, ice->next);
-    return 0;
-}
-
-bool sfu_ice_on_shared_port(const sfu_ice *ice) { return ice->on_shared; }
-
-bool sfu_ice_dozing(const sfu_ice *ice) { return ice->dozing != NULL; }
 
 static void gen_free(ice_gen *g)
 {
@@ -647,11 +357,11 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
     (void)agent, (void)stream;
     ice_gen *g = data;
     sfu_ice *ice = g->ice;
-    bool promoted = promote_next(ice, g);
+    bool promoted = ice_promote_next(ice, g);
     if (!promoted && g != ice->cur)
         return;
-    uint64_t prio = pair_priority(remote->priority, local->priority);
-    if (!promoted && keeps_path(ice, prio, now_of(ice)))
+    uint64_t prio = ice_pair_priority(remote->priority, local->priority);
+    if (!promoted && ice_keeps_path(ice, prio, now_of(ice)))
         return;     /* aggressive nomination: see SETTLE_US */
     ice->path_prio = prio;
     ice->path_at = now_of(ice);
@@ -670,7 +380,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream, guint component,
         /* A selected pair is a nominated, answered check: connected, even
          * if libnice reports the component state a moment later. */
         g->state = SFU_ICE_CONNECTED;
-        report_state(ice, SFU_ICE_CONNECTED);
+        ice_report_state(ice, SFU_ICE_CONNECTED);
     }
     if (changed && ice->cb.on_path)
         ice->cb.on_path(ice->user);
@@ -748,7 +458,7 @@ static ice_gen *gen_new(sfu_ice *ice, const char *ufrag, const char *pwd, char *
                                         G_CALLBACK(on_component_state), g);
     g->pair_handler = g_signal_connect(g->agent, "new-selected-pair-full",
                                        G_CALLBACK(on_selected_pair), g);
-    if (!nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, on_recv, g) ||
+    if (!nice_agent_attach_recv(g->agent, g->stream, 1, ice->ctx, ice_on_recv, g) ||
         !nice_agent_gather_candidates(g->agent, g->stream)) {
         snprintf(err, errlen, "no free media port in %u-%u", cfg->port_min, cfg->port_max);
         goto err;
@@ -786,7 +496,7 @@ void sfu_ice_free(sfu_ice *ice)
 {
     if (!ice)
         return;
-    clear_fast_path(ice);
+    ice_clear_fast_path(ice);
     if (ice->park_idle) {
         g_source_destroy(ice->park_idle);
         g_source_unref(ice->park_idle);
@@ -838,7 +548,7 @@ int sfu_ice_set_remote_credentials(sfu_ice *ice, const char *ufrag, const char *
 static int restart_in_place(sfu_ice *ice, const char *local_ufrag, const char *local_pwd)
 {
     ice_gen *g = ice->cur;
-    clear_fast_path(ice);   /* until the restarted checks select a pair */
+    ice_clear_fast_path(ice);   /* until the restarted checks select a pair */
     if (!nice_agent_restart_stream(g->agent, g->stream))
         return -1;
     if (local_ufrag && local_pwd &&
@@ -850,7 +560,7 @@ static int restart_in_place(sfu_ice *ice, const char *local_ufrag, const char *l
     g_free(g->ufrag);
     g_free(g->pwd);
     nice_agent_get_local_credentials(g->agent, g->stream, &g->ufrag, &g->pwd);
-    mux_register(ice, g);
+    ice_mux_register(ice, g);
     ice->restarts_in_place++;
     return 0;
 }
@@ -864,7 +574,7 @@ int sfu_ice_restart(sfu_ice *ice, const char *local_ufrag, const char *local_pwd
     ice_gen *g = gen_new(ice, local_ufrag, local_pwd, err, sizeof err);
     if (g) {
         ice->next = g;
-        mux_register(ice, g);
+        ice_mux_register(ice, g);
     }
     else if (restart_in_place(ice, local_ufrag, local_pwd) != 0)
         return -1;
