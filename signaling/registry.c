@@ -268,6 +268,14 @@ sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub
     return s;
 }
 
+void sig_registry_reopen(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    if (g_hash_table_lookup(reg->sessions, s->id) == s)
+        s->closing = false;
+    g_mutex_unlock(&reg->lock);
+}
+
 static void unref_locked(sig_session *s)
 {
     if (--s->refs == 0)

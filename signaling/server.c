@@ -312,7 +312,7 @@ void sig_server_free(sig_server *srv)
             continue;
         /* Peers and agents belong to their worker's thread: free them there. */
         if (srv->hosts[i])
-            sfu_worker_invoke(srv->workers[i], free_host_on_worker, srv->hosts[i]);
+            sfu_worker_post_follow(srv->workers[i], free_host_on_worker, srv->hosts[i]);
         sfu_worker_free(srv->workers[i]);
     }
     g_free(srv->workers);
@@ -488,7 +488,7 @@ static void stop_readers(sig_server *srv, quiesce *q)
     g_mutex_init(&q->lock);
     g_cond_init(&q->cond);
     for (unsigned i = 0; i < srv->nworkers; i++)
-        sfu_worker_invoke(srv->workers[i], park_worker, q);
+        sfu_worker_post_follow(srv->workers[i], park_worker, q);   /* never refused */
     g_mutex_lock(&q->lock);
     while (q->parked < srv->nworkers)
         g_cond_wait(&q->cond, &q->lock);
