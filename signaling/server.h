@@ -46,6 +46,7 @@ typedef struct sig_server {
     struct sig_cluster *cluster;    /* NULL: a single node ([cluster] redis_url empty) */
     struct sig_relay *relay;        /* NULL unless a cluster node with [cluster] relay */
     struct sig_span *span;          /* NULL unless also [cluster] span */
+    struct sig_media_events *media_events;  /* the workers' events, drained on the main loop */
 } sig_server;
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen);

@@ -348,20 +348,6 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const
     sig_cmd_post(cmd, s->worker);
 }
 
-void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote)
-{
-    sig_server *srv = owner;
-    sig_session *s = sfu_peer_user(peer);
-    /* Privacy by default: the address is kept only where the operator
-     * asked to see it. */
-    if (srv->cfg.privacy.api_addresses)
-        sig_registry_set_address(srv->reg, s, remote);
-    if (srv->cfg.privacy.log_addresses)
-        sfu_log(SFU_LOG_INFO, "ice.connected", "leg=%u remote=%s", sfu_peer_leg(peer), remote);
-    else
-        sfu_log(SFU_LOG_DEBUG, "ice.connected", "leg=%u", sfu_peer_leg(peer));
-}
-
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason)
 {
     sig_server *srv = owner;

@@ -32,7 +32,5 @@ unsigned sig_session_local_candidates(struct sfu_ice *ice, sig_ice_candidate *ou
  * close_notify. The caller keeps its reference. */
 void sig_session_end(sig_server *srv, sig_session *s, bool goodbye);
 void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);
-/* sfu_host_config.on_peer_connected */
-void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote);
 
 #endif
