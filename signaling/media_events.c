@@ -9,6 +9,7 @@
 #include "signaling/registry.h"
 #include "signaling/room_session.h"
 #include "signaling/server.h"
+#include "signaling/session.h"
 
 /* Only what bounds the queue if the main thread falls behind: the cap
  * refuses nothing here (every event is a follow-up). */
@@ -116,4 +117,30 @@ void sig_media_events_on_active_speaker(void *owner, const char *room, uint32_t 
     e->participant = participant;
     memcpy(e->room, room, n);
     sfu_cmd_queue_post_follow(srv->media_events->q, speaker_run, e);
+}
+
+typedef struct failed_ev {
+    sig_server *srv;
+    char id[SIG_SESSION_ID_LEN + 1];
+    unsigned leg;
+    char reason[96];
+} failed_ev;
+
+static void failed_run(void *arg)
+{
+    failed_ev *e = arg;
+    sig_session_fail(e->srv, e->id, e->leg, e->reason);
+    g_free(e);
+}
+
+void sig_media_events_on_failed(void *owner, struct sfu_peer *peer, const char *reason)
+{
+    sig_server *srv = owner;
+    const sig_session *s = sfu_peer_user(peer);
+    failed_ev *e = g_new0(failed_ev, 1);
+    e->srv = srv;
+    g_strlcpy(e->id, s->id, sizeof e->id);
+    e->leg = sfu_peer_leg(peer);
+    g_strlcpy(e->reason, reason, sizeof e->reason);
+    sfu_cmd_queue_post_follow(srv->media_events->q, failed_run, e);
 }

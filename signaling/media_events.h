@@ -6,13 +6,16 @@
  * settings. So these never run on a media thread.
  *
  * Events are never refused nor dropped: each is bounded by what causes it
- * (an ICE selection of a live session; an active-speaker change, at most
- * one per room per second, speaker.c), so they are queued as follow-ups.
+ * (an ICE selection or a failure of a live session; an active-speaker
+ * change, at most one per room per second, speaker.c), so they are queued
+ * as follow-ups.
  *
  * Carried: a session's ICE pair selected (its address, for GET /rooms and
- * the log as the privacy settings say), a room's active speaker. A peer's
- * failure is not here yet: ending a session touches the room's other room
- * sessions' renegotiation state, which lives on the worker (see
+ * the log as the privacy settings say), a room's active speaker, a peer's
+ * failure (the main thread claims the session's ending, so a DELETE under
+ * way and a second failure find it taken, logs it, and posts the ending to
+ * the worker as a command: ending a session touches the room's other room
+ * sessions' renegotiation state, which lives on the worker; see
  * docs/ARCHITECTURE.md, "Threads"). */
 #ifndef SIG_MEDIA_EVENTS_H
 #define SIG_MEDIA_EVENTS_H
@@ -34,5 +37,6 @@ void sig_media_events_free(sig_media_events *ev);
  * the sig_server. */
 void sig_media_events_on_connected(void *owner, struct sfu_peer *peer, const char *remote);
 void sig_media_events_on_active_speaker(void *owner, const char *room, uint32_t participant);
+void sig_media_events_on_failed(void *owner, struct sfu_peer *peer, const char *reason);
 
 #endif

@@ -95,7 +95,7 @@ static void fill_host_config(sig_server *srv)
                   .no_video_copies = !cfg->media.video_loss_copies,
                   .audio_slots = (uint8_t)cfg->room.audio_slots },
         .dtls = srv->dtls,
-        .on_peer_failed = sig_session_on_peer_failed,
+        .on_peer_failed = sig_media_events_on_failed,
         .on_peer_connected = sig_media_events_on_connected,
         .on_active_speaker = sig_media_events_on_active_speaker,
         .owner = srv,

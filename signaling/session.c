@@ -348,14 +348,22 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const
     sig_cmd_post(cmd, s->worker);
 }
 
-void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason)
+static void fail_on_worker(sig_cmd *cmd)
 {
-    sig_server *srv = owner;
-    sig_session *s = sfu_peer_user(peer);
+    end_media(cmd->srv, cmd->s, true, false);
+    sig_registry_remove(cmd->srv->reg, cmd->s);
+    sig_cmd_finish(cmd, NULL);
+}
+
+void sig_session_fail(sig_server *srv, const char *id, unsigned leg, const char *reason)
+{
+    sig_session *s = sig_registry_claim_end(srv->reg, id);
+    if (!s)
+        return;
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
-            sfu_peer_leg(peer), reason);
-    end_media(srv, s, true, false);
-    sig_registry_remove(srv->reg, s);
+            leg, reason);
+    /* The failure is the worker's own news: never refused. */
+    sig_cmd_post_follow(sig_cmd_new(sizeof(sig_cmd), srv, NULL, s, fail_on_worker), s->worker);
 }
 
 typedef struct patch_job {
