@@ -177,6 +177,37 @@ TEST(reopen_after_a_refused_delete)
     return 0;
 }
 
+/* A failure's ending is claimed once: not again, not by a DELETE after it,
+ * and not when a DELETE has it already; a session not ready can be claimed
+ * (a relay leg failing while it opens). */
+TEST(claim_end_once)
+{
+    sig_server *srv = server_new();
+    sig_session *s = session_new(srv);
+    ASSERT(s);
+    sig_session *c = sig_registry_claim_end(srv->reg, s->id);      /* not ready yet */
+    ASSERT(c == s);
+    ASSERT(sig_registry_claim_end(srv->reg, s->id) == NULL);
+    sig_registry_set_ready(srv->reg, s, &(sig_track_info){ 0 }, 0);
+    unsigned status = 0;
+    ASSERT(sig_registry_get(srv->reg, s->id, NULL, true, &status) == NULL);
+    ASSERT_EQ(status, 404u);
+    sig_registry_remove(srv->reg, c);
+    sig_session_unref(srv->reg, c);
+    ASSERT(sig_registry_claim_end(srv->reg, s->id) == NULL);        /* gone */
+    sig_session *t = session_new(srv);
+    sig_registry_set_ready(srv->reg, t, &(sig_track_info){ 0 }, 0);
+    sig_session *d = sig_registry_get(srv->reg, t->id, NULL, true, &status);
+    ASSERT(d == t);
+    ASSERT(sig_registry_claim_end(srv->reg, t->id) == NULL);        /* DELETE has it */
+    sig_registry_remove(srv->reg, t);
+    sig_session_unref(srv->reg, d);
+    sig_session_unref(srv->reg, s);
+    sig_session_unref(srv->reg, t);
+    server_free(srv);
+    return 0;
+}
+
 typedef struct fan {
     int each[NWORKERS];
     int done;
@@ -243,4 +274,5 @@ TEST(fanout_done_once_after_the_last)
 }
 
 TEST_LIST(TEST_ENTRY(runs_on_its_worker_and_ends_once), TEST_ENTRY(full_queue_refuses_and_undoes),
-          TEST_ENTRY(reopen_after_a_refused_delete), TEST_ENTRY(fanout_done_once_after_the_last))
+          TEST_ENTRY(reopen_after_a_refused_delete), TEST_ENTRY(claim_end_once),
+          TEST_ENTRY(fanout_done_once_after_the_last))
