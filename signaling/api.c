@@ -21,6 +21,7 @@
 #include "signaling/session.h"
 #include "signaling/static_files.h"
 #include "signaling/version.h"
+#include "signaling/worker_cmd.h"
 
 static int add_query_arg(void *user, const char *key, const char *value)
 {
@@ -97,13 +98,7 @@ typedef struct rooms_job {
     sig_request *req;
     char room[SIG_NAME_MAX + 1];
     bool one_room;
-    gint pending;
 } rooms_job;
-
-typedef struct rooms_part {
-    rooms_job *job;
-    unsigned worker;
-} rooms_part;
 
 static void rooms_answer(rooms_job *job)
 {
@@ -142,14 +137,23 @@ void sig_api_collect_bitrates(sig_server *srv, unsigned worker)
     g_ptr_array_free(sessions, TRUE);
 }
 
-static void rooms_collect(void *arg)
+static void rooms_collect(sig_server *srv, unsigned worker, void *user)
 {
-    rooms_part *part = arg;
-    rooms_job *job = part->job;
-    sig_api_collect_bitrates(job->srv, part->worker);
-    g_free(part);
-    if (g_atomic_int_dec_and_test(&job->pending))
+    (void)user;
+    sig_api_collect_bitrates(srv, worker);
+}
+
+static void rooms_collected(sig_server *srv, void *user, bool refused)
+{
+    (void)srv;
+    rooms_job *job = user;
+    if (!refused) {
         rooms_answer(job);
+        return;
+    }
+    sig_http_respond(job->req, &(sig_response){ .status = 503, .body = SIG_CMD_BUSY_REASON,
+                                                .retry_after_s = 1 });
+    g_free(job);
 }
 
 static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
@@ -160,13 +164,7 @@ static void answer_rooms(sig_server *srv, sig_request *req, const char *room)
     job->one_room = room != NULL;
     if (room)
         g_strlcpy(job->room, room, sizeof job->room);
-    job->pending = (gint)srv->nworkers;
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        rooms_part *part = g_new(rooms_part, 1);
-        part->job = job;
-        part->worker = i;
-        sfu_worker_invoke(srv->workers[i], rooms_collect, part);
-    }
+    sig_cmd_fanout(srv, rooms_collect, rooms_collected, job);
 }
 
 

@@ -14,6 +14,7 @@
 #include "signaling/cluster.h"
 #include "signaling/relay.h"
 #include "signaling/span.h"
+#include "signaling/worker_cmd.h"
 
 #define UNAVAILABLE_RETRY_AFTER_S 2
 #define COLLECT_WAIT_MS 200         /* the heartbeat's wait for the workers' bitrates */
@@ -156,10 +157,6 @@ typedef struct collect_job {
     unsigned pending;
 } collect_job;
 
-typedef struct collect_part {
-    collect_job *job;
-    unsigned worker;
-} collect_part;
 
 static void collect_unref(collect_job *job)
 {
@@ -170,17 +167,22 @@ static void collect_unref(collect_job *job)
     g_free(job);
 }
 
-static void collect_on_worker(void *arg)
+static void collect_on_worker(sig_server *srv, unsigned worker, void *user)
 {
-    collect_part *part = arg;
-    collect_job *job = part->job;
-    sig_api_collect_bitrates(job->srv, part->worker);
+    (void)user;
+    sig_api_collect_bitrates(srv, worker);
+}
+
+/* A worker whose queue was full is left out of this round's bitrates. */
+static void collected(sig_server *srv, void *user, bool refused)
+{
+    (void)srv, (void)refused;
+    collect_job *job = user;
     g_mutex_lock(&job->lock);
-    job->pending--;
+    job->pending = 0;
     g_cond_signal(&job->cond);
     g_mutex_unlock(&job->lock);
     collect_unref(job);
-    g_free(part);
 }
 
 /* The registry's rooms JSON less the rooms held as satellites. */
@@ -212,16 +214,11 @@ void sig_cluster_api_collect(void *user, sig_cluster_local *out)
      * does, and wait a little (never the workers for us). */
     collect_job *job = g_new0(collect_job, 1);
     job->srv = srv;
-    job->refs = (gint)srv->nworkers + 1;
-    job->pending = srv->nworkers;
+    job->refs = 2;      /* the waiter's and the fan-out's */
+    job->pending = 1;
     g_mutex_init(&job->lock);
     g_cond_init(&job->cond);
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        collect_part *part = g_new(collect_part, 1);
-        part->job = job;
-        part->worker = i;
-        sfu_worker_invoke(srv->workers[i], collect_on_worker, part);
-    }
+    sig_cmd_fanout(srv, collect_on_worker, collected, job);
     gint64 deadline = g_get_monotonic_time() + COLLECT_WAIT_MS * 1000;
     g_mutex_lock(&job->lock);
     while (job->pending > 0)

@@ -11,11 +11,10 @@
 #include "signaling/layer_select.h"
 #include "signaling/registry.h"
 #include "signaling/reneg.h"
+#include "signaling/worker_cmd.h"
 
 typedef struct layer_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     sig_layer_req body;
 } layer_job;
 
@@ -62,10 +61,10 @@ unsigned sig_layer_publisher_layers(sig_server *srv, const sig_session *s, uint3
     return n;
 }
 
-static void select_on_worker(void *arg)
+static void select_on_worker(sig_cmd *cmd)
 {
-    layer_job *job = arg;
-    sig_session *s = job->s;
+    layer_job *job = (layer_job *)cmd;
+    sig_session *s = cmd->s;
     char mids[SIG_SINKS_MAX][SFU_MID_MAX];
     unsigned nmids = s->peer ? video_sinks(s, mids, SIG_SINKS_MAX) : 0;
     const char *mid = NULL;
@@ -75,17 +74,17 @@ static void select_on_worker(void *arg)
     int layer = job->body.max_layer;
     char err[160];
     if (!s->peer) {
-        sig_http_respond_text(job->req, 404, "no such session");
+        sig_cmd_finish_text(&job->cmd, 404, "no such session");
     } else if (!mid) {
-        sig_http_respond_text(job->req, 400, job->body.mid[0]
+        sig_cmd_finish_text(&job->cmd, 400, job->body.mid[0]
                                                  ? "mediaId is not a video track this session receives"
                                                  : "this session receives no video");
     } else if (job->body.rid[0] && s->kind != SIG_SESSION_WHEP) {
-        sig_http_respond_text(job->req, 400, "room sessions give maxLayer, not encodingId");
+        sig_cmd_finish_text(&job->cmd, 400, "room sessions give maxLayer, not encodingId");
     } else {
         if (job->body.rid[0]) {
             sfu_room_layer_info layers[SFU_MAX_LAYERS];
-            unsigned n = sig_layer_publisher_layers(job->srv, s, s->watched, layers);
+            unsigned n = sig_layer_publisher_layers(cmd->srv, s, s->watched, layers);
             for (unsigned i = 0; i < n && layer < 0; i++)
                 if (strcmp(layers[i].rid, job->body.rid) == 0)
                     layer = (int)i;
@@ -100,21 +99,19 @@ static void select_on_worker(void *arg)
                 }
                 snprintf(err, sizeof err, "no encodingId %s on this track (it has: %s)",
                          job->body.rid, known[0] ? known : "none");
-                sig_http_respond_text(job->req, 400, err);
+                sig_cmd_finish_text(&job->cmd, 400, err);
                 goto out;
             }
         }
         int rc = sfu_peer_set_max_layer(s->peer, mid, layer);
         if (rc != 0) {
             snprintf(err, sizeof err, "cannot select that layer: %s", sfu_strerror(rc));
-            sig_http_respond_text(job->req, rc == -SFU_ENOTFOUND ? 404 : 400, err);
+            sig_cmd_finish_text(&job->cmd, rc == -SFU_ENOTFOUND ? 404 : 400, err);
         } else {
-            sig_http_respond(job->req, &(sig_response){ .status = 204 });
+            sig_cmd_finish(&job->cmd, &(sig_response){ .status = 204 });
         }
     }
-out:
-    sig_session_unref(job->srv->reg, s);
-    g_free(job);
+out:;
 }
 
 void sig_layer_select(sig_server *srv, sig_request *req, const char *id, const char *sub)
@@ -123,32 +120,26 @@ void sig_layer_select(sig_server *srv, sig_request *req, const char *id, const c
         sig_http_respond_text(req, 415, "a layer request is application/json");
         return;
     }
-    layer_job *job = g_new0(layer_job, 1);
+    layer_job *job = SIG_CMD_NEW(layer_job, srv, req, NULL, select_on_worker);
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
     char err[160];
     if (sig_layer_req_parse(body, len, &job->body, err, sizeof err) != 0) {
-        g_free(job);
-        sig_http_respond_text(req, 400, err);
+        sig_cmd_finish_text(&job->cmd, 400, err);
         return;
     }
     unsigned status;
-    job->s = sig_registry_get(srv->reg, id, sub, false, &status);
-    if (!job->s) {
-        g_free(job);
-        sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
-                                                         : "no such session");
+    job->cmd.s = sig_registry_get(srv->reg, id, sub, false, &status);
+    if (!job->cmd.s) {
+        sig_cmd_finish_text(&job->cmd, status, status == 403 ? "this token did not create that session"
+                                                             : "no such session");
         return;
     }
-    if (job->s->kind == SIG_SESSION_WHIP) {
-        sig_session_unref(srv->reg, job->s);
-        g_free(job);
-        sig_http_respond_text(req, 400, "a WHIP session receives no video");
+    if (job->cmd.s->kind == SIG_SESSION_WHIP) {
+        sig_cmd_finish_text(&job->cmd, 400, "a WHIP session receives no video");
         return;
     }
-    job->srv = srv;
-    job->req = req;
-    sfu_worker_invoke(srv->workers[job->s->worker], select_on_worker, job);
+    sig_cmd_post(&job->cmd, job->cmd.s->worker);
 }
 
 void sig_layer_collect(sig_server *srv, sig_session *s)

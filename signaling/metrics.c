@@ -12,6 +12,7 @@
 #include "signaling/connlimit.h"
 #include "signaling/route.h"
 #include "signaling/version.h"
+#include "signaling/worker_cmd.h"
 
 #define ROUTES (SIG_ROUTE_CLUSTER_SPAN + 1)
 #define STATUS_MIN 100
@@ -77,7 +78,6 @@ uint64_t sig_http_counts_get(const sig_http_counts *c, unsigned route, unsigned 
 typedef struct metrics_job {
     sig_server *srv;
     sig_request *req;
-    gint pending;
     sfu_host_stats *per_worker;
 } metrics_job;
 
@@ -406,6 +406,32 @@ static void process_metrics(GString *s)
            (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
 }
 
+/* The workers' command queues (sfu/net/cmd_queue.h): what waits now, the
+ * most that ever waited, and new work refused with 503 when one was full. */
+static void queue_metrics(GString *s, sig_server *srv)
+{
+    uint64_t waiting = 0, peak = 0, refused = 0, posted = 0, wakeups = 0;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        sfu_cmd_queue_stats q;
+        sfu_worker_queue_stats(srv->workers[i], &q);
+        waiting += q.waiting;
+        peak = q.peak > peak ? q.peak : peak;
+        refused += q.refused;
+        posted += q.posted;
+        wakeups += q.wakeups;
+    }
+    metric(s, "sfu_worker_commands_waiting", "gauge",
+           "Commands waiting in the workers' queues.", (double)waiting);
+    metric(s, "sfu_worker_commands_peak", "gauge",
+           "Most commands that ever waited in one worker's queue.", (double)peak);
+    metric(s, "sfu_worker_commands_total", "counter", "Commands queued to the workers.",
+           (double)posted);
+    metric(s, "sfu_worker_command_wakeups_total", "counter",
+           "Worker wake-ups for commands (one per batch).", (double)wakeups);
+    metric(s, "sfu_worker_commands_refused_total", "counter",
+           "Requests answered 503 because a worker's queue was full.", (double)refused);
+}
+
 static void answer(metrics_job *job)
 {
     sfu_host_stats t;
@@ -468,6 +494,7 @@ static void answer(metrics_job *job)
     server_metrics(s, job->srv);
     cluster_metrics(s, job->srv->cluster);
     connection_metrics(s, job->srv->http);
+    queue_metrics(s, job->srv);
     process_metrics(s);
     sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",
                           .body = s->str, .body_len = s->len };
@@ -477,19 +504,24 @@ static void answer(metrics_job *job)
     g_free(job);
 }
 
-typedef struct worker_part {
-    metrics_job *job;
-    unsigned index;
-} worker_part;
-
-static void collect_on_worker(void *arg)
+static void collect_on_worker(sig_server *srv, unsigned worker, void *user)
 {
-    worker_part *part = arg;
-    metrics_job *job = part->job;
-    sfu_host_stats_get(job->srv->hosts[part->index], &job->per_worker[part->index]);
-    g_free(part);
-    if (g_atomic_int_dec_and_test(&job->pending))
+    metrics_job *job = user;
+    sfu_host_stats_get(srv->hosts[worker], &job->per_worker[worker]);
+}
+
+static void collected(sig_server *srv, void *user, bool refused)
+{
+    (void)srv;
+    metrics_job *job = user;
+    if (!refused) {
         answer(job);
+        return;
+    }
+    sig_http_respond(job->req, &(sig_response){ .status = 503, .body = SIG_CMD_BUSY_REASON,
+                                                .retry_after_s = 1 });
+    g_free(job->per_worker);
+    g_free(job);
 }
 
 void sig_metrics_answer(sig_server *srv, sig_request *req)
@@ -498,11 +530,5 @@ void sig_metrics_answer(sig_server *srv, sig_request *req)
     job->srv = srv;
     job->req = req;
     job->per_worker = g_new0(sfu_host_stats, srv->nworkers);
-    job->pending = (gint)srv->nworkers;
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        worker_part *part = g_new(worker_part, 1);
-        part->job = job;
-        part->index = i;
-        sfu_worker_invoke(srv->workers[i], collect_on_worker, part);
-    }
+    sig_cmd_fanout(srv, collect_on_worker, collected, job);
 }

@@ -268,6 +268,28 @@ sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub
     return s;
 }
 
+sig_session *sig_registry_claim_end(sig_registry *reg, const char *id)
+{
+    g_mutex_lock(&reg->lock);
+    sig_session *s = g_hash_table_lookup(reg->sessions, id);
+    if (s && s->closing)
+        s = NULL;
+    if (s) {
+        s->refs++;
+        s->closing = true;
+    }
+    g_mutex_unlock(&reg->lock);
+    return s;
+}
+
+void sig_registry_reopen(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    if (g_hash_table_lookup(reg->sessions, s->id) == s)
+        s->closing = false;
+    g_mutex_unlock(&reg->lock);
+}
+
 static void unref_locked(sig_session *s)
 {
     if (--s->refs == 0)

@@ -139,6 +139,13 @@ void sig_registry_set_ready(sig_registry *reg, sig_session *s, const sig_track_i
  * With `close` set, marks it closing so that only one caller ends it. */
 sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub, bool close,
                               unsigned *status);
+/* A reference to the session `id` for ending it, ready or not, marked
+ * closing; NULL when it is gone or another ending (DELETE, an earlier
+ * failure) has it already. */
+sig_session *sig_registry_claim_end(sig_registry *reg, const char *id);
+/* Undoes sig_registry_get's `close` when the ending could not be queued
+ * (the worker's queue was full), unless the session is gone meanwhile. */
+void sig_registry_reopen(sig_registry *reg, sig_session *s);
 /* Unlists the session (idempotent) and drops the registry's reference. */
 void sig_registry_remove(sig_registry *reg, sig_session *s);
 void sig_session_unref(sig_registry *reg, sig_session *s);

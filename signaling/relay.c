@@ -12,6 +12,7 @@
 #include "signaling/relay_msg.h"
 #include "signaling/room_session.h"
 #include "signaling/session.h"
+#include "signaling/worker_cmd.h"
 
 #define RELAY_PATH "/cluster/relay"
 #define RELAY_CONTENT_TYPE "application/x-sfu-relay"
@@ -175,9 +176,7 @@ static unsigned track_infos(const sig_relay_track *t, unsigned n, sig_track_info
 /* ======================= node A: serving a leg ======================= */
 
 typedef struct serve_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     sig_relay_request rq;
     unsigned ntracks;
     sig_relay_track tracks[SIG_RELAY_TRACKS_MAX];
@@ -185,23 +184,21 @@ typedef struct serve_job {
 
 static void serve_fail(serve_job *job, unsigned status, const char *reason)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     if (s->peer) {
         sfu_peer_free(s->peer);
         s->peer = NULL;
     }
-    sig_registry_remove(job->srv->reg, s);
-    sig_session_unref(job->srv->reg, s);
+    sig_registry_remove(job->cmd.srv->reg, s);
     sfu_log(SFU_LOG_WARN, "relay.serve_failed", "node=%s reason=\"%s\"", job->rq.node, reason);
-    sig_http_respond_text(job->req, status, reason);
-    g_free(job);
+    sig_cmd_finish_text(&job->cmd, status, reason);
 }
 
-static void serve_on_worker(void *arg)
+static void serve_on_worker(sig_cmd *cmd)
 {
-    serve_job *job = arg;
-    sig_server *srv = job->srv;
-    sig_session *s = job->s;
+    serve_job *job = (serve_job *)cmd;
+    sig_server *srv = cmd->srv;
+    sig_session *s = cmd->s;
     char err[256];
     s->peer = sfu_peer_new_relay(srv->hosts[s->worker], s->room, 0, s, err, sizeof err);
     if (!s->peer) {
@@ -265,10 +262,14 @@ static void serve_on_worker(void *arg)
     sfu_log(SFU_LOG_INFO, "relay.serving", "node=%s leg=%u tracks=%u", job->rq.node,
             sfu_peer_leg(s->peer), job->ntracks);
     sig_response ok = { .status = 201, .content_type = RELAY_CONTENT_TYPE, .body = body };
-    sig_http_respond(job->req, &ok);
+    sig_cmd_finish(cmd, &ok);
     g_free(body);
-    sig_session_unref(srv->reg, s);
-    g_free(job);
+}
+
+/* The reservation made before the post goes with the refusal. */
+static void serve_refused(sig_cmd *cmd)
+{
+    sig_registry_remove(cmd->srv->reg, cmd->s);
 }
 
 void sig_relay_serve(sig_server *srv, sig_request *req)
@@ -280,21 +281,20 @@ void sig_relay_serve(sig_server *srv, sig_request *req)
     }
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
-    serve_job *job = g_new0(serve_job, 1);
+    serve_job *job = SIG_CMD_NEW(serve_job, srv, req, NULL, serve_on_worker);
+    job->cmd.refused = serve_refused;
     char why[160];
     if (sig_relay_request_decode(body ? body : "", body ? len : 0, srv->cfg.cluster.secret,
                                  g_get_real_time() / G_USEC_PER_SEC, &job->rq, why,
                                  sizeof why) != 0) {
         count(&r->refused);
         sfu_log(SFU_LOG_WARN, "relay.refused", "reason=\"%s\"", why);
-        g_free(job);
-        sig_http_respond_text(req, 403, "not a request of a node of this cluster");
+        sig_cmd_finish_text(&job->cmd, 403, "not a request of a node of this cluster");
         return;
     }
     if (sig_server_draining(srv)) {
-        g_free(job);
         sig_response busy = { .status = 503, .body = "draining\n", .retry_after_s = 1 };
-        sig_http_respond(req, &busy);
+        sig_cmd_finish(&job->cmd, &busy);
         return;
     }
     sig_track_info tracks[SIG_TRACKS_MAX];
@@ -308,23 +308,19 @@ void sig_relay_serve(sig_server *srv, sig_request *req)
     job->ntracks = n > 0 ? sig_relay_tracks_make(src, (unsigned)n, sig_random_ssrc, NULL,
                                                  job->tracks) : 0;
     if (n < 0 || job->ntracks == 0) {
-        g_free(job);
-        sig_http_respond_text(req, 404, "no such publisher on this node");
+        sig_cmd_finish_text(&job->cmd, 404, "no such publisher on this node");
         return;
     }
     sig_session_spec spec = { .kind = SIG_SESSION_WHEP, .room = job->rq.room,
                               .watched = job->rq.participant };
     unsigned status = 500;
     const char *reason = "internal error";
-    job->s = sig_registry_create(srv->reg, &spec, &status, &reason);
-    if (!job->s) {
-        g_free(job);
-        sig_http_respond_text(req, status, reason);
+    job->cmd.s = sig_registry_create(srv->reg, &spec, &status, &reason);
+    if (!job->cmd.s) {
+        sig_cmd_finish_text(&job->cmd, status, reason);
         return;
     }
-    job->srv = srv;
-    job->req = req;
-    sfu_worker_invoke(srv->workers[job->s->worker], serve_on_worker, job);
+    sig_cmd_post(&job->cmd, job->cmd.s->worker);
 }
 
 /* ======================= node B: pulling a leg ======================= */
@@ -390,9 +386,25 @@ static void pull_abort_on_worker(pull *p)
     pull_fail(p, 502, "relay leg failed\n");
 }
 
-static void pull_start_on_worker(void *arg)
+/* A step of a pull's opening on its leg's worker: the pull outlives it. */
+typedef struct pull_cmd {
+    sig_cmd cmd;
+    pull *p;
+} pull_cmd;
+
+static void post_pull(pull *p, void (*run)(sig_cmd *cmd), void (*refused)(sig_cmd *cmd))
 {
-    pull *p = arg;
+    pull_cmd *pc = SIG_CMD_NEW(pull_cmd, p->relay->srv, NULL, NULL, run);
+    pc->p = p;
+    pc->cmd.refused = refused;
+    if (refused)
+        sig_cmd_post(&pc->cmd, p->session->worker);
+    else
+        sig_cmd_post_follow(&pc->cmd, p->session->worker);
+}
+
+static void pull_start_on_worker(pull *p)
+{
     sig_server *srv = p->relay->srv;
     sig_session *s = p->session;
     if (!p->resp) {
@@ -444,6 +456,13 @@ static void pull_start_on_worker(void *arg)
     }
 }
 
+static void run_pull_start(sig_cmd *cmd)
+{
+    pull *p = ((pull_cmd *)cmd)->p;
+    sig_cmd_finish(cmd, NULL);
+    pull_start_on_worker(p);
+}
+
 /* Its own short-lived thread: the one blocking call to the owner. */
 static gpointer pull_call_thread(gpointer arg)
 {
@@ -466,13 +485,13 @@ static gpointer pull_call_thread(gpointer arg)
         }
     }
     g_free(answer);
-    sfu_worker_invoke(srv->workers[p->session->worker], pull_start_on_worker, p);
+    /* The owner's answer to admitted work: never refused. */
+    post_pull(p, run_pull_start, NULL);
     return NULL;
 }
 
-static void pull_open_on_worker(void *arg)
+static void pull_open_on_worker(pull *p)
 {
-    pull *p = arg;
     sig_server *srv = p->relay->srv;
     sig_session *s = p->session;
     s->peer = sfu_peer_new_relay(srv->hosts[s->worker], s->room, s->participant, s, p->why,
@@ -495,6 +514,27 @@ static void pull_open_on_worker(void *arg)
         return;
     }
     g_thread_unref(g_thread_new("relay-open", pull_call_thread, p));
+}
+
+static void run_pull_open(sig_cmd *cmd)
+{
+    pull *p = ((pull_cmd *)cmd)->p;
+    sig_cmd_finish(cmd, NULL);
+    pull_open_on_worker(p);
+}
+
+/* The worker's queue is full: the reservation goes, the waiters get 503
+ * (or the redirect to the owner, as for any failed opening). */
+static void pull_open_refused(sig_cmd *cmd)
+{
+    pull *p = ((pull_cmd *)cmd)->p;
+    sig_server *srv = p->relay->srv;
+    sig_registry_remove(srv->reg, p->session);
+    sig_session_unref(srv->reg, p->session);
+    p->session = NULL;
+    g_strlcpy(p->why, SIG_CMD_BUSY_REASON, sizeof p->why);
+    count(&p->relay->open_failed);
+    pull_fail(p, 503, SIG_CMD_BUSY_REASON "\n");
 }
 
 static void on_pull_resolved(void *user, sig_cluster_verdict v, const char *owner_url)
@@ -524,7 +564,7 @@ static void on_pull_resolved(void *user, sig_cluster_verdict v, const char *owne
         pull_fail(p, status, reason);
         return;
     }
-    sfu_worker_invoke(srv->workers[p->session->worker], pull_open_on_worker, p);
+    post_pull(p, run_pull_open, pull_open_refused);
 }
 
 bool sig_relay_whep(sig_server *srv, sig_request *req, const sig_route *route,
@@ -692,17 +732,10 @@ void sig_relay_span_open(sig_server *srv, const char *room, uint32_t participant
     on_pull_resolved(p, SIG_CLUSTER_ELSEWHERE, origin_url);
 }
 
-typedef struct end_job {
-    sig_server *srv;
-    sig_session *s;
-} end_job;
-
-static void end_on_worker(void *arg)
+static void end_on_worker(sig_cmd *cmd)
 {
-    end_job *job = arg;
-    sig_session_end(job->srv, job->s, false);   /* back in sig_relay_session_ending */
-    sig_session_unref(job->srv->reg, job->s);
-    g_free(job);
+    sig_session_end(cmd->srv, cmd->s, false);   /* back in sig_relay_session_ending */
+    sig_cmd_finish(cmd, NULL);
 }
 
 void sig_relay_span_close(sig_server *srv, const char *room, uint32_t participant)
@@ -724,10 +757,8 @@ void sig_relay_span_close(sig_server *srv, const char *room, uint32_t participan
     g_mutex_unlock(&r->lock);
     if (!s)
         return;
-    end_job *job = g_new(end_job, 1);
-    job->srv = srv;
-    job->s = s;
-    sfu_worker_invoke(srv->workers[s->worker], end_on_worker, job);
+    /* The span's decision, already taken: never refused. */
+    sig_cmd_post_follow(sig_cmd_new(sizeof(sig_cmd), srv, NULL, s, end_on_worker), s->worker);
 }
 
 GArray *sig_relay_span_pulls(sig_relay *r, const char *room)

@@ -10,6 +10,7 @@
 #include "signaling/reneg.h"
 #include "signaling/room_subs.h"
 #include "signaling/session.h"
+#include "signaling/worker_cmd.h"
 
 #define ROOM_BATCH_DELAY SFU_MS(100)    /* changes this close make one offer */
 
@@ -257,29 +258,27 @@ void sig_room_events(sig_server *srv, sig_request *req, const char *id, const ch
     sig_session_unref(srv->reg, s);
 }
 
+/* An answer or a re-offer, on the session's worker. */
 typedef struct sdp_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     char *sdp;
     size_t len;
     uint32_t revision;
 } sdp_job;
 
-static sdp_job *sdp_job_new(sig_server *srv, sig_request *req, sig_session *s)
+static void sdp_job_deinit(sig_cmd *cmd)
 {
-    sdp_job *job = g_new0(sdp_job, 1);
-    const uint8_t *body = sig_request_body(req, &job->len);
-    job->sdp = g_strndup((const char *)body, job->len);
-    job->srv = srv, job->req = req, job->s = s;
-    return job;
+    g_free(((sdp_job *)cmd)->sdp);
 }
 
-static void sdp_job_free(sdp_job *job)
+static sdp_job *sdp_job_new(sig_server *srv, sig_request *req, sig_session *s,
+                            void (*run)(sig_cmd *cmd))
 {
-    sig_session_unref(job->srv->reg, job->s);
-    g_free(job->sdp);
-    g_free(job);
+    sdp_job *job = SIG_CMD_NEW(sdp_job, srv, req, s, run);
+    job->cmd.deinit = sdp_job_deinit;
+    const uint8_t *body = sig_request_body(req, &job->len);
+    job->sdp = g_strndup((const char *)body, job->len);
+    return job;
 }
 
 static void apply(sig_server *srv, sig_session *s, const sig_reneg_result *res)
@@ -291,28 +290,28 @@ static void apply(sig_server *srv, sig_session *s, const sig_reneg_result *res)
     }
 }
 
-static void answer_on_worker(void *arg)
+static void answer_on_worker(sig_cmd *cmd)
 {
-    sdp_job *job = arg;
-    sig_session *s = job->s;
+    sdp_job *job = (sdp_job *)cmd;
+    sig_session *s = cmd->s;
     char err[256];
     sig_reneg_result res;
     if (!s->peer || !s->reneg) {
-        sig_http_respond_text(job->req, 404, "no such room session");
-    } else {
-        int rc = sig_reneg_handle_answer(s->reneg, job->revision, job->sdp, job->len, &res, err,
-                                         sizeof err);
-        if (rc != 0) {
-            sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
-        } else {
-            apply(job->srv, s, &res);
-            sig_reneg_result_deinit(&res);
-            sig_events_set_offer(s->events, NULL);
-            sig_http_respond(job->req, &(sig_response){ .status = 204 });
-        }
-        sig_room_rearm(s);   /* changes queued meanwhile make the next offer */
+        sig_cmd_finish_text(cmd, 404, "no such room session");
+        return;
     }
-    sdp_job_free(job);
+    int rc = sig_reneg_handle_answer(s->reneg, job->revision, job->sdp, job->len, &res, err,
+                                     sizeof err);
+    if (rc != 0) {
+        sig_cmd_respond_text(cmd, sig_reneg_http_status(rc), err);
+    } else {
+        apply(cmd->srv, s, &res);
+        sig_reneg_result_deinit(&res);
+        sig_events_set_offer(s->events, NULL);
+        sig_cmd_respond(cmd, &(sig_response){ .status = 204 });
+    }
+    sig_room_rearm(s);   /* changes queued meanwhile make the next offer */
+    sig_cmd_finish(cmd, NULL);
 }
 
 void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const char *sub,
@@ -330,15 +329,15 @@ void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const ch
     sig_session *s = room_session(srv, req, id, sub);
     if (!s)
         return;
-    sdp_job *job = sdp_job_new(srv, req, s);
+    sdp_job *job = sdp_job_new(srv, req, s, answer_on_worker);
     job->revision = (uint32_t)revision;
-    sfu_worker_invoke(srv->workers[s->worker], answer_on_worker, job);
+    sig_cmd_post(&job->cmd, s->worker);
 }
 
-static void reoffer_on_worker(void *arg)
+static void reoffer_on_worker(sig_cmd *cmd)
 {
-    sdp_job *job = arg;
-    sig_session *s = job->s;
+    sdp_job *job = (sdp_job *)cmd;
+    sig_session *s = cmd->s;
     char err[256], ufrag[9], pwd[25];
     sig_random_ice_chars(ufrag, 8);
     sig_random_ice_chars(pwd, 24);
@@ -365,9 +364,9 @@ static void reoffer_on_worker(void *arg)
     if (rc != 0 && restarting && s->peer)
         sfu_ice_restart_cancel(sfu_peer_ice(s->peer));
     if (rc == -SFU_ENOTFOUND) {
-        sig_http_respond_text(job->req, 404, "no such room session");
+        sig_cmd_finish_text(cmd, 404, "no such room session");
     } else if (rc != 0) {
-        sig_http_respond_text(job->req, sig_reneg_http_status(rc), err);
+        sig_cmd_finish_text(cmd, sig_reneg_http_status(rc), err);
     } else {
         if (res.ice_restart) {
             sfu_ice *ice = sfu_peer_ice(s->peer);
@@ -378,18 +377,18 @@ static void reoffer_on_worker(void *arg)
             sfu_log(SFU_LOG_INFO, "ice.restart", "kind=room generations=%u",
                     sfu_ice_generations(ice));
         }
-        apply(job->srv, s, &res);
-        update_published(job->srv, s, &res.leg);
+        apply(cmd->srv, s, &res);
+        update_published(cmd->srv, s, &res.leg);
         char etag[32];
-        snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
+        snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(cmd->srv->reg, s));
         sig_response resp = { .status = 200, .content_type = "application/sdp", .body = res.sdp,
                               .body_len = res.sdp_len, .nheaders = 1,
                               .header_names = { "ETag" }, .header_values = { etag } };
-        sig_http_respond(job->req, &resp);
+        sig_cmd_respond(cmd, &resp);
         sig_reneg_result_deinit(&res);
         sig_room_rearm(s);
+        sig_cmd_finish(cmd, NULL);
     }
-    sdp_job_free(job);
 }
 
 void sig_room_reoffer(sig_server *srv, sig_request *req, const char *id, const char *sub)
@@ -407,5 +406,5 @@ void sig_room_reoffer(sig_server *srv, sig_request *req, const char *id, const c
                                                          : "no such room session");
         return;
     }
-    sfu_worker_invoke(srv->workers[s->worker], reoffer_on_worker, sdp_job_new(srv, req, s));
+    sig_cmd_post(&sdp_job_new(srv, req, s, reoffer_on_worker)->cmd, s->worker);
 }

@@ -29,7 +29,8 @@ void sig_room_reoffer(sig_server *srv, sig_request *req, const char *id, const c
  * (worker side). */
 void sig_room_rearm(sig_session *s);
 
-/* sfu_host_config.on_active_speaker */
+/* The room's active speaker changed: into the registry and every room
+ * session's event stream. On the main thread (media_events.h). */
 void sig_room_on_active_speaker(void *owner, const char *room, uint32_t participant);
 /* Keeps idle event streams open (a comment line); call every few seconds. */
 void sig_room_keepalive(sig_server *srv);

@@ -13,15 +13,14 @@
 #include "signaling/reneg.h"
 #include "signaling/room_session.h"
 #include "signaling/sub_req.h"
+#include "signaling/worker_cmd.h"
 
 /* While a size could not be turned into a layer (the publisher's layers
  * have no measured size yet), the caps are tried again this often. */
 #define RECAP_INTERVAL_MS 1000
 
 typedef struct subs_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     sig_sub_req body;
 } subs_job;
 
@@ -126,12 +125,12 @@ void sig_room_subs_collect(sig_server *srv, sig_session *s)
                           n);
 }
 
-static void subscribe_on_worker(void *arg)
+static void subscribe_on_worker(sig_cmd *cmd)
 {
-    subs_job *job = arg;
-    sig_session *s = job->s;
+    subs_job *job = (subs_job *)cmd;
+    sig_session *s = cmd->s;
     if (!s->peer || !s->reneg) {
-        sig_http_respond_text(job->req, 404, "no such room session");
+        sig_cmd_finish_text(cmd, 404, "no such room session");
     } else {
         uint32_t parts[SIG_SUB_MAX];
         for (unsigned i = 0; i < job->body.n; i++)
@@ -152,13 +151,11 @@ static void subscribe_on_worker(void *arg)
                     (void)sfu_peer_set_max_layer(s->peer, leg->tracks[i].mid, -1);
             g_free(leg);
         }
-        apply_caps(job->srv, s);
+        apply_caps(cmd->srv, s);
         sig_room_rearm(s);
-        sig_room_subs_collect(job->srv, s);
-        sig_http_respond(job->req, &(sig_response){ .status = 204 });
+        sig_room_subs_collect(cmd->srv, s);
+        sig_cmd_finish(cmd, &(sig_response){ .status = 204 });
     }
-    sig_session_unref(job->srv->reg, s);
-    g_free(job);
 }
 
 void sig_room_subscribe(sig_server *srv, sig_request *req, const char *id, const char *sub)
@@ -167,29 +164,25 @@ void sig_room_subscribe(sig_server *srv, sig_request *req, const char *id, const
         sig_http_respond_text(req, 415, "a subscription request is application/json");
         return;
     }
-    subs_job *job = g_new0(subs_job, 1);
+    subs_job *job = SIG_CMD_NEW(subs_job, srv, req, NULL, subscribe_on_worker);
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
     char err[160];
     if (sig_sub_req_parse(body, len, &job->body, err, sizeof err) != 0) {
-        g_free(job);
-        sig_http_respond_text(req, 400, err);
+        sig_cmd_finish_text(&job->cmd, 400, err);
         return;
     }
     unsigned status;
-    job->s = sig_registry_get(srv->reg, id, sub, false, &status);
-    if (job->s && job->s->kind != SIG_SESSION_ROOM) {
-        sig_session_unref(srv->reg, job->s);
-        job->s = NULL;
+    job->cmd.s = sig_registry_get(srv->reg, id, sub, false, &status);
+    if (job->cmd.s && job->cmd.s->kind != SIG_SESSION_ROOM) {
+        sig_session_unref(srv->reg, job->cmd.s);
+        job->cmd.s = NULL;
         status = 404;
     }
-    if (!job->s) {
-        g_free(job);
-        sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
-                                                         : "no such room session");
+    if (!job->cmd.s) {
+        sig_cmd_finish_text(&job->cmd, status, status == 403 ? "this token did not create that session"
+                                                             : "no such room session");
         return;
     }
-    job->srv = srv;
-    job->req = req;
-    sfu_worker_invoke(srv->workers[job->s->worker], subscribe_on_worker, job);
+    sig_cmd_post(&job->cmd, job->cmd.s->worker);
 }

@@ -19,6 +19,7 @@
 #include "signaling/events.h"
 #include "signaling/metrics.h"
 #include "signaling/ratelimit.h"
+#include "signaling/media_events.h"
 #include "signaling/room_session.h"
 #include "signaling/route.h"
 #include "signaling/session.h"
@@ -94,9 +95,9 @@ static void fill_host_config(sig_server *srv)
                   .no_video_copies = !cfg->media.video_loss_copies,
                   .audio_slots = (uint8_t)cfg->room.audio_slots },
         .dtls = srv->dtls,
-        .on_peer_failed = sig_session_on_peer_failed,
-        .on_peer_connected = sig_session_on_peer_connected,
-        .on_active_speaker = sig_room_on_active_speaker,
+        .on_peer_failed = sig_media_events_on_failed,
+        .on_peer_connected = sig_media_events_on_connected,
+        .on_active_speaker = sig_media_events_on_active_speaker,
         .owner = srv,
     };
 }
@@ -242,6 +243,11 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
     if (plan_udp_ports(srv, err, errlen) != 0)
         goto err;
     srv->max_sessions = session_budget(cfg, srv->host_cfg.ice.port_min);
+    srv->media_events = sig_media_events_new(srv, g_main_context_default());
+    if (!srv->media_events) {
+        snprintf(err, errlen, "cannot make the workers' event queue");
+        goto err;
+    }
     if (start_workers(srv, err, errlen) != 0)
         goto err;
     sig_limits limits = { .max_sessions = srv->max_sessions,
@@ -312,11 +318,12 @@ void sig_server_free(sig_server *srv)
             continue;
         /* Peers and agents belong to their worker's thread: free them there. */
         if (srv->hosts[i])
-            sfu_worker_invoke(srv->workers[i], free_host_on_worker, srv->hosts[i]);
+            sfu_worker_post_follow(srv->workers[i], free_host_on_worker, srv->hosts[i]);
         sfu_worker_free(srv->workers[i]);
     }
     g_free(srv->workers);
     g_free(srv->hosts);
+    sig_media_events_free(srv->media_events);   /* the workers are gone: what waits runs now */
     sig_span_free(srv->span);
     sig_relay_free(srv->relay);
     sig_registry_free(srv->reg);
@@ -488,7 +495,7 @@ static void stop_readers(sig_server *srv, quiesce *q)
     g_mutex_init(&q->lock);
     g_cond_init(&q->cond);
     for (unsigned i = 0; i < srv->nworkers; i++)
-        sfu_worker_invoke(srv->workers[i], park_worker, q);
+        sfu_worker_post_follow(srv->workers[i], park_worker, q);   /* never refused */
     g_mutex_lock(&q->lock);
     while (q->parked < srv->nworkers)
         g_cond_wait(&q->cond, &q->lock);

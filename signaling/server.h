@@ -16,10 +16,11 @@ struct sig_http_counts;
 struct sig_cluster;
 
 /* Threads and the configuration: `cfg` is read by the HTTP thread (inside
- * the handler, which runs under cfg_lock as a reader) and by the workers
- * (inside their queued tasks), and written only by the main thread on
- * SIGHUP, which first parks every worker in a task that waits, then takes
- * cfg_lock as the writer. So no reader ever sees a half-written value, the
+ * the handler, which runs under cfg_lock as a reader), by the workers
+ * (inside their commands, worker_cmd.h) and by the main thread (the
+ * workers' events, media_events.h), and written only by the main thread on
+ * SIGHUP, which first parks every worker in a command that waits, then
+ * takes cfg_lock as the writer. So no reader ever sees a half-written value, the
  * readers need no change, and the price is a pause of a few microseconds
  * per reload. Keys that other objects copied at start (ports, workers,
  * HTTP limits...) are never changed live; see sig_server_reload. */
@@ -46,6 +47,7 @@ typedef struct sig_server {
     struct sig_cluster *cluster;    /* NULL: a single node ([cluster] redis_url empty) */
     struct sig_relay *relay;        /* NULL unless a cluster node with [cluster] relay */
     struct sig_span *span;          /* NULL unless also [cluster] span */
+    struct sig_media_events *media_events;  /* the workers' events, drained on the main loop */
 } sig_server;
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen);

@@ -14,20 +14,19 @@
 #include "signaling/relay.h"
 #include "signaling/room_session.h"
 #include "signaling/sdpfrag.h"
+#include "signaling/worker_cmd.h"
 
+/* Create and delete on the session's worker. */
 typedef struct session_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     sig_sdp *offer;
     sfu_codec video_codec;          /* WHEP: the publisher's */
     uint32_t h264_profile_level_id;
 } session_job;
 
-static void job_free(session_job *job)
+static void job_deinit(sig_cmd *cmd)
 {
-    sig_sdp_free(job->offer);
-    g_free(job);
+    sig_sdp_free(((session_job *)cmd)->offer);
 }
 
 static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_candidate *out)
@@ -121,7 +120,7 @@ unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bo
 /* 201 with the answer and the headers RFC 9725 4.2 and API.md ask for. */
 static void answer_created(session_job *job, const sig_sdp_result *res)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     char location[64], etag[32], pid[SIG_PARTICIPANT_ID_LEN + 1];
     snprintf(location, sizeof location, "/sessions/%s", s->id);
     snprintf(etag, sizeof etag, "\"%u\"", s->etag);
@@ -152,32 +151,30 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     }
     /* RFC 9725 4.6: STUN and TURN servers, TURN with credentials of its own. */
     sig_ice_links *links = g_new0(sig_ice_links, 1);
-    if (sig_ice_servers_links(&job->srv->cfg, g_get_real_time() / 1000000, pid, links) != 0)
+    if (sig_ice_servers_links(&job->cmd.srv->cfg, g_get_real_time() / 1000000, pid, links) != 0)
         sfu_log(SFU_LOG_WARN, "config.ice_servers", "msg2=\"ICE server URLs unusable; none sent\"");
     for (unsigned i = 0; i < links->count && n < SIG_HTTP_MAX_HEADERS; i++)
         resp.header_names[n] = "Link", resp.header_values[n++] = links->value[i];
     resp.nheaders = n;
-    sig_http_respond(job->req, &resp);
+    sig_cmd_finish(&job->cmd, &resp);
     g_free(links);
 }
 
 static void fail_create(session_job *job, unsigned status, const char *reason)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     sig_room_session_stop(s);
     if (s->peer) {
         sfu_peer_free(s->peer);
         s->peer = NULL;
     }
-    sig_registry_remove(job->srv->reg, s);
-    sig_session_unref(job->srv->reg, s);
-    sig_http_respond_text(job->req, status, reason);
-    job_free(job);
+    sig_registry_remove(job->cmd.srv->reg, s);
+    sig_cmd_finish_text(&job->cmd, status, reason);
 }
 
 static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t errlen)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     sfu_ice *ice = sfu_peer_ice(s->peer);
     sfu_ice_candidate host_cands[SFU_ICE_MAX_CANDIDATES];
     sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
@@ -186,12 +183,12 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
     char stream_id[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(s->kind == SIG_SESSION_WHEP ? s->watched : s->participant, stream_id);
     sig_sdp_local local = {
-        .fingerprint = sfu_cert_fingerprint_text(job->srv->cert),
+        .fingerprint = sfu_cert_fingerprint_text(job->cmd.srv->cert),
         .cands = cands, .ncands = ncands, .cname = "sfu", .stream_id = stream_id,
         .sess_id = sig_random_ssrc(NULL), .sess_version = 1,
         .pick_ssrc = sig_random_ssrc, .video_codec = job->video_codec,
         .h264_profile_level_id = job->h264_profile_level_id,
-        .simulcast = job->srv->cfg.media.simulcast,
+        .simulcast = job->cmd.srv->cfg.media.simulcast,
     };
     sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
     sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP   ? SIG_SDP_VIEW
@@ -202,7 +199,7 @@ static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t er
 
 static int start_media(session_job *job, const sig_sdp_result *res, char *err, size_t errlen)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     sfu_peer_remote remote = {
         .ice_ufrag = res->remote_ice.ufrag, .ice_pwd = res->remote_ice.pwd,
         .dtls_role = res->role == SIG_DTLS_SERVER ? SFU_DTLS_SERVER : SFU_DTLS_CLIENT,
@@ -219,11 +216,11 @@ static int start_media(session_job *job, const sig_sdp_result *res, char *err, s
     return 0;
 }
 
-static void create_on_worker(void *arg)
+static void create_on_worker(sig_cmd *cmd)
 {
-    session_job *job = arg;
-    sig_server *srv = job->srv;
-    sig_session *s = job->s;
+    session_job *job = (session_job *)cmd;
+    sig_server *srv = cmd->srv;
+    sig_session *s = cmd->s;
     char err[256];
     s->peer = sfu_peer_new(srv->hosts[s->worker], s->room, s->participant, s, err, sizeof err);
     if (!s->peer) {
@@ -262,10 +259,8 @@ static void create_on_worker(void *arg)
         sig_room_announce_join(srv, s);
     sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
             sfu_peer_leg(s->peer), ntracks);
-    answer_created(job, &res);
+    answer_created(job, &res);      /* ends the command */
     sig_sdp_result_deinit(&res);
-    sig_session_unref(srv->reg, s);
-    job_free(job);
 }
 
 /* WHEP: answer with the codec the publisher sends. */
@@ -284,6 +279,12 @@ static void watched_codec(sig_server *srv, session_job *job, const char *room, u
     }
 }
 
+/* The reservation made before the post goes with the refusal. */
+static void create_refused(sig_cmd *cmd)
+{
+    sig_registry_remove(cmd->srv->reg, cmd->s);
+}
+
 void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spec *spec)
 {
     size_t len;
@@ -291,45 +292,47 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
     sig_sdp_limits limits = { .max_bytes = srv->cfg.limits.max_sdp_bytes,
                               .max_media = srv->cfg.limits.max_sdp_mlines };
     char err[256];
-    session_job *job = g_new0(session_job, 1);
-    job->srv = srv;
-    job->req = req;
+    session_job *job = SIG_CMD_NEW(session_job, srv, req, NULL, create_on_worker);
+    job->cmd.deinit = job_deinit;
+    job->cmd.refused = create_refused;
     if (sig_sdp_parse(body, len, &limits, &job->offer, err, sizeof err) != 0) {
         sig_events_close(spec->events);
-        job_free(job);
-        sig_http_respond_text(req, 400, err);
+        sig_cmd_finish_text(&job->cmd, 400, err);
         return;
     }
     if (spec->kind == SIG_SESSION_WHEP)
         watched_codec(srv, job, spec->room, spec->watched);
     unsigned status = 500;
     const char *reason = "internal error";
-    job->s = sig_registry_create(srv->reg, spec, &status, &reason);
-    if (!job->s) {
+    job->cmd.s = sig_registry_create(srv->reg, spec, &status, &reason);
+    if (!job->cmd.s) {
         sig_events_close(spec->events);
-        job_free(job);
-        sig_http_respond_text(req, status, reason);
+        sig_cmd_finish_text(&job->cmd, status, reason);
         return;
     }
-    sfu_worker_invoke(srv->workers[job->s->worker], create_on_worker, job);
+    sig_cmd_post(&job->cmd, job->cmd.s->worker);
 }
 
-static void delete_on_worker(void *arg)
+static void delete_on_worker(sig_cmd *cmd)
 {
-    session_job *job = arg;
-    sig_session *s = job->s;
-    end_media(job->srv, s, false, false);
-    sig_registry_remove(job->srv->reg, s);
+    sig_session *s = cmd->s;
+    end_media(cmd->srv, s, false, false);
+    sig_registry_remove(cmd->srv->reg, s);
     sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
-    sig_session_unref(job->srv->reg, s);
-    sig_http_respond_text(job->req, 200, "session ended");
-    job_free(job);
+    sig_cmd_finish_text(cmd, 200, "session ended");
 }
 
 static void answer_lookup_failure(sig_request *req, unsigned status)
 {
     sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
                                                      : "no such session");
+}
+
+/* The session was marked closing by the look-up: a refused DELETE must not
+ * leave it so, or no later DELETE could end it. */
+static void delete_refused(sig_cmd *cmd)
+{
+    sig_registry_reopen(cmd->srv->reg, cmd->s);
 }
 
 void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const char *sub)
@@ -340,41 +343,31 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const
         answer_lookup_failure(req, status);
         return;
     }
-    session_job *job = g_new0(session_job, 1);
-    job->srv = srv;
-    job->req = req;
-    job->s = s;
-    sfu_worker_invoke(srv->workers[s->worker], delete_on_worker, job);
+    sig_cmd *cmd = SIG_CMD_NEW(sig_cmd, srv, req, s, delete_on_worker);
+    cmd->refused = delete_refused;
+    sig_cmd_post(cmd, s->worker);
 }
 
-void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote)
+static void fail_on_worker(sig_cmd *cmd)
 {
-    sig_server *srv = owner;
-    sig_session *s = sfu_peer_user(peer);
-    /* Privacy by default: the address is kept only where the operator
-     * asked to see it. */
-    if (srv->cfg.privacy.api_addresses)
-        sig_registry_set_address(srv->reg, s, remote);
-    if (srv->cfg.privacy.log_addresses)
-        sfu_log(SFU_LOG_INFO, "ice.connected", "leg=%u remote=%s", sfu_peer_leg(peer), remote);
-    else
-        sfu_log(SFU_LOG_DEBUG, "ice.connected", "leg=%u", sfu_peer_leg(peer));
+    end_media(cmd->srv, cmd->s, true, false);
+    sig_registry_remove(cmd->srv->reg, cmd->s);
+    sig_cmd_finish(cmd, NULL);
 }
 
-void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason)
+void sig_session_fail(sig_server *srv, const char *id, unsigned leg, const char *reason)
 {
-    sig_server *srv = owner;
-    sig_session *s = sfu_peer_user(peer);
+    sig_session *s = sig_registry_claim_end(srv->reg, id);
+    if (!s)
+        return;
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
-            sfu_peer_leg(peer), reason);
-    end_media(srv, s, true, false);
-    sig_registry_remove(srv->reg, s);
+            leg, reason);
+    /* The failure is the worker's own news: never refused. */
+    sig_cmd_post_follow(sig_cmd_new(sizeof(sig_cmd), srv, NULL, s, fail_on_worker), s->worker);
 }
 
 typedef struct patch_job {
-    sig_server *srv;
-    sig_request *req;
-    sig_session *s;
+    sig_cmd cmd;
     sig_sdpfrag frag;
     char if_match[64];              /* "" when absent */
 } patch_job;
@@ -382,9 +375,9 @@ typedef struct patch_job {
 /* RFC 9725 4.3.2: new credentials mean an ICE restart; answer with ours. */
 static void restart_ice(patch_job *job, sfu_ice *ice)
 {
-    sig_session *s = job->s;
+    sig_session *s = job->cmd.s;
     if (sfu_ice_restart(ice, NULL, NULL, job->frag.ice.ufrag, job->frag.ice.pwd) != 0) {
-        sig_http_respond_text(job->req, 400, "ICE restart refused: bad credentials");
+        sig_cmd_finish_text(&job->cmd, 400, "ICE restart refused: bad credentials");
         return;
     }
     g_strlcpy(s->remote_ufrag, job->frag.ice.ufrag, sizeof s->remote_ufrag);
@@ -398,15 +391,15 @@ static void restart_ice(patch_job *job, sfu_ice *ice)
     size_t len = 0;
     if (sig_sdpfrag_write_answer(&job->frag, job->frag.mid, ufrag, pwd, cands, n, &text, &len) != 0) {
         sfu_ice_restart_cancel(ice);
-        sig_http_respond_text(job->req, 500, "cannot write the sdpfrag answer");
+        sig_cmd_finish_text(&job->cmd, 500, "cannot write the sdpfrag answer");
         return;
     }
     char etag[32];
-    snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->srv->reg, s));
+    snprintf(etag, sizeof etag, "\"%u\"", sig_registry_bump_etag(job->cmd.srv->reg, s));
     sig_response resp = { .status = 200, .content_type = "application/trickle-ice-sdpfrag",
                           .body = text, .body_len = len, .nheaders = 1,
                           .header_names = { "ETag" }, .header_values = { etag } };
-    sig_http_respond(job->req, &resp);
+    sig_cmd_finish(&job->cmd, &resp);
     free(text);
 }
 
@@ -416,31 +409,29 @@ static bool if_match_any(const char *v)
     return strcmp(v, "*") == 0 || strcmp(v, "\"*\"") == 0;
 }
 
-static void patch_on_worker(void *arg)
+static void patch_on_worker(sig_cmd *cmd)
 {
-    patch_job *job = arg;
-    sig_session *s = job->s;
+    patch_job *job = (patch_job *)cmd;
+    sig_session *s = cmd->s;
     char etag[32];
     snprintf(etag, sizeof etag, "\"%u\"", s->etag);
     bool restart = job->frag.ice.ufrag[0] && strcmp(job->frag.ice.ufrag, s->remote_ufrag) != 0;
     if (!s->peer || !sfu_peer_ice(s->peer)) {   /* gone, or a relay leg: no ICE */
-        sig_http_respond_text(job->req, 404, "no such session");
+        sig_cmd_finish_text(cmd, 404, "no such session");
     } else if (restart && !job->if_match[0]) {
-        sig_http_respond_text(job->req, 428, "an ICE restart needs If-Match: \"*\"");
+        sig_cmd_finish_text(cmd, 428, "an ICE restart needs If-Match: \"*\"");
     } else if (restart && !if_match_any(job->if_match) && strcmp(job->if_match, etag) != 0) {
-        sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
+        sig_cmd_finish_text(cmd, 412, "If-Match does not match the ICE session");
     } else if (restart) {
         restart_ice(job, sfu_peer_ice(s->peer));
     } else if (job->if_match[0] && !if_match_any(job->if_match) &&
                strcmp(job->if_match, etag) != 0) {
-        sig_http_respond_text(job->req, 412, "If-Match does not match the ICE session");
+        sig_cmd_finish_text(cmd, 412, "If-Match does not match the ICE session");
     } else {
         /* Trickled candidates are valid and accepted, and an ICE-lite server
          * needs none of them (see sfu/net/ice.h). */
-        sig_http_respond(job->req, &(sig_response){ .status = 204 });
+        sig_cmd_finish(cmd, &(sig_response){ .status = 204 });
     }
-    sig_session_unref(job->srv->reg, s);
-    g_free(job);
 }
 
 void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const char *sub)
@@ -449,25 +440,22 @@ void sig_session_patch(sig_server *srv, sig_request *req, const char *id, const 
         sig_http_respond_text(req, 415, "PATCH takes application/trickle-ice-sdpfrag");
         return;
     }
-    patch_job *job = g_new0(patch_job, 1);
+    patch_job *job = SIG_CMD_NEW(patch_job, srv, req, NULL, patch_on_worker);
     size_t len;
     const char *body = (const char *)sig_request_body(req, &len);
     char err[256];
     if (sig_sdpfrag_parse(body, len, srv->cfg.http.max_body_bytes, &job->frag, err, sizeof err) != 0) {
-        g_free(job);
-        sig_http_respond_text(req, 400, err);
+        sig_cmd_finish_text(&job->cmd, 400, err);
         return;
     }
     unsigned status;
-    job->s = sig_registry_get(srv->reg, id, sub, false, &status);
-    if (!job->s) {
-        g_free(job);
+    job->cmd.s = sig_registry_get(srv->reg, id, sub, false, &status);
+    if (!job->cmd.s) {
         answer_lookup_failure(req, status);
+        sig_cmd_finish(&job->cmd, NULL);
         return;
     }
     const char *if_match = sig_request_header(req, "If-Match");
     g_strlcpy(job->if_match, if_match ? if_match : "", sizeof job->if_match);
-    job->srv = srv;
-    job->req = req;
-    sfu_worker_invoke(srv->workers[job->s->worker], patch_on_worker, job);
+    sig_cmd_post(&job->cmd, job->cmd.s->worker);
 }

@@ -31,8 +31,9 @@ unsigned sig_session_local_candidates(struct sfu_ice *ice, sig_ice_candidate *ou
  * takes its viewers along); with `goodbye` the client first gets a DTLS
  * close_notify. The caller keeps its reference. */
 void sig_session_end(sig_server *srv, sig_session *s, bool goodbye);
-void sig_session_on_peer_failed(void *owner, struct sfu_peer *peer, const char *reason);
-/* sfu_host_config.on_peer_connected */
-void sig_session_on_peer_connected(void *owner, struct sfu_peer *peer, const char *remote);
+/* A peer failed by itself (media_events.h, on the main thread): unless a
+ * DELETE or an earlier failure is ending session `id` already, logs it and
+ * ends it on its worker, as a DELETE does, with `reason`. */
+void sig_session_fail(sig_server *srv, const char *id, unsigned leg, const char *reason);
 
 #endif

@@ -52,7 +52,8 @@ typedef struct sfu_host_config {
     sfu_dtls_ctx *dtls;             /* shared, outlives the host */
     /* A peer failed by itself (ICE failure or consent lost, DTLS failure,
      * liveness timeout). Called from the worker's loop, never from inside a
-     * library callback, so the owner may free the peer in it. */
+     * library callback, so the owner may free the peer in it (signaling
+     * posts an event and frees it later, in a command). */
     void (*on_peer_failed)(void *owner, sfu_peer *peer, const char *reason);
     /* ICE selected a pair: `remote` is the client's address, for the owner
      * to show or hide as its privacy settings say. Called on the worker. */

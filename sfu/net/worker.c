@@ -7,6 +7,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "sfu/net/cmd_queue.h"
+
 /* Ready descriptors handled per wake-up; more stay ready for the next one. */
 #define WORKER_EVENTS 64
 #define TIME_NEVER INT64_MAX
@@ -65,6 +67,10 @@ struct sfu_worker {
     sfu_worker_task **tasks;    /* posted, run at the end of the wake-up */
     uint32_t ntasks, tasks_cap;
     sfu_egress *egress;
+    /* The hand-off from other threads (cmd_queue.h): its eventfd sits in
+     * epfd; a ready one drains the batch after GLib's turn. */
+    sfu_cmd_queue *cmds;
+    bool cmds_due;
     GThread *thread;
     sfu_buf_pool *pool;
     sfu_out out;
@@ -397,6 +403,10 @@ static void wake_up(sfu_worker *w, bool block)
             w->glib_due = true;
             continue;
         }
+        if (w->events[i].data.ptr == &w->cmds) {
+            w->cmds_due = true;
+            continue;
+        }
         sfu_worker_watch *watch = w->events[i].data.ptr;
         if (watch)
             watch->fn(watch->user, w->now);
@@ -410,6 +420,11 @@ static void wake_up(sfu_worker *w, bool block)
      * for a descriptor number that may be reused. */
     if (w->glib_due || w->now >= w->glib_at)
         glib_run(w);
+    /* Commands from other threads, like GLib's callbacks, send at once. */
+    if (w->cmds_due) {
+        w->cmds_due = false;
+        sfu_cmd_queue_drain(w->cmds);
+    }
     /* Last, so that what the sockets, the timers and GLib changed is seen
      * once (a room's next deadline, for one); their sends go at once. */
     run_tasks(w);
@@ -470,14 +485,18 @@ sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets)
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->glib_epfd = epoll_create1(EPOLL_CLOEXEC);
     w->egress = sfu_egress_new();
+    w->cmds = sfu_cmd_queue_new(SFU_WORKER_QUEUE_CAP);
     if (w->egress)
         sfu_egress_set_gso(w->egress, false);
     w->glib_at = 0;
-    if (w->epfd < 0 || w->glib_epfd < 0 || !w->pool ||
+    if (w->epfd < 0 || w->glib_epfd < 0 || !w->pool || !w->cmds ||
         sfu_out_init(&w->out, WORKER_OUT_ITEMS) != 0)
         goto err;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->glib_epfd };
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->glib_epfd, &ev) != 0)
+        goto err;
+    struct epoll_event cev = { .events = EPOLLIN, .data.ptr = &w->cmds };
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, sfu_cmd_queue_fd(w->cmds), &cev) != 0)
         goto err;
     return w;
 err:
@@ -496,6 +515,7 @@ void sfu_worker_free(sfu_worker *w)
         close(w->glib_epfd);
     g_main_context_unref(w->parked);
     sfu_egress_free(w->egress);
+    sfu_cmd_queue_free(w->cmds);
     sfu_out_deinit(&w->out);
     sfu_buf_pool_free(w->pool);
     g_main_context_unref(w->ctx);
@@ -518,9 +538,13 @@ static gpointer worker_main(gpointer data)
     w->primed = true;
     while (!w->quit)
         wake_up(w, true);
-    /* Run what was queued before the stop so nothing handed over is lost. */
-    while (g_main_context_iteration(w->ctx, FALSE))
-        ;
+    /* Run what was queued before the stop so nothing handed over is lost
+     * (a command may queue GLib work, and GLib work a command). */
+    for (bool busy = true; busy;) {
+        busy = sfu_cmd_queue_drain(w->cmds) > 0;
+        while (g_main_context_iteration(w->ctx, FALSE))
+            busy = true;
+    }
     tls_worker = NULL;
     g_main_context_pop_thread_default(w->ctx);
     g_main_context_release(w->ctx);
@@ -535,44 +559,35 @@ int sfu_worker_start(sfu_worker *w)
     return 0;
 }
 
-static gboolean quit_loop(gpointer data)
+static void quit_loop(void *arg)
 {
-    ((sfu_worker *)data)->quit = true;
-    return G_SOURCE_REMOVE;
+    ((sfu_worker *)arg)->quit = true;
 }
 
 void sfu_worker_stop(sfu_worker *w)
 {
     if (!w->thread)
         return;
-    g_main_context_invoke(w->ctx, quit_loop, w);
+    /* After the commands already queued. */
+    sfu_cmd_queue_post_follow(w->cmds, quit_loop, w);
     g_thread_join(w->thread);
     w->thread = NULL;
 }
 
-typedef struct invoke_call {
-    void (*fn)(void *arg);
-    void *arg;
-} invoke_call;
-
-static gboolean run_call(gpointer data)
+/* Never run inline: the caller may hold locks. */
+int sfu_worker_post(sfu_worker *w, void (*fn)(void *arg), void *arg)
 {
-    invoke_call *call = data;
-    call->fn(call->arg);
-    return G_SOURCE_REMOVE;
+    return sfu_cmd_queue_post(w->cmds, fn, arg);
 }
 
-void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg)
+void sfu_worker_post_follow(sfu_worker *w, void (*fn)(void *arg), void *arg)
 {
-    invoke_call *call = g_new(invoke_call, 1);
-    call->fn = fn;
-    call->arg = arg;
-    /* Always queued, never run inline: the caller may hold locks. */
-    GSource *src = g_idle_source_new();
-    g_source_set_priority(src, G_PRIORITY_DEFAULT);
-    g_source_set_callback(src, run_call, call, g_free);
-    g_source_attach(src, w->ctx);
-    g_source_unref(src);
+    sfu_cmd_queue_post_follow(w->cmds, fn, arg);
+}
+
+void sfu_worker_queue_stats(sfu_worker *w, sfu_cmd_queue_stats *out)
+{
+    sfu_cmd_queue_stats_get(w->cmds, out);
 }
 
 void sfu_worker_iterate(sfu_worker *w)

@@ -1,10 +1,11 @@
 /* A media worker: one thread waiting in its own epoll set. Rooms are pinned
  * to one worker, so a room's packets never cross threads and the media path
- * takes no lock. Other threads hand work over with sfu_worker_invoke.
+ * takes no lock. Other threads hand work over through the worker's command
+ * queue (cmd_queue.h): sfu_worker_post.
  *
  * Each wake-up reads the clock once, runs the ready sockets' callbacks (the
  * watches below), then the due timers, then sends the batch of datagrams
- * they queued; the worker's GMainContext (libnice, DTLS timers, hand-overs)
+ * they queued; the worker's GMainContext (libnice, DTLS timers)
  * is iterated only when one of its descriptors is ready or its next
  * timeout is due, so a wake-up costs what is ready, not every source. */
 #ifndef SFU_NET_WORKER_H
@@ -14,7 +15,11 @@
 
 #include "sfu/core/buf.h"
 #include "sfu/core/out.h"
+#include "sfu/net/cmd_queue.h"
 #include "sfu/net/egress.h"
+
+/* Commands that may wait for a worker before new work is refused. */
+#define SFU_WORKER_QUEUE_CAP 1024
 
 typedef struct sfu_worker sfu_worker;
 
@@ -28,8 +33,16 @@ int sfu_worker_start(sfu_worker *w);
 /* Quits the loop after the work already queued and joins the thread. */
 void sfu_worker_stop(sfu_worker *w);
 
-/* Runs fn(arg) on the worker's thread, in order, soon. Thread-safe. */
-void sfu_worker_invoke(sfu_worker *w, void (*fn)(void *arg), void *arg);
+/* The worker's command queue (cmd_queue.h), thread-safe: fn(arg) runs on
+ * the worker's thread, in the order posted, never inline, in the wake-up
+ * after the post (after its sockets, timers and GLib's turn; its sends go
+ * at once). A burst of posts costs the worker one wake-up.
+ * New work: 0, or -SFU_ELIMIT when SFU_WORKER_QUEUE_CAP commands already
+ * wait (the caller answers 503). */
+int sfu_worker_post(sfu_worker *w, void (*fn)(void *arg), void *arg);
+/* A follow-up of admitted work (a result, a shutdown): always queued. */
+void sfu_worker_post_follow(sfu_worker *w, void (*fn)(void *arg), void *arg);
+void sfu_worker_queue_stats(sfu_worker *w, sfu_cmd_queue_stats *out);
 
 /* The worker's epoll set (worker thread only): sockets the worker reads
  * itself instead of leaving them in GLib's poll array, so a wake-up costs

@@ -1,6 +1,7 @@
-/* The worker's own loop (sfu/net/worker.h): its timer heap and its tasks,
- * driven one wake-up at a time on the test's thread. */
+/* The worker's own loop (sfu/net/worker.h): its timer heap, its tasks and
+ * its command queue, driven one wake-up at a time on the test's thread. */
 #include "sfu/net/worker.h"
+#include "sfu/core/common.h"
 #include "tests/test.h"
 
 #include <glib.h>
@@ -154,7 +155,7 @@ TEST(tasks_once_cancel_repost)
 }
 
 typedef struct glib_ctx {
-    gint ran;                   /* invokes run (atomic) */
+    gint ran;                   /* commands run (atomic) */
     gint ticks;                 /* timeout callbacks run (atomic) */
 } glib_ctx;
 
@@ -167,9 +168,9 @@ static gboolean on_tick(gpointer arg)
 }
 
 /* On the worker's own thread, with every GLib socket gone (the steady
- * state): a hand-over from another thread is never lost, however the
- * worker's drain of GLib's wakeup falls against it, and runs without
- * waiting for GLib's timer grid; a 5 ms GLib timer runs on the grid
+ * state): a command from another thread is never lost, however the
+ * worker's drains of its queue and of GLib's wakeup fall against it, and
+ * runs without waiting for GLib's timer grid; a 5 ms GLib timer runs on the grid
  * (25 ms), not every 5 ms, and keeps running. */
 TEST(glib_handover_and_timer_grid)
 {
@@ -183,7 +184,7 @@ TEST(glib_handover_and_timer_grid)
     gint64 slow = 0;
     for (int i = 1; i <= 200; i++) {
         gint64 t0 = g_get_monotonic_time();
-        sfu_worker_invoke(w, on_invoke, &c);
+        ASSERT_EQ(sfu_worker_post(w, on_invoke, &c), 0);
         while (g_atomic_int_get(&c.ran) < i && g_get_monotonic_time() - t0 < G_USEC_PER_SEC)
             g_usleep(50);
         ASSERT_EQ(g_atomic_int_get(&c.ran), i);
@@ -205,6 +206,83 @@ TEST(glib_handover_and_timer_grid)
     return 0;
 }
 
+typedef struct cmd_log {
+    int seen[SFU_WORKER_QUEUE_CAP + 8];
+    int n;
+} cmd_log;
+
+typedef struct cmd_item {
+    cmd_log *log;
+    int id;
+} cmd_item;
+
+static void on_cmd(void *arg)
+{
+    cmd_item *it = arg;
+    it->log->seen[it->log->n++] = it->id;
+}
+
+/* The command queue of a worker not started (driven here): new work past
+ * the bound is refused with -SFU_ELIMIT, nothing queued is dropped, a
+ * follow-up goes in past the bound, and one wake-up runs the whole batch
+ * in the order posted. */
+TEST(commands_bounded_in_order_one_wakeup)
+{
+    sfu_worker *w = sfu_worker_new(0, 16);
+    ASSERT(w);
+    static cmd_log log;
+    static cmd_item it[SFU_WORKER_QUEUE_CAP + 2];
+    log.n = 0;
+    for (int i = 0; i < SFU_WORKER_QUEUE_CAP + 2; i++)
+        it[i] = (cmd_item){ .log = &log, .id = i };
+    for (int i = 0; i < SFU_WORKER_QUEUE_CAP; i++)
+        ASSERT_EQ(sfu_worker_post(w, on_cmd, &it[i]), 0);
+    ASSERT_EQ(sfu_worker_post(w, on_cmd, &it[SFU_WORKER_QUEUE_CAP]), -SFU_ELIMIT);
+    sfu_worker_post_follow(w, on_cmd, &it[SFU_WORKER_QUEUE_CAP + 1]);
+    ASSERT_EQ(log.n, 0);                /* never inline */
+    sfu_worker_iterate(w);
+    ASSERT_EQ(log.n, SFU_WORKER_QUEUE_CAP + 1);
+    for (int i = 0; i < SFU_WORKER_QUEUE_CAP; i++)
+        ASSERT_EQ(log.seen[i], i);
+    ASSERT_EQ(log.seen[SFU_WORKER_QUEUE_CAP], SFU_WORKER_QUEUE_CAP + 1);
+    sfu_cmd_queue_stats st;
+    sfu_worker_queue_stats(w, &st);
+    ASSERT_EQ(st.wakeups, 1);
+    ASSERT_EQ(st.refused, 1);
+    ASSERT_EQ(st.waiting, 0);
+    sfu_worker_iterate(w);
+    ASSERT_EQ(log.n, SFU_WORKER_QUEUE_CAP + 1);
+    sfu_worker_free(w);
+    return 0;
+}
+
+static void on_cmd_slow(void *arg)
+{
+    g_usleep(100);
+    on_cmd(arg);
+}
+
+/* A stop comes after the commands queued before it: they all run. */
+TEST(stop_runs_what_was_queued)
+{
+    sfu_worker *w = sfu_worker_new(0, 16);
+    ASSERT(w);
+    ASSERT_EQ(sfu_worker_start(w), 0);
+    static cmd_log log;
+    static cmd_item it[200];
+    log.n = 0;
+    for (int i = 0; i < 200; i++) {
+        it[i] = (cmd_item){ .log = &log, .id = i };
+        ASSERT_EQ(sfu_worker_post(w, on_cmd_slow, &it[i]), 0);
+    }
+    sfu_worker_free(w);
+    ASSERT_EQ(log.n, 200);
+    for (int i = 0; i < 200; i++)
+        ASSERT_EQ(log.seen[i], i);
+    return 0;
+}
+
 TEST_LIST(TEST_ENTRY(timers_fire_in_order), TEST_ENTRY(rearm_and_free_from_callback),
           TEST_ENTRY(tasks_once_cancel_repost),
-          TEST_ENTRY(glib_handover_and_timer_grid))
+          TEST_ENTRY(glib_handover_and_timer_grid), TEST_ENTRY(commands_bounded_in_order_one_wakeup),
+          TEST_ENTRY(stop_runs_what_was_queued))
