@@ -15,6 +15,7 @@
 
 static const char usage[] =
     "usage: sfu-bench [--target sfu|janus] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
+    "                 [--sfu-media 'KEY = VALUE']...\n"
     "                 [--duration S] [--json FILE] [--csv FILE] [--plot FILE.svg]\n"
     "                 [--quiet] SCENARIO_FILE\n"
     "       sfu-bench --soak N [--parallel K] [--url URL --sfu-pid PID | --sfu BINARY]\n"
@@ -38,6 +39,9 @@ static const char usage[] =
     "                  cluster with relay legs: bench/cluster.py); publishers stay\n"
     "                  on --url\n"
     "  --sfu BINARY    the SFU binary to start (default build/sfu)\n"
+    "  --sfu-media 'KEY = VALUE'  a line for the [media] group of the config the\n"
+    "                  bench writes for the SFU it starts (repeatable), e.g.\n"
+    "                  'read_coalesce_us = 0'\n"
     "  --duration S    measuring window in seconds (default: the scenario's)\n"
     "  --json FILE     write the figures as JSON\n"
     "  --csv FILE      write the figures as one CSV row with a header\n"
@@ -56,6 +60,7 @@ static const char usage[] =
 typedef struct cli {
     bench_options o;
     const char *sfu_bin, *json, *csv, *plot, *scenario;
+    GString *sfu_media;         /* --sfu-media lines */
     unsigned soak, parallel;
 } cli;
 
@@ -69,6 +74,7 @@ static int parse_args(int argc, char **argv, cli *c)
         { "help", no_argument, 0, 'h' }, { "plot", required_argument, 0, 'P' },
         { "soak", required_argument, 0, 'S' }, { "parallel", required_argument, 0, 'K' },
         { "viewer-urls", required_argument, 0, 'V' },
+        { "sfu-media", required_argument, 0, 'M' },
         { 0, 0, 0, 0 },
     };
     *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu" };
@@ -88,6 +94,11 @@ static int parse_args(int argc, char **argv, cli *c)
         case 'S': c->soak = (unsigned)atoi(optarg); break;
         case 'K': c->parallel = (unsigned)atoi(optarg); break;
         case 'V': c->o.viewer_urls = optarg; break;
+        case 'M':
+            if (!c->sfu_media)
+                c->sfu_media = g_string_new(NULL);
+            g_string_append_printf(c->sfu_media, "%s\n", optarg);
+            break;
         default: fputs(usage, stderr); return -1;
         }
     }
@@ -200,7 +211,8 @@ int main(int argc, char **argv)
     }
     bool soak = strcmp(s.kind, "soak") == 0;
     signal(SIGPIPE, SIG_IGN);
-    bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1 };
+    bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1,
+                            .media_extra = c.sfu_media ? c.sfu_media->str : NULL };
     if (!c.o.url) {
         unsigned liveness = soak ? s.soak.liveness_timeout_ms : 0;
         if (bench_sfu_start(&proc, c.sfu_bin, liveness, err, sizeof err) != 0) {
