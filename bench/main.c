@@ -128,7 +128,9 @@ static int verdict(const bench_result *r, const bench_scenario *s)
     }
     /* Room members failing (an answer refused, a stream lost) miss media
      * that no sequence gap shows. */
-    if (strcmp(s->kind, "meeting") == 0 && r->failed) {
+    bool rooms = strcmp(s->kind, "meeting") == 0 ||
+                 (strcmp(s->kind, "voice-calls") == 0 && strcmp(s->join, "room") == 0);
+    if (rooms && r->failed) {
         fprintf(stderr, "sfu-bench: FAIL: %u participant(s) failed: %s\n", r->failed,
                 r->first_failure);
         return 2;

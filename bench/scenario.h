@@ -2,6 +2,7 @@
  *
  *   [scenario]  name, kind, publishers, viewers (one-to-many: of the one
  *               publisher), participants (meeting), calls (voice-calls),
+ *               join (voice-calls: room or whip-whep),
  *               duration_s, warmup_s, join_interval_ms, decode_sample
  *               (viewers that decode video), max_loss_ratio
  *   [media]     audio, video (booleans), width, height, fps, video_kbps,
@@ -17,7 +18,9 @@
  * Kinds: one-to-many (1 publisher, N viewers), meeting (N participants in
  * one room, each a room session that publishes and receives the others;
  * against Janus a publisher plus a subscriber per other feed), voice-calls (C
- * rooms of 2 participants, each watching the other), ramp (one-to-many,
+ * rooms of 2 participants, each watching the other: by default each a room
+ * session, one PeerConnection, as the call page does; with join = whip-whep
+ * a WHIP publisher plus a WHEP viewer of the other), ramp (one-to-many,
  * adding viewers step by step until a limit passes), soak (join/leave
  * cycles, then a leak check: bench/soak.h).
  *
@@ -32,6 +35,7 @@
 typedef struct bench_scenario {
     char name[64];
     char kind[32];
+    char join[16];              /* voice-calls: "room" (default) or "whip-whep" */
     unsigned publishers;        /* default 1 */
     unsigned viewers;           /* per publisher, default 10 */
     double duration_s;          /* measuring window, default 20 */
