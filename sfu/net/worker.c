@@ -73,7 +73,6 @@ struct sfu_worker {
     sfu_rx_coalesce coalesce;
     uint32_t wake_dgrams;
     bool wake_backlog;
-    uint64_t holds;             /* waits taken, for tests */
     GThread *thread;
     sfu_buf_pool *pool;
     sfu_out out;
@@ -410,7 +409,6 @@ static void hold_reads(sfu_worker *w)
     struct timespec ts = { .tv_sec = until / 1000000, .tv_nsec = (until % 1000000) * 1000 };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
-    w->holds++;
 }
 
 /* One wake-up: the clock is read once; ready sockets, then due timers, then
@@ -488,7 +486,6 @@ void sfu_worker_note_read(sfu_worker *w, unsigned dgrams, bool full)
     w->wake_backlog |= full;
 }
 
-uint64_t sfu_worker_read_holds(const sfu_worker *w) { return w->holds; }
 
 /* A fresh context polls one descriptor, its wakeup (an eventfd, or a pipe's
  * read end: either is non-blocking and drained by reading it empty). -1

@@ -30,8 +30,6 @@ void sfu_worker_set_read_coalesce(sfu_worker *w, int64_t window_us);
 /* From a watch's callback: it read `dgrams` datagrams, and `full` if its
  * read stopped at its batch size (more may be waiting). */
 void sfu_worker_note_read(sfu_worker *w, unsigned dgrams, bool full);
-/* How many times the loop waited before reading (for tests and metrics). */
-uint64_t sfu_worker_read_holds(const sfu_worker *w);
 /* Stops the thread if running, then frees. */
 void sfu_worker_free(sfu_worker *w);
 int sfu_worker_start(sfu_worker *w);
