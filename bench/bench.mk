@@ -9,7 +9,7 @@ BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
 .PHONY: srtp-speed gso-speed core-speed bench bench-smoke bench-meeting-smoke bench-large-meeting \
 	bench-large-meeting-smoke soak soak-smoke soak-asan bench-meeting \
-	bench-voice bench-ramp bench-ramp-burst bench-simulcast bench-simulcast-smoke \
+	bench-voice bench-voice-whip-whep bench-ramp bench-ramp-burst bench-simulcast bench-simulcast-smoke \
 	bench-compare bench-cluster
 
 $(BUILD)/bench/%.o: bench/%.c
@@ -112,11 +112,14 @@ soak-asan: $(BUILD)/sfu-bench
 	  ./$(BUILD)/sfu-bench --quiet --sfu build/asan/sfu --json $(BUILD)/soak-asan.json \
 	  configs/bench/soak-asan.conf
 
-bench-meeting bench-voice bench-ramp bench-ramp-burst: $(BUILD)/sfu $(BUILD)/sfu-bench
+bench-meeting bench-voice bench-voice-whip-whep bench-ramp bench-ramp-burst: $(BUILD)/sfu $(BUILD)/sfu-bench
 bench-meeting:
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-meeting.json configs/bench/meeting.conf
 bench-voice:
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-voice.json configs/bench/voice-calls.conf
+bench-voice-whip-whep:
+	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-voice-whip-whep.json \
+	  configs/bench/voice-calls-whip-whep.conf
 bench-ramp:
 	@./scripts/install-deps.sh bench
 	./$(BUILD)/sfu-bench --sfu $(BUILD)/sfu --json $(BUILD)/bench-ramp.json \
@@ -126,14 +129,15 @@ bench-ramp-burst:
 	  configs/bench/ramp-burst.conf
 
 # Our SFU and Janus 1.1.2 (configs/bench/janus/, in a network namespace of
-# its own), each scenario (one-to-many, meeting, voice-calls; BENCH_COMPARE=FILES
+# its own), each scenario (one-to-many, meeting, voice-calls through room sessions
+# and through WHIP/WHEP; BENCH_COMPARE=FILES
 # for others) BENCH_ROUNDS times, ours and Janus alternated, BENCH_DURATION s
 # windows (empty: the scenarios' own): medians, min-max and the ratio of the
 # medians in $(BUILD)/bench-compare-<name>.json and the summary table
 # $(BUILD)/bench-compare-summary.md. About 5-7 minutes with the defaults. Needs
 # root, janus and jq (bench/compare.sh).
 BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
-	configs/bench/voice-calls.conf
+	configs/bench/voice-calls.conf configs/bench/voice-calls-whip-whep.conf
 BENCH_ROUNDS ?= 3
 BENCH_DURATION ?= 10
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench

@@ -27,10 +27,11 @@
 # with its own ratio. DURATION overrides the scenarios' measuring windows (seconds;
 # empty: each scenario's own duration_s).
 # Usage: [ROUNDS=3] [DURATION=10] bench/compare.sh [SCENARIO_FILE...]
-#        (default: configs/bench/{one-to-many,meeting,voice-calls}.conf)
+#        (default: configs/bench/{one-to-many,meeting,voice-calls,voice-calls-whip-whep}.conf)
 set -u
 if [ $# -eq 0 ]; then
-    set -- configs/bench/one-to-many.conf configs/bench/meeting.conf configs/bench/voice-calls.conf
+    set -- configs/bench/one-to-many.conf configs/bench/meeting.conf configs/bench/voice-calls.conf \
+        configs/bench/voice-calls-whip-whep.conf
 fi
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-3}

@@ -10,8 +10,13 @@
  *                other feed (N publishers, N(N-1) subscriber sessions)
  *   large-meeting  the meeting through room sessions, each member subscribed
  *                to `tiles` others' video (tiles.c); our SFU only
- *   voice-calls  `calls` rooms of two publishers, each watched by the other
- *                (WHIP + WHEP; Janus: a VideoRoom per call)
+ *   voice-calls  `calls` rooms of two participants, each receiving the other.
+ *                Against our SFU by default two room sessions per room (one
+ *                PeerConnection each, what the call page and 1:1 calling
+ *                apps do); with `join = whip-whep` a WHIP publisher plus a
+ *                WHEP viewer of the other per participant (two each). Janus:
+ *                a VideoRoom per call, a publisher and a subscriber handle
+ *                per participant
  *
  * Publishers join first (each viewer needs its publisher's id), then the
  * viewers, `join_interval_ms` apart. */
@@ -48,6 +53,12 @@ unsigned bench_layout_peers(const bench_scenario *s)
     return 1 + s->viewers;
 }
 
+/* The room of a voice call's participant i: two per room. */
+static void call_room(const bench_run_state *r, unsigned i, char room[64])
+{
+    snprintf(room, 64, "%.48s-c%u", r->room, i / 2);
+}
+
 static void pause_between_joins(const bench_run_state *r)
 {
     if (r->s->join_interval_ms)
@@ -60,7 +71,7 @@ static int join_publishers(bench_run_state *r, unsigned n, char err[], size_t er
     for (unsigned i = 0; i < n; i++) {
         char room[64], why[200];
         if (is(r->s, "voice-calls"))
-            snprintf(room, sizeof room, "%.48s-c%u", r->room, i / 2);
+            call_room(r, i, room);
         else
             g_strlcpy(room, r->room, sizeof room);
         int pub = bench_run_add_pub(r, room);
@@ -106,12 +117,17 @@ void bench_layout_add_viewers(bench_run_state *r, unsigned pub, unsigned n)
     bench_run_wait_joined(r, r->npeers_ctl, 10 + 0.05 * n);
 }
 
-/* Room members, join_interval_ms apart, then until all receive media. */
+/* Room members, join_interval_ms apart, then until all receive media: all
+ * in the run's room, or (voice-calls) two by two in a room per call. */
 static int join_members(bench_run_state *r, unsigned n, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < n; i++) {
-        char why[200];
-        int pub = bench_run_add_pub(r, r->room);
+        char why[200], room[64];
+        if (is(r->s, "voice-calls"))
+            call_room(r, i, room);
+        else
+            g_strlcpy(room, r->room, sizeof room);
+        int pub = bench_run_add_pub(r, room);
         bool decode = r->s->video && i < r->s->decode_sample;
         if (pub < 0 || bench_run_join(r, BENCH_MEMBER, (unsigned)pub, decode, why,
                                       sizeof why) != 0) {
@@ -132,7 +148,9 @@ int bench_layout_join(bench_run_state *r, bench_result *res, char *err, size_t e
     unsigned npub = bench_layout_publishers(s);
     g_strlcpy(res->target, r->o->target, sizeof res->target);
     g_strlcpy(res->scenario, s->name, sizeof res->scenario);
-    if (rooms(s) && !r->janus) {
+    bool by_room = rooms(s) || (is(s, "voice-calls") && strcmp(s->join, "room") == 0);
+    g_strlcpy(res->join, r->janus ? "janus" : by_room ? "room" : "whip-whep", sizeof res->join);
+    if (by_room && !r->janus) {
         if (join_members(r, npub, err, errlen) != 0)
             return -1;
         res->participants = res->publishers = res->viewers = npub;

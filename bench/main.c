@@ -15,14 +15,16 @@
 
 static const char usage[] =
     "usage: sfu-bench [--target sfu|janus] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
+    "                 [--sfu-media 'KEY = VALUE']...\n"
     "                 [--duration S] [--json FILE] [--csv FILE] [--plot FILE.svg]\n"
     "                 [--quiet] SCENARIO_FILE\n"
     "       sfu-bench --soak N [--parallel K] [--url URL --sfu-pid PID | --sfu BINARY]\n"
     "                 [--json FILE] [--quiet] [SCENARIO_FILE]\n"
     "\n"
-    "Joins the scenario's publishers (WHIP) and viewers (WHEP), or a meeting's room\n"
-    "sessions (POST /rooms/{room}/join, answering server offers; in a large meeting\n"
-    "each also subscribes to its video tiles), as real WebRTC peers\n"
+    "Joins the scenario's publishers (WHIP) and viewers (WHEP), or a meeting's or the\n"
+    "voice calls' room sessions (POST /rooms/{room}/join, answering server offers; in a\n"
+    "large meeting each also subscribes to its video tiles; voice calls through\n"
+    "WHIP/WHEP with join = whip-whep), as real WebRTC peers\n"
     "(full ICE, DTLS client, SRTP) sending Opus and VP8, then measures over the\n"
     "window: forwarded packets (decrypted by viewers), loss, one-way latency, join\n"
     "time, and the SFU's CPU and memory from /proc.\n"
@@ -39,6 +41,9 @@ static const char usage[] =
     "                  cluster with relay legs: bench/cluster.py); publishers stay\n"
     "                  on --url\n"
     "  --sfu BINARY    the SFU binary to start (default build/sfu)\n"
+    "  --sfu-media 'KEY = VALUE'  a line for the [media] group of the config the\n"
+    "                  bench writes for the SFU it starts (repeatable), e.g.\n"
+    "                  'read_coalesce_us = 0'\n"
     "  --duration S    measuring window in seconds (default: the scenario's)\n"
     "  --json FILE     write the figures as JSON\n"
     "  --csv FILE      write the figures as one CSV row with a header\n"
@@ -57,6 +62,7 @@ static const char usage[] =
 typedef struct cli {
     bench_options o;
     const char *sfu_bin, *json, *csv, *plot, *scenario;
+    GString *sfu_media;         /* --sfu-media lines */
     unsigned soak, parallel;
 } cli;
 
@@ -70,6 +76,7 @@ static int parse_args(int argc, char **argv, cli *c)
         { "help", no_argument, 0, 'h' }, { "plot", required_argument, 0, 'P' },
         { "soak", required_argument, 0, 'S' }, { "parallel", required_argument, 0, 'K' },
         { "viewer-urls", required_argument, 0, 'V' },
+        { "sfu-media", required_argument, 0, 'M' },
         { 0, 0, 0, 0 },
     };
     *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu" };
@@ -89,6 +96,11 @@ static int parse_args(int argc, char **argv, cli *c)
         case 'S': c->soak = (unsigned)atoi(optarg); break;
         case 'K': c->parallel = (unsigned)atoi(optarg); break;
         case 'V': c->o.viewer_urls = optarg; break;
+        case 'M':
+            if (!c->sfu_media)
+                c->sfu_media = g_string_new(NULL);
+            g_string_append_printf(c->sfu_media, "%s\n", optarg);
+            break;
         default: fputs(usage, stderr); return -1;
         }
     }
@@ -118,7 +130,9 @@ static int verdict(const bench_result *r, const bench_scenario *s)
     }
     /* Room members failing (an answer refused, a stream lost) miss media
      * that no sequence gap shows. */
-    if ((strcmp(s->kind, "meeting") == 0 || r->tiles) && r->failed) {
+    bool rooms = strcmp(s->kind, "meeting") == 0 || r->tiles ||
+                 (strcmp(s->kind, "voice-calls") == 0 && strcmp(s->join, "room") == 0);
+    if (rooms && r->failed) {
         fprintf(stderr, "sfu-bench: FAIL: %u participant(s) failed: %s\n", r->failed,
                 r->first_failure);
         return 2;
@@ -210,7 +224,8 @@ int main(int argc, char **argv)
     }
     bool soak = strcmp(s.kind, "soak") == 0;
     signal(SIGPIPE, SIG_IGN);
-    bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1 };
+    bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1,
+                            .media_extra = c.sfu_media ? c.sfu_media->str : NULL };
     if (!c.o.url) {
         unsigned liveness = soak ? s.soak.liveness_timeout_ms : 0;
         if (bench_sfu_start(&proc, c.sfu_bin, liveness, err, sizeof err) != 0) {

@@ -63,18 +63,26 @@ void bench_run_window(bench_run_state *r, double duration_s, bench_snapshot *a,
         fprintf(stderr, "\n");
 }
 
+/* Whether peer i is the first member to join its room. */
+static bool first_in_room(const bench_run_state *r, unsigned i)
+{
+    const char *room = r->pubs[r->pub_of[i]].room;
+    for (unsigned k = 0; k < i; k++)
+        if (r->roles[k] == BENCH_MEMBER && strcmp(r->pubs[r->pub_of[k]].room, room) == 0)
+            return false;
+    return true;
+}
+
 void bench_run_join_figures(bench_run_state *r, bench_result *res)
 {
     bench_run_join_times(r);
     double ms[r->npeers_ctl + 1];
     size_t n = 0;
-    bool first_member = true;
     for (unsigned i = 0; i < r->npeers_ctl; i++) {
-        /* A room member joins when it receives someone: the first one of a
-         * run joined an empty room and waited for the second, so it is left
-         * out. */
-        bool skip = r->roles[i] == BENCH_MEMBER && first_member;
-        first_member &= r->roles[i] != BENCH_MEMBER;
+        /* A room member joins when it receives someone: the first one of
+         * each room joined it empty and waited for the second, so it is
+         * left out. */
+        bool skip = r->roles[i] == BENCH_MEMBER && first_in_room(r, i);
         if (r->roles[i] != BENCH_PUBLISHER && !skip && r->join_us[i] >= 0)
             ms[n++] = (double)r->join_us[i] / 1000.0;
     }

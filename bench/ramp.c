@@ -103,6 +103,7 @@ int bench_ramp_measure(bench_run_state *r, bench_result *res, char *err, size_t 
     g_strlcpy(res->ramp_stop, stop, sizeof res->ramp_stop);
     g_strlcpy(res->target, r->o->target, sizeof res->target);
     g_strlcpy(res->scenario, s->name, sizeof res->scenario);
+    g_strlcpy(res->join, r->janus ? "janus" : "whip-whep", sizeof res->join);
     res->publishers = 1;
     res->viewers = res->participants - 1;
     res->decoders = s->decode_sample < res->viewers ? s->decode_sample : res->viewers;

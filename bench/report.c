@@ -38,8 +38,8 @@ static void ramp_table(FILE *f, const bench_result *r)
 
 void bench_report_table(FILE *f, const bench_result *r)
 {
-    fprintf(f, "\n== sfu-bench: %s against %s, %.1f s window ==\n", r->scenario, r->target,
-            r->duration_s);
+    fprintf(f, "\n== sfu-bench: %s against %s (join: %s), %.1f s window ==\n", r->scenario,
+            r->target, r->join, r->duration_s);
     fprintf(f, "  %-34s %u (%u publisher(s), %u viewers; %u joined, %u failed)\n",
             "participants", r->participants, r->publishers, r->viewers, r->joined, r->failed);
     if (r->failed)
@@ -113,14 +113,15 @@ int bench_report_json(const char *path, const bench_result *r)
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "{\n  \"target\": \"%s\",\n  \"scenario\": \"%s\",\n  \"duration_s\": %.3f,\n"
+    fprintf(f, "{\n  \"target\": \"%s\",\n  \"scenario\": \"%s\",\n  \"join\": \"%s\",\n"
+            "  \"duration_s\": %.3f,\n"
             "  \"participants\": %u,\n  \"publishers\": %u,\n  \"viewers\": %u,\n"
             "  \"joined\": %u,\n  \"failed\": %u,\n  \"sent_packets\": %llu,\n"
             "  \"forwarded_packets\": %llu,\n  \"forwarded_bytes\": %llu,\n"
             "  \"forwarded_packets_per_s\": %.1f,\n  \"forwarded_bits_per_s\": %.0f,\n"
             "  \"bench_cpu_seconds\": %.2f,\n",
-            r->target, r->scenario, r->duration_s, r->participants, r->publishers, r->viewers,
-            r->joined, r->failed, (unsigned long long)r->sent_packets,
+            r->target, r->scenario, r->join, r->duration_s, r->participants, r->publishers,
+            r->viewers, r->joined, r->failed, (unsigned long long)r->sent_packets,
             (unsigned long long)r->forwarded_packets, (unsigned long long)r->forwarded_bytes,
             r->forwarded_pps, r->forwarded_bps, r->bench_cpu_seconds);
     /* Figures that may be unknown (negative): null then. */

@@ -247,6 +247,7 @@ int bench_run_join(bench_run_state *r, bench_role role, unsigned pub, bool decod
     }
     unsigned idx = r->npeers_ctl++;
     r->roles[idx] = role;
+    r->pub_of[idx] = pub;
     if (role == BENCH_VIEWER && r->nviewer_urls)
         r->viewer_node[idx] = r->nviewers_ctl % r->nviewer_urls;
     r->groups[idx] = role == BENCH_VIEWER ? r->nviewers_ctl++ % 3 : 0;
@@ -357,6 +358,7 @@ static int setup(bench_run_state *r, char *err, size_t errlen)
     r->peers = g_new0(bench_peer *, r->cap);
     r->roles = g_new0(bench_role, r->cap);
     r->groups = g_new0(unsigned, r->cap);
+    r->pub_of = g_new0(unsigned, r->cap);
     r->join_us = g_new0(sfu_time, r->cap);
     r->phase_us = g_malloc0_n(r->cap, sizeof *r->phase_us);
     r->sessions = g_malloc0(sizeof *r->sessions * r->cap);
@@ -399,6 +401,7 @@ static void teardown(bench_run_state *r)
     g_free(r->peers);
     g_free(r->roles);
     g_free(r->groups);
+    g_free(r->pub_of);
     g_free(r->join_us);
     g_free(r->phase_us);
     g_free(r->sessions);

@@ -37,6 +37,7 @@ typedef struct bench_ramp_step {
 typedef struct bench_result {
     char target[16];
     char scenario[64];
+    char join[16];              /* how peers joined: room, whip-whep or janus */
     double duration_s;          /* measured window */
     unsigned participants, publishers, viewers, joined, failed;
     char first_failure[160];

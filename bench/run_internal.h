@@ -47,6 +47,7 @@ typedef struct bench_run_state {
     unsigned npeers_ctl, nviewers_ctl;
     bench_role *roles;          /* written before the peer is visible to snapshots */
     unsigned *groups;           /* simulcast viewers: 0 pin q, 1 pin h, 2 automatic */
+    unsigned *pub_of;           /* the publisher slot a peer publishes as or watches */
     char (*sessions)[256];      /* Location of each session, for DELETE */
     unsigned *viewer_node;      /* a viewer's index in viewer_urls */
     sfu_time *join_us;          /* copied by bench_run_join_times */

@@ -18,6 +18,7 @@ typedef struct key_def {
 static const key_def keys[] = {
     { "scenario", "name", K_STR, F(name), 0, 0 },
     { "scenario", "kind", K_STR, F(kind), 0, 0 },
+    { "scenario", "join", K_STR, F(join), 0, 0 },
     { "scenario", "publishers", K_UINT, F(publishers), 1, 1 },
     { "scenario", "participants", K_UINT, F(participants), 2, 100 },
     { "scenario", "tiles", K_UINT, F(tiles), 1, 32 },
@@ -60,7 +61,7 @@ static const char *const kinds[] = { "one-to-many", "meeting", "large-meeting", 
 void bench_scenario_defaults(bench_scenario *s)
 {
     *s = (bench_scenario){
-        .name = "unnamed", .kind = "one-to-many", .publishers = 1, .viewers = 10,
+        .name = "unnamed", .kind = "one-to-many", .join = "room", .publishers = 1, .viewers = 10,
         .duration_s = 20, .warmup_s = 1, .join_interval_ms = 20, .decode_sample = 2,
         .max_loss_ratio = 1, .audio = true, .video = true, .width = 640, .height = 360,
         .fps = 30, .video_kbps = 800, .gop_frames = 0, .audio_kbps = 32,
@@ -87,7 +88,8 @@ static int read_key(GKeyFile *kf, const key_def *k, bench_scenario *s, GError **
     if (k->type == K_STR) {
         char *v = g_key_file_get_string(kf, k->group, k->key, ge);
         if (v)
-            g_strlcpy(base, v, k->off == F(name) ? sizeof s->name : sizeof s->kind);
+            g_strlcpy(base, v, k->off == F(name) ? sizeof s->name
+                               : k->off == F(join) ? sizeof s->join : sizeof s->kind);
         g_free(v);
         return v ? 0 : -1;
     }
@@ -159,6 +161,11 @@ int bench_scenario_load(const char *path, bench_scenario *s, char *err, size_t e
     if (rc == 0 && !known) {
         snprintf(err, errlen, "%s: scenario.kind: %s is not one of one-to-many, meeting, "
                  "large-meeting, voice-calls, ramp, soak", path, s->kind);
+        rc = -1;
+    }
+    if (rc == 0 && strcmp(s->join, "room") != 0 && strcmp(s->join, "whip-whep") != 0) {
+        snprintf(err, errlen, "%s: scenario.join: %s is not one of room, whip-whep", path,
+                 s->join);
         rc = -1;
     }
     if (rc == 0 && !s->audio && !s->video) {

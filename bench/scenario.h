@@ -3,6 +3,7 @@
  *   [scenario]  name, kind, publishers, viewers (one-to-many: of the one
  *               publisher), participants (meeting, large-meeting), tiles
  *               (large-meeting), calls (voice-calls),
+ *               join (voice-calls: room or whip-whep),
  *               duration_s, warmup_s, join_interval_ms, decode_sample
  *               (viewers that decode video), max_loss_ratio
  *   [media]     audio, video (booleans), width, height, fps, video_kbps,
@@ -21,7 +22,9 @@
  * against Janus a publisher plus a subscriber per other feed), large-meeting
  * (the same through room sessions only, each member subscribed to `tiles`
  * others' video: tiles.c), voice-calls (C
- * rooms of 2 participants, each watching the other), ramp (one-to-many,
+ * rooms of 2 participants, each watching the other: by default each a room
+ * session, one PeerConnection, as the call page does; with join = whip-whep
+ * a WHIP publisher plus a WHEP viewer of the other), ramp (one-to-many,
  * adding viewers step by step until a limit passes), soak (join/leave
  * cycles, then a leak check: bench/soak.h).
  *
@@ -36,6 +39,7 @@
 typedef struct bench_scenario {
     char name[64];
     char kind[32];
+    char join[16];              /* voice-calls: "room" (default) or "whip-whep" */
     unsigned publishers;        /* default 1 */
     unsigned viewers;           /* per publisher, default 10 */
     double duration_s;          /* measuring window, default 20 */

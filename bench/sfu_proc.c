@@ -46,6 +46,8 @@ static int write_config(const bench_sfu_proc *p, int http_port, unsigned livenes
                http_port, lo, lo + 2999);
     if (liveness_ms)
         fprintf(f, "liveness_timeout_ms = %u\n", liveness_ms);
+    if (p->media_extra)
+        fputs(p->media_extra, f);
     fprintf(f, "\n[limits]\nmax_sessions = 10000\nmax_participants_per_room = 1000\n\n"
                "[log]\nlevel = warn\n");
     return fclose(f) == 0 ? 0 : -1;
@@ -89,8 +91,10 @@ static bool healthy(const char *url)
 int bench_sfu_start(bench_sfu_proc *p, const char *binary, unsigned liveness_ms, char *err,
                     size_t errlen)
 {
+    const char *media_extra = p->media_extra;
     memset(p, 0, sizeof *p);
     p->sfu_cpu = p->bench_cpu = -1;
+    p->media_extra = media_extra;
     snprintf(p->dir, sizeof p->dir, "/tmp/sfu-bench-XXXXXX");
     int port = free_port(SOCK_STREAM);
     if (!mkdtemp(p->dir) || port < 0 || write_config(p, port, liveness_ms) != 0) {

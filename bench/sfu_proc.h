@@ -15,9 +15,10 @@ typedef struct bench_sfu_proc {
     char url[64];               /* http://127.0.0.1:PORT */
     char dir[64];               /* temporary directory: config and log */
     int sfu_cpu, bench_cpu;     /* cores pinned to; -1 if not pinned */
+    const char *media_extra;    /* lines for the config's [media] group, or NULL */
 } bench_sfu_proc;
 
-/* Starts binary and waits for GET /health. liveness_ms > 0 sets [media]
+/* Starts binary and waits for GET /health (p->media_extra is kept). liveness_ms > 0 sets [media]
  * liveness_timeout_ms (the soak's vanished clients). 0, or -1 with a reason
  * in err (the log's path included). */
 int bench_sfu_start(bench_sfu_proc *p, const char *binary, unsigned liveness_ms, char *err,

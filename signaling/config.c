@@ -86,6 +86,10 @@ static const struct cfg_key keys[] = {
     { "media", "udp_gso", CFG_BOOL, FIELD(media.udp_gso), "false", 0, 0,
       "send a run of equal-sized packets to one viewer as one UDP GSO message (UDP_SEGMENT); off: "
       "one datagram per packet (a GSO train is one unit on veth, so loss there takes it whole)" },
+    { "media", "read_coalesce_us", CFG_UINT, FIELD(media.read_coalesce_us), "1000", 0, 20000,
+      "under load (at least 2 datagrams expected per window), a worker waits up to this many "
+      "microseconds after a wake-up before reading again, so one read and one send carry several "
+      "packets; it adds at most this much latency; 0: off" },
     { "media", "video_loss_copies", CFG_BOOL, FIELD(media.video_loss_copies), "true", 0, 0,
       "toward a viewer whose NACKs show heavy loss, send video twice and retransmissions up to "
       "three times, out of the retransmission budget" },

@@ -60,6 +60,7 @@ typedef struct sig_config {
         uint32_t max_retransmissions_per_second; /* per viewer stream */
         bool simulcast;                         /* answer a=simulcast offers */
         bool udp_gso;                           /* send a viewer's bursts as UDP GSO trains */
+        uint32_t read_coalesce_us;              /* core/rx_coalesce.h; 0: off */
         bool video_loss_copies;                 /* sink_repair.h */
     } media;
     struct {

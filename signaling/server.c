@@ -149,6 +149,7 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
             return -1;
         }
         sfu_worker_set_udp_gso(srv->workers[i], srv->cfg.media.udp_gso);
+        sfu_worker_set_read_coalesce(srv->workers[i], srv->cfg.media.read_coalesce_us);
         srv->hosts[i] = sfu_host_new(srv->workers[i], &srv->host_cfg);
         if (srv->udp_port_base) {
             sfu_shared_port *sp = sfu_shared_port_new(srv->workers[i], &srv->host_cfg.ice,

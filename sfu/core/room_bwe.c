@@ -58,9 +58,18 @@ int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc)
     return sfu_bwe_grow_history(leg->bwe, history_len(desc));
 }
 
+static bool sends_video(const sfu_leg_desc *desc)
+{
+    for (unsigned t = 0; t < desc->ntracks; t++)
+        if (desc->tracks[t].send && desc->tracks[t].kind == SFU_KIND_VIDEO)
+            return true;
+    return false;
+}
+
 int room_bwe_sync(room_leg *leg, sfu_time now)
 {
     bool want = room_bwe_wanted(&leg->desc);
+    leg->bwe_video = sends_video(&leg->desc);
     if (want && leg->bwe)
         return room_bwe_fit(leg, &leg->desc);
     if (want && !leg->bwe) {
@@ -332,6 +341,14 @@ sfu_time room_bwe_deadline(const room_leg *leg)
         return SFU_TIME_NEVER;
     if (leg->probe_left && leg->probe_next_at < leg->next_bwe_at)
         return leg->probe_next_at;
+    /* Without video the update has no limit to set and no probe to send
+     * (nor a sink to probe on); the estimator's own timeouts run at the
+     * next feedback's update. So an audio-only leg takes no wake-up of its
+     * own every ROOM_BWE_INTERVAL (in 1:1 voice calls, half the rooms'
+     * timer wake-ups); its update still runs when the room's timeout comes
+     * for other work. */
+    if (!leg->bwe_video)
+        return SFU_TIME_NEVER;
     return leg->next_bwe_at;
 }
 

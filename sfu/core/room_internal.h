@@ -112,6 +112,9 @@ typedef struct room_leg {
     sfu_bwe *bwe;
     uint16_t tw_seq16;          /* the next transport-wide sequence number */
     sfu_time next_bwe_at;
+    /* The leg is sent video: only then do the estimator's periodic updates
+     * have limits to set and probes to send (room_bwe_deadline). */
+    bool bwe_video;
     sfu_time bwe_since;         /* when the estimator started */
     bool bwe_heard;             /* feedback or REMB has reached it */
     bool bwe_hold;              /* path changed: limits stay until the new path's feedback */

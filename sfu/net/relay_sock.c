@@ -79,6 +79,8 @@ static void on_readable(void *user, int64_t now)
         msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
     }
     int n = recvmmsg(rs->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n > 0)
+        sfu_worker_note_read(rs->worker, (unsigned)n, n == RECV_BATCH);
     if (n < 0) {
         if (errno == ECONNREFUSED)
             fail(rs, "relay peer refused (its node is gone or closed the leg)");

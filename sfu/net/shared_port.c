@@ -130,6 +130,8 @@ static void on_readable(void *user, int64_t now)
                                                  .msg_iovlen = 1 } };
     }
     int n = recvmmsg(s->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n > 0)
+        sfu_worker_note_read(p->worker, (unsigned)n, n == RECV_BATCH);
     for (int i = 0; i < n; i++) {
         uint8_t *d = bufs[i];
         size_t len = msgs[i].msg_len;

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sfu/net/cmd_queue.h"
+#include "sfu/core/rx_coalesce.h"
 
 /* Ready descriptors handled per wake-up; more stay ready for the next one. */
 #define WORKER_EVENTS 64
@@ -71,6 +73,11 @@ struct sfu_worker {
      * epfd; a ready one drains the batch after GLib's turn. */
     sfu_cmd_queue *cmds;
     bool cmds_due;
+    /* Read coalescing (core/rx_coalesce.h): datagrams the sockets read in
+     * this wake-up, and whether a read stopped at its batch. */
+    sfu_rx_coalesce coalesce;
+    uint32_t wake_dgrams;
+    bool wake_backlog;
     GThread *thread;
     sfu_buf_pool *pool;
     sfu_out out;
@@ -390,12 +397,35 @@ static int wait_ms(const sfu_worker *w)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* Read coalescing: under load, the next read waits until a window after
+ * the last wake-up began, so that it gathers several datagrams (see
+ * core/rx_coalesce.h). Never past the loop's next deadline; never while
+ * work is pending. g_get_monotonic_time is CLOCK_MONOTONIC in microseconds. */
+static void hold_reads(sfu_worker *w)
+{
+    int64_t deadline = w->glib_at;
+    if (w->nheap && w->heap[0]->at < deadline)
+        deadline = w->heap[0]->at;
+    if (w->glib_due || w->ntasks)
+        return;
+    int64_t until = sfu_rx_coalesce_until(&w->coalesce, w->now, deadline);
+    if (until <= 0 || until <= g_get_monotonic_time())
+        return;
+    struct timespec ts = { .tv_sec = until / 1000000, .tv_nsec = (until % 1000000) * 1000 };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
 /* One wake-up: the clock is read once; ready sockets, then due timers, then
  * the batch of sends, then GLib if its turn came. */
 static void wake_up(sfu_worker *w, bool block)
 {
+    if (block)
+        hold_reads(w);
     int n = epoll_wait(w->epfd, w->events, WORKER_EVENTS, block ? wait_ms(w) : 0);
     w->now = g_get_monotonic_time();
+    w->wake_dgrams = 0;
+    w->wake_backlog = false;
     w->nevents = n > 0 ? n : 0;
     w->in_io = true;
     for (int i = 0; i < w->nevents; i++) {
@@ -412,6 +442,7 @@ static void wake_up(sfu_worker *w, bool block)
             watch->fn(watch->user, w->now);
     }
     w->nevents = 0;
+    sfu_rx_coalesce_note(&w->coalesce, w->now, w->wake_dgrams, w->wake_backlog);
     run_timers(w, w->now);
     w->in_io = false;
     sfu_egress_flush(w->egress);
@@ -457,6 +488,18 @@ void sfu_worker_unwatch(sfu_worker *w, sfu_worker_watch *watch)
 GMainContext *sfu_worker_parked_context(sfu_worker *w) { return w->parked; }
 
 void sfu_worker_set_udp_gso(sfu_worker *w, bool on) { sfu_egress_set_gso(w->egress, on); }
+
+void sfu_worker_set_read_coalesce(sfu_worker *w, int64_t window_us)
+{
+    sfu_rx_coalesce_init(&w->coalesce, window_us);
+}
+
+void sfu_worker_note_read(sfu_worker *w, unsigned dgrams, bool full)
+{
+    w->wake_dgrams += dgrams;
+    w->wake_backlog |= full;
+}
+
 
 /* A fresh context polls one descriptor, its wakeup (an eventfd, or a pipe's
  * read end: either is non-blocking and drained by reading it empty). -1

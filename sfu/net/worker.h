@@ -27,6 +27,14 @@ sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets);
 /* Whether the worker's egress may send UDP GSO trains (egress.h); off at
  * creation. Before sfu_worker_start. */
 void sfu_worker_set_udp_gso(sfu_worker *w, bool on);
+/* Read coalescing (core/rx_coalesce.h): under load, wait up to window_us
+ * after a wake-up before reading again, so that one read and one send carry
+ * several datagrams; 0: off (at creation; the server sets [media]
+ * read_coalesce_us). Before sfu_worker_start. */
+void sfu_worker_set_read_coalesce(sfu_worker *w, int64_t window_us);
+/* From a watch's callback: it read `dgrams` datagrams, and `full` if its
+ * read stopped at its batch size (more may be waiting). */
+void sfu_worker_note_read(sfu_worker *w, unsigned dgrams, bool full);
 /* Stops the thread if running, then frees. */
 void sfu_worker_free(sfu_worker *w);
 int sfu_worker_start(sfu_worker *w);
