@@ -104,6 +104,7 @@ TEST(answered_offer_text_freed)
     return 0;
 }
 
+#ifndef __SANITIZE_ADDRESS__
 /* Bytes the heap gives back when the session's state is freed. */
 static size_t state_bytes(fixture *f)
 {
@@ -113,6 +114,7 @@ static size_t state_bytes(fixture *f)
     struct mallinfo2 after = mallinfo2();
     return before.uordblks - after.uordblks;
 }
+#endif
 
 /* The m-line slots are sized to the m-lines in use, and an idle session
  * keeps one copy of them (the offer's goes once it is answered): fixed
