@@ -18,6 +18,13 @@
  * its own hard limit sits this far above max_connections. */
 #define CLOSING_SLACK 64
 #define REAPER_MAX_SLEEP SFU_SEC(1)
+/* libmicrohttpd's memory pool per connection (its default is 32 KiB): the
+ * request's headers and the I/O buffers; bodies are copied out as they come
+ * (req->body). Each room session holds its event stream's connection open
+ * for its lifetime, and the pool is zeroed whole when a kept-alive
+ * connection is reused, so its size is resident per participant. Request
+ * headers up to about 8 KiB still fit. */
+#define CONN_POOL_BYTES (16 * 1024)
 
 struct sig_http {
     struct MHD_Daemon *daemon;
@@ -566,6 +573,7 @@ sig_http *sig_http_new(const sig_http_config *cfg, sig_http_handler handler, voi
         MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + CLOSING_SLACK,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {

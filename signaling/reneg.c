@@ -72,6 +72,9 @@ static int init_slots(sig_reneg *r, const sig_sdp *co, const sig_sdp_result *fa)
     int rc = -SFU_EINVAL;
     if (ans->nmedia != co->nmedia || ans->nmedia > RENEG_MAX_SLOTS)
         goto out;
+    r->slots = calloc(ans->nmedia ? ans->nmedia : 1, sizeof r->slots[0]);
+    if (!r->slots)
+        goto out;
     for (unsigned i = 0; i < ans->nmedia; i++) {
         if (strcmp(ans->media[i].mid, co->media[i].mid) != 0)
             goto out;
@@ -127,7 +130,32 @@ void sig_reneg_free(sig_reneg *r)
         return;
     free(r->want);
     free(r->offer_text);
+    free(r->slots);
+    free(r->next);
     free(r);
+}
+
+int reneg_next_room(sig_reneg *r, unsigned n)
+{
+    if (n > RENEG_MAX_SLOTS)
+        return -SFU_EINVAL;
+    if (n <= r->capnext)
+        return 0;
+    reneg_slot *p = realloc(r->next, n * sizeof *p);
+    if (!p)
+        return -SFU_ENOMEM;
+    r->next = p;
+    r->capnext = n;
+    return 0;
+}
+
+void reneg_drop_scratch(sig_reneg *r)
+{
+    if (r->outstanding)
+        return;
+    free(r->next);
+    r->next = NULL;
+    r->nnext = r->capnext = 0;
 }
 
 /* --- the tracks to receive --- */
@@ -340,6 +368,8 @@ static reneg_slot *append_slot(sig_reneg *r, sfu_kind kind, unsigned *mid_ctr)
 {
     if (r->nnext == RENEG_MAX_SLOTS || reneg_live(r->next, r->nnext) >= r->cfg.max_mlines)
         return NULL;
+    if (reneg_next_room(r, r->nnext + 1) != 0)
+        return NULL;            /* waits, as for a slot */
     const reneg_slot *t = template_of(r->next, r->nnext, kind);
     if (!t)
         return NULL;
@@ -368,9 +398,12 @@ static reneg_slot *find_free(sig_reneg *r, sfu_kind kind)
 }
 
 /* r->next = the committed slots reconciled with the wanted tracks. SSRCs of
- * new assignments stay 0. Returns whether anything differs. */
-static bool plan(sig_reneg *r, unsigned *mid_ctr)
+ * new assignments stay 0. Returns whether anything differs (1 or 0), or
+ * -SFU_ENOMEM. */
+static int plan(sig_reneg *r, unsigned *mid_ctr)
 {
+    if (reneg_next_room(r, r->nslots) != 0)
+        return -SFU_ENOMEM;
     memcpy(r->next, r->slots, r->nslots * sizeof r->slots[0]);
     r->nnext = r->nslots;
     *mid_ctr = r->next_mid;
@@ -417,7 +450,11 @@ bool sig_reneg_poll_offer(sig_reneg *r, sfu_time now)
     unsigned ctr;
     if (r->outstanding)
         return false;
-    if (!plan(r, &ctr)) {
+    int diff = plan(r, &ctr);
+    reneg_drop_scratch(r);      /* make_offer plans again */
+    if (diff < 0)
+        return false;           /* out of memory: tried again at the next change */
+    if (!diff) {
         r->change_since = SFU_TIME_NEVER;
         return false;
     }
@@ -439,7 +476,10 @@ int sig_reneg_make_offer(sig_reneg *r, sfu_time now, const sig_reneg_offer **out
     (void)now;
     if (r->outstanding)
         return -SFU_ESTATE;
-    plan(r, &ctr);
+    if (plan(r, &ctr) < 0) {
+        reneg_drop_scratch(r);
+        return -SFU_ENOMEM;
+    }
     for (unsigned i = 0; i < r->nnext; i++) {
         reneg_slot *s = &r->next[i];
         if (s->assigned && !s->ssrc) {
@@ -450,8 +490,10 @@ int sig_reneg_make_offer(sig_reneg *r, sfu_time now, const sig_reneg_offer **out
     char *text;
     size_t len;
     int rc = reneg_write_sdp(r, r->next, r->nnext, NULL, &text, &len);
-    if (rc)
+    if (rc) {
+        reneg_drop_scratch(r);
         return rc;
+    }
     free(r->offer_text);
     r->offer_text = text;
     r->next_mid = ctr;
@@ -652,8 +694,12 @@ static void commit(sig_reneg *r, sig_reneg_result *res)
             b->participant = s->participant;
         }
     }
-    memcpy(r->slots, r->next, r->nnext * sizeof r->next[0]);
+    /* The offer's slots become the committed ones; no copy. */
+    free(r->slots);
+    r->slots = r->next;
     r->nslots = r->nnext;
+    r->next = NULL;
+    r->nnext = r->capnext = 0;
     r->outstanding = false;
     /* Answered: nobody reads the offer's text again (sig_reneg_outstanding
      * is NULL now, the events stream dropped its copy), and a session of a
@@ -664,8 +710,9 @@ static void commit(sig_reneg *r, sig_reneg_result *res)
     r->offer.sdp_len = 0;
     reneg_leg_of(r, r->slots, r->nslots, &res->leg);
     unsigned ctr;
-    if (plan(r, &ctr) && r->change_since == SFU_TIME_NEVER)
-        r->change_since = LONG_AGO;
+    if (plan(r, &ctr) != 0 && r->change_since == SFU_TIME_NEVER)
+        r->change_since = LONG_AGO;     /* out of memory too: poll_offer retries */
+    reneg_drop_scratch(r);
 }
 
 void reneg_commit(sig_reneg *r, sig_reneg_result *res)

@@ -34,10 +34,14 @@ typedef struct reneg_want {
 
 struct sig_reneg {
     sig_reneg_config cfg;
+    /* Sized to the m-lines in use (a session of a large room has 15-20 of
+     * 776 bytes; fixed arrays of 32 were 50 KB a session). `next` exists
+     * only while an offer is outstanding or being built: an idle session
+     * keeps just its committed slots. */
     unsigned nslots;            /* committed */
-    reneg_slot slots[RENEG_MAX_SLOTS];
-    unsigned nnext;             /* the outstanding offer, or scratch */
-    reneg_slot next[RENEG_MAX_SLOTS];
+    reneg_slot *slots;
+    unsigned nnext, capnext;    /* the outstanding offer, or scratch */
+    reneg_slot *next;
     reneg_want *want;
     unsigned nwant, capwant;
     bool subs_on;               /* video from `subs` only */
@@ -86,6 +90,10 @@ int reneg_write_sdp(sig_reneg *r, const reneg_slot *slots, unsigned n, const sig
 void reneg_leg_of(const sig_reneg *r, const reneg_slot *slots, unsigned n, sfu_leg_desc *leg);
 /* Makes r->next the committed state; bindings and leg into *res. */
 void reneg_commit(sig_reneg *r, sig_reneg_result *res);
+/* Room for n slots in r->next (kept contents): 0 or -SFU_ENOMEM. */
+int reneg_next_room(sig_reneg *r, unsigned n);
+/* Frees r->next unless an offer is outstanding (it is scratch then). */
+void reneg_drop_scratch(sig_reneg *r);
 /* Non-rejected slots. */
 unsigned reneg_live(const reneg_slot *slots, unsigned n);
 /* 8 hex digits, as sig_participant_format writes them. */

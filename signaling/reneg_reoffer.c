@@ -146,6 +146,8 @@ static int build_slots(reoffer *ro)
     if (o->nmedia < r->nslots || o->nmedia > RENEG_MAX_SLOTS)
         return reneg_fail(ro->err, ro->errlen, "the offer has %u m-lines, the session %u (at most %d)",
                     o->nmedia, r->nslots, RENEG_MAX_SLOTS);
+    if (reneg_next_room(r, o->nmedia) != 0)
+        return -SFU_ENOMEM;
     for (unsigned i = 0; i < o->nmedia; i++) {
         const sig_sdp_media *om = &o->media[i];
         reneg_slot *s = &r->next[i];
@@ -256,6 +258,7 @@ int sig_reneg_handle_client_offer(sig_reneg *r, const char *sdp, size_t len,
         res->ice_restart = restart_flag;
         res->remote_ice = ice;
     }
+    reneg_drop_scratch(r);      /* a failed re-offer's slots; committed ones moved */
     sig_sdp_free(ro.fans);
     sig_sdp_result_deinit(&ro.fresh);
     sig_sdp_free(offer);

@@ -277,6 +277,13 @@ def check_bad_posts(c: Checks, cl: Client, offers: Dict[str, str], max_body: int
     expect(c, "POST /whip/r body of 1 MiB -> 413", r, 413)
     r = cl.request("POST", "/whep/r/abcd0123", b"v" * (max_body + 1), sdp_ct)
     expect(c, "POST /whep/r/abcd0123 body over the limit -> 413", r, 413)
+    # Request headers live in libmicrohttpd's pool per connection (16 KiB,
+    # CONN_POOL_BYTES in signaling/http.c): 12 KB of them are still read;
+    # 20 KB are refused by libmicrohttpd itself (431, without our headers).
+    r = cl.request("GET", "/rooms", headers={"X-Pad": "a" * 12000})
+    expect(c, "GET /rooms with 12 KB of request headers -> 200", r, 200, reason=False)
+    r = cl.request("GET", "/rooms", headers={"X-Pad": "a" * 20000})
+    c.check("GET /rooms with 20 KB of request headers -> 431", r.status == 431, r.brief())
 
     sdp, over = many_mlines(base, max_mlines + 1)
     r = cl.request("POST", "/whip/r", sdp.encode(), sdp_ct)
