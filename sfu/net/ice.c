@@ -12,6 +12,7 @@
 #include <stun/usages/ice.h>
 #include <sys/socket.h>
 
+#include "sfu/net/recv_batch.h"
 #include "sfu/net/shared_port.h"
 #include "sfu/net/stun_responder.h"
 #include "sfu/net/worker.h"
@@ -119,9 +120,6 @@ static void set_fast_path(sfu_ice *ice, ice_gen *g, guint component, NiceCandida
  * polled either: a client that selected UDP does not move to TCP, which
  * has the lower priority, without an ICE restart (a new agent). */
 
-#define RECV_BATCH 16           /* datagrams per socket per wake-up */
-#define RECV_CAP 2048
-
 void ice_on_consent_timer(void *user, int64_t now)
 {
     sfu_ice *ice = user;
@@ -203,30 +201,18 @@ static void handle_stun(sfu_ice *ice, uint8_t *buf, size_t len,
 static void on_readable(void *user, int64_t now)
 {
     sfu_ice *ice = user;
-    static __thread uint8_t bufs[RECV_BATCH][RECV_CAP];
-    struct iovec iov[RECV_BATCH];
-    struct sockaddr_storage from[RECV_BATCH];
-    struct mmsghdr msgs[RECV_BATCH];
-    for (int i = 0; i < RECV_BATCH; i++) {
-        iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = RECV_CAP };
-        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i],
-                                                 .msg_namelen = sizeof from[i],
-                                                 .msg_iov = &iov[i],
-                                                 .msg_iovlen = 1 } };
-    }
-    int n = recvmmsg(ice->fast_fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-    if (n > 0)
-        sfu_worker_note_read(ice->worker, (unsigned)n, n == RECV_BATCH);
+    static __thread sfu_recv_batch b;
+    int n = sfu_recv_batch_read(&b, ice->worker, ice->fast_fd);
     for (int i = 0; i < n && ice->parked; i++) {
-        uint8_t *d = bufs[i];
-        size_t len = msgs[i].msg_len;
-        if (len == 0 || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+        uint8_t *d = b.buf[i];
+        size_t len = b.msgs[i].msg_len;
+        if (len == 0 || (b.msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
             continue;
         if (d[0] < 4) {     /* RFC 7983: STUN */
-            handle_stun(ice, d, len, &from[i], msgs[i].msg_hdr.msg_namelen, now);
+            handle_stun(ice, d, len, &b.from[i], b.msgs[i].msg_hdr.msg_namelen, now);
             continue;
         }
-        if (!from_peer(ice, &from[i]))
+        if (!from_peer(ice, &b.from[i]))
             continue;       /* media only from the selected pair */
         ice->cb.on_data(ice->user, d, len);
     }

@@ -10,9 +10,8 @@
 #include <unistd.h>
 
 #include "sfu/core/common.h"
+#include "sfu/net/recv_batch.h"
 
-#define RECV_BATCH 16           /* datagrams per wake-up, as ice.c */
-#define RECV_CAP 2048
 #define BIND_ATTEMPTS 64
 
 struct sfu_relay_sock {
@@ -71,16 +70,8 @@ static void on_readable(void *user, int64_t now)
         fail(rs, "relay peer refused (its node is gone or closed the leg)");
         return;
     }
-    static __thread uint8_t bufs[RECV_BATCH][RECV_CAP];
-    struct iovec iov[RECV_BATCH];
-    struct mmsghdr msgs[RECV_BATCH];
-    for (int i = 0; i < RECV_BATCH; i++) {
-        iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = RECV_CAP };
-        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
-    }
-    int n = recvmmsg(rs->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-    if (n > 0)
-        sfu_worker_note_read(rs->worker, (unsigned)n, n == RECV_BATCH);
+    static __thread sfu_recv_batch b;
+    int n = sfu_recv_batch_read(&b, rs->worker, rs->fd);
     if (n < 0) {
         if (errno == ECONNREFUSED)
             fail(rs, "relay peer refused (its node is gone or closed the leg)");
@@ -88,9 +79,9 @@ static void on_readable(void *user, int64_t now)
     }
     /* Connected: the kernel delivers datagrams from the other node only. */
     for (int i = 0; i < n && !rs->failed; i++) {
-        if (msgs[i].msg_len == 0 || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+        if (b.msgs[i].msg_len == 0 || (b.msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
             continue;
-        rs->cb.on_data(rs->user, bufs[i], msgs[i].msg_len);
+        rs->cb.on_data(rs->user, b.buf[i], b.msgs[i].msg_len);
     }
 }
 

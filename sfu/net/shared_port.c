@@ -12,12 +12,10 @@
 
 #include "sfu/core/ice_mux.h"
 #include "sfu/net/stun_responder.h"
+#include "sfu/net/recv_batch.h"
 #include "sfu/net/worker.h"
 
 #define MAX_SOCKS 8                     /* SIG_CONFIG_LIST_MAX gather addresses */
-#define RECV_BATCH 16                   /* datagrams per recvmmsg: what one wake-up fans out
-                                         * must fit the egress batch (egress.h) */
-#define RECV_CAP 2048
 #define SOCK_BUF_BYTES (4 << 20)        /* every session's traffic goes through it */
 
 typedef struct shared_sock {
@@ -118,31 +116,19 @@ static void on_readable(void *user, int64_t now)
 {
     shared_sock *s = user;
     sfu_shared_port *p = s->port;
-    static __thread uint8_t bufs[RECV_BATCH][RECV_CAP];
-    struct iovec iov[RECV_BATCH];
-    struct sockaddr_storage from[RECV_BATCH];
-    struct mmsghdr msgs[RECV_BATCH];
-    for (int i = 0; i < RECV_BATCH; i++) {
-        iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = RECV_CAP };
-        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i],
-                                                 .msg_namelen = sizeof from[i],
-                                                 .msg_iov = &iov[i],
-                                                 .msg_iovlen = 1 } };
-    }
-    int n = recvmmsg(s->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-    if (n > 0)
-        sfu_worker_note_read(p->worker, (unsigned)n, n == RECV_BATCH);
+    static __thread sfu_recv_batch b;
+    int n = sfu_recv_batch_read(&b, p->worker, s->fd);
     for (int i = 0; i < n; i++) {
-        uint8_t *d = bufs[i];
-        size_t len = msgs[i].msg_len;
+        uint8_t *d = b.buf[i];
+        size_t len = b.msgs[i].msg_len;
         p->stats.dgrams_in++;
         sfu_ice_mux_addr addr;
-        if (len == 0 || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || !to_mux_addr(&from[i], &addr)) {
+        if (len == 0 || (b.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || !to_mux_addr(&b.from[i], &addr)) {
             p->stats.drop_unknown++;
             continue;
         }
         if (d[0] < 4) {     /* RFC 7983: STUN */
-            handle_stun(s, d, len, &from[i], msgs[i].msg_hdr.msg_namelen, &addr, now);
+            handle_stun(s, d, len, &b.from[i], b.msgs[i].msg_hdr.msg_namelen, &addr, now);
             continue;
         }
         uint32_t owner = sfu_ice_mux_lookup(p->mux, &addr);
