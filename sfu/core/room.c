@@ -43,6 +43,7 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
             goto err;
     }
     room->next_choose_at = SFU_TIME_NEVER;
+    room->deadline_stale = true;
     return room;
 err:
     sfu_room_free(room);
@@ -364,6 +365,7 @@ static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc
 
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 {
+    room_deadline_stale(room);
     /* Pass 1: resolve sinks and count them per source. */
     room->simulcast = false;
     for (uint32_t s = 0; s < room->legs_end; s++) {
@@ -412,8 +414,10 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
 {
     room_leg *leg = room_find_leg(room, from);
-    if (leg && at > leg->last_alive)
+    if (leg && at > leg->last_alive) {
         leg->last_alive = at;
+        room_leg_touch(room, leg);
+    }
 }
 
 void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at)
@@ -421,6 +425,7 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
     room_leg *leg = room_find_leg(room, from);
     if (!leg)
         return;
+    room_leg_touch(room, leg);
     leg->consent_held = held;
     if (last_at > leg->last_alive)
         leg->last_alive = last_at;
@@ -430,6 +435,7 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
 {
     /* A viewer is served like its own PLI: from the keyframe cache when it
      * holds a recent keyframe, else by asking the publisher. */
+    room_deadline_stale(room);
     room_leg *leg = room_find_leg(room, from);
     if (leg)
         room_bwe_path_changed(leg, now);
@@ -541,6 +547,7 @@ void room_report_speaker(sfu_room *room, sfu_out *out)
 
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
 {
+    room_deadline_stale(room);
     for (uint32_t s = 0; s < room->legs_end; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
@@ -571,16 +578,75 @@ static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
     return t;
 }
 
-sfu_time sfu_room_poll_timeout(const sfu_room *room)
+/* The room's own part: active speaker, layer choice, audio slots. */
+static sfu_time own_deadline(const sfu_room *room)
 {
     if (room->speaker_unsent)
         return 0; /* due at once */
     sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
-    t = min_time(t, room_audio_deadline(room));
-    for (uint32_t s = 0; s < room->legs_end && t > 0; s++)
+    return min_time(t, room_audio_deadline(room));
+}
+
+sfu_time sfu_room_poll_timeout_rescan(const sfu_room *room)
+{
+    sfu_time t = own_deadline(room);
+    for (uint32_t s = 0; s < room->legs_end; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
     return t;
+}
+
+static void rescan(sfu_room *room)
+{
+    sfu_time t = room->own_deadline;
+    for (uint32_t s = 0; s < room->legs_end; s++) {
+        room_leg *leg = room->legs[s];
+        if (!leg)
+            continue;
+        leg->deadline = leg_deadline(room, leg);
+        leg->deadline_dirty = false;
+        t = min_time(t, leg->deadline);
+    }
+    room->ndirty = 0;
+    room->deadline_stale = false;
+    room->deadline = t;
+}
+
+/* The earliest of the parts as they were last computed. */
+static sfu_time min_of_parts(const sfu_room *room)
+{
+    sfu_time t = room->own_deadline;
+    for (uint32_t s = 0; s < room->legs_end; s++)
+        if (room->legs[s])
+            t = min_time(t, room->legs[s]->deadline);
+    return t;
+}
+
+sfu_time sfu_room_poll_timeout(sfu_room *room)
+{
+    sfu_time old = room->deadline, t = old;
+    bool later = false;     /* the part that was the earliest moved later */
+    sfu_time own = own_deadline(room);
+    if (own != room->own_deadline) {
+        later |= room->own_deadline == old && own > old;
+        room->own_deadline = own;
+        t = min_time(t, own);
+    }
+    if (room->deadline_stale) {
+        rescan(room);
+        return room->deadline;
+    }
+    for (uint16_t i = 0; i < room->ndirty; i++) {
+        room_leg *leg = room->legs[room->dirty[i]];
+        sfu_time n = leg_deadline(room, leg);
+        later |= leg->deadline == old && n > old;
+        leg->deadline = n;
+        leg->deadline_dirty = false;
+        t = min_time(t, n);
+    }
+    room->ndirty = 0;
+    room->deadline = later ? min_of_parts(room) : t;
+    return room->deadline;
 }
 
 const sfu_room_stats *sfu_room_stats_get(const sfu_room *room) { return &room->stats; }

@@ -230,6 +230,7 @@ static void probe_send(sfu_room *room, room_leg *leg, int t, size_t bytes, sfu_t
  * on top of the media, which behind a policer took media down with it). */
 static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
+    room_leg_touch(room, leg);
     int t = probe_track(leg);
     if (t < 0 || !out) {
         leg->probe_left = 0;
@@ -267,6 +268,7 @@ void room_bwe_after_frame(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *
 
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
+    room_leg_touch(room, leg);
     if (!leg->bwe)
         return;
     uint64_t est = sfu_bwe_estimate(leg->bwe, now);

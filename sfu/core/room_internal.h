@@ -66,6 +66,8 @@
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
 #define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
 #define ROOM_PROBE_RTX_DEPTH 4          /* RTX probes resend the last this many video packets */
+/* Legs one wake-up's inputs may mark before the room rescans them all. */
+#define ROOM_DIRTY_MAX 16
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -125,6 +127,11 @@ typedef struct room_leg {
     uint16_t probe_back;        /* which recent packet the next RTX probe packet resends */
     sfu_time rate_window_at;    /* max_publish_bps accounting */
     uint64_t rate_window_bytes;
+    /* The leg's earliest deadline (leg_deadline in room.c) as of the last
+     * poll; `deadline_dirty` while an input may have moved it since (the
+     * leg is then on the room's dirty list). */
+    sfu_time deadline;
+    bool deadline_dirty;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
     /* desc.ntracks of them (room_leg_size): a track is about 2.5 KB, and a
      * voice call's leg has 2 of the 32 an m-line list may hold. */
@@ -154,6 +161,18 @@ struct sfu_room {
     bool speaker_unsent;        /* a change the full output list refused; retried */
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
+    /* The earliest deadline, kept up to date as inputs change it
+     * (sfu_room_poll_timeout): an input marks the legs whose deadlines it
+     * may have moved (room_leg_touch) and the poll recomputes only those;
+     * the room's own part (speaker, layer choice, audio slots) is a few
+     * loads and recomputed every poll. A full rescan only when the
+     * deadline fired (handle_timeout), when the earliest part moved later
+     * or went away, or when legs or bindings changed (deadline_stale). */
+    sfu_time deadline;
+    sfu_time own_deadline;
+    bool deadline_stale;
+    uint16_t ndirty;
+    uint16_t dirty[ROOM_DIRTY_MAX];  /* slots of legs with deadline_dirty */
     sfu_room_stats stats;
 };
 
@@ -170,6 +189,26 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
     return &room->legs[r.slot]->desc.tracks[r.track];
 }
 static inline void room_drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
+
+/* An input may have moved the leg's deadline (its timers, liveness,
+ * estimator, or its producers' NACK and keyframe timers): the next poll
+ * recomputes it. Every change of what leg_deadline reads outside
+ * handle_timeout goes with one of these (or with room_deadline_stale). */
+static inline void room_leg_touch(sfu_room *room, room_leg *leg)
+{
+    if (leg->deadline_dirty || room->deadline_stale)
+        return;
+    if (room->ndirty == ROOM_DIRTY_MAX) {
+        room->deadline_stale = true;
+        return;
+    }
+    leg->deadline_dirty = true;
+    room->dirty[room->ndirty++] = leg->slot;
+}
+
+/* Anything may have moved (legs, bindings, the deadline fired): the next
+ * poll rescans every leg. */
+static inline void room_deadline_stale(sfu_room *room) { room->deadline_stale = true; }
 
 /* A packet with transport-wide number `tseq` and `bytes` before SRTP went
  * out to a leg with an estimator. */

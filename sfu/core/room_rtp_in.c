@@ -148,6 +148,7 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
     if (!leg)
         return -SFU_ENOTFOUND;
     room->stats.rtp_in++;
+    room_leg_touch(room, leg);  /* liveness, transport-cc, its producers' timers */
     if (now > leg->last_alive)
         leg->last_alive = now;
     sfu_rtp_hdr h;
