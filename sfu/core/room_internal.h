@@ -300,7 +300,8 @@ void room_choose_layers_of(sfu_room *room, room_ref src, sfu_time now, sfu_out *
 void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out);
 
 /* room_bwe.c */
-/* Whether the description asks for an estimator (transport-cc on a sent m-line). */
+/* Whether the description asks for an estimator: it is sent video, and
+ * transport-cc on a sent m-line. */
 bool room_bwe_wanted(const sfu_leg_desc *desc);
 /* Creates or frees the leg's estimator to match its description (and
  * grows its history as room_bwe_fit does). */
