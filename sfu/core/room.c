@@ -31,11 +31,12 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
                                         .keyframe_cache_max_age = room->cfg.keyframe_cache_max_age };
     room->nslots = room->max_legs < INITIAL_SLOTS ? room->max_legs : INITIAL_SLOTS;
     room->legs = calloc(room->nslots, sizeof *room->legs);
+    room->ids = calloc(room->nslots, sizeof *room->ids);
     room->fanout = calloc((size_t)room->nslots * SFU_MAX_TRACKS, sizeof *room->fanout);
     /* A participant's audio comes in on one of their legs: at most one
      * speaker slot per leg. */
     room->speaker = sfu_speaker_new(room->max_legs);
-    if (!room->legs || !room->fanout || !room->speaker || cfg->audio_slots > SFU_AUDIO_SLOTS_MAX)
+    if (!room->legs || !room->ids || !room->fanout || !room->speaker || cfg->audio_slots > SFU_AUDIO_SLOTS_MAX)
         goto err;
     if (cfg->audio_slots) {
         room->audio_sel = sfu_audio_select_new(room->max_legs, cfg->audio_slots + 1u);
@@ -68,6 +69,7 @@ void sfu_room_free(sfu_room *room)
         for (uint32_t i = 0; i < room->legs_end; i++)
             leg_free(room->legs[i]);
     free(room->legs);
+    free(room->ids);
     free(room->fanout);
     sfu_speaker_free(room->speaker);
     sfu_audio_select_free(room->audio_sel);
@@ -143,6 +145,11 @@ static int grow_slots(sfu_room *room)
         return -SFU_ENOMEM;
     memset(legs + room->nslots, 0, (n - room->nslots) * sizeof *legs);
     room->legs = legs;      /* longer than nslots says until the fan-out grows too */
+    sfu_leg_id *ids = realloc(room->ids, n * sizeof *ids);
+    if (!ids)
+        return -SFU_ENOMEM;
+    memset(ids + room->nslots, 0, (n - room->nslots) * sizeof *ids);
+    room->ids = ids;
     room_ref *fanout = realloc(room->fanout, (size_t)n * SFU_MAX_TRACKS * sizeof *fanout);
     if (!fanout)
         return -SFU_ENOMEM;
@@ -184,6 +191,7 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
         return rc;
     }
     room->legs[slot] = leg;
+    room->ids[slot] = id;
     room->nlegs++;
     if (slot >= room->legs_end)
         room->legs_end = slot + 1;
@@ -279,6 +287,7 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *o
             uint32_t participant = room->legs[i]->participant;
             leg_free(room->legs[i]);
             room->legs[i] = NULL;
+            room->ids[i] = 0;
             room->nlegs--;
             while (room->legs_end > 0 && !room->legs[room->legs_end - 1])
                 room->legs_end--;
