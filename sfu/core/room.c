@@ -536,6 +536,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
 
 void room_report_speaker(sfu_room *room, sfu_out *out)
 {
+    room_own_touch(room);   /* speaker_unsent */
     uint32_t p;
     if (sfu_speaker_take_change(room->speaker, &p)) {
         room->speaker_unsent = true;
@@ -635,10 +636,11 @@ sfu_time sfu_room_poll_timeout(sfu_room *room)
 {
     sfu_time old = room->deadline, t = old;
     bool later = false;     /* the part that was the earliest moved later */
-    sfu_time own = own_deadline(room);
-    if (own != room->own_deadline) {
+    if (room->own_dirty || room->deadline_stale) {
+        sfu_time own = own_deadline(room);
         later |= room->own_deadline == old && own > old;
         room->own_deadline = own;
+        room->own_dirty = false;
         t = min_time(t, own);
     }
     if (room->deadline_stale) {

@@ -168,14 +168,15 @@ struct sfu_room {
     sfu_time next_choose_at;
     /* The earliest deadline, kept up to date as inputs change it
      * (sfu_room_poll_timeout): an input marks the legs whose deadlines it
-     * may have moved (room_leg_touch) and the poll recomputes only those;
-     * the room's own part (speaker, layer choice, audio slots) is a few
-     * loads and recomputed every poll. A full rescan only when the
+     * may have moved (room_leg_touch) and the poll recomputes only those,
+     * and the room's own part (speaker, layer choice, audio slots) only
+     * after room_own_touch. A full rescan only when the
      * deadline fired (handle_timeout), when the earliest part moved later
      * or went away, or when legs or bindings changed (deadline_stale). */
     sfu_time deadline;
     sfu_time own_deadline;
     bool deadline_stale;
+    bool own_dirty;
     uint16_t ndirty;
     uint16_t dirty[ROOM_DIRTY_MAX];  /* slots of legs with deadline_dirty */
     sfu_room_stats stats;
@@ -210,6 +211,10 @@ static inline void room_leg_touch(sfu_room *room, room_leg *leg)
     leg->deadline_dirty = true;
     room->dirty[room->ndirty++] = leg->slot;
 }
+
+/* An input may have moved the room's own deadline (the active speaker, the
+ * audio slots' selection, layer choice): the next poll recomputes it. */
+static inline void room_own_touch(sfu_room *room) { room->own_dirty = true; }
 
 /* Anything may have moved (legs, bindings, the deadline fired): the next
  * poll rescans every leg. */

@@ -198,6 +198,7 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id id, const char *mid, int l
 void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out)
 {
     sfu_consumer_set_limit(&room_sink_at(room, ref)->c, bps);
+    room_own_touch(room);   /* next_choose_at */
     choose_layer(room, ref, now, out);
     if (bps && room->next_choose_at == SFU_TIME_NEVER)
         room->next_choose_at = now + ROOM_CHOOSE_INTERVAL; /* it follows the estimate from now on */

@@ -105,6 +105,7 @@ static void feed_speaker(sfu_room *room, room_ref ref, const sfu_media_pkt *p, s
     sfu_audio_level lv;
     if (!ext || sfu_audio_level_parse(ext, len, &lv) < 0)
         return;
+    room_own_touch(room);
     if (sfu_speaker_handle_level(room->speaker, room->legs[ref.slot]->participant, lv.level, lv.voice,
                                  now) == 0)
         room_report_speaker(room, out);

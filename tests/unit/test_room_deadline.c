@@ -41,11 +41,11 @@ static sfu_track_desc view_audio(const char *mid, uint32_t ssrc)
     return d;
 }
 
-static int rig_open(rig *r, sfu_time liveness)
+static int rig_open_slots(rig *r, sfu_time liveness, uint8_t audio_slots)
 {
     memset(r, 0, sizeof *r);
     sfu_room_config c = { .max_legs = 8, .liveness_timeout = liveness, .rtx_cache_packets = 64,
-                          .keyframe_min_interval = SFU_MS(300) };
+                          .keyframe_min_interval = SFU_MS(300), .audio_slots = audio_slots };
     r->pool = sfu_buf_pool_new(512);
     r->room = sfu_room_new(&c);
     if (!r->pool || !r->room || sfu_out_init(&r->out, 256) < 0)
@@ -63,6 +63,8 @@ static int rig_open(rig *r, sfu_time liveness)
             return -3;
     return 0;
 }
+
+static int rig_open(rig *r, sfu_time liveness) { return rig_open_slots(r, liveness, 0); }
 
 static void rig_close(rig *r)
 {
@@ -230,11 +232,10 @@ TEST(twcc_arrivals_make_feedback_due)
 
 /* Every input the room takes, in random order, loss and reordering
  * included; the timeout runs when the poll says so, as the driver does. */
-TEST(random_inputs_keep_deadline_exact)
+static int random_inputs(uint8_t audio_slots, uint32_t x)
 {
     rig r;
-    ASSERT_EQ(rig_open(&r, SFU_MS(700)), 0);
-    uint32_t x = 12345;
+    ASSERT_EQ(rig_open_slots(&r, SFU_MS(700), audio_slots), 0);
     sfu_time now = 0;
     uint16_t vseq[2] = { 100, 900 }, aseq[2] = { 1, 4000 };
     int tw[2] = { 0, 0 };
@@ -290,6 +291,18 @@ TEST(random_inputs_keep_deadline_exact)
     return 0;
 }
 
+TEST(random_inputs_keep_deadline_exact)
+{
+    return random_inputs(0, 12345);
+}
+
+/* The same with the room's audio-slot selection, whose deadline levels move. */
+TEST(random_inputs_with_audio_slots_keep_deadline_exact)
+{
+    return random_inputs(2, 777);
+}
+
 TEST_LIST(TEST_ENTRY(gap_sets_and_fill_withdraws_nack_deadline), TEST_ENTRY(viewer_pli_sets_publisher_deadline),
           TEST_ENTRY(consent_lapse_sets_liveness_deadline), TEST_ENTRY(twcc_arrivals_make_feedback_due),
-          TEST_ENTRY(random_inputs_keep_deadline_exact))
+          TEST_ENTRY(random_inputs_keep_deadline_exact),
+          TEST_ENTRY(random_inputs_with_audio_slots_keep_deadline_exact))
