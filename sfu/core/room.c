@@ -31,11 +31,12 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
                                         .keyframe_cache_max_age = room->cfg.keyframe_cache_max_age };
     room->nslots = room->max_legs < INITIAL_SLOTS ? room->max_legs : INITIAL_SLOTS;
     room->legs = calloc(room->nslots, sizeof *room->legs);
+    room->ids = calloc(room->nslots, sizeof *room->ids);
     room->fanout = calloc((size_t)room->nslots * SFU_MAX_TRACKS, sizeof *room->fanout);
     /* A participant's audio comes in on one of their legs: at most one
      * speaker slot per leg. */
     room->speaker = sfu_speaker_new(room->max_legs);
-    if (!room->legs || !room->fanout || !room->speaker || cfg->audio_slots > SFU_AUDIO_SLOTS_MAX)
+    if (!room->legs || !room->ids || !room->fanout || !room->speaker || cfg->audio_slots > SFU_AUDIO_SLOTS_MAX)
         goto err;
     if (cfg->audio_slots) {
         room->audio_sel = sfu_audio_select_new(room->max_legs, cfg->audio_slots + 1u);
@@ -43,6 +44,7 @@ sfu_room *sfu_room_new(const sfu_room_config *cfg)
             goto err;
     }
     room->next_choose_at = SFU_TIME_NEVER;
+    room->deadline_stale = true;
     return room;
 err:
     sfu_room_free(room);
@@ -67,6 +69,7 @@ void sfu_room_free(sfu_room *room)
         for (uint32_t i = 0; i < room->legs_end; i++)
             leg_free(room->legs[i]);
     free(room->legs);
+    free(room->ids);
     free(room->fanout);
     sfu_speaker_free(room->speaker);
     sfu_audio_select_free(room->audio_sel);
@@ -142,6 +145,11 @@ static int grow_slots(sfu_room *room)
         return -SFU_ENOMEM;
     memset(legs + room->nslots, 0, (n - room->nslots) * sizeof *legs);
     room->legs = legs;      /* longer than nslots says until the fan-out grows too */
+    sfu_leg_id *ids = realloc(room->ids, n * sizeof *ids);
+    if (!ids)
+        return -SFU_ENOMEM;
+    memset(ids + room->nslots, 0, (n - room->nslots) * sizeof *ids);
+    room->ids = ids;
     room_ref *fanout = realloc(room->fanout, (size_t)n * SFU_MAX_TRACKS * sizeof *fanout);
     if (!fanout)
         return -SFU_ENOMEM;
@@ -183,6 +191,7 @@ int sfu_room_add_leg(sfu_room *room, sfu_leg_id id, uint32_t participant, const 
         return rc;
     }
     room->legs[slot] = leg;
+    room->ids[slot] = id;
     room->nlegs++;
     if (slot >= room->legs_end)
         room->legs_end = slot + 1;
@@ -278,6 +287,7 @@ void sfu_room_remove_leg(sfu_room *room, sfu_leg_id id, sfu_time now, sfu_out *o
             uint32_t participant = room->legs[i]->participant;
             leg_free(room->legs[i]);
             room->legs[i] = NULL;
+            room->ids[i] = 0;
             room->nlegs--;
             while (room->legs_end > 0 && !room->legs[room->legs_end - 1])
                 room->legs_end--;
@@ -364,6 +374,7 @@ static void resolve_sink(sfu_room *room, room_ref sink_ref, const sfu_track_desc
 
 void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 {
+    room_deadline_stale(room);
     /* Pass 1: resolve sinks and count them per source. */
     room->simulcast = false;
     for (uint32_t s = 0; s < room->legs_end; s++) {
@@ -412,8 +423,10 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
 void sfu_room_handle_alive(sfu_room *room, sfu_leg_id from, sfu_time at)
 {
     room_leg *leg = room_find_leg(room, from);
-    if (leg && at > leg->last_alive)
+    if (leg && at > leg->last_alive) {
         leg->last_alive = at;
+        room_leg_touch(room, leg);
+    }
 }
 
 void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_time last_at)
@@ -421,6 +434,7 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
     room_leg *leg = room_find_leg(room, from);
     if (!leg)
         return;
+    room_leg_touch(room, leg);
     leg->consent_held = held;
     if (last_at > leg->last_alive)
         leg->last_alive = last_at;
@@ -430,6 +444,7 @@ void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now,
 {
     /* A viewer is served like its own PLI: from the keyframe cache when it
      * holds a recent keyframe, else by asking the publisher. */
+    room_deadline_stale(room);
     room_leg *leg = room_find_leg(room, from);
     if (leg)
         room_bwe_path_changed(leg, now);
@@ -521,6 +536,7 @@ static void leg_timeout(sfu_room *room, uint32_t slot, sfu_time now, sfu_out *ou
 
 void room_report_speaker(sfu_room *room, sfu_out *out)
 {
+    room_own_touch(room);   /* speaker_unsent */
     uint32_t p;
     if (sfu_speaker_take_change(room->speaker, &p)) {
         room->speaker_unsent = true;
@@ -541,6 +557,7 @@ void room_report_speaker(sfu_room *room, sfu_out *out)
 
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out)
 {
+    room_deadline_stale(room);
     for (uint32_t s = 0; s < room->legs_end; s++)
         if (room->legs[s])
             leg_timeout(room, s, now, out);
@@ -571,16 +588,76 @@ static sfu_time leg_deadline(const sfu_room *room, const room_leg *leg)
     return t;
 }
 
-sfu_time sfu_room_poll_timeout(const sfu_room *room)
+/* The room's own part: active speaker, layer choice, audio slots. */
+static sfu_time own_deadline(const sfu_room *room)
 {
     if (room->speaker_unsent)
         return 0; /* due at once */
     sfu_time t = min_time(sfu_speaker_poll_timeout(room->speaker), room->next_choose_at);
-    t = min_time(t, room_audio_deadline(room));
-    for (uint32_t s = 0; s < room->legs_end && t > 0; s++)
+    return min_time(t, room_audio_deadline(room));
+}
+
+sfu_time sfu_room_poll_timeout_rescan(const sfu_room *room)
+{
+    sfu_time t = own_deadline(room);
+    for (uint32_t s = 0; s < room->legs_end; s++)
         if (room->legs[s])
             t = min_time(t, leg_deadline(room, room->legs[s]));
     return t;
+}
+
+static void rescan(sfu_room *room)
+{
+    sfu_time t = room->own_deadline;
+    for (uint32_t s = 0; s < room->legs_end; s++) {
+        room_leg *leg = room->legs[s];
+        if (!leg)
+            continue;
+        leg->deadline = leg_deadline(room, leg);
+        leg->deadline_dirty = false;
+        t = min_time(t, leg->deadline);
+    }
+    room->ndirty = 0;
+    room->deadline_stale = false;
+    room->deadline = t;
+}
+
+/* The earliest of the parts as they were last computed. */
+static sfu_time min_of_parts(const sfu_room *room)
+{
+    sfu_time t = room->own_deadline;
+    for (uint32_t s = 0; s < room->legs_end; s++)
+        if (room->legs[s])
+            t = min_time(t, room->legs[s]->deadline);
+    return t;
+}
+
+sfu_time sfu_room_poll_timeout(sfu_room *room)
+{
+    sfu_time old = room->deadline, t = old;
+    bool later = false;     /* the part that was the earliest moved later */
+    if (room->own_dirty || room->deadline_stale) {
+        sfu_time own = own_deadline(room);
+        later |= room->own_deadline == old && own > old;
+        room->own_deadline = own;
+        room->own_dirty = false;
+        t = min_time(t, own);
+    }
+    if (room->deadline_stale) {
+        rescan(room);
+        return room->deadline;
+    }
+    for (uint16_t i = 0; i < room->ndirty; i++) {
+        room_leg *leg = room->legs[room->dirty[i]];
+        sfu_time n = leg_deadline(room, leg);
+        later |= leg->deadline == old && n > old;
+        leg->deadline = n;
+        leg->deadline_dirty = false;
+        t = min_time(t, n);
+    }
+    room->ndirty = 0;
+    room->deadline = later ? min_of_parts(room) : t;
+    return room->deadline;
 }
 
 const sfu_room_stats *sfu_room_stats_get(const sfu_room *room) { return &room->stats; }

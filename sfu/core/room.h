@@ -146,7 +146,12 @@ void sfu_room_handle_consent(sfu_room *room, sfu_leg_id from, bool held, sfu_tim
  * answering it, may have gone down the dead path. */
 void sfu_room_handle_path_changed(sfu_room *room, sfu_leg_id from, sfu_time now, sfu_out *out);
 int sfu_room_handle_timeout(sfu_room *room, sfu_time now, sfu_out *out);
-sfu_time sfu_room_poll_timeout(const sfu_room *room);
+/* The earliest deadline: kept up to date as inputs change it, so a poll
+ * costs the legs the inputs since the last one touched, not every leg. */
+sfu_time sfu_room_poll_timeout(sfu_room *room);
+/* The same from a scan of every leg and track, as the poll was before:
+ * for tests, which hold the two equal after every input. */
+sfu_time sfu_room_poll_timeout_rescan(const sfu_room *room);
 
 const sfu_room_stats *sfu_room_stats_get(const sfu_room *room);
 uint32_t sfu_room_leg_count(const sfu_room *room);

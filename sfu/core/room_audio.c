@@ -9,6 +9,7 @@
 
 void room_audio_level(sfu_room *room, uint32_t participant, uint8_t level, bool voice, sfu_time now)
 {
+    room_own_touch(room);   /* the selection's deadline */
     if (room->audio_sel)
         (void)sfu_audio_select_handle_level(room->audio_sel, participant, level, voice, now);
 }
@@ -21,6 +22,7 @@ void room_audio_forget(sfu_room *room, uint32_t participant)
 
 void room_audio_speaker(sfu_room *room, uint32_t participant)
 {
+    room_own_touch(room);
     if (room->audio_sel)
         sfu_audio_select_set_speaker(room->audio_sel, participant);
 }
@@ -118,6 +120,7 @@ static bool assign_leg(sfu_room *room, room_leg *leg, const uint32_t *pos, const
 
 bool room_audio_assign(sfu_room *room, sfu_time now)
 {
+    room_own_touch(room);
     uint32_t pos[SFU_AUDIO_SELECT_MAX] = { 0 };
     float score[SFU_AUDIO_SELECT_MAX] = { 0 };
     unsigned npos = room->audio_sel ? sfu_audio_select_positions(room->audio_sel, pos, SFU_AUDIO_SELECT_MAX)

@@ -24,17 +24,35 @@
 
 #include <stdlib.h>
 
-bool room_bwe_wanted(const sfu_leg_desc *desc)
+static bool sends_video(const sfu_leg_desc *desc)
 {
     for (unsigned t = 0; t < desc->ntracks; t++)
-        if (desc->tracks[t].send && desc->tracks[t].ext.twcc && desc->tracks[t].fb_twcc)
+        if (desc->tracks[t].send && desc->tracks[t].kind == SFU_KIND_VIDEO)
             return true;
     return false;
 }
 
+/* An estimator only toward a leg that is sent video: it sets the video
+ * sinks' limits and sends probes on a video sink, and nothing else reads
+ * it (audio copies follow receiver reports, audio_copies.h; the repair of
+ * reported losses is for video). Toward an audio-only leg (a voice call)
+ * it cost a send-history entry and a sent-rate bucket per packet, a
+ * transport-wide number in every header and the viewer's feedback to parse,
+ * for an estimate nothing used; a leg that gains video by renegotiation
+ * gets one then (room_bwe_sync from sfu_room_update_leg). */
+bool room_bwe_wanted(const sfu_leg_desc *desc)
+{
+    bool twcc = false;
+    for (unsigned t = 0; t < desc->ntracks; t++)
+        twcc |= desc->tracks[t].send && desc->tracks[t].ext.twcc && desc->tracks[t].fb_twcc;
+    return twcc && sends_video(desc);
+}
+
 /* The sent packets a leg's estimator remembers (send_history.h): the full
  * ring with video; for audio only, SFU_SEND_HISTORY_MIN (5 s of one
- * stream) per 4 streams. A 1:1 voice call's viewer keeps 6 KiB, not 24. */
+ * stream) per 4 streams (since room_bwe_wanted asks for video, every
+ * estimator has video: the smaller ring is kept for a description that
+ * has none, which no longer gets one). */
 static uint32_t history_len(const sfu_leg_desc *desc)
 {
     unsigned naudio = 0;
@@ -56,14 +74,6 @@ int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc)
     if (!leg->bwe || !room_bwe_wanted(desc))
         return 0;
     return sfu_bwe_grow_history(leg->bwe, history_len(desc));
-}
-
-static bool sends_video(const sfu_leg_desc *desc)
-{
-    for (unsigned t = 0; t < desc->ntracks; t++)
-        if (desc->tracks[t].send && desc->tracks[t].kind == SFU_KIND_VIDEO)
-            return true;
-    return false;
 }
 
 int room_bwe_sync(room_leg *leg, sfu_time now)
@@ -230,6 +240,7 @@ static void probe_send(sfu_room *room, room_leg *leg, int t, size_t bytes, sfu_t
  * on top of the media, which behind a policer took media down with it). */
 static void probe_slice(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
+    room_leg_touch(room, leg);
     int t = probe_track(leg);
     if (t < 0 || !out) {
         leg->probe_left = 0;
@@ -267,6 +278,7 @@ void room_bwe_after_frame(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *
 
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
 {
+    room_leg_touch(room, leg);
     if (!leg->bwe)
         return;
     uint64_t est = sfu_bwe_estimate(leg->bwe, now);

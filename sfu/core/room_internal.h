@@ -66,6 +66,8 @@
 #define ROOM_TWCC_FB_MAX 1024           /* entries of one viewer feedback used */
 #define ROOM_PROBE_PAD_MAX 255          /* RTP padding: one length byte */
 #define ROOM_PROBE_RTX_DEPTH 4          /* RTX probes resend the last this many video packets */
+/* Legs one wake-up's inputs may mark before the room rescans them all. */
+#define ROOM_DIRTY_MAX 16
 
 /* A sink's reference to a source, and a fan-out entry: leg slot and track. */
 typedef struct room_ref {
@@ -95,7 +97,6 @@ typedef struct room_leg {
     sfu_leg_id id;
     uint16_t slot;              /* index in room->legs */
     uint32_t participant;
-    sfu_leg_desc desc;
     sfu_time last_alive;
     bool consent_held;          /* the ICE layer holds RFC 7675 consent: alive */
     bool expired;
@@ -106,7 +107,6 @@ typedef struct room_leg {
     uint16_t twcc_base_seq16;   /* the next feedback starts here */
     uint32_t twcc_media_ssrc;
     uint32_t ntwcc;
-    sfu_twcc_arrival twcc[ROOM_TWCC_MAX];
     /* Send-side estimation toward this leg (room_bwe.c); NULL when it
      * negotiated no transport-cc on what the SFU sends it. */
     sfu_bwe *bwe;
@@ -125,6 +125,15 @@ typedef struct room_leg {
     uint16_t probe_back;        /* which recent packet the next RTX probe packet resends */
     sfu_time rate_window_at;    /* max_publish_bps accounting */
     uint64_t rate_window_bytes;
+    /* The leg's earliest deadline (leg_deadline in room.c) as of the last
+     * poll; `deadline_dirty` while an input may have moved it since (the
+     * leg is then on the room's dirty list). */
+    sfu_time deadline;
+    bool deadline_dirty;
+    /* The scalars above share a few cache lines that a packet touches;
+     * the description (4.6 KB) and the arrivals (4 KB) come after them. */
+    sfu_twcc_arrival twcc[ROOM_TWCC_MAX];
+    sfu_leg_desc desc;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
     /* desc.ntracks of them (room_leg_size): a track is about 2.5 KB, and a
      * voice call's leg has 2 of the 32 an m-line list may hold. */
@@ -144,6 +153,9 @@ struct sfu_room {
     uint32_t nlegs;
     uint32_t next_epoch;
     room_leg **legs;            /* nslots slots, NULL when free */
+    /* Each slot's leg id, 0 when free: a lookup by id reads this array,
+     * not the header of every leg before the one it finds. */
+    sfu_leg_id *ids;
     /* One past the highest slot in use: every scan stops there. Slots are
      * taken lowest first, so a 1:1 call's room scans 2 slots, not the
      * nslots it has grown to or the max_legs it could hold. */
@@ -154,6 +166,19 @@ struct sfu_room {
     bool speaker_unsent;        /* a change the full output list refused; retried */
     bool simulcast;             /* some producer has layers */
     sfu_time next_choose_at;
+    /* The earliest deadline, kept up to date as inputs change it
+     * (sfu_room_poll_timeout): an input marks the legs whose deadlines it
+     * may have moved (room_leg_touch) and the poll recomputes only those,
+     * and the room's own part (speaker, layer choice, audio slots) only
+     * after room_own_touch. A full rescan only when the
+     * deadline fired (handle_timeout), when the earliest part moved later
+     * or went away, or when legs or bindings changed (deadline_stale). */
+    sfu_time deadline;
+    sfu_time own_deadline;
+    bool deadline_stale;
+    bool own_dirty;
+    uint16_t ndirty;
+    uint16_t dirty[ROOM_DIRTY_MAX];  /* slots of legs with deadline_dirty */
     sfu_room_stats stats;
 };
 
@@ -170,6 +195,30 @@ static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref 
     return &room->legs[r.slot]->desc.tracks[r.track];
 }
 static inline void room_drop(sfu_room *room, sfu_drop_reason why) { room->stats.drops[why]++; }
+
+/* An input may have moved the leg's deadline (its timers, liveness,
+ * estimator, or its producers' NACK and keyframe timers): the next poll
+ * recomputes it. Every change of what leg_deadline reads outside
+ * handle_timeout goes with one of these (or with room_deadline_stale). */
+static inline void room_leg_touch(sfu_room *room, room_leg *leg)
+{
+    if (leg->deadline_dirty || room->deadline_stale)
+        return;
+    if (room->ndirty == ROOM_DIRTY_MAX) {
+        room->deadline_stale = true;
+        return;
+    }
+    leg->deadline_dirty = true;
+    room->dirty[room->ndirty++] = leg->slot;
+}
+
+/* An input may have moved the room's own deadline (the active speaker, the
+ * audio slots' selection, layer choice): the next poll recomputes it. */
+static inline void room_own_touch(sfu_room *room) { room->own_dirty = true; }
+
+/* Anything may have moved (legs, bindings, the deadline fired): the next
+ * poll rescans every leg. */
+static inline void room_deadline_stale(sfu_room *room) { room->deadline_stale = true; }
 
 /* A packet with transport-wide number `tseq` and `bytes` before SRTP went
  * out to a leg with an estimator. */
@@ -194,7 +243,7 @@ bool room_bwe_copies_ok(const sfu_room *room, const room_leg *leg, sfu_time now)
 static inline room_leg *room_find_leg(const sfu_room *room, sfu_leg_id id)
 {
     for (uint32_t i = 0; i < room->legs_end; i++)
-        if (room->legs[i] && room->legs[i]->id == id)
+        if (room->ids[i] == id)
             return room->legs[i];
     return NULL;
 }
@@ -261,7 +310,8 @@ void room_choose_layers_of(sfu_room *room, room_ref src, sfu_time now, sfu_out *
 void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out);
 
 /* room_bwe.c */
-/* Whether the description asks for an estimator (transport-cc on a sent m-line). */
+/* Whether the description asks for an estimator: it is sent video, and
+ * transport-cc on a sent m-line. */
 bool room_bwe_wanted(const sfu_leg_desc *desc);
 /* Creates or frees the leg's estimator to match its description (and
  * grows its history as room_bwe_fit does). */

@@ -189,6 +189,7 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id id, const char *mid, int l
         return -SFU_ENOTFOUND;
     if (layer < -1 || layer >= SFU_MAX_LAYERS)
         return -SFU_EINVAL;
+    room_deadline_stale(room);
     sfu_consumer_set_max_quality(&sink->c, layer);
     choose_layer(room, ref, now, out);
     return 0;
@@ -197,6 +198,7 @@ int sfu_room_set_max_layer(sfu_room *room, sfu_leg_id id, const char *mid, int l
 void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time now, sfu_out *out)
 {
     sfu_consumer_set_limit(&room_sink_at(room, ref)->c, bps);
+    room_own_touch(room);   /* next_choose_at */
     choose_layer(room, ref, now, out);
     if (bps && room->next_choose_at == SFU_TIME_NEVER)
         room->next_choose_at = now + ROOM_CHOOSE_INTERVAL; /* it follows the estimate from now on */
@@ -209,6 +211,7 @@ int sfu_room_set_sink_bitrate_limit(sfu_room *room, sfu_leg_id id, const char *m
     room_sink *sink = room_find_sink(room, id, mid, &ref);
     if (!sink)
         return -SFU_ENOTFOUND;
+    room_deadline_stale(room);
     room_set_sink_limit(room, ref, bps, now, out);
     return 0;
 }

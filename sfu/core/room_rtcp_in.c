@@ -159,6 +159,7 @@ int sfu_room_handle_rtcp(sfu_room *room, sfu_leg_id from, const uint8_t *p, size
     if (!leg)
         return -SFU_ENOTFOUND;
     room->stats.rtcp_in++;
+    room_leg_touch(room, leg);  /* liveness, its estimator, its producers (SR) */
     if (now > leg->last_alive)
         leg->last_alive = now;
     size_t off = 0;

@@ -105,6 +105,7 @@ static void feed_speaker(sfu_room *room, room_ref ref, const sfu_media_pkt *p, s
     sfu_audio_level lv;
     if (!ext || sfu_audio_level_parse(ext, len, &lv) < 0)
         return;
+    room_own_touch(room);
     if (sfu_speaker_handle_level(room->speaker, room->legs[ref.slot]->participant, lv.level, lv.voice,
                                  now) == 0)
         room_report_speaker(room, out);
@@ -148,6 +149,7 @@ int sfu_room_handle_rtp(sfu_room *room, sfu_leg_id from, sfu_buf *buf, sfu_time 
     if (!leg)
         return -SFU_ENOTFOUND;
     room->stats.rtp_in++;
+    room_leg_touch(room, leg);  /* liveness, transport-cc, its producers' timers */
     if (now > leg->last_alive)
         leg->last_alive = now;
     sfu_rtp_hdr h;

@@ -578,6 +578,7 @@ int room_retransmit(sfu_room *room, room_ref sink_ref, uint16_t seq16, sfu_time 
 
 void room_request_keyframe(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
 {
+    room_leg_touch(room, room->legs[ref.slot]);    /* the producer's keyframe timer */
     sfu_producer *prod = room_prod_at(room, ref);
     if (!out) {
         sfu_producer_defer_keyframe(prod, layer);
@@ -602,6 +603,7 @@ void room_sink_needs_keyframe(sfu_room *room, room_ref sink_ref, sfu_time now, s
     }
     if (!out) {
         /* handle_timeout serves it (from the cache, or by asking) */
+        room_leg_touch(room, room->legs[sink->src.slot]);
         sfu_producer_defer_keyframe(room_prod_at(room, sink->src), layer);
         return;
     }
@@ -650,6 +652,7 @@ static void add_cname(const room_leg *leg, sfu_out_item *item, uint32_t ssrc)
 void room_send_keyframe_request(sfu_room *room, room_ref ref, int layer, sfu_out *out)
 {
     room_leg *leg = room->legs[ref.slot];
+    room_leg_touch(room, leg);
     sfu_producer *prod = leg->tracks[ref.track].prod;
     if (!prod->desc.fb_pli && !prod->desc.fb_fir)
         return;
@@ -670,6 +673,7 @@ void room_send_keyframe_request(sfu_room *room, room_ref ref, int layer, sfu_out
 void room_send_nacks(sfu_room *room, room_ref ref, int layer, sfu_time now, sfu_out *out)
 {
     room_leg *leg = room->legs[ref.slot];
+    room_leg_touch(room, leg);
     sfu_producer *prod = leg->tracks[ref.track].prod;
     /* Built first, so a layer with nothing due costs no item. */
     uint8_t buf[SFU_OUT_HEAD_MAX];

@@ -196,16 +196,12 @@ static void on_shared_check(void *user, uint32_t tag, int fd, const struct socka
                       ice_pair_priority(priority, SFU_SHARED_PORT_PRIORITY), now);
 }
 
-static void on_shared_data(void *user, uint8_t *data, size_t len)
-{
-    sfu_ice *ice = user;
-    ice->cb.on_data(ice->user, data, len);
-}
-
 int sfu_ice_use_shared_port(sfu_ice *ice, sfu_shared_port *port)
 {
-    static const sfu_shared_port_callbacks cb = { .on_data = on_shared_data,
-                                                  .on_check = on_shared_check };
+    /* Data goes straight to the session's receiver (the peer): the ICE
+     * object is a first touch per packet otherwise, for a pointer hop. */
+    const sfu_shared_port_callbacks cb = { .on_data = ice->cb.on_data, .data_user = ice->user,
+                                           .on_check = on_shared_check };
     if (ice->shared || !port)
         return -1;
     ice->shared_owner = sfu_shared_port_attach(port, &cb, ice);

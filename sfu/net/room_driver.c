@@ -13,7 +13,6 @@ struct sfu_room_driver {
     sfu_room *core;
     sfu_worker_timer *timer;
     sfu_time timer_at;          /* what the timer is set to, SFU_TIME_NEVER when not */
-    sfu_worker_task *rearm;     /* the deadline is recomputed once per wake-up */
     unsigned refs;
 };
 
@@ -26,11 +25,11 @@ static void on_timer(void *user, int64_t now)
     sfu_room_driver_drain(room);
 }
 
-/* The core's earliest deadline scans every leg and track: once per wake-up,
- * after all of the wake-up's inputs to this room, not after each. */
-static void rearm_now(void *user)
+/* The core keeps its earliest deadline up to date as inputs change it (a
+ * poll recomputes the legs they touched), so the timer follows it after
+ * each input: no rescan of the room per wake-up, no task to post. */
+static void rearm_now(sfu_room_driver *room)
 {
-    sfu_room_driver *room = user;
     sfu_time at = sfu_room_poll_timeout(room->core);
     if (at != room->timer_at) {
         room->timer_at = at;
@@ -50,7 +49,6 @@ sfu_room_driver *sfu_room_driver_new(sfu_host *host, const char *key)
     room->core = core;
     room->timer = sfu_worker_timer_new(sfu_host_worker(host), on_timer, room);
     room->timer_at = SFU_TIME_NEVER;
-    room->rearm = sfu_worker_task_new(sfu_host_worker(host), rearm_now, room);
     return room;
 }
 
@@ -69,7 +67,6 @@ void sfu_room_driver_free(sfu_room_driver *room)
         return;
     sfu_room_driver_stats_add(room, &sfu_host_stats_mut(room->host)->rooms);
     sfu_worker_timer_free(sfu_host_worker(room->host), room->timer);
-    sfu_worker_task_free(sfu_host_worker(room->host), room->rearm);
     sfu_room_free(room->core);
     g_free(room->key);
     g_free(room);
@@ -79,10 +76,7 @@ sfu_room *sfu_room_driver_core(sfu_room_driver *room) { return room->core; }
 const char *sfu_room_driver_key(const sfu_room_driver *room) { return room->key; }
 unsigned *sfu_room_driver_refs(sfu_room_driver *room) { return &room->refs; }
 
-void sfu_room_driver_rearm(sfu_room_driver *room)
-{
-    sfu_worker_task_post(sfu_host_worker(room->host), room->rearm);
-}
+void sfu_room_driver_rearm(sfu_room_driver *room) { rearm_now(room); }
 
 /* Each viewer's peer, path and SRTP context are a first touch per wake-up;
  * the per-copy protect is too long for the processor to reach the next

@@ -27,8 +27,8 @@ void sfu_room_driver_stats_add(const sfu_room_driver *room, sfu_room_stats *sum)
 /* Hands the worker's sfu_out (filled by a call into this room's core) to
  * the peers, empties it, and re-arms the timer. */
 void sfu_room_driver_drain(sfu_room_driver *room);
-/* Re-arms the timer after a call that made no outputs (at the end of the
- * wake-up). */
+/* Re-arms the timer after a call that made no outputs (at once: the core's
+ * poll costs the legs touched since the last one). */
 void sfu_room_driver_rearm(sfu_room_driver *room);
 
 #endif

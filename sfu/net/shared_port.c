@@ -137,7 +137,7 @@ static void on_readable(void *user, int64_t now)
             continue;
         }
         owner_slot *o = &p->owners[owner - 1];
-        o->cb.on_data(o->user, d, len);
+        o->cb.on_data(o->cb.data_user ? o->cb.data_user : o->user, d, len);
     }
 }
 

@@ -26,7 +26,11 @@ struct sfu_worker;
 typedef struct sfu_shared_port sfu_shared_port;
 
 typedef struct sfu_shared_port_callbacks {
+    /* A datagram from one of the session's addresses, to `data_user` (the
+     * session's own user when NULL): a session that only passes data on
+     * names its receiver here, so a packet does not wake its object too. */
     void (*on_data)(void *user, uint8_t *data, size_t len);
+    void *data_user;
     /* An authenticated Binding request for generation `gen` (the tag given
      * to sfu_shared_port_add_ufrag) from `from` on socket `fd`, answered
      * already; `nominated`: it carried USE-CANDIDATE; `priority`: its

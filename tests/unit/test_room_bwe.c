@@ -323,6 +323,10 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
                     fprintf(stderr, "  send_picture failed at %lld\n", (long long)*now);
                     *err = 1;
                 }
+        /* The deadline kept up to date by the inputs is the one a scan finds
+         * (test_room_deadline.c): probes and feedback move it here. */
+        if (sfu_room_poll_timeout(r->room) != sfu_room_poll_timeout_rescan(r->room) && !*err)
+            *err = 20;
         if (*now >= sfu_room_poll_timeout(r->room))
             sfu_room_handle_timeout(r->room, *now, &r->out);
         if (*now >= next_fb && !r->deaf) {
@@ -332,6 +336,8 @@ static sfu_time run(rig *r, sfu_time *now, sfu_time to, uint64_t bps, int want, 
                 *err = 3;
             next_fb = *now + SFU_MS(100);
         }
+        if (sfu_room_poll_timeout(r->room) != sfu_room_poll_timeout_rescan(r->room) && !*err)
+            *err = 21;
         int rc = drain(r, *now);
         if (rc < 0)
             *err = 10 - rc;
