@@ -38,5 +38,8 @@ void sig_media_events_free(sig_media_events *ev);
 void sig_media_events_on_connected(void *owner, struct sfu_peer *peer, const char *remote);
 void sig_media_events_on_active_speaker(void *owner, const char *room, uint32_t participant);
 void sig_media_events_on_failed(void *owner, struct sfu_peer *peer, const char *reason);
+/* Any other work a worker hands to the signaling side (sig_cmd_back, a
+ * session ended by the relay): fn(arg) on the main thread, in order. */
+void sig_media_events_post(struct sig_server *srv, void (*fn)(void *arg), void *arg);
 
 #endif

@@ -296,6 +296,14 @@ static void unref_locked(sig_session *s)
         session_free(s);
 }
 
+sig_session *sig_session_ref(sig_registry *reg, sig_session *s)
+{
+    g_mutex_lock(&reg->lock);
+    s->refs++;
+    g_mutex_unlock(&reg->lock);
+    return s;
+}
+
 void sig_registry_remove(sig_registry *reg, sig_session *s)
 {
     g_mutex_lock(&reg->lock);
@@ -598,12 +606,18 @@ void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_in
     g_mutex_unlock(&reg->lock);
 }
 
-void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots,
-                           const sig_slot_info *hearing, unsigned nhearing)
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots)
 {
     g_mutex_lock(&reg->lock);
     s->subscribed = subscribed;
     s->audio_slots = audio_slots;
+    g_mutex_unlock(&reg->lock);
+}
+
+void sig_registry_set_hearing(sig_registry *reg, sig_session *s, const sig_slot_info *hearing,
+                              unsigned nhearing)
+{
+    g_mutex_lock(&reg->lock);
     nhearing = nhearing < SFU_AUDIO_SLOTS_MAX ? nhearing : SFU_AUDIO_SLOTS_MAX;
     memcpy(s->hearing, hearing, nhearing * sizeof *hearing);
     s->nhearing = nhearing;

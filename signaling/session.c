@@ -9,6 +9,7 @@
 #include "signaling/events.h"
 #include "signaling/ice_servers.h"
 #include "signaling/layer_select.h"
+#include "signaling/media_events.h"
 #include "signaling/room_subs.h"
 #include "signaling/random.h"
 #include "signaling/relay.h"
@@ -16,17 +17,24 @@
 #include "signaling/sdpfrag.h"
 #include "signaling/worker_cmd.h"
 
-/* Create and delete on the session's worker. */
+/* A create: its media on the session's worker, then its signaling on the
+ * main thread. */
 typedef struct session_job {
     sig_cmd cmd;
     sig_sdp *offer;
     sfu_codec video_codec;          /* WHEP: the publisher's */
     uint32_t h264_profile_level_id;
+    bool negotiated;                /* res holds the answer */
+    sig_sdp_result res;
+    unsigned leg;
 } session_job;
 
 static void job_deinit(sig_cmd *cmd)
 {
-    sig_sdp_free(((session_job *)cmd)->offer);
+    session_job *job = (session_job *)cmd;
+    sig_sdp_free(job->offer);
+    if (job->negotiated)
+        sig_sdp_result_deinit(&job->res);
 }
 
 static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_candidate *out)
@@ -57,23 +65,59 @@ static const char *kind_name(sig_session_kind kind)
     return kind == SIG_SESSION_WHIP ? "whip" : kind == SIG_SESSION_WHEP ? "whep" : "room";
 }
 
-/* The media is gone: tell the room, then free what the worker holds. The
- * first of DELETE and a failure to get here does it. */
+void sig_session_note_sinks(sig_session *s, const sfu_leg_desc *leg)
+{
+    s->nsink_mids = 0;
+    for (unsigned i = 0; i < leg->ntracks && s->nsink_mids < SIG_SINKS_MAX; i++)
+        if (leg->tracks[i].send && leg->tracks[i].kind == SFU_KIND_VIDEO)
+            g_strlcpy(s->sink_mids[s->nsink_mids++], leg->tracks[i].mid, SFU_MID_MAX);
+}
+
+/* Signaling side (HTTP or main thread): the room's other sessions learn
+ * the leave, the session's renegotiation state goes, and it is unlisted. */
+static void end_signaling(sig_server *srv, sig_session *s)
+{
+    g_mutex_lock(&srv->rooms_lock);
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_leave(srv, s);
+    sig_room_session_stop(s);
+    g_mutex_unlock(&srv->rooms_lock);
+    sig_registry_remove(srv->reg, s);
+}
+
+/* On the worker: the media goes. The first of DELETE, a failure and the
+ * relay's ending to get here does it. */
 static void end_media(sig_server *srv, sig_session *s, bool failed, bool goodbye)
 {
     sfu_peer *peer = s->peer;
     if (!peer)
         return;
-    if (s->kind != SIG_SESSION_WHEP)
-        sig_room_announce_leave(srv, s);
-    sig_room_session_stop(s);
     /* Unset first: the relay's hook may end other sessions, and through
      * them come back here for this one. */
     s->peer = NULL;
+    s->nsink_mids = 0;
     sig_relay_session_ending(srv, s, peer, failed);
     if (goodbye)
         sfu_peer_goodbye(peer);
     sfu_peer_free(peer);
+}
+
+typedef struct end_ev {
+    sig_server *srv;
+    char id[SIG_SESSION_ID_LEN + 1];
+} end_ev;
+
+/* Main thread: the signaling half of an ending the worker started, unless
+ * a DELETE or a failure has the session already. */
+static void end_signaling_run(void *arg)
+{
+    end_ev *e = arg;
+    sig_session *s = sig_registry_claim_end(e->srv->reg, e->id);
+    if (s) {
+        end_signaling(e->srv, s);
+        sig_session_unref(e->srv->reg, s);
+    }
+    g_free(e);
 }
 
 void sig_session_end(sig_server *srv, sig_session *s, bool goodbye)
@@ -83,7 +127,10 @@ void sig_session_end(sig_server *srv, sig_session *s, bool goodbye)
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"relay leg ended\"",
             kind_name(s->kind), sfu_peer_leg(s->peer));
     end_media(srv, s, false, goodbye);
-    sig_registry_remove(srv->reg, s);
+    end_ev *e = g_new(end_ev, 1);
+    e->srv = srv;
+    g_strlcpy(e->id, s->id, sizeof e->id);
+    sig_media_events_post(srv, end_signaling_run, e);
 }
 
 static const char *codec_name(sfu_codec codec)
@@ -163,7 +210,6 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
 static void fail_create(session_job *job, unsigned status, const char *reason)
 {
     sig_session *s = job->cmd.s;
-    sig_room_session_stop(s);
     if (s->peer) {
         sfu_peer_free(s->peer);
         s->peer = NULL;
@@ -216,6 +262,45 @@ static int start_media(session_job *job, const sig_sdp_result *res, char *err, s
     return 0;
 }
 
+/* On the worker, after a failed create's signaling: the media goes. */
+static void create_undo_on_worker(sig_cmd *cmd)
+{
+    end_media(cmd->srv, cmd->s, false, false);
+    sig_cmd_finish(cmd, NULL);
+}
+
+/* Main thread: the session's renegotiation state (room sessions), listed,
+ * announced to the room, answered. */
+static void create_finish(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_server *srv = cmd->srv;
+    sig_session *s = cmd->s;
+    char err[256];
+    g_mutex_lock(&srv->rooms_lock);
+    int rc = s->kind == SIG_SESSION_ROOM
+                 ? sig_room_session_start(srv, s, job->offer, &job->res, err, sizeof err)
+                 : 0;
+    if (rc != 0) {
+        g_mutex_unlock(&srv->rooms_lock);
+        sig_registry_remove(srv->reg, s);
+        sig_cmd_respond_text(cmd, 500, err);
+        cmd->run = create_undo_on_worker;
+        sig_cmd_post_follow(cmd, s->worker);
+        return;
+    }
+    sig_track_info tracks[SIG_TRACKS_MAX];
+    unsigned ntracks =
+        sig_session_tracks_of(&job->res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
+    sig_registry_set_ready(srv->reg, s, tracks, ntracks);
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_join(srv, s);
+    g_mutex_unlock(&srv->rooms_lock);
+    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
+            job->leg, ntracks);
+    answer_created(job, &job->res);     /* ends the command */
+}
+
 static void create_on_worker(sig_cmd *cmd)
 {
     session_job *job = (session_job *)cmd;
@@ -244,23 +329,16 @@ static void create_on_worker(sig_cmd *cmd)
         return;
     }
     rc = start_media(job, &res, err, sizeof err);
-    if (rc == 0 && s->kind == SIG_SESSION_ROOM)
-        rc = sig_room_session_start(srv, s, job->offer, &res, err, sizeof err);
     if (rc != 0) {
         sig_sdp_result_deinit(&res);
         fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
         return;
     }
-    sig_track_info tracks[SIG_TRACKS_MAX];
-    unsigned ntracks =
-        sig_session_tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
-    sig_registry_set_ready(srv->reg, s, tracks, ntracks);
-    if (s->kind != SIG_SESSION_WHEP)
-        sig_room_announce_join(srv, s);
-    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
-            sfu_peer_leg(s->peer), ntracks);
-    answer_created(job, &res);      /* ends the command */
-    sig_sdp_result_deinit(&res);
+    sig_session_note_sinks(s, &res.leg);
+    job->res = res;
+    job->negotiated = true;
+    job->leg = sfu_peer_leg(s->peer);
+    sig_cmd_back(cmd, create_finish);
 }
 
 /* WHEP: answer with the codec the publisher sends. */
@@ -315,10 +393,7 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
 
 static void delete_on_worker(sig_cmd *cmd)
 {
-    sig_session *s = cmd->s;
-    end_media(cmd->srv, s, false, false);
-    sig_registry_remove(cmd->srv->reg, s);
-    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
+    end_media(cmd->srv, cmd->s, false, false);
     sig_cmd_finish_text(cmd, 200, "session ended");
 }
 
@@ -345,13 +420,17 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const
     }
     sig_cmd *cmd = SIG_CMD_NEW(sig_cmd, srv, req, s, delete_on_worker);
     cmd->refused = delete_refused;
-    sig_cmd_post(cmd, s->worker);
+    /* Admitted first: once unlisted, the media's ending must not be refused. */
+    if (sig_cmd_admit(cmd, s->worker) != 0)
+        return;
+    end_signaling(srv, s);
+    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
+    sig_cmd_post_follow(cmd, s->worker);
 }
 
 static void fail_on_worker(sig_cmd *cmd)
 {
     end_media(cmd->srv, cmd->s, true, false);
-    sig_registry_remove(cmd->srv->reg, cmd->s);
     sig_cmd_finish(cmd, NULL);
 }
 
@@ -362,6 +441,7 @@ void sig_session_fail(sig_server *srv, const char *id, unsigned leg, const char 
         return;
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
             leg, reason);
+    end_signaling(srv, s);
     /* The failure is the worker's own news: never refused. */
     sig_cmd_post_follow(sig_cmd_new(sizeof(sig_cmd), srv, NULL, s, fail_on_worker), s->worker);
 }
