@@ -17,16 +17,25 @@
 #include "signaling/sdpfrag.h"
 #include "signaling/worker_cmd.h"
 
-/* A create: its media on the session's worker, then its signaling on the
- * main thread. */
+/* A create goes back and forth: (1) the worker makes the peer and gathers,
+ * (2) the main thread negotiates the SDP, (3) the worker starts the peer
+ * and adds its leg, (4) the main thread lists it, announces it to the room
+ * and answers. The signaling never runs on the worker; a step that fails
+ * undoes the ones before it. */
 typedef struct session_job {
     sig_cmd cmd;
     sig_sdp *offer;
     sfu_codec video_codec;          /* WHEP: the publisher's */
     uint32_t h264_profile_level_id;
+    /* What the worker's peer gathered, for the answer: */
+    char ice_ufrag[257], ice_pwd[257];
+    unsigned ncands;
+    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
+    unsigned leg;
     bool negotiated;                /* res holds the answer */
     sig_sdp_result res;
-    unsigned leg;
+    unsigned status;                /* a failure on the worker, answered on the main thread */
+    char reason[256];
 } session_job;
 
 static void job_deinit(sig_cmd *cmd)
@@ -207,6 +216,16 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     g_free(links);
 }
 
+/* Main thread: a create the worker could not carry out; the reservation
+ * goes. */
+static void create_failed(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_registry_remove(cmd->srv->reg, cmd->s);
+    sig_cmd_finish_text(cmd, job->status, job->reason);
+}
+
+/* On the worker: the peer goes, then the main thread answers. */
 static void fail_create(session_job *job, unsigned status, const char *reason)
 {
     sig_session *s = job->cmd.s;
@@ -214,29 +233,49 @@ static void fail_create(session_job *job, unsigned status, const char *reason)
         sfu_peer_free(s->peer);
         s->peer = NULL;
     }
-    sig_registry_remove(job->cmd.srv->reg, s);
-    sig_cmd_finish_text(&job->cmd, status, reason);
+    job->status = status;
+    g_strlcpy(job->reason, reason, sizeof job->reason);
+    sig_cmd_back(&job->cmd, create_failed);
 }
 
+/* On the worker, after the signaling side refused the create: the peer
+ * goes (the request was answered and the reservation removed). */
+static void create_undo_on_worker(sig_cmd *cmd)
+{
+    sig_session *s = cmd->s;
+    if (s->peer) {
+        sfu_peer_free(s->peer);
+        s->peer = NULL;
+    }
+    sig_cmd_finish(cmd, NULL);
+}
+
+/* Main thread: ends a create the signaling side refused after the worker
+ * made the peer. */
+static void refuse_create(session_job *job, unsigned status, const char *reason)
+{
+    sig_session *s = job->cmd.s;
+    sig_registry_remove(job->cmd.srv->reg, s);
+    sig_cmd_respond_text(&job->cmd, status, reason);
+    job->cmd.run = create_undo_on_worker;
+    sig_cmd_post_follow(&job->cmd, s->worker);
+}
+
+/* The answer, from the offer and what the worker's peer gathered. */
 static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t errlen)
 {
     sig_session *s = job->cmd.s;
-    sfu_ice *ice = sfu_peer_ice(s->peer);
-    sfu_ice_candidate host_cands[SFU_ICE_MAX_CANDIDATES];
-    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
-    unsigned ncands = sfu_ice_local_candidates(ice, host_cands, SFU_ICE_MAX_CANDIDATES);
-    to_sdp_candidates(host_cands, ncands, cands);
     char stream_id[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(s->kind == SIG_SESSION_WHEP ? s->watched : s->participant, stream_id);
     sig_sdp_local local = {
         .fingerprint = sfu_cert_fingerprint_text(job->cmd.srv->cert),
-        .cands = cands, .ncands = ncands, .cname = "sfu", .stream_id = stream_id,
+        .ice_ufrag = job->ice_ufrag, .ice_pwd = job->ice_pwd,
+        .cands = job->cands, .ncands = job->ncands, .cname = "sfu", .stream_id = stream_id,
         .sess_id = sig_random_ssrc(NULL), .sess_version = 1,
         .pick_ssrc = sig_random_ssrc, .video_codec = job->video_codec,
         .h264_profile_level_id = job->h264_profile_level_id,
         .simulcast = job->cmd.srv->cfg.media.simulcast,
     };
-    sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
     sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP   ? SIG_SDP_VIEW
                         : s->kind == SIG_SESSION_ROOM ? SIG_SDP_ROOM
                                                       : SIG_SDP_PUBLISH;
@@ -262,15 +301,8 @@ static int start_media(session_job *job, const sig_sdp_result *res, char *err, s
     return 0;
 }
 
-/* On the worker, after a failed create's signaling: the media goes. */
-static void create_undo_on_worker(sig_cmd *cmd)
-{
-    end_media(cmd->srv, cmd->s, false, false);
-    sig_cmd_finish(cmd, NULL);
-}
-
-/* Main thread: the session's renegotiation state (room sessions), listed,
- * announced to the room, answered. */
+/* 4. Main thread: the session's renegotiation state (room sessions),
+ * listed, announced to the room, answered. */
 static void create_finish(sig_cmd *cmd)
 {
     session_job *job = (session_job *)cmd;
@@ -283,10 +315,7 @@ static void create_finish(sig_cmd *cmd)
                  : 0;
     if (rc != 0) {
         g_mutex_unlock(&srv->rooms_lock);
-        sig_registry_remove(srv->reg, s);
-        sig_cmd_respond_text(cmd, 500, err);
-        cmd->run = create_undo_on_worker;
-        sig_cmd_post_follow(cmd, s->worker);
+        refuse_create(job, 500, err);
         return;
     }
     sig_track_info tracks[SIG_TRACKS_MAX];
@@ -301,6 +330,51 @@ static void create_finish(sig_cmd *cmd)
     answer_created(job, &job->res);     /* ends the command */
 }
 
+/* 3. On the worker: the client's ICE and DTLS parameters, the leg into
+ * the room, a viewer's sinks bound. */
+static void start_on_worker(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_session *s = cmd->s;
+    char err[256];
+    int rc = s->peer ? start_media(job, &job->res, err, sizeof err) : -SFU_ENOTFOUND;
+    if (rc != 0) {
+        if (rc == -SFU_ENOTFOUND)
+            g_strlcpy(err, "the session ended", sizeof err);
+        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
+        return;
+    }
+    sig_session_note_sinks(s, &job->res.leg);
+    sig_cmd_back(cmd, create_finish);
+}
+
+/* 2. Main thread: SDP negotiation, against what the peer gathered. */
+static void create_negotiate(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_server *srv = cmd->srv;
+    char err[256];
+    int rc = negotiate(job, &job->res, err, sizeof err);
+    if (rc != 0) {
+        refuse_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
+        return;
+    }
+    job->negotiated = true;
+    unsigned published = 0;
+    for (unsigned i = 0; i < job->res.leg.ntracks; i++)
+        published += job->res.leg.tracks[i].recv;
+    if (published > srv->cfg.limits.max_tracks_per_session) {
+        snprintf(err, sizeof err, "the offer publishes %u tracks; the limit is %u", published,
+                 srv->cfg.limits.max_tracks_per_session);
+        refuse_create(job, 400, err);
+        return;
+    }
+    cmd->run = start_on_worker;
+    sig_cmd_post_follow(cmd, cmd->s->worker);
+}
+
+/* 1. On the worker: the peer, its ICE agent gathered (its port, possibly
+ * the worker's shared one), its credentials and candidates for the answer. */
 static void create_on_worker(sig_cmd *cmd)
 {
     session_job *job = (session_job *)cmd;
@@ -312,33 +386,14 @@ static void create_on_worker(sig_cmd *cmd)
         fail_create(job, 503, err);
         return;
     }
-    sig_sdp_result res;
-    int rc = negotiate(job, &res, err, sizeof err);
-    if (rc != 0) {
-        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
-        return;
-    }
-    unsigned published = 0;
-    for (unsigned i = 0; i < res.leg.ntracks; i++)
-        published += res.leg.tracks[i].recv;
-    if (published > srv->cfg.limits.max_tracks_per_session) {
-        snprintf(err, sizeof err, "the offer publishes %u tracks; the limit is %u", published,
-                 srv->cfg.limits.max_tracks_per_session);
-        sig_sdp_result_deinit(&res);
-        fail_create(job, 400, err);
-        return;
-    }
-    rc = start_media(job, &res, err, sizeof err);
-    if (rc != 0) {
-        sig_sdp_result_deinit(&res);
-        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
-        return;
-    }
-    sig_session_note_sinks(s, &res.leg);
-    job->res = res;
-    job->negotiated = true;
+    sfu_ice *ice = sfu_peer_ice(s->peer);
+    const char *ufrag, *pwd;
+    sfu_ice_local_credentials(ice, &ufrag, &pwd);
+    g_strlcpy(job->ice_ufrag, ufrag, sizeof job->ice_ufrag);
+    g_strlcpy(job->ice_pwd, pwd, sizeof job->ice_pwd);
+    job->ncands = sig_session_local_candidates(ice, job->cands);
     job->leg = sfu_peer_leg(s->peer);
-    sig_cmd_back(cmd, create_finish);
+    sig_cmd_back(cmd, create_negotiate);
 }
 
 /* WHEP: answer with the codec the publisher sends. */
