@@ -94,7 +94,7 @@ typedef struct sig_session {
     /* Set at creation, then constant: */
     struct sig_events *events;      /* room sessions: the event stream */
     /* Under the registry lock: */
-    int refs;
+    gint refs;                      /* atomic (sig_session_ref/unref) */
     bool ready;                     /* negotiated; listed in GET /rooms */
     bool closing;                   /* DELETE or failure under way */
     unsigned etag;
