@@ -13,10 +13,11 @@
  * Carried: a session's ICE pair selected (its address, for GET /rooms and
  * the log as the privacy settings say), a room's active speaker, a peer's
  * failure (the main thread claims the session's ending, so a DELETE under
- * way and a second failure find it taken, logs it, and posts the ending to
- * the worker as a command: ending a session touches the room's other room
- * sessions' renegotiation state, which lives on the worker; see
- * docs/ARCHITECTURE.md, "Threads"). */
+ * way and a second failure find it taken, logs it, tells the room's other
+ * sessions and unlists it there, and posts the media's end to the worker
+ * as a command), and a command's next step on the signaling side
+ * (sig_cmd_back: a create's negotiation, an ICE restart's re-offer); see
+ * docs/ARCHITECTURE.md, "Threads". */
 #ifndef SIG_MEDIA_EVENTS_H
 #define SIG_MEDIA_EVENTS_H
 
