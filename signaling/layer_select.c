@@ -10,7 +10,6 @@
 #include "signaling/layer_req.h"
 #include "signaling/layer_select.h"
 #include "signaling/registry.h"
-#include "signaling/reneg.h"
 #include "signaling/worker_cmd.h"
 
 typedef struct layer_job {
@@ -26,13 +25,11 @@ static unsigned video_sinks(const sig_session *s, char mids[][SFU_MID_MAX], unsi
         for (unsigned i = 0; i < s->ntracks && n < cap; i++)
             if (s->tracks[i].kind == SFU_KIND_VIDEO)
                 g_strlcpy(mids[n++], s->tracks[i].mid, SFU_MID_MAX);
-    } else if (s->kind == SIG_SESSION_ROOM && s->reneg) {
-        sfu_leg_desc *leg = g_new0(sfu_leg_desc, 1);
-        sig_reneg_leg(s->reneg, leg);
-        for (unsigned i = 0; i < leg->ntracks && n < cap; i++)
-            if (leg->tracks[i].send && leg->tracks[i].kind == SFU_KIND_VIDEO)
-                g_strlcpy(mids[n++], leg->tracks[i].mid, SFU_MID_MAX);
-        g_free(leg);
+    } else if (s->kind == SIG_SESSION_ROOM) {
+        /* The worker's own copy: the renegotiation state is the signaling
+         * side's (room_session.h). */
+        for (unsigned i = 0; i < s->nsink_mids && n < cap; i++)
+            g_strlcpy(mids[n++], s->sink_mids[i], SFU_MID_MAX);
     }
     return n;
 }

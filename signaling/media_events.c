@@ -144,3 +144,8 @@ void sig_media_events_on_failed(void *owner, struct sfu_peer *peer, const char *
     g_strlcpy(e->reason, reason, sizeof e->reason);
     sfu_cmd_queue_post_follow(srv->media_events->q, failed_run, e);
 }
+
+void sig_media_events_post(sig_server *srv, void (*fn)(void *arg), void *arg)
+{
+    sfu_cmd_queue_post_follow(srv->media_events->q, fn, arg);
+}

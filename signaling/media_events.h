@@ -13,10 +13,11 @@
  * Carried: a session's ICE pair selected (its address, for GET /rooms and
  * the log as the privacy settings say), a room's active speaker, a peer's
  * failure (the main thread claims the session's ending, so a DELETE under
- * way and a second failure find it taken, logs it, and posts the ending to
- * the worker as a command: ending a session touches the room's other room
- * sessions' renegotiation state, which lives on the worker; see
- * docs/ARCHITECTURE.md, "Threads"). */
+ * way and a second failure find it taken, logs it, tells the room's other
+ * sessions and unlists it there, and posts the media's end to the worker
+ * as a command), and a command's next step on the signaling side
+ * (sig_cmd_back: a create's negotiation, an ICE restart's re-offer); see
+ * docs/ARCHITECTURE.md, "Threads". */
 #ifndef SIG_MEDIA_EVENTS_H
 #define SIG_MEDIA_EVENTS_H
 
@@ -38,5 +39,8 @@ void sig_media_events_free(sig_media_events *ev);
 void sig_media_events_on_connected(void *owner, struct sfu_peer *peer, const char *remote);
 void sig_media_events_on_active_speaker(void *owner, const char *room, uint32_t participant);
 void sig_media_events_on_failed(void *owner, struct sfu_peer *peer, const char *reason);
+/* Any other work a worker hands to the signaling side (sig_cmd_back, a
+ * session ended by the relay): fn(arg) on the main thread, in order. */
+void sig_media_events_post(struct sig_server *srv, void (*fn)(void *arg), void *arg);
 
 #endif

@@ -260,7 +260,7 @@ sig_session *sig_registry_get(sig_registry *reg, const char *id, const char *sub
         s = NULL;
     }
     if (s) {
-        s->refs++;
+        g_atomic_int_inc(&s->refs);
         if (close)
             s->closing = true;
     }
@@ -275,7 +275,7 @@ sig_session *sig_registry_claim_end(sig_registry *reg, const char *id)
     if (s && s->closing)
         s = NULL;
     if (s) {
-        s->refs++;
+        g_atomic_int_inc(&s->refs);
         s->closing = true;
     }
     g_mutex_unlock(&reg->lock);
@@ -292,8 +292,15 @@ void sig_registry_reopen(sig_registry *reg, sig_session *s)
 
 static void unref_locked(sig_session *s)
 {
-    if (--s->refs == 0)
+    if (g_atomic_int_dec_and_test(&s->refs))
         session_free(s);
+}
+
+sig_session *sig_session_ref(sig_registry *reg, sig_session *s)
+{
+    (void)reg;
+    g_atomic_int_inc(&s->refs);
+    return s;
 }
 
 void sig_registry_remove(sig_registry *reg, sig_session *s)
@@ -320,11 +327,13 @@ void sig_registry_remove(sig_registry *reg, sig_session *s)
     g_mutex_unlock(&reg->lock);
 }
 
+/* Without the registry's lock: a listed session holds the registry's
+ * reference, so the last one goes only once it is unlisted, and a worker
+ * ending a command takes no signaling lock for it. */
 void sig_session_unref(sig_registry *reg, sig_session *s)
 {
-    g_mutex_lock(&reg->lock);
+    (void)reg;
     unref_locked(s);
-    g_mutex_unlock(&reg->lock);
 }
 
 unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s)
@@ -500,7 +509,7 @@ GPtrArray *sig_registry_room_sessions(sig_registry *reg, const char *room_name,
     for (guint i = 0; room && i < room->participants->len; i++) {
         sig_session *s = g_ptr_array_index(room->participants, i);
         if (s != except && s->kind == SIG_SESSION_ROOM && s->ready && !s->closing) {
-            s->refs++;
+            g_atomic_int_inc(&s->refs);
             g_ptr_array_add(out, s);
         }
     }
@@ -568,7 +577,7 @@ GPtrArray *sig_registry_sessions_on_worker(sig_registry *reg, unsigned worker)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         sig_session *s = value;
         if (s->worker == worker && s->ready && !s->closing) {
-            s->refs++;
+            g_atomic_int_inc(&s->refs);
             g_ptr_array_add(out, s);
         }
     }
@@ -598,12 +607,18 @@ void sig_registry_set_sinks(sig_registry *reg, sig_session *s, const sig_sink_in
     g_mutex_unlock(&reg->lock);
 }
 
-void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots,
-                           const sig_slot_info *hearing, unsigned nhearing)
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots)
 {
     g_mutex_lock(&reg->lock);
     s->subscribed = subscribed;
     s->audio_slots = audio_slots;
+    g_mutex_unlock(&reg->lock);
+}
+
+void sig_registry_set_hearing(sig_registry *reg, sig_session *s, const sig_slot_info *hearing,
+                              unsigned nhearing)
+{
+    g_mutex_lock(&reg->lock);
     nhearing = nhearing < SFU_AUDIO_SLOTS_MAX ? nhearing : SFU_AUDIO_SLOTS_MAX;
     memcpy(s->hearing, hearing, nhearing * sizeof *hearing);
     s->nhearing = nhearing;

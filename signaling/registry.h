@@ -82,15 +82,19 @@ typedef struct sig_session {
     /* Only on the session's worker thread: */
     struct sfu_peer *peer;
     char remote_ufrag[257];         /* the client's current ICE ufrag */
+    unsigned nsink_mids;            /* room sessions: the video m-lines the SFU sends on now */
+    char sink_mids[SIG_SINKS_MAX][SFU_MID_MAX];
     char remote_addr[80];           /* under the lock; shown only if the operator allows */
+    /* Only on the signaling side, under the server's rooms_lock: */
     struct sig_reneg *reneg;        /* room sessions: renegotiation state */
-    void *reneg_timer;              /* GSource batching server offers */
+    void *reneg_timer;              /* GSource batching server offers (main context) */
     struct sig_sub_req *subs;       /* room sessions: the last subscription request, or NULL */
-    void *subs_timer;               /* GSource re-applying size caps (room_subs.c) */
+    void *subs_timer;               /* GSource re-applying size caps (room_subs.c, main context) */
+    bool announced;                 /* its join went to the room's other sessions */
     /* Set at creation, then constant: */
     struct sig_events *events;      /* room sessions: the event stream */
     /* Under the registry lock: */
-    int refs;
+    gint refs;                      /* atomic (sig_session_ref/unref) */
     bool ready;                     /* negotiated; listed in GET /rooms */
     bool closing;                   /* DELETE or failure under way */
     unsigned etag;
@@ -149,6 +153,8 @@ void sig_registry_reopen(sig_registry *reg, sig_session *s);
 /* Unlists the session (idempotent) and drops the registry's reference. */
 void sig_registry_remove(sig_registry *reg, sig_session *s);
 void sig_session_unref(sig_registry *reg, sig_session *s);
+/* Another reference to a session the caller holds one of; returns `s`. */
+sig_session *sig_session_ref(sig_registry *reg, sig_session *s);
 /* Bumps the session's ETag version and returns the new one. */
 unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s);
 
@@ -157,9 +163,11 @@ unsigned sig_registry_bump_etag(sig_registry *reg, sig_session *s);
 int sig_registry_participant_tracks(sig_registry *reg, const char *room, uint32_t participant,
                                     sig_track_info *out, unsigned max);
 
-/* Room sessions' subscription figures for GET /rooms (room_subs.c). */
-void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots,
-                           const sig_slot_info *hearing, unsigned nhearing);
+/* Room sessions' subscription figures for GET /rooms (room_subs.c): what
+ * the signaling side negotiated, and whom the worker's audio slots carry. */
+void sig_registry_set_subs(sig_registry *reg, sig_session *s, int subscribed, unsigned audio_slots);
+void sig_registry_set_hearing(sig_registry *reg, sig_session *s, const sig_slot_info *hearing,
+                              unsigned nhearing);
 
 /* JSON text for GET /rooms (room == NULL) or GET /rooms/{room}; NULL when
  * that room does not exist. The caller frees it with free(). */

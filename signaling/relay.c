@@ -434,7 +434,7 @@ static void pull_start_on_worker(pull *p)
     g_free(p->resp);
     p->resp = NULL;
     if (p->span)    /* the room's sessions see an ordinary participant */
-        sig_room_announce_join(srv, s);
+        sig_room_announce_join_later(srv, s);
     sig_relay *r = p->relay;
     g_mutex_lock(&r->lock);
     p->ready = true;

@@ -237,6 +237,7 @@ sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen)
     sig_server *srv = g_new0(sig_server, 1);
     srv->cfg = *cfg;
     g_rw_lock_init(&srv->cfg_lock);
+    g_mutex_init(&srv->rooms_lock);
     srv->http_counts = sig_http_counts_new();
     if (make_certificate(srv, err, errlen) != 0)
         goto err;
@@ -323,7 +324,9 @@ void sig_server_free(sig_server *srv)
         sfu_worker_free(srv->workers[i]);
     }
     g_free(srv->workers);
+    srv->workers = NULL;        /* commands posted from here on end at once */
     g_free(srv->hosts);
+    srv->hosts = NULL;
     sig_media_events_free(srv->media_events);   /* the workers are gone: what waits runs now */
     sig_span_free(srv->span);
     sig_relay_free(srv->relay);
@@ -333,6 +336,7 @@ void sig_server_free(sig_server *srv)
     sfu_cert_free(srv->cert);
     sig_http_counts_free(srv->http_counts);
     g_rw_lock_clear(&srv->cfg_lock);
+    g_mutex_clear(&srv->rooms_lock);
     g_free(srv);
 }
 

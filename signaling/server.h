@@ -48,6 +48,11 @@ typedef struct sig_server {
     struct sig_relay *relay;        /* NULL unless a cluster node with [cluster] relay */
     struct sig_span *span;          /* NULL unless also [cluster] span */
     struct sig_media_events *media_events;  /* the workers' events, drained on the main loop */
+    /* The room sessions' lock: every room session's renegotiation state,
+     * subscription and signaling timers (room_session.c, room_subs.c). The
+     * signaling side only, the HTTP and main threads; never a worker. Taken
+     * before the registry's lock, never inside it. */
+    GMutex rooms_lock;
 } sig_server;
 
 sig_server *sig_server_new(const sig_config *cfg, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include "signaling/events.h"
 #include "signaling/ice_servers.h"
 #include "signaling/layer_select.h"
+#include "signaling/media_events.h"
 #include "signaling/room_subs.h"
 #include "signaling/random.h"
 #include "signaling/relay.h"
@@ -16,17 +17,33 @@
 #include "signaling/sdpfrag.h"
 #include "signaling/worker_cmd.h"
 
-/* Create and delete on the session's worker. */
+/* A create goes back and forth: (1) the worker makes the peer and gathers,
+ * (2) the main thread negotiates the SDP, (3) the worker starts the peer
+ * and adds its leg, (4) the main thread lists it, announces it to the room
+ * and answers. The signaling never runs on the worker; a step that fails
+ * undoes the ones before it. */
 typedef struct session_job {
     sig_cmd cmd;
     sig_sdp *offer;
     sfu_codec video_codec;          /* WHEP: the publisher's */
     uint32_t h264_profile_level_id;
+    /* What the worker's peer gathered, for the answer: */
+    char ice_ufrag[257], ice_pwd[257];
+    unsigned ncands;
+    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
+    unsigned leg;
+    bool negotiated;                /* res holds the answer */
+    sig_sdp_result res;
+    unsigned status;                /* a failure on the worker, answered on the main thread */
+    char reason[256];
 } session_job;
 
 static void job_deinit(sig_cmd *cmd)
 {
-    sig_sdp_free(((session_job *)cmd)->offer);
+    session_job *job = (session_job *)cmd;
+    sig_sdp_free(job->offer);
+    if (job->negotiated)
+        sig_sdp_result_deinit(&job->res);
 }
 
 static void to_sdp_candidates(const sfu_ice_candidate *in, unsigned n, sig_ice_candidate *out)
@@ -57,23 +74,59 @@ static const char *kind_name(sig_session_kind kind)
     return kind == SIG_SESSION_WHIP ? "whip" : kind == SIG_SESSION_WHEP ? "whep" : "room";
 }
 
-/* The media is gone: tell the room, then free what the worker holds. The
- * first of DELETE and a failure to get here does it. */
+void sig_session_note_sinks(sig_session *s, const sfu_leg_desc *leg)
+{
+    s->nsink_mids = 0;
+    for (unsigned i = 0; i < leg->ntracks && s->nsink_mids < SIG_SINKS_MAX; i++)
+        if (leg->tracks[i].send && leg->tracks[i].kind == SFU_KIND_VIDEO)
+            g_strlcpy(s->sink_mids[s->nsink_mids++], leg->tracks[i].mid, SFU_MID_MAX);
+}
+
+/* Signaling side (HTTP or main thread): the room's other sessions learn
+ * the leave, the session's renegotiation state goes, and it is unlisted. */
+static void end_signaling(sig_server *srv, sig_session *s)
+{
+    g_mutex_lock(&srv->rooms_lock);
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_leave(srv, s);
+    sig_room_session_stop(s);
+    g_mutex_unlock(&srv->rooms_lock);
+    sig_registry_remove(srv->reg, s);
+}
+
+/* On the worker: the media goes. The first of DELETE, a failure and the
+ * relay's ending to get here does it. */
 static void end_media(sig_server *srv, sig_session *s, bool failed, bool goodbye)
 {
     sfu_peer *peer = s->peer;
     if (!peer)
         return;
-    if (s->kind != SIG_SESSION_WHEP)
-        sig_room_announce_leave(srv, s);
-    sig_room_session_stop(s);
     /* Unset first: the relay's hook may end other sessions, and through
      * them come back here for this one. */
     s->peer = NULL;
+    s->nsink_mids = 0;
     sig_relay_session_ending(srv, s, peer, failed);
     if (goodbye)
         sfu_peer_goodbye(peer);
     sfu_peer_free(peer);
+}
+
+typedef struct end_ev {
+    sig_server *srv;
+    char id[SIG_SESSION_ID_LEN + 1];
+} end_ev;
+
+/* Main thread: the signaling half of an ending the worker started, unless
+ * a DELETE or a failure has the session already. */
+static void end_signaling_run(void *arg)
+{
+    end_ev *e = arg;
+    sig_session *s = sig_registry_claim_end(e->srv->reg, e->id);
+    if (s) {
+        end_signaling(e->srv, s);
+        sig_session_unref(e->srv->reg, s);
+    }
+    g_free(e);
 }
 
 void sig_session_end(sig_server *srv, sig_session *s, bool goodbye)
@@ -83,7 +136,10 @@ void sig_session_end(sig_server *srv, sig_session *s, bool goodbye)
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"relay leg ended\"",
             kind_name(s->kind), sfu_peer_leg(s->peer));
     end_media(srv, s, false, goodbye);
-    sig_registry_remove(srv->reg, s);
+    end_ev *e = g_new(end_ev, 1);
+    e->srv = srv;
+    g_strlcpy(e->id, s->id, sizeof e->id);
+    sig_media_events_post(srv, end_signaling_run, e);
 }
 
 static const char *codec_name(sfu_codec codec)
@@ -160,37 +216,66 @@ static void answer_created(session_job *job, const sig_sdp_result *res)
     g_free(links);
 }
 
+/* Main thread: a create the worker could not carry out; the reservation
+ * goes. */
+static void create_failed(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_registry_remove(cmd->srv->reg, cmd->s);
+    sig_cmd_finish_text(cmd, job->status, job->reason);
+}
+
+/* On the worker: the peer goes, then the main thread answers. */
 static void fail_create(session_job *job, unsigned status, const char *reason)
 {
     sig_session *s = job->cmd.s;
-    sig_room_session_stop(s);
     if (s->peer) {
         sfu_peer_free(s->peer);
         s->peer = NULL;
     }
-    sig_registry_remove(job->cmd.srv->reg, s);
-    sig_cmd_finish_text(&job->cmd, status, reason);
+    job->status = status;
+    g_strlcpy(job->reason, reason, sizeof job->reason);
+    sig_cmd_back(&job->cmd, create_failed);
 }
 
+/* On the worker, after the signaling side refused the create: the peer
+ * goes (the request was answered and the reservation removed). */
+static void create_undo_on_worker(sig_cmd *cmd)
+{
+    sig_session *s = cmd->s;
+    if (s->peer) {
+        sfu_peer_free(s->peer);
+        s->peer = NULL;
+    }
+    sig_cmd_finish(cmd, NULL);
+}
+
+/* Main thread: ends a create the signaling side refused after the worker
+ * made the peer. */
+static void refuse_create(session_job *job, unsigned status, const char *reason)
+{
+    sig_session *s = job->cmd.s;
+    sig_registry_remove(job->cmd.srv->reg, s);
+    sig_cmd_respond_text(&job->cmd, status, reason);
+    job->cmd.run = create_undo_on_worker;
+    sig_cmd_post_follow(&job->cmd, s->worker);
+}
+
+/* The answer, from the offer and what the worker's peer gathered. */
 static int negotiate(session_job *job, sig_sdp_result *res, char *err, size_t errlen)
 {
     sig_session *s = job->cmd.s;
-    sfu_ice *ice = sfu_peer_ice(s->peer);
-    sfu_ice_candidate host_cands[SFU_ICE_MAX_CANDIDATES];
-    sig_ice_candidate cands[SFU_ICE_MAX_CANDIDATES];
-    unsigned ncands = sfu_ice_local_candidates(ice, host_cands, SFU_ICE_MAX_CANDIDATES);
-    to_sdp_candidates(host_cands, ncands, cands);
     char stream_id[SIG_PARTICIPANT_ID_LEN + 1];
     sig_participant_format(s->kind == SIG_SESSION_WHEP ? s->watched : s->participant, stream_id);
     sig_sdp_local local = {
         .fingerprint = sfu_cert_fingerprint_text(job->cmd.srv->cert),
-        .cands = cands, .ncands = ncands, .cname = "sfu", .stream_id = stream_id,
+        .ice_ufrag = job->ice_ufrag, .ice_pwd = job->ice_pwd,
+        .cands = job->cands, .ncands = job->ncands, .cname = "sfu", .stream_id = stream_id,
         .sess_id = sig_random_ssrc(NULL), .sess_version = 1,
         .pick_ssrc = sig_random_ssrc, .video_codec = job->video_codec,
         .h264_profile_level_id = job->h264_profile_level_id,
         .simulcast = job->cmd.srv->cfg.media.simulcast,
     };
-    sfu_ice_local_credentials(ice, &local.ice_ufrag, &local.ice_pwd);
     sig_sdp_mode mode = s->kind == SIG_SESSION_WHEP   ? SIG_SDP_VIEW
                         : s->kind == SIG_SESSION_ROOM ? SIG_SDP_ROOM
                                                       : SIG_SDP_PUBLISH;
@@ -216,6 +301,80 @@ static int start_media(session_job *job, const sig_sdp_result *res, char *err, s
     return 0;
 }
 
+/* 4. Main thread: the session's renegotiation state (room sessions),
+ * listed, announced to the room, answered. */
+static void create_finish(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_server *srv = cmd->srv;
+    sig_session *s = cmd->s;
+    char err[256];
+    g_mutex_lock(&srv->rooms_lock);
+    int rc = s->kind == SIG_SESSION_ROOM
+                 ? sig_room_session_start(srv, s, job->offer, &job->res, err, sizeof err)
+                 : 0;
+    if (rc != 0) {
+        g_mutex_unlock(&srv->rooms_lock);
+        refuse_create(job, 500, err);
+        return;
+    }
+    sig_track_info tracks[SIG_TRACKS_MAX];
+    unsigned ntracks =
+        sig_session_tracks_of(&job->res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
+    sig_registry_set_ready(srv->reg, s, tracks, ntracks);
+    if (s->kind != SIG_SESSION_WHEP)
+        sig_room_announce_join(srv, s);
+    g_mutex_unlock(&srv->rooms_lock);
+    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
+            job->leg, ntracks);
+    answer_created(job, &job->res);     /* ends the command */
+}
+
+/* 3. On the worker: the client's ICE and DTLS parameters, the leg into
+ * the room, a viewer's sinks bound. */
+static void start_on_worker(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_session *s = cmd->s;
+    char err[256];
+    int rc = s->peer ? start_media(job, &job->res, err, sizeof err) : -SFU_ENOTFOUND;
+    if (rc != 0) {
+        if (rc == -SFU_ENOTFOUND)
+            g_strlcpy(err, "the session ended", sizeof err);
+        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
+        return;
+    }
+    sig_session_note_sinks(s, &job->res.leg);
+    sig_cmd_back(cmd, create_finish);
+}
+
+/* 2. Main thread: SDP negotiation, against what the peer gathered. */
+static void create_negotiate(sig_cmd *cmd)
+{
+    session_job *job = (session_job *)cmd;
+    sig_server *srv = cmd->srv;
+    char err[256];
+    int rc = negotiate(job, &job->res, err, sizeof err);
+    if (rc != 0) {
+        refuse_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
+        return;
+    }
+    job->negotiated = true;
+    unsigned published = 0;
+    for (unsigned i = 0; i < job->res.leg.ntracks; i++)
+        published += job->res.leg.tracks[i].recv;
+    if (published > srv->cfg.limits.max_tracks_per_session) {
+        snprintf(err, sizeof err, "the offer publishes %u tracks; the limit is %u", published,
+                 srv->cfg.limits.max_tracks_per_session);
+        refuse_create(job, 400, err);
+        return;
+    }
+    cmd->run = start_on_worker;
+    sig_cmd_post_follow(cmd, cmd->s->worker);
+}
+
+/* 1. On the worker: the peer, its ICE agent gathered (its port, possibly
+ * the worker's shared one), its credentials and candidates for the answer. */
 static void create_on_worker(sig_cmd *cmd)
 {
     session_job *job = (session_job *)cmd;
@@ -227,40 +386,14 @@ static void create_on_worker(sig_cmd *cmd)
         fail_create(job, 503, err);
         return;
     }
-    sig_sdp_result res;
-    int rc = negotiate(job, &res, err, sizeof err);
-    if (rc != 0) {
-        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_EMALFORMED ? 400 : 500, err);
-        return;
-    }
-    unsigned published = 0;
-    for (unsigned i = 0; i < res.leg.ntracks; i++)
-        published += res.leg.tracks[i].recv;
-    if (published > srv->cfg.limits.max_tracks_per_session) {
-        snprintf(err, sizeof err, "the offer publishes %u tracks; the limit is %u", published,
-                 srv->cfg.limits.max_tracks_per_session);
-        sig_sdp_result_deinit(&res);
-        fail_create(job, 400, err);
-        return;
-    }
-    rc = start_media(job, &res, err, sizeof err);
-    if (rc == 0 && s->kind == SIG_SESSION_ROOM)
-        rc = sig_room_session_start(srv, s, job->offer, &res, err, sizeof err);
-    if (rc != 0) {
-        sig_sdp_result_deinit(&res);
-        fail_create(job, rc == -SFU_EUNSUPPORTED ? 422 : rc == -SFU_ELIMIT ? 503 : 500, err);
-        return;
-    }
-    sig_track_info tracks[SIG_TRACKS_MAX];
-    unsigned ntracks =
-        sig_session_tracks_of(&res.leg, job->offer, s->kind != SIG_SESSION_WHEP, tracks);
-    sig_registry_set_ready(srv->reg, s, tracks, ntracks);
-    if (s->kind != SIG_SESSION_WHEP)
-        sig_room_announce_join(srv, s);
-    sfu_log(SFU_LOG_INFO, "session.created", "kind=%s leg=%u tracks=%u", kind_name(s->kind),
-            sfu_peer_leg(s->peer), ntracks);
-    answer_created(job, &res);      /* ends the command */
-    sig_sdp_result_deinit(&res);
+    sfu_ice *ice = sfu_peer_ice(s->peer);
+    const char *ufrag, *pwd;
+    sfu_ice_local_credentials(ice, &ufrag, &pwd);
+    g_strlcpy(job->ice_ufrag, ufrag, sizeof job->ice_ufrag);
+    g_strlcpy(job->ice_pwd, pwd, sizeof job->ice_pwd);
+    job->ncands = sig_session_local_candidates(ice, job->cands);
+    job->leg = sfu_peer_leg(s->peer);
+    sig_cmd_back(cmd, create_negotiate);
 }
 
 /* WHEP: answer with the codec the publisher sends. */
@@ -315,10 +448,7 @@ void sig_session_create(sig_server *srv, sig_request *req, const sig_session_spe
 
 static void delete_on_worker(sig_cmd *cmd)
 {
-    sig_session *s = cmd->s;
-    end_media(cmd->srv, s, false, false);
-    sig_registry_remove(cmd->srv->reg, s);
-    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
+    end_media(cmd->srv, cmd->s, false, false);
     sig_cmd_finish_text(cmd, 200, "session ended");
 }
 
@@ -345,13 +475,17 @@ void sig_session_delete(sig_server *srv, sig_request *req, const char *id, const
     }
     sig_cmd *cmd = SIG_CMD_NEW(sig_cmd, srv, req, s, delete_on_worker);
     cmd->refused = delete_refused;
-    sig_cmd_post(cmd, s->worker);
+    /* Admitted first: once unlisted, the media's ending must not be refused. */
+    if (sig_cmd_admit(cmd, s->worker) != 0)
+        return;
+    end_signaling(srv, s);
+    sfu_log(SFU_LOG_INFO, "session.deleted", "kind=%s", kind_name(s->kind));
+    sig_cmd_post_follow(cmd, s->worker);
 }
 
 static void fail_on_worker(sig_cmd *cmd)
 {
     end_media(cmd->srv, cmd->s, true, false);
-    sig_registry_remove(cmd->srv->reg, cmd->s);
     sig_cmd_finish(cmd, NULL);
 }
 
@@ -362,6 +496,7 @@ void sig_session_fail(sig_server *srv, const char *id, unsigned leg, const char 
         return;
     sfu_log(SFU_LOG_INFO, "session.ended", "kind=%s leg=%u reason=\"%s\"", kind_name(s->kind),
             leg, reason);
+    end_signaling(srv, s);
     /* The failure is the worker's own news: never refused. */
     sig_cmd_post_follow(sig_cmd_new(sizeof(sig_cmd), srv, NULL, s, fail_on_worker), s->worker);
 }

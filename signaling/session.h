@@ -1,6 +1,8 @@
-/* Session operations: create (WHIP, WHEP), trickle and ICE restart, end.
- * Each runs its media part on the room's worker and answers the suspended
- * HTTP request from there. */
+/* Session operations: create (WHIP, WHEP, room joins), trickle and ICE
+ * restart, end. Each runs its media part on the room's worker; the room's
+ * other sessions and the registry's listing are the signaling side's
+ * (HTTP and main threads): an ending unlists the session there and sends
+ * the worker the media's end. */
 #ifndef SIG_SESSION_H
 #define SIG_SESSION_H
 
@@ -26,10 +28,13 @@ unsigned sig_session_tracks_of(const sfu_leg_desc *leg, const sig_sdp *offer, bo
  * form; returns how many (at most SFU_ICE_MAX_CANDIDATES). */
 unsigned sig_session_local_candidates(struct sfu_ice *ice, sig_ice_candidate *out);
 
-/* sfu_host_config.on_peer_failed */
-/* Ends `s`'s media and unlists it, on its worker (a relay leg's ending
- * takes its viewers along); with `goodbye` the client first gets a DTLS
- * close_notify. The caller keeps its reference. */
+/* Worker side: the video m-lines a leg sends on, for the layer API. */
+void sig_session_note_sinks(sig_session *s, const sfu_leg_desc *leg);
+
+/* On its worker (the relay's endings): ends `s`'s media (a relay leg's
+ * ending takes its viewers along), then hands the rest (the room's other
+ * sessions, the registry) to the main thread; with `goodbye` the client
+ * first gets a DTLS close_notify. The caller keeps its reference. */
 void sig_session_end(sig_server *srv, sig_session *s, bool goodbye);
 /* A peer failed by itself (media_events.h, on the main thread): unless a
  * DELETE or an earlier failure is ending session `id` already, logs it and

@@ -4,6 +4,7 @@
 
 #include "sfu/core/common.h"
 #include "sfu/net/log.h"
+#include "signaling/media_events.h"
 #include "signaling/server.h"
 
 void *sig_cmd_new(size_t size, sig_server *srv, sig_request *req, sig_session *s,
@@ -23,11 +24,8 @@ static void run_cmd(void *arg)
     cmd->run(cmd);
 }
 
-int sig_cmd_post(sig_cmd *cmd, unsigned worker)
+static int refuse(sig_cmd *cmd, unsigned worker, int rc)
 {
-    int rc = sfu_worker_post(cmd->srv->workers[worker], run_cmd, cmd);
-    if (rc == 0)
-        return 0;
     sfu_log(SFU_LOG_WARN, "worker.busy", "worker=%u msg2=\"command queue full: 503\"", worker);
     if (cmd->refused)
         cmd->refused(cmd);
@@ -36,8 +34,37 @@ int sig_cmd_post(sig_cmd *cmd, unsigned worker)
     return rc;
 }
 
+int sig_cmd_post(sig_cmd *cmd, unsigned worker)
+{
+    if (!cmd->srv->workers)
+        return refuse(cmd, worker, -SFU_ELIMIT);
+    int rc = sfu_worker_post(cmd->srv->workers[worker], run_cmd, cmd);
+    return rc == 0 ? 0 : refuse(cmd, worker, rc);
+}
+
+int sig_cmd_admit(sig_cmd *cmd, unsigned worker)
+{
+    if (!cmd->srv->workers)
+        return refuse(cmd, worker, -SFU_ELIMIT);
+    sfu_cmd_queue_stats st;
+    sfu_worker_queue_stats(cmd->srv->workers[worker], &st);
+    /* The bound is a soft one (cmd_ring.h): another poster racing past this
+     * check overshoots it by one command at most per poster. */
+    return st.waiting < st.cap ? 0 : refuse(cmd, worker, -SFU_ELIMIT);
+}
+
+void sig_cmd_back(sig_cmd *cmd, void (*fn)(sig_cmd *cmd))
+{
+    cmd->run = fn;
+    sig_media_events_post(cmd->srv, run_cmd, cmd);
+}
+
 void sig_cmd_post_follow(sig_cmd *cmd, unsigned worker)
 {
+    if (!cmd->srv->workers) {   /* shutting down: what the main thread still runs */
+        sig_cmd_finish(cmd, NULL);
+        return;
+    }
     sfu_worker_post_follow(cmd->srv->workers[worker], run_cmd, cmd);
 }
 

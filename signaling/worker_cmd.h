@@ -48,6 +48,17 @@ void *sig_cmd_new(size_t size, struct sig_server *srv, sig_request *req, struct 
 int sig_cmd_post(sig_cmd *cmd, unsigned worker);
 /* A follow-up: always queued. */
 void sig_cmd_post_follow(sig_cmd *cmd, unsigned worker);
+/* Admission without the post, for work the signaling side decides before
+ * the worker applies it (a room session's answer: its renegotiation state
+ * commits on the signaling side, so the media change that follows must not
+ * be refused). 0: admitted, post it with sig_cmd_post_follow; or, when that
+ * worker's queue is full, -SFU_ELIMIT after finishing `cmd` with 503, as
+ * sig_cmd_post does. */
+int sig_cmd_admit(sig_cmd *cmd, unsigned worker);
+/* From the worker: fn(cmd) runs next on the main thread (the signaling
+ * side), in order with the worker's events (media_events.h); it ends the
+ * command or posts it on. The worker must not touch `cmd` afterwards. */
+void sig_cmd_back(sig_cmd *cmd, void (*fn)(sig_cmd *cmd));
 
 /* The one way a command ends: answers its request with `resp` (nothing is
  * sent when NULL or when no request waits), releases its session, frees it. */
