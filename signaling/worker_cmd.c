@@ -46,11 +46,10 @@ int sig_cmd_admit(sig_cmd *cmd, unsigned worker)
 {
     if (!cmd->srv->workers)
         return refuse(cmd, worker, -SFU_ELIMIT);
-    sfu_cmd_queue_stats st;
-    sfu_worker_queue_stats(cmd->srv->workers[worker], &st);
     /* The bound is a soft one (cmd_ring.h): another poster racing past this
      * check overshoots it by one command at most per poster. */
-    return st.waiting < st.cap ? 0 : refuse(cmd, worker, -SFU_ELIMIT);
+    int rc = sfu_worker_admit(cmd->srv->workers[worker]);
+    return rc == 0 ? 0 : refuse(cmd, worker, rc);
 }
 
 void sig_cmd_back(sig_cmd *cmd, void (*fn)(sig_cmd *cmd))

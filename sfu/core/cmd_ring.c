@@ -68,6 +68,15 @@ int sfu_cmd_ring_push(sfu_cmd_ring *r, sfu_cmd c)
     return append(r, c);
 }
 
+int sfu_cmd_ring_admit(sfu_cmd_ring *r)
+{
+    if (r->len >= r->cap) {
+        r->refused++;
+        return -SFU_ELIMIT;
+    }
+    return 0;
+}
+
 int sfu_cmd_ring_push_follow(sfu_cmd_ring *r, sfu_cmd c) { return append(r, c); }
 
 bool sfu_cmd_ring_pop(sfu_cmd_ring *r, sfu_cmd *out)

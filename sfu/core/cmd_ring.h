@@ -37,6 +37,10 @@ int sfu_cmd_ring_init(sfu_cmd_ring *r, uint32_t cap);
 void sfu_cmd_ring_deinit(sfu_cmd_ring *r);
 /* New work: 0, or -SFU_ELIMIT when `cap` entries already wait. */
 int sfu_cmd_ring_push(sfu_cmd_ring *r, sfu_cmd c);
+/* Work that will be posted as a follow-up once decided elsewhere: 0 while
+ * fewer than `cap` entries wait, else -SFU_ELIMIT, counted as refused like
+ * a refused push. Nothing is queued. */
+int sfu_cmd_ring_admit(sfu_cmd_ring *r);
 /* A follow-up of admitted work: 0, or -SFU_ENOMEM only when memory for
  * more slots cannot be had. */
 int sfu_cmd_ring_push_follow(sfu_cmd_ring *r, sfu_cmd c);

@@ -72,6 +72,14 @@ int sfu_cmd_queue_post(sfu_cmd_queue *q, void (*fn)(void *arg), void *arg)
     return rc;
 }
 
+int sfu_cmd_queue_admit(sfu_cmd_queue *q)
+{
+    g_mutex_lock(&q->lock);
+    int rc = sfu_cmd_ring_admit(&q->ring);
+    g_mutex_unlock(&q->lock);
+    return rc;
+}
+
 void sfu_cmd_queue_post_follow(sfu_cmd_queue *q, void (*fn)(void *arg), void *arg)
 {
     g_mutex_lock(&q->lock);

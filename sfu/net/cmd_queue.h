@@ -25,6 +25,9 @@ int sfu_cmd_queue_fd(const sfu_cmd_queue *q);
 
 /* Thread-safe. New work: 0, or -SFU_ELIMIT when the queue is full. */
 int sfu_cmd_queue_post(sfu_cmd_queue *q, void (*fn)(void *arg), void *arg);
+/* Thread-safe. Admission without a post (sfu_cmd_ring_admit): 0, or
+ * -SFU_ELIMIT when the queue is full, counted as refused. */
+int sfu_cmd_queue_admit(sfu_cmd_queue *q);
 /* Thread-safe. A follow-up of admitted work: always queued (aborts only
  * when memory runs out, which no caller could handle better). */
 void sfu_cmd_queue_post_follow(sfu_cmd_queue *q, void (*fn)(void *arg), void *arg);

@@ -623,6 +623,8 @@ int sfu_worker_post(sfu_worker *w, void (*fn)(void *arg), void *arg)
     return sfu_cmd_queue_post(w->cmds, fn, arg);
 }
 
+int sfu_worker_admit(sfu_worker *w) { return sfu_cmd_queue_admit(w->cmds); }
+
 void sfu_worker_post_follow(sfu_worker *w, void (*fn)(void *arg), void *arg)
 {
     sfu_cmd_queue_post_follow(w->cmds, fn, arg);

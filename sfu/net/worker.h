@@ -48,6 +48,9 @@ void sfu_worker_stop(sfu_worker *w);
  * New work: 0, or -SFU_ELIMIT when SFU_WORKER_QUEUE_CAP commands already
  * wait (the caller answers 503). */
 int sfu_worker_post(sfu_worker *w, void (*fn)(void *arg), void *arg);
+/* Admission of work whose command is decided first and posted later as a
+ * follow-up: 0, or -SFU_ELIMIT (counted as refused) when the queue is full. */
+int sfu_worker_admit(sfu_worker *w);
 /* A follow-up of admitted work (a result, a shutdown): always queued. */
 void sfu_worker_post_follow(sfu_worker *w, void (*fn)(void *arg), void *arg);
 void sfu_worker_queue_stats(sfu_worker *w, sfu_cmd_queue_stats *out);

@@ -77,6 +77,9 @@ TEST(follow_ups_never_refused)
     for (int i = 5; i < 300; i++)
         ASSERT_EQ(sfu_cmd_ring_push_follow(&r, cmd_of(i)), 0);
     ASSERT_EQ(sfu_cmd_ring_push(&r, cmd_of(999)), -SFU_ELIMIT);
+    uint64_t refused = r.refused;
+    ASSERT_EQ(sfu_cmd_ring_admit(&r), -SFU_ELIMIT);   /* admission counts its refusals too */
+    ASSERT_EQ(r.refused, refused + 1);
     ASSERT_EQ(sfu_cmd_ring_len(&r), 299);
     for (int i = 1; i < 300; i++) {
         ASSERT(sfu_cmd_ring_pop(&r, &c));
