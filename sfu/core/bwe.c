@@ -183,7 +183,6 @@ void sfu_bwe_free(sfu_bwe *b)
     free(b);
 }
 
-int sfu_bwe_grow_history(sfu_bwe *b, uint32_t len) { return sfu_send_history_grow(&b->hist, len); }
 
 uint32_t sfu_bwe_history_len(const sfu_bwe *b) { return sfu_send_history_len(&b->hist); }
 

@@ -101,9 +101,6 @@ typedef struct sfu_bwe sfu_bwe;
 /* NULL on allocation failure; cfg NULL takes the defaults (copied). */
 sfu_bwe *sfu_bwe_new(const sfu_bwe_config *cfg);
 void sfu_bwe_free(sfu_bwe *b);
-/* Remembers at least `len` sent packets from now on, keeping those it
- * remembers (sfu_send_history_grow): 0, -SFU_EINVAL or -SFU_ENOMEM. */
-int sfu_bwe_grow_history(sfu_bwe *b, uint32_t len);
 uint32_t sfu_bwe_history_len(const sfu_bwe *b);
 
 /* The SFU sent a packet carrying transport-wide sequence number seq16 and

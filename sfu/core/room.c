@@ -236,8 +236,7 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
     memset(next->fanout_start, 0, size - offsetof(room_leg, fanout_start));
     next->desc = *desc;
     next->bwe = NULL; /* moves over below, once nothing can fail */
-    if ((room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) ||
-        room_bwe_fit(leg, desc) < 0) {
+    if (room_bwe_wanted(desc) && !leg->bwe && room_bwe_sync(next, now) < 0) {
         free(next);
         return -SFU_ENOMEM;
     }

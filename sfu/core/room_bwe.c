@@ -48,44 +48,11 @@ bool room_bwe_wanted(const sfu_leg_desc *desc)
     return twcc && sends_video(desc);
 }
 
-/* The sent packets a leg's estimator remembers (send_history.h): the full
- * ring with video; for audio only, SFU_SEND_HISTORY_MIN (5 s of one
- * stream) per 4 streams (since room_bwe_wanted asks for video, every
- * estimator has video: the smaller ring is kept for a description that
- * has none, which no longer gets one). */
-static uint32_t history_len(const sfu_leg_desc *desc)
-{
-    unsigned naudio = 0;
-    for (unsigned t = 0; t < desc->ntracks; t++) {
-        if (!desc->tracks[t].send)
-            continue;
-        if (desc->tracks[t].kind != SFU_KIND_AUDIO)
-            return SFU_SEND_HISTORY_LEN;
-        naudio++;
-    }
-    uint32_t len = SFU_SEND_HISTORY_MIN;
-    while (len < SFU_SEND_HISTORY_LEN && len < naudio * (SFU_SEND_HISTORY_MIN / 4))
-        len *= 2;
-    return len;
-}
-
-int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc)
-{
-    if (!leg->bwe || !room_bwe_wanted(desc))
-        return 0;
-    return sfu_bwe_grow_history(leg->bwe, history_len(desc));
-}
-
 int room_bwe_sync(room_leg *leg, sfu_time now)
 {
     bool want = room_bwe_wanted(&leg->desc);
-    leg->bwe_video = sends_video(&leg->desc);
-    if (want && leg->bwe)
-        return room_bwe_fit(leg, &leg->desc);
     if (want && !leg->bwe) {
-        sfu_bwe_config cfg = sfu_bwe_config_default;
-        cfg.history_len = history_len(&leg->desc);
-        leg->bwe = sfu_bwe_new(&cfg);
+        leg->bwe = sfu_bwe_new(NULL);
         if (!leg->bwe)
             return -SFU_ENOMEM;
         leg->next_bwe_at = now + ROOM_BWE_INTERVAL;
@@ -353,14 +320,6 @@ sfu_time room_bwe_deadline(const room_leg *leg)
         return SFU_TIME_NEVER;
     if (leg->probe_left && leg->probe_next_at < leg->next_bwe_at)
         return leg->probe_next_at;
-    /* Without video the update has no limit to set and no probe to send
-     * (nor a sink to probe on); the estimator's own timeouts run at the
-     * next feedback's update. So an audio-only leg takes no wake-up of its
-     * own every ROOM_BWE_INTERVAL (in 1:1 voice calls, half the rooms'
-     * timer wake-ups); its update still runs when the room's timeout comes
-     * for other work. */
-    if (!leg->bwe_video)
-        return SFU_TIME_NEVER;
     return leg->next_bwe_at;
 }
 

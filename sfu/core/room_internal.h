@@ -112,9 +112,6 @@ typedef struct room_leg {
     sfu_bwe *bwe;
     uint16_t tw_seq16;          /* the next transport-wide sequence number */
     sfu_time next_bwe_at;
-    /* The leg is sent video: only then do the estimator's periodic updates
-     * have limits to set and probes to send (room_bwe_deadline). */
-    bool bwe_video;
     sfu_time bwe_since;         /* when the estimator started */
     bool bwe_heard;             /* feedback or REMB has reached it */
     bool bwe_hold;              /* path changed: limits stay until the new path's feedback */
@@ -313,13 +310,8 @@ void room_set_sink_limit(sfu_room *room, room_ref ref, uint32_t bps, sfu_time no
 /* Whether the description asks for an estimator: it is sent video, and
  * transport-cc on a sent m-line. */
 bool room_bwe_wanted(const sfu_leg_desc *desc);
-/* Creates or frees the leg's estimator to match its description (and
- * grows its history as room_bwe_fit does). */
+/* Creates or frees the leg's estimator to match its description. */
 int room_bwe_sync(room_leg *leg, sfu_time now);
-/* The leg's estimator, if any, remembers enough sent packets for `desc`
- * (more with video than audio only; never fewer than before): 0 or
- * -SFU_ENOMEM (then unchanged). */
-int room_bwe_fit(room_leg *leg, const sfu_leg_desc *desc);
 /* The limits from the estimate, and a probe when one is due. */
 void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out);
 /* A video packet with the marker bit (a frame's last) went to the leg: a

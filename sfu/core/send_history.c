@@ -27,24 +27,6 @@ void sfu_send_history_deinit(sfu_send_history *h)
     memset(h, 0, sizeof *h);
 }
 
-int sfu_send_history_grow(sfu_send_history *h, uint32_t len)
-{
-    if (!valid_len(len))
-        return -SFU_EINVAL;
-    if (len <= h->mask + 1)
-        return 0;
-    sfu_sent_packet *ring = calloc(len, sizeof *ring);
-    if (!ring)
-        return -SFU_ENOMEM;
-    for (uint32_t i = 0; i <= h->mask; i++)
-        if (h->ring[i].state != SFU_SENT_NONE)
-            ring[h->ring[i].seq16 & (len - 1)] = h->ring[i];
-    free(h->ring);
-    h->ring = ring;
-    h->mask = len - 1;
-    return 0;
-}
-
 void sfu_send_history_add(sfu_send_history *h, uint16_t seq16, size_t size_bytes, sfu_time now,
                           uint32_t probe_id)
 {

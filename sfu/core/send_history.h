@@ -10,11 +10,9 @@
  * needed. Each entry also remembers what feedback said about it, so an
  * entry reported twice (feedback packets may overlap) counts once.
  *
- * The ring is sized by what the viewer gets: SFU_SEND_HISTORY_LEN with
- * video, less for audio only (room_bwe.c), and grows (never shrinks) when
- * a renegotiation adds streams. Growing keeps every entry: two numbers in
- * different slots of the smaller ring differ in its low bits, so they
- * differ in the larger ring's too. */
+ * The ring's length is fixed at creation: SFU_SEND_HISTORY_LEN by default,
+ * what a video viewer needs (the room gives an estimator only to a leg that
+ * is sent video, room_bwe.c). */
 #ifndef SFU_CORE_SEND_HISTORY_H
 #define SFU_CORE_SEND_HISTORY_H
 
@@ -58,9 +56,6 @@ typedef struct sfu_send_history {
 int sfu_send_history_init(sfu_send_history *h, uint32_t len);
 /* Frees the ring; h may then be initialized again. */
 void sfu_send_history_deinit(sfu_send_history *h);
-/* At least `len` entries (as for init), every entry kept: 0 (also when it
- * already has as many), -SFU_EINVAL or -SFU_ENOMEM (then unchanged). */
-int sfu_send_history_grow(sfu_send_history *h, uint32_t len);
 static inline uint32_t sfu_send_history_len(const sfu_send_history *h) { return h->mask + 1; }
 
 /* Records a packet sent at `now`. Sizes above 65535 bytes are clamped. A

@@ -66,45 +66,9 @@ TEST(bad_lengths_are_refused)
     }
     ASSERT_EQ(sfu_send_history_init(&h, SFU_SEND_HISTORY_MIN), 0);
     ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_MIN);
-    ASSERT_EQ(sfu_send_history_grow(&h, 300), -SFU_EINVAL);
-    ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_MIN);
-    sfu_send_history_deinit(&h);
-    return 0;
-}
-
-/* A small ring wraps after its own length; grown, it keeps every entry it
- * held (with what feedback said) and then wraps after the new length. */
-TEST(growing_keeps_entries)
-{
-    const uint32_t small = SFU_SEND_HISTORY_MIN;
-    ASSERT_EQ(sfu_send_history_init(&h, small), 0);
-    for (uint32_t i = 0; i < small + 5; i++)
-        sfu_send_history_add(&h, (uint16_t)(65500 + i), 100 + i, i, 0);
-    ASSERT(sfu_send_history_get(&h, 65504) == NULL);        /* reused by the small ring */
-    ASSERT(sfu_send_history_get(&h, 65505) != NULL);
-    sfu_send_history_get(&h, 65505)->state = SFU_SENT_LOST;
-    ASSERT_EQ(sfu_send_history_grow(&h, small), 0);         /* as long already: unchanged */
-    ASSERT_EQ(sfu_send_history_len(&h), small);
-    ASSERT_EQ(sfu_send_history_grow(&h, SFU_SEND_HISTORY_LEN), 0);
-    ASSERT_EQ(sfu_send_history_len(&h), SFU_SEND_HISTORY_LEN);
-    for (uint32_t i = 5; i < small + 5; i++) {
-        sfu_sent_packet *e = sfu_send_history_get(&h, (uint16_t)(65500 + i));
-        ASSERT(e != NULL);
-        ASSERT_EQ(e->size_bytes, 100 + i);
-        ASSERT_EQ(e->sent_at, (sfu_time)i);
-    }
-    ASSERT_EQ(sfu_send_history_get(&h, 65505)->state, SFU_SENT_LOST);
-    ASSERT(sfu_send_history_get(&h, 65504) == NULL);
-    ASSERT_EQ(h.next_seq16, (uint16_t)(65500 + small + 5));
-    /* room for the full length now: nothing of the last `small` is reused */
-    uint16_t next = h.next_seq16;
-    for (uint32_t i = 0; i < SFU_SEND_HISTORY_LEN - small; i++)
-        sfu_send_history_add(&h, (uint16_t)(next + i), 100, 0, 0);
-    ASSERT(sfu_send_history_get(&h, 65505) != NULL);
-    ASSERT_EQ(h.overwritten_unreported, 5);
     sfu_send_history_deinit(&h);
     return 0;
 }
 
 TEST_LIST(TEST_ENTRY(add_and_get_table), TEST_ENTRY(overwritten_entries_are_unknown),
-          TEST_ENTRY(bad_lengths_are_refused), TEST_ENTRY(growing_keeps_entries))
+          TEST_ENTRY(bad_lengths_are_refused))
