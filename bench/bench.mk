@@ -7,7 +7,7 @@ BENCH_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags $(BENCH_
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_SCENARIO ?= configs/bench/one-to-many.conf
 
-.PHONY: srtp-speed gso-speed core-speed bench bench-smoke bench-meeting-smoke bench-large-meeting \
+.PHONY: srtp-speed gso-speed loopback-floor core-speed bench bench-smoke bench-meeting-smoke bench-large-meeting \
 	bench-large-meeting-smoke soak soak-smoke soak-asan bench-meeting \
 	bench-voice bench-voice-whip-whep bench-ramp bench-ramp-burst bench-simulcast bench-simulcast-smoke \
 	bench-compare bench-cluster
@@ -39,6 +39,17 @@ $(BUILD)/gso-speed: bench/tools/gso_speed.c
 
 gso-speed: $(BUILD)/gso-speed
 	./$(BUILD)/gso-speed
+
+# A fan-out's cost to its loopback sender with the receiving process asleep
+# in epoll/poll on the sockets or reading them on a 1 ms timer
+# (bench/tools/loopback_floor.c). About 3 minutes; run it under the heavy lock.
+$(BUILD)/loopback-floor: bench/tools/loopback_floor.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(BASE_CFLAGS) -o $@ $<
+
+loopback-floor: $(BUILD)/loopback-floor
+	./$(BUILD)/loopback-floor
 
 # The forwarding core's cost per forwarded packet, plain and simulcast
 # (bench/tools/core_speed.c).
