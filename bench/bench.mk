@@ -151,8 +151,12 @@ BENCH_COMPARE ?= configs/bench/one-to-many.conf configs/bench/meeting.conf \
 	configs/bench/voice-calls.conf configs/bench/voice-calls-whip-whep.conf
 BENCH_ROUNDS ?= 3
 BENCH_DURATION ?= 10
+# Empty: the bench's default --rx-poll-us; 0: the peers read as datagrams
+# arrive (the method of the figures before 8 Dec).
+BENCH_RX_POLL_US ?=
 bench-compare: $(BUILD)/sfu $(BUILD)/sfu-bench
 	@./scripts/install-deps.sh bench
-	BUILD=$(BUILD) ROUNDS=$(BENCH_ROUNDS) DURATION=$(BENCH_DURATION) bench/compare.sh $(BENCH_COMPARE)
+	BUILD=$(BUILD) ROUNDS=$(BENCH_ROUNDS) DURATION=$(BENCH_DURATION) RX_POLL_US=$(BENCH_RX_POLL_US) \
+	  bench/compare.sh $(BENCH_COMPARE)
 
 -include $(wildcard $(BUILD)/bench/*.d)
