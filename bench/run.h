@@ -23,7 +23,7 @@ typedef struct bench_options {
 #define BENCH_RAMP_MAX_STEPS 256
 
 /* --rx-poll-us's default (bench_ice_set_rx_poll_us). */
-#define BENCH_RX_POLL_US_DEFAULT 0
+#define BENCH_RX_POLL_US_DEFAULT 1000
 
 /* One step of a ramp: the figures of its window. */
 typedef struct bench_ramp_step {

@@ -120,8 +120,8 @@ static void on_term(int sig) { (void)sig; stop = 1; }
 /* The receiving process: triggers every period_ns to the sender, reads the
  * N sockets as mode says until SIGTERM, then writes its datagram count and
  * CPU ns to out. */
-static void receiver(enum mode mode, const int *rx, unsigned n, int tx, const struct sockaddr_in *to,
-                     int64_t period_ns, int out)
+static void receiver(enum mode mode, const int *rx, unsigned n, int tx,
+                     const struct sockaddr_in *to, int64_t period_ns, int out)
 {
     pin(1);
     signal(SIGTERM, on_term);
