@@ -25,8 +25,10 @@
 # charged to whichever server was running: each figure is also given without
 # the seconds the bench marks as such stalls (`..._steady`), for both servers,
 # with its own ratio. DURATION overrides the scenarios' measuring windows (seconds;
-# empty: each scenario's own duration_s).
-# Usage: [ROUNDS=3] [DURATION=10] bench/compare.sh [SCENARIO_FILE...]
+# empty: each scenario's own duration_s). RX_POLL_US, when set, is passed to
+# every run as --rx-poll-us (how the bench's peers read: 0, each datagram
+# wakes the bench, as before 8 Dec; empty: the bench's default, a 1 ms timer).
+# Usage: [ROUNDS=3] [DURATION=10] [RX_POLL_US=] bench/compare.sh [SCENARIO_FILE...]
 #        (default: configs/bench/{one-to-many,meeting,voice-calls,voice-calls-whip-whep}.conf)
 set -u
 if [ $# -eq 0 ]; then
@@ -36,6 +38,7 @@ fi
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION-10}
+RX_POLL_US=${RX_POLL_US:-}
 BENCH=$BUILD/sfu-bench
 NS=sfu-bench-janus-$$
 VH=sbj$$h
@@ -61,6 +64,7 @@ trap 'exit 130' INT TERM
 
 case $ROUNDS in ''|*[!0-9]*|0) die "ROUNDS must be a positive integer, not '$ROUNDS'" ;; esac
 case $DURATION in ''|[0-9]*) ;; *) die "DURATION must be seconds or empty, not '$DURATION'" ;; esac
+case $RX_POLL_US in ''|[0-9]*) ;; *) die "RX_POLL_US must be microseconds or empty, not '$RX_POLL_US'" ;; esac
 [ "$(id -u)" -eq 0 ] || die "needs root (ip netns)"
 command -v janus >/dev/null || die "janus is not installed (apt-get install janus)"
 command -v jq >/dev/null || die "jq is not installed (apt-get install jq)"
@@ -168,11 +172,11 @@ row() {  # compare.json
 }
 
 run_ours() {  # scenario out.json
-    "$BENCH" --quiet --sfu "$BUILD/sfu" $DURATION_ARG --json "$2" "$1"
+    "$BENCH" --quiet --sfu "$BUILD/sfu" $DURATION_ARG $RX_ARG --json "$2" "$1"
 }
 run_janus() {  # scenario out.json
     taskset -c 1 "$BENCH" --quiet --target janus --url "$URL" --sfu-pid "$JPID" \
-        $DURATION_ARG --json "$2" "$1"
+        $DURATION_ARG $RX_ARG --json "$2" "$1"
 }
 
 # run_once WHO SCENARIO OUT: one run, against ours or janus, and a second
@@ -195,6 +199,8 @@ run_once() {
 
 DURATION_ARG=
 [ -n "$DURATION" ] && DURATION_ARG="--duration $DURATION"
+RX_ARG=
+[ -n "$RX_POLL_US" ] && RX_ARG="--rx-poll-us $RX_POLL_US"
 declare -A runs failed_name
 retried=()
 failed=0

@@ -1,11 +1,14 @@
 #include "bench/ice_client.h"
 
 #include <agent.h>
+#include <glib-unix.h>
 #include <linux/sockios.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 struct bench_ice {
     NiceAgent *agent;
@@ -17,7 +20,13 @@ struct bench_ice {
     char cand_line[256];
     gulong state_handler;
     int fd;                     /* the selected pair's socket, -1 until known */
+    GMainContext *ctx;          /* the media thread's */
+    bool drained;               /* in rx_ices: read by the timer's drain */
+    bool on_rx_ctx;             /* its sockets' sources moved to rx_ctx */
 };
+
+static void drain_add(bench_ice *ice);
+static void drain_remove(bench_ice *ice);
 
 /* When the datagram libnice just read reached its socket, on bench_now()'s
  * clock: the kernel stamps each datagram as it enters the receive path (in
@@ -62,6 +71,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint component, 
     if ((state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) &&
         !ice->connected) {
         ice->connected = true;
+        drain_add(ice);
         ice->cb.on_connected(ice->user);
     } else if (state == NICE_COMPONENT_STATE_FAILED && !ice->failed) {
         ice->failed = true;
@@ -107,6 +117,7 @@ bench_ice *bench_ice_new(GMainContext *ctx, const bench_ice_callbacks *cb, void 
 {
     bench_ice *ice = g_new0(bench_ice, 1);
     ice->fd = -1;
+    ice->ctx = ctx;
     ice->cb = *cb;
     ice->user = user;
     ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
@@ -139,6 +150,7 @@ void bench_ice_free(bench_ice *ice)
 {
     if (!ice)
         return;
+    drain_remove(ice);
     if (ice->agent) {
         if (ice->state_handler)
             g_signal_handler_disconnect(ice->agent, ice->state_handler);
@@ -195,4 +207,87 @@ int bench_ice_send(bench_ice *ice, const uint8_t *data, size_t len)
     if (!ice->connected)
         return -1;
     return nice_agent_send(ice->agent, ice->stream, 1, (guint)len, (const gchar *)data);
+}
+
+/* ---- reading on a timer (bench_ice_set_rx_poll_us) ----
+ *
+ * Once a peer is connected, its component's socket sources move to rx_ctx,
+ * a context that nothing polls while sleeping: every rx_poll_us a timer on
+ * the media thread iterates it once without blocking. GLib's poll has a zero
+ * timeout then, which queues no waiter on the sockets, so a datagram from
+ * the server finds nobody to wake and the server's send path does not pay
+ * for the bench's wake-ups (on loopback the receiver's wake-up runs inside
+ * the sender's send call; a remote viewer's does not). libnice still reads
+ * every datagram itself, in its own socket callback: STUN (checks, consent)
+ * is answered as before, only up to rx_poll_us later, and on_recv gets the
+ * rest with the kernel's receive stamp as before. The agents' timers stay
+ * on the media thread's context. */
+
+static unsigned rx_poll_us;
+static GMainContext *rx_ctx;
+static GPtrArray *rx_ices;      /* connected agents, on rx_ctx or about to be */
+static GSource *rx_timer;
+static int rx_timer_fd = -1;
+
+void bench_ice_set_rx_poll_us(unsigned us) { rx_poll_us = us; }
+unsigned bench_ice_rx_poll_us(void) { return rx_poll_us; }
+
+static gboolean on_rx_tick(gint fd, GIOCondition cond, gpointer data)
+{
+    (void)cond, (void)data;
+    uint64_t expirations;
+    if (read(fd, &expirations, sizeof expirations) != sizeof expirations)
+        return G_SOURCE_CONTINUE;
+    /* Moved here, not in the state callback: libnice is inside its own
+     * signal emission there. */
+    for (unsigned i = 0; i < rx_ices->len; i++) {
+        bench_ice *ice = g_ptr_array_index(rx_ices, i);
+        if (!ice->on_rx_ctx) {
+            nice_agent_attach_recv(ice->agent, ice->stream, 1, rx_ctx, on_recv, ice);
+            ice->on_rx_ctx = true;
+        }
+    }
+    g_main_context_iteration(rx_ctx, FALSE);
+    return G_SOURCE_CONTINUE;
+}
+
+static void drain_add(bench_ice *ice)
+{
+    if (rx_poll_us == 0 || ice->drained)
+        return;
+    if (!rx_ctx)
+        rx_ctx = g_main_context_new();
+    if (!rx_ices)
+        rx_ices = g_ptr_array_new();
+    if (!rx_timer) {
+        rx_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct timespec period = { rx_poll_us / 1000000, (long)(rx_poll_us % 1000000) * 1000 };
+        struct itimerspec it = { .it_interval = period, .it_value = period };
+        if (rx_timer_fd < 0 || timerfd_settime(rx_timer_fd, 0, &it, NULL) != 0) {
+            if (rx_timer_fd >= 0)
+                close(rx_timer_fd);
+            rx_timer_fd = -1;
+            return;     /* stays on libnice's receive callback */
+        }
+        rx_timer = g_unix_fd_source_new(rx_timer_fd, G_IO_IN);
+        g_source_set_callback(rx_timer, (GSourceFunc)(void (*)(void))on_rx_tick, NULL, NULL);
+        g_source_attach(rx_timer, ice->ctx);
+    }
+    g_ptr_array_add(rx_ices, ice);
+    ice->drained = true;
+}
+
+static void drain_remove(bench_ice *ice)
+{
+    if (!ice->drained)
+        return;
+    g_ptr_array_remove_fast(rx_ices, ice);
+    ice->drained = false;
+    if (rx_ices->len == 0 && rx_timer) {
+        g_source_destroy(rx_timer);
+        g_source_unref(rx_timer);
+        rx_timer = NULL;
+        close(rx_timer_fd);
+        rx_timer_fd = -1;
+    }
 }

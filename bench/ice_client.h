@@ -32,6 +32,14 @@ void bench_ice_free(bench_ice *ice); /* NULL is a no-op */
 /* Host candidates on ip (IPv4 literal) for agents created afterwards; the
  * default is 127.0.0.1. Call before the media thread creates peers. */
 void bench_ice_set_local_address(const char *ip);
+/* How connected agents' sockets are read, for agents created afterwards:
+ * 0, libnice's receive callback on the media thread's GLib poll (each
+ * datagram from the server wakes the bench); > 0, every that many
+ * microseconds from a timer, GLib polling them without sleeping, so the
+ * server's send never wakes the bench (ice_client.c). ICE, consent and the
+ * kernel's receive stamps work the same either way. */
+void bench_ice_set_rx_poll_us(unsigned us);
+unsigned bench_ice_rx_poll_us(void);
 /* RFC 8445 6.1.1: the answerer to a full-ICE offerer is controlled. Before
  * bench_ice_start. */
 void bench_ice_set_controlling(bench_ice *ice, bool controlling);

@@ -1,5 +1,6 @@
 /* sfu-bench: load benchmark of an SFU through its public HTTP API with real
  * WebRTC peers (ICE, DTLS, SRTP) and real encoded media. See bench/README.md. */
+#include "bench/ice_client.h"
 #include "bench/report.h"
 #include "bench/run.h"
 #include "bench/scenario.h"
@@ -16,8 +17,8 @@
 static const char usage[] =
     "usage: sfu-bench [--target sfu|janus] [--url URL] [--sfu-pid PID] [--sfu BINARY]\n"
     "                 [--sfu-media 'KEY = VALUE']...\n"
-    "                 [--duration S] [--json FILE] [--csv FILE] [--plot FILE.svg]\n"
-    "                 [--quiet] SCENARIO_FILE\n"
+    "                 [--duration S] [--rx-poll-us US] [--json FILE] [--csv FILE]\n"
+    "                 [--plot FILE.svg] [--quiet] SCENARIO_FILE\n"
     "       sfu-bench --soak N [--parallel K] [--url URL --sfu-pid PID | --sfu BINARY]\n"
     "                 [--json FILE] [--quiet] [SCENARIO_FILE]\n"
     "\n"
@@ -45,6 +46,11 @@ static const char usage[] =
     "                  bench writes for the SFU it starts (repeatable), e.g.\n"
     "                  'read_coalesce_us = 0'\n"
     "  --duration S    measuring window in seconds (default: the scenario's)\n"
+    "  --rx-poll-us US how the peers read what the server sends once connected:\n"
+    "                  every US microseconds from a timer, without sleeping on\n"
+    "                  their sockets, so the server's sends never wake the bench\n"
+    "                  (default " G_STRINGIFY(BENCH_RX_POLL_US_DEFAULT) "); 0: libnice's receive callback on\n"
+    "                  GLib's poll, each datagram waking the bench (before 8 Dec)\n"
     "  --json FILE     write the figures as JSON\n"
     "  --csv FILE      write the figures as one CSV row with a header\n"
     "  --plot FILE.svg a ramp's CPU, loss and latency against participants (gnuplot)\n"
@@ -64,6 +70,7 @@ typedef struct cli {
     const char *sfu_bin, *json, *csv, *plot, *scenario;
     GString *sfu_media;         /* --sfu-media lines */
     unsigned soak, parallel;
+    unsigned rx_poll_us;
 } cli;
 
 static int parse_args(int argc, char **argv, cli *c)
@@ -77,9 +84,11 @@ static int parse_args(int argc, char **argv, cli *c)
         { "soak", required_argument, 0, 'S' }, { "parallel", required_argument, 0, 'K' },
         { "viewer-urls", required_argument, 0, 'V' },
         { "sfu-media", required_argument, 0, 'M' },
+        { "rx-poll-us", required_argument, 0, 'R' },
         { 0, 0, 0, 0 },
     };
-    *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu" };
+    *c = (cli){ .o = { .target = "sfu", .progress = true }, .sfu_bin = "build/sfu",
+                .rx_poll_us = BENCH_RX_POLL_US_DEFAULT };
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
@@ -96,6 +105,16 @@ static int parse_args(int argc, char **argv, cli *c)
         case 'S': c->soak = (unsigned)atoi(optarg); break;
         case 'K': c->parallel = (unsigned)atoi(optarg); break;
         case 'V': c->o.viewer_urls = optarg; break;
+        case 'R': {
+            char *end;
+            long us = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || us < 0 || us > 100000) {
+                fprintf(stderr, "sfu-bench: --rx-poll-us takes 0 to 100000, not %s\n", optarg);
+                return -1;
+            }
+            c->rx_poll_us = (unsigned)us;
+            break;
+        }
         case 'M':
             if (!c->sfu_media)
                 c->sfu_media = g_string_new(NULL);
@@ -224,6 +243,7 @@ int main(int argc, char **argv)
     }
     bool soak = strcmp(s.kind, "soak") == 0;
     signal(SIGPIPE, SIG_IGN);
+    bench_ice_set_rx_poll_us(c.rx_poll_us);
     bench_sfu_proc proc = { .sfu_cpu = -1, .bench_cpu = -1,
                             .media_extra = c.sfu_media ? c.sfu_media->str : NULL };
     if (!c.o.url) {
@@ -239,6 +259,7 @@ int main(int argc, char **argv)
         return run_soak(&c, &s, &proc);
     bench_result *r = g_new0(bench_result, 1);
     int rc = bench_run(&c.o, &s, r, err, sizeof err);
+    r->rx_poll_us = c.rx_poll_us;
     r->sfu_cpu = proc.sfu_cpu < 0 ? UINT32_MAX : (unsigned)proc.sfu_cpu;
     r->bench_cpu = proc.bench_cpu < 0 ? UINT32_MAX : (unsigned)proc.bench_cpu;
     int sfu_status = proc.pid ? bench_sfu_stop(&proc, rc != 0) : 0;

@@ -57,6 +57,11 @@ void bench_report_table(FILE *f, const bench_result *r)
         row(f, "  per forwarded packet without", r->sfu_cpu_us_per_forwarded_packet_steady, "%.2f", "us");
     }
     row(f, "bench CPU (both threads)", r->bench_cpu_seconds, "%.2f", "s");
+    if (r->rx_poll_us)
+        fprintf(f, "  %-34s every %u us from a timer\n", "bench reads the server's datagrams",
+                r->rx_poll_us);
+    else
+        fprintf(f, "  %-34s as they arrive (GLib's poll wakes)\n", "bench reads the server's datagrams");
     row(f, "latency p50", r->latency_ms_p50, "%.3f", "ms");
     row(f, "latency p95", r->latency_ms_p95, "%.3f", "ms");
     row(f, "latency p99", r->latency_ms_p99, "%.3f", "ms");
@@ -119,11 +124,11 @@ int bench_report_json(const char *path, const bench_result *r)
             "  \"joined\": %u,\n  \"failed\": %u,\n  \"sent_packets\": %llu,\n"
             "  \"forwarded_packets\": %llu,\n  \"forwarded_bytes\": %llu,\n"
             "  \"forwarded_packets_per_s\": %.1f,\n  \"forwarded_bits_per_s\": %.0f,\n"
-            "  \"bench_cpu_seconds\": %.2f,\n",
+            "  \"bench_cpu_seconds\": %.2f,\n  \"bench_rx_poll_us\": %u,\n",
             r->target, r->scenario, r->join, r->duration_s, r->participants, r->publishers,
             r->viewers, r->joined, r->failed, (unsigned long long)r->sent_packets,
             (unsigned long long)r->forwarded_packets, (unsigned long long)r->forwarded_bytes,
-            r->forwarded_pps, r->forwarded_bps, r->bench_cpu_seconds);
+            r->forwarded_pps, r->forwarded_bps, r->bench_cpu_seconds, r->rx_poll_us);
     /* Figures that may be unknown (negative): null then. */
     const struct {
         const char *key;

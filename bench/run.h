@@ -22,6 +22,9 @@ typedef struct bench_options {
 
 #define BENCH_RAMP_MAX_STEPS 256
 
+/* --rx-poll-us's default (bench_ice_set_rx_poll_us). */
+#define BENCH_RX_POLL_US_DEFAULT 1000
+
 /* One step of a ramp: the figures of its window. */
 typedef struct bench_ramp_step {
     unsigned participants, failed;
@@ -65,6 +68,7 @@ typedef struct bench_result {
     char srtp_profile[32];
     bool nack, pli, twcc;
     unsigned sfu_cpu, bench_cpu;    /* pinned cores, or UINT_MAX */
+    unsigned rx_poll_us;        /* how the peers read (--rx-poll-us); 0: GLib's poll */
     /* ramp only: every step, the capacity (participants of the last step
      * within the limits, 0 if none) and why the ramp stopped. */
     unsigned nsteps, capacity;

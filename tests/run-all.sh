@@ -183,6 +183,9 @@ run_suite "bench/meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
     --json build/bench-meeting-smoke.json configs/bench/meeting-smoke.conf
 run_suite "bench/large-meeting-smoke" build/sfu-bench --quiet --sfu build/sfu \
     --json build/bench-large-meeting-smoke.json configs/bench/large-meeting-smoke.conf
+# The peers' timer-driven reading (--rx-poll-us): consent past 30 s, kernel
+# stamps, reads on the timer; and the old way (0). About 50 s.
+run_suite "bench/rx-poll" tests/perf/bench_rx_poll.sh --sfu build/sfu
 
 echo "== syscalls per forwarded packet (strace, 1 -> 8, 4 s; batching must not regress)"
 run_suite "perf/syscalls" tests/perf/syscalls.sh --sfu build/sfu
