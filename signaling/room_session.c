@@ -371,8 +371,8 @@ static void take_result(const sig_session *s, const sig_reneg_result *res, sig_r
 
 /* ---- HTTP entry points ---- */
 
-static sig_session *room_session(sig_server *srv, sig_request *req, const char *id,
-                                 const char *sub)
+sig_session *sig_room_session_get(sig_server *srv, sig_request *req, const char *id,
+                                  const char *sub)
 {
     unsigned status;
     sig_session *s = sig_registry_get(srv->reg, id, sub, false, &status);
@@ -389,7 +389,7 @@ static sig_session *room_session(sig_server *srv, sig_request *req, const char *
 
 void sig_room_events(sig_server *srv, sig_request *req, const char *id, const char *sub)
 {
-    sig_session *s = room_session(srv, req, id, sub);
+    sig_session *s = sig_room_session_get(srv, req, id, sub);
     if (!s)
         return;
     char *snapshot = sig_registry_snapshot_json(srv->reg, s);
@@ -428,7 +428,7 @@ void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const ch
                               has_revision ? "no such offer revision" : "revision is required");
         return;
     }
-    sig_session *s = room_session(srv, req, id, sub);
+    sig_session *s = sig_room_session_get(srv, req, id, sub);
     if (!s)
         return;
     sig_room_media *m = sig_room_media_new(srv, req, s);

@@ -64,6 +64,10 @@ void sig_room_announce_leave(sig_server *srv, sig_session *s);
 void sig_room_announce_join_later(sig_server *srv, const sig_session *s);
 
 /* HTTP side. */
+/* The room session `id` for a request on it (a reference), or NULL after
+ * answering 404 (no such room session), or 403 (`sub` did not create it). */
+sig_session *sig_room_session_get(sig_server *srv, sig_request *req, const char *id,
+                                  const char *sub);
 void sig_room_events(sig_server *srv, sig_request *req, const char *id, const char *sub);
 void sig_room_answer(sig_server *srv, sig_request *req, const char *id, const char *sub,
                      bool has_revision, uint64_t revision);

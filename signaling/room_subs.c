@@ -155,22 +155,6 @@ void sig_room_subs_collect(sig_server *srv, sig_session *s)
 
 /* ---- HTTP side ---- */
 
-static sig_session *subs_session(sig_server *srv, sig_request *req, const char *id,
-                                 const char *sub)
-{
-    unsigned status;
-    sig_session *s = sig_registry_get(srv->reg, id, sub, false, &status);
-    if (s && s->kind != SIG_SESSION_ROOM) {
-        sig_session_unref(srv->reg, s);
-        s = NULL;
-        status = 404;
-    }
-    if (!s)
-        sig_http_respond_text(req, status, status == 403 ? "this token did not create that session"
-                                                         : "no such room session");
-    return s;
-}
-
 /* Under rooms_lock: the list into the renegotiation, and the caps it sets
  * or lifts into the command. */
 static int subscribe(sig_server *srv, sig_session *s, const sig_sub_req *body, sig_room_media *m)
@@ -216,7 +200,7 @@ void sig_room_subscribe(sig_server *srv, sig_request *req, const char *id, const
         sig_http_respond_text(req, 400, err);
         return;
     }
-    sig_session *s = subs_session(srv, req, id, sub);
+    sig_session *s = sig_room_session_get(srv, req, id, sub);
     if (!s)
         return;
     sig_room_media *m = sig_room_media_new(srv, req, s);
