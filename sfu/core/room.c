@@ -206,7 +206,7 @@ static int carry_track(sfu_room *room, room_track *dst, const sfu_track_desc *nd
     if (nd->recv && od->recv && nd->kind == od->kind && old->prod) {
         dst->prod = old->prod;
         old->prod = NULL;
-        int rc = sfu_producer_update(dst->prod, nd, &room->next_epoch);
+        int rc = sfu_producer_update(&dst->prod, nd, &room->next_epoch);
         if (rc < 0)
             return rc;
     } else if (nd->recv) {
