@@ -68,7 +68,11 @@ static const struct cfg_key keys[] = {
       "grace for a quiet path: a session with no authenticated SRTP, SRTCP or answered "
       "consent check for this long is closed; an ICE restart within it keeps the session" },
     { "media", "buffer_pool_packets", CFG_UINT, FIELD(media.buffer_pool_packets), "8192", 256,
-      1048576, "packet buffers per worker; an empty pool drops packets" },
+      1048576, "packet buffers per worker at start; the pool grows by 1024 at a time up to "
+      "buffer_pool_max_packets" },
+    { "media", "buffer_pool_max_packets", CFG_UINT, FIELD(media.buffer_pool_max_packets), "65536",
+      256, 1048576, "packet buffers a worker's pool may grow to (not below buffer_pool_packets); "
+      "past it packets are dropped" },
     { "media", "rtx_cache_packets", CFG_UINT, FIELD(media.rtx_cache_packets), "512", 16, 32768,
       "packets kept per source stream for retransmission" },
     { "media", "keyframe_min_interval_ms", CFG_MS, FIELD(media.keyframe_min_interval), "250",
@@ -412,6 +416,10 @@ static void check_together(struct run *r, const sig_config *cfg)
         problem(r, line_of_either(r, "dtls", "cert_file", "key_file"),
                 cfg->dtls.cert_file[0] ? "dtls.key_file" : "dtls.cert_file",
                 "cert_file and key_file are set together or not at all");
+    if (cfg->media.buffer_pool_max_packets < cfg->media.buffer_pool_packets)
+        problem(r, line_of_either(r, "media", "buffer_pool_max_packets", "buffer_pool_packets"),
+                "media.buffer_pool_max_packets", "%u is below buffer_pool_packets %u",
+                cfg->media.buffer_pool_max_packets, cfg->media.buffer_pool_packets);
     size_t slen = strlen(cfg->auth.secret);
     if (slen && slen < 32)  /* RFC 7518 section 3.2: an HS256 key of 256 bits or more */
         problem(r, line_of(r, "auth", "secret"), "auth.secret",

@@ -52,7 +52,8 @@ typedef struct sig_config {
         char udp_port[16];                      /* "auto", "off", or a base port; sig_config_udp_ports */
         uint32_t workers;                       /* 0: one per core */
         sfu_time liveness_timeout;              /* microseconds */
-        uint32_t buffer_pool_packets;           /* per worker */
+        uint32_t buffer_pool_packets;           /* per worker, at start */
+        uint32_t buffer_pool_max_packets;       /* per worker, grown to on demand */
         uint32_t rtx_cache_packets;             /* per source stream */
         sfu_time keyframe_min_interval;         /* microseconds */
         sfu_time keyframe_cache;                /* microseconds; 0: off */

@@ -117,6 +117,9 @@ static void sum_stats(const metrics_job *job, sfu_host_stats *sum)
         sum->bytes_in += s->bytes_in;
         sum->bytes_out += s->bytes_out;
         sum->buffers_in_use += s->buffers_in_use;
+        sum->buffers_allocated += s->buffers_allocated;
+        sum->buffer_pool_grown += s->buffer_pool_grown;
+        sum->buffer_pool_refused += s->buffer_pool_refused;
         sum->relay_legs += s->relay_legs;
         sum->relay_packets_in += s->relay_packets_in;
         sum->relay_packets_out += s->relay_packets_out;
@@ -445,6 +448,13 @@ static void answer(metrics_job *job)
     metric(s, "sfu_peers", "gauge", "Media transports (ICE agents) alive.", (double)t.peers_live);
     metric(s, "sfu_media_rooms", "gauge", "Forwarding cores alive.", (double)t.rooms_live);
     metric(s, "sfu_buffers_in_use", "gauge", "Packet buffers held.", t.buffers_in_use);
+    metric(s, "sfu_buffers_allocated", "gauge",
+           "Packet buffers the workers' pools hold, in use or free.", t.buffers_allocated);
+    metric(s, "sfu_buffer_pool_grown_total", "counter",
+           "Chunks of packet buffers added to the workers' pools.", (double)t.buffer_pool_grown);
+    metric(s, "sfu_buffer_pool_refused_total", "counter",
+           "Packet buffers refused: a pool at media.buffer_pool_max_packets, or out of memory.",
+           (double)t.buffer_pool_refused);
     metric(s, "sfu_dtls_handshakes_ok_total", "counter", "DTLS handshakes completed.",
            (double)t.dtls_ok);
     metric(s, "sfu_dtls_handshakes_failed_total", "counter", "DTLS handshakes failed.",

@@ -143,7 +143,8 @@ static int start_workers(sig_server *srv, char *err, size_t errlen)
     srv->workers = g_new0(sfu_worker *, n);
     srv->hosts = g_new0(sfu_host *, n);
     for (unsigned i = 0; i < n; i++) {
-        srv->workers[i] = sfu_worker_new(i, srv->cfg.media.buffer_pool_packets);
+        srv->workers[i] = sfu_worker_new(i, srv->cfg.media.buffer_pool_packets,
+                                        srv->cfg.media.buffer_pool_max_packets);
         if (!srv->workers[i]) {
             snprintf(err, errlen, "cannot create worker %u (buffer pool)", i);
             return -1;

@@ -90,12 +90,14 @@ sfu_producer *sfu_producer_new(const sfu_track_desc *d, const sfu_producer_confi
 {
     if (!d || !cfg || !epochs || !d->recv)
         return NULL;
-    /* layers_from_desc and update_layers give audio one layer only. */
-    unsigned nalloc = d->kind == SFU_KIND_VIDEO ? SFU_MAX_LAYERS : 1;
+    /* layers_from_desc and update_layers give audio one layer only; a
+     * single video stream gets its layers when simulcast comes (grow). */
+    unsigned nalloc = d->kind == SFU_KIND_VIDEO && d->nlayers > 1 ? SFU_MAX_LAYERS : 1;
     sfu_producer *p = calloc(1, sizeof *p + nalloc * sizeof p->layers[0]);
     if (!p)
         return NULL;
     p->nalloc = (uint8_t)nalloc;
+    p->cfg = *cfg;
     p->desc = *d;
     for (unsigned i = 0; i < p->nalloc; i++)
         if (layer_init(p, &p->layers[i], cfg, epochs) < 0)
@@ -137,12 +139,29 @@ static void layer_restart(sfu_producer_layer *l, uint32_t ssrc, uint32_t *epochs
 
 static void update_layers(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs);
 
-int sfu_producer_update(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs)
+/* Room for SFU_MAX_LAYERS: the producer moves (realloc); the new layers
+ * are fresh, with epochs of their own. */
+static int grow(sfu_producer **pp, uint32_t *epochs)
 {
-    if (d->kind != p->desc.kind)
+    sfu_producer *p = realloc(*pp, sizeof *p + SFU_MAX_LAYERS * sizeof p->layers[0]);
+    if (!p)
+        return -SFU_ENOMEM;
+    *pp = p;
+    for (unsigned i = p->nalloc; i < SFU_MAX_LAYERS; i++)
+        layer_init(p, &p->layers[i], &p->cfg, epochs);
+    p->nalloc = SFU_MAX_LAYERS;
+    return 0;
+}
+
+int sfu_producer_update(sfu_producer **pp, const sfu_track_desc *d, uint32_t *epochs)
+{
+    if (d->kind != (*pp)->desc.kind)
         return -SFU_EINVAL;     /* its layers are sized by kind; the room makes a new one */
-    update_layers(p, d, epochs);
-    return alloc_caches(p);
+    if (d->kind == SFU_KIND_VIDEO && d->nlayers > 1 && (*pp)->nalloc < SFU_MAX_LAYERS &&
+        grow(pp, epochs) < 0)
+        return -SFU_ENOMEM;
+    update_layers(*pp, d, epochs);
+    return alloc_caches(*pp);
 }
 
 static void update_layers(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs)

@@ -89,9 +89,12 @@ typedef struct sfu_producer {
     bool simulcast;             /* layers told apart by SSRC or rid */
     uint8_t rank[SFU_MAX_LAYERS]; /* rank[q]: the layer of quality q, 0 lowest */
     bool rank_changed;          /* set when the ranking changes; the room clears it */
-    /* Video: SFU_MAX_LAYERS, simulcast or not (a renegotiation may add
-     * encodings); audio: 1, it never has more. A layer is about 8.8 KB. */
+    /* Layers allocated: SFU_MAX_LAYERS for simulcast video, 1 for a single
+     * stream (sfu_producer_update grows it when a renegotiation adds
+     * encodings; it never shrinks) and for audio, which never has more. A
+     * layer is about 8.8 KB. */
     uint8_t nalloc;
+    sfu_producer_config cfg;    /* for layers added later */
     sfu_producer_layer layers[];
 } sfu_producer;
 
@@ -130,8 +133,9 @@ sfu_producer *sfu_producer_new(const sfu_track_desc *d, const sfu_producer_confi
 void sfu_producer_free(sfu_producer *p);
 /* A renegotiation kept the m-line (of the same kind: -SFU_EINVAL otherwise): takes the new description. A layer whose
  * signaled SSRC changed restarts; layers are matched by rid, else position.
- * -SFU_ENOMEM when a new layer's cache cannot be allocated. */
-int sfu_producer_update(sfu_producer *p, const sfu_track_desc *d, uint32_t *epochs);
+ * A single stream that becomes simulcast is reallocated: *pp may move.
+ * -SFU_ENOMEM when the layers or a new layer's cache cannot be allocated. */
+int sfu_producer_update(sfu_producer **pp, const sfu_track_desc *d, uint32_t *epochs);
 
 /* Whether keyframes of this track are recognized (VP8, H.264). */
 bool sfu_producer_sees_keyframes(const sfu_producer *p);

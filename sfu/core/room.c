@@ -55,8 +55,10 @@ static void leg_free(room_leg *leg)
 {
     if (!leg)
         return;
-    for (unsigned t = 0; t < leg->desc.ntracks; t++)
+    for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         sfu_producer_free(leg->tracks[t].prod);
+        free(leg->tracks[t].sink);
+    }
     sfu_bwe_free(leg->bwe);
     free(leg);
 }
@@ -82,12 +84,16 @@ static int source_init(sfu_room *room, room_track *track, const sfu_track_desc *
     return track->prod ? 0 : -SFU_ENOMEM;
 }
 
-static void sink_init(room_sink *sink, const sfu_track_desc *d)
+static int sink_init(room_track *track, const sfu_track_desc *d)
 {
-    memset(sink, 0, sizeof *sink);
+    room_sink *sink = calloc(1, sizeof *sink);
+    if (!sink)
+        return -SFU_ENOMEM;
     sfu_consumer_init(&sink->c, d->local_ssrc, d->local_rtx_ssrc, d->clock_rate);
     if (d->kind == SFU_KIND_VIDEO && d->pin_layer > 0 && d->pin_layer <= SFU_MAX_LAYERS)
         sink->c.pinned = (int8_t)(d->pin_layer - 1);
+    track->sink = sink;
+    return 0;
 }
 
 /* Whether any leg of `participant` still receives audio with levels. */
@@ -129,8 +135,11 @@ static int leg_init_tracks(sfu_room *room, room_leg *leg)
             if (rc < 0)
                 return rc;
         }
-        if (d->send)
-            sink_init(&leg->tracks[t].sink, d);
+        if (d->send) {
+            int rc = sink_init(&leg->tracks[t], d);
+            if (rc < 0)
+                return rc;
+        }
     }
     return 0;
 }
@@ -206,7 +215,7 @@ static int carry_track(sfu_room *room, room_track *dst, const sfu_track_desc *nd
     if (nd->recv && od->recv && nd->kind == od->kind && old->prod) {
         dst->prod = old->prod;
         old->prod = NULL;
-        int rc = sfu_producer_update(dst->prod, nd, &room->next_epoch);
+        int rc = sfu_producer_update(&dst->prod, nd, &room->next_epoch);
         if (rc < 0)
             return rc;
     } else if (nd->recv) {
@@ -214,10 +223,12 @@ static int carry_track(sfu_room *room, room_track *dst, const sfu_track_desc *nd
         if (rc < 0)
             return rc;
     }
-    if (nd->send && od->send && nd->local_ssrc == od->local_ssrc)
+    if (nd->send && od->send && nd->local_ssrc == od->local_ssrc) {
         dst->sink = old->sink;
-    else if (nd->send)
-        sink_init(&dst->sink, nd);
+        old->sink = NULL;
+    } else if (nd->send) {
+        return sink_init(dst, nd);
+    }
     return 0;
 }
 
@@ -249,8 +260,8 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
         } else {
             if (nd->recv)
                 rc = source_init(room, &next->tracks[t], nd);
-            if (nd->send)
-                sink_init(&next->tracks[t].sink, nd);
+            if (nd->send && rc == 0)
+                rc = sink_init(&next->tracks[t], nd);
         }
         if (rc < 0) {
             /* What was carried over goes back, so the leg stays whole. */
@@ -259,6 +270,10 @@ int sfu_room_update_leg(sfu_room *room, sfu_leg_id id, const sfu_leg_desc *desc,
                 if (b >= 0 && !leg->tracks[b].prod && next->tracks[u].prod && leg->desc.tracks[b].recv) {
                     leg->tracks[b].prod = next->tracks[u].prod;
                     next->tracks[u].prod = NULL;
+                }
+                if (b >= 0 && !leg->tracks[b].sink && next->tracks[u].sink && leg->desc.tracks[b].send) {
+                    leg->tracks[b].sink = next->tracks[u].sink;
+                    next->tracks[u].sink = NULL;
                 }
             }
             leg_free(next);
@@ -388,7 +403,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
             if (!leg->desc.tracks[t].send)
                 continue;
-            room_sink *sink = &leg->tracks[t].sink;
+            room_sink *sink = leg->tracks[t].sink;
             resolve_sink(room, (room_ref){ (uint16_t)s, (uint8_t)t }, &leg->desc.tracks[t], now, out);
             if (sink->has_src)
                 room->legs[sink->src.slot]->fanout_count[sink->src.track]++;
@@ -407,7 +422,7 @@ void room_rebind(sfu_room *room, sfu_time now, sfu_out *out)
     for (uint32_t s = 0; s < room->legs_end; s++) {
         room_leg *leg = room->legs[s];
         for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
-            room_sink *sink = &leg->tracks[t].sink;
+            room_sink *sink = leg->tracks[t].sink;
             if (!leg->desc.tracks[t].send || !sink->has_src)
                 continue;
             room_leg *src = room->legs[sink->src.slot];

@@ -83,7 +83,7 @@ static bool assign_leg(sfu_room *room, room_leg *leg, const uint32_t *pos, const
     bool changed = false;
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         const sfu_track_desc *d = &leg->desc.tracks[t];
-        room_sink *s = &leg->tracks[t].sink;
+        room_sink *s = leg->tracks[t].sink;
         if (!d->send || d->kind != SFU_KIND_AUDIO || !s->audio_slot)
             continue;
         if (s->bound && (s->audio_slot > room->cfg.audio_slots || s->participant == leg->participant ||
@@ -164,7 +164,7 @@ unsigned sfu_room_audio_slots(const sfu_room *room, sfu_leg_id id, sfu_room_audi
     unsigned n = 0;
     for (unsigned t = 0; leg && t < leg->desc.ntracks; t++) {
         const sfu_track_desc *d = &leg->desc.tracks[t];
-        const room_sink *s = &leg->tracks[t].sink;
+        const room_sink *s = leg->tracks[t].sink;
         if (!d->send || d->kind != SFU_KIND_AUDIO || !s->audio_slot)
             continue;
         if (n < cap) {

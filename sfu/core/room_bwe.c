@@ -103,7 +103,7 @@ void room_bwe_path_changed(room_leg *leg, sfu_time now)
 static const sfu_producer *video_src(const sfu_room *room, const room_leg *leg, unsigned t)
 {
     const sfu_track_desc *d = &leg->desc.tracks[t];
-    const room_sink *s = &leg->tracks[t].sink;
+    const room_sink *s = leg->tracks[t].sink;
     if (!d->send || d->kind != SFU_KIND_VIDEO || !s->has_src)
         return NULL;
     return room_prod_at(room, s->src);
@@ -115,7 +115,7 @@ static unsigned count_sinks(const sfu_room *room, const room_leg *leg, unsigned 
     *naudio = 0;
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
         const sfu_track_desc *d = &leg->desc.tracks[t];
-        if (!d->send || !leg->tracks[t].sink.has_src)
+        if (!d->send || !leg->tracks[t].sink->has_src)
             continue;
         if (d->kind == SFU_KIND_AUDIO)
             (*naudio)++;
@@ -138,7 +138,7 @@ static uint64_t probe_target(const sfu_room *room, const room_leg *leg, sfu_time
         const sfu_producer *prod = video_src(room, leg, t);
         if (!prod)
             continue;
-        const sfu_consumer *c = &leg->tracks[t].sink.c;
+        const sfu_consumer *c = &leg->tracks[t].sink->c;
         uint64_t b;
         if (prod->nlayers < 2) {
             b = prod->layers[0].bitrate_bps;
@@ -259,8 +259,8 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         for (unsigned t = 0; t < leg->desc.ntracks; t++) {
             if (!video_src(room, leg, t))
                 continue;
-            sfu_consumer_set_climb(&leg->tracks[t].sink.c, 0);
-            if (leg->tracks[t].sink.c.limit_bps)
+            sfu_consumer_set_climb(&leg->tracks[t].sink->c, 0);
+            if (leg->tracks[t].sink->c.limit_bps)
                 room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, 0, now, out);
         }
         return;
@@ -284,7 +284,7 @@ void room_bwe_update(sfu_room *room, room_leg *leg, sfu_time now, sfu_out *out)
         for (unsigned t = 0; t < leg->desc.ntracks; t++) {
             if (!video_src(room, leg, t))
                 continue;
-            sfu_consumer_set_climb(&leg->tracks[t].sink.c, (uint32_t)climb_each);
+            sfu_consumer_set_climb(&leg->tracks[t].sink->c, (uint32_t)climb_each);
             room_set_sink_limit(room, (room_ref){ leg->slot, (uint8_t)t }, (uint32_t)each, now, out);
         }
     }
@@ -384,7 +384,7 @@ int sfu_room_leg_bwe_get(const sfu_room *room, sfu_leg_id id, sfu_time now, sfu_
 static bool can_step_down(const sfu_room *room, const room_leg *leg)
 {
     for (unsigned t = 0; t < leg->desc.ntracks; t++) {
-        const room_sink *sink = &leg->tracks[t].sink;
+        const room_sink *sink = leg->tracks[t].sink;
         if (leg->desc.tracks[t].send && leg->desc.tracks[t].kind == SFU_KIND_VIDEO && sink->has_src &&
             room_prod_at(room, sink->src)->nlayers > 1)
             return true;

@@ -88,9 +88,13 @@ typedef struct room_sink {
     sfu_sink_repair repair;     /* video: keyframe on a break, copies on loss (all zero: init) */
 } room_sink;
 
+/* A sink is about 2.5 KB (the consumer's sequence history and rewriters),
+ * allocated only for an m-line the SFU sends on: a member's own m-lines and
+ * the inactive ones it keeps from before the audio slots (or a tile that
+ * went) cost the pointer. */
 typedef struct room_track {
     sfu_producer *prod;         /* recv == true */
-    room_sink sink;             /* send == true */
+    room_sink *sink;            /* send == true */
 } room_track;
 
 typedef struct room_leg {
@@ -132,8 +136,8 @@ typedef struct room_leg {
     sfu_twcc_arrival twcc[ROOM_TWCC_MAX];
     sfu_leg_desc desc;
     uint32_t fanout_start[SFU_MAX_TRACKS], fanout_count[SFU_MAX_TRACKS];
-    /* desc.ntracks of them (room_leg_size): a track is about 2.5 KB, and a
-     * voice call's leg has 2 of the 32 an m-line list may hold. */
+    /* desc.ntracks of them (room_leg_size): a voice call's leg has 2 of
+     * the 32 an m-line list may hold. */
     room_track tracks[];
 } room_leg;
 
@@ -185,7 +189,7 @@ static inline sfu_producer *room_prod_at(const sfu_room *room, room_ref r)
 }
 static inline room_sink *room_sink_at(const sfu_room *room, room_ref r)
 {
-    return &room->legs[r.slot]->tracks[r.track].sink;
+    return room->legs[r.slot]->tracks[r.track].sink;
 }
 static inline const sfu_track_desc *room_desc_at(const sfu_room *room, room_ref r)
 {
@@ -263,7 +267,7 @@ static inline room_sink *room_find_sink(const sfu_room *room, sfu_leg_id id, con
     if (t < 0 || !leg->desc.tracks[t].send)
         return NULL;
     *ref = (room_ref){ leg->slot, (uint8_t)t };
-    return &leg->tracks[t].sink;
+    return leg->tracks[t].sink;
 }
 
 /* room.c */

@@ -132,7 +132,7 @@ void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_pac
         uint16_t seq16 = (uint16_t)*tag;
         *tag = 0; /* once, whatever later feedback says */
         if (t < leg->desc.ntracks && leg->desc.tracks[t].send &&
-            sfu_sink_repair_unasked_wanted(&leg->tracks[t].sink.repair, seq16)) {
+            sfu_sink_repair_unasked_wanted(&leg->tracks[t].sink->repair, seq16)) {
             seqs[k] = seq16;
             tracks[k++] = (uint8_t)t;
         }
@@ -147,7 +147,7 @@ void room_repair_reported_lost(sfu_room *room, room_leg *leg, const sfu_twcc_pac
         for (size_t j = i; j < k; j++)
             if (tracks[j] == tracks[i])
                 mine[m++] = seqs[j];
-        sfu_sink_repair_on_nack(&leg->tracks[tracks[i]].sink.repair, mine, m);
+        sfu_sink_repair_on_nack(&leg->tracks[tracks[i]].sink->repair, mine, m);
     }
     for (size_t i = 0; i < k; i++)
         if (room_retransmit(room, (room_ref){ leg->slot, tracks[i] }, seqs[i], now, out) == 0)
@@ -161,7 +161,7 @@ static bool path_lossy(const room_leg *vleg)
 {
     for (unsigned t = 0; t < vleg->desc.ntracks; t++)
         if (vleg->desc.tracks[t].send && vleg->desc.tracks[t].kind == SFU_KIND_VIDEO &&
-            vleg->tracks[t].sink.repair.copies >= 2)
+            vleg->tracks[t].sink->repair.copies >= 2)
             return true;
     return false;
 }
@@ -332,7 +332,7 @@ size_t room_send_probe_rtx(sfu_room *room, room_ref sink_ref, uint16_t back, sfu
 bool room_send_padding(sfu_room *room, room_leg *leg, unsigned t, size_t pad, sfu_time now, sfu_out *out)
 {
     const sfu_track_desc *d = &leg->desc.tracks[t];
-    sfu_consumer *c = &leg->tracks[t].sink.c;
+    sfu_consumer *c = &leg->tracks[t].sink->c;
     sfu_out_item *item = sfu_out_push(out, SFU_OUT_RTP, leg->id);
     if (!item) {
         room_drop(room, SFU_DROP_OUT_FULL);
@@ -469,7 +469,7 @@ static void replay_after_keyframe(sfu_room *room, room_ref sink_ref, room_ref sr
 static void prefetch_sink(const sfu_room *room, room_ref r, sfu_time now)
 {
     const room_leg *vleg = room->legs[r.slot];
-    const sfu_consumer *c = &vleg->tracks[r.track].sink.c;
+    const sfu_consumer *c = &vleg->tracks[r.track].sink->c;
     __builtin_prefetch(c, 1);
     __builtin_prefetch(&c->seq, 1);
     __builtin_prefetch(&c->seq.hist[c->seq.head % SFU_SEQ_HISTORY]);
@@ -711,7 +711,7 @@ static void send_rr(sfu_room *room, room_leg *leg, const sfu_rtcp_rr *rr, sfu_ou
 static void send_sr(sfu_room *room, room_leg *leg, unsigned t, sfu_time now, sfu_out *out)
 {
     const sfu_track_desc *d = &leg->desc.tracks[t];
-    room_sink *sink = &leg->tracks[t].sink;
+    room_sink *sink = leg->tracks[t].sink;
     sfu_consumer *c = &sink->c;
     if (!sink->has_src || c->packets == 0 || c->layer < 0)
         return;

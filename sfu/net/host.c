@@ -159,7 +159,11 @@ void sfu_host_stats_get(sfu_host *host, sfu_host_stats *out)
         out->shared_drop_stun = sp.drop_stun;
         out->shared_sessions = sp.sessions;
     }
-    out->buffers_in_use = sfu_buf_pool_in_use(sfu_worker_pool(host->worker));
+    const sfu_buf_pool *pool = sfu_worker_pool(host->worker);
+    out->buffers_in_use = sfu_buf_pool_in_use(pool);
+    out->buffers_allocated = sfu_buf_pool_capacity(pool);
+    out->buffer_pool_grown = sfu_buf_pool_grown(pool);
+    out->buffer_pool_refused = sfu_buf_pool_exhausted(pool);
     /* Counted as sent when queued; the kernel's refusals come at the flush. */
     uint64_t refused = sfu_egress_failed(sfu_worker_egress(host->worker));
     out->drops[SFU_HOST_DROP_SEND_FAILED] += refused;

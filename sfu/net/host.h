@@ -44,6 +44,10 @@ typedef struct sfu_host_stats {
     uint64_t shared_drop_unknown, shared_drop_stun, shared_sessions;
     sfu_room_stats rooms;           /* summed over the rooms, live and gone */
     uint32_t buffers_in_use;
+    /* The worker's buffer pool (buf.h): buffers allocated, chunks added
+     * since start, allocations refused at its limit. */
+    uint32_t buffers_allocated;
+    uint64_t buffer_pool_grown, buffer_pool_refused;
 } sfu_host_stats;
 
 typedef struct sfu_host_config {

@@ -517,14 +517,14 @@ static int wakeup_fd(GMainContext *ctx)
 /* Enough for one input's fan-out to a large room plus its RTCP. */
 #define WORKER_OUT_ITEMS 4096
 
-sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets)
+sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets, uint32_t pool_max_packets)
 {
     sfu_worker *w = g_new0(sfu_worker, 1);
     w->index = index;
     w->ctx = g_main_context_new_with_flags(G_MAIN_CONTEXT_FLAGS_OWNERLESS_POLLING);
     w->gwake_fd = wakeup_fd(w->ctx);
     w->parked = g_main_context_new();
-    w->pool = sfu_buf_pool_new(pool_packets);
+    w->pool = sfu_buf_pool_new_growing(pool_packets, pool_max_packets);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->glib_epfd = epoll_create1(EPOLL_CLOEXEC);
     w->egress = sfu_egress_new();

@@ -23,7 +23,9 @@
 
 typedef struct sfu_worker sfu_worker;
 
-sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets);
+/* The worker's buffer pool starts with pool_packets and grows in chunks up to
+ * pool_max_packets (buf.h). */
+sfu_worker *sfu_worker_new(unsigned index, uint32_t pool_packets, uint32_t pool_max_packets);
 /* Whether the worker's egress may send UDP GSO trains (egress.h); off at
  * creation. Before sfu_worker_start. */
 void sfu_worker_set_udp_gso(sfu_worker *w, bool on);

@@ -55,6 +55,7 @@ TEST(defaults)
     ASSERT_EQ(c.media.workers, 0);
     ASSERT_EQ(c.media.liveness_timeout, SFU_SEC(15));
     ASSERT_EQ(c.media.buffer_pool_packets, 8192);
+    ASSERT_EQ(c.media.buffer_pool_max_packets, 65536);
     ASSERT_EQ(c.media.rtx_cache_packets, 512);
     ASSERT_EQ(c.media.keyframe_min_interval, SFU_MS(250));
     ASSERT_EQ(c.media.keyframe_cache, SFU_SEC(1));
@@ -141,6 +142,9 @@ static const struct {
       DATA "bad_port_range.conf:2: media.port_min: 30000 is above port_max 20000\n" },
     { "bad_port_range_default.conf",
       DATA "bad_port_range_default.conf:2: media.port_min: 20000 is above port_max 10000\n" },
+    { "bad_pool_max.conf",
+      DATA "bad_pool_max.conf:2: media.buffer_pool_max_packets: 65536 is below "
+           "buffer_pool_packets 100000\n" },
     { "bad_syntax.conf",
       DATA "bad_syntax.conf:2: syntax: expected [group], key = value or # comment\n" },
     { "bad_key_outside_group.conf",

@@ -488,7 +488,7 @@ TEST(restart_in_place_without_port)
  * wrong credentials); the next selected pair is parked again. */
 TEST(parked_responder)
 {
-    sfu_worker *w = sfu_worker_new(0, 64);
+    sfu_worker *w = sfu_worker_new(0, 64, 64);
     ASSERT(w);
     rig r = { .worker = w };
     r.ctx = sfu_worker_context(w);

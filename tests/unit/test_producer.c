@@ -161,7 +161,7 @@ TEST(signaled_and_plain_tracks)
     /* a renegotiation that changes the signaled SSRC restarts the stream */
     uint32_t before = p->layers[0].epoch;
     d.remote_ssrc = 0x66;
-    ASSERT_EQ(sfu_producer_update(p, &d, &epochs), 0);
+    ASSERT_EQ(sfu_producer_update(&p, &d, &epochs), 0);
     ASSERT_NE(p->layers[0].epoch, before);
     ASSERT_EQ(sfu_producer_find_ssrc(p, 0x66, &rtx), 0);
     sfu_producer_free(p);
@@ -185,11 +185,11 @@ TEST(audio_holds_one_layer)
     bool rtx = true;
     ASSERT_EQ(sfu_producer_find_ssrc(p, 0x77, &rtx), 0);
     d.remote_ssrc = 0x78;
-    ASSERT_EQ(sfu_producer_update(p, &d, &epochs), 0);
+    ASSERT_EQ(sfu_producer_update(&p, &d, &epochs), 0);
     ASSERT_EQ(p->nlayers, 1);
     ASSERT_EQ(sfu_producer_find_ssrc(p, 0x78, &rtx), 0);
     sfu_track_desc v = simulcast_desc();
-    ASSERT_EQ(sfu_producer_update(p, &v, &epochs), -SFU_EINVAL);
+    ASSERT_EQ(sfu_producer_update(&p, &v, &epochs), -SFU_EINVAL);
     ASSERT_EQ(p->nlayers, 1);
     ASSERT_EQ(p->desc.kind, SFU_KIND_AUDIO);
     sfu_producer_free(p);
@@ -197,6 +197,41 @@ TEST(audio_holds_one_layer)
     ASSERT(vp);
     ASSERT_EQ(vp->nalloc, SFU_MAX_LAYERS);
     sfu_producer_free(vp);
+    return 0;
+}
+
+/* A single video stream holds one layer (8.8 KB, not three); a
+ * renegotiation to simulcast grows it, and every layer then works. */
+TEST(single_video_grows_to_simulcast)
+{
+    uint32_t epochs = 0;
+    sfu_track_desc d = video_desc();
+    d.remote_ssrc = 0x55;
+    sfu_producer *p = sfu_producer_new(&d, &pcfg, &epochs);
+    ASSERT(p);
+    ASSERT_EQ(p->nalloc, 1);
+    ASSERT_EQ(p->nlayers, 1);
+    ASSERT(p->layers[0].cache);
+    sfu_track_desc v = simulcast_desc();
+    ASSERT_EQ(sfu_producer_update(&p, &v, &epochs), 0);
+    ASSERT_EQ(p->nalloc, SFU_MAX_LAYERS);
+    ASSERT_EQ(p->nlayers, 3);
+    ASSERT(p->simulcast);
+    uint32_t e[3];
+    for (unsigned i = 0; i < 3; i++) {
+        ASSERT(p->layers[i].cache);
+        ASSERT_EQ(p->layers[i].cache_packets, pcfg.rtx_cache_packets);
+        e[i] = p->layers[i].epoch;
+    }
+    ASSERT(e[0] != e[1] && e[1] != e[2] && e[0] != e[2]);
+    ASSERT(strcmp(p->layers[1].rid, "h") == 0);
+    /* back to one stream: the layers stay allocated */
+    ASSERT_EQ(sfu_producer_update(&p, &d, &epochs), 0);
+    ASSERT_EQ(p->nlayers, 1);
+    ASSERT_EQ(p->nalloc, SFU_MAX_LAYERS);
+    bool rtx = true;
+    ASSERT_EQ(sfu_producer_find_ssrc(p, 0x55, &rtx), 0);
+    sfu_producer_free(p);
     return 0;
 }
 
@@ -538,7 +573,7 @@ TEST(first_picture_not_keyframe_asks_for_one)
     return 0;
 }
 
-TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks), TEST_ENTRY(audio_holds_one_layer),
+TEST_LIST(TEST_ENTRY(layers_are_told_apart_by_ssrc_then_rid), TEST_ENTRY(signaled_and_plain_tracks), TEST_ENTRY(audio_holds_one_layer), TEST_ENTRY(single_video_grows_to_simulcast),
           TEST_ENTRY(per_layer_nacks_and_keyframe_requests), TEST_ENTRY(gap_after_dead_path_asks_for_keyframe), TEST_ENTRY(layers_are_ranked_by_size_then_bitrate),
           TEST_ENTRY(h264_layers_are_ranked_by_sps_size),
           TEST_ENTRY(replay_range_and_cache), TEST_ENTRY(first_picture_not_keyframe_asks_for_one))

@@ -162,7 +162,7 @@ static const sfu_ice_config cfg = { .gather_addrs = addrs, .naddrs = 1 };
 static int rig_new(rig *r)
 {
     memset(r, 0, sizeof *r);
-    r->worker = sfu_worker_new(0, 64);
+    r->worker = sfu_worker_new(0, 64, 64);
     char err[160] = "";
     r->shared_port = free_udp_port();
     r->port = sfu_shared_port_new(r->worker, &cfg, r->shared_port, err, sizeof err);

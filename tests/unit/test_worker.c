@@ -49,7 +49,7 @@ static void iterate_until(sfu_worker *w, const log_ *log, int n, int ms)
 
 TEST(timers_fire_in_order)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     log_ log = { 0 };
     tctx c[5];
@@ -87,7 +87,7 @@ TEST(timers_fire_in_order)
  * does not run. */
 TEST(rearm_and_free_from_callback)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     log_ log = { 0 };
     tctx a = { .log = &log, .id = 1, .w = w, .rearm_by = 1 };
@@ -129,7 +129,7 @@ static void on_task(void *user)
  * posted it does not run; posted by itself it runs on the next wake-up. */
 TEST(tasks_once_cancel_repost)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     task_ctx a = { .w = w }, b = { .w = w }, c = { .w = w, .repost = 1 };
     a.self = sfu_worker_task_new(w, on_task, &a);
@@ -174,7 +174,7 @@ static gboolean on_tick(gpointer arg)
  * (25 ms), not every 5 ms, and keeps running. */
 TEST(glib_handover_and_timer_grid)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     ASSERT_EQ(sfu_worker_start(w), 0);
     glib_ctx c = { 0 };
@@ -228,7 +228,7 @@ static void on_cmd(void *arg)
  * in the order posted. */
 TEST(commands_bounded_in_order_one_wakeup)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     static cmd_log log;
     static cmd_item it[SFU_WORKER_QUEUE_CAP + 2];
@@ -265,7 +265,7 @@ static void on_cmd_slow(void *arg)
 /* A stop comes after the commands queued before it: they all run. */
 TEST(stop_runs_what_was_queued)
 {
-    sfu_worker *w = sfu_worker_new(0, 16);
+    sfu_worker *w = sfu_worker_new(0, 16, 16);
     ASSERT(w);
     ASSERT_EQ(sfu_worker_start(w), 0);
     static cmd_log log;

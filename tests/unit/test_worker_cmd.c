@@ -21,7 +21,7 @@ static sig_server *server_new(void)
     srv->nworkers = NWORKERS;
     srv->workers = g_new0(sfu_worker *, NWORKERS);
     for (unsigned i = 0; i < NWORKERS; i++)
-        srv->workers[i] = sfu_worker_new(i, 16);
+        srv->workers[i] = sfu_worker_new(i, 16, 16);
     sig_limits limits = { .max_sessions = 10, .max_rooms = 4, .max_participants_per_room = 4 };
     srv->reg = sig_registry_new(&limits, NWORKERS);
     return srv;
