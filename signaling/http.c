@@ -69,6 +69,7 @@ struct sig_request {
 };
 
 const char *sig_request_method(const sig_request *req) { return req->method; }
+sig_http *sig_request_http(const sig_request *req) { return req->http; }
 const char *sig_request_path(const sig_request *req) { return req->path; }
 const char *sig_request_client(const sig_request *req) { return req->client; }
 void sig_request_set_tag(sig_request *req, unsigned tag) { req->tag = tag; }

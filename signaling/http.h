@@ -58,6 +58,9 @@ uint16_t sig_http_port(const sig_http *http);
 /* Accessors are for the handler call itself (the HTTP thread); copy what
  * later work needs before handing the request to another thread. */
 const char *sig_request_method(const sig_request *req);
+/* The server the request came in on: fixed, so readable on any thread until
+ * the request is answered. */
+sig_http *sig_request_http(const sig_request *req);
 const char *sig_request_path(const sig_request *req);
 const char *sig_request_header(const sig_request *req, const char *name);
 const char *sig_request_query(const sig_request *req, const char *name);

@@ -503,7 +503,9 @@ static void answer(metrics_job *job)
     http_metrics(s, job->srv->http_counts);
     server_metrics(s, job->srv);
     cluster_metrics(s, job->srv->cluster);
-    connection_metrics(s, job->srv->http);
+    /* The request's own server, not srv->http: the daemon answers from
+     * before sig_http_new has returned, so that pointer may still be unset. */
+    connection_metrics(s, sig_request_http(job->req));
     queue_metrics(s, job->srv);
     process_metrics(s);
     sig_response resp = { .status = 200, .content_type = "text/plain; version=0.0.4",
