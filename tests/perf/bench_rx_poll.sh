@@ -30,26 +30,21 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-pass=0
-fail=0
-check() {   # check NAME OK DETAIL
-    if [ "$2" = 1 ]; then pass=$((pass + 1)); echo "PASS $1 ($3)"
-    else fail=$((fail + 1)); echo "FAIL $1 ($3)"; fi
-}
+. tests/e2e/checks.sh   # after the cd to the repository root
 tmp=$(mktemp -d /tmp/sfu-bench-rx.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 field() {   # field FILE KEY
     python3 -c "import json; v = json.load(open('$1')).get('$2'); print(-1 if v is None else v)" \
         2>/dev/null || echo -1
 }
-is() {      # is PYTHON_EXPR: 1 or 0
-    python3 -c "print(int(bool($1)))" 2>/dev/null || echo 0
+is() {      # is PYTHON_EXPR: 0 when it holds, else 1 (check's convention)
+    python3 -c "print(int(not bool($1)))" 2>/dev/null || echo 1
 }
 
 "$BENCH" --quiet --sfu "$SFU" --rx-poll-us 20000 --duration 35 --json "$tmp/timer.json" \
     configs/bench/smoke.conf >"$tmp/timer.log" 2>&1
 rc=$?
-check "run with --rx-poll-us 20000, 35 s" "$([ $rc -eq 0 ] && echo 1 || echo 0)" "exit $rc"
+check "run with --rx-poll-us 20000, 35 s" "$rc" "exit $rc"
 j=$tmp/timer.json
 joined=$(field "$j" joined); failed=$(field "$j" failed); parts=$(field "$j" participants)
 check "every peer joined and none failed past the consent timeout" \
@@ -67,11 +62,10 @@ check "the latency samples stamped by the kernel (>= 99.9 %)" \
 "$BENCH" --quiet --sfu "$SFU" --rx-poll-us 0 --json "$tmp/wake.json" configs/bench/smoke.conf \
     >"$tmp/wake.log" 2>&1
 rc=$?
-check "run with --rx-poll-us 0" "$([ $rc -eq 0 ] && echo 1 || echo 0)" "exit $rc"
+check "run with --rx-poll-us 0" "$rc" "exit $rc"
 app=$(field "$tmp/wake.json" latency_app_ms_p50)
 check "read as datagrams arrive: hand-over latency p50 < 2 ms" "$(is "0 <= $app < 2")" "$app ms"
 if [ "$fail" -ne 0 ]; then
     sed 's/^/  /' "$tmp/timer.log" "$tmp/wake.log" | tail -n 40
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
